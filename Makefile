@@ -1,0 +1,40 @@
+# cardforge: the two commands of the README, and a few more.
+#   make demo   installs what is missing, builds, runs the main demonstration
+#   make check  installs what is missing, builds with ASan+UBSan and -Werror, runs every test
+JOBS ?= 2
+BUILD ?= build
+
+.PHONY: all deps build demo check fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release -DCF_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)/release -j$(JOBS)
+
+demo: build
+	scripts/demo.sh $(BUILD)/release
+
+check: deps
+	cmake -S . -B $(BUILD)/check -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_WERROR=ON >/dev/null
+	cmake --build $(BUILD)/check -j$(JOBS)
+	cd $(BUILD)/check && ctest --output-on-failure -j$(JOBS)
+
+bench: deps
+	cmake -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DCF_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)/bench -j$(JOBS)
+	scripts/bench.sh $(BUILD)/bench
+
+fuzz: deps
+	CC=clang cmake -S . -B $(BUILD)/fuzz -DCMAKE_BUILD_TYPE=Debug -DCF_FUZZ=ON -DCF_SANITIZE=ON -DCF_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)/fuzz -j$(JOBS)
+	scripts/fuzz.sh $(BUILD)/fuzz
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

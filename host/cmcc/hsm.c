@@ -1,0 +1,257 @@
+/* The operator HSM ("加密机"): a software key vault in a 0600 text file, and the few operations
+ * the spec routes "通过加密机". The vault never hands a key value to its callers' output: each
+ * operation returns only what goes to a card (authentication data, wrapped records, MACs). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cardforge/cmcc_host.h"
+#include "cardforge/crypto.h"
+#include "cardforge/hex.h"
+#include "textfile.h"
+
+struct cf_cmcc_hsm {
+  size_t count;
+  cf_cmcc_key keys[CF_CMCC_HSM_MAX_KEYS];
+};
+
+static const char hsm_magic[] = "cardforge-cmcc-hsm";
+
+/* "key TT VV II AL IO DV ST CCCCCCCC VALUE [label...]": the columns shared with the key code
+ * sheet, then the value. */
+int cf_cmcc_parse_attr_columns(char **tok, int ntok, uint8_t attrs[CF_CMCC_ATTR_LEN], char *err,
+                               size_t errlen) {
+  static const char *names[] = {"type", "version", "index", "algorithm", "import/export", "diversification",
+                                "status"};
+  if (ntok < 8) {
+    snprintf(err, errlen, "expected 8 attribute columns (type version index algorithm import/export "
+                          "diversification status counter), got %d",
+             ntok);
+    return -1;
+  }
+  for (int i = 0; i < 7; i++) {
+    if (!cmcc_hex_exact(tok[i], &attrs[i], 1)) {
+      snprintf(err, errlen, "%s must be 2 hex digits, got \"%.20s\"", names[i], tok[i]);
+      return -1;
+    }
+  }
+  if (!cmcc_hex_exact(tok[7], &attrs[7], 4)) {
+    snprintf(err, errlen, "usage counter must be 8 hex digits, got \"%.20s\"", tok[7]);
+    return -1;
+  }
+  return 0;
+}
+
+static int hsm_parse_line(cf_cmcc_hsm *h, char *line, char *err, size_t errlen) {
+  char *tok[CMCC_MAX_TOKENS];
+  /* The label may have blanks: tokenise the fixed columns only, keep the rest as it is. */
+  char *rest = line;
+  int n = 0;
+  for (; n < 10; n++) {
+    while (*rest == ' ' || *rest == '\t') rest++;
+    if (!*rest) break;
+    tok[n] = rest;
+    while (*rest && *rest != ' ' && *rest != '\t') rest++;
+    if (*rest) *rest++ = 0;
+  }
+  while (*rest == ' ' || *rest == '\t') rest++;
+  if (n == 0 || strcmp(tok[0], "key") != 0) {
+    snprintf(err, errlen, "unknown directive \"%.20s\" (expected \"key\")", n ? tok[0] : "");
+    return -1;
+  }
+  if (n < 10) {
+    snprintf(err, errlen, "a key line needs: key TT VV II AL IO DV ST CCCCCCCC VALUE [label]");
+    return -1;
+  }
+  if (h->count == CF_CMCC_HSM_MAX_KEYS) {
+    snprintf(err, errlen, "more than %d keys", CF_CMCC_HSM_MAX_KEYS);
+    return -1;
+  }
+  cf_cmcc_key k;
+  memset(&k, 0, sizeof k);
+  if (cf_cmcc_parse_attr_columns(tok + 1, 8, k.attrs, err, errlen) != 0) return -1;
+  if (!cmcc_hex_exact(tok[9], k.value, 16)) {
+    snprintf(err, errlen, "key value must be 32 hex digits (a two-key 3DES key)");
+    cf_wipe(&k, sizeof k);
+    return -1;
+  }
+  if (strlen(rest) >= sizeof k.label) {
+    snprintf(err, errlen, "label longer than %zu characters", sizeof k.label - 1);
+    cf_wipe(&k, sizeof k);
+    return -1;
+  }
+  memcpy(k.label, rest, strlen(rest) + 1);
+  for (size_t i = 0; i < h->count; i++) {
+    if (memcmp(h->keys[i].attrs, k.attrs, 3) == 0) {
+      snprintf(err, errlen, "duplicate key type %02X version %02X index %02X", k.attrs[0], k.attrs[1],
+               k.attrs[2]);
+      cf_wipe(&k, sizeof k);
+      return -1;
+    }
+  }
+  h->keys[h->count++] = k;
+  cf_wipe(&k, sizeof k);
+  return 0;
+}
+
+int cf_cmcc_hsm_parse(const char *text, size_t len, const char *name, cf_cmcc_hsm **out, char *err,
+                      size_t errlen) {
+  *out = NULL;
+  cf_cmcc_hsm *h = calloc(1, sizeof *h);
+  if (h == NULL) {
+    snprintf(err, errlen, "%s: out of memory", name);
+    return -1;
+  }
+  cmcc_lines it;
+  cmcc_lines_init(&it, text, len);
+  bool header = false;
+  char why[200];
+  int r;
+  while ((r = cmcc_lines_next(&it)) == 1) {
+    if (!header) {
+      char *tok[CMCC_MAX_TOKENS];
+      int n = cmcc_tokenize(it.line, tok, CMCC_MAX_TOKENS);
+      if (n != 2 || strcmp(tok[0], hsm_magic) != 0 || strcmp(tok[1], "1") != 0) {
+        snprintf(err, errlen, "%s:%u: not an HSM key file (first line must be \"%s 1\")", name, it.lineno,
+                 hsm_magic);
+        goto fail;
+      }
+      header = true;
+      continue;
+    }
+    if (hsm_parse_line(h, it.line, why, sizeof why) != 0) {
+      snprintf(err, errlen, "%s:%u: %s", name, it.lineno, why);
+      goto fail;
+    }
+  }
+  if (r < 0) {
+    snprintf(err, errlen, "%s:%u: line too long", name, it.lineno);
+    goto fail;
+  }
+  if (!header) {
+    snprintf(err, errlen, "%s: empty (first line must be \"%s 1\")", name, hsm_magic);
+    goto fail;
+  }
+  if (h->count == 0) {
+    snprintf(err, errlen, "%s: holds no key", name);
+    goto fail;
+  }
+  cf_wipe(&it, sizeof it);
+  *out = h;
+  return 0;
+fail:
+  cf_wipe(&it, sizeof it);
+  cf_cmcc_hsm_free(h);
+  return -1;
+}
+
+int cf_cmcc_hsm_load(const char *path, cf_cmcc_hsm **out, char *err, size_t errlen) {
+  char *text;
+  size_t len;
+  *out = NULL;
+  if (cmcc_textfile_read(path, true, &text, &len, err, errlen) != 0) return -1;
+  int r = cf_cmcc_hsm_parse(text, len, path, out, err, errlen);
+  cmcc_textfile_free(text, len);
+  return r;
+}
+
+cf_cmcc_hsm *cf_cmcc_hsm_new(void) { return calloc(1, sizeof(cf_cmcc_hsm)); }
+
+int cf_cmcc_hsm_add(cf_cmcc_hsm *h, const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16],
+                    const char *label) {
+  if (h->count == CF_CMCC_HSM_MAX_KEYS) return -1;
+  if (label && (strlen(label) >= sizeof h->keys[0].label || strpbrk(label, "#\n\r"))) return -1;
+  for (size_t i = 0; i < h->count; i++)
+    if (memcmp(h->keys[i].attrs, attrs, 3) == 0) return -1;
+  cf_cmcc_key *k = &h->keys[h->count++];
+  memcpy(k->attrs, attrs, CF_CMCC_ATTR_LEN);
+  memcpy(k->value, value, 16);
+  snprintf(k->label, sizeof k->label, "%s", label ? label : "");
+  return 0;
+}
+
+void cf_cmcc_hsm_free(cf_cmcc_hsm *h) {
+  if (h == NULL) return;
+  cf_wipe(h, sizeof *h);
+  free(h);
+}
+
+size_t cf_cmcc_hsm_count(const cf_cmcc_hsm *h) { return h->count; }
+
+const cf_cmcc_key *cf_cmcc_hsm_key_at(const cf_cmcc_hsm *h, size_t i) {
+  return i < h->count ? &h->keys[i] : NULL;
+}
+
+const cf_cmcc_key *cf_cmcc_hsm_find(const cf_cmcc_hsm *h, uint8_t type, int version, int index,
+                                    char *err, size_t errlen) {
+  const cf_cmcc_key *found = NULL;
+  for (size_t i = 0; i < h->count; i++) {
+    const cf_cmcc_key *k = &h->keys[i];
+    if (k->attrs[0] != type) continue;
+    if (version >= 0 && k->attrs[1] != version) continue;
+    if (index >= 0 && k->attrs[2] != index) continue;
+    if (found) {
+      snprintf(err, errlen, "the HSM holds several keys of type %02X: name the version and index", type);
+      return NULL;
+    }
+    found = k;
+  }
+  if (!found) {
+    if (version >= 0 || index >= 0)
+      snprintf(err, errlen, "the HSM holds no key of type %02X version %02X index %02X", type,
+               version < 0 ? 0 : version, index < 0 ? 0 : index);
+    else
+      snprintf(err, errlen, "the HSM holds no key of type %02X", type);
+  }
+  return found;
+}
+
+int cf_cmcc_hsm_save(const cf_cmcc_hsm *h, const char *path, bool overwrite, char *err, size_t errlen) {
+  /* Written next to the target and renamed over it, so a crash never leaves half a vault. */
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -1;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+    return -1;
+  }
+  FILE *f = fdopen(fd, "w");
+  if (f == NULL) {
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+    close(fd);
+    unlink(tmp);
+    return -1;
+  }
+  fprintf(f, "%s 1\n", hsm_magic);
+  fprintf(f, "# cardforge operator HSM vault: keep it 0600. Format: docs/cmcc-flows.md.\n");
+  fprintf(f, "# key TT VV II AL IO DV ST CCCCCCCC VALUE [label]\n");
+  for (size_t i = 0; i < h->count; i++) {
+    const cf_cmcc_key *k = &h->keys[i];
+    char cnt[9], val[33];
+    cf_hex_encode(k->attrs + 7, 4, cnt);
+    cf_hex_encode(k->value, 16, val);
+    fprintf(f, "key %02X %02X %02X %02X %02X %02X %02X %s %s%s%s\n", k->attrs[0], k->attrs[1], k->attrs[2],
+            k->attrs[3], k->attrs[4], k->attrs[5], k->attrs[6], cnt, val, k->label[0] ? " " : "", k->label);
+    cf_wipe(val, sizeof val);
+  }
+  bool ok = fflush(f) == 0 && fsync(fd) == 0;
+  ok = (fclose(f) == 0) && ok;
+  /* link() refuses to replace an existing file atomically; rename() replaces it atomically. */
+  if (ok) ok = overwrite ? rename(tmp, path) == 0 : link(tmp, path) == 0;
+  if (!ok) {
+    if (errno == EEXIST)
+      snprintf(err, errlen, "%s: exists already (will not overwrite a key file)", path);
+    else
+      snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    unlink(tmp);
+    return -1;
+  }
+  if (!overwrite) unlink(tmp);
+  return 0;
+}

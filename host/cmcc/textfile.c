@@ -1,0 +1,132 @@
+#include "textfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cardforge/crypto.h"
+#include "cardforge/hex.h"
+
+int cmcc_textfile_read(const char *path, bool secret, char **text, size_t *len, char *err, size_t errlen) {
+  *text = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a regular file", path);
+    close(fd);
+    return -1;
+  }
+  /* Key material readable by others has leaked already: refuse it rather than use it. */
+  if (secret && (st.st_mode & 077) != 0) {
+    snprintf(err, errlen, "%s: permissions %04o are too open (it holds keys: chmod 600)", path,
+             (unsigned)(st.st_mode & 07777));
+    close(fd);
+    return -1;
+  }
+  if ((unsigned long long)st.st_size > CMCC_TEXTFILE_MAX) {
+    snprintf(err, errlen, "%s: larger than %u bytes", path, CMCC_TEXTFILE_MAX);
+    close(fd);
+    return -1;
+  }
+  size_t cap = (size_t)st.st_size + 1;
+  char *buf = malloc(cap);
+  if (buf == NULL) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    close(fd);
+    return -1;
+  }
+  size_t got = 0;
+  while (got < cap - 1) {
+    ssize_t r = read(fd, buf + got, cap - 1 - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      snprintf(err, errlen, "%s: %s", path, strerror(errno));
+      cmcc_textfile_free(buf, cap);
+      close(fd);
+      return -1;
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  close(fd);
+  buf[got] = 0;
+  if (memchr(buf, 0, got) != NULL) {
+    snprintf(err, errlen, "%s: not a text file (NUL byte)", path);
+    cmcc_textfile_free(buf, cap);
+    return -1;
+  }
+  *text = buf;
+  *len = got;
+  return 0;
+}
+
+void cmcc_textfile_free(char *text, size_t len) {
+  if (text == NULL) return;
+  cf_wipe(text, len);
+  free(text);
+}
+
+void cmcc_lines_init(cmcc_lines *it, const char *text, size_t len) {
+  it->p = text;
+  it->end = text + len;
+  it->lineno = 0;
+  it->line[0] = 0;
+}
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+int cmcc_lines_next(cmcc_lines *it) {
+  while (it->p < it->end) {
+    const char *start = it->p;
+    const char *nl = memchr(start, '\n', (size_t)(it->end - start));
+    const char *stop = nl ? nl : it->end;
+    it->p = nl ? nl + 1 : it->end;
+    it->lineno++;
+    const char *hash = memchr(start, '#', (size_t)(stop - start));
+    if (hash) stop = hash;
+    while (start < stop && is_blank(*start)) start++;
+    while (stop > start && is_blank(stop[-1])) stop--;
+    if (start == stop) continue;
+    size_t n = (size_t)(stop - start);
+    if (n >= sizeof it->line) return -1;
+    memcpy(it->line, start, n);
+    it->line[n] = 0;
+    return 1;
+  }
+  return 0;
+}
+
+int cmcc_tokenize(char *line, char **tok, int max) {
+  int n = 0;
+  char *p = line;
+  for (;;) {
+    while (*p && is_blank(*p)) p++;
+    if (!*p) break;
+    if (n == max) return -1;
+    tok[n++] = p;
+    while (*p && !is_blank(*p)) p++;
+    if (*p) *p++ = 0;
+  }
+  return n;
+}
+
+bool cmcc_hex_exact(const char *s, uint8_t *out, size_t n) {
+  if (strlen(s) != 2 * n) return false;
+  for (const char *c = s; *c; c++)
+    if (*c == ' ' || *c == ':') return false;
+  return cf_hex_decode(s, out, n) == (long)n;
+}

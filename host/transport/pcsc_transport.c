@@ -1,0 +1,222 @@
+/* PC/SC transport over pcsc-lite: list readers, pick one (cf_pcsc_match_reader), connect shared
+ * with T=0 or T=1, transmit, and warm-reset through SCardReconnect. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <PCSC/winscard.h>
+#include <PCSC/wintypes.h>
+
+#include "cardforge/pcsc.h"
+#include "cardforge/transport.h"
+
+typedef struct pcsc_impl {
+  SCARDCONTEXT ctx;
+  SCARDHANDLE card;
+  DWORD protocol;
+} pcsc_impl;
+
+const char *cf_pcsc_describe(long rv) {
+  switch ((LONG)rv) {
+  case SCARD_E_NO_SERVICE:
+  case SCARD_E_SERVICE_STOPPED:
+    return "PC/SC service not running (start pcscd)";
+  case SCARD_E_NO_READERS_AVAILABLE:
+    return "no PC/SC reader found";
+  case SCARD_E_NO_SMARTCARD:
+  case SCARD_W_REMOVED_CARD:
+    return "no card in the reader";
+  case SCARD_E_SHARING_VIOLATION:
+    return "the reader is in exclusive use by another program";
+  case SCARD_W_UNRESPONSIVE_CARD:
+    return "the card does not respond";
+  case SCARD_W_UNPOWERED_CARD:
+    return "the card is not powered";
+  case SCARD_W_RESET_CARD:
+    return "the card was reset by another program";
+  case SCARD_E_READER_UNAVAILABLE:
+    return "the reader went away";
+  case SCARD_E_PROTO_MISMATCH:
+    return "the card speaks neither T=0 nor T=1";
+  case SCARD_E_TIMEOUT:
+    return "PC/SC timeout";
+  default:
+    return pcsc_stringify_error((LONG)rv);
+  }
+}
+
+/* Fills names (one block of NUL-terminated strings, as PC/SC returns it) and a pointer table. */
+static int list_names(SCARDCONTEXT ctx, char **block, const char **names, int max, char *err,
+                      size_t errlen) {
+  DWORD len = 0;
+  LONG rv = SCardListReaders(ctx, NULL, NULL, &len);
+  if (rv == SCARD_E_NO_READERS_AVAILABLE)
+    return 0;
+  if (rv != SCARD_S_SUCCESS) {
+    snprintf(err, errlen, "cannot list readers: %s", cf_pcsc_describe(rv));
+    return -1;
+  }
+  *block = calloc(len + 1, 1);
+  if (*block == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  rv = SCardListReaders(ctx, NULL, *block, &len);
+  if (rv == SCARD_E_NO_READERS_AVAILABLE)
+    return 0;
+  if (rv != SCARD_S_SUCCESS) {
+    snprintf(err, errlen, "cannot list readers: %s", cf_pcsc_describe(rv));
+    return -1;
+  }
+  int count = 0;
+  for (char *p = *block; *p != '\0' && count < max; p += strlen(p) + 1)
+    names[count++] = p;
+  return count;
+}
+
+/* Card presence and ATR for each reader, without connecting. */
+static int read_states(SCARDCONTEXT ctx, const char **names, int count, cf_pcsc_reader *out, char *err,
+                       size_t errlen) {
+  SCARD_READERSTATE states[CF_PCSC_MAX_READERS];
+  memset(states, 0, sizeof states);
+  for (int i = 0; i < count; i++) {
+    states[i].szReader = names[i];
+    states[i].dwCurrentState = SCARD_STATE_UNAWARE;
+  }
+  LONG rv = SCardGetStatusChange(ctx, 0, states, (DWORD)count);
+  if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT) {
+    snprintf(err, errlen, "cannot read reader states: %s", cf_pcsc_describe(rv));
+    return -1;
+  }
+  for (int i = 0; i < count; i++) {
+    snprintf(out[i].name, sizeof out[i].name, "%s", names[i]);
+    out[i].has_card = (states[i].dwEventState & SCARD_STATE_PRESENT) != 0 &&
+                      (states[i].dwEventState & SCARD_STATE_MUTE) == 0;
+    out[i].atr_len = 0;
+    if (out[i].has_card && states[i].cbAtr <= CF_PCSC_MAX_ATR) {
+      memcpy(out[i].atr, states[i].rgbAtr, states[i].cbAtr);
+      out[i].atr_len = states[i].cbAtr;
+    }
+  }
+  return count;
+}
+
+static int readers_in(SCARDCONTEXT ctx, cf_pcsc_reader *out, int max, char *err, size_t errlen) {
+  char *block = NULL;
+  const char *names[CF_PCSC_MAX_READERS];
+  if (max > CF_PCSC_MAX_READERS)
+    max = CF_PCSC_MAX_READERS;
+  int count = list_names(ctx, &block, names, max, err, errlen);
+  if (count > 0)
+    count = read_states(ctx, names, count, out, err, errlen);
+  free(block);
+  return count;
+}
+
+int cf_pcsc_readers(cf_pcsc_reader *out, int max, char *err, size_t errlen) {
+  SCARDCONTEXT ctx;
+  LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+  if (rv != SCARD_S_SUCCESS) {
+    snprintf(err, errlen, "%s", cf_pcsc_describe(rv));
+    return -1;
+  }
+  int count = readers_in(ctx, out, max, err, errlen);
+  SCardReleaseContext(ctx);
+  return count;
+}
+
+int cf_pcsc_list_readers(char names[][128], bool *has_card, int max, char *err, size_t errlen) {
+  cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
+  int count = cf_pcsc_readers(readers, max, err, errlen);
+  for (int i = 0; i < count; i++) {
+    snprintf(names[i], 128, "%s", readers[i].name);
+    if (has_card != NULL)
+      has_card[i] = readers[i].has_card;
+  }
+  return count;
+}
+
+static int pcsc_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                         size_t *rlen) {
+  pcsc_impl *p = t->impl;
+  const SCARD_IO_REQUEST *pci = p->protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
+  DWORD n = (DWORD)cap;
+  LONG rv = SCardTransmit(p->card, pci, cmd, (DWORD)len, NULL, resp, &n);
+  if (rv != SCARD_S_SUCCESS) {
+    snprintf(t->err, sizeof t->err, "%s: %s", t->name, cf_pcsc_describe(rv));
+    return -1;
+  }
+  *rlen = n;
+  return 0;
+}
+
+static int pcsc_reset(cf_transport *t) {
+  pcsc_impl *p = t->impl;
+  LONG rv = SCardReconnect(p->card, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+                           SCARD_RESET_CARD, &p->protocol);
+  if (rv != SCARD_S_SUCCESS) {
+    snprintf(t->err, sizeof t->err, "%s: reset failed: %s", t->name, cf_pcsc_describe(rv));
+    return -1;
+  }
+  return 0;
+}
+
+static void pcsc_close(cf_transport *t) {
+  pcsc_impl *p = t->impl;
+  if (p == NULL)
+    return;
+  SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+  SCardReleaseContext(p->ctx);
+  free(p);
+  t->impl = NULL;
+}
+
+static const cf_transport_ops pcsc_transport_ops = {
+    .exchange = pcsc_exchange,
+    .reset = pcsc_reset,
+    .close = pcsc_close,
+};
+
+cf_transport *cf_transport_open_pcsc(const char *reader, char *err, size_t errlen) {
+  pcsc_impl *p = calloc(1, sizeof *p);
+  cf_transport *t = calloc(1, sizeof *t);
+  if (p == NULL || t == NULL) {
+    free(p);
+    free(t);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
+  if (rv != SCARD_S_SUCCESS) {
+    snprintf(err, errlen, "%s", cf_pcsc_describe(rv));
+    free(p);
+    free(t);
+    return NULL;
+  }
+  cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
+  int count = readers_in(p->ctx, readers, CF_PCSC_MAX_READERS, err, errlen);
+  int chosen = -1;
+  if (count >= 0) {
+    const char *names[CF_PCSC_MAX_READERS];
+    bool has_card[CF_PCSC_MAX_READERS];
+    for (int i = 0; i < count; i++) {
+      names[i] = readers[i].name;
+      has_card[i] = readers[i].has_card;
+    }
+    chosen = cf_pcsc_match_reader(names, has_card, count, reader, err, errlen);
+  }
+  if (chosen >= 0) {
+    snprintf(t->name, sizeof t->name, "%s", readers[chosen].name);
+    rv = SCardConnect(p->ctx, t->name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card,
+                      &p->protocol);
+    if (rv == SCARD_S_SUCCESS) {
+      t->ops = &pcsc_transport_ops;
+      t->impl = p;
+      return t;
+    }
+    snprintf(err, errlen, "%s: %s", t->name, cf_pcsc_describe(rv));
+  }
+  SCardReleaseContext(p->ctx);
+  free(p);
+  free(t);
+  return NULL;
+}

@@ -1,0 +1,282 @@
+/* Host side of the Status Keycard protocol (applet versions 2.x and 3.x): SELECT, INIT, pairing,
+ * the secure channel, and every key-management command, over any cf_transport. Nothing here
+ * assumes the card is cardforge's own emulation: the same code drives a real Keycard.
+ *
+ * Every function returning int answers one of the KEYCARD_CLIENT_* codes below; on failure the
+ * client's err holds one line naming the problem and sw the last status word the card gave. */
+#ifndef CARDFORGE_KEYCARD_CLIENT_H
+#define CARDFORGE_KEYCARD_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardforge/transport.h"
+
+/* ---- result codes ---- */
+enum {
+  KEYCARD_CLIENT_OK = 0,
+  KEYCARD_CLIENT_ETRANSPORT = -1, /* the reader or transport failed */
+  KEYCARD_CLIENT_ECARD = -2,      /* the card answered an unexpected status word (in sw) */
+  KEYCARD_CLIENT_EVERIFY = -3,    /* a cryptogram or MAC did not verify */
+  KEYCARD_CLIENT_EPROTO = -4,     /* a response was malformed */
+  KEYCARD_CLIENT_EARG = -5,       /* a caller argument is invalid (PIN format, lengths) */
+  KEYCARD_CLIENT_ESTATE = -6,     /* wrong order: no SELECT, no pairing, channel not open */
+  KEYCARD_CLIENT_EINTERNAL = -7,  /* a crypto wrapper failed */
+};
+
+/* ---- protocol constants ---- */
+#define KEYCARD_CLA 0x80
+#define KEYCARD_INS_OPEN_SECURE_CHANNEL 0x10
+#define KEYCARD_INS_MUTUALLY_AUTHENTICATE 0x11
+#define KEYCARD_INS_PAIR 0x12
+#define KEYCARD_INS_UNPAIR 0x13
+#define KEYCARD_INS_VERIFY_PIN 0x20
+#define KEYCARD_INS_CHANGE_PIN 0x21
+#define KEYCARD_INS_UNBLOCK_PIN 0x22
+#define KEYCARD_INS_SIGN 0xC0
+#define KEYCARD_INS_EXPORT_KEY 0xC2
+#define KEYCARD_INS_GET_DATA 0xCA
+#define KEYCARD_INS_LOAD_KEY 0xD0
+#define KEYCARD_INS_DERIVE_KEY 0xD1
+#define KEYCARD_INS_REMOVE_KEY 0xD3
+#define KEYCARD_INS_GENERATE_KEY 0xD4
+#define KEYCARD_INS_DUPLICATE_KEY 0xD5
+#define KEYCARD_INS_STORE_DATA 0xE2
+#define KEYCARD_INS_GET_STATUS 0xF2
+#define KEYCARD_INS_FACTORY_RESET 0xFD
+#define KEYCARD_INS_INIT 0xFE
+
+#define KEYCARD_PIN_LEN 6
+#define KEYCARD_PUK_LEN 12
+#define KEYCARD_SECRET_LEN 32
+#define KEYCARD_UID_LEN 16
+#define KEYCARD_KEY_UID_LEN 32
+#define KEYCARD_MAX_PLAIN 223 /* largest plaintext one secure APDU carries */
+#define KEYCARD_MAX_PATH_DEPTH 10
+#define KEYCARD_DEFAULT_PAIRING_PASSWORD "KeycardDefaultPairing"
+
+/* The default instance AID: package A0 00 00 08 04 00 01, applet 01, instance 01. */
+extern const uint8_t keycard_client_aid[9];
+
+/* Capability bits of tag 8D. */
+#define KEYCARD_CAP_SECURE_CHANNEL 0x01
+#define KEYCARD_CAP_KEY_MANAGEMENT 0x02
+#define KEYCARD_CAP_CREDENTIALS 0x04
+#define KEYCARD_CAP_NDEF 0x08
+
+/* ---- SELECT answer ---- */
+typedef struct keycard_client_info {
+  bool initialized; /* false: the card answered only 80 <public key> (before INIT) */
+  uint8_t instance_uid[KEYCARD_UID_LEN];
+  uint8_t sc_pub[65]; /* the card's secure-channel public key (uncompressed) */
+  uint16_t version;   /* 0x0301 = 3.1 */
+  uint8_t free_slots;
+  uint8_t key_uid[KEYCARD_KEY_UID_LEN];
+  bool has_key; /* key_uid is valid */
+  uint8_t capabilities;
+} keycard_client_info;
+
+/* Parses a SELECT response (data without SW). Accepts the pre-INIT form 80 41 <key> and the A4
+ * template; a missing 8D means every capability (applet 2.x). */
+int keycard_client_parse_info(const uint8_t *data, size_t len, keycard_client_info *info);
+
+/* ---- secure channel state (pure: no I/O, unit-testable) ---- */
+typedef struct keycard_client_sc {
+  bool open;
+  uint8_t enc_key[32];
+  uint8_t mac_key[32];
+  uint8_t iv[16]; /* the last MAC: IV of the next message */
+} keycard_client_sc;
+
+/* Session keys from the ECDH secret, the pairing key and the card's OPEN SECURE CHANNEL answer
+ * (32-byte salt then 16-byte IV). */
+int keycard_client_sc_derive(keycard_client_sc *sc, const uint8_t secret[32], const uint8_t pairing_key[32],
+                             const uint8_t *card_resp, size_t card_resp_len);
+/* Builds the data field of a secure command: MAC(16) || AES-CBC(pad(plain)). Updates the IV.
+ * cap must hold 16 + padded length. */
+int keycard_client_sc_wrap(keycard_client_sc *sc, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
+                           const uint8_t *plain, size_t len, uint8_t *out, size_t cap, size_t *out_len);
+/* Checks and decrypts a secure response data field (MAC || ciphertext). On success writes the
+ * plain data without the trailing inner status word, and that status word. A bad MAC or padding
+ * closes the channel. */
+int keycard_client_sc_unwrap(keycard_client_sc *sc, const uint8_t *data, size_t len, uint8_t *plain, size_t cap,
+                             size_t *plain_len, uint16_t *inner_sw);
+void keycard_client_sc_close(keycard_client_sc *sc);
+
+/* The one-shot encryption INIT and DUPLICATE KEY ADD ENTROPY use: 41 || host pub || IV ||
+ * AES-CBC(key = ECDH X, pad(plain)). host_priv/host_pub is a fresh key pair; iv NULL = random. */
+int keycard_client_one_shot_encrypt(const uint8_t card_pub[65], const uint8_t host_priv[32],
+                                    const uint8_t host_pub[65], const uint8_t *iv, const uint8_t *plain,
+                                    size_t len, uint8_t *out, size_t cap, size_t *out_len);
+
+/* ---- secrets ---- */
+/* PBKDF2-HMAC-SHA256(NFKD(password), "Keycard Pairing Password Salt", 50000) -> 32 bytes.
+ * NFKD is done with ICU when built with it; without ICU only ASCII passwords are accepted
+ * (for which NFKD is the identity). */
+int keycard_client_pairing_secret(const char *password, uint8_t out[32]);
+/* BIP39: PBKDF2-HMAC-SHA512(NFKD(mnemonic), "mnemonic" || NFKD(passphrase), 2048) -> 64 bytes.
+ * Words are separated by single spaces (runs of white space are folded). The word list and its
+ * checksum are not checked. */
+int keycard_client_mnemonic_to_seed(const char *mnemonic, const char *passphrase, uint8_t seed[64]);
+/* true if s is exactly n ASCII digits */
+bool keycard_client_digits_ok(const char *s, size_t n);
+
+/* ---- key paths ---- */
+#define KEYCARD_SOURCE_MASTER 0x00
+#define KEYCARD_SOURCE_PARENT 0x40
+#define KEYCARD_SOURCE_CURRENT 0x80
+typedef struct keycard_client_path {
+  uint8_t source; /* KEYCARD_SOURCE_* */
+  uint8_t data[4 * KEYCARD_MAX_PATH_DEPTH];
+  size_t len; /* bytes: 4 per component */
+} keycard_client_path;
+/* "m/44'/60'/0'/0/0" (from the master), "../1" (from the parent), "./1" or "1/2" (from the
+ * current key). Hardened components end in ' or h. */
+int keycard_client_parse_path(const char *text, keycard_client_path *path);
+/* Formats raw path bytes (GET STATUS P1=01) as "m/44'/60'/..."; cap >= 12 * depth + 2. */
+int keycard_client_format_path(const uint8_t *data, size_t len, char *out, size_t cap);
+
+/* ---- parsed answers ---- */
+typedef struct keycard_client_status {
+  uint8_t pin_retries;
+  uint8_t puk_retries;
+  bool key_initialized;
+} keycard_client_status;
+int keycard_client_parse_status(const uint8_t *data, size_t len, keycard_client_status *st);
+
+typedef struct keycard_client_signature {
+  uint8_t pub[65];
+  uint8_t rs[64]; /* r || s */
+  int recid;      /* 0..3: recovers pub from (hash, r, s) */
+} keycard_client_signature;
+/* Parses the A0 signature template and computes the recovery id by trying each candidate
+ * against the returned public key. */
+int keycard_client_parse_signature(const uint8_t hash[32], const uint8_t *data, size_t len,
+                                   keycard_client_signature *sig);
+
+typedef struct keycard_client_exported {
+  bool has_pub, has_priv, has_chain;
+  uint8_t pub[65];
+  uint8_t priv[32];
+  uint8_t chain[32];
+} keycard_client_exported;
+int keycard_client_parse_key_template(const uint8_t *data, size_t len, keycard_client_exported *key);
+
+/* ---- the client ---- */
+typedef struct keycard_client {
+  cf_transport *t;
+  keycard_client_info info; /* from the last SELECT */
+  bool selected;
+  uint8_t host_priv[32]; /* ephemeral, regenerated at each SELECT */
+  uint8_t host_pub[65];
+  uint8_t ecdh_secret[32];
+  bool paired;
+  uint8_t pairing_index;
+  uint8_t pairing_key[32];
+  keycard_client_sc sc;
+  uint16_t sw; /* last status word (the inner one for secure commands) */
+  char err[256];
+} keycard_client;
+
+/* Starts a client on a transport it does not own. */
+void keycard_client_init(keycard_client *kc, cf_transport *t);
+/* Wipes every secret the client holds. */
+void keycard_client_wipe(keycard_client *kc);
+
+/* SELECT by the default AID (aid NULL) or the given one; parses the answer into kc->info and
+ * prepares a fresh ECDH secret with the card's key. Closes any open channel. */
+int keycard_client_select(keycard_client *kc, const uint8_t *aid, size_t aid_len);
+
+/* INIT: pin 6 digits, puk 12 digits, pairing secret 32 bytes. pin_retries/puk_retries 0 = card
+ * defaults (then alt_pin must be NULL); alt_pin (3.1) 6 digits or NULL. SELECT again afterwards. */
+int keycard_client_init_card(keycard_client *kc, const char *pin, const char *puk, const uint8_t secret[32],
+                             uint8_t pin_retries, uint8_t puk_retries, const char *alt_pin);
+
+/* PAIR (both steps). Verifies the card cryptogram before answering it. On success kc holds the
+ * pairing (index and key). */
+int keycard_client_pair(keycard_client *kc, const uint8_t secret[32]);
+void keycard_client_set_pairing(keycard_client *kc, uint8_t index, const uint8_t key[32]);
+/* UNPAIR slot index (secure channel and PIN needed). */
+int keycard_client_unpair(keycard_client *kc, uint8_t index);
+
+/* OPEN SECURE CHANNEL + MUTUALLY AUTHENTICATE with the pairing set in kc. */
+int keycard_client_open_channel(keycard_client *kc);
+
+/* Sends one command through the open secure channel and returns the plain answer and the inner
+ * status word in kc->sw. Returns OK whatever the inner status word; ECARD only when the card
+ * answered outside the channel (6982 closes it). secret marks data to keep out of traces. */
+int keycard_client_secure_exchange(keycard_client *kc, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+                                   size_t len, bool secret, uint8_t *resp, size_t cap, size_t *resp_len);
+
+/* ---- commands (secure channel open unless stated) ---- */
+int keycard_client_get_status(keycard_client *kc, keycard_client_status *st);
+/* Raw key path bytes of the current key (GET STATUS P1=01). */
+int keycard_client_get_key_path(keycard_client *kc, uint8_t *out, size_t cap, size_t *len);
+/* VERIFY PIN. A wrong PIN gives ECARD with sw 63Cx and *retries = x (retries may be NULL). */
+int keycard_client_verify_pin(keycard_client *kc, const char *pin, int *retries);
+#define KEYCARD_CHANGE_PIN 0x00
+#define KEYCARD_CHANGE_PUK 0x01
+#define KEYCARD_CHANGE_PAIRING_SECRET 0x02
+/* CHANGE PIN: which is KEYCARD_CHANGE_*; value is the new PIN/PUK digits or the 32-byte secret. */
+int keycard_client_change_secret(keycard_client *kc, uint8_t which, const uint8_t *value, size_t len);
+/* UNBLOCK PIN with the PUK; sets new_pin. A wrong PUK gives 63Cx like VERIFY PIN. */
+int keycard_client_unblock_pin(keycard_client *kc, const char *puk, const char *new_pin, int *retries);
+
+/* LOAD KEY. key_uid (32 bytes) receives the card's key UID, may be NULL. */
+int keycard_client_load_seed(keycard_client *kc, const uint8_t seed[64], uint8_t key_uid[32]);
+/* priv 32 bytes; pub 65 bytes or NULL (omitted); chain 32 bytes or NULL (not extended). */
+int keycard_client_load_keypair(keycard_client *kc, const uint8_t priv[32], const uint8_t *pub,
+                                const uint8_t *chain, uint8_t key_uid[32]);
+int keycard_client_generate_key(keycard_client *kc, uint8_t key_uid[32]);
+int keycard_client_remove_key(keycard_client *kc);
+int keycard_client_derive_key(keycard_client *kc, const keycard_client_path *path);
+
+#define KEYCARD_SIGN_CURRENT 0x00
+#define KEYCARD_SIGN_DERIVE 0x01
+#define KEYCARD_SIGN_DERIVE_AND_MAKE_CURRENT 0x02
+/* SIGN a 32-byte hash with the current key (path NULL) or a derived one. */
+int keycard_client_sign(keycard_client *kc, const uint8_t hash[32], const keycard_client_path *path,
+                        bool make_current, keycard_client_signature *sig);
+
+#define KEYCARD_EXPORT_PRIVATE 0x00
+#define KEYCARD_EXPORT_PUBLIC 0x01
+#define KEYCARD_EXPORT_EXTENDED_PUBLIC 0x02
+int keycard_client_export_key(keycard_client *kc, uint8_t what, const keycard_client_path *path,
+                              bool make_current, keycard_client_exported *key);
+
+#define KEYCARD_DATA_PUBLIC 0x00
+#define KEYCARD_DATA_NDEF 0x01
+#define KEYCARD_DATA_CASH 0x02
+/* GET DATA works with or without a channel (plain when none is open). */
+int keycard_client_get_data(keycard_client *kc, uint8_t type, uint8_t *out, size_t cap, size_t *len);
+int keycard_client_store_data(keycard_client *kc, uint8_t type, const uint8_t *data, size_t len);
+
+/* FACTORY RESET (plain APDU, P1 AA P2 55). SELECT again afterwards. */
+int keycard_client_factory_reset(keycard_client *kc);
+
+/* ---- DUPLICATE KEY (applet 2.x; cardforge's card in every version) ---- */
+/* START: channel open, PIN verified; count = total entropy pieces including this first one. */
+int keycard_client_duplicate_start(keycard_client *kc, uint8_t count, const uint8_t entropy[32]);
+/* ADD ENTROPY: plain APDU, one-shot encrypted to the card's key from the last SELECT. The card
+ * reuses its channel key for it, so the channel is closed afterwards. */
+int keycard_client_duplicate_add_entropy(keycard_client *kc, const uint8_t entropy[32]);
+/* EXPORT on the source card: the encrypted key blob (at most KEYCARD_MAX_PLAIN bytes). */
+int keycard_client_duplicate_export(keycard_client *kc, uint8_t *blob, size_t cap, size_t *len);
+/* IMPORT on a target card; key_uid receives the imported key's UID (may be NULL). */
+int keycard_client_duplicate_import(keycard_client *kc, const uint8_t *blob, size_t len, uint8_t key_uid[32]);
+
+/* ---- pairing store: one line per pairing "<instance uid hex> <index> <pairing key hex>" ---- */
+/* Finds the pairing for uid in the file at path. Returns 1 found, 0 not found, -1 on a file error
+ * (err filled). A malformed line is skipped. */
+int keycard_pairing_store_get(const char *path, const uint8_t uid[KEYCARD_UID_LEN], uint8_t *index,
+                              uint8_t key[32], char *err, size_t errlen);
+/* Adds or replaces the pairing of uid (key NULL: removes it). Writes a temporary file with mode
+ * 0600 and renames it over path. Returns 0 or -1 (err filled). */
+int keycard_pairing_store_put(const char *path, const uint8_t uid[KEYCARD_UID_LEN], uint8_t index,
+                              const uint8_t *key, char *err, size_t errlen);
+
+/* Short name for a result code ("card refused", ...). */
+const char *keycard_client_strerror(int rc);
+
+#endif

@@ -1,0 +1,69 @@
+/* Persistent card memory: records addressed by a 32-bit key, changed only inside transactions.
+ *
+ * Two back ends share this interface: a file (SQLite, one database per card) and memory (unit tests).
+ * Reads are served from an in-memory view, so they cost no I/O; a transaction collects writes and
+ * commit applies them all or none. A power cut (simulated with cf_store_fault_at) stops the store
+ * dead: every later call fails until the card is reopened from its file, exactly as after a real
+ * cut, and what the file holds then is the state before or after the interrupted commit. */
+#ifndef CARDFORGE_STORE_H
+#define CARDFORGE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+  CF_STORE_OK = 0,
+  CF_STORE_NOT_FOUND = 1,
+  CF_STORE_EIO = -1,        /* the back end failed */
+  CF_STORE_EINVAL = -2,     /* bad argument (record too large, buffer too small, no transaction) */
+  CF_STORE_POWER_CUT = -3,  /* the store lost power (fault injection); reopen it */
+};
+
+#define CF_STORE_MAX_RECORD 8192
+
+/* key = namespace (one per applet instance on a card) << 16 | record number */
+#define CF_STORE_KEY(ns, rec) (((uint32_t)(ns) << 16) | ((uint32_t)(rec) & 0xFFFF))
+
+typedef struct cf_store cf_store;
+
+/* Opens (creating if needed) the store in file path. */
+int cf_store_open_file(const char *path, cf_store **out);
+/* A store that lives in memory only. */
+int cf_store_open_memory(cf_store **out);
+/* Memory stores: forgets the cut and any uncommitted writes, keeps what was committed (a restart).
+ * File stores: reopen with cf_store_close + cf_store_open_file instead. */
+int cf_store_power_restore(cf_store *s);
+void cf_store_close(cf_store *s);
+
+/* Copies a record into buf. CF_STORE_NOT_FOUND if absent, CF_STORE_EINVAL if cap is too small
+ * (then *len still tells the size). Sees the current transaction's own writes. */
+int cf_store_get(cf_store *s, uint32_t key, void *buf, size_t cap, size_t *len);
+/* Zero-copy view of a record, valid until the next put/delete/commit/rollback; NULL if absent. */
+const uint8_t *cf_store_peek(cf_store *s, uint32_t key, size_t *len);
+
+/* Writes need an open transaction (CF_STORE_EINVAL otherwise). */
+int cf_store_put(cf_store *s, uint32_t key, const void *data, size_t len);
+int cf_store_delete(cf_store *s, uint32_t key);
+
+int cf_store_begin(cf_store *s);    /* CF_STORE_EINVAL if one is already open */
+int cf_store_commit(cf_store *s);   /* applies every write of the transaction atomically */
+void cf_store_rollback(cf_store *s); /* discards them */
+/* Commits what is pending now and keeps a transaction open: for a retry counter that must be
+ * durable before a secret is compared. */
+int cf_store_checkpoint(cf_store *s);
+bool cf_store_in_transaction(const cf_store *s);
+
+/* Fault injection: the nth physical write from now (1 = the next one) fails and cuts the power.
+ * 0 disarms. For the file back end a physical write is a write to the database or its journal
+ * at the file-system interface; for memory it is one record applied at commit. */
+void cf_store_fault_at(cf_store *s, long nth_write);
+/* Physical writes performed since the store was opened (sweeps use it to count cut points). */
+long cf_store_write_count(const cf_store *s);
+bool cf_store_is_cut(const cf_store *s);
+
+/* Every record key in ascending order (for state snapshots in tests). Returns the count, fills
+ * up to cap keys. */
+size_t cf_store_keys(cf_store *s, uint32_t *keys, size_t cap);
+
+#endif

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cardforge needs to build, test and demonstrate, if any is missing.
+# Safe to run repeatedly; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config clang
+  libssl-dev libsecp256k1-dev libsqlite3-dev libcmocka-dev
+  libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
+  iproute2 util-linux procps
+)
+[ "$#" -gt 0 ] && PKGS+=("$@")
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
