@@ -54,8 +54,9 @@ static int des3_run(const uint8_t *key, size_t klen, const uint8_t *iv, bool cbc
   if (len % 8 != 0 || (cbc && !iv) || !cf_crypto_des3_key(key, klen, k24)) return -1;
   int rc = 0;
   if (len) {
-    rc = (in && out) ? cf_crypto_cipher_run(cbc ? CF_CIPHER_DES3_CBC : CF_CIPHER_DES3_ECB, k24, iv, enc, in, out, len)
-                     : -1;
+    rc = (in && out)
+             ? cf_crypto_cipher_run(cbc ? CF_CIPHER_DES3_CBC : CF_CIPHER_DES3_ECB, k24, iv, enc, in, out, len)
+             : -1;
   }
   cf_wipe(k24, sizeof k24);
   return rc;

@@ -5,6 +5,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include <limits.h>
@@ -46,14 +47,18 @@ static void tls_free(void *p) {
   if (!t) return;
   EVP_CIPHER_CTX_free(t->cipher_ctx);
   EVP_MD_CTX_free(t->md_ctx);
-  for (int i = 0; i < CF_MACCTX_COUNT; i++) EVP_MAC_CTX_free(t->mac[i]);
+  for (int i = 0; i < CF_MACCTX_COUNT; i++)
+    EVP_MAC_CTX_free(t->mac[i]);
   free(t);
+  /* Runs in the exiting thread itself: a later call from another destructor starts afresh. */
+  tls = NULL;
 }
 
 /* Algorithms are fetched once and kept for the life of the process: fetching by name takes
  * locks and walks the provider store, far too slow for every card command. */
 static void global_init(void) {
-  for (int i = 0; i < CF_CIPHER_COUNT; i++) g.cipher[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
+  for (int i = 0; i < CF_CIPHER_COUNT; i++)
+    g.cipher[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
   g.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
   g.sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
   g.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -62,11 +67,13 @@ static void global_init(void) {
   g.tls_key_ok = pthread_key_create(&g.tls_key, tls_free) == 0;
 }
 
-static void ensure_init(void) { pthread_once(&g_once, global_init); }
+static void ensure_init(void) {
+  pthread_once(&g_once, global_init);
+}
 
 const EVP_CIPHER *cf_crypto_cipher(enum cf_cipher_id id) {
   ensure_init();
-  return (id >= 0 && id < CF_CIPHER_COUNT) ? g.cipher[id] : NULL;
+  return (unsigned)id < CF_CIPHER_COUNT ? g.cipher[id] : NULL;
 }
 
 const EVP_MD *cf_crypto_sha256(void) {
@@ -123,15 +130,15 @@ static EVP_MAC_CTX *mac_ctx_new(enum cf_mac_ctx_id id) {
 }
 
 EVP_MAC_CTX *cf_crypto_tls_mac_ctx(enum cf_mac_ctx_id id) {
-  if (id < 0 || id >= CF_MACCTX_COUNT) return NULL;
+  if ((unsigned)id >= CF_MACCTX_COUNT) return NULL;
   struct cf_crypto_tls *t = tls_get();
   if (!t) return NULL;
   if (!t->mac[id]) t->mac[id] = mac_ctx_new(id);
   return t->mac[id];
 }
 
-int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t *iv, int enc, const uint8_t *in,
-                         uint8_t *out, size_t len) {
+int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t *iv, int enc,
+                         const uint8_t *in, uint8_t *out, size_t len) {
   const EVP_CIPHER *cipher = cf_crypto_cipher(id);
   struct cf_crypto_tls *t = tls_get();
   if (!cipher || !t) return -1;

@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum cf_cipher_id {
   CF_CIPHER_AES128_ECB,
@@ -19,8 +21,14 @@ enum cf_cipher_id {
   CF_CIPHER_COUNT
 };
 
-enum cf_mac_ctx_id { CF_MACCTX_HMAC_SHA256, CF_MACCTX_HMAC_SHA512, CF_MACCTX_CMAC_AES128, CF_MACCTX_CMAC_AES192,
-                     CF_MACCTX_CMAC_AES256, CF_MACCTX_COUNT };
+enum cf_mac_ctx_id {
+  CF_MACCTX_HMAC_SHA256,
+  CF_MACCTX_HMAC_SHA512,
+  CF_MACCTX_CMAC_AES128,
+  CF_MACCTX_CMAC_AES192,
+  CF_MACCTX_CMAC_AES256,
+  CF_MACCTX_COUNT
+};
 
 /* Algorithms fetched from the default provider on first use; NULL if that failed. */
 const EVP_CIPHER *cf_crypto_cipher(enum cf_cipher_id id);
@@ -35,8 +43,8 @@ EVP_MAC_CTX *cf_crypto_tls_mac_ctx(enum cf_mac_ctx_id id);
 
 /* Runs one no-padding block-cipher pass with this thread's context. len must be a multiple
  * of the block size (checked by the callers). */
-int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t *iv, int enc, const uint8_t *in,
-                         uint8_t *out, size_t len);
+int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t *iv, int enc,
+                         const uint8_t *in, uint8_t *out, size_t len);
 
 /* Expands an 8/16/24-byte DES key to the 24-byte K1||K2||K3 form des-ede3 takes. */
 bool cf_crypto_des3_key(const uint8_t *key, size_t klen, uint8_t out24[24]);

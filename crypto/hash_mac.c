@@ -36,9 +36,13 @@ void cf_sha512(const void *data, size_t len, uint8_t out[64]) {
   digest_v(cf_crypto_sha512(), &part, 1, out);
 }
 
-void cf_sha256_v(const cf_iov *parts, size_t n, uint8_t out[32]) { digest_v(cf_crypto_sha256(), parts, n, out); }
+void cf_sha256_v(const cf_iov *parts, size_t n, uint8_t out[32]) {
+  digest_v(cf_crypto_sha256(), parts, n, out);
+}
 
-void cf_sha512_v(const cf_iov *parts, size_t n, uint8_t out[64]) { digest_v(cf_crypto_sha512(), parts, n, out); }
+void cf_sha512_v(const cf_iov *parts, size_t n, uint8_t out[64]) {
+  digest_v(cf_crypto_sha512(), parts, n, out);
+}
 
 static int mac_run(enum cf_mac_ctx_id id, const void *key, size_t klen, const void *data, size_t len,
                    uint8_t *out, size_t outlen) {
@@ -82,8 +86,8 @@ int cf_aes_cmac(const uint8_t *key, size_t klen, const void *data, size_t len, u
   return mac_run(id, key, klen, data, len, out, 16);
 }
 
-static int pbkdf2(const char *digest, const void *pw, size_t pwlen, const void *salt, size_t saltlen, unsigned iter,
-                  uint8_t *out, size_t outlen) {
+static int pbkdf2(const char *digest, const void *pw, size_t pwlen, const void *salt, size_t saltlen,
+                  unsigned iter, uint8_t *out, size_t outlen) {
   if ((pwlen && !pw) || (saltlen && !salt) || !out || outlen == 0 || iter == 0) return -1;
   EVP_KDF *kdf = cf_crypto_pbkdf2();
   if (!kdf) return -1;
@@ -106,12 +110,12 @@ static int pbkdf2(const char *digest, const void *pw, size_t pwlen, const void *
   return ok == 1 ? 0 : -1;
 }
 
-int cf_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltlen, unsigned iter, uint8_t *out,
-                     size_t outlen) {
+int cf_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltlen, unsigned iter,
+                     uint8_t *out, size_t outlen) {
   return pbkdf2("SHA256", pw, pwlen, salt, saltlen, iter, out, outlen);
 }
 
-int cf_pbkdf2_sha512(const void *pw, size_t pwlen, const void *salt, size_t saltlen, unsigned iter, uint8_t *out,
-                     size_t outlen) {
+int cf_pbkdf2_sha512(const void *pw, size_t pwlen, const void *salt, size_t saltlen, unsigned iter,
+                     uint8_t *out, size_t outlen) {
   return pbkdf2("SHA512", pw, pwlen, salt, saltlen, iter, out, outlen);
 }

@@ -18,7 +18,9 @@ size_t cf_pad_iso9797_m2(uint8_t *buf, size_t len, size_t block, size_t cap) {
 }
 
 /* 1 if x (a byte value) is zero, else 0, without a branch. */
-static uint32_t byte_is_zero(uint32_t x) { return ((x - 1) >> 31) & 1; }
+static uint32_t byte_is_zero(uint32_t x) {
+  return ((x - 1) >> 31) & 1;
+}
 
 long cf_unpad_iso9797_m2(const uint8_t *buf, size_t len) {
   if (!buf || len == 0 || len > (size_t)LONG_MAX) return -1;
@@ -40,21 +42,31 @@ long cf_unpad_iso9797_m2(const uint8_t *buf, size_t len) {
   return (long)marker;
 }
 
-/* CBC-encrypts len bytes (whole blocks) and leaves the last ciphertext block in chain, which
- * holds the initial value on entry. Works in slices so no caller needs an output buffer. */
-static int cbc_chain(enum cf_cipher_id id, const uint8_t *key, size_t block, uint8_t *chain, const uint8_t *data,
-                     size_t len) {
+/* CBC-encrypts len bytes of data (whole blocks) followed by the optional block extra, and
+ * leaves the last ciphertext block in chain, which holds the initial value on entry. Works on
+ * a stack slice, so short messages (every APDU) cost a single cipher call and no caller needs
+ * an output buffer. */
+static int cbc_chain(enum cf_cipher_id id, const uint8_t *key, size_t block, uint8_t *chain,
+                     const uint8_t *data, size_t len, const uint8_t *extra) {
   uint8_t slice[512];
   int rc = 0;
-  while (len) {
+  while (len || extra) {
     size_t n = len > sizeof slice ? sizeof slice : len;
-    if (cf_crypto_cipher_run(id, key, chain, 1, data, slice, n) != 0) {
+    if (n) {
+      memcpy(slice, data, n);
+      data += n;
+      len -= n;
+    }
+    if (extra && len == 0 && n + block <= sizeof slice) {
+      memcpy(slice + n, extra, block);
+      n += block;
+      extra = NULL;
+    }
+    if (cf_crypto_cipher_run(id, key, chain, 1, slice, slice, n) != 0) {
       rc = -1;
       break;
     }
     memcpy(chain, slice + n - block, block);
-    data += n;
-    len -= n;
   }
   cf_wipe(slice, sizeof slice);
   return rc;
@@ -80,8 +92,7 @@ int cf_mac_alg1_des(const uint8_t *key, size_t klen, const uint8_t *iv, const vo
   else
     memset(chain, 0, 8);
   last_padded_block(d, len, 8, last);
-  int rc = cbc_chain(CF_CIPHER_DES3_CBC, k24, 8, chain, d, whole);
-  if (rc == 0) rc = cbc_chain(CF_CIPHER_DES3_CBC, k24, 8, chain, last, 8);
+  int rc = cbc_chain(CF_CIPHER_DES3_CBC, k24, 8, chain, d, whole, last);
   if (rc == 0) memcpy(out, chain, 8);
   cf_wipe(k24, sizeof k24);
   cf_wipe(last, sizeof last);
@@ -102,9 +113,10 @@ int cf_mac_alg3(const uint8_t key[16], const uint8_t *iv, const void *data, size
   /* Single DES under KL over every block but the last. The last block then goes through
    * E_KL, D_KR, E_KL, which is one two-key 3DES encryption under KL||KR. */
   (void)cf_crypto_des3_key(key, 8, kl3);
-  int rc = cbc_chain(CF_CIPHER_DES3_CBC, kl3, 8, chain, d, whole);
+  int rc = cbc_chain(CF_CIPHER_DES3_CBC, kl3, 8, chain, d, whole, NULL);
   if (rc == 0) {
-    for (int i = 0; i < 8; i++) last[i] ^= chain[i];
+    for (int i = 0; i < 8; i++)
+      last[i] ^= chain[i];
     rc = cf_des3_ecb_encrypt(key, 16, last, out, 8);
   }
   cf_wipe(kl3, sizeof kl3);
@@ -136,7 +148,7 @@ int cf_aes_cbc_mac(const uint8_t *key, size_t klen, const uint8_t *iv, const voi
     memcpy(chain, iv, 16);
   else
     memset(chain, 0, 16);
-  int rc = cbc_chain(id, key, 16, chain, data, len);
+  int rc = cbc_chain(id, key, 16, chain, data, len, NULL);
   if (rc == 0) memcpy(out, chain, 16);
   cf_wipe(chain, sizeof chain);
   return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cardforge/cmcc_crypto.h"
 #include "cardforge/cmcc_host.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
@@ -253,5 +254,38 @@ int cf_cmcc_hsm_save(const cf_cmcc_hsm *h, const char *path, bool overwrite, cha
     return -1;
   }
   if (!overwrite) unlink(tmp);
+  return 0;
+}
+
+/* ---- operations ("通过加密机") ---- */
+
+static bool hsm_owns(const cf_cmcc_hsm *h, const cf_cmcc_key *k) {
+  return h && k && k >= h->keys && k < h->keys + h->count;
+}
+
+int cf_cmcc_hsm_auth_data(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t random[4], uint8_t out[8]) {
+  if (!hsm_owns(h, k)) return -1;
+  return cmcc_ext_auth_data(k->value, random, out);
+}
+
+int cf_cmcc_hsm_wrap_record(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t cipp[4],
+                            const uint8_t random[4], const uint8_t attrs[CF_CMCC_ATTR_LEN],
+                            const uint8_t value[16], uint8_t out[36]) {
+  if (!hsm_owns(h, k)) return -1;
+  if (cmcc_key_record_encrypt(k->value, attrs, value, out) != 0) return -1;
+  return cmcc_command_mac(CMCC_MAC_919, k->value, random, cipp, out, CMCC_RECORD_CIPHER_LEN,
+                          out + CMCC_RECORD_CIPHER_LEN);
+}
+
+int cf_cmcc_hsm_wrap_data(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t cipp[4],
+                          const uint8_t random[4], const uint8_t *plain, size_t len, uint8_t *out, size_t cap,
+                          size_t *out_len) {
+  size_t clen = 0;
+  uint8_t mac[CMCC_MAC_LEN];
+  if (!hsm_owns(h, k) || cap < CMCC_MAC_LEN) return -1;
+  if (cmcc_wrap(k->value, CMCC_MAC_919, random, cipp, plain, len, out, cap - CMCC_MAC_LEN, &clen, mac) != 0)
+    return -1;
+  memcpy(out + clen, mac, CMCC_MAC_LEN);
+  *out_len = clen + CMCC_MAC_LEN;
   return 0;
 }

@@ -10,13 +10,13 @@
 
 int keycard_client_sc_derive(keycard_client_sc *sc, const uint8_t secret[32], const uint8_t pairing_key[32],
                              const uint8_t *card_resp, size_t card_resp_len) {
-  if (card_resp_len != KEYCARD_SECRET_LEN + SC_BLOCK) return KEYCARD_CLIENT_EPROTO;
+  if (card_resp_len != KEYCARD_CLIENT_SECRET_LEN + SC_BLOCK) return KEYCARD_CLIENT_EPROTO;
   uint8_t keys[64];
-  cf_iov parts[3] = {{secret, 32}, {pairing_key, 32}, {card_resp, KEYCARD_SECRET_LEN}};
+  cf_iov parts[3] = {{secret, 32}, {pairing_key, 32}, {card_resp, KEYCARD_CLIENT_SECRET_LEN}};
   cf_sha512_v(parts, 3, keys);
   memcpy(sc->enc_key, keys, 32);
   memcpy(sc->mac_key, keys + 32, 32);
-  memcpy(sc->iv, card_resp + KEYCARD_SECRET_LEN, SC_BLOCK);
+  memcpy(sc->iv, card_resp + KEYCARD_CLIENT_SECRET_LEN, SC_BLOCK);
   cf_wipe(keys, sizeof keys);
   sc->open = true;
   return KEYCARD_CLIENT_OK;
@@ -28,8 +28,8 @@ void keycard_client_sc_close(keycard_client_sc *sc) {
 }
 
 /* MAC over a 16-byte header block followed by the ciphertext, with a zero IV. */
-static int sc_mac(const keycard_client_sc *sc, const uint8_t header[SC_BLOCK], const uint8_t *ct, size_t ct_len,
-                  uint8_t out[SC_BLOCK]) {
+static int sc_mac(const keycard_client_sc *sc, const uint8_t header[SC_BLOCK], const uint8_t *ct,
+                  size_t ct_len, uint8_t out[SC_BLOCK]) {
   uint8_t buf[SC_BLOCK + 256];
   if (ct_len > sizeof buf - SC_BLOCK) return -1;
   memcpy(buf, header, SC_BLOCK);
@@ -40,8 +40,8 @@ static int sc_mac(const keycard_client_sc *sc, const uint8_t header[SC_BLOCK], c
 int keycard_client_sc_wrap(keycard_client_sc *sc, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
                            const uint8_t *plain, size_t len, uint8_t *out, size_t cap, size_t *out_len) {
   if (!sc->open) return KEYCARD_CLIENT_ESTATE;
-  if (len > KEYCARD_MAX_PLAIN) return KEYCARD_CLIENT_EARG;
-  uint8_t buf[KEYCARD_MAX_PLAIN + SC_BLOCK];
+  if (len > KEYCARD_CLIENT_MAX_PLAIN) return KEYCARD_CLIENT_EARG;
+  uint8_t buf[KEYCARD_CLIENT_MAX_PLAIN + SC_BLOCK];
   if (len) memcpy(buf, plain, len);
   size_t padded = cf_pad_iso9797_m2(buf, len, SC_BLOCK, sizeof buf);
   if (padded == 0 || cap < SC_BLOCK + padded) {
@@ -60,8 +60,8 @@ int keycard_client_sc_wrap(keycard_client_sc *sc, uint8_t cla, uint8_t ins, uint
   return KEYCARD_CLIENT_OK;
 }
 
-int keycard_client_sc_unwrap(keycard_client_sc *sc, const uint8_t *data, size_t len, uint8_t *plain, size_t cap,
-                             size_t *plain_len, uint16_t *inner_sw) {
+int keycard_client_sc_unwrap(keycard_client_sc *sc, const uint8_t *data, size_t len, uint8_t *plain,
+                             size_t cap, size_t *plain_len, uint16_t *inner_sw) {
   if (!sc->open) return KEYCARD_CLIENT_ESTATE;
   /* At least MAC + one block; whole blocks; the header's length byte must hold the size. */
   if (len < 2 * SC_BLOCK || (len - SC_BLOCK) % SC_BLOCK != 0 || len > 255) {
@@ -101,8 +101,8 @@ int keycard_client_sc_unwrap(keycard_client_sc *sc, const uint8_t *data, size_t 
 int keycard_client_one_shot_encrypt(const uint8_t card_pub[65], const uint8_t host_priv[32],
                                     const uint8_t host_pub[65], const uint8_t *iv, const uint8_t *plain,
                                     size_t len, uint8_t *out, size_t cap, size_t *out_len) {
-  uint8_t buf[KEYCARD_MAX_PLAIN + SC_BLOCK];
-  if (len > KEYCARD_MAX_PLAIN) return KEYCARD_CLIENT_EARG;
+  uint8_t buf[KEYCARD_CLIENT_MAX_PLAIN + SC_BLOCK];
+  if (len > KEYCARD_CLIENT_MAX_PLAIN) return KEYCARD_CLIENT_EARG;
   if (len) memcpy(buf, plain, len);
   size_t padded = cf_pad_iso9797_m2(buf, len, SC_BLOCK, sizeof buf);
   const size_t head = 1 + 65 + SC_BLOCK;

@@ -128,7 +128,8 @@ int cf_pcsc_list_readers(char names[][128], bool *has_card, int max, char *err, 
   cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
   int count = cf_pcsc_readers(readers, max, err, errlen);
   for (int i = 0; i < count; i++) {
-    snprintf(names[i], 128, "%s", readers[i].name);
+    _Static_assert(sizeof readers[i].name == 128, "reader name sizes differ");
+    memcpy(names[i], readers[i].name, 128); /* NUL-terminated by read_states */
     if (has_card != NULL)
       has_card[i] = readers[i].has_card;
   }

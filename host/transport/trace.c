@@ -2,6 +2,7 @@
  * shown as its length only, so a trace can be shared without leaking PINs or keys. */
 #include <stdio.h>
 
+#include "apdu_ok.h"
 #include "cardforge/transport.h"
 
 static void put_hex(FILE *f, const uint8_t *p, size_t n) {
@@ -19,7 +20,7 @@ static void trace_command(FILE *f, const uint8_t *buf, size_t len, bool redact_d
   cf_apdu a;
   if (!redact_data || len <= 4) {
     put_hex(f, buf, len);
-  } else if (cf_apdu_parse(buf, len, &a) != 0) {
+  } else if (!cf_host_parse_apdu(buf, len, &a)) {
     /* Unparseable: the data field cannot be told apart from Lc / Le, hide all but the header. */
     put_hex(f, buf, 4);
     put_redacted(f, len - 4);

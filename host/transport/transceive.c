@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apdu_ok.h"
 #include "cardforge/transport.h"
 
 /* Largest encoded command: extended case 4 (4 + 3 + 65535 + 2). */
@@ -22,7 +23,7 @@ typedef struct tx_state {
  * or 0 if cmd cannot be parsed. */
 static size_t with_le(const uint8_t *cmd, size_t len, size_t le, uint8_t *out, size_t cap) {
   cf_apdu a;
-  if (cf_apdu_parse(cmd, len, &a) != 0)
+  if (!cf_host_parse_apdu(cmd, len, &a))
     return 0;
   a.le = le;
   a.has_le = true;

@@ -26,53 +26,53 @@ enum {
 };
 
 /* ---- protocol constants ---- */
-#define KEYCARD_CLA 0x80
-#define KEYCARD_INS_OPEN_SECURE_CHANNEL 0x10
-#define KEYCARD_INS_MUTUALLY_AUTHENTICATE 0x11
-#define KEYCARD_INS_PAIR 0x12
-#define KEYCARD_INS_UNPAIR 0x13
-#define KEYCARD_INS_VERIFY_PIN 0x20
-#define KEYCARD_INS_CHANGE_PIN 0x21
-#define KEYCARD_INS_UNBLOCK_PIN 0x22
-#define KEYCARD_INS_SIGN 0xC0
-#define KEYCARD_INS_EXPORT_KEY 0xC2
-#define KEYCARD_INS_GET_DATA 0xCA
-#define KEYCARD_INS_LOAD_KEY 0xD0
-#define KEYCARD_INS_DERIVE_KEY 0xD1
-#define KEYCARD_INS_REMOVE_KEY 0xD3
-#define KEYCARD_INS_GENERATE_KEY 0xD4
-#define KEYCARD_INS_DUPLICATE_KEY 0xD5
-#define KEYCARD_INS_STORE_DATA 0xE2
-#define KEYCARD_INS_GET_STATUS 0xF2
-#define KEYCARD_INS_FACTORY_RESET 0xFD
-#define KEYCARD_INS_INIT 0xFE
+#define KEYCARD_CLIENT_CLA 0x80
+#define KEYCARD_CLIENT_INS_OPEN_SECURE_CHANNEL 0x10
+#define KEYCARD_CLIENT_INS_MUTUALLY_AUTHENTICATE 0x11
+#define KEYCARD_CLIENT_INS_PAIR 0x12
+#define KEYCARD_CLIENT_INS_UNPAIR 0x13
+#define KEYCARD_CLIENT_INS_VERIFY_PIN 0x20
+#define KEYCARD_CLIENT_INS_CHANGE_PIN 0x21
+#define KEYCARD_CLIENT_INS_UNBLOCK_PIN 0x22
+#define KEYCARD_CLIENT_INS_SIGN 0xC0
+#define KEYCARD_CLIENT_INS_EXPORT_KEY 0xC2
+#define KEYCARD_CLIENT_INS_GET_DATA 0xCA
+#define KEYCARD_CLIENT_INS_LOAD_KEY 0xD0
+#define KEYCARD_CLIENT_INS_DERIVE_KEY 0xD1
+#define KEYCARD_CLIENT_INS_REMOVE_KEY 0xD3
+#define KEYCARD_CLIENT_INS_GENERATE_KEY 0xD4
+#define KEYCARD_CLIENT_INS_DUPLICATE_KEY 0xD5
+#define KEYCARD_CLIENT_INS_STORE_DATA 0xE2
+#define KEYCARD_CLIENT_INS_GET_STATUS 0xF2
+#define KEYCARD_CLIENT_INS_FACTORY_RESET 0xFD
+#define KEYCARD_CLIENT_INS_INIT 0xFE
 
-#define KEYCARD_PIN_LEN 6
-#define KEYCARD_PUK_LEN 12
-#define KEYCARD_SECRET_LEN 32
-#define KEYCARD_UID_LEN 16
-#define KEYCARD_KEY_UID_LEN 32
-#define KEYCARD_MAX_PLAIN 223 /* largest plaintext one secure APDU carries */
-#define KEYCARD_MAX_PATH_DEPTH 10
-#define KEYCARD_DEFAULT_PAIRING_PASSWORD "KeycardDefaultPairing"
+#define KEYCARD_CLIENT_PIN_LEN 6
+#define KEYCARD_CLIENT_PUK_LEN 12
+#define KEYCARD_CLIENT_SECRET_LEN 32
+#define KEYCARD_CLIENT_UID_LEN 16
+#define KEYCARD_CLIENT_KEY_UID_LEN 32
+#define KEYCARD_CLIENT_MAX_PLAIN 223 /* largest plaintext one secure APDU carries */
+#define KEYCARD_CLIENT_MAX_PATH_DEPTH 10
+#define KEYCARD_CLIENT_DEFAULT_PAIRING_PASSWORD "KeycardDefaultPairing"
 
 /* The default instance AID: package A0 00 00 08 04 00 01, applet 01, instance 01. */
 extern const uint8_t keycard_client_aid[9];
 
 /* Capability bits of tag 8D. */
-#define KEYCARD_CAP_SECURE_CHANNEL 0x01
-#define KEYCARD_CAP_KEY_MANAGEMENT 0x02
-#define KEYCARD_CAP_CREDENTIALS 0x04
-#define KEYCARD_CAP_NDEF 0x08
+#define KEYCARD_CLIENT_CAP_SECURE_CHANNEL 0x01
+#define KEYCARD_CLIENT_CAP_KEY_MANAGEMENT 0x02
+#define KEYCARD_CLIENT_CAP_CREDENTIALS 0x04
+#define KEYCARD_CLIENT_CAP_NDEF 0x08
 
 /* ---- SELECT answer ---- */
 typedef struct keycard_client_info {
   bool initialized; /* false: the card answered only 80 <public key> (before INIT) */
-  uint8_t instance_uid[KEYCARD_UID_LEN];
+  uint8_t instance_uid[KEYCARD_CLIENT_UID_LEN];
   uint8_t sc_pub[65]; /* the card's secure-channel public key (uncompressed) */
   uint16_t version;   /* 0x0301 = 3.1 */
   uint8_t free_slots;
-  uint8_t key_uid[KEYCARD_KEY_UID_LEN];
+  uint8_t key_uid[KEYCARD_CLIENT_KEY_UID_LEN];
   bool has_key; /* key_uid is valid */
   uint8_t capabilities;
 } keycard_client_info;
@@ -100,8 +100,8 @@ int keycard_client_sc_wrap(keycard_client_sc *sc, uint8_t cla, uint8_t ins, uint
 /* Checks and decrypts a secure response data field (MAC || ciphertext). On success writes the
  * plain data without the trailing inner status word, and that status word. A bad MAC or padding
  * closes the channel. */
-int keycard_client_sc_unwrap(keycard_client_sc *sc, const uint8_t *data, size_t len, uint8_t *plain, size_t cap,
-                             size_t *plain_len, uint16_t *inner_sw);
+int keycard_client_sc_unwrap(keycard_client_sc *sc, const uint8_t *data, size_t len, uint8_t *plain,
+                             size_t cap, size_t *plain_len, uint16_t *inner_sw);
 void keycard_client_sc_close(keycard_client_sc *sc);
 
 /* The one-shot encryption INIT and DUPLICATE KEY ADD ENTROPY use: 41 || host pub || IV ||
@@ -123,12 +123,12 @@ int keycard_client_mnemonic_to_seed(const char *mnemonic, const char *passphrase
 bool keycard_client_digits_ok(const char *s, size_t n);
 
 /* ---- key paths ---- */
-#define KEYCARD_SOURCE_MASTER 0x00
-#define KEYCARD_SOURCE_PARENT 0x40
-#define KEYCARD_SOURCE_CURRENT 0x80
+#define KEYCARD_CLIENT_SOURCE_MASTER 0x00
+#define KEYCARD_CLIENT_SOURCE_PARENT 0x40
+#define KEYCARD_CLIENT_SOURCE_CURRENT 0x80
 typedef struct keycard_client_path {
-  uint8_t source; /* KEYCARD_SOURCE_* */
-  uint8_t data[4 * KEYCARD_MAX_PATH_DEPTH];
+  uint8_t source; /* KEYCARD_CLIENT_SOURCE_* */
+  uint8_t data[4 * KEYCARD_CLIENT_MAX_PATH_DEPTH];
   size_t len; /* bytes: 4 per component */
 } keycard_client_path;
 /* "m/44'/60'/0'/0/0" (from the master), "../1" (from the parent), "./1" or "1/2" (from the
@@ -206,8 +206,9 @@ int keycard_client_open_channel(keycard_client *kc);
 /* Sends one command through the open secure channel and returns the plain answer and the inner
  * status word in kc->sw. Returns OK whatever the inner status word; ECARD only when the card
  * answered outside the channel (6982 closes it). secret marks data to keep out of traces. */
-int keycard_client_secure_exchange(keycard_client *kc, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-                                   size_t len, bool secret, uint8_t *resp, size_t cap, size_t *resp_len);
+int keycard_client_secure_exchange(keycard_client *kc, uint8_t ins, uint8_t p1, uint8_t p2,
+                                   const uint8_t *data, size_t len, bool secret, uint8_t *resp, size_t cap,
+                                   size_t *resp_len);
 
 /* ---- commands (secure channel open unless stated) ---- */
 int keycard_client_get_status(keycard_client *kc, keycard_client_status *st);
@@ -215,10 +216,10 @@ int keycard_client_get_status(keycard_client *kc, keycard_client_status *st);
 int keycard_client_get_key_path(keycard_client *kc, uint8_t *out, size_t cap, size_t *len);
 /* VERIFY PIN. A wrong PIN gives ECARD with sw 63Cx and *retries = x (retries may be NULL). */
 int keycard_client_verify_pin(keycard_client *kc, const char *pin, int *retries);
-#define KEYCARD_CHANGE_PIN 0x00
-#define KEYCARD_CHANGE_PUK 0x01
-#define KEYCARD_CHANGE_PAIRING_SECRET 0x02
-/* CHANGE PIN: which is KEYCARD_CHANGE_*; value is the new PIN/PUK digits or the 32-byte secret. */
+#define KEYCARD_CLIENT_CHANGE_PIN 0x00
+#define KEYCARD_CLIENT_CHANGE_PUK 0x01
+#define KEYCARD_CLIENT_CHANGE_PAIRING_SECRET 0x02
+/* CHANGE PIN: which is KEYCARD_CLIENT_CHANGE_*; value is the new PIN/PUK digits or the 32-byte secret. */
 int keycard_client_change_secret(keycard_client *kc, uint8_t which, const uint8_t *value, size_t len);
 /* UNBLOCK PIN with the PUK; sets new_pin. A wrong PUK gives 63Cx like VERIFY PIN. */
 int keycard_client_unblock_pin(keycard_client *kc, const char *puk, const char *new_pin, int *retries);
@@ -232,22 +233,22 @@ int keycard_client_generate_key(keycard_client *kc, uint8_t key_uid[32]);
 int keycard_client_remove_key(keycard_client *kc);
 int keycard_client_derive_key(keycard_client *kc, const keycard_client_path *path);
 
-#define KEYCARD_SIGN_CURRENT 0x00
-#define KEYCARD_SIGN_DERIVE 0x01
-#define KEYCARD_SIGN_DERIVE_AND_MAKE_CURRENT 0x02
+#define KEYCARD_CLIENT_SIGN_CURRENT 0x00
+#define KEYCARD_CLIENT_SIGN_DERIVE 0x01
+#define KEYCARD_CLIENT_SIGN_DERIVE_AND_MAKE_CURRENT 0x02
 /* SIGN a 32-byte hash with the current key (path NULL) or a derived one. */
 int keycard_client_sign(keycard_client *kc, const uint8_t hash[32], const keycard_client_path *path,
                         bool make_current, keycard_client_signature *sig);
 
-#define KEYCARD_EXPORT_PRIVATE 0x00
-#define KEYCARD_EXPORT_PUBLIC 0x01
-#define KEYCARD_EXPORT_EXTENDED_PUBLIC 0x02
+#define KEYCARD_CLIENT_EXPORT_PRIVATE 0x00
+#define KEYCARD_CLIENT_EXPORT_PUBLIC 0x01
+#define KEYCARD_CLIENT_EXPORT_EXTENDED_PUBLIC 0x02
 int keycard_client_export_key(keycard_client *kc, uint8_t what, const keycard_client_path *path,
                               bool make_current, keycard_client_exported *key);
 
-#define KEYCARD_DATA_PUBLIC 0x00
-#define KEYCARD_DATA_NDEF 0x01
-#define KEYCARD_DATA_CASH 0x02
+#define KEYCARD_CLIENT_DATA_PUBLIC 0x00
+#define KEYCARD_CLIENT_DATA_NDEF 0x01
+#define KEYCARD_CLIENT_DATA_CASH 0x02
 /* GET DATA works with or without a channel (plain when none is open). */
 int keycard_client_get_data(keycard_client *kc, uint8_t type, uint8_t *out, size_t cap, size_t *len);
 int keycard_client_store_data(keycard_client *kc, uint8_t type, const uint8_t *data, size_t len);
@@ -261,7 +262,7 @@ int keycard_client_duplicate_start(keycard_client *kc, uint8_t count, const uint
 /* ADD ENTROPY: plain APDU, one-shot encrypted to the card's key from the last SELECT. The card
  * reuses its channel key for it, so the channel is closed afterwards. */
 int keycard_client_duplicate_add_entropy(keycard_client *kc, const uint8_t entropy[32]);
-/* EXPORT on the source card: the encrypted key blob (at most KEYCARD_MAX_PLAIN bytes). */
+/* EXPORT on the source card: the encrypted key blob (at most KEYCARD_CLIENT_MAX_PLAIN bytes). */
 int keycard_client_duplicate_export(keycard_client *kc, uint8_t *blob, size_t cap, size_t *len);
 /* IMPORT on a target card; key_uid receives the imported key's UID (may be NULL). */
 int keycard_client_duplicate_import(keycard_client *kc, const uint8_t *blob, size_t len, uint8_t key_uid[32]);
@@ -269,12 +270,12 @@ int keycard_client_duplicate_import(keycard_client *kc, const uint8_t *blob, siz
 /* ---- pairing store: one line per pairing "<instance uid hex> <index> <pairing key hex>" ---- */
 /* Finds the pairing for uid in the file at path. Returns 1 found, 0 not found, -1 on a file error
  * (err filled). A malformed line is skipped. */
-int keycard_pairing_store_get(const char *path, const uint8_t uid[KEYCARD_UID_LEN], uint8_t *index,
-                              uint8_t key[32], char *err, size_t errlen);
+int keycard_client_pairing_get(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t *index,
+                               uint8_t key[32], char *err, size_t errlen);
 /* Adds or replaces the pairing of uid (key NULL: removes it). Writes a temporary file with mode
  * 0600 and renames it over path. Returns 0 or -1 (err filled). */
-int keycard_pairing_store_put(const char *path, const uint8_t uid[KEYCARD_UID_LEN], uint8_t index,
-                              const uint8_t *key, char *err, size_t errlen);
+int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
+                               const uint8_t *key, char *err, size_t errlen);
 
 /* Short name for a result code ("card refused", ...). */
 const char *keycard_client_strerror(int rc);

@@ -1,0 +1,95 @@
+/* The authentication card (母卡认证卡, spec chapter 2): holds the master-card master key and computes,
+ * for the KMC, the External Authentication data, Import Key records and their MACs. */
+#include "cmcc_internal.h"
+
+#include <string.h>
+
+#include <cardforge/crypto.h>
+#include <cardforge/sw.h>
+
+#define AUTHCARD_MAX_PLAIN 240
+
+static uint8_t authcard_import_level(uint8_t type) {
+  return (type == CMCC_KEY_MASTER_CARD || type == CMCC_KEY_AUTHCARD) ? 1 : 0;
+}
+
+/* Common front of Encrypt Data and MAC Generate: KMC random(4) || length(1) || data. Finds the
+ * master-card master key and counts its use. */
+static uint16_t front(cf_applet *app, const cf_apdu *cmd, cmcc_key *key) {
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc < CMCC_RANDOM_LEN + 1 || cmd->data[4] != cmd->lc - CMCC_RANDOM_LEN - 1) return SW_WRONG_LENGTH;
+  if (!cmcc_pin_ok(app, CMCC_PIN_APP)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (cmd->data[4] > AUTHCARD_MAX_PLAIN) return SW_WRONG_DATA;
+  size_t n = cmcc_key_find_type(app, CMCC_KEY_MASTER_CARD, key);
+  if (!n) return CMCC_SW_EXPORTED_KEY_MISSING; /* 6479 "密钥未找到" */
+  if (!cmcc_key_can_compute(key)) return CMCC_SW_USE_CONDITION;
+  uint16_t sw = cmcc_key_use(app, n, key);
+  return sw == CMCC_SW_FILE_TYPE ? CMCC_SW_KEY_STATE : sw;
+}
+
+static uint16_t cmd_encrypt_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  cmcc_key key;
+  uint16_t sw = front(app, cmd, &key);
+  if (sw == SW_OK) {
+    uint8_t out[1 + AUTHCARD_MAX_PLAIN + 8];
+    size_t len = 0;
+    bool ok;
+    if (cmd->data[4] == 0) { /* no data: the External Authentication data for the KMC random */
+      ok = cmcc_ext_auth_data(key.value, cmd->data, out + 1) == 0;
+      len = CMCC_AUTH_DATA_LEN;
+    } else {
+      ok = cmcc_encrypt(key.value, cmd->data + 5, cmd->data[4], out + 1, sizeof out - 1, &len) == 0;
+    }
+    out[0] = (uint8_t)len;
+    if (!ok || !cf_rapdu_put(resp, out, 1 + len)) sw = SW_UNKNOWN;
+    cf_wipe(out, sizeof out);
+  }
+  cf_wipe(&key, sizeof key);
+  return sw;
+}
+
+static uint16_t cmd_mac_generate(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  cmcc_key key;
+  uint16_t sw = front(app, cmd, &key);
+  if (sw == SW_OK) {
+    uint8_t iv[8], mac[CMCC_MAC_LEN];
+    cmcc_mac_iv(cmd->data, iv);
+    if (cmcc_mac(CMCC_MAC_919, key.value, iv, cmd->data + 5, cmd->data[4], mac) != 0 ||
+        !cf_rapdu_put(resp, mac, sizeof mac))
+      sw = SW_UNKNOWN;
+  }
+  cf_wipe(&key, sizeof key);
+  return sw;
+}
+
+const cmcc_command cmcc_authcard_commands[] = {
+    {CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, cmd_encrypt_data},
+    {CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, cmd_mac_generate},
+    {0, 0, NULL},
+};
+
+static const cmcc_master_kind authcard_kind = {
+    .device_code = CMCC_DEVICE_AUTHCARD,
+    .auth_key = {CMCC_KEY_AUTHCARD, 0, 0},
+    .reload_key = CMCC_KEY_AUTHCARD,
+    .import_key = {0, CMCC_KEY_AUTHCARD, 0},
+    .info_keys = {CMCC_KEY_AUTHCARD, 0},
+    .import_level = authcard_import_level,
+    .max_keys = 8,
+    .select_random = false,
+    .default_keys = "0203",
+    .default_eid = NULL,
+    .commands = cmcc_authcard_commands,
+};
+
+const cmcc_master_ops cmcc_authcard_ops = {
+    .ops = {.name = "cmcc-authcard",
+            .ctx_size = sizeof(cmcc_applet_ctx),
+            .install = cmcc_master_install,
+            .reset = cmcc_master_reset,
+            .select = cmcc_master_select,
+            .deselect = cmcc_master_reset,
+            .process = cmcc_master_process,
+            .destroy = NULL},
+    .kind = &authcard_kind,
+};

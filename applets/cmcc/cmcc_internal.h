@@ -1,0 +1,161 @@
+/* Shared machinery of the China Mobile master cards (KMC, authentication card, working card):
+ * the key file, PINs, external authentication, random lifetime, dispatch. Private to applets/cmcc. */
+#ifndef CMCC_INTERNAL_H
+#define CMCC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cardforge/apdu.h>
+#include <cardforge/card.h>
+#include <cardforge/cmcc.h>
+#include <cardforge/cmcc_crypto.h>
+
+/* Store records (per applet namespace). */
+#define CMCC_REC_INIT 0x0001
+#define CMCC_REC_PIN(n) (0x0010 + (n)) /* n = 1..3: PIN (8) || tries left (1) */
+#define CMCC_REC_KEY(n) (0x0100 + (n)) /* n = 1..max: attributes (11) || value (16) || auth tries (1) */
+#define CMCC_REC_INFO(t) (0x0200 + (t)) /* Update Info data of type t */
+#define CMCC_KEY_REC_LEN 28
+#define CMCC_INFO_MAX 64
+
+typedef struct cmcc_key {
+  uint8_t attrs[CMCC_ATTR_LEN];
+  uint8_t value[CMCC_KEY_LEN];
+  uint8_t tries; /* external-authentication tries left (keys used for External Authentication) */
+} cmcc_key;
+
+typedef struct cmcc_applet_ctx cmcc_applet_ctx;
+typedef uint16_t (*cmcc_handler)(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+
+typedef struct cmcc_command {
+  uint8_t cla, ins;
+  cmcc_handler handler;
+} cmcc_command;
+
+/* What distinguishes one master card from another. */
+typedef struct cmcc_master_kind {
+  uint32_t device_code;             /* 9F0C device type */
+  uint8_t auth_key[3];              /* External Authentication P2 00..02 -> key type, 0 = not on this card */
+  uint8_t reload_key;               /* key type whose authentication allows Reload PIN */
+  uint8_t import_key[3];            /* Import Key P2 01/02 -> decryption key type (index 1, 2), 0 = none */
+  uint8_t info_keys[2];             /* Update Info keys, operator (may write the enterprise ID) first */
+  uint8_t (*import_level)(uint8_t type); /* level a type is imported at on this card, 0 = never */
+  size_t max_keys;
+  bool select_random;               /* working card: SELECT answers a fresh random (tag 9F37) */
+  const char *default_keys;         /* key types preset at install, hex list */
+  const char *default_eid;          /* enterprise ID preset at install (hex) or NULL */
+  const cmcc_command *commands;     /* card-specific commands, ended by a NULL handler */
+} cmcc_master_kind;
+
+/* cf_applet_ops is the first member, so app->ops leads back to the kind. */
+typedef struct cmcc_master_ops {
+  cf_applet_ops ops;
+  const cmcc_master_kind *kind;
+} cmcc_master_ops;
+
+struct cmcc_applet_ctx {
+  uint8_t pin_ok;     /* bit n = PIN n verified */
+  uint32_t auth_ok;   /* bit t = key type t authenticated */
+  bool challenge_issued;
+  bool challenge_valid; /* armed by Get Challenge for the next command */
+  bool challenge_now;   /* this command follows Get Challenge */
+  uint8_t challenge[CMCC_RANDOM_LEN];
+  /* INIT_FOR_GENERATE session, only while Generate Key commands follow */
+  uint8_t gen_remaining;
+  uint8_t gen_now; /* keys left in the session this Generate Key belongs to */
+  uint8_t gen_seed[16];
+  /* working card: SELECT random and the sub-application key of the last Export Key */
+  bool select_random_valid;
+  uint8_t select_random[CMCC_RANDOM_LEN];
+  bool subkey_valid;
+  uint8_t subkey[CMCC_KEY_LEN];
+};
+
+static inline const cmcc_master_kind *cmcc_kind(const cf_applet *app) {
+  return ((const cmcc_master_ops *)app->ops)->kind;
+}
+static inline cmcc_applet_ctx *cmcc_ctx(cf_applet *app) { return (cmcc_applet_ctx *)app->ctx; }
+
+/* ---- master-card ops (cmcc_master.c) ---- */
+int cmcc_master_install(cf_applet *app, const char *params);
+void cmcc_master_reset(cf_applet *app);
+uint16_t cmcc_master_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+
+/* Security state. */
+bool cmcc_pin_ok(cf_applet *app, uint8_t pin);
+bool cmcc_auth_ok(cf_applet *app, uint8_t key_type);
+/* The random of the Get Challenge right before this command: CMCC_RANDOM_LEN bytes, or NULL. */
+const uint8_t *cmcc_challenge(cf_applet *app);
+
+/* ---- key file (cmcc_keyfile.c) ---- */
+size_t cmcc_key_count(cf_applet *app);
+bool cmcc_key_read(cf_applet *app, size_t n, cmcc_key *out);
+/* Finds by version, index, type (the order commands send them); returns the record number or 0. */
+size_t cmcc_key_find(cf_applet *app, uint8_t version, uint8_t index, uint8_t type, cmcc_key *out);
+/* The key of a type for fixed roles: the highest version, the first record among equals. 0 if none. */
+size_t cmcc_key_find_type(cf_applet *app, uint8_t type, cmcc_key *out);
+/* Writes record n; false on a store failure. */
+bool cmcc_key_write(cf_applet *app, size_t n, const cmcc_key *key);
+/* Stores a key: replaces the record with the same type/version/index/algorithm, else appends.
+ * Returns the record number, 0 if the file is full, -1 on a store failure. */
+long cmcc_key_store(cf_applet *app, const uint8_t attrs[CMCC_ATTR_LEN], const uint8_t value[CMCC_KEY_LEN]);
+/* Checks a key before a computation and counts the use: status AA (else 6484), algorithm 3DES
+ * (else 9408), use counter not exhausted (else 6484). Returns SW_OK or the word. */
+uint16_t cmcc_key_use(cf_applet *app, size_t n, cmcc_key *key);
+/* Diversification rules of the usage attribute (spec table 8-2-8) for `levels` levels. */
+bool cmcc_key_levels_ok(const cmcc_key *key, size_t levels);
+bool cmcc_key_can_compute(const cmcc_key *key);
+/* Default attributes of a preset key of that type (docs/cmcc-profile.md). */
+void cmcc_key_default_attrs(uint8_t type, uint8_t attrs[CMCC_ATTR_LEN]);
+void cmcc_key_default_value(uint8_t type, uint8_t value[CMCC_KEY_LEN]);
+
+/* ---- commands shared by the three master cards (cmcc_import.c) ---- */
+uint16_t cmcc_cmd_import_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+
+/* ---- card-specific command tables ---- */
+extern const cmcc_command cmcc_kmc_commands[];
+extern const cmcc_command cmcc_authcard_commands[];
+extern const cmcc_command cmcc_workcard_commands[];
+extern const cmcc_master_ops cmcc_kmc_ops, cmcc_authcard_ops, cmcc_workcard_ops;
+
+/* ---- target devices (cmcc_target.c and one file each) ---- */
+extern const cf_applet_ops cmcc_usercard_ops, cmcc_sam_ops, cmcc_terminal_ops;
+
+#define CMCC_TGT_REC_INIT 0x0001
+#define CMCC_TGT_KEY_ENTRY 18 /* key id || version || value */
+
+/* First member of every target's transient context. */
+typedef struct cmcc_target_ctx {
+  bool challenge_valid; /* armed by GET CHALLENGE for the next command */
+  bool challenge_now;
+  uint8_t challenge[CMCC_RANDOM_LEN];
+} cmcc_target_ctx;
+
+/* Takes the one-shot random out before a command runs; returns it (or NULL) for this command. */
+const uint8_t *cmcc_tgt_begin(cmcc_target_ctx *t);
+void cmcc_tgt_end(cmcc_target_ctx *t);
+uint16_t cmcc_tgt_get_challenge(cmcc_target_ctx *t, const cf_apdu *cmd, cf_rapdu *resp);
+/* cmd = CIPP Lc cipher || MAC from Export Keys&Data: checks Lc (6700), the random (6985), the MAC
+ * under key (6988) and the padding (6A80), leaves the plaintext in plain. */
+uint16_t cmcc_tgt_unwrap(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd,
+                         uint8_t *plain, size_t cap, size_t *plain_len);
+/* VERIFY MAC: cmd = 84 82 P1 P2 Lc data || MAC under key (IV random). 6700 / 6988 / 9000. */
+uint16_t cmcc_tgt_verify_mac(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd);
+/* INTERNAL AUTHENTICATE: 3DES-ECB of the 8 data bytes. */
+uint16_t cmcc_tgt_internal_auth(const uint8_t key[CMCC_KEY_LEN], const cf_apdu *cmd, cf_rapdu *resp);
+/* Class / instruction errors for an unknown command: 6E00 if ins exists with another class, else 6D00. */
+uint16_t cmcc_tgt_unknown(const uint8_t (*known)[2], size_t n, const cf_apdu *cmd);
+
+/* ---- helpers ---- */
+/* Reads a hex param of exactly len bytes: 1 = present and valid, 0 = absent, -1 = malformed. */
+int cmcc_param_hex(const char *params, const char *name, uint8_t *out, size_t len);
+/* Appends the FCI of a China Mobile application (spec tables 8-1-17..20). random may be NULL. */
+bool cmcc_put_fci(cf_rapdu *resp, const uint8_t *aid, size_t aid_len, uint32_t device_code,
+                  const uint8_t *random);
+/* Store write with the 6581 convention: true on success. */
+bool cmcc_put(cf_applet *app, uint16_t rec, const void *data, size_t len);
+
+#endif

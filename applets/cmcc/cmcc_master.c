@@ -1,0 +1,361 @@
+/* The three master cards' shared life cycle and basic commands (spec 1.1 and 1.2.1): install from
+ * params, dispatch, Verify / Change / Reload PIN, Get Challenge, External Authentication, SELECT,
+ * Read KeyInfo. */
+#include "cmcc_internal.h"
+
+#include <string.h>
+
+#include <cardforge/crypto.h>
+#include <cardforge/hex.h>
+#include <cardforge/store.h>
+#include <cardforge/sw.h>
+#include <cardforge/tlv.h>
+
+/* ---- helpers shared by every cmcc applet ---- */
+
+int cmcc_param_hex(const char *params, const char *name, uint8_t *out, size_t len) {
+  char text[80];
+  uint8_t buf[32];
+  if (!cf_params_get(params, name, text, sizeof text)) return 0;
+  long n = cf_hex_decode(text, buf, sizeof buf);
+  int rc = (n == (long)len) ? 1 : -1;
+  if (rc == 1) memcpy(out, buf, len);
+  cf_wipe(buf, sizeof buf);
+  cf_wipe(text, sizeof text);
+  return rc;
+}
+
+bool cmcc_put(cf_applet *app, uint16_t rec, const void *data, size_t len) {
+  return cf_store_put(app->store, CF_STORE_KEY(app->ns, rec), data, len) == CF_STORE_OK;
+}
+
+bool cmcc_put_fci(cf_rapdu *resp, const uint8_t *aid, size_t aid_len, uint32_t device_code,
+                  const uint8_t *random) {
+  /* 6F { 84 DF name, A5 { 9F08 version, 9F0C (25 reserved bytes || device code), [9F37 random] } } */
+  uint8_t issuer[28] = {0};
+  static const uint8_t version[2] = {0x01, 0x00};
+  issuer[25] = (uint8_t)(device_code >> 16);
+  issuer[26] = (uint8_t)(device_code >> 8);
+  issuer[27] = (uint8_t)device_code;
+  uint8_t buf[96];
+  cf_tlv_writer w = {buf, 0, sizeof buf, false};
+  size_t fci = cf_tlv_open(&w, 0x6F);
+  cf_tlv_put(&w, 0x84, aid, aid_len);
+  size_t prop = cf_tlv_open(&w, 0xA5);
+  cf_tlv_put(&w, 0x9F08, version, sizeof version);
+  cf_tlv_put(&w, 0x9F0C, issuer, sizeof issuer);
+  if (random) cf_tlv_put(&w, 0x9F37, random, CMCC_RANDOM_LEN);
+  cf_tlv_close(&w, prop);
+  cf_tlv_close(&w, fci);
+  return !w.failed && cf_rapdu_put(resp, buf, w.len);
+}
+
+/* ---- install / reset ---- */
+
+static const uint8_t default_pins[3][CMCC_PIN_LEN] = {
+    {'1', '1', '1', '1', '1', '1', '1', '1'},
+    {'2', '2', '2', '2', '2', '2', '2', '2'},
+    {'3', '3', '3', '3', '3', '3', '3', '3'},
+};
+
+static int install_keys(cf_applet *app, const char *params) {
+  const cmcc_master_kind *kind = cmcc_kind(app);
+  char list[64];
+  uint8_t types[32];
+  long ntypes;
+  if (cf_params_get(params, "keys", list, sizeof list))
+    ntypes = list[0] ? cf_hex_decode(list, types, sizeof types) : 0;
+  else
+    ntypes = cf_hex_decode(kind->default_keys, types, sizeof types);
+  if (ntypes < 0) return -1;
+  /* kTT= also presets type TT when the list does not name it */
+  for (unsigned t = 1; t <= 0x0B && ntypes < (long)sizeof types; t++) {
+    char name[4] = {'k', "0123456789ABCDEF"[t >> 4], "0123456789ABCDEF"[t & 15], 0};
+    uint8_t probe[CMCC_KEY_LEN];
+    bool listed = memchr(types, (int)t, (size_t)ntypes) != NULL;
+    if (!listed && cmcc_param_hex(params, name, probe, sizeof probe) == 1) types[ntypes++] = (uint8_t)t;
+    cf_wipe(probe, sizeof probe);
+  }
+  for (long i = 0; i < ntypes; i++) {
+    uint8_t t = types[i], attrs[CMCC_ATTR_LEN], value[CMCC_KEY_LEN];
+    if (t == 0 || t > 0x0B) return -1;
+    char name[4] = {'k', "0123456789ABCDEF"[t >> 4], "0123456789ABCDEF"[t & 15], 0};
+    cmcc_key_default_attrs(t, attrs);
+    cmcc_key_default_value(t, value);
+    int got = cmcc_param_hex(params, name, value, sizeof value);
+    long rec = got < 0 ? -1 : cmcc_key_store(app, attrs, value);
+    cf_wipe(value, sizeof value);
+    if (rec <= 0) return -1;
+  }
+  return 0;
+}
+
+int cmcc_master_install(cf_applet *app, const char *params) {
+  const cmcc_master_kind *kind = cmcc_kind(app);
+  size_t len;
+  if (cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_REC_INIT), &len)) return 0; /* reopened */
+  for (int p = 1; p <= 3; p++) {
+    uint8_t rec[CMCC_PIN_LEN + 1];
+    char name[5] = {'p', 'i', 'n', (char)('0' + p), 0};
+    memcpy(rec, default_pins[p - 1], CMCC_PIN_LEN);
+    if (cmcc_param_hex(params, name, rec, CMCC_PIN_LEN) < 0) return -1;
+    rec[CMCC_PIN_LEN] = CMCC_PIN_TRIES;
+    bool ok = cmcc_put(app, (uint16_t)CMCC_REC_PIN(p), rec, sizeof rec);
+    cf_wipe(rec, sizeof rec);
+    if (!ok) return -1;
+  }
+  if (install_keys(app, params) != 0) return -1;
+  uint8_t eid[CMCC_ENTERPRISE_ID_LEN];
+  int got = cmcc_param_hex(params, "eid", eid, sizeof eid);
+  if (got < 0) return -1;
+  if (got == 0 && kind->default_eid) got = cf_hex_decode(kind->default_eid, eid, sizeof eid) == 6 ? 1 : -1;
+  if (got < 0) return -1;
+  if (got == 1 && !cmcc_put(app, (uint16_t)CMCC_REC_INFO(CMCC_INFO_ENTERPRISE_ID), eid, sizeof eid)) return -1;
+  static const uint8_t marker = 1;
+  return cmcc_put(app, CMCC_REC_INIT, &marker, 1) ? 0 : -1;
+}
+
+void cmcc_master_reset(cf_applet *app) { cf_wipe(app->ctx, sizeof(cmcc_applet_ctx)); }
+
+/* ---- security state ---- */
+
+bool cmcc_pin_ok(cf_applet *app, uint8_t pin) { return (cmcc_ctx(app)->pin_ok >> pin) & 1; }
+bool cmcc_auth_ok(cf_applet *app, uint8_t key_type) {
+  return key_type && key_type < 32 && ((cmcc_ctx(app)->auth_ok >> key_type) & 1);
+}
+const uint8_t *cmcc_challenge(cf_applet *app) {
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  return c->challenge_now ? c->challenge : NULL;
+}
+
+/* ---- SELECT ---- */
+
+static uint16_t answer_fci(cf_applet *app, cf_rapdu *resp) {
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  const cmcc_master_kind *kind = cmcc_kind(app);
+  if (kind->select_random) {
+    /* 4.1.7: the working card answers SELECT with its random; a new SELECT starts a new exchange */
+    if (cf_rand(c->select_random, CMCC_RANDOM_LEN) != 0) return SW_UNKNOWN;
+    c->select_random_valid = true;
+    c->subkey_valid = false;
+    cf_wipe(c->subkey, sizeof c->subkey);
+  }
+  if (!cmcc_put_fci(resp, app->aid, app->aid_len, kind->device_code, kind->select_random ? c->select_random : NULL))
+    return SW_UNKNOWN;
+  return SW_OK;
+}
+
+uint16_t cmcc_master_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)cmd;
+  return answer_fci(app, resp);
+}
+
+/* SELECT that the runtime did not match (CLA F0, or an unknown name): spec 1.1.6. */
+static uint16_t cmd_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  if (cmd->p1 != 0x04 || (cmd->p2 != 0x00 && cmd->p2 != 0x02)) return SW_INCORRECT_P1P2;
+  if (cmd->lc < 5 || cmd->lc > 16) return SW_WRONG_LENGTH;
+  /* single-directory card: there is no "next" application */
+  if (cmd->p2 == 0x02 || cmd->lc > app->aid_len || memcmp(cmd->data, app->aid, cmd->lc) != 0)
+    return SW_FILE_NOT_FOUND;
+  return answer_fci(app, resp);
+}
+
+/* ---- PINs ---- */
+
+static const uint8_t *pin_record(cf_applet *app, uint8_t p, uint8_t rec[CMCC_PIN_LEN + 1]) {
+  size_t len = 0;
+  if (cf_store_get(app->store, CF_STORE_KEY(app->ns, CMCC_REC_PIN(p)), rec, CMCC_PIN_LEN + 1, &len) !=
+          CF_STORE_OK ||
+      len != CMCC_PIN_LEN + 1)
+    return NULL;
+  return rec;
+}
+
+/* Checks candidate against PIN p, counting the try first. Returns SW_OK on a match. */
+static uint16_t pin_check(cf_applet *app, uint8_t p, const uint8_t *candidate) {
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  uint8_t rec[CMCC_PIN_LEN + 1];
+  if (!pin_record(app, p, rec)) return CMCC_SW_FILE_NOT_FOUND;
+  if (rec[CMCC_PIN_LEN] == 0) {
+    cf_wipe(rec, sizeof rec);
+    return CMCC_SW_PIN_BLOCKED;
+  }
+  /* the try is spent and durable before the comparison: a power cut cannot give it back */
+  rec[CMCC_PIN_LEN]--;
+  if (!cmcc_put(app, (uint16_t)CMCC_REC_PIN(p), rec, sizeof rec) || cf_store_checkpoint(app->store) != CF_STORE_OK) {
+    cf_wipe(rec, sizeof rec);
+    return SW_MEMORY_FAILURE;
+  }
+  bool match = cf_ct_equal(rec, candidate, CMCC_PIN_LEN);
+  uint8_t left = rec[CMCC_PIN_LEN];
+  if (match) {
+    rec[CMCC_PIN_LEN] = CMCC_PIN_TRIES;
+    bool ok = cmcc_put(app, (uint16_t)CMCC_REC_PIN(p), rec, sizeof rec);
+    cf_wipe(rec, sizeof rec);
+    if (!ok) return SW_MEMORY_FAILURE;
+    c->pin_ok |= (uint8_t)(1u << p);
+    return SW_OK;
+  }
+  cf_wipe(rec, sizeof rec);
+  c->pin_ok &= (uint8_t)~(1u << p);
+  return SW_VERIFY_FAIL(left);
+}
+
+static bool pin_p1p2_ok(const cf_apdu *cmd) {
+  return cmd->p1 == 0 && cmd->p2 >= CMCC_PIN_MAIN && cmd->p2 <= CMCC_PIN_EXPORT;
+}
+
+static uint16_t cmd_verify_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
+  if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
+  if (cmd->lc != CMCC_PIN_LEN) return SW_WRONG_LENGTH;
+  return pin_check(app, cmd->p2, cmd->data);
+}
+
+static uint16_t cmd_change_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
+  if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 2 * CMCC_PIN_LEN) return SW_WRONG_LENGTH;
+  uint16_t sw = pin_check(app, cmd->p2, cmd->data);
+  if (sw != SW_OK) return sw;
+  uint8_t rec[CMCC_PIN_LEN + 1];
+  memcpy(rec, cmd->data + CMCC_PIN_LEN, CMCC_PIN_LEN);
+  rec[CMCC_PIN_LEN] = CMCC_PIN_TRIES;
+  bool ok = cmcc_put(app, (uint16_t)CMCC_REC_PIN(cmd->p2), rec, sizeof rec);
+  cf_wipe(rec, sizeof rec);
+  return ok ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+static uint16_t cmd_reload_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
+  if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
+  if (cmd->lc != CMCC_PIN_LEN) return SW_WRONG_LENGTH;
+  /* only the highest-level (operator) master key unlocks a PIN, never the second master key */
+  if (!cmcc_auth_ok(app, cmcc_kind(app)->reload_key)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  uint8_t rec[CMCC_PIN_LEN + 1];
+  if (!pin_record(app, cmd->p2, rec)) return CMCC_SW_FILE_NOT_FOUND;
+  memcpy(rec, cmd->data, CMCC_PIN_LEN);
+  rec[CMCC_PIN_LEN] = CMCC_PIN_TRIES;
+  bool ok = cmcc_put(app, (uint16_t)CMCC_REC_PIN(cmd->p2), rec, sizeof rec);
+  cf_wipe(rec, sizeof rec);
+  cmcc_ctx(app)->pin_ok &= (uint8_t)~(1u << cmd->p2);
+  return ok ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+/* ---- Get Challenge, External Authentication ---- */
+
+static uint16_t cmd_get_challenge(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 0) return SW_WRONG_LENGTH;
+  if (cf_rand(c->challenge, CMCC_RANDOM_LEN) != 0) return SW_UNKNOWN;
+  if (!cf_rapdu_put(resp, c->challenge, CMCC_RANDOM_LEN)) return SW_UNKNOWN;
+  c->challenge_issued = true;
+  c->challenge_valid = true;
+  return SW_OK;
+}
+
+static uint16_t cmd_external_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  if (cmd->p1 != 0 || cmd->p2 > CMCC_AUTH_P2_SECOND) return SW_INCORRECT_P1P2;
+  uint8_t type = cmcc_kind(app)->auth_key[cmd->p2];
+  if (type == 0) return SW_FUNC_NOT_SUPPORTED;
+  if (cmd->lc != CMCC_AUTH_DATA_LEN) return SW_WRONG_LENGTH;
+  cmcc_key key;
+  size_t n = cmcc_key_find_type(app, type, &key);
+  if (n == 0) return SW_FUNC_NOT_SUPPORTED;
+  uint16_t sw;
+  const uint8_t *random = cmcc_challenge(app);
+  if (key.tries == 0 || key.attrs[CMCC_ATTR_STATUS] != CMCC_KEY_USABLE) {
+    sw = SW_AUTH_METHOD_BLOCKED;
+  } else if (!random) {
+    sw = c->challenge_issued ? CMCC_SW_RANDOM_INVALID : SW_CONDITIONS_NOT_SATISFIED;
+  } else {
+    key.tries--;
+    if (!cmcc_key_write(app, n, &key) || cf_store_checkpoint(app->store) != CF_STORE_OK) {
+      sw = SW_MEMORY_FAILURE;
+    } else {
+      uint8_t expect[CMCC_AUTH_DATA_LEN];
+      bool match = cmcc_ext_auth_data(key.value, random, expect) == 0 &&
+                   cf_ct_equal(expect, cmd->data, CMCC_AUTH_DATA_LEN);
+      cf_wipe(expect, sizeof expect);
+      if (match) {
+        key.tries = CMCC_AUTH_TRIES;
+        sw = cmcc_key_write(app, n, &key) ? SW_OK : SW_MEMORY_FAILURE;
+        if (sw == SW_OK) c->auth_ok |= 1u << type;
+      } else {
+        c->auth_ok &= ~(1u << type);
+        sw = CMCC_SW_AUTH_FAIL(key.tries);
+      }
+    }
+  }
+  cf_wipe(&key, sizeof key);
+  return sw;
+}
+
+/* ---- Read KeyInfo, Get Response with nothing pending ---- */
+
+static uint16_t cmd_read_keyinfo(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  if (cmd->p1 == 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 0) return SW_WRONG_LENGTH;
+  cmcc_key key;
+  if (!cmcc_key_read(app, cmd->p1, &key)) return SW_WRONG_P1P2; /* 6B00: beyond the last record */
+  bool ok = cf_rapdu_put(resp, key.attrs, CMCC_ATTR_LEN);
+  cf_wipe(&key, sizeof key);
+  return ok ? SW_OK : SW_UNKNOWN;
+}
+
+static uint16_t cmd_get_response(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)app, (void)resp;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  return SW_UNKNOWN; /* 6F00: no data waiting */
+}
+
+/* ---- dispatch ---- */
+
+static const cmcc_command common_commands[] = {
+    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, cmd_verify_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, cmd_change_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, cmd_reload_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, cmd_get_challenge},
+    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, cmd_external_auth},
+    {CMCC_CLA_BASIC, CMCC_INS_SELECT, cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_SELECT, cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, cmd_read_keyinfo},
+    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, cmd_get_response},
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, cmcc_cmd_import_key},
+    {0, 0, NULL},
+};
+
+static cmcc_handler lookup(const cmcc_command *table, uint8_t cla, uint8_t ins, bool *ins_known) {
+  for (const cmcc_command *c = table; c->handler; c++) {
+    if (c->ins != ins) continue;
+    *ins_known = true;
+    if (c->cla == cla) return c->handler;
+  }
+  return NULL;
+}
+
+uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  /* One-shot states live for the next command only: take them out before anything runs. */
+  c->challenge_now = c->challenge_valid;
+  c->challenge_valid = false;
+  c->gen_now = c->gen_remaining;
+  c->gen_remaining = 0;
+
+  uint16_t sw;
+  bool ins_known = false;
+  cmcc_handler h = NULL;
+  if (cmd->cla != CMCC_CLA_BASIC && cmd->cla != CMCC_CLA_ISO && cmd->cla != CMCC_CLA_PROP) {
+    sw = SW_CLA_NOT_SUPPORTED;
+  } else {
+    h = lookup(cmcc_kind(app)->commands, cmd->cla, cmd->ins, &ins_known);
+    if (!h) h = lookup(common_commands, cmd->cla, cmd->ins, &ins_known);
+    sw = h ? h(app, cmd, resp) : ins_known ? SW_CLA_NOT_SUPPORTED : SW_INS_NOT_SUPPORTED;
+  }
+  c->challenge_now = false;
+  c->gen_now = 0;
+  return sw;
+}

@@ -1,0 +1,277 @@
+/* The GlobalPlatform Issuer Security Domain: command dispatch, the secure channel (INITIALIZE
+ * UPDATE, EXTERNAL AUTHENTICATE, command unwrapping and response wrapping) and the card profile.
+ *
+ * A DES key set opens SCP02 and an AES key set SCP03, so one card speaks both; "i" for each comes
+ * from the configuration record. */
+#include <string.h>
+
+#include "cardforge/crypto.h"
+#include "cardforge/gp.h"
+#include "cardforge/store.h"
+#include "cardforge/sw.h"
+#include "gp_internal.h"
+
+static const uint8_t isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+
+static void session_end(gp_ctx *ctx) {
+  cf_scp_session_wipe(&ctx->scp);
+  cf_wipe(ctx->host_cryptogram, sizeof ctx->host_cryptogram);
+  ctx->state = GP_NO_SESSION;
+}
+
+static void gp_reset(cf_applet *app) {
+  gp_ctx *ctx = app->ctx;
+  gp_chain_abort(ctx);
+  session_end(ctx);
+}
+
+static uint16_t gp_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  /* Selecting the Security Domain again ends its secure channel (GP 2.3.1 10.2.3). */
+  gp_reset(app);
+  if (cmd->p2 != 0x00 && cmd->p2 != 0x0C) return SW_INCORRECT_P1P2;
+  if (cmd->p2 == 0x0C) return SW_OK;
+  return gp_fci(app, resp);
+}
+
+static uint16_t initialize_update(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  gp_ctx *ctx = app->ctx;
+  gp_config cfg;
+  gp_key_table t;
+  cf_scp_keys keys;
+  uint8_t card_challenge[8], card_cryptogram[8];
+  uint16_t sw = SW_OK;
+
+  session_end(ctx); /* a new INITIALIZE UPDATE always abandons the previous session */
+  if (cmd->cla != 0x80) return SW_CLA_NOT_SUPPORTED;
+  if (cmd->p2 != 0x00) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 8) return SW_WRONG_LENGTH;
+  if (gp_config_get(app, &cfg) != 0 || gp_keys_load(app, &t) != 0) return SW_MEMORY_FAILURE;
+
+  uint8_t kvn = cmd->p1;
+  if (kvn == 0x00) { /* the first key set that can open a channel */
+    for (size_t n = 0; n < t.count && kvn == 0; n++)
+      if (gp_keys_channel_set(&t, t.keys[n].kvn, &keys)) kvn = t.keys[n].kvn;
+  }
+  uint8_t type = kvn ? gp_keys_channel_set(&t, kvn, &keys) : 0;
+  gp_key_table_wipe(&t);
+  if (type == 0) return SW_REFERENCED_DATA_NOT_FOUND;
+
+  const uint8_t *host_challenge = cmd->data;
+  if (type == CF_GP_KEY_DES) {
+    uint32_t counter = gp_counter_get(app, kvn);
+    if (counter >= 0xFFFF) {
+      sw = SW_CONDITIONS_NOT_SATISFIED;
+      goto out;
+    }
+    if (cf_scp02_session_init(&ctx->scp, &keys, (uint16_t)counter, cfg.scp02_i) != 0) {
+      sw = SW_UNKNOWN;
+      goto out;
+    }
+    int rc = (cfg.scp02_i & CF_SCP02_I_PSEUDO)
+                 ? cf_scp02_pseudo_challenge(&ctx->scp, app->aid, app->aid_len, card_challenge)
+                 : cf_rand(card_challenge, 6);
+    if (rc != 0 || cf_scp02_cryptograms(&ctx->scp, host_challenge, (uint16_t)counter, card_challenge,
+                                        card_cryptogram, ctx->host_cryptogram) != 0) {
+      sw = SW_UNKNOWN;
+      goto out;
+    }
+    ctx->scp02_counter = (uint16_t)counter;
+    uint8_t head[4] = {kvn, 0x02, (uint8_t)(counter >> 8), (uint8_t)counter};
+    if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 4) || !cf_rapdu_put(resp, card_challenge, 6) ||
+        !cf_rapdu_put(resp, card_cryptogram, 8))
+      sw = SW_UNKNOWN;
+  } else {
+    uint32_t counter = 0;
+    if (cfg.scp03_i & CF_SCP03_I_PSEUDO) {
+      counter = gp_counter_get(app, kvn) + 1;
+      if (counter > 0xFFFFFF) {
+        sw = SW_CONDITIONS_NOT_SATISFIED;
+        goto out;
+      }
+      if (gp_counter_put(app, kvn, counter) != 0) {
+        sw = SW_MEMORY_FAILURE;
+        goto out;
+      }
+      if (cf_scp03_pseudo_challenge(keys.enc, keys.klen, counter, app->aid, app->aid_len, card_challenge) != 0) {
+        sw = SW_UNKNOWN;
+        goto out;
+      }
+    } else if (cf_rand(card_challenge, 8) != 0) {
+      sw = SW_UNKNOWN;
+      goto out;
+    }
+    if (cf_scp03_session_init(&ctx->scp, &keys, host_challenge, card_challenge, cfg.scp03_i) != 0 ||
+        cf_scp03_cryptograms(&ctx->scp, host_challenge, card_challenge, card_cryptogram, ctx->host_cryptogram) != 0) {
+      sw = SW_UNKNOWN;
+      goto out;
+    }
+    uint8_t head[3] = {kvn, 0x03, cfg.scp03_i};
+    uint8_t ctr[3] = {(uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter};
+    if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 3) || !cf_rapdu_put(resp, card_challenge, 8) ||
+        !cf_rapdu_put(resp, card_cryptogram, 8) ||
+        ((cfg.scp03_i & CF_SCP03_I_PSEUDO) && !cf_rapdu_put(resp, ctr, 3)))
+      sw = SW_UNKNOWN;
+  }
+out:
+  cf_wipe(&keys, sizeof keys);
+  if (sw != SW_OK) {
+    session_end(ctx);
+    return sw;
+  }
+  ctx->kvn = kvn;
+  ctx->state = GP_INITIALIZED;
+  return SW_OK;
+}
+
+/* The security levels each protocol can open (Annex E.5.2.1, Amendment D 7.1.2.1). */
+static bool level_allowed(const cf_scp_session *s, uint8_t level) {
+  if (s->scp == 0x02)
+    return level == 0x00 || level == 0x01 || level == 0x03 || level == 0x10 || level == 0x11 || level == 0x13;
+  if (level == 0x00 || level == 0x01 || level == 0x03) return true;
+  if ((level == 0x11 || level == 0x13) && (s->i & CF_SCP03_I_RMAC)) return true;
+  return level == 0x33 && (s->i & CF_SCP03_I_RENC);
+}
+
+static uint16_t external_authenticate(cf_applet *app, const cf_apdu *cmd) {
+  gp_ctx *ctx = app->ctx;
+  uint8_t buf[16];
+  cf_apdu plain;
+  if (ctx->state != GP_INITIALIZED) {
+    session_end(ctx);
+    return SW_CONDITIONS_NOT_SATISFIED;
+  }
+  ctx->state = GP_NO_SESSION; /* one attempt per INITIALIZE UPDATE */
+  uint16_t sw = SW_OK;
+  if (cmd->cla != 0x84) {
+    sw = SW_SECURITY_STATUS_NOT_SATISFIED;
+  } else if (cmd->p2 != 0x00 || !level_allowed(&ctx->scp, cmd->p1)) {
+    sw = SW_INCORRECT_P1P2;
+  } else if (cmd->lc != 16) {
+    sw = SW_WRONG_LENGTH;
+  } else {
+    ctx->scp.level = CF_SCP_C_MAC; /* EXTERNAL AUTHENTICATE carries a C-MAC, never encryption */
+    sw = cf_scp_unwrap_command(&ctx->scp, cmd, buf, sizeof buf, &plain);
+  }
+  if (sw != SW_OK) {
+    session_end(ctx);
+    return sw;
+  }
+  /* SCP02: the counter rises once the session's first C-MAC verified. */
+  if (ctx->scp.scp == 0x02 && gp_counter_put(app, ctx->kvn, (uint32_t)ctx->scp02_counter + 1) != 0) {
+    session_end(ctx);
+    return SW_MEMORY_FAILURE;
+  }
+  if (!cf_ct_equal(plain.data, ctx->host_cryptogram, 8)) {
+    session_end(ctx);
+    return 0x6300; /* authentication of the host cryptogram failed */
+  }
+  ctx->scp.level = cmd->p1;
+  ctx->state = GP_AUTHENTICATED;
+  return SW_OK;
+}
+
+static uint16_t dispatch(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  gp_ctx *ctx = app->ctx;
+  bool gp_class = (cmd->cla & 0x80) != 0;
+  switch (cmd->ins) {
+  case 0xCA:
+    return gp_get_data(app, cmd, resp);
+  case 0xD8:
+    if (!gp_class) return SW_CLA_NOT_SUPPORTED;
+    if (ctx->state != GP_AUTHENTICATED) {
+      gp_chain_abort(ctx);
+      return SW_SECURITY_STATUS_NOT_SATISFIED;
+    }
+    return gp_put_key(app, cmd, resp);
+  case 0xE4:
+    if (!gp_class) return SW_CLA_NOT_SUPPORTED;
+    if (ctx->state != GP_AUTHENTICATED) return SW_SECURITY_STATUS_NOT_SATISFIED;
+    return gp_delete_key(app, cmd, resp);
+  case 0xA4:
+    return SW_FILE_NOT_FOUND; /* a SELECT that named no application of this card */
+  default:
+    return SW_INS_NOT_SUPPORTED;
+  }
+}
+
+static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  gp_ctx *ctx = app->ctx;
+  uint8_t base_cla = cmd->cla & (uint8_t)~0x04;
+  if (base_cla != 0x00 && base_cla != 0x80) return SW_CLA_NOT_SUPPORTED;
+  if (ctx->chain_active && cmd->ins != 0xD8) gp_chain_abort(ctx);
+  if (cmd->ins == 0x50 && base_cla == 0x80) return initialize_update(app, cmd, resp);
+  if (cmd->ins == 0x82 && base_cla == 0x80) return external_authenticate(app, cmd);
+
+  bool sm = (cmd->cla & 0x04) != 0;
+  bool session = ctx->state == GP_AUTHENTICATED;
+  cf_apdu plain = *cmd;
+  uint8_t plain_buf[256];
+  if (session && (ctx->scp.level & CF_SCP_C_MAC)) {
+    /* Inside a C-MAC session every command must come protected; anything else ends it. */
+    uint16_t sw = sm ? cf_scp_unwrap_command(&ctx->scp, cmd, plain_buf, sizeof plain_buf, &plain)
+                     : SW_SECURITY_STATUS_NOT_SATISFIED;
+    if (sw != SW_OK) {
+      gp_chain_abort(ctx);
+      session_end(ctx);
+      return sw;
+    }
+  } else if (sm) {
+    gp_chain_abort(ctx);
+    session_end(ctx);
+    return SW_SECURITY_STATUS_NOT_SATISFIED;
+  } else if (ctx->state == GP_INITIALIZED) {
+    session_end(ctx); /* EXTERNAL AUTHENTICATE must follow INITIALIZE UPDATE at once */
+  }
+
+  uint8_t out[CF_CARD_MAX_RESPONSE];
+  cf_rapdu r = {out, 0, sizeof out - CF_SCP_OVERHEAD};
+  uint16_t sw = dispatch(app, &plain, &r);
+  if (!session || ctx->state != GP_AUTHENTICATED) {
+    if (!cf_rapdu_put(resp, out, r.len)) sw = SW_UNKNOWN;
+    cf_wipe(out, r.len);
+    return sw;
+  }
+  size_t n = 0;
+  if (resp->cap - resp->len < r.len + CF_SCP_OVERHEAD ||
+      cf_scp_wrap_response(&ctx->scp, &plain, out, r.len, sw, resp->buf + resp->len, resp->cap - resp->len, &n) != 0) {
+    cf_wipe(out, r.len);
+    return SW_UNKNOWN;
+  }
+  resp->len += n;
+  cf_wipe(out, r.len);
+  return sw;
+}
+
+static int gp_install_op(cf_applet *app, const char *params) { return gp_install(app, params); }
+
+static const cf_applet_ops gp_ops = {
+    .name = "gp-isd",
+    .ctx_size = sizeof(gp_ctx),
+    .install = gp_install_op,
+    .reset = gp_reset,
+    .select = gp_select,
+    .deselect = gp_reset,
+    .process = gp_process,
+    .destroy = NULL,
+};
+
+/* T=1, historical bytes "CFGP-ISD01". */
+static const uint8_t gp_atr[] = {0x3B, 0x8A, 0x80, 0x01, 0x43, 0x46, 0x47, 0x50, 0x2D,
+                                 0x49, 0x53, 0x44, 0x30, 0x31, 0x6B};
+
+static cf_card *gp_create(cf_store *store, const char *params) {
+  cf_card *card = cf_card_new(store, gp_atr, sizeof gp_atr, CF_RESP_T1);
+  if (card == NULL) return NULL;
+  if (cf_card_add_applet(card, &gp_ops, isd_aid, sizeof isd_aid, params ? params : "", true) == NULL) {
+    cf_card_free(card);
+    return NULL;
+  }
+  return card;
+}
+
+const cf_card_profile gp_profile = {
+    .name = "gp",
+    .summary = "GlobalPlatform Issuer Security Domain: SCP02 (DES sets) and SCP03 (AES sets), PUT KEY, "
+               "DELETE KEY, GET DATA (params: scp=02|03, key=, enc=, mac=, dek=, kvn=, i02=, i03=, serial=)",
+    .create = gp_create,
+};

@@ -1,0 +1,85 @@
+/* The GlobalPlatform Issuer Security Domain applet: shared declarations of its parts
+ * (gp_applet.c dispatch and secure channel, gp_keys.c key table, gp_put_key.c PUT KEY and DELETE
+ * KEY, gp_data.c GET DATA and SELECT data). docs/gp.md describes every byte. */
+#ifndef CARDFORGE_GP_INTERNAL_H
+#define CARDFORGE_GP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardforge/card.h"
+#include "cardforge/scp.h"
+
+/* Persistent records (namespace = the applet's). */
+#define GP_REC_CONFIG 1
+#define GP_REC_KEYS 2
+#define GP_REC_COUNTER_BASE 0x100 /* + KVN: a key set's sequence counter, 3 bytes */
+
+#define GP_MAX_KEYS 24   /* key table entries */
+#define GP_MAX_KEY_LEN 32
+
+typedef struct gp_key {
+  uint8_t id, kvn, type, len;
+  uint8_t value[GP_MAX_KEY_LEN];
+} gp_key;
+
+typedef struct gp_key_table {
+  size_t count;
+  gp_key keys[GP_MAX_KEYS];
+} gp_key_table;
+
+/* Created once, when the card is first installed (params only matter then). All bytes. */
+typedef struct gp_config {
+  uint8_t version;
+  uint8_t scp02_i, scp03_i;
+  uint8_t cplc[42];
+  uint8_t kdd[10]; /* key diversification data of INITIALIZE UPDATE */
+  uint8_t cin[8];  /* card image number, tag 45 */
+} gp_config;
+
+enum gp_state { GP_NO_SESSION = 0, GP_INITIALIZED, GP_AUTHENTICATED };
+
+typedef struct gp_ctx {
+  enum gp_state state;
+  cf_scp_session scp;
+  uint8_t kvn;                 /* key set of the session */
+  uint8_t host_cryptogram[8];  /* what EXTERNAL AUTHENTICATE must bring */
+  uint16_t scp02_counter;      /* the SCP02 counter the session keys came from */
+  uint8_t requested_level;
+  /* A PUT KEY chain (P1 b8): keys wait here, in clear, until the last command. */
+  bool chain_active;
+  uint8_t chain_old_kvn, chain_new_kvn;
+  size_t chain_count;
+  gp_key chain_keys[GP_MAX_KEYS];
+} gp_ctx;
+
+/* gp_keys.c */
+int gp_config_get(cf_applet *app, gp_config *cfg);
+int gp_keys_load(cf_applet *app, gp_key_table *t);
+int gp_keys_save(cf_applet *app, const gp_key_table *t);
+gp_key *gp_keys_find(gp_key_table *t, uint8_t kvn, uint8_t id);
+bool gp_keys_has_kvn(const gp_key_table *t, uint8_t kvn);
+/* The set that opens a secure channel: ENC/MAC/DEK (ids 1-3) of one type and length. Fills keys
+ * and returns the key type (CF_GP_KEY_DES or CF_GP_KEY_AES), or 0 if kvn has no usable set. */
+uint8_t gp_keys_channel_set(gp_key_table *t, uint8_t kvn, cf_scp_keys *keys);
+/* Sequence counters (0 when the record is absent). */
+uint32_t gp_counter_get(cf_applet *app, uint8_t kvn);
+int gp_counter_put(cf_applet *app, uint8_t kvn, uint32_t value);
+int gp_counter_reset(cf_applet *app, uint8_t kvn);
+void gp_key_table_wipe(gp_key_table *t);
+
+/* gp_put_key.c */
+uint16_t gp_put_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t gp_delete_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+void gp_chain_abort(gp_ctx *ctx);
+
+/* gp_data.c */
+uint16_t gp_get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+/* The FCI of the Security Domain (answer to SELECT). */
+uint16_t gp_fci(cf_applet *app, cf_rapdu *resp);
+
+/* gp_install.c */
+int gp_install(cf_applet *app, const char *params);
+
+#endif

@@ -1,0 +1,290 @@
+/* The Keycard applet: installation, SELECT, command dispatch and the response rule of the secure
+ * channel, plus the "keycard" card profile. Behaviour follows the public applet 3.1
+ * (status-im/status-keycard) with DUPLICATE KEY as in 2.2.1; docs/keycard.md has the details. */
+#include <string.h>
+
+#include "cardforge/crypto.h"
+#include "cardforge/sw.h"
+#include "keycard_internal.h"
+
+const uint8_t keycard_aid[KEYCARD_AID_LEN] = {0xA0, 0x00, 0x00, 0x08, 0x04, 0x00, 0x01, 0x01, 0x01};
+
+/* T=1 only (TD1 = 80, TD2 = 01); historical bytes 80 57 "Keycard" (compact-TLV issuer data). */
+static const uint8_t keycard_atr[] = {0x3B, 0x89, 0x80, 0x01, 0x80, 0x57, 0x4B,
+                                      0x65, 0x79, 0x63, 0x61, 0x72, 0x64, 0x9C};
+
+const uint8_t *kc_peek(const cf_applet *app, unsigned rec, size_t *len) {
+  return cf_store_peek(app->store, CF_STORE_KEY(app->ns, rec), len);
+}
+
+bool kc_put(cf_applet *app, unsigned rec, const void *data, size_t len) {
+  return cf_store_put(app->store, CF_STORE_KEY(app->ns, rec), data, len) == CF_STORE_OK;
+}
+
+bool kc_delete(cf_applet *app, unsigned rec) {
+  int rc = cf_store_delete(app->store, CF_STORE_KEY(app->ns, rec));
+  return rc == CF_STORE_OK || rc == CF_STORE_NOT_FOUND;
+}
+
+bool kc_initialized(const cf_applet *app) {
+  size_t len = 0;
+  return kc_peek(app, KC_REC_CREDENTIALS, &len) != NULL && len == KC_CRED_LEN;
+}
+
+bool kc_out(kc_req *rq, const void *data, size_t len) {
+  if (len > sizeof rq->out - rq->out_len) return false;
+  memcpy(rq->out + rq->out_len, data, len);
+  rq->out_len += len;
+  return true;
+}
+
+bool kc_digits(const uint8_t *p, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (p[i] < '0' || p[i] > '9') return false;
+  return true;
+}
+
+static uint16_t kc_version(const cf_applet *app) {
+  size_t len = 0;
+  const uint8_t *v = kc_peek(app, KC_REC_CONFIG, &len);
+  return v && len == 2 ? cf_be16(v) : KEYCARD_VERSION_3_1;
+}
+
+static int keycard_install(cf_applet *app, const char *params) {
+  char value[16] = "3.1";
+  cf_params_get(params, "version", value, sizeof value);
+  uint16_t version;
+  if (strcmp(value, "3.1") == 0)
+    version = KEYCARD_VERSION_3_1;
+  else if (strcmp(value, "2.2") == 0)
+    version = KEYCARD_VERSION_2_2;
+  else
+    return -1;
+  size_t len = 0;
+  if (kc_peek(app, KC_REC_CONFIG, &len) == NULL) {
+    uint8_t v[2];
+    cf_put_be16(v, version);
+    if (!kc_put(app, KC_REC_CONFIG, v, 2)) return -1;
+  }
+  if (kc_peek(app, KC_REC_UID, &len) == NULL) {
+    uint8_t uid[KEYCARD_UID_LEN];
+    if (cf_rand(uid, sizeof uid) != 0 || !kc_put(app, KC_REC_UID, uid, sizeof uid)) return -1;
+  }
+  if (kc_peek(app, KC_REC_CHANNEL_KEY, &len) == NULL) {
+    uint8_t priv[32], pub[65];
+    int rc = cf_ec_keygen(priv, pub);
+    bool ok = rc == 0 && kc_put(app, KC_REC_CHANNEL_KEY, priv, sizeof priv);
+    cf_wipe(priv, sizeof priv);
+    if (!ok) return -1;
+  }
+  return 0;
+}
+
+static void keycard_reset(cf_applet *app) {
+  kc_ctx *ctx = app->ctx;
+  cf_wipe(ctx, sizeof *ctx);
+}
+
+/* The applet forgets the session and the PIN status when it is selected again. */
+static void kc_select_reset(kc_ctx *ctx) {
+  kc_sc_reset(ctx);
+  ctx->pin_validated = false;
+  ctx->alt_active = false;
+  ctx->pair_slot = 0;
+  cf_wipe(ctx->pair_challenge, sizeof ctx->pair_challenge);
+}
+
+/* A4 application info template: 8F UID, 80 channel key, 02 version, 02 free slots, 8E key UID
+ * (empty without a key), 8D capabilities. The length takes the 81 form when a key UID makes it
+ * longer than 127 bytes. */
+static uint16_t kc_select_info(cf_applet *app, kc_ctx *ctx, cf_rapdu *resp) {
+  size_t uid_len = 0;
+  const uint8_t *uid = kc_peek(app, KC_REC_UID, &uid_len);
+  const uint8_t *pub = kc_channel_pub(app, ctx);
+  if (!uid || uid_len != KEYCARD_UID_LEN || !pub) return SW_MEMORY_FAILURE;
+  kc_key key;
+  bool has_key = kc_key_get(app, &key);
+  uint8_t body[160];
+  size_t n = 0;
+  body[n++] = KEYCARD_TLV_UID;
+  body[n++] = KEYCARD_UID_LEN;
+  memcpy(body + n, uid, KEYCARD_UID_LEN);
+  n += KEYCARD_UID_LEN;
+  body[n++] = KEYCARD_TLV_PUB_KEY;
+  body[n++] = 65;
+  memcpy(body + n, pub, 65);
+  n += 65;
+  body[n++] = KEYCARD_TLV_INT;
+  body[n++] = 2;
+  cf_put_be16(body + n, kc_version(app));
+  n += 2;
+  body[n++] = KEYCARD_TLV_INT;
+  body[n++] = 1;
+  body[n++] = kc_free_slots(app);
+  body[n++] = KEYCARD_TLV_KEY_UID;
+  if (has_key) {
+    body[n++] = KEYCARD_KEY_UID_LEN;
+    memcpy(body + n, key.uid, KEYCARD_KEY_UID_LEN);
+    n += KEYCARD_KEY_UID_LEN;
+  } else {
+    body[n++] = 0;
+  }
+  body[n++] = KEYCARD_TLV_CAPABILITIES;
+  body[n++] = 1;
+  body[n++] = KEYCARD_CAPABILITIES;
+  cf_wipe(&key, sizeof key);
+  uint8_t head[3] = {KEYCARD_TLV_INFO_TEMPLATE, 0x81, (uint8_t)n};
+  bool ok = has_key ? cf_rapdu_put(resp, head, 3) : cf_rapdu_put(resp, (uint8_t[]){head[0], (uint8_t)n}, 2);
+  if (!ok || !cf_rapdu_put(resp, body, n)) return SW_UNKNOWN;
+  return SW_OK;
+}
+
+static uint16_t keycard_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  kc_ctx *ctx = app->ctx;
+  kc_select_reset(ctx);
+  if (kc_initialized(app)) return kc_select_info(app, ctx, resp);
+  /* before INIT: only the channel public key, 80 41 <key> */
+  const uint8_t *pub = kc_channel_pub(app, ctx);
+  if (!pub) return SW_MEMORY_FAILURE;
+  uint8_t head[2] = {KEYCARD_TLV_PUB_KEY, 65};
+  if (!cf_rapdu_put(resp, head, 2) || !cf_rapdu_put(resp, pub, 65)) return SW_UNKNOWN;
+  return SW_OK;
+}
+
+static void keycard_deselect(cf_applet *app) { kc_select_reset(app->ctx); }
+
+static bool sw_is_success_or_warning(uint16_t sw) {
+  uint8_t sw1 = (uint8_t)(sw >> 8);
+  return sw1 == 0x90 || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
+}
+
+/* While the channel is open every answer but 6982 travels wrapped (outer 9000), as the applet's
+ * respond rule does; the inner status word then decides whether the command's writes stay. */
+static uint16_t kc_respond(kc_req *rq, uint16_t sw, cf_rapdu *resp) {
+  cf_store *store = rq->app->store;
+  if (!rq->final && kc_sc_open(rq->ctx) && sw != SW_SECURITY_STATUS_NOT_SATISFIED) {
+    if (!sw_is_success_or_warning(sw)) {
+      /* the outer 9000 would commit: drop what the failed command wrote (a checkpointed
+       * counter stays, it is already durable) */
+      cf_store_rollback(store);
+      if (cf_store_begin(store) != CF_STORE_OK) return SW_MEMORY_FAILURE;
+      rq->out_len = 0;
+    }
+    if (!kc_sc_wrap(rq->ctx, rq->out, rq->out_len, sw, resp)) return SW_UNKNOWN;
+    cf_wipe(rq->out, sizeof rq->out);
+    return SW_OK;
+  }
+  if (sw_is_success_or_warning(sw) && rq->out_len && !cf_rapdu_put(resp, rq->out, rq->out_len))
+    sw = SW_UNKNOWN;
+  cf_wipe(rq->out, sizeof rq->out);
+  return sw;
+}
+
+/* Before INIT the applet knows INIT and IDENTIFY CARD only. */
+static uint16_t kc_process_uninitialized(kc_req *rq) {
+  switch (rq->cmd->ins) {
+  case KEYCARD_INS_INIT:
+    return kc_init(rq);
+  case KEYCARD_INS_IDENTIFY_CARD:
+    return kc_identify_card(rq);
+  default:
+    return SW_INS_NOT_SUPPORTED;
+  }
+}
+
+static uint16_t kc_dispatch(kc_req *rq) {
+  switch (rq->cmd->ins) {
+  case KEYCARD_INS_OPEN_SECURE_CHANNEL:
+    return kc_open_secure_channel(rq);
+  case KEYCARD_INS_MUTUALLY_AUTHENTICATE:
+    return kc_mutually_authenticate(rq);
+  case KEYCARD_INS_PAIR:
+    return kc_pair(rq);
+  case KEYCARD_INS_UNPAIR:
+    return kc_unpair(rq);
+  case KEYCARD_INS_IDENTIFY_CARD:
+    return kc_identify_card(rq);
+  case KEYCARD_INS_GET_STATUS:
+    return kc_get_status(rq);
+  case KEYCARD_INS_VERIFY_PIN:
+    return kc_verify_pin(rq);
+  case KEYCARD_INS_CHANGE_PIN:
+    return kc_change_pin(rq);
+  case KEYCARD_INS_UNBLOCK_PIN:
+    return kc_unblock_pin(rq);
+  case KEYCARD_INS_LOAD_KEY:
+    return kc_load_key(rq);
+  case KEYCARD_INS_DERIVE_KEY:
+    return kc_derive_key(rq);
+  case KEYCARD_INS_GENERATE_MNEMONIC:
+    return kc_generate_mnemonic(rq);
+  case KEYCARD_INS_REMOVE_KEY:
+    return kc_remove_key(rq);
+  case KEYCARD_INS_GENERATE_KEY:
+    return kc_generate_key(rq);
+  case KEYCARD_INS_DUPLICATE_KEY:
+    return kc_duplicate_key(rq);
+  case KEYCARD_INS_SIGN:
+    return kc_sign(rq);
+  case KEYCARD_INS_SET_PINLESS_PATH:
+    return kc_set_pinless_path(rq);
+  case KEYCARD_INS_EXPORT_KEY:
+    return kc_export_key(rq);
+  case KEYCARD_INS_GET_DATA:
+    return kc_get_data(rq);
+  case KEYCARD_INS_STORE_DATA:
+    return kc_store_data(rq);
+  case KEYCARD_INS_FACTORY_RESET:
+    return kc_factory_reset(rq);
+  default:
+    return SW_INS_NOT_SUPPORTED;
+  }
+}
+
+static uint16_t keycard_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  kc_req rq;
+  memset(&rq, 0, sizeof rq);
+  rq.app = app;
+  rq.ctx = app->ctx;
+  rq.cmd = cmd;
+  rq.data = cmd->data;
+  rq.len = cmd->lc;
+  uint16_t sw;
+  if (!kc_initialized(app)) {
+    rq.final = true; /* no channel can exist before INIT */
+    sw = kc_process_uninitialized(&rq);
+  } else {
+    sw = kc_dispatch(&rq);
+  }
+  sw = kc_respond(&rq, sw, resp);
+  cf_wipe(rq.plain, sizeof rq.plain);
+  return sw;
+}
+
+const cf_applet_ops keycard_applet_ops = {
+    .name = "keycard",
+    .ctx_size = sizeof(kc_ctx),
+    .install = keycard_install,
+    .reset = keycard_reset,
+    .select = keycard_select,
+    .deselect = keycard_deselect,
+    .process = keycard_process,
+    .destroy = NULL,
+};
+
+static cf_card *keycard_create(cf_store *store, const char *params) {
+  cf_card *card = cf_card_new(store, keycard_atr, sizeof keycard_atr, CF_RESP_T1);
+  if (!card) return NULL;
+  if (!cf_card_add_applet(card, &keycard_applet_ops, keycard_aid, sizeof keycard_aid, params ? params : "",
+                          false)) {
+    cf_card_free(card);
+    return NULL;
+  }
+  return card;
+}
+
+const cf_card_profile keycard_profile = {
+    .name = "keycard",
+    .summary = "Status Keycard 3.1 with DUPLICATE KEY (params: version=3.1|2.2)",
+    .create = keycard_create,
+};

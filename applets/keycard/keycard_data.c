@@ -1,0 +1,117 @@
+/* GET STATUS, GET DATA / STORE DATA, FACTORY RESET and IDENTIFY CARD. */
+#include <string.h>
+
+#include "cardforge/crypto.h"
+#include "cardforge/sw.h"
+#include "keycard_internal.h"
+
+/* GET STATUS: P1 00 = A3 09 { 02 01 PIN tries, 02 01 PUK tries, 01 01 FF|00 key loaded },
+ * P1 01 = the current path (4 bytes per level, nothing for the master key). */
+uint16_t kc_get_status(kc_req *rq) {
+  uint16_t sw = kc_sc_unwrap(rq);
+  if (sw != SW_OK) return sw;
+  if (rq->cmd->p1 == KEYCARD_GET_STATUS_P1_APPLICATION) {
+    size_t len = 0;
+    bool has_key = kc_peek(rq->app, KC_REC_KEY, &len) != NULL;
+    uint8_t status[11] = {KEYCARD_TLV_STATUS_TEMPLATE,
+                          9,
+                          KEYCARD_TLV_INT,
+                          1,
+                          kc_pin_tries(rq->app, rq->ctx),
+                          KEYCARD_TLV_INT,
+                          1,
+                          kc_puk_tries(rq->app),
+                          KEYCARD_TLV_BOOL,
+                          1,
+                          has_key ? 0xFF : 0x00};
+    kc_out(rq, status, sizeof status);
+    return SW_OK;
+  }
+  if (rq->cmd->p1 == KEYCARD_GET_STATUS_P1_KEY_PATH) {
+    size_t len = 0;
+    const uint8_t *path = kc_peek(rq->app, KC_REC_KEY_PATH, &len);
+    if (path && len <= KC_PATH_MAX) kc_out(rq, path, len);
+    return SW_OK;
+  }
+  return SW_INCORRECT_P1P2;
+}
+
+static unsigned kc_data_record(uint8_t p1, size_t *max) {
+  switch (p1) {
+  case KEYCARD_DATA_P1_PUBLIC:
+    *max = KEYCARD_PUBLIC_DATA_MAX;
+    return KC_REC_DATA_PUBLIC;
+  case KEYCARD_DATA_P1_NDEF:
+    *max = KEYCARD_NDEF_DATA_MAX;
+    return KC_REC_DATA_NDEF;
+  case KEYCARD_DATA_P1_CASH:
+    *max = KEYCARD_CASH_DATA_MAX;
+    return KC_REC_DATA_CASH;
+  default:
+    return 0;
+  }
+}
+
+/* GET DATA: no PIN needed; wrapped when the channel is open, plain otherwise. */
+uint16_t kc_get_data(kc_req *rq) {
+  if (kc_sc_open(rq->ctx)) {
+    uint16_t sw = kc_sc_unwrap(rq);
+    if (sw != SW_OK) return sw;
+  }
+  size_t max = 0, len = 0;
+  unsigned rec = kc_data_record(rq->cmd->p1, &max);
+  if (rec == 0) return SW_INCORRECT_P1P2;
+  const uint8_t *p = kc_peek(rq->app, rec, &len);
+  if (p && len <= max) kc_out(rq, p, len);
+  return SW_OK;
+}
+
+/* STORE DATA: P1 00 public data (127 bytes max), 01 NDEF (223), 02 cash data (127); the object
+ * is replaced as a whole, an empty one clears it. */
+uint16_t kc_store_data(kc_req *rq) {
+  uint16_t sw = kc_sc_unwrap(rq);
+  if (sw != SW_OK) return sw;
+  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+  size_t max = 0;
+  unsigned rec = kc_data_record(rq->cmd->p1, &max);
+  if (rec == 0) return SW_INCORRECT_P1P2;
+  if (rq->len > max) return SW_WRONG_DATA;
+  bool ok = rq->len ? kc_put(rq->app, rec, rq->data, rq->len) : kc_delete(rq->app, rec);
+  return ok ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+/* FACTORY RESET: P1 AA P2 55, no channel or PIN needed. The card goes back to the state before
+ * INIT with a new instance UID and a new channel key. NDEF and cash data stay, as in the applet
+ * (they belong to the other applications of the package). */
+uint16_t kc_factory_reset(kc_req *rq) {
+  if (rq->cmd->p1 != KEYCARD_FACTORY_RESET_P1 || rq->cmd->p2 != KEYCARD_FACTORY_RESET_P2)
+    return SW_INCORRECT_P1P2;
+  static const unsigned wiped[] = {KC_REC_CREDENTIALS, KC_REC_COUNTERS, KC_REC_PAIRING_SECRET,
+                                   KC_REC_PAIRINGS,    KC_REC_KEY,      KC_REC_KEY_PATH,
+                                   KC_REC_PINLESS_PATH, KC_REC_CHAIN_SELECT, KC_REC_DATA_PUBLIC,
+                                   KC_REC_DUPLICATION};
+  for (size_t i = 0; i < sizeof wiped / sizeof wiped[0]; i++)
+    if (!kc_delete(rq->app, wiped[i])) return SW_MEMORY_FAILURE;
+  uint8_t uid[KEYCARD_UID_LEN];
+  if (cf_rand(uid, sizeof uid) != 0) return SW_UNKNOWN;
+  if (!kc_put(rq->app, KC_REC_UID, uid, sizeof uid) || !kc_channel_regenerate(rq->app, rq->ctx))
+    return SW_MEMORY_FAILURE;
+  kc_ctx *ctx = rq->ctx;
+  kc_sc_reset(ctx);
+  ctx->pin_validated = false;
+  ctx->alt_active = false;
+  ctx->pair_slot = 0;
+  ctx->tmp_path_len = 0;
+  rq->final = true;
+  return SW_OK;
+}
+
+/* IDENTIFY CARD: this card carries no identity certificate (none can be provisioned), so after
+ * the usual unwrapping it answers 6985 as an unprovisioned applet does. */
+uint16_t kc_identify_card(kc_req *rq) {
+  if (kc_sc_open(rq->ctx)) {
+    uint16_t sw = kc_sc_unwrap(rq);
+    if (sw != SW_OK) return sw;
+  }
+  return SW_CONDITIONS_NOT_SATISFIED;
+}

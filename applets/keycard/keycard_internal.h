@@ -1,0 +1,170 @@
+/* Internals shared by the Keycard applet's files: persistent record layout, the transient context
+ * and the per-command request. Persistent state lives only in store records (see card.h). */
+#ifndef CF_KEYCARD_INTERNAL_H
+#define CF_KEYCARD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardforge/apdu.h"
+#include "cardforge/card.h"
+#include "cardforge/keycard.h"
+#include "cardforge/store.h"
+
+/* Store records of the applet's namespace. */
+enum {
+  KC_REC_CONFIG = 1,        /* version reported in SELECT (2 bytes, big endian) */
+  KC_REC_CHANNEL_KEY = 2,   /* the card's secure channel private key (32) */
+  KC_REC_UID = 3,           /* instance UID (16) */
+  KC_REC_CREDENTIALS = 4,   /* PIN (6) || alternate PIN (6) || PUK (12); present = initialized */
+  KC_REC_COUNTERS = 5,      /* see KC_CNT_*: try limits and tries left */
+  KC_REC_PAIRING_SECRET = 6,/* 32 */
+  KC_REC_PAIRINGS = 7,      /* 5 slots of used flag (1) || pairing key (32) */
+  KC_REC_KEY = 8,           /* see KC_KEY_*; absent = no key loaded */
+  KC_REC_KEY_PATH = 9,      /* current derivation path, 4 bytes per level */
+  KC_REC_PINLESS_PATH = 10, /* PIN-less path, 4 bytes per level; absent or empty = none */
+  KC_REC_CHAIN_SELECT = 11, /* 1 byte: 1 = derive with the alternate chain code (alt PIN) */
+  KC_REC_DATA_PUBLIC = 12,  /* STORE DATA objects: the bytes as stored */
+  KC_REC_DATA_NDEF = 13,
+  KC_REC_DATA_CASH = 14,
+  KC_REC_DUPLICATION = 15, /* expected entropy count (int16 BE) || duplication key (32) */
+};
+
+#define KC_CRED_PIN 0
+#define KC_CRED_ALT 6
+#define KC_CRED_PUK 12
+#define KC_CRED_LEN 24
+
+enum { KC_CNT_PIN_LIMIT, KC_CNT_PIN, KC_CNT_ALT, KC_CNT_PUK_LIMIT, KC_CNT_PUK, KC_CNT_LEN };
+
+#define KC_SLOT_LEN 33
+#define KC_PAIRINGS_LEN (KEYCARD_PAIRING_SLOTS * KC_SLOT_LEN)
+
+#define KC_KEY_FLAGS 0 /* bit 0: extended (has a chain code) */
+#define KC_KEY_PRIV 1
+#define KC_KEY_PUB 33
+#define KC_KEY_CHAIN 98
+#define KC_KEY_ALT_CHAIN 130
+#define KC_KEY_UID 162
+#define KC_KEY_LEN 194
+#define KC_KEY_EXTENDED 0x01
+
+#define KC_PATH_MAX (KEYCARD_PATH_MAX_DEPTH * 4)
+#define KC_DUP_LEN 34
+
+/* Transient state: forgotten at reset, power off and (for the session) at SELECT. */
+typedef struct kc_ctx {
+  /* cache of the channel public key, valid while chan_priv equals the stored private key */
+  bool chan_cached;
+  uint8_t chan_priv[32];
+  uint8_t chan_pub[65];
+  /* secure channel session: keys set by OPEN SECURE CHANNEL, open after MUTUALLY AUTHENTICATE */
+  bool sc_keys;
+  bool sc_auth;
+  uint8_t sc_enc[32];
+  uint8_t sc_mac[32];
+  uint8_t sc_iv[16];
+  /* PAIR: 0 = no first step done, else preassigned slot + 1 */
+  uint8_t pair_slot;
+  uint8_t pair_challenge[32];
+  /* PIN state: validated in this session; alt_active = the alternate PIN is the current PIN */
+  bool pin_validated;
+  bool alt_active;
+  /* derivation path being worked on by DERIVE KEY / SIGN / EXPORT KEY */
+  uint8_t tmp_path[KC_PATH_MAX];
+  size_t tmp_path_len;
+} kc_ctx;
+
+/* One command being processed. */
+typedef struct kc_req {
+  cf_applet *app;
+  kc_ctx *ctx;
+  const cf_apdu *cmd;
+  const uint8_t *data; /* command data: the plaintext once unwrapped */
+  size_t len;
+  uint8_t plain[256];
+  uint8_t out[256]; /* response data, wrapped at the end when the secure channel is open */
+  size_t out_len;
+  bool final; /* the response goes out as it is, never wrapped */
+} kc_req;
+
+/* A loaded key, from KC_REC_KEY. */
+typedef struct kc_key {
+  bool present;
+  bool extended;
+  uint8_t priv[32];
+  uint8_t pub[65];
+  uint8_t chain[32];
+  uint8_t alt_chain[32];
+  uint8_t uid[32];
+} kc_key;
+
+/* ---- store access (keycard_applet.c) ---- */
+const uint8_t *kc_peek(const cf_applet *app, unsigned rec, size_t *len);
+bool kc_put(cf_applet *app, unsigned rec, const void *data, size_t len);
+bool kc_delete(cf_applet *app, unsigned rec);
+bool kc_initialized(const cf_applet *app);
+bool kc_out(kc_req *rq, const void *data, size_t len);
+bool kc_digits(const uint8_t *p, size_t len);
+
+/* ---- secure channel (keycard_channel.c) ---- */
+bool kc_sc_open(const kc_ctx *ctx);
+void kc_sc_reset(kc_ctx *ctx);
+uint16_t kc_sc_unwrap(kc_req *rq);
+bool kc_sc_wrap(kc_ctx *ctx, const uint8_t *data, size_t len, uint16_t sw, cf_rapdu *resp);
+uint16_t kc_one_shot_decrypt(kc_req *rq);
+const uint8_t *kc_channel_pub(cf_applet *app, kc_ctx *ctx);
+bool kc_channel_regenerate(cf_applet *app, kc_ctx *ctx);
+uint8_t kc_free_slots(const cf_applet *app);
+uint16_t kc_open_secure_channel(kc_req *rq);
+uint16_t kc_mutually_authenticate(kc_req *rq);
+uint16_t kc_pair(kc_req *rq);
+uint16_t kc_unpair(kc_req *rq);
+
+/* ---- credentials (keycard_credentials.c) ---- */
+uint16_t kc_init(kc_req *rq);
+uint16_t kc_verify_pin(kc_req *rq);
+uint16_t kc_change_pin(kc_req *rq);
+uint16_t kc_unblock_pin(kc_req *rq);
+uint8_t kc_pin_tries(const cf_applet *app, const kc_ctx *ctx);
+uint8_t kc_puk_tries(const cf_applet *app);
+
+/* ---- keys and paths (keycard_keys.c) ---- */
+bool kc_key_get(const cf_applet *app, kc_key *key);
+uint16_t kc_key_install(cf_applet *app, const uint8_t priv[32], const uint8_t *pub, const uint8_t *chain,
+                        uint8_t uid[32]);
+uint16_t kc_key_from_seed(cf_applet *app, const uint8_t *seed, size_t len, uint8_t uid[32]);
+uint16_t kc_parse_key_template(const uint8_t *p, size_t len, size_t *used, uint8_t priv[32], uint8_t pub[65],
+                               bool *has_pub, uint8_t chain[32], bool *has_chain);
+uint16_t kc_update_path(kc_req *rq, const uint8_t *data, size_t len, uint8_t source);
+bool kc_commit_path(kc_req *rq);
+uint16_t kc_derive(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32]);
+bool kc_path_is_pinless(const kc_req *rq);
+uint16_t kc_load_key(kc_req *rq);
+uint16_t kc_generate_key(kc_req *rq);
+uint16_t kc_remove_key(kc_req *rq);
+uint16_t kc_derive_key(kc_req *rq);
+uint16_t kc_set_pinless_path(kc_req *rq);
+
+/* ---- BIP32 (keycard_bip32.c) ---- */
+int kc_bip32_master(const uint8_t *seed, size_t len, uint8_t priv[32], uint8_t chain[32]);
+int kc_bip32_derive(const uint8_t priv[32], const uint8_t chain[32], const uint8_t *path, size_t path_len,
+                    uint8_t out_priv[32], uint8_t out_chain[32]);
+
+/* ---- signing, export, mnemonic (keycard_sign.c) ---- */
+uint16_t kc_sign(kc_req *rq);
+uint16_t kc_export_key(kc_req *rq);
+uint16_t kc_generate_mnemonic(kc_req *rq);
+
+/* ---- status, data, reset, identity (keycard_data.c) ---- */
+uint16_t kc_get_status(kc_req *rq);
+uint16_t kc_get_data(kc_req *rq);
+uint16_t kc_store_data(kc_req *rq);
+uint16_t kc_factory_reset(kc_req *rq);
+uint16_t kc_identify_card(kc_req *rq);
+
+/* ---- DUPLICATE KEY (keycard_duplicate.c) ---- */
+uint16_t kc_duplicate_key(kc_req *rq);
+
+#endif

@@ -1,0 +1,309 @@
+/* `cardforge keycard ...`: the command table, option parsing, help, and opening a card up to the
+ * level a command needs (selected, secure channel, PIN verified). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardforge/crypto.h"
+#include "cardforge/hex.h"
+#include "cli_keycard_internal.h"
+
+typedef struct keycard_cli_command {
+  const char *name;
+  keycard_cli_fn fn;
+  const char *options; /* space-separated; "=" marks a value, "+" a repeatable value */
+  const char *usage;
+  const char *summary;
+} keycard_cli_command;
+
+#define PIN_OPT "--pin= "
+static const keycard_cli_command commands[] = {
+    {"info", keycard_cli_cmd_info, "", "", "select the applet and show its application info"},
+    {"init", keycard_cli_cmd_init,
+     PIN_OPT "--puk= --pairing-password= --pairing-secret= --pin-retries= --puk-retries= --alt-pin=",
+     "--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX] [--pin-retries N --puk-retries N] "
+     "[--alt-pin PIN]",
+     "initialize a new card (PIN 6 digits, PUK 12 digits)"},
+    {"pair", keycard_cli_cmd_pair, "--password= --secret=", "[--password PW | --secret HEX]",
+     "pair with the card and remember the pairing (default password KeycardDefaultPairing)"},
+    {"unpair", keycard_cli_cmd_unpair, PIN_OPT "--index=", "[--index N]",
+     "free a pairing slot (default: this host's) and forget the pairing"},
+    {"status", keycard_cli_cmd_status, "", "",
+     "show PIN/PUK tries left, key presence and the current key path"},
+    {"verify-pin", keycard_cli_cmd_verify_pin, PIN_OPT, "[--pin PIN]", "check the PIN"},
+    {"change-pin", keycard_cli_cmd_change_pin, PIN_OPT "--new-pin=", "--new-pin PIN", "set a new PIN"},
+    {"change-puk", keycard_cli_cmd_change_puk, PIN_OPT "--new-puk=", "--new-puk PUK", "set a new PUK"},
+    {"change-pairing", keycard_cli_cmd_change_pairing, PIN_OPT "--password= --secret=",
+     "--password PW | --secret HEX", "set the secret that future pairings need"},
+    {"unblock", keycard_cli_cmd_unblock, "--puk= --new-pin=", "--puk PUK --new-pin PIN",
+     "unblock a blocked PIN with the PUK"},
+    {"load-key", keycard_cli_cmd_load_key, PIN_OPT "--mnemonic= --passphrase= --seed= --key= --chain-code=",
+     "--mnemonic WORDS [--passphrase P] | --seed HEX | --key HEX [--chain-code HEX]",
+     "load a master key (BIP39 mnemonic, 64-byte seed, or a private key)"},
+    {"generate-key", keycard_cli_cmd_generate_key, PIN_OPT, "", "generate a new master key on the card"},
+    {"derive", keycard_cli_cmd_derive, PIN_OPT "--path=", "--path m/44'/60'/0'/0/0",
+     "make a derived key current"},
+    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash= --path= --make-current",
+     "--hash HEX32 [--path P [--make-current]]",
+     "sign a 32-byte hash; prints r||s, the recovery id and the public key"},
+    {"export-key", keycard_cli_cmd_export_key, PIN_OPT "--path= --private --extended --make-current",
+     "[--path P] [--private | --extended] [--make-current]",
+     "export a public key (or a private key under m/43'/60'/1581'/...)"},
+    {"remove-key", keycard_cli_cmd_remove_key, PIN_OPT, "", "erase the master key"},
+    {"get-data", keycard_cli_cmd_get_data, "--type=", "[--type public|ndef|cash]", "read a data object"},
+    {"store-data", keycard_cli_cmd_store_data,
+     PIN_OPT "--type= --data=", "--data HEX [--type public|ndef|cash]", "write a data object"},
+    {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", "--yes",
+     "erase everything and return to the pre-INIT state"},
+    {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source= --target+",
+     "--source READER --target READER...",
+     "copy the source card's master key onto every target (DUPLICATE KEY)"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(FILE *f) {
+  fprintf(f, "usage: cardforge [--reader R] [--trace] [--quiet] keycard COMMAND [OPTIONS]\n\n"
+             "Status Keycard host commands. Commands that use the secure channel need a pairing made\n"
+             "with `keycard pair` (kept in the state directory); commands marked PIN take --pin or the\n"
+             "environment variable CARDFORGE_PIN (PUKs: --puk or CARDFORGE_PUK). Every command also takes\n"
+             "--reader R.\n\ncommands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    const keycard_cli_command *k = &commands[i];
+    bool pin = strstr(k->options, "--pin=") != NULL && strcmp(k->name, "init") != 0;
+    fprintf(f, "  %-15s %s%s\n", k->name, k->summary, pin ? " [PIN]" : "");
+    if (k->usage[0]) fprintf(f, "  %-15s   %s\n", "", k->usage);
+  }
+  fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 card refused or wrong card state,\n"
+             "            4 reader/PC/SC failure, 5 verification failed, 6 file error\n");
+}
+
+/* Builds the option list of a command from its spec string. */
+static void load_opts(keycard_cli *c, const char *spec) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s --reader=", spec);
+  c->nopts = 0;
+  for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && c->nopts < KEYCARD_CLI_MAX_OPTS;
+       tok = strtok_r(NULL, " ", &save)) {
+    keycard_cli_opt *o = &c->opts[c->nopts++];
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(tok);
+    char last = tok[n - 1];
+    o->has_value = last == '=' || last == '+';
+    o->repeat = last == '+';
+    if (o->has_value) tok[n - 1] = 0;
+    o->name = strdup(tok);
+  }
+}
+
+static void free_opts(keycard_cli *c) {
+  for (int i = 0; i < c->nopts; i++)
+    free((char *)c->opts[i].name);
+  c->nopts = 0;
+}
+
+static int parse_opts(keycard_cli *c, int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i], *eq = strchr(arg, '=');
+    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    keycard_cli_opt *o = NULL;
+    for (int k = 0; k < c->nopts; k++)
+      if (strlen(c->opts[k].name) == nlen && strncmp(c->opts[k].name, arg, nlen) == 0) o = &c->opts[k];
+    if (!o)
+      return keycard_cli_error(c, CF_EXIT_USAGE, "unknown option %s (see cardforge keycard --help)", arg);
+    if (o->count > 0 && !o->repeat) return keycard_cli_error(c, CF_EXIT_USAGE, "%s given twice", o->name);
+    if (o->has_value) {
+      const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+      if (!v) return keycard_cli_error(c, CF_EXIT_USAGE, "%s needs a value", o->name);
+      if (o->count >= (int)(sizeof o->values / sizeof o->values[0]))
+        return keycard_cli_error(c, CF_EXIT_USAGE, "too many %s", o->name);
+      o->values[o->count] = v;
+      o->value = v;
+    } else if (eq) {
+      return keycard_cli_error(c, CF_EXIT_USAGE, "%s takes no value", o->name);
+    }
+    o->count++;
+  }
+  return CF_EXIT_OK;
+}
+
+const keycard_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name) {
+  for (int k = 0; k < c->nopts; k++)
+    if (strcmp(c->opts[k].name, name) == 0) return &c->opts[k];
+  return NULL;
+}
+
+const char *keycard_cli_opt_value(const keycard_cli *c, const char *name) {
+  const keycard_cli_opt *o = keycard_cli_opt_get(c, name);
+  return o ? o->value : NULL;
+}
+
+bool keycard_cli_opt_set(const keycard_cli *c, const char *name) {
+  const keycard_cli_opt *o = keycard_cli_opt_get(c, name);
+  return o && o->count > 0;
+}
+
+int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(c->io->log, "cardforge: keycard %s: %s\n", c->cmd ? c->cmd : "", msg);
+  return code;
+}
+
+int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc) {
+  int code;
+  switch (rc) {
+  case KEYCARD_CLIENT_ETRANSPORT:
+    code = CF_EXIT_TRANSPORT;
+    break;
+  case KEYCARD_CLIENT_ECARD:
+  case KEYCARD_CLIENT_EPROTO:
+  case KEYCARD_CLIENT_ESTATE:
+    code = CF_EXIT_CARD;
+    break;
+  case KEYCARD_CLIENT_EVERIFY:
+    code = CF_EXIT_VERIFY;
+    break;
+  case KEYCARD_CLIENT_EARG:
+    code = CF_EXIT_USAGE;
+    break;
+  default:
+    code = CF_EXIT_INTERNAL;
+    break;
+  }
+  return keycard_cli_error(c, code, "%s", kc->err[0] ? kc->err : keycard_client_strerror(rc));
+}
+
+void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) {
+  if (c->g->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("keycard: ", c->io->log);
+  vfprintf(c->io->log, fmt, ap);
+  fputc('\n', c->io->log);
+  va_end(ap);
+}
+
+void keycard_cli_print_hex(const keycard_cli *c, const char *label, const uint8_t *data, size_t len) {
+  char hex[2 * 256 + 1];
+  if (len > 256) len = 256;
+  cf_hex_encode(data, len, hex);
+  fprintf(c->io->out, "%s: %s\n", label, hex);
+  cf_wipe(hex, sizeof hex);
+}
+
+const char *keycard_cli_pin(const keycard_cli *c) {
+  const char *pin = keycard_cli_opt_value(c, "--pin");
+  return pin ? pin : getenv("CARDFORGE_PIN");
+}
+
+static int bring_up(keycard_cli *c, keycard_cli_card *card, int need) {
+  keycard_client *kc = &card->kc;
+  int rc = keycard_client_select(kc, NULL, 0);
+  if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+  if (need < KEYCARD_CLI_NEED_CHANNEL) return CF_EXIT_OK;
+  if (!kc->info.initialized)
+    return keycard_cli_error(
+        c, CF_EXIT_CARD, "the card on %s is not initialized (run `cardforge keycard init`)", card->reader);
+  if (!kc->paired) {
+    uint8_t index, key[32];
+    char err[256] = "";
+    int found = keycard_client_pairing_get(c->store, kc->info.instance_uid, &index, key, err, sizeof err);
+    if (found < 0) return keycard_cli_error(c, CF_EXIT_FILE, "%s", err);
+    if (found == 0) {
+      char uid[2 * KEYCARD_CLIENT_UID_LEN + 1];
+      cf_hex_encode(kc->info.instance_uid, KEYCARD_CLIENT_UID_LEN, uid);
+      return keycard_cli_error(c, CF_EXIT_CARD,
+                               "no pairing stored for card %s (run `cardforge keycard pair`)", uid);
+    }
+    keycard_client_set_pairing(kc, index, key);
+    cf_wipe(key, sizeof key);
+  }
+  rc = keycard_client_open_channel(kc);
+  if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+  if (need < KEYCARD_CLI_NEED_PIN) return CF_EXIT_OK;
+  const char *pin = keycard_cli_pin(c);
+  if (!pin) return keycard_cli_error(c, CF_EXIT_USAGE, "give the PIN with --pin or CARDFORGE_PIN");
+  rc = keycard_client_verify_pin(kc, pin, NULL);
+  if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+  return CF_EXIT_OK;
+}
+
+int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader, int need) {
+  memset(card, 0, sizeof *card);
+  char err[256] = "";
+  card->reader = reader ? reader : "(default reader)";
+  card->t = c->io->connect(c->io->ctx, reader, err, sizeof err);
+  if (!card->t)
+    return keycard_cli_error(c, CF_EXIT_TRANSPORT, "%s", err[0] ? err : "cannot reach the reader");
+  if (c->g->trace && !card->t->trace) card->t->trace = c->io->log;
+  keycard_client_init(&card->kc, card->t);
+  return bring_up(c, card, need);
+}
+
+int keycard_cli_reopen(keycard_cli *c, keycard_cli_card *card, int need) {
+  return bring_up(c, card, need);
+}
+
+void keycard_cli_close(keycard_cli_card *card) {
+  keycard_client_wipe(&card->kc);
+  if (card->t) cf_transport_close(card->t);
+  card->t = NULL;
+}
+
+static cf_transport *pcsc_connect(void *ctx, const char *reader, char *err, size_t errlen) {
+  const cf_cli_global *g = ctx;
+  if (!reader) reader = g->reader;
+  if (!reader) reader = "0";
+  return cf_transport_open_pcsc(reader, err, errlen);
+}
+
+/* $CARDFORGE_HOME, else $XDG_DATA_HOME/cardforge, else ~/.local/share/cardforge. */
+static void store_path(const cf_cli_global *g, char *out, size_t cap) {
+  const char *dir = g->state_dir, *env;
+  char buf[4096];
+  if (!dir && (env = getenv("CARDFORGE_HOME")) && *env) dir = env;
+  if (!dir && (env = getenv("XDG_DATA_HOME")) && *env) {
+    snprintf(buf, sizeof buf, "%s/cardforge", env);
+    dir = buf;
+  }
+  if (!dir) {
+    env = getenv("HOME");
+    snprintf(buf, sizeof buf, "%s/.local/share/cardforge", env ? env : ".");
+    dir = buf;
+  }
+  snprintf(out, cap, "%s/keycard-pairings.txt", dir);
+}
+
+int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io) {
+  keycard_cli c = {.g = g, .io = io};
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    print_help(argc < 2 ? io->log : io->out);
+    return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
+  }
+  const keycard_cli_command *k = NULL;
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, argv[1]) == 0) k = &commands[i];
+  c.cmd = argv[1];
+  if (!k) return keycard_cli_error(&c, CF_EXIT_USAGE, "unknown command (see cardforge keycard --help)");
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fprintf(io->out, "usage: cardforge keycard %s %s\n  %s\n", k->name, k->usage, k->summary);
+      return CF_EXIT_OK;
+    }
+  }
+  store_path(g, c.store, sizeof c.store);
+  load_opts(&c, k->options);
+  int code = parse_opts(&c, argc - 2, argv + 2);
+  if (code == CF_EXIT_OK) code = k->fn(&c);
+  free_opts(&c);
+  return code;
+}
+
+int cf_cli_keycard(const cf_cli_global *g, int argc, char **argv) {
+  keycard_cli_io io = {.connect = pcsc_connect, .ctx = (void *)g, .out = stdout, .log = stderr};
+  return keycard_cli_run(g, argc, argv, &io);
+}

@@ -1,0 +1,501 @@
+/* `cardforge keycard` commands that talk to one card. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardforge/crypto.h"
+#include "cardforge/hex.h"
+#include "cli_keycard_internal.h"
+
+static const char *reader_opt(const keycard_cli *c) {
+  return keycard_cli_opt_value(c, "--reader");
+}
+
+/* Decodes a hex option of exactly want bytes (want 0: any length up to cap). */
+static int hex_opt(const keycard_cli *c, const char *name, uint8_t *out, size_t want, size_t cap,
+                   size_t *len) {
+  const char *v = keycard_cli_opt_value(c, name);
+  long n = v ? cf_hex_decode(v, out, cap) : -1;
+  if (n < 0 || (want && (size_t)n != want)) {
+    if (want) return keycard_cli_error(c, CF_EXIT_USAGE, "%s needs %zu bytes of hex", name, want);
+    return keycard_cli_error(c, CF_EXIT_USAGE, "%s needs hex (at most %zu bytes)", name, cap);
+  }
+  if (len) *len = (size_t)n;
+  return CF_EXIT_OK;
+}
+
+/* The pairing secret from --password/--secret (or the given option names); default password when
+ * neither is given and allow_default. */
+static int secret_from_opts(const keycard_cli *c, const char *pw_opt, const char *sec_opt, bool allow_default,
+                            uint8_t secret[32]) {
+  const char *pw = keycard_cli_opt_value(c, pw_opt);
+  bool has_secret = keycard_cli_opt_set(c, sec_opt);
+  if (pw && has_secret)
+    return keycard_cli_error(c, CF_EXIT_USAGE, "give %s or %s, not both", pw_opt, sec_opt);
+  if (has_secret) return hex_opt(c, sec_opt, secret, 32, 32, NULL);
+  if (!pw && !allow_default) return keycard_cli_error(c, CF_EXIT_USAGE, "give %s or %s", pw_opt, sec_opt);
+  if (!pw) pw = KEYCARD_CLIENT_DEFAULT_PAIRING_PASSWORD;
+  int rc = keycard_client_pairing_secret(pw, secret);
+  if (rc == KEYCARD_CLIENT_EARG)
+    return keycard_cli_error(c, CF_EXIT_USAGE,
+                             "the pairing password cannot be normalised (empty, or not UTF-8)");
+  if (rc != KEYCARD_CLIENT_OK)
+    return keycard_cli_error(c, CF_EXIT_INTERNAL, "cannot derive the pairing secret");
+  return CF_EXIT_OK;
+}
+
+static void print_uid_line(const keycard_cli *c, const char *label, const uint8_t *uid, size_t len) {
+  keycard_cli_print_hex(c, label, uid, len);
+}
+
+int keycard_cli_cmd_info(keycard_cli *c) {
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
+  if (code != CF_EXIT_OK) goto out;
+  const keycard_client_info *in = &card.kc.info;
+  FILE *o = c->io->out;
+  fprintf(o, "initialized: %s\n", in->initialized ? "yes" : "no");
+  if (in->initialized) {
+    print_uid_line(c, "instance-uid", in->instance_uid, KEYCARD_CLIENT_UID_LEN);
+    fprintf(o, "version: %u.%u\n", in->version >> 8, in->version & 0xFF);
+    fprintf(o, "free-pairing-slots: %u\n", in->free_slots);
+    if (in->has_key)
+      print_uid_line(c, "key-uid", in->key_uid, KEYCARD_CLIENT_KEY_UID_LEN);
+    else
+      fprintf(o, "key-uid: none\n");
+    fprintf(o, "capabilities:%s%s%s%s\n",
+            (in->capabilities & KEYCARD_CLIENT_CAP_SECURE_CHANNEL) ? " secure-channel" : "",
+            (in->capabilities & KEYCARD_CLIENT_CAP_KEY_MANAGEMENT) ? " key-management" : "",
+            (in->capabilities & KEYCARD_CLIENT_CAP_CREDENTIALS) ? " credentials" : "",
+            (in->capabilities & KEYCARD_CLIENT_CAP_NDEF) ? " ndef" : "");
+    uint8_t index, key[32];
+    char err[256] = "";
+    int found = keycard_client_pairing_get(c->store, in->instance_uid, &index, key, err, sizeof err);
+    cf_wipe(key, sizeof key);
+    if (found > 0)
+      fprintf(o, "paired: yes (slot %u)\n", index);
+    else
+      fprintf(o, "paired: no\n");
+  }
+  keycard_cli_print_hex(c, "secure-channel-key", in->sc_pub, 65);
+out:
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_init(keycard_cli *c) {
+  const char *pin = keycard_cli_pin(c), *puk = keycard_cli_opt_value(c, "--puk");
+  const char *alt = keycard_cli_opt_value(c, "--alt-pin");
+  if (!puk) puk = getenv("CARDFORGE_PUK");
+  if (!pin || !puk) return keycard_cli_error(c, CF_EXIT_USAGE, "init needs a PIN and a PUK");
+  unsigned long pin_tries = 0, puk_tries = 0;
+  const char *pt = keycard_cli_opt_value(c, "--pin-retries"), *kt = keycard_cli_opt_value(c, "--puk-retries");
+  if ((pt == NULL) != (kt == NULL))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "give both --pin-retries and --puk-retries, or neither");
+  if (pt) {
+    char *e1, *e2;
+    pin_tries = strtoul(pt, &e1, 10);
+    puk_tries = strtoul(kt, &e2, 10);
+    if (*e1 || *e2 || pin_tries < 2 || pin_tries > 10 || puk_tries < 3 || puk_tries > 12)
+      return keycard_cli_error(c, CF_EXIT_USAGE, "PIN tries must be 2..10 and PUK tries 3..12");
+  }
+  /* The card takes the alternate PIN from the PUK's first digits unless given; when it equals the
+   * PIN, the card treats the PIN as the alternate one and derives keys from the alternate chain. */
+  const char *alt_pin = alt ? alt : puk;
+  if (strlen(pin) == KEYCARD_CLIENT_PIN_LEN && strncmp(alt_pin, pin, KEYCARD_CLIENT_PIN_LEN) == 0)
+    keycard_cli_progress(
+        c, "warning: the alternate PIN%s equals the PIN: derived keys will use the alternate chain",
+        alt ? "" : " (the PUK's first six digits)");
+  uint8_t secret[32];
+  int code = secret_from_opts(c, "--pairing-password", "--pairing-secret", true, secret);
+  if (code != CF_EXIT_OK) return code;
+  keycard_cli_card card;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
+  if (code == CF_EXIT_OK && card.kc.info.initialized)
+    code = keycard_cli_error(c, CF_EXIT_CARD, "the card is already initialized (factory-reset it first)");
+  if (code == CF_EXIT_OK) {
+    int rc =
+        keycard_client_init_card(&card.kc, pin, puk, secret, (uint8_t)pin_tries, (uint8_t)puk_tries, alt);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) code = keycard_cli_reopen(c, &card, KEYCARD_CLI_NEED_SELECT);
+  if (code == CF_EXIT_OK) {
+    keycard_cli_progress(c, "card initialized");
+    print_uid_line(c, "instance-uid", card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN);
+  }
+  cf_wipe(secret, sizeof secret);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_pair(keycard_cli *c) {
+  uint8_t secret[32];
+  int code = secret_from_opts(c, "--password", "--secret", true, secret);
+  if (code != CF_EXIT_OK) return code;
+  keycard_cli_card card;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
+  if (code == CF_EXIT_OK && !card.kc.info.initialized)
+    code = keycard_cli_error(c, CF_EXIT_CARD, "the card is not initialized (run `cardforge keycard init`)");
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_pair(&card.kc, secret);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) {
+    char err[256] = "";
+    if (keycard_client_pairing_put(c->store, card.kc.info.instance_uid, card.kc.pairing_index,
+                                   card.kc.pairing_key, err, sizeof err) != 0)
+      code = keycard_cli_error(c, CF_EXIT_FILE, "paired in slot %u but %s", card.kc.pairing_index, err);
+  }
+  if (code == CF_EXIT_OK) {
+    keycard_cli_progress(c, "paired, pairing saved in %s", c->store);
+    fprintf(c->io->out, "pairing-slot: %u\n", card.kc.pairing_index);
+  }
+  cf_wipe(secret, sizeof secret);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_unpair(keycard_cli *c) {
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code != CF_EXIT_OK) goto out;
+  unsigned long index = card.kc.pairing_index;
+  const char *iv = keycard_cli_opt_value(c, "--index");
+  if (iv) {
+    char *end;
+    index = strtoul(iv, &end, 10);
+    if (*end || index > 255) {
+      code = keycard_cli_error(c, CF_EXIT_USAGE, "--index needs a slot number");
+      goto out;
+    }
+  }
+  int rc = keycard_client_unpair(&card.kc, (uint8_t)index);
+  if (rc != KEYCARD_CLIENT_OK) {
+    code = keycard_cli_fail(c, &card.kc, rc);
+    goto out;
+  }
+  if (index == card.kc.pairing_index) {
+    char err[256] = "";
+    if (keycard_client_pairing_put(c->store, card.kc.info.instance_uid, 0, NULL, err, sizeof err) != 0)
+      code = keycard_cli_error(c, CF_EXIT_FILE, "slot %lu freed but %s", index, err);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "pairing slot %lu freed", index);
+out:
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_status(keycard_cli *c) {
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_CHANNEL);
+  keycard_client_status st;
+  uint8_t path[64];
+  size_t plen = 0;
+  char text[160];
+  int rc = KEYCARD_CLIENT_OK;
+  if (code != CF_EXIT_OK) goto out;
+  if ((rc = keycard_client_get_status(&card.kc, &st)) != KEYCARD_CLIENT_OK ||
+      (rc = keycard_client_get_key_path(&card.kc, path, sizeof path, &plen)) != KEYCARD_CLIENT_OK) {
+    code = keycard_cli_fail(c, &card.kc, rc);
+    goto out;
+  }
+  fprintf(c->io->out, "pin-retries: %u\npuk-retries: %u\nkey-loaded: %s\n", st.pin_retries, st.puk_retries,
+          st.key_initialized ? "yes" : "no");
+  if (keycard_client_format_path(path, plen, text, sizeof text) == KEYCARD_CLIENT_OK)
+    fprintf(c->io->out, "key-path: %s\n", text);
+out:
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_verify_pin(keycard_cli *c) {
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "PIN verified");
+  keycard_cli_close(&card);
+  return code;
+}
+
+/* CHANGE PIN with a digit string given by option (or environment variable env). */
+static int change_digits(keycard_cli *c, const char *opt, const char *env, uint8_t which, size_t len,
+                         const char *what) {
+  const char *v = keycard_cli_opt_value(c, opt);
+  if (!v && env) v = getenv(env);
+  if (!keycard_client_digits_ok(v, len))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "%s needs %zu digits", opt, len);
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_change_secret(&card.kc, which, (const uint8_t *)v, len);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "%s changed", what);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_change_pin(keycard_cli *c) {
+  return change_digits(c, "--new-pin", "CARDFORGE_NEW_PIN", KEYCARD_CLIENT_CHANGE_PIN, KEYCARD_CLIENT_PIN_LEN,
+                       "PIN");
+}
+
+int keycard_cli_cmd_change_puk(keycard_cli *c) {
+  return change_digits(c, "--new-puk", "CARDFORGE_NEW_PUK", KEYCARD_CLIENT_CHANGE_PUK, KEYCARD_CLIENT_PUK_LEN,
+                       "PUK");
+}
+
+int keycard_cli_cmd_change_pairing(keycard_cli *c) {
+  uint8_t secret[32];
+  int code = secret_from_opts(c, "--password", "--secret", false, secret);
+  if (code != CF_EXIT_OK) return code;
+  keycard_cli_card card;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_change_secret(&card.kc, KEYCARD_CLIENT_CHANGE_PAIRING_SECRET, secret, 32);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "pairing secret changed (existing pairings stay valid)");
+  cf_wipe(secret, sizeof secret);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_unblock(keycard_cli *c) {
+  const char *puk = keycard_cli_opt_value(c, "--puk"), *pin = keycard_cli_opt_value(c, "--new-pin");
+  if (!puk) puk = getenv("CARDFORGE_PUK");
+  if (!pin) pin = getenv("CARDFORGE_NEW_PIN");
+  if (!puk || !pin) return keycard_cli_error(c, CF_EXIT_USAGE, "unblock needs --puk and --new-pin");
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_CHANNEL);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_unblock_pin(&card.kc, puk, pin, NULL);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "PIN unblocked and set");
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_load_key(keycard_cli *c) {
+  bool m = keycard_cli_opt_set(c, "--mnemonic"), s = keycard_cli_opt_set(c, "--seed"),
+       k = keycard_cli_opt_set(c, "--key");
+  if (m + s + k != 1) return keycard_cli_error(c, CF_EXIT_USAGE, "give one of --mnemonic, --seed or --key");
+  if (!k && keycard_cli_opt_set(c, "--chain-code"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--chain-code goes with --key");
+  if (!m && keycard_cli_opt_set(c, "--passphrase"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--passphrase goes with --mnemonic");
+  uint8_t seed[64], priv[32], chain[32], uid[32];
+  int code = CF_EXIT_OK;
+  if (m) {
+    int rc = keycard_client_mnemonic_to_seed(keycard_cli_opt_value(c, "--mnemonic"),
+                                             keycard_cli_opt_value(c, "--passphrase"), seed);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_error(c, CF_EXIT_USAGE, "the mnemonic cannot be used");
+  } else if (s) {
+    code = hex_opt(c, "--seed", seed, 64, 64, NULL);
+  } else {
+    code = hex_opt(c, "--key", priv, 32, 32, NULL);
+    if (code == CF_EXIT_OK && !cf_ec_priv_valid(priv))
+      code = keycard_cli_error(c, CF_EXIT_USAGE, "--key is not a valid secp256k1 private key");
+    if (code == CF_EXIT_OK && keycard_cli_opt_set(c, "--chain-code"))
+      code = hex_opt(c, "--chain-code", chain, 32, 32, NULL);
+  }
+  keycard_cli_card card = {0};
+  if (code == CF_EXIT_OK) code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc;
+    if (k) {
+      uint8_t pub[65];
+      rc = cf_ec_pub_from_priv(priv, pub) == 0
+               ? keycard_client_load_keypair(&card.kc, priv, pub,
+                                             keycard_cli_opt_set(c, "--chain-code") ? chain : NULL, uid)
+               : KEYCARD_CLIENT_EINTERNAL;
+    } else {
+      rc = keycard_client_load_seed(&card.kc, seed, uid);
+    }
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) {
+    keycard_cli_progress(c, "key loaded");
+    keycard_cli_print_hex(c, "key-uid", uid, 32);
+  }
+  cf_wipe(seed, sizeof seed);
+  cf_wipe(priv, sizeof priv);
+  cf_wipe(chain, sizeof chain);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_generate_key(keycard_cli *c) {
+  keycard_cli_card card;
+  uint8_t uid[32];
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_generate_key(&card.kc, uid);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_print_hex(c, "key-uid", uid, 32);
+  keycard_cli_close(&card);
+  return code;
+}
+
+static int path_opt(const keycard_cli *c, keycard_client_path *path, bool required) {
+  const char *v = keycard_cli_opt_value(c, "--path");
+  if (!v && !required) return 1; /* absent */
+  if (!v || keycard_client_parse_path(v, path) != KEYCARD_CLIENT_OK)
+    return keycard_cli_error(c, CF_EXIT_USAGE,
+                             "--path needs a key path like m/44'/60'/0'/0/0 (at most %d levels)",
+                             KEYCARD_CLIENT_MAX_PATH_DEPTH);
+  return CF_EXIT_OK;
+}
+
+int keycard_cli_cmd_derive(keycard_cli *c) {
+  keycard_client_path path;
+  int code = path_opt(c, &path, true);
+  if (code != CF_EXIT_OK) return code;
+  keycard_cli_card card;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_derive_key(&card.kc, &path);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK)
+    keycard_cli_progress(c, "current key is now %s", keycard_cli_opt_value(c, "--path"));
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_sign(keycard_cli *c) {
+  uint8_t hash[32];
+  keycard_client_path path;
+  int code = hex_opt(c, "--hash", hash, 32, 32, NULL);
+  if (code != CF_EXIT_OK) return code;
+  int has_path = path_opt(c, &path, false);
+  if (has_path != CF_EXIT_OK && has_path != 1) return has_path;
+  if (has_path == 1 && keycard_cli_opt_set(c, "--make-current"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--make-current goes with --path");
+  keycard_cli_card card;
+  keycard_client_signature sig;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_sign(&card.kc, hash, has_path == 1 ? NULL : &path,
+                                 keycard_cli_opt_set(c, "--make-current"), &sig);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) {
+    keycard_cli_print_hex(c, "signature", sig.rs, 64);
+    fprintf(c->io->out, "recovery-id: %d\n", sig.recid);
+    keycard_cli_print_hex(c, "public-key", sig.pub, 65);
+  }
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_export_key(keycard_cli *c) {
+  keycard_client_path path;
+  int has_path = path_opt(c, &path, false);
+  if (has_path != CF_EXIT_OK && has_path != 1) return has_path;
+  bool priv = keycard_cli_opt_set(c, "--private"), ext = keycard_cli_opt_set(c, "--extended");
+  if (priv && ext) return keycard_cli_error(c, CF_EXIT_USAGE, "give --private or --extended, not both");
+  if (has_path == 1 && keycard_cli_opt_set(c, "--make-current"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--make-current goes with --path");
+  uint8_t what = priv  ? KEYCARD_CLIENT_EXPORT_PRIVATE
+                 : ext ? KEYCARD_CLIENT_EXPORT_EXTENDED_PUBLIC
+                       : KEYCARD_CLIENT_EXPORT_PUBLIC;
+  keycard_cli_card card;
+  keycard_client_exported key;
+  memset(&key, 0, sizeof key);
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_export_key(&card.kc, what, has_path == 1 ? NULL : &path,
+                                       keycard_cli_opt_set(c, "--make-current"), &key);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) {
+    keycard_cli_print_hex(c, "public-key", key.pub, 65);
+    if (key.has_chain) keycard_cli_print_hex(c, "chain-code", key.chain, 32);
+    if (key.has_priv) keycard_cli_print_hex(c, "private-key", key.priv, 32);
+  }
+  cf_wipe(&key, sizeof key);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_remove_key(keycard_cli *c) {
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_remove_key(&card.kc);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "key removed");
+  keycard_cli_close(&card);
+  return code;
+}
+
+static int data_type(const keycard_cli *c, uint8_t *type) {
+  const char *v = keycard_cli_opt_value(c, "--type");
+  if (!v || strcmp(v, "public") == 0)
+    *type = KEYCARD_CLIENT_DATA_PUBLIC;
+  else if (strcmp(v, "ndef") == 0)
+    *type = KEYCARD_CLIENT_DATA_NDEF;
+  else if (strcmp(v, "cash") == 0)
+    *type = KEYCARD_CLIENT_DATA_CASH;
+  else
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--type is public, ndef or cash");
+  return CF_EXIT_OK;
+}
+
+int keycard_cli_cmd_get_data(keycard_cli *c) {
+  uint8_t type, data[256];
+  size_t n = 0;
+  int code = data_type(c, &type);
+  if (code != CF_EXIT_OK) return code;
+  keycard_cli_card card;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_get_data(&card.kc, type, data, sizeof data, &n);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_print_hex(c, "data", data, n);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_store_data(keycard_cli *c) {
+  uint8_t type, data[KEYCARD_CLIENT_MAX_PLAIN];
+  size_t n = 0;
+  int code = data_type(c, &type);
+  if (code == CF_EXIT_OK) code = hex_opt(c, "--data", data, 0, sizeof data, &n);
+  if (code != CF_EXIT_OK) return code;
+  keycard_cli_card card;
+  code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_store_data(&card.kc, type, data, n);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "%zu bytes stored", n);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_factory_reset(keycard_cli *c) {
+  if (!keycard_cli_opt_set(c, "--yes"))
+    return keycard_cli_error(c, CF_EXIT_USAGE,
+                             "factory-reset erases keys, PIN and pairings: confirm with --yes");
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
+  uint8_t uid[KEYCARD_CLIENT_UID_LEN];
+  bool had_uid = code == CF_EXIT_OK && card.kc.info.initialized;
+  if (had_uid) memcpy(uid, card.kc.info.instance_uid, sizeof uid);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_factory_reset(&card.kc);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK && had_uid) {
+    char err[256] = "";
+    if (keycard_client_pairing_put(c->store, uid, 0, NULL, err, sizeof err) != 0)
+      code = keycard_cli_error(c, CF_EXIT_FILE, "card reset but %s", err);
+  }
+  if (code == CF_EXIT_OK) keycard_cli_progress(c, "card reset to its pre-INIT state");
+  keycard_cli_close(&card);
+  return code;
+}

@@ -1,0 +1,97 @@
+/* Internals of `cardforge keycard`, shared by its source files and its tests. */
+#ifndef CARDFORGE_HOST_KEYCARD_CLI_INTERNAL_H
+#define CARDFORGE_HOST_KEYCARD_CLI_INTERNAL_H
+
+#include <stdio.h>
+
+#include "cardforge/cli.h"
+#include "cardforge/keycard_client.h"
+
+/* How the subcommand reaches cards: PC/SC by default; tests plug in their own (in-process cards).
+ * connect returns NULL after printing nothing; the caller reports the failure. */
+typedef struct keycard_cli_io {
+  cf_transport *(*connect)(void *ctx, const char *reader, char *err, size_t errlen);
+  void *ctx;
+  FILE *out; /* results (stdout) */
+  FILE *log; /* progress and errors (stderr) */
+} keycard_cli_io;
+
+/* Runs `keycard ...` (argv[0] = "keycard") with the given I/O. Returns a CF_EXIT_* code. */
+int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io);
+
+/* ---- shared by the command files ---- */
+#define KEYCARD_CLI_MAX_OPTS 16
+typedef struct keycard_cli_opt {
+  const char *name; /* "--pin" */
+  bool has_value;
+  bool repeat; /* may be given several times (values collected) */
+  const char *value;
+  const char *values[8];
+  int count;
+} keycard_cli_opt;
+
+typedef struct keycard_cli {
+  const cf_cli_global *g;
+  const keycard_cli_io *io;
+  const char *cmd;  /* subcommand name, for messages */
+  char store[4096]; /* pairing store path */
+  keycard_cli_opt opts[KEYCARD_CLI_MAX_OPTS];
+  int nopts;
+} keycard_cli;
+
+/* One open card: transport, client, and which reader it is. */
+typedef struct keycard_cli_card {
+  const char *reader;
+  cf_transport *t;
+  keycard_client kc;
+} keycard_cli_card;
+
+enum { KEYCARD_CLI_NEED_SELECT = 0, KEYCARD_CLI_NEED_CHANNEL = 1, KEYCARD_CLI_NEED_PIN = 2 };
+
+const char *keycard_cli_opt_value(const keycard_cli *c, const char *name);
+bool keycard_cli_opt_set(const keycard_cli *c, const char *name);
+const keycard_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name);
+
+/* Prints "cardforge: keycard <cmd>: <message>" and returns code. */
+int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Reports a client failure (kc->err) and returns the matching exit code. */
+int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc);
+/* Progress line on the log stream, unless --quiet. */
+void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "label: <hex>" on the result stream. */
+void keycard_cli_print_hex(const keycard_cli *c, const char *label, const uint8_t *data, size_t len);
+
+/* Connects, selects, and as needed opens the channel with the stored pairing and verifies the PIN.
+ * Returns CF_EXIT_OK or an exit code (already reported). */
+int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader, int need);
+/* Re-selects an open card and brings it back to the given level. */
+int keycard_cli_reopen(keycard_cli *c, keycard_cli_card *card, int need);
+void keycard_cli_close(keycard_cli_card *card);
+/* The PIN from --pin or CARDFORGE_PIN (NULL if neither). */
+const char *keycard_cli_pin(const keycard_cli *c);
+
+/* Subcommands (cli_keycard_cmds.c, cli_keycard_duplicate.c). */
+typedef int (*keycard_cli_fn)(keycard_cli *c);
+int keycard_cli_cmd_info(keycard_cli *c);
+int keycard_cli_cmd_init(keycard_cli *c);
+int keycard_cli_cmd_pair(keycard_cli *c);
+int keycard_cli_cmd_unpair(keycard_cli *c);
+int keycard_cli_cmd_status(keycard_cli *c);
+int keycard_cli_cmd_verify_pin(keycard_cli *c);
+int keycard_cli_cmd_change_pin(keycard_cli *c);
+int keycard_cli_cmd_change_puk(keycard_cli *c);
+int keycard_cli_cmd_change_pairing(keycard_cli *c);
+int keycard_cli_cmd_unblock(keycard_cli *c);
+int keycard_cli_cmd_load_key(keycard_cli *c);
+int keycard_cli_cmd_generate_key(keycard_cli *c);
+int keycard_cli_cmd_derive(keycard_cli *c);
+int keycard_cli_cmd_sign(keycard_cli *c);
+int keycard_cli_cmd_export_key(keycard_cli *c);
+int keycard_cli_cmd_remove_key(keycard_cli *c);
+int keycard_cli_cmd_get_data(keycard_cli *c);
+int keycard_cli_cmd_store_data(keycard_cli *c);
+int keycard_cli_cmd_factory_reset(keycard_cli *c);
+int keycard_cli_cmd_duplicate(keycard_cli *c);
+
+#endif

@@ -1,0 +1,16 @@
+/* The GlobalPlatform card: an Issuer Security Domain (AID A000000151000000) with SCP02 and SCP03,
+ * PUT KEY, DELETE KEY and GET DATA. Profile parameters (first creation only):
+ *   scp=02|03   type of the initial key set: DES (SCP02, default) or AES (SCP03)
+ *   key=HEX     ENC, MAC and DEK of the initial set (default 404142...4F); enc=/mac=/dek= each
+ *   kvn=XX      its key version number (default FF)
+ *   i02=15|55   SCP02 implementation option (default 55); i03=00|10|30|70 SCP03 (default 70)
+ *   serial=XXXXXXXX  IC serial number in CPLC (default random)
+ * docs/gp.md describes the card byte by byte. */
+#ifndef CARDFORGE_GP_H
+#define CARDFORGE_GP_H
+
+#include "cardforge/card.h"
+
+extern const cf_card_profile gp_profile;
+
+#endif

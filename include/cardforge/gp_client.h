@@ -1,0 +1,110 @@
+/* Host side of GlobalPlatform: selecting a Security Domain, opening SCP02/SCP03 secure channels at
+ * a chosen security level, GET DATA (CPLC, card recognition data, key information), PUT KEY with
+ * encrypted key values and verified check values, DELETE KEY. Nothing here assumes the card is a
+ * cardforge card: it speaks to any GP 2.x card through a cf_transport. */
+#ifndef CARDFORGE_GP_CLIENT_H
+#define CARDFORGE_GP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cardforge/scp.h"
+#include "cardforge/transport.h"
+
+enum {
+  CF_GP_OK = 0,
+  CF_GP_ERR_TRANSPORT = -1, /* the reader failed (c->err) */
+  CF_GP_ERR_CARD = -2,      /* unexpected status word (c->last_sw) */
+  CF_GP_ERR_VERIFY = -3,    /* a cryptogram, R-MAC or check value did not match */
+  CF_GP_ERR_PARAM = -4,     /* the request cannot be made (bad key length, level not offered) */
+  CF_GP_ERR_DATA = -5,      /* the card's answer is malformed */
+};
+
+typedef struct cf_gp_client {
+  cf_transport *t;
+  cf_scp_session scp;
+  bool open;
+  uint8_t sd_aid[16]; /* the selected Security Domain (from its FCI), when known */
+  size_t sd_aid_len;
+  uint8_t scp02_i; /* SCP02 "i" from the card recognition data; 0 = unknown (0x55 assumed) */
+  uint8_t kvn;     /* key set of the open channel */
+  uint16_t last_sw;
+  char err[256]; /* one line describing the last failure */
+} cf_gp_client;
+
+void cf_gp_client_init(cf_gp_client *c, cf_transport *t);
+/* Forgets the channel and wipes its keys. */
+void cf_gp_close(cf_gp_client *c);
+
+/* SELECT the Security Domain: aid, or when NULL the GP ISD (A000000151000000), then the older
+ * A000000003000000, then the card's default selection. fci may be NULL. */
+int cf_gp_select(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *fci, size_t cap, size_t *len);
+
+typedef struct cf_gp_open_opts {
+  int scp;                       /* 0: whatever the card answers; 2 or 3: insist */
+  uint8_t level;                 /* CF_SCP_* bits */
+  uint8_t kvn;                   /* INITIALIZE UPDATE P1: 00 = the card's default set */
+  const uint8_t *host_challenge; /* 8 bytes, NULL = random */
+} cf_gp_open_opts;
+
+/* INITIALIZE UPDATE + EXTERNAL AUTHENTICATE. keys->klen must suit the protocol the card answers. */
+int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *o);
+
+/* Sends a plain command, protected when a channel is open; returns the unprotected response.
+ * flags as for cf_transceive. */
+int cf_gp_transmit(cf_gp_client *c, const cf_apdu *plain, unsigned flags, uint8_t *resp, size_t cap,
+                   size_t *rlen, uint16_t *sw);
+
+/* GET DATA (CLA 80, INS CA): out receives the whole TLV the card returns. */
+int cf_gp_get_data(cf_gp_client *c, uint16_t tag, uint8_t *out, size_t cap, size_t *len);
+
+typedef struct cf_gp_key_info {
+  uint8_t id, kvn, type;
+  uint16_t len;
+  bool extended; /* extended format (key usage and access not shown) */
+} cf_gp_key_info;
+
+/* Parses a key information template (E0 { C0 ... }), basic and extended formats. */
+int cf_gp_parse_key_info(const uint8_t *data, size_t len, cf_gp_key_info *out, size_t max, size_t *n);
+const char *cf_gp_key_type_name(uint8_t type);
+
+/* Card recognition data (tag 66 or the FCI's tag 73). */
+typedef struct cf_gp_card_data {
+  char gp_version[32];       /* e.g. "2.3.1"; "" when absent */
+  uint8_t scp[4], scp_i[4];  /* secure channel protocols offered */
+  size_t scp_count;
+} cf_gp_card_data;
+int cf_gp_parse_card_data(const uint8_t *data, size_t len, cf_gp_card_data *out);
+/* Prints CPLC (with or without its 9F7F header) one field a line. -1 if it is not 42 bytes. */
+int cf_gp_print_cplc(const uint8_t *data, size_t len, FILE *f);
+
+/* One key of a PUT KEY. */
+typedef struct cf_gp_new_key {
+  uint8_t type; /* CF_GP_KEY_DES or CF_GP_KEY_AES */
+  size_t len;
+  uint8_t value[32];
+} cf_gp_new_key;
+
+/* Builds the PUT KEY data field: new KVN, then per key type || length || [clear length] encrypted
+ * value || 03 || KCV. kcvs (3 bytes per key) receives the check values to expect. Needs an open
+ * channel (its DEK). */
+int cf_gp_put_key_data(const cf_scp_session *s, uint8_t new_kvn, const cf_gp_new_key *keys, size_t n,
+                       uint8_t *out, size_t cap, size_t *len, uint8_t *kcvs);
+
+/* PUT KEY of n keys with ids first_id.. : replace_kvn = 0 adds a set, otherwise replaces that one.
+ * chained: one command per key (P1 b8 on all but the last), else one command (P2 b8 when n > 1).
+ * The card's KVN || KCVs answer is checked against the keys sent. */
+int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t first_id, const cf_gp_new_key *keys,
+                  size_t n, bool chained);
+
+/* DELETE KEY: kvn and/or id (-1 = not given). */
+int cf_gp_delete_key(cf_gp_client *c, int kvn, int id);
+
+/* The `cardforge gp` command on a given transport (cf_cli_gp connects through PC/SC and calls
+ * this). Returns an exit code of cli.h. */
+struct cf_cli_global;
+int cf_gp_cli_run(const struct cf_cli_global *g, cf_transport *t, int argc, char **argv);
+
+#endif

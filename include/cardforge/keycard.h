@@ -1,0 +1,122 @@
+/* The emulated Status Keycard (card side): the applet's profile and the protocol constants that
+ * tests and tools share. The protocol is documented byte by byte in docs/keycard.md. */
+#ifndef CARDFORGE_KEYCARD_H
+#define CARDFORGE_KEYCARD_H
+
+#include <stdint.h>
+
+#include "cardforge/card.h"
+
+/* Profile "keycard". Params: "version=3.1" (default, reports 0x0301) or "version=2.2" (reports
+ * 0x0202); the command set is the same in both. The version is fixed when the card is created. */
+extern const cf_card_profile keycard_profile;
+
+/* Instance AID of the Keycard application. */
+#define KEYCARD_AID_LEN 9
+extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
+
+#define KEYCARD_VERSION_3_1 0x0301
+#define KEYCARD_VERSION_2_2 0x0202
+
+/* ---- instructions (CLA 80 unless stated) ---- */
+#define KEYCARD_INS_INIT 0xFE
+#define KEYCARD_INS_FACTORY_RESET 0xFD
+#define KEYCARD_INS_GET_STATUS 0xF2
+#define KEYCARD_INS_OPEN_SECURE_CHANNEL 0x10
+#define KEYCARD_INS_MUTUALLY_AUTHENTICATE 0x11
+#define KEYCARD_INS_PAIR 0x12
+#define KEYCARD_INS_UNPAIR 0x13
+#define KEYCARD_INS_IDENTIFY_CARD 0x14
+#define KEYCARD_INS_VERIFY_PIN 0x20
+#define KEYCARD_INS_CHANGE_PIN 0x21
+#define KEYCARD_INS_UNBLOCK_PIN 0x22
+#define KEYCARD_INS_SIGN 0xC0
+#define KEYCARD_INS_SET_PINLESS_PATH 0xC1
+#define KEYCARD_INS_EXPORT_KEY 0xC2
+#define KEYCARD_INS_GET_DATA 0xCA
+#define KEYCARD_INS_LOAD_KEY 0xD0
+#define KEYCARD_INS_DERIVE_KEY 0xD1
+#define KEYCARD_INS_GENERATE_MNEMONIC 0xD2
+#define KEYCARD_INS_REMOVE_KEY 0xD3
+#define KEYCARD_INS_GENERATE_KEY 0xD4
+#define KEYCARD_INS_DUPLICATE_KEY 0xD5
+#define KEYCARD_INS_STORE_DATA 0xE2
+
+/* ---- parameters ---- */
+#define KEYCARD_GET_STATUS_P1_APPLICATION 0x00
+#define KEYCARD_GET_STATUS_P1_KEY_PATH 0x01
+#define KEYCARD_PAIR_P1_FIRST_STEP 0x00
+#define KEYCARD_PAIR_P1_LAST_STEP 0x01
+#define KEYCARD_CHANGE_PIN_P1_PIN 0x00
+#define KEYCARD_CHANGE_PIN_P1_PUK 0x01
+#define KEYCARD_CHANGE_PIN_P1_PAIRING_SECRET 0x02
+#define KEYCARD_LOAD_KEY_P1_EC 0x01
+#define KEYCARD_LOAD_KEY_P1_EXT_EC 0x02
+#define KEYCARD_LOAD_KEY_P1_SEED 0x03
+#define KEYCARD_DERIVE_P1_SOURCE_MASTER 0x00
+#define KEYCARD_DERIVE_P1_SOURCE_PARENT 0x40
+#define KEYCARD_DERIVE_P1_SOURCE_CURRENT 0x80
+#define KEYCARD_DERIVE_P1_SOURCE_PINLESS 0xC0
+#define KEYCARD_SIGN_P1_CURRENT 0x00
+#define KEYCARD_SIGN_P1_DERIVE 0x01
+#define KEYCARD_SIGN_P1_DERIVE_AND_MAKE_CURRENT 0x02
+#define KEYCARD_SIGN_P1_PINLESS 0x03
+#define KEYCARD_EXPORT_P1_CURRENT 0x00
+#define KEYCARD_EXPORT_P1_DERIVE 0x01
+#define KEYCARD_EXPORT_P1_DERIVE_AND_MAKE_CURRENT 0x02
+#define KEYCARD_EXPORT_P2_PRIVATE 0x00
+#define KEYCARD_EXPORT_P2_PUBLIC 0x01
+#define KEYCARD_EXPORT_P2_EXTENDED_PUBLIC 0x02
+#define KEYCARD_DATA_P1_PUBLIC 0x00
+#define KEYCARD_DATA_P1_NDEF 0x01
+#define KEYCARD_DATA_P1_CASH 0x02
+#define KEYCARD_FACTORY_RESET_P1 0xAA
+#define KEYCARD_FACTORY_RESET_P2 0x55
+#define KEYCARD_DUPLICATE_P1_START 0x00
+#define KEYCARD_DUPLICATE_P1_ADD_ENTROPY 0x01
+#define KEYCARD_DUPLICATE_P1_EXPORT 0x02
+#define KEYCARD_DUPLICATE_P1_IMPORT 0x03
+
+/* ---- TLV tags ---- */
+#define KEYCARD_TLV_SIGNATURE_TEMPLATE 0xA0
+#define KEYCARD_TLV_KEY_TEMPLATE 0xA1
+#define KEYCARD_TLV_STATUS_TEMPLATE 0xA3
+#define KEYCARD_TLV_INFO_TEMPLATE 0xA4
+#define KEYCARD_TLV_PUB_KEY 0x80
+#define KEYCARD_TLV_PRIV_KEY 0x81
+#define KEYCARD_TLV_CHAIN_CODE 0x82
+#define KEYCARD_TLV_INT 0x02
+#define KEYCARD_TLV_BOOL 0x01
+#define KEYCARD_TLV_UID 0x8F
+#define KEYCARD_TLV_KEY_UID 0x8E
+#define KEYCARD_TLV_CAPABILITIES 0x8D
+
+/* Capabilities byte of applet 3.1: secure channel, key management, credentials management, NDEF. */
+#define KEYCARD_CAPABILITIES 0x0F
+
+/* ---- sizes and limits ---- */
+#define KEYCARD_PIN_LEN 6
+#define KEYCARD_PUK_LEN 12
+#define KEYCARD_SECRET_LEN 32
+#define KEYCARD_PAIRING_SLOTS 5
+#define KEYCARD_UID_LEN 16
+#define KEYCARD_KEY_UID_LEN 32
+#define KEYCARD_PATH_MAX_DEPTH 10
+#define KEYCARD_MAX_PLAIN 223 /* largest plaintext (data + SW) a secure APDU carries */
+#define KEYCARD_DEFAULT_PIN_TRIES 3
+#define KEYCARD_DEFAULT_PUK_TRIES 5
+#define KEYCARD_PIN_TRIES_MIN 2
+#define KEYCARD_PIN_TRIES_MAX 10
+#define KEYCARD_PUK_TRIES_MIN 3
+#define KEYCARD_PUK_TRIES_MAX 12
+#define KEYCARD_PUBLIC_DATA_MAX 127
+#define KEYCARD_CASH_DATA_MAX 127
+#define KEYCARD_NDEF_DATA_MAX 223
+
+/* Pairing password -> pairing secret: PBKDF2-HMAC-SHA256(NFKD(password), salt, 50000, 32). */
+#define KEYCARD_PAIRING_SALT "Keycard Pairing Password Salt"
+#define KEYCARD_PAIRING_ITERATIONS 50000
+
+#define KEYCARD_SW_REFERENCED_DATA_NOT_FOUND 0x6A88
+
+#endif

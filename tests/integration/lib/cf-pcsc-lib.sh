@@ -1,0 +1,103 @@
+# Helpers for tests running under cf-pcsc-env (source this file; bash).
+# They act only on processes recorded in $CF_PCSC_ENV_DIR/*.pid, never by name.
+
+# Stops one process by id: SIGTERM, then SIGKILL after 5 s. Works for non-children too (a
+# zombie counts as gone).
+cf_stop_pid() {
+  local pid=$1 i
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 1 50); do
+    cf_pid_alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+# True while pid runs (and is not a zombie).
+cf_pid_alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ]
+}
+
+# Starts pcscd in the foreground mode, in the background; records its pid in pcscd.pid and waits
+# for its socket (and vpcd's port).
+cf_start_pcscd() {
+  local i
+  # shellcheck disable=SC2086
+  pcscd $CF_PCSCD_ARGS >>"$CF_PCSC_ENV_DIR/pcscd.log" 2>&1 &
+  echo $! >"$CF_PCSC_ENV_DIR/pcscd.pid"
+  for i in $(seq 1 $((${CF_PCSC_TIMEOUT:-10} * 20))); do
+    if [ -S /run/pcscd/pcscd.comm ] && cf_port_listening 35963; then
+      return 0
+    fi
+    cf_pid_alive "$(cat "$CF_PCSC_ENV_DIR/pcscd.pid")" || break
+    sleep 0.05
+  done
+  echo "cf-pcsc-env: pcscd did not come up; its log:" >&2
+  cat "$CF_PCSC_ENV_DIR/pcscd.log" >&2
+  return 1
+}
+
+# True when something listens on 127.0.0.1:port (reads /proc, no extra tools).
+cf_port_listening() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v p=":$hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# Stops pcscd, waits the second pcsc-lite needs, starts a new one, waits for N cards.
+cf_restart_pcscd() {
+  cf_stop_pid "$(cat "$CF_PCSC_ENV_DIR/pcscd.pid")"
+  sleep 1
+  cf_start_pcscd || return 1
+  CF_PCSCD_PID=$(cat "$CF_PCSC_ENV_DIR/pcscd.pid")
+  export CF_PCSCD_PID
+  cf_wait_cards "${1:-$CF_EXPECT_CARDS}" "${CF_PCSC_TIMEOUT:-10}"
+}
+
+# Number of readers in which pcscd sees a card (opensc-tool -l, independent of cardforge).
+cf_cards_present() {
+  opensc-tool -l 2>/dev/null | awk '$1 ~ /^[0-9]+$/ && $2 == "Yes" { n++ } END { print n + 0 }'
+}
+
+# Waits until at least N readers show a card (N = 0: returns at once).
+cf_wait_cards() {
+  local want=$1 limit=${2:-10} i
+  [ "$want" -gt 0 ] || return 0
+  for i in $(seq 1 $((limit * 10))); do
+    [ "$(cf_cards_present)" -ge "$want" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Waits until no reader shows a card.
+cf_wait_no_cards() {
+  local limit=${1:-10} i
+  for i in $(seq 1 $((limit * 10))); do
+    [ "$(cf_cards_present)" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Test helpers: fail with one line.
+cf_fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# cf_expect_contains TEXT NEEDLE WHAT
+cf_expect_contains() {
+  case "$1" in
+    *"$2"*) ;;
+    *) printf 'FAIL: %s: expected to find [%s] in:\n%s\n' "$3" "$2" "$1" >&2; exit 1 ;;
+  esac
+}

@@ -1,0 +1,276 @@
+/* `cardforge keycard ...` run in process against emulated cards plugged in as named readers: the
+ * output a user sees, exit codes, the pairing store, secrets kept out of logs, and duplication
+ * over three cards. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cardforge/keycard.h"
+#include "cardforge/store.h"
+#include "cli_keycard_internal.h"
+
+#define MNEMONIC                                                                                             \
+  "legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful "     \
+  "legal will"
+#define MASTER_PUB                                                                                           \
+  "04CC620F846055ED43995391CA5E490C52251EA40453F64A0515BEF84C24A653A7C4E02B9DE56F66D9EE58DC6B591B534F5A20C0" \
+  "550B2C"                                                                                                   \
+  "33A086B90B866CF70799"
+#define EIP1581_PUB                                                                                          \
+  "04E7370D118461E1AB01F3E86E88C4B0C7B92CECB79C5E320CEF73DDA912F173BEAE74DF15090B6405A274963C054CDFE6AC7843" \
+  "A302C2"                                                                                                   \
+  "60390D1FE776008F310E"
+
+typedef struct bench {
+  const char *names[3];
+  cf_store *stores[3];
+  cf_card *cards[3];
+  char dir[128];
+  cf_cli_global g;
+  char *out, *log; /* captured by the last run */
+  size_t out_len, log_len;
+} bench;
+
+static cf_transport *connect_by_name(void *ctx, const char *reader, char *err, size_t errlen) {
+  bench *b = ctx;
+  for (int i = 0; i < 3; i++)
+    if (!reader || strcmp(reader, b->names[i]) == 0) return cf_transport_open_card(b->cards[i]);
+  snprintf(err, errlen, "no reader named %s", reader);
+  return NULL;
+}
+
+/* Runs `keycard <args...>` (NULL-terminated); keeps stdout/stderr text in b->out / b->log. */
+static int run(bench *b, ...) {
+  char *argv[32];
+  int argc = 0;
+  argv[argc++] = "keycard";
+  va_list ap;
+  va_start(ap, b);
+  for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;)
+    argv[argc++] = a;
+  va_end(ap);
+  argv[argc] = NULL;
+  free(b->out);
+  free(b->log);
+  FILE *out = open_memstream(&b->out, &b->out_len), *log = open_memstream(&b->log, &b->log_len);
+  keycard_cli_io io = {.connect = connect_by_name, .ctx = b, .out = out, .log = log};
+  int code = keycard_cli_run(&b->g, argc, argv, &io);
+  fclose(out);
+  fclose(log);
+  return code;
+}
+
+static int setup(void **state) {
+  bench *b = calloc(1, sizeof *b);
+  b->names[0] = "A";
+  b->names[1] = "B";
+  b->names[2] = "C";
+  for (int i = 0; i < 3; i++) {
+    if (cf_store_open_memory(&b->stores[i]) != 0) return -1;
+    b->cards[i] = keycard_profile.create(b->stores[i], "");
+    if (!b->cards[i]) return -1;
+    cf_card_power_on(b->cards[i]);
+  }
+  snprintf(b->dir, sizeof b->dir, "/tmp/kcc_cli_XXXXXX");
+  if (!mkdtemp(b->dir)) return -1;
+  b->g.state_dir = b->dir;
+  b->g.quiet = false;
+  unsetenv("CARDFORGE_PIN");
+  unsetenv("CARDFORGE_PUK");
+  *state = b;
+  return 0;
+}
+
+static int teardown(void **state) {
+  bench *b = *state;
+  for (int i = 0; i < 3; i++) {
+    cf_card_free(b->cards[i]);
+    cf_store_close(b->stores[i]);
+  }
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+  int rc = system(cmd);
+  free(b->out);
+  free(b->log);
+  free(b);
+  return rc == 0 ? 0 : -1;
+}
+
+/* The value printed after "label: " on the result stream. */
+static const char *field(const bench *b, const char *label, char *buf, size_t cap) {
+  char key[64];
+  snprintf(key, sizeof key, "%s: ", label);
+  const char *p = strstr(b->out, key);
+  if (!p) return "";
+  p += strlen(key);
+  size_t n = strcspn(p, "\n");
+  if (n >= cap) n = cap - 1;
+  memcpy(buf, p, n);
+  buf[n] = 0;
+  return buf;
+}
+
+static void setup_card(bench *b, const char *reader) {
+  assert_int_equal(run(b, "init", "--reader", reader, "--pin", "123456", "--puk", "012345678901", NULL),
+                   CF_EXIT_OK);
+  assert_int_equal(run(b, "pair", "--reader", reader, NULL), CF_EXIT_OK);
+}
+
+static void keycard_client_cli_usage(void **state) {
+  bench *b = *state;
+  assert_int_equal(run(b, "--help", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->out, "duplicate"));
+  assert_non_null(strstr(b->out, "exit codes"));
+  assert_int_equal(run(b, NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "bogus", NULL), CF_EXIT_USAGE);
+  assert_non_null(strstr(b->log, "cardforge: keycard bogus: unknown command"));
+  assert_int_equal(run(b, "sign", "--bogus", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "sign", "--hash", "00", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "sign", "--hash", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "sign", "--help", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->out, "--hash HEX32"));
+  assert_int_equal(run(b, "factory-reset", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "info", "--reader", "Z", NULL), CF_EXIT_TRANSPORT);
+  assert_non_null(strstr(b->log, "no reader named Z"));
+  /* errors are one line */
+  assert_int_equal(strchr(b->log, '\n') - b->log + 1, (long)b->log_len);
+}
+
+static void keycard_client_cli_single_card(void **state) {
+  bench *b = *state;
+  char buf[256];
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->out, "initialized: no"));
+  assert_int_equal(
+      run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", "--pin-retries", "3", NULL),
+      CF_EXIT_USAGE); /* both retry counts or neither */
+  /* a PUK starting with the PIN makes the PIN the alternate one: warned */
+  assert_int_equal(run(b, "init", "--reader", "B", "--pin", "123456", "--puk", "123456789012", NULL),
+                   CF_EXIT_OK);
+  assert_non_null(strstr(b->log, "warning: the alternate PIN"));
+  assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
+                   CF_EXIT_OK);
+  assert_null(strstr(b->log, "warning"));
+  assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
+                   CF_EXIT_CARD);
+  assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_CARD);
+  assert_non_null(strstr(b->log, "no pairing stored"));
+  assert_int_equal(run(b, "pair", "--reader", "A", "--password", "wrong password", NULL), CF_EXIT_VERIFY);
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "0");
+  char store[256];
+  snprintf(store, sizeof store, "%s/keycard-pairings.txt", b->dir);
+  struct stat st;
+  assert_int_equal(stat(store, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+
+  assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "pin-retries", buf, sizeof buf), "3");
+  assert_string_equal(field(b, "key-loaded", buf, sizeof buf), "no");
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_USAGE); /* no PIN given */
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", "--pin", "000000", NULL), CF_EXIT_CARD);
+  assert_non_null(strstr(b->log, "2 tries left"));
+  assert_null(strstr(b->log, "000000"));
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_OK);
+
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", MNEMONIC, NULL), CF_EXIT_OK);
+  assert_int_equal(strlen(field(b, "key-uid", buf, sizeof buf)), 64);
+  assert_int_equal(run(b, "export-key", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "public-key", buf, sizeof buf), MASTER_PUB);
+  assert_int_equal(run(b, "export-key", "--reader", "A", "--path", "m/43'/60'/1581'/0'/0", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "public-key", buf, sizeof buf), EIP1581_PUB);
+  assert_int_equal(run(b, "export-key", "--reader", "A", "--private", NULL),
+                   CF_EXIT_CARD); /* not under EIP-1581 */
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash",
+                       "0101010101010101010101010101010101010101010101010101010101010101", NULL),
+                   CF_EXIT_OK);
+  assert_string_equal(field(b, "public-key", buf, sizeof buf), MASTER_PUB);
+  assert_int_equal(strlen(field(b, "signature", buf, sizeof buf)), 128);
+  assert_true(atoi(field(b, "recovery-id", buf, sizeof buf)) >= 0);
+  assert_int_equal(run(b, "derive", "--reader", "A", "--path", "m/44'/60'/0'/0/0", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "key-path", buf, sizeof buf), "m/44'/60'/0'/0/0");
+
+  /* --trace shows the plain secure commands, with the PIN hidden */
+  b->g.trace = true;
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_OK);
+  b->g.trace = false;
+  assert_non_null(strstr(b->log, "(secure channel, plain)"));
+  assert_null(strstr(b->log, "313233343536"));
+  assert_null(strstr(b->log, "31 32 33 34 35 36"));
+
+  assert_int_equal(run(b, "store-data", "--reader", "A", "--data", "CAFE", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "get-data", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "data", buf, sizeof buf), "CAFE");
+
+  assert_int_equal(run(b, "change-pin", "--reader", "A", "--new-pin", "654321", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_CARD);
+  setenv("CARDFORGE_PIN", "654321", 1);
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "remove-key", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_CARD); /* pairing forgotten */
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "factory-reset", "--reader", "A", "--yes", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->out, "initialized: no"));
+  FILE *f = fopen(store, "r");
+  assert_non_null(f);
+  assert_int_equal(fgetc(f), EOF); /* the reset card's pairing is gone from the store */
+  fclose(f);
+  unsetenv("CARDFORGE_PIN");
+}
+
+static void keycard_client_cli_duplicate(void **state) {
+  bench *b = *state;
+  char buf[256], pub[3][160];
+  for (int i = 0; i < 3; i++)
+    setup_card(b, b->names[i]);
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "generate-key", "--reader", "A", NULL), CF_EXIT_OK);
+  char uid[80];
+  snprintf(uid, sizeof uid, "%s", field(b, "key-uid", buf, sizeof buf));
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "A", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "duplicate", "--source", "A", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL), CF_EXIT_OK);
+  int ok_lines = 0;
+  for (const char *p = b->out; (p = strstr(p, " ok\n")) != NULL; p++)
+    ok_lines++;
+  assert_int_equal(ok_lines, 3);
+  assert_non_null(strstr(b->out, uid));
+  assert_non_null(strstr(b->log, "card 3 (target): key imported"));
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(run(b, "info", "--reader", b->names[i], NULL), CF_EXIT_OK);
+    assert_string_equal(field(b, "key-uid", buf, sizeof buf), uid);
+    assert_int_equal(run(b, "sign", "--reader", b->names[i], "--hash",
+                         "4242424242424242424242424242424242424242424242424242424242424242", NULL),
+                     CF_EXIT_OK);
+    snprintf(pub[i], sizeof pub[i], "%s", field(b, "public-key", buf, sizeof buf));
+  }
+  assert_string_equal(pub[0], pub[1]);
+  assert_string_equal(pub[0], pub[2]);
+  /* a wrong PIN on a target stops everything before START: exit 3, no card changed */
+  assert_int_equal(run(b, "change-pin", "--reader", "C", "--new-pin", "999999", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL),
+                   CF_EXIT_CARD);
+  assert_null(strstr(b->log, "duplication started"));
+  unsetenv("CARDFORGE_PIN");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(keycard_client_cli_usage, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_single_card, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,252 @@
+/* The emulator against a fake vpcd (a TCP listener playing pcscd's driver): framing, control
+ * codes, split and coalesced frames, latency with vpcd's two-write habit, reconnection, stop. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cardforge/apdu.h"
+#include "sim.h"
+
+typedef struct fake_vpcd {
+  int listen_fd;
+  int port;
+  int conn;
+  int stop[2];
+  cf_sim *sim;
+  pthread_t thread;
+  int run_rc;
+  char *status;
+  size_t status_len;
+  FILE *status_f;
+} fake_vpcd;
+
+static void *sim_thread(void *arg) {
+  fake_vpcd *v = arg;
+  v->run_rc = cf_sim_run(v->sim, v->stop[0]);
+  return NULL;
+}
+
+/* Listens on an ephemeral port; the card is put in reader 1, so base port = port - 1. */
+static int setup(void **state) {
+  fake_vpcd *v = calloc(1, sizeof *v);
+  assert_non_null(v);
+  v->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(v->listen_fd >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(v->listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(v->listen_fd, 4), 0);
+  socklen_t alen = sizeof a;
+  assert_int_equal(getsockname(v->listen_fd, (struct sockaddr *)&a, &alen), 0);
+  v->port = ntohs(a.sin_port);
+  assert_int_equal(pipe(v->stop), 0);
+  cf_sim_options o;
+  char err[256];
+  cf_sim_options_init(&o);
+  o.memory = true;
+  o.base_port = v->port - 1;
+  assert_int_equal(cf_sim_add_card(&o, 1, "loopback", "", err, sizeof err), 0);
+  v->status_f = open_memstream(&v->status, &v->status_len);
+  int code = 0;
+  v->sim = cf_sim_new(&o, v->status_f, err, sizeof err, &code);
+  assert_non_null(v->sim);
+  assert_int_equal(pthread_create(&v->thread, NULL, sim_thread, v), 0);
+  v->conn = accept(v->listen_fd, NULL, NULL);
+  assert_true(v->conn >= 0);
+  *state = v;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fake_vpcd *v = *state;
+  assert_int_equal(write(v->stop[1], "x", 1), 1);
+  pthread_join(v->thread, NULL);
+  assert_int_equal(v->run_rc, 0);
+  cf_sim_free(v->sim);
+  if (v->conn >= 0)
+    close(v->conn);
+  close(v->listen_fd);
+  close(v->stop[0]);
+  close(v->stop[1]);
+  fclose(v->status_f);
+  free(v->status);
+  free(v);
+  return 0;
+}
+
+static void read_full(int fd, uint8_t *buf, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_true(poll(&p, 1, 5000) == 1);
+    ssize_t n = read(fd, buf + off, len - off);
+    assert_true(n > 0);
+    off += (size_t)n;
+  }
+}
+
+/* Reads one frame; returns its payload length. */
+static size_t read_frame(int fd, uint8_t *payload, size_t cap) {
+  uint8_t hdr[2];
+  read_full(fd, hdr, 2);
+  size_t len = cf_be16(hdr);
+  assert_true(len <= cap);
+  read_full(fd, payload, len);
+  return len;
+}
+
+/* Writes length and payload separately, the way Debian 12's vpcd does. */
+static void send_split(int fd, const uint8_t *payload, size_t len) {
+  uint8_t hdr[2];
+  cf_put_be16(hdr, (uint16_t)len);
+  assert_int_equal(write(fd, hdr, 2), 2);
+  assert_int_equal(write(fd, payload, len), (ssize_t)len);
+}
+
+static void control(int fd, uint8_t code) { send_split(fd, &code, 1); }
+
+static uint16_t exchange(int fd, const uint8_t *cmd, size_t len, uint8_t *data, size_t *dlen) {
+  uint8_t resp[4096];
+  send_split(fd, cmd, len);
+  size_t n = read_frame(fd, resp, sizeof resp);
+  assert_true(n >= 2);
+  if (data != NULL)
+    memcpy(data, resp, n - 2);
+  if (dlen != NULL)
+    *dlen = n - 2;
+  return cf_be16(resp + n - 2);
+}
+
+static void atr_and_apdu(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  control(v->conn, 4);
+  uint8_t atr[64];
+  size_t n = read_frame(v->conn, atr, sizeof atr);
+  assert_int_equal(n, 16);
+  assert_int_equal(atr[0], 0x3B);
+  const uint8_t echo[] = {0x80, 0x01, 0x00, 0x00, 0x03, 0x01, 0x02, 0x03};
+  uint8_t data[16];
+  size_t dlen = 0;
+  assert_int_equal(exchange(v->conn, echo, sizeof echo, data, &dlen), 0x9000);
+  assert_int_equal(dlen, 3);
+  assert_memory_equal(data, echo + 5, 3);
+  fflush(v->status_f);
+  char want[96];
+  snprintf(want, sizeof want, "reader 1: loopback card connected to vpcd 127.0.0.1:%d", v->port);
+  assert_non_null(strstr(v->status, want));
+}
+
+static void coalesced_and_byte_by_byte_frames(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  /* ATR request and an APDU in one segment: two answers in order */
+  const uint8_t both[] = {0x00, 0x01, 0x04, 0x00, 0x05, 0x80, 0x02, 0x00, 0x02, 0x02};
+  assert_int_equal(write(v->conn, both, sizeof both), (ssize_t)sizeof both);
+  uint8_t buf[64];
+  assert_int_equal(read_frame(v->conn, buf, sizeof buf), 16);
+  assert_int_equal(read_frame(v->conn, buf, sizeof buf), 4);
+  assert_int_equal(buf[1], 0x01);
+  assert_int_equal(cf_be16(buf + 2), 0x9000);
+  /* one byte at a time */
+  const uint8_t frame[] = {0x00, 0x05, 0x80, 0x02, 0x00, 0x01, 0x01};
+  for (size_t i = 0; i < sizeof frame; i++) {
+    assert_int_equal(write(v->conn, frame + i, 1), 1);
+    usleep(2000);
+  }
+  assert_int_equal(read_frame(v->conn, buf, sizeof buf), 3);
+  assert_int_equal(cf_be16(buf + 1), 0x9000);
+}
+
+static void reset_clears_transient_state_power_keeps_counter(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t transient[] = {0x80, 0x05, 0x00, 0x00, 0x00};
+  const uint8_t counter[] = {0x80, 0x04, 0x00, 0x00, 0x00};
+  uint8_t data[8];
+  size_t dlen;
+  exchange(v->conn, transient, sizeof transient, data, &dlen);
+  assert_int_equal(exchange(v->conn, transient, sizeof transient, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 2);
+  assert_int_equal(exchange(v->conn, counter, sizeof counter, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 1);
+  control(v->conn, 2);
+  assert_int_equal(exchange(v->conn, transient, sizeof transient, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 1);
+  control(v->conn, 0);
+  control(v->conn, 1);
+  assert_int_equal(exchange(v->conn, counter, sizeof counter, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 2);
+}
+
+static double elapsed_ms(const struct timespec *a, const struct timespec *b) {
+  return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Without TCP_QUICKACK re-armed by the card each split write waits for a delayed ACK (~40 ms). */
+static void split_writes_do_not_hit_delayed_ack(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t cmd[] = {0x80, 0x02, 0x00, 0x08, 0x08};
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(exchange(v->conn, cmd, sizeof cmd, NULL, NULL), 0x9000);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double per_apdu = elapsed_ms(&t0, &t1) / 100;
+  printf("# %.3f ms per APDU with split writes\n", per_apdu);
+  assert_true(per_apdu < 10.0);
+}
+
+static void reconnects_after_vpcd_drops(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t counter[] = {0x80, 0x04, 0x00, 0x00, 0x00};
+  uint8_t data[8];
+  size_t dlen;
+  assert_int_equal(exchange(v->conn, counter, sizeof counter, data, &dlen), 0x9000);
+  close(v->conn);
+  struct pollfd p = {.fd = v->listen_fd, .events = POLLIN};
+  assert_int_equal(poll(&p, 1, 5000), 1);
+  v->conn = accept(v->listen_fd, NULL, NULL);
+  assert_true(v->conn >= 0);
+  control(v->conn, 1);
+  assert_int_equal(exchange(v->conn, counter, sizeof counter, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 2);
+  fflush(v->status_f);
+  assert_non_null(strstr(v->status, "card lost vpcd"));
+}
+
+static void malformed_apdu_gets_status_word(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t bad[] = {0x80, 0x01, 0x00, 0x00, 0x05, 0x01};
+  assert_int_equal(exchange(v->conn, bad, sizeof bad, NULL, NULL), 0x6700);
+  const uint8_t tiny[] = {0x80, 0x01};
+  assert_int_equal(exchange(v->conn, tiny, sizeof tiny, NULL, NULL), 0x6700);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(atr_and_apdu, setup, teardown),
+      cmocka_unit_test_setup_teardown(coalesced_and_byte_by_byte_frames, setup, teardown),
+      cmocka_unit_test_setup_teardown(reset_clears_transient_state_power_keeps_counter, setup, teardown),
+      cmocka_unit_test_setup_teardown(split_writes_do_not_hit_delayed_ack, setup, teardown),
+      cmocka_unit_test_setup_teardown(reconnects_after_vpcd_drops, setup, teardown),
+      cmocka_unit_test_setup_teardown(malformed_apdu_gets_status_word, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

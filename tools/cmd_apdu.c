@@ -1,0 +1,171 @@
+/* `cardforge apdu`: send command APDUs given in hex and print the answers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardforge/cli.h"
+#include "cardforge/hex.h"
+#include "commands.h"
+
+static const char apdu_usage[] =
+    "usage: cardforge apdu [OPTIONS] HEX...\n"
+    "\n"
+    "Sends each HEX argument as one command APDU (spaces and colons allowed inside) and prints\n"
+    "one line per answer: \"DATA SW (meaning)\", DATA in hex, omitted when empty.\n"
+    "61XX is followed with GET RESPONSE and 6CXX by resending with the right Le, unless --raw.\n"
+    "\n"
+    "options:\n"
+    "  -r, --reader R   reader: full name, number (see `cardforge readers`) or part of the name;\n"
+    "                   default: the global --reader, else the first reader holding a card\n"
+    "  -f, --file FILE  also read APDUs from FILE, one a line, '#' comments (\"-\": stdin)\n"
+    "  --raw            do not follow 61XX / 6CXX\n"
+    "  --reset          warm-reset the card before the first APDU\n"
+    "  --no-check       send every APDU whatever the status words, and exit 0\n"
+    "  -h, --help       this help\n"
+    "\n"
+    "Exit codes: 0 every APDU answered 9000 (with --raw, 61XX counts as success too), 2 bad\n"
+    "hex or usage, 3 an APDU answered another status word (the APDUs after it are not sent),\n"
+    "4 reader or PC/SC failure, 6 the file cannot be read.\n";
+
+#define APDU_CMD_MAX (4 + 3 + 65535 + 3)
+#define APDU_RESP_MAX 65536
+
+typedef struct apdu_run {
+  cf_transport *t;
+  unsigned flags;
+  bool check;
+  int number;
+  uint8_t *cmd, *resp;
+  char *hex;
+} apdu_run;
+
+/* Sends one APDU given as text. Returns -1 to go on, or an exit code to stop with. */
+static int send_one(apdu_run *r, const char *text) {
+  long len = cf_hex_decode(text, r->cmd, APDU_CMD_MAX);
+  r->number++;
+  if (len < 0) {
+    cf_cli_error("apdu %d: not hex: \"%.60s\"", r->number, text);
+    return CF_EXIT_USAGE;
+  }
+  if (len < 4) {
+    cf_cli_error("apdu %d: a command APDU has at least 4 bytes (CLA INS P1 P2), got %ld", r->number, len);
+    return CF_EXIT_USAGE;
+  }
+  size_t rlen = 0;
+  uint16_t sw = 0;
+  if (cf_transceive_raw(r->t, r->cmd, (size_t)len, r->flags, r->resp, APDU_RESP_MAX, &rlen, &sw) != 0) {
+    cf_cli_error("apdu %d: %s", r->number, r->t->err);
+    return CF_EXIT_TRANSPORT;
+  }
+  if (rlen > 0) {
+    cf_hex_encode(r->resp, rlen, r->hex);
+    printf("%s ", r->hex);
+  }
+  printf("%04X (%s)\n", sw, cf_sw_meaning(sw));
+  fflush(stdout);
+  bool ok = sw == 0x9000 || ((r->flags & CF_TX_RAW) && (sw >> 8) == 0x61);
+  if (r->check && !ok) {
+    char what[32];
+    snprintf(what, sizeof what, "apdu %d", r->number);
+    cf_cli_card_error(what, sw);
+    return CF_EXIT_CARD;
+  }
+  return -1;
+}
+
+static int send_file(apdu_run *r, const char *path) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  if (f == NULL) {
+    cf_cli_error("apdu: %s: %s", path, strerror(errno));
+    return CF_EXIT_FILE;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  int rc = -1;
+  while (rc < 0 && getline(&line, &cap, f) >= 0) {
+    char *hash = strchr(line, '#');
+    if (hash != NULL)
+      *hash = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[strspn(line, " \t:")] == '\0')
+      continue;
+    rc = send_one(r, line);
+  }
+  free(line);
+  if (f != stdin)
+    fclose(f);
+  return rc;
+}
+
+int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
+  const char *reader = NULL, *file = NULL;
+  bool reset = false;
+  apdu_run r = {.check = true};
+  int first_hex = argc;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    bool takes = strcmp(arg, "-r") == 0 || strcmp(arg, "--reader") == 0 || strcmp(arg, "-f") == 0 ||
+                 strcmp(arg, "--file") == 0;
+    if (takes && i + 1 >= argc) {
+      cf_cli_error("apdu: %s needs a value (see cardforge apdu --help)", arg);
+      return CF_EXIT_USAGE;
+    }
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      fputs(apdu_usage, stdout);
+      return CF_EXIT_OK;
+    } else if (strcmp(arg, "-r") == 0 || strcmp(arg, "--reader") == 0) {
+      reader = argv[++i];
+    } else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--file") == 0) {
+      file = argv[++i];
+    } else if (strcmp(arg, "--raw") == 0) {
+      r.flags |= CF_TX_RAW;
+    } else if (strcmp(arg, "--no-check") == 0) {
+      r.check = false;
+    } else if (strcmp(arg, "--reset") == 0) {
+      reset = true;
+    } else if (strcmp(arg, "--") == 0) {
+      first_hex = i + 1;
+      break;
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      cf_cli_error("apdu: unknown option \"%s\" (see cardforge apdu --help)", arg);
+      return CF_EXIT_USAGE;
+    } else {
+      first_hex = i;
+      break;
+    }
+  }
+  if (first_hex >= argc && file == NULL) {
+    cf_cli_error("apdu: no APDU given (see cardforge apdu --help)");
+    return CF_EXIT_USAGE;
+  }
+  r.cmd = malloc(APDU_CMD_MAX);
+  r.resp = malloc(APDU_RESP_MAX);
+  r.hex = malloc(2 * APDU_RESP_MAX + 1);
+  int rc = CF_EXIT_INTERNAL;
+  if (r.cmd == NULL || r.resp == NULL || r.hex == NULL) {
+    cf_cli_error("apdu: out of memory");
+    goto out;
+  }
+  r.t = cf_cli_connect(g, reader);
+  if (r.t == NULL) {
+    rc = CF_EXIT_TRANSPORT;
+    goto out;
+  }
+  rc = -1;
+  if (reset && r.t->ops->reset(r.t) != 0) {
+    cf_cli_error("apdu: %s", r.t->err);
+    rc = CF_EXIT_TRANSPORT;
+  }
+  for (int i = first_hex; rc < 0 && i < argc; i++)
+    rc = send_one(&r, argv[i]);
+  if (rc < 0 && file != NULL)
+    rc = send_file(&r, file);
+  if (rc < 0)
+    rc = CF_EXIT_OK;
+  cf_transport_close(r.t);
+out:
+  free(r.cmd);
+  free(r.resp);
+  free(r.hex);
+  return rc;
+}

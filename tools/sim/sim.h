@@ -1,0 +1,66 @@
+/* `cardforge sim`: emulated cards plugged into pcscd through the vpcd driver.
+ *
+ * Each card is a TCP client of vpcd (reader N listens on base port + N). The wire protocol, both
+ * ways, is a 2-byte big-endian length and a payload; a 1-byte payload from vpcd is a control code
+ * (0 power off, 1 power on, 2 reset, 4 send the ATR), anything longer is a command APDU. */
+#ifndef CARDFORGE_TOOLS_SIM_H
+#define CARDFORGE_TOOLS_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CF_SIM_MAX_CARDS 16
+#define CF_SIM_DEFAULT_PORT 35963
+
+typedef struct cf_sim_card_spec {
+  int reader;      /* reader index: the card connects to base_port + reader */
+  char type[64];   /* profile name */
+  char params[256]; /* profile params, "" when none */
+} cf_sim_card_spec;
+
+typedef struct cf_sim_options {
+  cf_sim_card_spec cards[CF_SIM_MAX_CARDS];
+  size_t card_count;
+  char host[64];
+  int base_port;
+  char state_dir[1024]; /* "" until resolved */
+  bool fresh;  /* erase each card's state file first */
+  bool memory; /* keep card state in memory only */
+  bool quiet;  /* no status lines */
+} cf_sim_options;
+
+void cf_sim_options_init(cf_sim_options *o);
+
+/* "TYPE" or "TYPE:PARAMS": adds a card in the lowest free reader index. Returns 0 or -1 (err). */
+int cf_sim_add_card_arg(cf_sim_options *o, const char *arg, char *err, size_t errlen);
+/* Adds a card at a given reader index. Returns 0 or -1 (err: duplicate reader, too many...). */
+int cf_sim_add_card(cf_sim_options *o, int reader, const char *type, const char *params, char *err,
+                    size_t errlen);
+
+/* Configuration file, one statement a line ('#' starts a comment):
+ *   reader N TYPE [PARAMS]    card of profile TYPE in reader N (PARAMS: key=value,key=value)
+ *   state-dir DIR             where card state files live (a --state-dir option wins)
+ *   port BASE                 vpcd port of reader 0 (a --port option wins)
+ *   host ADDR                 vpcd address (a --host option wins)
+ * Returns 0, -1 with err naming the file and line, or -2 if the file cannot be read. */
+int cf_sim_config_load(const char *path, cf_sim_options *o, bool keep_state_dir, bool keep_port,
+                       bool keep_host, char *err, size_t errlen);
+/* One line of it (lineno for messages). */
+int cf_sim_config_line(const char *line, cf_sim_options *o, bool keep_state_dir, bool keep_port,
+                       bool keep_host, char *err, size_t errlen);
+
+/* The state file of a card: DIR/readerN-TYPE.db (TYPE with unsafe characters replaced). */
+int cf_sim_state_path(const cf_sim_options *o, const cf_sim_card_spec *c, char *out, size_t cap);
+
+typedef struct cf_sim cf_sim;
+
+/* Opens every card's store and builds the cards. Returns NULL with err on failure; *exit_code
+ * says which CLI exit code fits (usage for an unknown type, file for a store that cannot open). */
+cf_sim *cf_sim_new(const cf_sim_options *o, FILE *status, char *err, size_t errlen, int *exit_code);
+/* Serves every card until stop_fd becomes readable, reconnecting to vpcd as needed. */
+int cf_sim_run(cf_sim *s, int stop_fd);
+/* Disconnects, frees the cards and closes their stores. */
+void cf_sim_free(cf_sim *s);
+
+#endif

@@ -1,0 +1,252 @@
+/* `cardforge sim`: option parsing, signals, pid file; the loop itself is in sim_engine.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cardforge/card.h"
+#include "cardforge/cli.h"
+#include "cardforge/clicommon.h"
+#include "../commands.h"
+#include "sim.h"
+
+static const char sim_usage[] =
+    "usage: cardforge sim [OPTIONS]\n"
+    "\n"
+    "Emulates cards and plugs each into pcscd through the vpcd driver (the card is the TCP\n"
+    "client of vpcd; reader N is reached on port BASE+N). Runs until SIGINT or SIGTERM.\n"
+    "\n"
+    "options:\n"
+    "  --card TYPE[:PARAMS]  a card of profile TYPE in the next free reader (repeatable);\n"
+    "                        PARAMS are the profile's key=value,key=value options\n"
+    "  --config FILE         cards from FILE (format below); --card adds to them\n"
+    "  --state-dir DIR       card state files (default: <state dir>/cards, where <state dir>\n"
+    "                        is $CARDFORGE_HOME, $XDG_DATA_HOME/cardforge or\n"
+    "                        ~/.local/share/cardforge); one file per card: readerN-TYPE.db\n"
+    "  --fresh               erase each card's state first (start from a new card)\n"
+    "  --memory              keep card state in memory only\n"
+    "  --port BASE           vpcd port of reader 0 (default 35963; Debian's vpcd listens on\n"
+    "                        35963 and 35964)\n"
+    "  --host ADDR           vpcd IPv4 address (default 127.0.0.1)\n"
+    "  --pidfile FILE        write the process id to FILE (removed on exit)\n"
+    "  --list-types          list the card types and exit\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "config file: one statement a line, '#' starts a comment:\n"
+    "  reader N TYPE [PARAMS]   e.g. \"reader 0 keycard version=3.1\"\n"
+    "  state-dir DIR            port BASE            host ADDR\n"
+    "(command-line options win over the file.)\n"
+    "\n"
+    "Prints one line per card when it connects to vpcd. Exit codes: 0 stopped by a signal,\n"
+    "1 internal error, 2 usage error (unknown type, bad parameters), 6 state file error.\n";
+
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int sig) {
+  int saved = errno;
+  char c = (char)sig;
+  if (write(stop_pipe[1], &c, 1) < 0) {
+    /* the pipe is full: a stop is already pending */
+  }
+  errno = saved;
+}
+
+static int install_signals(void) {
+  if (pipe(stop_pipe) != 0)
+    return -1;
+  for (int i = 0; i < 2; i++) {
+    fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
+    fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  return 0;
+}
+
+static void list_types(void) {
+  size_t count = 0;
+  const cf_card_profile *const *all = cf_card_profiles(&count);
+  for (size_t i = 0; i < count; i++)
+    printf("%-12s %s\n", all[i]->name, all[i]->summary);
+}
+
+static int write_pidfile(const char *path) {
+  FILE *f = fopen(path, "w");
+  if (f == NULL)
+    return -1;
+  fprintf(f, "%ld\n", (long)getpid());
+  return fclose(f);
+}
+
+static bool parse_port(const char *s, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535)
+    return false;
+  *out = (int)v;
+  return true;
+}
+
+typedef struct sim_args {
+  cf_sim_options opt;
+  const char *config;
+  const char *pidfile;
+  const char *cards[CF_SIM_MAX_CARDS];
+  size_t card_args;
+  bool state_dir_given, port_given, host_given, list;
+} sim_args;
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_args(int argc, char **argv, sim_args *a) {
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    bool takes = strcmp(arg, "--card") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--state-dir") == 0 ||
+                 strcmp(arg, "--port") == 0 || strcmp(arg, "--host") == 0 || strcmp(arg, "--pidfile") == 0;
+    if (takes && val == NULL) {
+      cf_cli_error("sim: %s needs a value (see cardforge sim --help)", arg);
+      return CF_EXIT_USAGE;
+    }
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      fputs(sim_usage, stdout);
+      return CF_EXIT_OK;
+    } else if (strcmp(arg, "--card") == 0) {
+      if (a->card_args == CF_SIM_MAX_CARDS) {
+        cf_cli_error("sim: too many cards (at most %d)", CF_SIM_MAX_CARDS);
+        return CF_EXIT_USAGE;
+      }
+      a->cards[a->card_args++] = val;
+    } else if (strcmp(arg, "--config") == 0) {
+      a->config = val;
+    } else if (strcmp(arg, "--state-dir") == 0) {
+      if (snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s", val) >= (int)sizeof a->opt.state_dir) {
+        cf_cli_error("sim: state directory path too long");
+        return CF_EXIT_USAGE;
+      }
+      a->state_dir_given = true;
+    } else if (strcmp(arg, "--port") == 0) {
+      if (!parse_port(val, &a->opt.base_port)) {
+        cf_cli_error("sim: --port wants a number 1-65535, not \"%s\"", val);
+        return CF_EXIT_USAGE;
+      }
+      a->port_given = true;
+    } else if (strcmp(arg, "--host") == 0) {
+      if (snprintf(a->opt.host, sizeof a->opt.host, "%s", val) >= (int)sizeof a->opt.host) {
+        cf_cli_error("sim: --host address too long");
+        return CF_EXIT_USAGE;
+      }
+      a->host_given = true;
+    } else if (strcmp(arg, "--pidfile") == 0) {
+      a->pidfile = val;
+    } else if (strcmp(arg, "--fresh") == 0) {
+      a->opt.fresh = true;
+    } else if (strcmp(arg, "--memory") == 0) {
+      a->opt.memory = true;
+    } else if (strcmp(arg, "--list-types") == 0) {
+      a->list = true;
+    } else {
+      cf_cli_error("sim: unknown option \"%s\" (see cardforge sim --help)", arg);
+      return CF_EXIT_USAGE;
+    }
+    if (takes)
+      i++;
+  }
+  return -1;
+}
+
+/* Puts the cards of --config and --card into a->opt and settles the state directory. */
+static int collect_cards(const cf_cli_global *g, sim_args *a) {
+  char err[512];
+  if (a->config != NULL) {
+    int rc = cf_sim_config_load(a->config, &a->opt, a->state_dir_given, a->port_given, a->host_given, err,
+                                sizeof err);
+    if (rc != 0) {
+      cf_cli_error("sim: %s", err);
+      return rc == -2 ? CF_EXIT_FILE : CF_EXIT_USAGE;
+    }
+  }
+  for (size_t i = 0; i < a->card_args; i++) {
+    if (cf_sim_add_card_arg(&a->opt, a->cards[i], err, sizeof err) != 0) {
+      cf_cli_error("sim: --card %s: %s", a->cards[i], err);
+      return CF_EXIT_USAGE;
+    }
+  }
+  if (a->opt.card_count == 0) {
+    cf_cli_error("sim: no card given (use --card TYPE or --config FILE; --list-types lists the types)");
+    return CF_EXIT_USAGE;
+  }
+  for (size_t i = 0; i < a->opt.card_count; i++) {
+    if (cf_card_profile_find(a->opt.cards[i].type) == NULL) {
+      cf_cli_error("sim: unknown card type \"%s\" (see cardforge sim --list-types)", a->opt.cards[i].type);
+      return CF_EXIT_USAGE;
+    }
+  }
+  if (a->opt.memory)
+    return -1;
+  if (a->opt.state_dir[0] == '\0') {
+    if (g->state_dir == NULL ||
+        snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s/cards", g->state_dir) >=
+            (int)sizeof a->opt.state_dir) {
+      cf_cli_error("sim: no state directory (set HOME or CARDFORGE_HOME, or give --state-dir)");
+      return CF_EXIT_USAGE;
+    }
+  }
+  if (cf_cli_mkdirs(a->opt.state_dir) != 0) {
+    cf_cli_error("sim: cannot create state directory %s: %s", a->opt.state_dir, strerror(errno));
+    return CF_EXIT_FILE;
+  }
+  return -1;
+}
+
+int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv) {
+  sim_args a;
+  memset(&a, 0, sizeof a);
+  cf_sim_options_init(&a.opt);
+  a.opt.quiet = g->quiet;
+  int rc = parse_args(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  if (a.list) {
+    list_types();
+    return CF_EXIT_OK;
+  }
+  rc = collect_cards(g, &a);
+  if (rc >= 0)
+    return rc;
+  char err[512];
+  int exit_code = CF_EXIT_INTERNAL;
+  cf_sim *sim = cf_sim_new(&a.opt, stdout, err, sizeof err, &exit_code);
+  if (sim == NULL) {
+    cf_cli_error("sim: %s", err);
+    return exit_code;
+  }
+  if (install_signals() != 0) {
+    cf_cli_error("sim: cannot set up signal handling: %s", strerror(errno));
+    cf_sim_free(sim);
+    return CF_EXIT_INTERNAL;
+  }
+  if (a.pidfile != NULL && write_pidfile(a.pidfile) != 0) {
+    cf_cli_error("sim: cannot write pid file %s: %s", a.pidfile, strerror(errno));
+    cf_sim_free(sim);
+    return CF_EXIT_FILE;
+  }
+  rc = cf_sim_run(sim, stop_pipe[0]) == 0 ? CF_EXIT_OK : CF_EXIT_INTERNAL;
+  if (rc != CF_EXIT_OK)
+    cf_cli_error("sim: event loop failed: %s", strerror(errno));
+  cf_sim_free(sim);
+  if (a.pidfile != NULL)
+    unlink(a.pidfile);
+  if (!g->quiet) {
+    printf("sim: stopped\n");
+    fflush(stdout);
+  }
+  return rc;
+}
