@@ -213,7 +213,7 @@ static size_t get_response(cf_card *card, const cf_apdu *cmd, uint8_t *out, size
 static size_t deliver(cf_card *card, const cf_apdu *cmd, const uint8_t *data, size_t len, uint16_t sw,
                       uint8_t *out, size_t max) {
   if (len == 0) return finish(out, 0, sw);
-  memcpy(card->pending, data, len);
+  memcpy(card->pending, data, len); /* len > 0 here */
   card->pending_len = len;
   card->pending_off = 0;
   card->pending_sw = sw;
@@ -259,7 +259,7 @@ size_t cf_card_transmit(cf_card *card, const uint8_t *raw, size_t raw_len, uint8
       card->chaining = false;
       return finish(out, 0, SW_WRONG_LENGTH);
     }
-    memcpy(card->chain + card->chain_len, cmd.data, cmd.lc);
+    if (cmd.lc) memcpy(card->chain + card->chain_len, cmd.data, cmd.lc);
     card->chain_len += cmd.lc;
     card->chaining = true;
     card->chain_ins = cmd.ins, card->chain_p1 = cmd.p1, card->chain_p2 = cmd.p2;
@@ -270,7 +270,7 @@ size_t cf_card_transmit(cf_card *card, const uint8_t *raw, size_t raw_len, uint8
     if (cmd.ins != card->chain_ins || cmd.p1 != card->chain_p1 || cmd.p2 != card->chain_p2)
       return finish(out, 0, SW_LAST_COMMAND_EXPECTED);
     if (cmd.lc > CF_CHAIN_MAX - card->chain_len) return finish(out, 0, SW_WRONG_LENGTH);
-    memcpy(card->chain + card->chain_len, cmd.data, cmd.lc);
+    if (cmd.lc) memcpy(card->chain + card->chain_len, cmd.data, cmd.lc);
     size_t total = card->chain_len + cmd.lc;
     cf_apdu whole = cmd;
     whole.data = total ? card->chain : NULL;

@@ -97,7 +97,7 @@ static uint16_t scp02_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, 
   plain->cla = (uint8_t)(w->cla & ~0x04);
   plain->data = lc ? buf : NULL;
   plain->lc = lc;
-  return 0;
+  return SW_OK;
 }
 
 /* The SCP02 R-MAC: retail MAC under the R-MAC key over the plain command (CLA without channel and
@@ -164,7 +164,8 @@ static int scp03_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, siz
     if (lc > 0) {
       uint8_t icv[16];
       n = cf_pad_iso9797_m2(buf, lc, 16, cap);
-      if (n == 0 || scp03_icv(s, false, icv) != 0 || cf_aes_cbc_encrypt(s->s_enc, s->klen, icv, buf, buf, n) != 0)
+      if (n == 0 || scp03_icv(s, false, icv) != 0 ||
+          cf_aes_cbc_encrypt(s->s_enc, s->klen, icv, buf, buf, n) != 0)
         return -1;
     }
   }
@@ -207,10 +208,11 @@ static uint16_t scp03_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, 
   plain->cla = (uint8_t)(w->cla & ~0x04);
   plain->data = lc ? buf : NULL;
   plain->lc = lc;
-  return 0;
+  return SW_OK;
 }
 
-static int scp03_rmac(const cf_scp_session *s, const uint8_t *data, size_t len, uint16_t sw, uint8_t rmac[16]) {
+static int scp03_rmac(const cf_scp_session *s, const uint8_t *data, size_t len, uint16_t sw,
+                      uint8_t rmac[16]) {
   uint8_t in[16 + SCP_MAX_RESP + 16 + 2];
   if (len > SCP_MAX_RESP + 16) return -1;
   memcpy(in, s->mac_chain, 16);
@@ -232,7 +234,8 @@ int cf_scp_wrap_command(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, s
 uint16_t cf_scp_unwrap_command(cf_scp_session *s, const cf_apdu *wrapped, uint8_t *buf, size_t cap,
                                cf_apdu *plain) {
   if (!(wrapped->cla & 0x04)) return SW_SECURITY_STATUS_NOT_SATISFIED;
-  return s->scp == 0x03 ? scp03_unwrap(s, wrapped, buf, cap, plain) : scp02_unwrap(s, wrapped, buf, cap, plain);
+  return s->scp == 0x03 ? scp03_unwrap(s, wrapped, buf, cap, plain)
+                        : scp02_unwrap(s, wrapped, buf, cap, plain);
 }
 
 int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint8_t *data, size_t len,
@@ -257,7 +260,8 @@ int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint
   if ((s->level & CF_SCP_R_ENC) && len > 0) {
     uint8_t icv[16];
     n = cf_pad_iso9797_m2(out, len, 16, cap);
-    if (n == 0 || scp03_icv(s, true, icv) != 0 || cf_aes_cbc_encrypt(s->s_enc, s->klen, icv, out, out, n) != 0)
+    if (n == 0 || scp03_icv(s, true, icv) != 0 ||
+        cf_aes_cbc_encrypt(s->s_enc, s->klen, icv, out, out, n) != 0)
       return -1;
   }
   if (scp03_rmac(s, out, n, sw, mac) != 0) return -1;
@@ -289,7 +293,8 @@ int cf_scp_unwrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const ui
   if (n) memmove(out, data, n);
   if ((s->level & CF_SCP_R_ENC) && n > 0) {
     uint8_t icv[16];
-    if (n % 16 != 0 || scp03_icv(s, true, icv) != 0 || cf_aes_cbc_decrypt(s->s_enc, s->klen, icv, out, out, n) != 0)
+    if (n % 16 != 0 || scp03_icv(s, true, icv) != 0 ||
+        cf_aes_cbc_decrypt(s->s_enc, s->klen, icv, out, out, n) != 0)
       return -1;
     long unpadded = cf_unpad_iso9797_m2(out, n);
     if (unpadded < 0) return -1;

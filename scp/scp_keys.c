@@ -20,7 +20,9 @@ int cf_scp_kcv(uint8_t type, const uint8_t *key, size_t klen, uint8_t kcv[3]) {
   return rc;
 }
 
-size_t cf_scp_dek_block(const cf_scp_session *s) { return s->scp == 0x03 ? 16 : 8; }
+size_t cf_scp_dek_block(const cf_scp_session *s) {
+  return s->scp == 0x03 ? 16 : 8;
+}
 
 int cf_scp_dek_encrypt(const cf_scp_session *s, const uint8_t *in, size_t len, uint8_t *out) {
   static const uint8_t zero_iv[16];
@@ -36,4 +38,6 @@ int cf_scp_dek_decrypt(const cf_scp_session *s, const uint8_t *in, size_t len, u
   return cf_des3_ecb_decrypt(s->dek, s->dek_len, in, out, len);
 }
 
-void cf_scp_session_wipe(cf_scp_session *s) { cf_wipe(s, sizeof *s); }
+void cf_scp_session_wipe(cf_scp_session *s) {
+  cf_wipe(s, sizeof *s);
+}

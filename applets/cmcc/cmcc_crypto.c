@@ -9,7 +9,8 @@ int cmcc_diversify8(const uint8_t key[16], const uint8_t factor[8], uint8_t out[
   uint8_t blocks[16];
   if (!key || !factor || !out) return -1;
   memcpy(blocks, factor, 8);
-  for (int i = 0; i < 8; i++) blocks[8 + i] = (uint8_t)~factor[i];
+  for (int i = 0; i < 8; i++)
+    blocks[8 + i] = (uint8_t)~factor[i];
   int rc = cf_des3_ecb_encrypt(key, 16, blocks, out, 16);
   cf_wipe(blocks, sizeof blocks);
   return rc;
@@ -134,7 +135,8 @@ int cmcc_key_record_encrypt(const uint8_t key[16], const uint8_t attrs[11], cons
   return rc == 0 && len == CMCC_RECORD_CIPHER_LEN ? 0 : -1;
 }
 
-int cmcc_key_record_decrypt(const uint8_t key[16], const uint8_t in[32], uint8_t attrs[11], uint8_t value[16]) {
+int cmcc_key_record_decrypt(const uint8_t key[16], const uint8_t in[32], uint8_t attrs[11],
+                            uint8_t value[16]) {
   static const uint8_t tail[4] = {0x80, 0, 0, 0};
   uint8_t plain[CMCC_RECORD_CIPHER_LEN];
   if (!key || !in || !attrs || !value) return -1;

@@ -96,7 +96,8 @@ static uint16_t check_keys(cf_applet *app, const export_request *rq, cmcc_key *e
   /* The spec forbids the terminal initial key; the master keys are refused too: an export under
    * one of them would be a valid Import Key / Update Info of a higher level. */
   if (ek->attrs[CMCC_ATTR_TYPE] <= CMCC_KEY_TERMINAL_INIT) return CMCC_SW_FILE_TYPE;
-  if (rq->export_levels > CMCC_MAX_LEVELS || !cmcc_key_levels_ok(ek, rq->export_levels)) return CMCC_SW_DIV_LEVEL;
+  if (rq->export_levels > CMCC_MAX_LEVELS || !cmcc_key_levels_ok(ek, rq->export_levels))
+    return CMCC_SW_DIV_LEVEL;
   if (!cmcc_key_can_compute(ek)) return CMCC_SW_KEY_STATE;
   for (size_t i = 0; i < rq->count; i++) {
     const exported_key *x = &rq->keys[i];
@@ -122,7 +123,8 @@ static uint16_t build_plain(cf_applet *app, const cf_apdu *cmd, const export_req
                             size_t *len) {
   size_t kflen = (cmd->p1 & CMCC_P1_KEY_FACTOR16) ? 16 : 8;
   size_t total = rq->prefix_len + rq->suffix_len;
-  for (size_t i = 0; i < rq->count; i++) total += rq->keys[i].target_len + CMCC_KEY_LEN;
+  for (size_t i = 0; i < rq->count; i++)
+    total += rq->keys[i].target_len + CMCC_KEY_LEN;
   if (total > EXPORT_MAX_PLAIN) return SW_WRONG_DATA;
   size_t at = 0;
   if (rq->prefix_len) memcpy(plain, rq->prefix, rq->prefix_len);

@@ -22,7 +22,8 @@ static uint16_t update_info(cf_applet *app, const cf_apdu *cmd) {
   const cmcc_master_kind *kind = cmcc_kind(app);
   if (cmd->lc < 8 + CMCC_MAC_LEN || (cmd->lc - CMCC_MAC_LEN) % 8 != 0) return SW_WRONG_LENGTH;
   bool authenticated = false;
-  for (int i = 0; i < 2; i++) authenticated |= cmcc_auth_ok(app, kind->info_keys[i]);
+  for (int i = 0; i < 2; i++)
+    authenticated |= cmcc_auth_ok(app, kind->info_keys[i]);
   if (!cmcc_pin_ok(app, CMCC_PIN_APP) || !authenticated) return SW_SECURITY_STATUS_NOT_SATISFIED;
   const uint8_t *random = cmcc_challenge(app);
   if (!random) return SW_CONDITIONS_NOT_SATISFIED;
@@ -33,7 +34,8 @@ static uint16_t update_info(cf_applet *app, const cf_apdu *cmd) {
   int used = -1;
   bool any_key = false;
   for (int i = 0; i < 2 && used < 0; i++) {
-    if (!cmcc_auth_ok(app, kind->info_keys[i]) || !cmcc_key_find_type(app, kind->info_keys[i], &key)) continue;
+    if (!cmcc_auth_ok(app, kind->info_keys[i]) || !cmcc_key_find_type(app, kind->info_keys[i], &key))
+      continue;
     any_key = true;
     if (mac_matches(key.value, random, cmd)) used = i;
   }
@@ -67,7 +69,8 @@ uint16_t cmcc_cmd_import_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
   if (cmd->p2 > CMCC_IMPORT_P2_LEVEL2 || kind->import_key[cmd->p2] == 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_IMPORT_LC) return SW_WRONG_LENGTH;
   uint8_t dec_type = kind->import_key[cmd->p2];
-  if (!cmcc_pin_ok(app, CMCC_PIN_APP) || !cmcc_auth_ok(app, dec_type)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cmcc_pin_ok(app, CMCC_PIN_APP) || !cmcc_auth_ok(app, dec_type))
+    return SW_SECURITY_STATUS_NOT_SATISFIED;
   const uint8_t *random = cmcc_challenge(app);
   if (!random) return SW_CONDITIONS_NOT_SATISFIED;
   cmcc_key key;

@@ -14,8 +14,8 @@
 
 /* Store records (per applet namespace). */
 #define CMCC_REC_INIT 0x0001
-#define CMCC_REC_PIN(n) (0x0010 + (n)) /* n = 1..3: PIN (8) || tries left (1) */
-#define CMCC_REC_KEY(n) (0x0100 + (n)) /* n = 1..max: attributes (11) || value (16) || auth tries (1) */
+#define CMCC_REC_PIN(n) (0x0010 + (n))  /* n = 1..3: PIN (8) || tries left (1) */
+#define CMCC_REC_KEY(n) (0x0100 + (n))  /* n = 1..max: attributes (11) || value (16) || auth tries (1) */
 #define CMCC_REC_INFO(t) (0x0200 + (t)) /* Update Info data of type t */
 #define CMCC_KEY_REC_LEN 28
 #define CMCC_INFO_MAX 64
@@ -36,17 +36,17 @@ typedef struct cmcc_command {
 
 /* What distinguishes one master card from another. */
 typedef struct cmcc_master_kind {
-  uint32_t device_code;             /* 9F0C device type */
-  uint8_t auth_key[3];              /* External Authentication P2 00..02 -> key type, 0 = not on this card */
-  uint8_t reload_key;               /* key type whose authentication allows Reload PIN */
-  uint8_t import_key[3];            /* Import Key P2 01/02 -> decryption key type (index 1, 2), 0 = none */
-  uint8_t info_keys[2];             /* Update Info keys, operator (may write the enterprise ID) first */
+  uint32_t device_code;  /* 9F0C device type */
+  uint8_t auth_key[3];   /* External Authentication P2 00..02 -> key type, 0 = not on this card */
+  uint8_t reload_key;    /* key type whose authentication allows Reload PIN */
+  uint8_t import_key[3]; /* Import Key P2 01/02 -> decryption key type (index 1, 2), 0 = none */
+  uint8_t info_keys[2];  /* Update Info keys, operator (may write the enterprise ID) first */
   uint8_t (*import_level)(uint8_t type); /* level a type is imported at on this card, 0 = never */
   size_t max_keys;
-  bool select_random;               /* working card: SELECT answers a fresh random (tag 9F37) */
-  const char *default_keys;         /* key types preset at install, hex list */
-  const char *default_eid;          /* enterprise ID preset at install (hex) or NULL */
-  const cmcc_command *commands;     /* card-specific commands, ended by a NULL handler */
+  bool select_random;           /* working card: SELECT answers a fresh random (tag 9F37) */
+  const char *default_keys;     /* key types preset at install, hex list */
+  const char *default_eid;      /* enterprise ID preset at install (hex) or NULL */
+  const cmcc_command *commands; /* card-specific commands, ended by a NULL handler */
 } cmcc_master_kind;
 
 /* cf_applet_ops is the first member, so app->ops leads back to the kind. */
@@ -56,8 +56,8 @@ typedef struct cmcc_master_ops {
 } cmcc_master_ops;
 
 struct cmcc_applet_ctx {
-  uint8_t pin_ok;     /* bit n = PIN n verified */
-  uint32_t auth_ok;   /* bit t = key type t authenticated */
+  uint8_t pin_ok;   /* bit n = PIN n verified */
+  uint32_t auth_ok; /* bit t = key type t authenticated */
   bool challenge_issued;
   bool challenge_valid; /* armed by Get Challenge for the next command */
   bool challenge_now;   /* this command follows Get Challenge */
@@ -76,7 +76,9 @@ struct cmcc_applet_ctx {
 static inline const cmcc_master_kind *cmcc_kind(const cf_applet *app) {
   return ((const cmcc_master_ops *)app->ops)->kind;
 }
-static inline cmcc_applet_ctx *cmcc_ctx(cf_applet *app) { return (cmcc_applet_ctx *)app->ctx; }
+static inline cmcc_applet_ctx *cmcc_ctx(cf_applet *app) {
+  return (cmcc_applet_ctx *)app->ctx;
+}
 
 /* ---- master-card ops (cmcc_master.c) ---- */
 int cmcc_master_install(cf_applet *app, const char *params);

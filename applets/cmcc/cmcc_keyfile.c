@@ -19,7 +19,8 @@ static bool decode(const uint8_t *rec, size_t len, cmcc_key *out) {
 
 size_t cmcc_key_count(cf_applet *app) {
   size_t n = 0, len;
-  while (n < 0xFF && cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_REC_KEY(n + 1)), &len)) n++;
+  while (n < 0xFF && cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_REC_KEY(n + 1)), &len))
+    n++;
   return n;
 }
 
@@ -112,7 +113,9 @@ uint16_t cmcc_key_use(cf_applet *app, size_t n, cmcc_key *key) {
   return SW_OK;
 }
 
-bool cmcc_key_can_compute(const cmcc_key *key) { return (key->attrs[CMCC_ATTR_DIV] & 0x0F) <= 2; }
+bool cmcc_key_can_compute(const cmcc_key *key) {
+  return (key->attrs[CMCC_ATTR_DIV] & 0x0F) <= 2;
+}
 
 bool cmcc_key_levels_ok(const cmcc_key *key, size_t levels) {
   unsigned usage = key->attrs[CMCC_ATTR_DIV] & 0x0F, max = key->attrs[CMCC_ATTR_DIV] >> 4;
@@ -160,5 +163,6 @@ void cmcc_key_default_attrs(uint8_t type, uint8_t attrs[CMCC_ATTR_LEN]) {
 }
 
 void cmcc_key_default_value(uint8_t type, uint8_t value[CMCC_KEY_LEN]) {
-  for (int i = 0; i < CMCC_KEY_LEN; i++) value[i] = (uint8_t)((type << 4) | i);
+  for (int i = 0; i < CMCC_KEY_LEN; i++)
+    value[i] = (uint8_t)((type << 4) | i);
 }

@@ -33,8 +33,8 @@ static uint8_t kmc_import_level(uint8_t type) {
 }
 
 static bool generatable(uint8_t type) {
-  return type == CMCC_KEY_TERMINAL_APP || type == CMCC_KEY_ENTERPRISE_MGMT || type == CMCC_KEY_ENTERPRISE_APP ||
-         type == CMCC_KEY_SAM;
+  return type == CMCC_KEY_TERMINAL_APP || type == CMCC_KEY_ENTERPRISE_MGMT ||
+         type == CMCC_KEY_ENTERPRISE_APP || type == CMCC_KEY_SAM;
 }
 
 /* ---- INIT_FOR_GENERATE, Generate Key ---- */
@@ -90,6 +90,10 @@ static uint16_t cmd_copy_export(cf_applet *app, const cf_apdu *cmd, cf_rapdu *re
     return SW_SECURITY_STATUS_NOT_SATISFIED;
   const uint8_t *cipp = cmd->data, *exp_attr = cmd->data + 4, *key_attr = cmd->data + 7,
                 *random = cmd->data + 10;
+  /* to a working card, the CIPP must be an Import Key header the working card accepts */
+  if (!platform && (cipp[0] != CMCC_CLA_PROP || cipp[1] != CMCC_INS_IMPORT_KEY || cipp[2] != 0 ||
+                    (cipp[3] != CMCC_IMPORT_P2_LEVEL1 && cipp[3] != CMCC_IMPORT_P2_LEVEL2)))
+    return SW_WRONG_DATA;
   cmcc_key ek, k;
   size_t ekn;
   /* To the enterprise platform the CIPP, export key and random fields are placeholders: the copy
@@ -158,8 +162,8 @@ static uint16_t cmd_inst_mac(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
     uint8_t mk[CMCC_KEY_LEN], mac[CMCC_MAC_LEN];
     bool ok = cmcc_diversify_levels(k.value, factors, levels, flen, mk) == 0 &&
               ((cmd->p1 & CMCC_P1_NO_SESSION_KEY) || cmcc_session_key(mk, d + 4, mk) == 0) &&
-              cmcc_command_mac((cmd->p1 & CMCC_P1_MAC_99) ? CMCC_MAC_99 : CMCC_MAC_919, mk, d + 4, d, attr + 4,
-                               dlen, mac) == 0;
+              cmcc_command_mac((cmd->p1 & CMCC_P1_MAC_99) ? CMCC_MAC_99 : CMCC_MAC_919, mk, d + 4, d,
+                               attr + 4, dlen, mac) == 0;
     if (!ok || !cf_rapdu_put(resp, mac, sizeof mac)) sw = SW_UNKNOWN;
     cf_wipe(mk, sizeof mk);
   }

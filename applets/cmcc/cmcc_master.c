@@ -110,16 +110,21 @@ int cmcc_master_install(cf_applet *app, const char *params) {
   if (got < 0) return -1;
   if (got == 0 && kind->default_eid) got = cf_hex_decode(kind->default_eid, eid, sizeof eid) == 6 ? 1 : -1;
   if (got < 0) return -1;
-  if (got == 1 && !cmcc_put(app, (uint16_t)CMCC_REC_INFO(CMCC_INFO_ENTERPRISE_ID), eid, sizeof eid)) return -1;
+  if (got == 1 && !cmcc_put(app, (uint16_t)CMCC_REC_INFO(CMCC_INFO_ENTERPRISE_ID), eid, sizeof eid))
+    return -1;
   static const uint8_t marker = 1;
   return cmcc_put(app, CMCC_REC_INIT, &marker, 1) ? 0 : -1;
 }
 
-void cmcc_master_reset(cf_applet *app) { cf_wipe(app->ctx, sizeof(cmcc_applet_ctx)); }
+void cmcc_master_reset(cf_applet *app) {
+  cf_wipe(app->ctx, sizeof(cmcc_applet_ctx));
+}
 
 /* ---- security state ---- */
 
-bool cmcc_pin_ok(cf_applet *app, uint8_t pin) { return (cmcc_ctx(app)->pin_ok >> pin) & 1; }
+bool cmcc_pin_ok(cf_applet *app, uint8_t pin) {
+  return (cmcc_ctx(app)->pin_ok >> pin) & 1;
+}
 bool cmcc_auth_ok(cf_applet *app, uint8_t key_type) {
   return key_type && key_type < 32 && ((cmcc_ctx(app)->auth_ok >> key_type) & 1);
 }
@@ -140,7 +145,8 @@ static uint16_t answer_fci(cf_applet *app, cf_rapdu *resp) {
     c->subkey_valid = false;
     cf_wipe(c->subkey, sizeof c->subkey);
   }
-  if (!cmcc_put_fci(resp, app->aid, app->aid_len, kind->device_code, kind->select_random ? c->select_random : NULL))
+  if (!cmcc_put_fci(resp, app->aid, app->aid_len, kind->device_code,
+                    kind->select_random ? c->select_random : NULL))
     return SW_UNKNOWN;
   return SW_OK;
 }
@@ -154,9 +160,9 @@ uint16_t cmcc_master_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
 static uint16_t cmd_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   if (cmd->p1 != 0x04 || (cmd->p2 != 0x00 && cmd->p2 != 0x02)) return SW_INCORRECT_P1P2;
   if (cmd->lc < 5 || cmd->lc > 16) return SW_WRONG_LENGTH;
-  /* single-directory card: there is no "next" application */
-  if (cmd->p2 == 0x02 || cmd->lc > app->aid_len || memcmp(cmd->data, app->aid, cmd->lc) != 0)
-    return SW_FILE_NOT_FOUND;
+  /* single-directory card: selecting the "next" occurrence is not supported */
+  if (cmd->p2 == 0x02) return SW_FUNC_NOT_SUPPORTED;
+  if (cmd->lc > app->aid_len || memcmp(cmd->data, app->aid, cmd->lc) != 0) return SW_FILE_NOT_FOUND;
   return answer_fci(app, resp);
 }
 
@@ -182,7 +188,8 @@ static uint16_t pin_check(cf_applet *app, uint8_t p, const uint8_t *candidate) {
   }
   /* the try is spent and durable before the comparison: a power cut cannot give it back */
   rec[CMCC_PIN_LEN]--;
-  if (!cmcc_put(app, (uint16_t)CMCC_REC_PIN(p), rec, sizeof rec) || cf_store_checkpoint(app->store) != CF_STORE_OK) {
+  if (!cmcc_put(app, (uint16_t)CMCC_REC_PIN(p), rec, sizeof rec) ||
+      cf_store_checkpoint(app->store) != CF_STORE_OK) {
     cf_wipe(rec, sizeof rec);
     return SW_MEMORY_FAILURE;
   }
@@ -197,7 +204,7 @@ static uint16_t pin_check(cf_applet *app, uint8_t p, const uint8_t *candidate) {
     return SW_OK;
   }
   cf_wipe(rec, sizeof rec);
-  c->pin_ok &= (uint8_t)~(1u << p);
+  c->pin_ok &= (uint8_t) ~(1u << p);
   return SW_VERIFY_FAIL(left);
 }
 
@@ -238,7 +245,7 @@ static uint16_t cmd_reload_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *res
   rec[CMCC_PIN_LEN] = CMCC_PIN_TRIES;
   bool ok = cmcc_put(app, (uint16_t)CMCC_REC_PIN(cmd->p2), rec, sizeof rec);
   cf_wipe(rec, sizeof rec);
-  cmcc_ctx(app)->pin_ok &= (uint8_t)~(1u << cmd->p2);
+  cmcc_ctx(app)->pin_ok &= (uint8_t) ~(1u << cmd->p2);
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }
 

@@ -2,7 +2,8 @@
 #include "cmcc_internal.h"
 
 /* ATR for T=0: TS 3B, T0 68 (TB1, TC1, 8 historical bytes), TB1 00, TC1 00, "CMCC-xxx". */
-#define CMCC_ATR(a, b, c) {0x3B, 0x68, 0x00, 0x00, 'C', 'M', 'C', 'C', '-', a, b, c}
+#define CMCC_ATR(a, b, c)                                                                                    \
+  { 0x3B, 0x68, 0x00, 0x00, 'C', 'M', 'C', 'C', '-', a, b, c }
 
 static cf_card *make(cf_store *store, const uint8_t atr[12], const cf_applet_ops *ops, const uint8_t aid[8],
                      const char *params) {
@@ -45,11 +46,11 @@ static const cf_card_profile authcard = {"authcard", "China Mobile authenticatio
                                          create_authcard};
 static const cf_card_profile workcard = {"workcard", "China Mobile working master card (工作母卡)",
                                          create_workcard};
-static const cf_card_profile usercard = {"usercard", "China Mobile RF-SIM user card (Export Keys&Data target)",
-                                         create_usercard};
+static const cf_card_profile usercard = {
+    "usercard", "China Mobile RF-SIM user card (Export Keys&Data target)", create_usercard};
 static const cf_card_profile sam = {"sam", "China Mobile SAM card (WRITE_KEY target)", create_sam};
-static const cf_card_profile terminal = {"terminal", "China Mobile terminal (working-card key loading target)",
-                                         create_terminal};
+static const cf_card_profile terminal = {
+    "terminal", "China Mobile terminal (working-card key loading target)", create_terminal};
 
 const cf_card_profile *const cmcc_profiles[] = {&kmc, &authcard, &workcard, &usercard, &sam, &terminal};
 const size_t cmcc_profile_count = sizeof cmcc_profiles / sizeof cmcc_profiles[0];

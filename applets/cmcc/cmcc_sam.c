@@ -26,19 +26,23 @@ static int sam_install(cf_applet *app, const char *params) {
   memcpy(rec, default_factor, 16);
   cmcc_key_default_value(CMCC_KEY_SAM_INIT, imk);
   int rc = 0;
-  if (cmcc_param_hex(params, "factor", rec, 16) < 0 || cmcc_param_hex(params, "imk", imk, sizeof imk) < 0) rc = -1;
+  if (cmcc_param_hex(params, "factor", rec, 16) < 0 || cmcc_param_hex(params, "imk", imk, sizeof imk) < 0)
+    rc = -1;
   int mk = rc == 0 ? cmcc_param_hex(params, "mk", rec + 16, CMCC_KEY_LEN) : -1;
   if (mk < 0 || (mk == 0 && cmcc_diversify16(imk, rec, rec + 16) != 0)) rc = -1;
   static const uint8_t marker = 1;
-  if (rc == 0 && (!cmcc_put(app, SAM_REC_CARD, rec, sizeof rec) || !cmcc_put(app, SAM_REC_KEYS, keys, sizeof keys) ||
-                  !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
+  if (rc == 0 &&
+      (!cmcc_put(app, SAM_REC_CARD, rec, sizeof rec) || !cmcc_put(app, SAM_REC_KEYS, keys, sizeof keys) ||
+       !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
     rc = -1;
   cf_wipe(rec, sizeof rec);
   cf_wipe(imk, sizeof imk);
   return rc;
 }
 
-static void sam_reset(cf_applet *app) { cf_wipe(app->ctx, sizeof(sam_ctx)); }
+static void sam_reset(cf_applet *app) {
+  cf_wipe(app->ctx, sizeof(sam_ctx));
+}
 
 static uint16_t sam_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   (void)app, (void)cmd, (void)resp;
@@ -47,8 +51,10 @@ static uint16_t sam_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 
 static bool load(cf_applet *app, uint8_t card[32], uint8_t keys[SAM_KEYS_LEN]) {
   size_t a = 0, b = 0;
-  return cf_store_get(app->store, CF_STORE_KEY(app->ns, SAM_REC_CARD), card, 32, &a) == CF_STORE_OK && a == 32 &&
-         cf_store_get(app->store, CF_STORE_KEY(app->ns, SAM_REC_KEYS), keys, SAM_KEYS_LEN, &b) == CF_STORE_OK &&
+  return cf_store_get(app->store, CF_STORE_KEY(app->ns, SAM_REC_CARD), card, 32, &a) == CF_STORE_OK &&
+         a == 32 &&
+         cf_store_get(app->store, CF_STORE_KEY(app->ns, SAM_REC_KEYS), keys, SAM_KEYS_LEN, &b) ==
+             CF_STORE_OK &&
          b == SAM_KEYS_LEN;
 }
 
@@ -66,7 +72,8 @@ static uint16_t write_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *ran
   size_t plain_len = 0;
   if (!load(app, card, keys)) return SW_UNKNOWN;
   uint16_t sw = cmcc_tgt_unwrap(card + 16, random, cmd, plain, sizeof plain, &plain_len);
-  if (sw == SW_OK && (plain_len == 0 || plain_len % CMCC_TGT_KEY_ENTRY || plain_len / CMCC_TGT_KEY_ENTRY > SAM_WRITE_MAX))
+  if (sw == SW_OK &&
+      (plain_len == 0 || plain_len % CMCC_TGT_KEY_ENTRY || plain_len / CMCC_TGT_KEY_ENTRY > SAM_WRITE_MAX))
     sw = SW_WRONG_DATA;
   for (size_t at = 0; sw == SW_OK && at < plain_len; at += CMCC_TGT_KEY_ENTRY) {
     const uint8_t *e = plain + at;
@@ -86,7 +93,8 @@ static uint16_t write_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *ran
     }
     memcpy(dst, e, CMCC_TGT_KEY_ENTRY);
   }
-  if (sw == SW_OK && (!cmcc_put(app, SAM_REC_CARD, card, sizeof card) || !cmcc_put(app, SAM_REC_KEYS, keys, sizeof keys)))
+  if (sw == SW_OK &&
+      (!cmcc_put(app, SAM_REC_CARD, card, sizeof card) || !cmcc_put(app, SAM_REC_KEYS, keys, sizeof keys)))
     sw = SW_MEMORY_FAILURE;
   cf_wipe(card, sizeof card);
   cf_wipe(keys, sizeof keys);
@@ -118,7 +126,7 @@ static uint16_t use_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *rando
   uint8_t card[32], keys[SAM_KEYS_LEN];
   if (!load(app, card, keys)) return SW_UNKNOWN;
   const uint8_t *key = find(card, keys, cmd->p2);
-  uint16_t sw = !key ? SW_REFERENCED_DATA_NOT_FOUND
+  uint16_t sw = !key  ? SW_REFERENCED_DATA_NOT_FOUND
                 : mac ? cmcc_tgt_verify_mac(key, random, cmd)
                       : cmcc_tgt_internal_auth(key, cmd, resp);
   cf_wipe(card, sizeof card);
@@ -127,8 +135,9 @@ static uint16_t use_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *rando
 }
 
 static const uint8_t sam_known[][2] = {
-    {0x00, CMCC_TGT_INS_GET_CHALLENGE}, {0x00, CMCC_TGT_INS_READ}, {0x00, CMCC_TGT_INS_INTERNAL_AUTH},
-    {0x00, 0xA4}, {0x84, CMCC_SAM_INS_WRITE_KEY}, {0x84, CMCC_TGT_INS_VERIFY_MAC},
+    {0x00, CMCC_TGT_INS_GET_CHALLENGE}, {0x00, CMCC_TGT_INS_READ},
+    {0x00, CMCC_TGT_INS_INTERNAL_AUTH}, {0x00, 0xA4},
+    {0x84, CMCC_SAM_INS_WRITE_KEY},     {0x84, CMCC_TGT_INS_VERIFY_MAC},
 };
 
 static uint16_t sam_dispatch(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {

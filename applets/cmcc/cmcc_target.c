@@ -13,7 +13,9 @@ const uint8_t *cmcc_tgt_begin(cmcc_target_ctx *t) {
   return t->challenge_now ? t->challenge : NULL;
 }
 
-void cmcc_tgt_end(cmcc_target_ctx *t) { t->challenge_now = false; }
+void cmcc_tgt_end(cmcc_target_ctx *t) {
+  t->challenge_now = false;
+}
 
 uint16_t cmcc_tgt_get_challenge(cmcc_target_ctx *t, const cf_apdu *cmd, cf_rapdu *resp) {
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
@@ -30,7 +32,8 @@ uint16_t cmcc_tgt_unwrap(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random,
   if (!random) return SW_CONDITIONS_NOT_SATISFIED;
   const uint8_t cipp[4] = {cmd->cla, cmd->ins, cmd->p1, cmd->p2};
   size_t clen = cmd->lc - CMCC_MAC_LEN;
-  int rc = cmcc_unwrap(key, CMCC_MAC_919, random, cipp, cmd->data, clen, cmd->data + clen, plain, cap, plain_len);
+  int rc =
+      cmcc_unwrap(key, CMCC_MAC_919, random, cipp, cmd->data, clen, cmd->data + clen, plain, cap, plain_len);
   if (rc == CMCC_UNWRAP_OK) return SW_OK;
   if (rc == CMCC_UNWRAP_BAD_MAC) return CMCC_SW_BAD_MAC;
   if (rc == CMCC_UNWRAP_BAD_PADDING) return SW_WRONG_DATA;
@@ -50,7 +53,8 @@ uint16_t cmcc_tgt_verify_mac(const uint8_t key[CMCC_KEY_LEN], const uint8_t *ran
 uint16_t cmcc_tgt_internal_auth(const uint8_t key[CMCC_KEY_LEN], const cf_apdu *cmd, cf_rapdu *resp) {
   uint8_t out[8];
   uint16_t sw = SW_OK;
-  if (cf_des3_ecb_encrypt(key, CMCC_KEY_LEN, cmd->data, out, 8) != 0 || !cf_rapdu_put(resp, out, 8)) sw = SW_UNKNOWN;
+  if (cf_des3_ecb_encrypt(key, CMCC_KEY_LEN, cmd->data, out, 8) != 0 || !cf_rapdu_put(resp, out, 8))
+    sw = SW_UNKNOWN;
   cf_wipe(out, sizeof out);
   return sw;
 }

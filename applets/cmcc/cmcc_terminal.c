@@ -32,14 +32,17 @@ static int terminal_install(cf_applet *app, const char *params) {
   cmcc_key_default_value(CMCC_KEY_TERMINAL_INIT, tik);
   int rc = cmcc_param_hex(params, "tik", tik, sizeof tik) < 0 ? -1 : 0;
   static const uint8_t marker = 1;
-  if (rc == 0 && (!cmcc_put(app, TERM_REC_TIK, tik, sizeof tik) || !cmcc_put(app, TERM_REC_KEYS, keys, sizeof keys) ||
-                  !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
+  if (rc == 0 &&
+      (!cmcc_put(app, TERM_REC_TIK, tik, sizeof tik) || !cmcc_put(app, TERM_REC_KEYS, keys, sizeof keys) ||
+       !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
     rc = -1;
   cf_wipe(tik, sizeof tik);
   return rc;
 }
 
-static void terminal_reset(cf_applet *app) { cf_wipe(app->ctx, sizeof(terminal_ctx)); }
+static void terminal_reset(cf_applet *app) {
+  cf_wipe(app->ctx, sizeof(terminal_ctx));
+}
 
 static uint16_t terminal_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   (void)app, (void)cmd, (void)resp;
@@ -48,7 +51,8 @@ static uint16_t terminal_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *re
 
 static bool load_tik(cf_applet *app, uint8_t tik[CMCC_KEY_LEN]) {
   size_t len = 0;
-  return cf_store_get(app->store, CF_STORE_KEY(app->ns, TERM_REC_TIK), tik, CMCC_KEY_LEN, &len) == CF_STORE_OK &&
+  return cf_store_get(app->store, CF_STORE_KEY(app->ns, TERM_REC_TIK), tik, CMCC_KEY_LEN, &len) ==
+             CF_STORE_OK &&
          len == CMCC_KEY_LEN;
 }
 
@@ -84,7 +88,8 @@ static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu 
   out[12] = CMCC_TERM_KEY_HEADER_LEN;
   out[13] = c->index;
   out[14] = c->version;
-  if (sw == SW_OK && (mac_with(tik, c->wc_random, out, 15, out + 15) != 0 || !cf_rapdu_put(resp, out, sizeof out)))
+  if (sw == SW_OK &&
+      (mac_with(tik, c->wc_random, out, 15, out + 15) != 0 || !cf_rapdu_put(resp, out, sizeof out)))
     sw = SW_UNKNOWN;
   cf_wipe(tik, sizeof tik);
   c->key_prepared = sw == SW_OK;
@@ -95,7 +100,8 @@ static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu 
 static uint16_t load_key(cf_applet *app, const cf_apdu *cmd) {
   terminal_ctx *c = app->ctx;
   const uint8_t *d = cmd->data;
-  if (cmd->lc < 1 + 8 + CMCC_MAC_LEN || cmd->lc != 1u + d[0] + CMCC_MAC_LEN || d[0] % 8) return SW_WRONG_LENGTH;
+  if (cmd->lc < 1 + 8 + CMCC_MAC_LEN || cmd->lc != 1u + d[0] + CMCC_MAC_LEN || d[0] % 8)
+    return SW_WRONG_LENGTH;
   if (!c->key_prepared) return SW_CONDITIONS_NOT_SATISFIED;
   uint8_t tik[CMCC_KEY_LEN], mac[CMCC_MAC_LEN], plain[256], keys[TERM_KEYS_LEN];
   size_t plain_len = 0;
@@ -106,7 +112,8 @@ static uint16_t load_key(cf_applet *app, const cf_apdu *cmd) {
   else if (!cf_ct_equal(mac, d + 1 + d[0], CMCC_MAC_LEN))
     sw = CMCC_SW_BAD_MAC;
   else if (cmcc_decrypt(tik, d + 1, d[0], plain, sizeof plain, &plain_len) != 0 ||
-           plain_len != CMCC_TERM_KEY_HEADER_LEN + CMCC_KEY_LEN || plain[0] != c->index || plain[1] != c->version)
+           plain_len != CMCC_TERM_KEY_HEADER_LEN + CMCC_KEY_LEN || plain[0] != c->index ||
+           plain[1] != c->version)
     sw = SW_WRONG_DATA;
   if (sw == SW_OK) {
     uint8_t *dst = NULL;
@@ -176,34 +183,52 @@ static uint16_t read_terminal(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp
   return cf_rapdu_put(resp, out, n) ? SW_OK : SW_UNKNOWN;
 }
 
-static uint16_t internal_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+/* INTERNAL AUTHENTICATE (00 88 idx 00) and VERIFY MAC (84 82 idx 00, no session key) with the
+ * stored sub-application key idx. */
+static uint16_t use_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {
+  bool mac = cmd->ins == CMCC_TGT_INS_VERIFY_MAC;
   if (cmd->p1 == 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
-  if (cmd->lc != 8) return SW_WRONG_LENGTH;
+  if (mac ? cmd->lc < CMCC_MAC_LEN : cmd->lc != 8) return SW_WRONG_LENGTH;
+  if (mac && !random) return SW_CONDITIONS_NOT_SATISFIED;
   uint8_t keys[TERM_KEYS_LEN];
   if (!load_keys(app, keys)) return SW_UNKNOWN;
-  uint16_t sw = SW_REFERENCED_DATA_NOT_FOUND;
-  for (size_t i = 0; i < keys[0]; i++)
-    if (keys[1 + i * CMCC_TGT_KEY_ENTRY] == cmd->p1) sw = cmcc_tgt_internal_auth(keys + 1 + i * CMCC_TGT_KEY_ENTRY + 2, cmd, resp);
+  const uint8_t *key = NULL;
+  for (size_t i = 0; i < keys[0] && !key; i++)
+    if (keys[1 + i * CMCC_TGT_KEY_ENTRY] == cmd->p1) key = keys + 1 + i * CMCC_TGT_KEY_ENTRY + 2;
+  uint16_t sw = !key  ? SW_REFERENCED_DATA_NOT_FOUND
+                : mac ? cmcc_tgt_verify_mac(key, random, cmd)
+                      : cmcc_tgt_internal_auth(key, cmd, resp);
   cf_wipe(keys, sizeof keys);
   return sw;
 }
 
 static const uint8_t terminal_known[][2] = {
-    {0x00, CMCC_TGT_INS_READ}, {0x00, CMCC_TGT_INS_INTERNAL_AUTH}, {0x00, 0xA4},
-    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_KEY}, {TERM_CLA, CMCC_TERM_INS_LOAD_KEY},
-    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_DATA}, {TERM_CLA, CMCC_TERM_INS_LOAD_DATA},
+    {0x00, CMCC_TGT_INS_GET_CHALLENGE},
+    {0x00, CMCC_TGT_INS_READ},
+    {0x00, CMCC_TGT_INS_INTERNAL_AUTH},
+    {0x00, 0xA4},
+    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC},
+    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_KEY},
+    {TERM_CLA, CMCC_TERM_INS_LOAD_KEY},
+    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_DATA},
+    {TERM_CLA, CMCC_TERM_INS_LOAD_DATA},
 };
 
-static uint16_t terminal_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t terminal_dispatch(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {
+  terminal_ctx *c = app->ctx;
   if (cmd->cla == 0x00) {
     switch (cmd->ins) {
+    case CMCC_TGT_INS_GET_CHALLENGE:
+      return cmcc_tgt_get_challenge(&c->t, cmd, resp);
     case CMCC_TGT_INS_READ:
       return read_terminal(app, cmd, resp);
     case CMCC_TGT_INS_INTERNAL_AUTH:
-      return internal_auth(app, cmd, resp);
+      return use_key(app, cmd, random, resp);
     case 0xA4:
       return SW_FILE_NOT_FOUND;
     }
+  } else if (cmd->cla == CMCC_TGT_CLA_SECURE) {
+    if (cmd->ins == CMCC_TGT_INS_VERIFY_MAC) return use_key(app, cmd, random, resp);
   } else if (cmd->cla == TERM_CLA) {
     bool known = cmd->ins == CMCC_TERM_INS_PREPARE_EXPORT_KEY || cmd->ins == CMCC_TERM_INS_LOAD_KEY ||
                  cmd->ins == CMCC_TERM_INS_PREPARE_EXPORT_DATA || cmd->ins == CMCC_TERM_INS_LOAD_DATA;
@@ -222,6 +247,14 @@ static uint16_t terminal_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
     return SW_CLA_NOT_SUPPORTED;
   }
   return cmcc_tgt_unknown(terminal_known, sizeof terminal_known / sizeof terminal_known[0], cmd);
+}
+
+static uint16_t terminal_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  terminal_ctx *c = app->ctx;
+  const uint8_t *random = cmcc_tgt_begin(&c->t);
+  uint16_t sw = terminal_dispatch(app, cmd, random, resp);
+  cmcc_tgt_end(&c->t);
+  return sw;
 }
 
 const cf_applet_ops cmcc_terminal_ops = {

@@ -8,7 +8,7 @@
 #include <cardforge/store.h>
 #include <cardforge/sw.h>
 
-#define UC_REC_CARD 0x0002        /* serial (8) || card key CK (16) */
+#define UC_REC_CARD 0x0002 /* serial (8) || card key CK (16) */
 #define UC_REC_SUBAPP(id) (0x0100 + (id))
 #define UC_EID 0
 #define UC_DLEN 6
@@ -29,19 +29,23 @@ static int usercard_install(cf_applet *app, const char *params) {
   memcpy(rec, default_serial, 8);
   cmcc_key_default_value(CMCC_KEY_ENTERPRISE_MGMT, emk);
   int rc = 0;
-  if (cmcc_param_hex(params, "serial", rec, 8) < 0 || cmcc_param_hex(params, "emk", emk, sizeof emk) < 0) rc = -1;
+  if (cmcc_param_hex(params, "serial", rec, 8) < 0 || cmcc_param_hex(params, "emk", emk, sizeof emk) < 0)
+    rc = -1;
   int ck = rc == 0 ? cmcc_param_hex(params, "ck", rec + 8, CMCC_KEY_LEN) : -1;
   /* the card's copy of the export key: the enterprise management key diversified by its serial */
   if (ck < 0 || (ck == 0 && cmcc_diversify8(emk, rec, rec + 8) != 0)) rc = -1;
   static const uint8_t marker = 1;
-  if (rc == 0 && (!cmcc_put(app, UC_REC_CARD, rec, sizeof rec) || !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
+  if (rc == 0 &&
+      (!cmcc_put(app, UC_REC_CARD, rec, sizeof rec) || !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
     rc = -1;
   cf_wipe(rec, sizeof rec);
   cf_wipe(emk, sizeof emk);
   return rc;
 }
 
-static void usercard_reset(cf_applet *app) { cf_wipe(app->ctx, sizeof(usercard_ctx)); }
+static void usercard_reset(cf_applet *app) {
+  cf_wipe(app->ctx, sizeof(usercard_ctx));
+}
 
 static uint16_t usercard_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   (void)cmd;
@@ -110,7 +114,8 @@ static uint16_t write_subapp(cf_applet *app, const cf_apdu *cmd, const uint8_t *
       memset(rec, 0, sizeof rec);
       memcpy(rec + UC_EID, plain, CMCC_ENTERPRISE_ID_LEN);
       /* at most CMCC_UC_MAX_KEYS entries (key_list_ok): they always fit an empty sub-application */
-      (void)merge_keys(rec, plain + CMCC_ENTERPRISE_ID_LEN, (plain_len - CMCC_ENTERPRISE_ID_LEN) / CMCC_TGT_KEY_ENTRY);
+      (void)merge_keys(rec, plain + CMCC_ENTERPRISE_ID_LEN,
+                       (plain_len - CMCC_ENTERPRISE_ID_LEN) / CMCC_TGT_KEY_ENTRY);
     }
   } else if (cmd->ins == CMCC_UC_INS_UPDATE_SUBAPP_DATA) {
     if (plain_len == 0 || plain_len > CMCC_UC_MAX_DATA)
@@ -130,7 +135,8 @@ static uint16_t write_subapp(cf_applet *app, const cf_apdu *cmd, const uint8_t *
     else if (!merge_keys(rec, plain, plain_len / CMCC_TGT_KEY_ENTRY))
       sw = SW_NOT_ENOUGH_MEMORY;
   }
-  if (sw == SW_OK && !cmcc_put(app, (uint16_t)UC_REC_SUBAPP(cmd->p1), rec, sizeof rec)) sw = SW_MEMORY_FAILURE;
+  if (sw == SW_OK && !cmcc_put(app, (uint16_t)UC_REC_SUBAPP(cmd->p1), rec, sizeof rec))
+    sw = SW_MEMORY_FAILURE;
   cf_wipe(plain, sizeof plain);
   cf_wipe(rec, sizeof rec);
   return sw;
@@ -176,9 +182,9 @@ static uint16_t use_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *rando
 }
 
 static const uint8_t usercard_known[][2] = {
-    {0x00, CMCC_TGT_INS_GET_CHALLENGE}, {0x00, CMCC_TGT_INS_READ},
-    {0x00, CMCC_TGT_INS_INTERNAL_AUTH}, {0x00, 0xA4},
-    {0x84, CMCC_UC_INS_CREATE_SUBAPP},  {0x84, CMCC_UC_INS_UPDATE_SUBAPP_DATA},
+    {0x00, CMCC_TGT_INS_GET_CHALLENGE},     {0x00, CMCC_TGT_INS_READ},
+    {0x00, CMCC_TGT_INS_INTERNAL_AUTH},     {0x00, 0xA4},
+    {0x84, CMCC_UC_INS_CREATE_SUBAPP},      {0x84, CMCC_UC_INS_UPDATE_SUBAPP_DATA},
     {0x84, CMCC_UC_INS_UPDATE_SUBAPP_KEYS}, {0x84, CMCC_TGT_INS_VERIFY_MAC},
 };
 

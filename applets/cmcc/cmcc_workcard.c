@@ -64,8 +64,8 @@ static uint16_t export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
     size_t len = 0;
     memcpy(plain, d + 13, header_len);
     bool ok = cmcc_diversify8(tak.value, d + 4, plain + header_len) == 0 &&
-              cmcc_encrypt(tik.value, plain, header_len + CMCC_KEY_LEN, out + 1, sizeof out - 1 - CMCC_MAC_LEN,
-                           &len) == 0;
+              cmcc_encrypt(tik.value, plain, header_len + CMCC_KEY_LEN, out + 1,
+                           sizeof out - 1 - CMCC_MAC_LEN, &len) == 0;
     if (ok) {
       out[0] = (uint8_t)len;
       cmcc_mac_iv(d, iv);

@@ -77,8 +77,8 @@ static uint16_t initialize_update(cf_applet *app, const cf_apdu *cmd, cf_rapdu *
     }
     ctx->scp02_counter = (uint16_t)counter;
     uint8_t head[4] = {kvn, 0x02, (uint8_t)(counter >> 8), (uint8_t)counter};
-    if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 4) || !cf_rapdu_put(resp, card_challenge, 6) ||
-        !cf_rapdu_put(resp, card_cryptogram, 8))
+    if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 4) ||
+        !cf_rapdu_put(resp, card_challenge, 6) || !cf_rapdu_put(resp, card_cryptogram, 8))
       sw = SW_UNKNOWN;
   } else {
     uint32_t counter = 0;
@@ -92,7 +92,8 @@ static uint16_t initialize_update(cf_applet *app, const cf_apdu *cmd, cf_rapdu *
         sw = SW_MEMORY_FAILURE;
         goto out;
       }
-      if (cf_scp03_pseudo_challenge(keys.enc, keys.klen, counter, app->aid, app->aid_len, card_challenge) != 0) {
+      if (cf_scp03_pseudo_challenge(keys.enc, keys.klen, counter, app->aid, app->aid_len, card_challenge) !=
+          0) {
         sw = SW_UNKNOWN;
         goto out;
       }
@@ -101,14 +102,15 @@ static uint16_t initialize_update(cf_applet *app, const cf_apdu *cmd, cf_rapdu *
       goto out;
     }
     if (cf_scp03_session_init(&ctx->scp, &keys, host_challenge, card_challenge, cfg.scp03_i) != 0 ||
-        cf_scp03_cryptograms(&ctx->scp, host_challenge, card_challenge, card_cryptogram, ctx->host_cryptogram) != 0) {
+        cf_scp03_cryptograms(&ctx->scp, host_challenge, card_challenge, card_cryptogram,
+                             ctx->host_cryptogram) != 0) {
       sw = SW_UNKNOWN;
       goto out;
     }
     uint8_t head[3] = {kvn, 0x03, cfg.scp03_i};
     uint8_t ctr[3] = {(uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter};
-    if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 3) || !cf_rapdu_put(resp, card_challenge, 8) ||
-        !cf_rapdu_put(resp, card_cryptogram, 8) ||
+    if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 3) ||
+        !cf_rapdu_put(resp, card_challenge, 8) || !cf_rapdu_put(resp, card_cryptogram, 8) ||
         ((cfg.scp03_i & CF_SCP03_I_PSEUDO) && !cf_rapdu_put(resp, ctr, 3)))
       sw = SW_UNKNOWN;
   }
@@ -233,7 +235,8 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   }
   size_t n = 0;
   if (resp->cap - resp->len < r.len + CF_SCP_OVERHEAD ||
-      cf_scp_wrap_response(&ctx->scp, &plain, out, r.len, sw, resp->buf + resp->len, resp->cap - resp->len, &n) != 0) {
+      cf_scp_wrap_response(&ctx->scp, &plain, out, r.len, sw, resp->buf + resp->len, resp->cap - resp->len,
+                           &n) != 0) {
     cf_wipe(out, r.len);
     return SW_UNKNOWN;
   }
@@ -242,7 +245,9 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   return sw;
 }
 
-static int gp_install_op(cf_applet *app, const char *params) { return gp_install(app, params); }
+static int gp_install_op(cf_applet *app, const char *params) {
+  return gp_install(app, params);
+}
 
 static const cf_applet_ops gp_ops = {
     .name = "gp-isd",
@@ -256,8 +261,8 @@ static const cf_applet_ops gp_ops = {
 };
 
 /* T=1, historical bytes "CFGP-ISD01". */
-static const uint8_t gp_atr[] = {0x3B, 0x8A, 0x80, 0x01, 0x43, 0x46, 0x47, 0x50, 0x2D,
-                                 0x49, 0x53, 0x44, 0x30, 0x31, 0x6B};
+static const uint8_t gp_atr[] = {0x3B, 0x8A, 0x80, 0x01, 0x43, 0x46, 0x47, 0x50,
+                                 0x2D, 0x49, 0x53, 0x44, 0x30, 0x31, 0x6B};
 
 static cf_card *gp_create(cf_store *store, const char *params) {
   cf_card *card = cf_card_new(store, gp_atr, sizeof gp_atr, CF_RESP_T1);

@@ -69,7 +69,8 @@ int gp_install(cf_applet *app, const char *params) {
   cfg.scp03_i = (uint8_t)i03;
 
   char scp[8] = "02";
-  if (cf_params_get(params, "scp", scp, sizeof scp) && strcmp(scp, "02") != 0 && strcmp(scp, "03") != 0) return -1;
+  if (cf_params_get(params, "scp", scp, sizeof scp) && strcmp(scp, "02") != 0 && strcmp(scp, "03") != 0)
+    return -1;
   uint8_t type = strcmp(scp, "03") == 0 ? CF_GP_KEY_AES : CF_GP_KEY_DES;
 
   uint8_t serial[4];
@@ -113,5 +114,6 @@ int gp_install(cf_applet *app, const char *params) {
   int rc = gp_keys_save(app, &t);
   gp_key_table_wipe(&t);
   if (rc != 0) return -1;
-  return cf_store_put(app->store, CF_STORE_KEY(app->ns, GP_REC_CONFIG), &cfg, sizeof cfg) == CF_STORE_OK ? 0 : -1;
+  return cf_store_put(app->store, CF_STORE_KEY(app->ns, GP_REC_CONFIG), &cfg, sizeof cfg) == CF_STORE_OK ? 0
+                                                                                                         : -1;
 }

@@ -16,7 +16,9 @@ int gp_config_get(cf_applet *app, gp_config *cfg) {
   return 0;
 }
 
-void gp_key_table_wipe(gp_key_table *t) { cf_wipe(t, sizeof *t); }
+void gp_key_table_wipe(gp_key_table *t) {
+  cf_wipe(t, sizeof *t);
+}
 
 int gp_keys_load(cf_applet *app, gp_key_table *t) {
   size_t len = 0, pos = 1;
@@ -71,7 +73,8 @@ bool gp_keys_has_kvn(const gp_key_table *t, uint8_t kvn) {
 uint8_t gp_keys_channel_set(gp_key_table *t, uint8_t kvn, cf_scp_keys *keys) {
   gp_key *enc = gp_keys_find(t, kvn, 1), *mac = gp_keys_find(t, kvn, 2), *dek = gp_keys_find(t, kvn, 3);
   if (!enc || !mac || !dek) return 0;
-  if (enc->type != mac->type || enc->type != dek->type || enc->len != mac->len || enc->len != dek->len) return 0;
+  if (enc->type != mac->type || enc->type != dek->type || enc->len != mac->len || enc->len != dek->len)
+    return 0;
   if (enc->type == CF_GP_KEY_DES && enc->len != 16) return 0;
   if (enc->type == CF_GP_KEY_AES && enc->len != 16 && enc->len != 24 && enc->len != 32) return 0;
   if (enc->type != CF_GP_KEY_DES && enc->type != CF_GP_KEY_AES) return 0;
@@ -93,7 +96,8 @@ uint32_t gp_counter_get(cf_applet *app, uint8_t kvn) {
 
 int gp_counter_put(cf_applet *app, uint8_t kvn, uint32_t value) {
   uint8_t b[3] = {(uint8_t)(value >> 16), (uint8_t)(value >> 8), (uint8_t)value};
-  return cf_store_put(app->store, CF_STORE_KEY(app->ns, GP_REC_COUNTER_BASE + kvn), b, 3) == CF_STORE_OK ? 0 : -1;
+  return cf_store_put(app->store, CF_STORE_KEY(app->ns, GP_REC_COUNTER_BASE + kvn), b, 3) == CF_STORE_OK ? 0
+                                                                                                         : -1;
 }
 
 int gp_counter_reset(cf_applet *app, uint8_t kvn) {

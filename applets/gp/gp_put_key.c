@@ -122,11 +122,13 @@ static uint16_t commit_keys(cf_applet *app, gp_ctx *ctx) {
       sw = SW_NOT_ENOUGH_MEMORY;
       goto out;
     }
-    for (size_t n = 0; n < ctx->chain_count; n++) t.keys[t.count++] = ctx->chain_keys[n];
+    for (size_t n = 0; n < ctx->chain_count; n++)
+      t.keys[t.count++] = ctx->chain_keys[n];
   }
   /* A PUT KEY restarts the sequence counter of the set it wrote. */
   if (gp_keys_save(app, &t) != 0 || gp_counter_reset(app, new_kvn) != 0 ||
-      (old_kvn != 0 && old_kvn != new_kvn && !gp_keys_has_kvn(&t, old_kvn) && gp_counter_reset(app, old_kvn) != 0))
+      (old_kvn != 0 && old_kvn != new_kvn && !gp_keys_has_kvn(&t, old_kvn) &&
+       gp_counter_reset(app, old_kvn) != 0))
     sw = SW_MEMORY_FAILURE;
 out:
   gp_key_table_wipe(&t);
@@ -181,7 +183,8 @@ uint16_t gp_put_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
     gp_key *k = &ctx->chain_keys[ctx->chain_count];
     size_t klen = 0;
     sw = decrypt_key(&ctx->scp, f, k->value, &klen);
-    if (sw == SW_OK && (!key_length_ok(f->type, klen) || (f->kcv_len != 0 && f->kcv_len != 3))) sw = SW_WRONG_DATA;
+    if (sw == SW_OK && (!key_length_ok(f->type, klen) || (f->kcv_len != 0 && f->kcv_len != 3)))
+      sw = SW_WRONG_DATA;
     if (sw != SW_OK) goto fail;
     if (f->kcv_len == 3) {
       if (cf_scp_kcv(f->type, k->value, klen, kcv) != 0) {
@@ -259,7 +262,8 @@ uint16_t gp_delete_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
      * managed again. */
     bool usable = false;
     cf_scp_keys probe;
-    for (size_t n = 0; n < t.count && !usable; n++) usable = gp_keys_channel_set(&t, t.keys[n].kvn, &probe) != 0;
+    for (size_t n = 0; n < t.count && !usable; n++)
+      usable = gp_keys_channel_set(&t, t.keys[n].kvn, &probe) != 0;
     cf_wipe(&probe, sizeof probe);
     if (!usable) sw = SW_CONDITIONS_NOT_SATISFIED;
   }

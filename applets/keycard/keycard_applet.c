@@ -133,9 +133,15 @@ static uint16_t kc_select_info(cf_applet *app, kc_ctx *ctx, cf_rapdu *resp) {
   body[n++] = 1;
   body[n++] = KEYCARD_CAPABILITIES;
   cf_wipe(&key, sizeof key);
+  /* the applet writes the 81 length form exactly when a key is loaded (the template is then 129
+   * bytes long; without a key it is 97) */
   uint8_t head[3] = {KEYCARD_TLV_INFO_TEMPLATE, 0x81, (uint8_t)n};
-  bool ok = has_key ? cf_rapdu_put(resp, head, 3) : cf_rapdu_put(resp, (uint8_t[]){head[0], (uint8_t)n}, 2);
-  if (!ok || !cf_rapdu_put(resp, body, n)) return SW_UNKNOWN;
+  size_t head_len = 3;
+  if (!has_key) {
+    head[1] = (uint8_t)n;
+    head_len = 2;
+  }
+  if (!cf_rapdu_put(resp, head, head_len) || !cf_rapdu_put(resp, body, n)) return SW_UNKNOWN;
   return SW_OK;
 }
 
@@ -151,7 +157,9 @@ static uint16_t keycard_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *res
   return SW_OK;
 }
 
-static void keycard_deselect(cf_applet *app) { kc_select_reset(app->ctx); }
+static void keycard_deselect(cf_applet *app) {
+  kc_select_reset(app->ctx);
+}
 
 static bool sw_is_success_or_warning(uint16_t sw) {
   uint8_t sw1 = (uint8_t)(sw >> 8);

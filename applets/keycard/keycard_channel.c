@@ -9,7 +9,9 @@
 
 #define KC_BLOCK 16
 
-bool kc_sc_open(const kc_ctx *ctx) { return ctx->sc_keys && ctx->sc_auth; }
+bool kc_sc_open(const kc_ctx *ctx) {
+  return ctx->sc_keys && ctx->sc_auth;
+}
 
 void kc_sc_reset(kc_ctx *ctx) {
   ctx->sc_keys = false;
@@ -144,7 +146,10 @@ uint16_t kc_one_shot_decrypt(kc_req *rq) {
   const uint8_t *priv = kc_channel_priv(rq->app);
   if (!priv) return SW_MEMORY_FAILURE;
   uint8_t secret[32];
-  if (cf_ec_ecdh_x(priv, d + 1, key_len, secret) != 0) return SW_WRONG_DATA;
+  if (cf_ec_ecdh_x(priv, d + 1, key_len, secret) != 0) {
+    cf_wipe(secret, sizeof secret);
+    return SW_WRONG_DATA;
+  }
   long n = -1;
   if (cf_aes_cbc_decrypt(secret, 32, d + 1 + key_len, d + 1 + key_len + KC_BLOCK, rq->plain, ct_len) == 0)
     n = cf_unpad_iso9797_m2(rq->plain, ct_len);
@@ -169,7 +174,10 @@ uint16_t kc_open_secure_channel(kc_req *rq) {
   const uint8_t *priv = kc_channel_priv(rq->app);
   if (!priv) return SW_MEMORY_FAILURE;
   uint8_t secret[32];
-  if (rq->cmd->lc != 65 || cf_ec_ecdh_x(priv, rq->cmd->data, rq->cmd->lc, secret) != 0) return SW_WRONG_DATA;
+  if (rq->cmd->lc != 65 || cf_ec_ecdh_x(priv, rq->cmd->data, rq->cmd->lc, secret) != 0) {
+    cf_wipe(secret, sizeof secret);
+    return SW_WRONG_DATA;
+  }
   uint8_t salt_iv[32 + KC_BLOCK];
   if (cf_rand(salt_iv, sizeof salt_iv) != 0) {
     cf_wipe(secret, sizeof secret);

@@ -59,11 +59,11 @@ uint16_t kc_init(kc_req *rq) {
   memcpy(cred + KC_CRED_PUK, p + KEYCARD_PIN_LEN, KEYCARD_PUK_LEN);
   uint8_t counters[KC_CNT_LEN] = {pin_limit, pin_limit, pin_limit, puk_limit, puk_limit};
   uint8_t pairings[KC_PAIRINGS_LEN] = {0};
-  bool ok = kc_put(rq->app, KC_REC_CREDENTIALS, cred, sizeof cred) &&
-            kc_put(rq->app, KC_REC_COUNTERS, counters, sizeof counters) &&
-            kc_put(rq->app, KC_REC_PAIRING_SECRET, p + KEYCARD_PIN_LEN + KEYCARD_PUK_LEN, KEYCARD_SECRET_LEN) &&
-            kc_put(rq->app, KC_REC_PAIRINGS, pairings, sizeof pairings) &&
-            kc_channel_regenerate(rq->app, rq->ctx);
+  bool ok =
+      kc_put(rq->app, KC_REC_CREDENTIALS, cred, sizeof cred) &&
+      kc_put(rq->app, KC_REC_COUNTERS, counters, sizeof counters) &&
+      kc_put(rq->app, KC_REC_PAIRING_SECRET, p + KEYCARD_PIN_LEN + KEYCARD_PUK_LEN, KEYCARD_SECRET_LEN) &&
+      kc_put(rq->app, KC_REC_PAIRINGS, pairings, sizeof pairings) && kc_channel_regenerate(rq->app, rq->ctx);
   cf_wipe(cred, sizeof cred);
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }
@@ -190,7 +190,8 @@ uint16_t kc_unblock_pin(kc_req *rq) {
   c[KC_CNT_PIN] = c[KC_CNT_PIN_LIMIT];
   c[KC_CNT_ALT] = c[KC_CNT_PIN_LIMIT];
   memcpy(cred + (ctx->alt_active ? KC_CRED_ALT : KC_CRED_PIN), rq->data + KEYCARD_PUK_LEN, KEYCARD_PIN_LEN);
-  if (!kc_put(rq->app, KC_REC_COUNTERS, c, sizeof c) || !kc_put(rq->app, KC_REC_CREDENTIALS, cred, sizeof cred)) {
+  if (!kc_put(rq->app, KC_REC_COUNTERS, c, sizeof c) ||
+      !kc_put(rq->app, KC_REC_CREDENTIALS, cred, sizeof cred)) {
     sw = SW_MEMORY_FAILURE;
     goto out;
   }

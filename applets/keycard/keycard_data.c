@@ -86,10 +86,9 @@ uint16_t kc_store_data(kc_req *rq) {
 uint16_t kc_factory_reset(kc_req *rq) {
   if (rq->cmd->p1 != KEYCARD_FACTORY_RESET_P1 || rq->cmd->p2 != KEYCARD_FACTORY_RESET_P2)
     return SW_INCORRECT_P1P2;
-  static const unsigned wiped[] = {KC_REC_CREDENTIALS, KC_REC_COUNTERS, KC_REC_PAIRING_SECRET,
-                                   KC_REC_PAIRINGS,    KC_REC_KEY,      KC_REC_KEY_PATH,
-                                   KC_REC_PINLESS_PATH, KC_REC_CHAIN_SELECT, KC_REC_DATA_PUBLIC,
-                                   KC_REC_DUPLICATION};
+  static const unsigned wiped[] = {
+      KC_REC_CREDENTIALS, KC_REC_COUNTERS,     KC_REC_PAIRING_SECRET, KC_REC_PAIRINGS,    KC_REC_KEY,
+      KC_REC_KEY_PATH,    KC_REC_PINLESS_PATH, KC_REC_CHAIN_SELECT,   KC_REC_DATA_PUBLIC, KC_REC_DUPLICATION};
   for (size_t i = 0; i < sizeof wiped / sizeof wiped[0]; i++)
     if (!kc_delete(rq->app, wiped[i])) return SW_MEMORY_FAILURE;
   uint8_t uid[KEYCARD_UID_LEN];

@@ -44,7 +44,8 @@ static uint16_t kc_dup_add_entropy(kc_req *rq) {
   if (d.expected > 0) sw = kc_one_shot_decrypt(rq);
   if (sw == SW_OK && rq->len != 32) sw = SW_WRONG_DATA;
   if (sw == SW_OK) {
-    for (size_t i = 0; i < 32; i++) d.key[i] ^= rq->data[i];
+    for (size_t i = 0; i < 32; i++)
+      d.key[i] ^= rq->data[i];
     d.expected--;
     if (!kc_dup_put(rq->app, &d)) sw = SW_MEMORY_FAILURE;
   }
@@ -113,7 +114,8 @@ static uint16_t kc_dup_import(kc_req *rq) {
   uint8_t priv[32], pub[65], chain[32], uid[32];
   bool has_pub = false, has_chain = false;
   size_t used = 0;
-  if (sw == SW_OK) sw = kc_parse_key_template(plain, (size_t)n, &used, priv, pub, &has_pub, chain, &has_chain);
+  if (sw == SW_OK)
+    sw = kc_parse_key_template(plain, (size_t)n, &used, priv, pub, &has_pub, chain, &has_chain);
   if (sw == SW_OK && (size_t)n != used && (size_t)n != used + KC_LEGACY_EXTRA) sw = SW_WRONG_DATA;
   if (sw == SW_OK) sw = kc_key_install(rq->app, priv, has_pub ? pub : NULL, has_chain ? chain : NULL, uid);
   if (sw == SW_OK) kc_out(rq, uid, sizeof uid);

@@ -14,18 +14,18 @@
 
 /* Store records of the applet's namespace. */
 enum {
-  KC_REC_CONFIG = 1,        /* version reported in SELECT (2 bytes, big endian) */
-  KC_REC_CHANNEL_KEY = 2,   /* the card's secure channel private key (32) */
-  KC_REC_UID = 3,           /* instance UID (16) */
-  KC_REC_CREDENTIALS = 4,   /* PIN (6) || alternate PIN (6) || PUK (12); present = initialized */
-  KC_REC_COUNTERS = 5,      /* see KC_CNT_*: try limits and tries left */
-  KC_REC_PAIRING_SECRET = 6,/* 32 */
-  KC_REC_PAIRINGS = 7,      /* 5 slots of used flag (1) || pairing key (32) */
-  KC_REC_KEY = 8,           /* see KC_KEY_*; absent = no key loaded */
-  KC_REC_KEY_PATH = 9,      /* current derivation path, 4 bytes per level */
-  KC_REC_PINLESS_PATH = 10, /* PIN-less path, 4 bytes per level; absent or empty = none */
-  KC_REC_CHAIN_SELECT = 11, /* 1 byte: 1 = derive with the alternate chain code (alt PIN) */
-  KC_REC_DATA_PUBLIC = 12,  /* STORE DATA objects: the bytes as stored */
+  KC_REC_CONFIG = 1,         /* version reported in SELECT (2 bytes, big endian) */
+  KC_REC_CHANNEL_KEY = 2,    /* the card's secure channel private key (32) */
+  KC_REC_UID = 3,            /* instance UID (16) */
+  KC_REC_CREDENTIALS = 4,    /* PIN (6) || alternate PIN (6) || PUK (12); present = initialized */
+  KC_REC_COUNTERS = 5,       /* see KC_CNT_*: try limits and tries left */
+  KC_REC_PAIRING_SECRET = 6, /* 32 */
+  KC_REC_PAIRINGS = 7,       /* 5 slots of used flag (1) || pairing key (32) */
+  KC_REC_KEY = 8,            /* see KC_KEY_*; absent = no key loaded */
+  KC_REC_KEY_PATH = 9,       /* current derivation path, 4 bytes per level */
+  KC_REC_PINLESS_PATH = 10,  /* PIN-less path, 4 bytes per level; absent or empty = none */
+  KC_REC_CHAIN_SELECT = 11,  /* 1 byte: 1 = derive with the alternate chain code (alt PIN) */
+  KC_REC_DATA_PUBLIC = 12,   /* STORE DATA objects: the bytes as stored */
   KC_REC_DATA_NDEF = 13,
   KC_REC_DATA_CASH = 14,
   KC_REC_DUPLICATION = 15, /* expected entropy count (int16 BE) || duplication key (32) */

@@ -9,8 +9,8 @@
 #define KC_SOURCE_MASK 0xC0
 
 /* m/43'/60'/1581' (EIP-1581): private keys are exportable only below it, at 5 levels or more. */
-static const uint8_t kc_eip1581_prefix[12] = {0x80, 0x00, 0x00, 0x2B, 0x80, 0x00, 0x00, 0x3C,
-                                              0x80, 0x00, 0x06, 0x2D};
+static const uint8_t kc_eip1581_prefix[12] = {0x80, 0x00, 0x00, 0x2B, 0x80, 0x00,
+                                              0x00, 0x3C, 0x80, 0x00, 0x06, 0x2D};
 
 /* SIGN: data = hash (32) || path levels. P1 low bits: 00 current key (source forced to current),
  * 01 derive, 02 derive and make current, 03 PIN-less; P1 & C0 = derivation source. P1 is checked
@@ -67,7 +67,8 @@ uint16_t kc_sign(kc_req *rq) {
   cf_wipe(chain, sizeof chain);
   cf_wipe(&key, sizeof key);
   if (sw != SW_OK) return sw;
-  uint8_t head[5] = {KEYCARD_TLV_SIGNATURE_TEMPLATE, 0x81, (uint8_t)(2 + 65 + der_len), KEYCARD_TLV_PUB_KEY, 65};
+  uint8_t head[5] = {KEYCARD_TLV_SIGNATURE_TEMPLATE, 0x81, (uint8_t)(2 + 65 + der_len), KEYCARD_TLV_PUB_KEY,
+                     65};
   kc_out(rq, head, sizeof head);
   kc_out(rq, pub, 65);
   kc_out(rq, der, der_len);
@@ -120,7 +121,8 @@ uint16_t kc_export_key(kc_req *rq) {
   if (sw == SW_OK) {
     if (public_only) {
       if (!key_extended) memset(chain, 0, sizeof chain); /* no chain code to give */
-      uint8_t head[4] = {KEYCARD_TLV_KEY_TEMPLATE, (uint8_t)(67 + (extended ? 34 : 0)), KEYCARD_TLV_PUB_KEY, 65};
+      uint8_t head[4] = {KEYCARD_TLV_KEY_TEMPLATE, (uint8_t)(67 + (extended ? 34 : 0)), KEYCARD_TLV_PUB_KEY,
+                         65};
       kc_out(rq, head, sizeof head);
       kc_out(rq, pub, 65);
       if (extended) {

@@ -29,7 +29,7 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
   b->failed = 0;
   b->seconds = 0;
   if (b->start > l->count)
-    return cmcc_fail(h, CF_CMCC_E_INPUT, 0, "batch", "start index %zu is past the list's %zu cards", b->start + 1,
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "batch", "start index %zu is past the list's %zu cards", b->start + 1,
                      l->count);
   bool tty = b->progress && isatty(fileno(b->progress));
   double t0 = now_seconds(), last = t0;
@@ -41,7 +41,7 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
     cf_hex_encode(e->serial, 8, serial);
     cf_transport *t = b->open_card(b->ctx, e, err, sizeof err);
     if (t == NULL) {
-      rc = cmcc_fail(h, CF_CMCC_E_TRANSPORT, 0, "batch", "card %zu (serial %s): %s", i + 1, serial,
+      rc = cmcch_fail(h, CF_CMCC_E_TRANSPORT, 0, "batch", "card %zu (serial %s): %s", i + 1, serial,
                      err[0] ? err : "cannot reach the card");
       b->failed = i;
       break;
@@ -52,17 +52,18 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
     b->close_card(b->ctx, t, e, rc == 0);
     if (rc != 0) {
       /* name the card in the step, keep the card's own message */
-      char step[sizeof h->step];
+      char step[sizeof h->step + 64] = {0};
       snprintf(step, sizeof step, "card %zu (serial %s): %s", i + 1, serial, h->step);
-      snprintf(h->step, sizeof h->step, "%s", step);
+      memcpy(h->step, step, sizeof h->step - 1);
+      h->step[sizeof h->step - 1] = 0;
       b->failed = i;
       break;
     }
     b->done++;
-    double t = now_seconds();
-    if (b->progress && t - last >= 1.0) {
-      progress_line(b->progress, tty, b->done, todo, t - t0, false);
-      last = t;
+    double now = now_seconds();
+    if (b->progress && now - last >= 1.0) {
+      progress_line(b->progress, tty, b->done, todo, now - t0, false);
+      last = now;
     }
   }
   b->seconds = now_seconds() - t0;

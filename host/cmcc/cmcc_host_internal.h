@@ -10,36 +10,39 @@
 #include "cardforge/cmcc_host.h"
 
 /* Records a failure (first one wins) and returns -1. */
-int cmcc_fail(cf_cmcc_host *h, int status, uint16_t sw, const char *step, const char *fmt, ...)
+int cmcch_fail(cf_cmcc_host *h, int status, uint16_t sw, const char *step, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* Sends one command to the card in role r and requires 9000. le: expected response length for a
  * case-2 command (0 = none or any). flags: CF_TX_SECRET_*. On success the response data is in
  * resp (rlen bytes). On failure the host records the step, the status word or the transport error,
  * and -1 is returned. */
-int cmcc_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
+int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
              uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp, size_t cap,
              size_t *rlen);
 
 /* Same, requiring exactly want bytes of response data. */
-int cmcc_cmd_exact(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
+int cmcch_cmd_exact(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
                    uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
                    size_t want);
 
 /* Sends an encoded command APDU (a write-card command built from an export), requiring 9000. */
-int cmcc_cmd_raw(cf_cmcc_host *h, cf_cmcc_role r, const char *step, const uint8_t *apdu, size_t len,
+int cmcch_cmd_raw(cf_cmcc_host *h, cf_cmcc_role r, const char *step, const uint8_t *apdu, size_t len,
                  unsigned flags);
 
 /* Get Challenge on a master card (F0 84 00 00 04) or a target (00 84 00 00 04). */
-int cmcc_master_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]);
-int cmcc_target_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]);
+int cmcch_master_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]);
+int cmcch_target_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]);
+
+/* A status word's meaning in the spec's terms (buf holds formatted ones). */
+const char *cmcch_sw_text(uint16_t sw, char *buf, size_t cap);
 
 /* The role's display name ("KMC", "auth card", ...). */
-const char *cmcc_role_name(cf_cmcc_role r);
+const char *cmcch_role_name(cf_cmcc_role r);
 
 /* Inst_MAC Generate on the KMC (spec 1.2.6): the MAC of the command cipp || Lc || data (Lc =
  * len + 4) under the KMC key (version, index, type) diversified by levels factors. */
-typedef struct cmcc_inst_mac_req {
+typedef struct cmcch_inst_mac_req {
   uint8_t p1;         /* CMCC_P1_* bits */
   uint8_t cipp[4];
   uint8_t random[4];  /* the target's random (IV, and session key unless P1 b7) */
@@ -48,23 +51,23 @@ typedef struct cmcc_inst_mac_req {
   uint8_t key_vit[3];     /* version, index, type */
   const uint8_t *data;
   size_t len;
-} cmcc_inst_mac_req;
-int cmcc_kmc_inst_mac(cf_cmcc_host *h, const cmcc_inst_mac_req *req, uint8_t mac[4]);
+} cmcch_inst_mac_req;
+int cmcch_kmc_inst_mac(cf_cmcc_host *h, const cmcch_inst_mac_req *req, uint8_t mac[4]);
 
 /* Proves a key a target card received works: the target's GET CHALLENGE, Inst_MAC Generate on the
  * KMC for VERIFY MAC 84 82 p1 p2 over random data, then VERIFY MAC on the target (9000 = the
  * target's key equals the KMC's key diversified as req says). req->cipp/random/data are filled
  * here. */
-int cmcc_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, uint8_t p2,
-                             cmcc_inst_mac_req *req);
+int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, uint8_t p2,
+                             cmcch_inst_mac_req *req);
 
 /* Appends to a byte buffer with overflow tracking. */
-typedef struct cmcc_buf {
+typedef struct cmcch_buf {
   uint8_t *p;
   size_t len, cap;
   bool overflow;
-} cmcc_buf;
-void cmcc_put(cmcc_buf *b, const void *data, size_t len);
-void cmcc_put_u8(cmcc_buf *b, uint8_t v);
+} cmcch_buf;
+void cmcch_put(cmcch_buf *b, const void *data, size_t len);
+void cmcch_put_u8(cmcch_buf *b, uint8_t v);
 
 #endif

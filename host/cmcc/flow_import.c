@@ -15,7 +15,7 @@ static int import_key(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const uint8_t
   memcpy(apdu + 5, record, 36);
   char step[32];
   snprintf(step, sizeof step, "Import Key P2=%02X", p2);
-  int rc = cmcc_cmd_raw(h, r, step, apdu, sizeof apdu, CF_TX_SECRET_CMD);
+  int rc = cmcch_cmd_raw(h, r, step, apdu, sizeof apdu, CF_TX_SECRET_CMD);
   cf_wipe(apdu, sizeof apdu);
   return rc;
 }
@@ -27,7 +27,7 @@ int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATT
   uint8_t resp[1 + CMCC_RECORD_CIPHER_LEN], record[CMCC_RECORD_CIPHER_LEN + CMCC_MAC_LEN];
   int rc = -1;
   /* steps 3-4: the KMC's random, which the MAC binds */
-  if (cmcc_master_challenge(h, CF_CMCC_KMC, random) != 0) return -1;
+  if (cmcch_master_challenge(h, CF_CMCC_KMC, random) != 0) return -1;
   /* steps 5-6: Encrypt Data with the plain key record 1B || attributes || value (the Import Key
    * format, spec 2.2.2.2): the authentication card answers the 32-byte record cipher */
   memcpy(req, random, CMCC_RANDOM_LEN);
@@ -35,11 +35,11 @@ int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATT
   req[5] = CMCC_RECORD_LEN_BYTE;
   memcpy(req + 6, attrs, CF_CMCC_ATTR_LEN);
   memcpy(req + 6 + CF_CMCC_ATTR_LEN, value, CF_CMCC_KEY_LEN);
-  if (cmcc_cmd_exact(h, CF_CMCC_AUTH, "Encrypt Data", CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, 0, 0, req,
+  if (cmcch_cmd_exact(h, CF_CMCC_AUTH, "Encrypt Data", CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, 0, 0, req,
                      CMCC_RANDOM_LEN + 1 + CMCC_RECORD_PLAIN_LEN, 0, CF_TX_SECRET_CMD, resp, sizeof resp) != 0)
     goto out;
   if (resp[0] != CMCC_RECORD_CIPHER_LEN) {
-    cmcc_fail(h, CF_CMCC_E_VERIFY, 0, "auth card Encrypt Data", "length byte %02X, expected 20", resp[0]);
+    cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "auth card Encrypt Data", "length byte %02X, expected 20", resp[0]);
     goto out;
   }
   memcpy(record, resp + 1, CMCC_RECORD_CIPHER_LEN);
@@ -50,7 +50,7 @@ int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATT
   memcpy(req + 5, cipp, 4);
   req[9] = CMCC_IMPORT_LC;
   memcpy(req + 10, record, CMCC_RECORD_CIPHER_LEN);
-  if (cmcc_cmd_exact(h, CF_CMCC_AUTH, "MAC Generate", CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, 0, 0, req,
+  if (cmcch_cmd_exact(h, CF_CMCC_AUTH, "MAC Generate", CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, 0, 0, req,
                      CMCC_RANDOM_LEN + 1 + 5 + CMCC_RECORD_CIPHER_LEN, 0, 0, record + CMCC_RECORD_CIPHER_LEN,
                      CMCC_MAC_LEN) != 0)
     goto out;
@@ -65,14 +65,14 @@ out:
 
 int cf_cmcc_import_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const cf_cmcc_key *wrap,
                            const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16]) {
-  if (h->hsm == NULL) return cmcc_fail(h, CF_CMCC_E_INPUT, 0, "Import Key", "no HSM key file loaded");
+  if (h->hsm == NULL) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Import Key", "no HSM key file loaded");
   if (p2 != CMCC_IMPORT_P2_LEVEL1 && p2 != CMCC_IMPORT_P2_LEVEL2)
-    return cmcc_fail(h, CF_CMCC_E_INPUT, 0, "Import Key", "P2 must be 01 or 02");
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Import Key", "P2 must be 01 or 02");
   const uint8_t cipp[4] = {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, 0x00, p2};
   uint8_t random[CMCC_RANDOM_LEN], record[36];
-  if (cmcc_master_challenge(h, r, random) != 0) return -1;
+  if (cmcch_master_challenge(h, r, random) != 0) return -1;
   if (cf_cmcc_hsm_wrap_record(h->hsm, wrap, cipp, random, attrs, value, record) != 0)
-    return cmcc_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "wrapping the key record failed");
+    return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "wrapping the key record failed");
   int rc = import_key(h, r, p2, record);
   cf_wipe(record, sizeof record);
   return rc;
@@ -80,19 +80,19 @@ int cf_cmcc_import_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const cf
 
 int cf_cmcc_update_info_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, const cf_cmcc_key *wrap, uint8_t type,
                                 const uint8_t *data, size_t len) {
-  if (h->hsm == NULL) return cmcc_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "no HSM key file loaded");
-  if (len == 0 || len > 64) return cmcc_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "data must be 1..64 bytes");
+  if (h->hsm == NULL) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "no HSM key file loaded");
+  if (len == 0 || len > 64) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "data must be 1..64 bytes");
   const uint8_t cipp[4] = {CMCC_CLA_PROP, CMCC_INS_UPDATE_INFO, 0x00, CMCC_IMPORT_P2_INFO};
   uint8_t random[CMCC_RANDOM_LEN], plain[2 + 64], apdu[5 + 72 + CMCC_MAC_LEN];
   size_t wlen = 0;
   plain[0] = type;
   plain[1] = (uint8_t)len;
   memcpy(plain + 2, data, len);
-  if (cmcc_master_challenge(h, r, random) != 0) return -1;
+  if (cmcch_master_challenge(h, r, random) != 0) return -1;
   memcpy(apdu, cipp, 4);
   int rc = cf_cmcc_hsm_wrap_data(h->hsm, wrap, cipp, random, plain, 2 + len, apdu + 5, sizeof apdu - 5, &wlen);
   cf_wipe(plain, sizeof plain);
-  if (rc != 0) return cmcc_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "wrapping the data failed");
+  if (rc != 0) return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "wrapping the data failed");
   apdu[4] = (uint8_t)wlen;
-  return cmcc_cmd_raw(h, r, "Update Info", apdu, 5 + wlen, 0);
+  return cmcch_cmd_raw(h, r, "Update Info", apdu, 5 + wlen, 0);
 }

@@ -34,12 +34,12 @@ int cf_cmcc_parse_attr_columns(char **tok, int ntok, uint8_t attrs[CF_CMCC_ATTR_
     return -1;
   }
   for (int i = 0; i < 7; i++) {
-    if (!cmcc_hex_exact(tok[i], &attrs[i], 1)) {
+    if (!cmcch_hex_exact(tok[i], &attrs[i], 1)) {
       snprintf(err, errlen, "%s must be 2 hex digits, got \"%.20s\"", names[i], tok[i]);
       return -1;
     }
   }
-  if (!cmcc_hex_exact(tok[7], &attrs[7], 4)) {
+  if (!cmcch_hex_exact(tok[7], &attrs[7], 4)) {
     snprintf(err, errlen, "usage counter must be 8 hex digits, got \"%.20s\"", tok[7]);
     return -1;
   }
@@ -47,7 +47,7 @@ int cf_cmcc_parse_attr_columns(char **tok, int ntok, uint8_t attrs[CF_CMCC_ATTR_
 }
 
 static int hsm_parse_line(cf_cmcc_hsm *h, char *line, char *err, size_t errlen) {
-  char *tok[CMCC_MAX_TOKENS];
+  char *tok[CMCCH_MAX_TOKENS];
   /* The label may have blanks: tokenise the fixed columns only, keep the rest as it is. */
   char *rest = line;
   int n = 0;
@@ -74,7 +74,7 @@ static int hsm_parse_line(cf_cmcc_hsm *h, char *line, char *err, size_t errlen) 
   cf_cmcc_key k;
   memset(&k, 0, sizeof k);
   if (cf_cmcc_parse_attr_columns(tok + 1, 8, k.attrs, err, errlen) != 0) return -1;
-  if (!cmcc_hex_exact(tok[9], k.value, 16)) {
+  if (!cmcch_hex_exact(tok[9], k.value, 16)) {
     snprintf(err, errlen, "key value must be 32 hex digits (a two-key 3DES key)");
     cf_wipe(&k, sizeof k);
     return -1;
@@ -106,15 +106,15 @@ int cf_cmcc_hsm_parse(const char *text, size_t len, const char *name, cf_cmcc_hs
     snprintf(err, errlen, "%s: out of memory", name);
     return -1;
   }
-  cmcc_lines it;
-  cmcc_lines_init(&it, text, len);
+  cmcch_lines it;
+  cmcch_lines_init(&it, text, len);
   bool header = false;
   char why[200];
   int r;
-  while ((r = cmcc_lines_next(&it)) == 1) {
+  while ((r = cmcch_lines_next(&it)) == 1) {
     if (!header) {
-      char *tok[CMCC_MAX_TOKENS];
-      int n = cmcc_tokenize(it.line, tok, CMCC_MAX_TOKENS);
+      char *tok[CMCCH_MAX_TOKENS];
+      int n = cmcch_tokenize(it.line, tok, CMCCH_MAX_TOKENS);
       if (n != 2 || strcmp(tok[0], hsm_magic) != 0 || strcmp(tok[1], "1") != 0) {
         snprintf(err, errlen, "%s:%u: not an HSM key file (first line must be \"%s 1\")", name, it.lineno,
                  hsm_magic);
@@ -153,9 +153,9 @@ int cf_cmcc_hsm_load(const char *path, cf_cmcc_hsm **out, char *err, size_t errl
   char *text;
   size_t len;
   *out = NULL;
-  if (cmcc_textfile_read(path, true, &text, &len, err, errlen) != 0) return -1;
+  if (cmcch_textfile_read(path, true, &text, &len, err, errlen) != 0) return -1;
   int r = cf_cmcc_hsm_parse(text, len, path, out, err, errlen);
-  cmcc_textfile_free(text, len);
+  cmcch_textfile_free(text, len);
   return r;
 }
 

@@ -11,8 +11,8 @@
 static const char sheet_magic[] = "cardforge-cmcc-keysheet";
 
 static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *err, size_t errlen) {
-  char *tok[CMCC_MAX_TOKENS];
-  int n = cmcc_tokenize(line, tok, CMCC_MAX_TOKENS);
+  char *tok[CMCCH_MAX_TOKENS];
+  int n = cmcch_tokenize(line, tok, CMCCH_MAX_TOKENS);
   if (n < 0) {
     snprintf(err, errlen, "too many columns");
     return -1;
@@ -22,7 +22,7 @@ static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *er
       snprintf(err, errlen, "a second seed line (one sheet, one seed)");
       return -1;
     }
-    if (n != 2 || !cmcc_hex_exact(tok[1], s->seed, 16)) {
+    if (n != 2 || !cmcch_hex_exact(tok[1], s->seed, 16)) {
       snprintf(err, errlen, "seed must be 32 hex digits (16 bytes)");
       return -1;
     }
@@ -60,15 +60,15 @@ static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *er
 int cf_cmcc_keysheet_parse(const char *text, size_t len, const char *name, cf_cmcc_keysheet *s, char *err,
                            size_t errlen) {
   memset(s, 0, sizeof *s);
-  cmcc_lines it;
-  cmcc_lines_init(&it, text, len);
+  cmcch_lines it;
+  cmcch_lines_init(&it, text, len);
   bool header = false, have_seed = false;
   char why[200];
   int r;
-  while ((r = cmcc_lines_next(&it)) == 1) {
+  while ((r = cmcch_lines_next(&it)) == 1) {
     if (!header) {
-      char *tok[CMCC_MAX_TOKENS];
-      int n = cmcc_tokenize(it.line, tok, CMCC_MAX_TOKENS);
+      char *tok[CMCCH_MAX_TOKENS];
+      int n = cmcch_tokenize(it.line, tok, CMCCH_MAX_TOKENS);
       if (n != 2 || strcmp(tok[0], sheet_magic) != 0 || strcmp(tok[1], "1") != 0) {
         snprintf(err, errlen, "%s:%u: not a key code sheet (first line must be \"%s 1\")", name, it.lineno,
                  sheet_magic);
@@ -109,9 +109,9 @@ fail:
 int cf_cmcc_keysheet_load(const char *path, cf_cmcc_keysheet *s, char *err, size_t errlen) {
   char *text;
   size_t len;
-  if (cmcc_textfile_read(path, true, &text, &len, err, errlen) != 0) return -1;
+  if (cmcch_textfile_read(path, true, &text, &len, err, errlen) != 0) return -1;
   int r = cf_cmcc_keysheet_parse(text, len, path, s, err, errlen);
-  cmcc_textfile_free(text, len);
+  cmcch_textfile_free(text, len);
   return r;
 }
 
@@ -158,10 +158,10 @@ static int cardlist_find_duplicate(const cf_cmcc_cardlist *l, char *err, size_t 
 int cf_cmcc_cardlist_parse(const char *text, size_t len, const char *name, cf_cmcc_cardlist *l, char *err,
                            size_t errlen) {
   memset(l, 0, sizeof *l);
-  cmcc_lines it;
-  cmcc_lines_init(&it, text, len);
+  cmcch_lines it;
+  cmcch_lines_init(&it, text, len);
   int r;
-  while ((r = cmcc_lines_next(&it)) == 1) {
+  while ((r = cmcch_lines_next(&it)) == 1) {
     char *line = it.line;
     char *sp = line + strcspn(line, " \t");
     const char *reader = NULL;
@@ -171,7 +171,7 @@ int cf_cmcc_cardlist_parse(const char *text, size_t len, const char *name, cf_cm
       reader = sp;
     }
     uint8_t serial[8];
-    if (!cmcc_hex_exact(line, serial, 8)) {
+    if (!cmcch_hex_exact(line, serial, 8)) {
       snprintf(err, errlen, "%s:%u: card serial must be 16 hex digits, got \"%.40s\"", name, it.lineno, line);
       goto fail;
     }
@@ -203,9 +203,9 @@ int cf_cmcc_cardlist_load(const char *path, cf_cmcc_cardlist *l, char *err, size
   char *text;
   size_t len;
   memset(l, 0, sizeof *l);
-  if (cmcc_textfile_read(path, false, &text, &len, err, errlen) != 0) return -1;
+  if (cmcch_textfile_read(path, false, &text, &len, err, errlen) != 0) return -1;
   int r = cf_cmcc_cardlist_parse(text, len, path, l, err, errlen);
-  cmcc_textfile_free(text, len);
+  cmcch_textfile_free(text, len);
   return r;
 }
 

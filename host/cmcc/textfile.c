@@ -11,7 +11,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 
-int cmcc_textfile_read(const char *path, bool secret, char **text, size_t *len, char *err, size_t errlen) {
+int cmcch_textfile_read(const char *path, bool secret, char **text, size_t *len, char *err, size_t errlen) {
   *text = NULL;
   *len = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -37,8 +37,8 @@ int cmcc_textfile_read(const char *path, bool secret, char **text, size_t *len, 
     close(fd);
     return -1;
   }
-  if ((unsigned long long)st.st_size > CMCC_TEXTFILE_MAX) {
-    snprintf(err, errlen, "%s: larger than %u bytes", path, CMCC_TEXTFILE_MAX);
+  if ((unsigned long long)st.st_size > CMCCH_TEXTFILE_MAX) {
+    snprintf(err, errlen, "%s: larger than %u bytes", path, CMCCH_TEXTFILE_MAX);
     close(fd);
     return -1;
   }
@@ -55,7 +55,7 @@ int cmcc_textfile_read(const char *path, bool secret, char **text, size_t *len, 
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       snprintf(err, errlen, "%s: %s", path, strerror(errno));
-      cmcc_textfile_free(buf, cap);
+      cmcch_textfile_free(buf, cap);
       close(fd);
       return -1;
     }
@@ -66,7 +66,7 @@ int cmcc_textfile_read(const char *path, bool secret, char **text, size_t *len, 
   buf[got] = 0;
   if (memchr(buf, 0, got) != NULL) {
     snprintf(err, errlen, "%s: not a text file (NUL byte)", path);
-    cmcc_textfile_free(buf, cap);
+    cmcch_textfile_free(buf, cap);
     return -1;
   }
   *text = buf;
@@ -74,13 +74,13 @@ int cmcc_textfile_read(const char *path, bool secret, char **text, size_t *len, 
   return 0;
 }
 
-void cmcc_textfile_free(char *text, size_t len) {
+void cmcch_textfile_free(char *text, size_t len) {
   if (text == NULL) return;
   cf_wipe(text, len);
   free(text);
 }
 
-void cmcc_lines_init(cmcc_lines *it, const char *text, size_t len) {
+void cmcch_lines_init(cmcch_lines *it, const char *text, size_t len) {
   it->p = text;
   it->end = text + len;
   it->lineno = 0;
@@ -89,7 +89,7 @@ void cmcc_lines_init(cmcc_lines *it, const char *text, size_t len) {
 
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-int cmcc_lines_next(cmcc_lines *it) {
+int cmcch_lines_next(cmcch_lines *it) {
   while (it->p < it->end) {
     const char *start = it->p;
     const char *nl = memchr(start, '\n', (size_t)(it->end - start));
@@ -110,7 +110,7 @@ int cmcc_lines_next(cmcc_lines *it) {
   return 0;
 }
 
-int cmcc_tokenize(char *line, char **tok, int max) {
+int cmcch_tokenize(char *line, char **tok, int max) {
   int n = 0;
   char *p = line;
   for (;;) {
@@ -124,7 +124,7 @@ int cmcc_tokenize(char *line, char **tok, int max) {
   return n;
 }
 
-bool cmcc_hex_exact(const char *s, uint8_t *out, size_t n) {
+bool cmcch_hex_exact(const char *s, uint8_t *out, size_t n) {
   if (strlen(s) != 2 * n) return false;
   for (const char *c = s; *c; c++)
     if (*c == ' ' || *c == ':') return false;

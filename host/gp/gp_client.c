@@ -29,8 +29,8 @@ void cf_gp_close(cf_gp_client *c) {
 }
 
 /* One exchange without secure messaging. */
-static int exchange(cf_gp_client *c, const cf_apdu *cmd, unsigned flags, uint8_t *resp, size_t cap, size_t *rlen,
-                    uint16_t *sw) {
+static int exchange(cf_gp_client *c, const cf_apdu *cmd, unsigned flags, uint8_t *resp, size_t cap,
+                    size_t *rlen, uint16_t *sw) {
   if (cf_transceive(c->t, cmd, flags, resp, cap, rlen, sw) != 0)
     return fail(c, CF_GP_ERR_TRANSPORT, "%s", c->t->err[0] ? c->t->err : "exchange failed");
   c->last_sw = *sw;
@@ -45,8 +45,15 @@ static void learn_scp02_i(cf_gp_client *c, const uint8_t *data, size_t len) {
     if (cd.scp[n] == 0x02) c->scp02_i = cd.scp_i[n];
 }
 
-static int select_aid(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *fci, size_t cap, size_t *len) {
-  cf_apdu cmd = {.cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x00, .data = aid, .lc = aid_len, .le = 256,
+static int select_aid(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *fci, size_t cap,
+                      size_t *len) {
+  cf_apdu cmd = {.cla = 0x00,
+                 .ins = 0xA4,
+                 .p1 = 0x04,
+                 .p2 = 0x00,
+                 .data = aid,
+                 .lc = aid_len,
+                 .le = 256,
                  .has_le = true};
   uint16_t sw;
   int rc = exchange(c, &cmd, 0, fci, cap, len, &sw);
@@ -72,6 +79,8 @@ int cf_gp_select(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *f
   }
   if (rc != CF_GP_OK) return rc;
   c->sd_aid_len = 0;
+  c->scp02_i = 0;
+  c->card_data_read = false;
   cf_tlv fci_tlv, item;
   if (cf_tlv_find(buf, n, 0x6F, &fci_tlv)) {
     if (cf_tlv_find(fci_tlv.value, fci_tlv.len, 0x84, &item) && item.len <= sizeof c->sd_aid) {
@@ -96,14 +105,22 @@ int cf_gp_select(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *f
 
 static const char *level_text(uint8_t level) {
   switch (level) {
-  case 0x00: return "none";
-  case 0x01: return "C-MAC";
-  case 0x03: return "C-MAC+C-DEC";
-  case 0x10: return "R-MAC";
-  case 0x11: return "C-MAC+R-MAC";
-  case 0x13: return "C-MAC+C-DEC+R-MAC";
-  case 0x33: return "C-MAC+C-DEC+R-MAC+R-ENC";
-  default: return "unknown";
+  case 0x00:
+    return "none";
+  case 0x01:
+    return "C-MAC";
+  case 0x03:
+    return "C-MAC+C-DEC";
+  case 0x10:
+    return "R-MAC";
+  case 0x11:
+    return "C-MAC+R-MAC";
+  case 0x13:
+    return "C-MAC+C-DEC+R-MAC";
+  case 0x33:
+    return "C-MAC+C-DEC+R-MAC+R-ENC";
+  default:
+    return "unknown";
   }
 }
 
@@ -113,17 +130,24 @@ int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *
   uint16_t sw;
   int rc;
   cf_gp_close(c);
-  if (o->host_challenge) memcpy(host, o->host_challenge, 8);
-  else if (cf_rand(host, 8) != 0) return fail(c, CF_GP_ERR_PARAM, "no randomness for the host challenge");
+  if (o->host_challenge)
+    memcpy(host, o->host_challenge, 8);
+  else if (cf_rand(host, 8) != 0)
+    return fail(c, CF_GP_ERR_PARAM, "no randomness for the host challenge");
 
-  cf_apdu iu = {.cla = 0x80, .ins = 0x50, .p1 = o->kvn, .p2 = 0x00, .data = host, .lc = 8, .le = 256, .has_le = true};
+  cf_apdu iu = {
+      .cla = 0x80, .ins = 0x50, .p1 = o->kvn, .p2 = 0x00, .data = host, .lc = 8, .le = 256, .has_le = true};
   if ((rc = exchange(c, &iu, 0, resp, sizeof resp, &n, &sw)) != CF_GP_OK) return rc;
   if (sw != SW_OK) return fail(c, CF_GP_ERR_CARD, "INITIALIZE UPDATE: card answered %04X", sw);
   int scp;
-  if (n == 28 && resp[11] == 0x02) scp = 2;
-  else if ((n == 29 || n == 32) && resp[11] == 0x03) scp = 3;
-  else if (n >= 12) return fail(c, CF_GP_ERR_DATA, "INITIALIZE UPDATE: unsupported protocol %02X (%zu bytes)", resp[11], n);
-  else return fail(c, CF_GP_ERR_DATA, "INITIALIZE UPDATE: %zu-byte answer", n);
+  if (n == 28 && resp[11] == 0x02)
+    scp = 2;
+  else if ((n == 29 || n == 32) && resp[11] == 0x03)
+    scp = 3;
+  else if (n >= 12)
+    return fail(c, CF_GP_ERR_DATA, "INITIALIZE UPDATE: unsupported protocol %02X (%zu bytes)", resp[11], n);
+  else
+    return fail(c, CF_GP_ERR_DATA, "INITIALIZE UPDATE: %zu-byte answer", n);
   if (o->scp != 0 && o->scp != scp)
     return fail(c, CF_GP_ERR_PARAM, "the card answered SCP0%d, SCP0%d was asked for", scp, o->scp);
 
@@ -168,7 +192,8 @@ int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *
   if (rc != CF_GP_OK || sw != SW_OK) {
     cf_gp_close(c);
     if (rc != CF_GP_OK) return rc;
-    return fail(c, CF_GP_ERR_CARD, "EXTERNAL AUTHENTICATE (%s): card answered %04X", level_text(o->level), sw);
+    return fail(c, CF_GP_ERR_CARD, "EXTERNAL AUTHENTICATE (%s): card answered %04X", level_text(o->level),
+                sw);
   }
   c->scp.level = o->level;
   c->kvn = resp[10];
@@ -176,8 +201,8 @@ int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *
   return CF_GP_OK;
 }
 
-int cf_gp_transmit(cf_gp_client *c, const cf_apdu *plain, unsigned flags, uint8_t *resp, size_t cap, size_t *rlen,
-                   uint16_t *sw) {
+int cf_gp_transmit(cf_gp_client *c, const cf_apdu *plain, unsigned flags, uint8_t *resp, size_t cap,
+                   size_t *rlen, uint16_t *sw) {
   uint8_t buf[300];
   cf_apdu wrapped = *plain;
   if (c->open && cf_scp_wrap_command(&c->scp, plain, buf, sizeof buf, &wrapped) != 0)
@@ -198,7 +223,8 @@ int cf_gp_transmit(cf_gp_client *c, const cf_apdu *plain, unsigned flags, uint8_
 }
 
 int cf_gp_get_data(cf_gp_client *c, uint16_t tag, uint8_t *out, size_t cap, size_t *len) {
-  cf_apdu cmd = {.cla = 0x80, .ins = 0xCA, .p1 = (uint8_t)(tag >> 8), .p2 = (uint8_t)tag, .le = 256, .has_le = true};
+  cf_apdu cmd = {
+      .cla = 0x80, .ins = 0xCA, .p1 = (uint8_t)(tag >> 8), .p2 = (uint8_t)tag, .le = 256, .has_le = true};
   uint16_t sw;
   int rc = cf_gp_transmit(c, &cmd, 0, out, cap, len, &sw);
   if (rc != CF_GP_OK) return rc;

@@ -52,15 +52,24 @@ int cf_gp_print_cplc(const uint8_t *data, size_t len, FILE *f) {
     const char *name;
     size_t len;
   } fields[] = {
-      {"IC fabricator", 2},         {"IC type", 2},
-      {"OS identifier", 2},         {"OS release date", 2},
-      {"OS release level", 2},      {"IC fabrication date", 2},
-      {"IC serial number", 4},      {"IC batch identifier", 2},
-      {"IC module fabricator", 2},  {"IC module packaging date", 2},
-      {"ICC manufacturer", 2},      {"IC embedding date", 2},
-      {"IC pre-personalizer", 2},   {"IC pre-perso equipment date", 2},
-      {"IC pre-perso equipment ID", 4}, {"IC personalizer", 2},
-      {"IC personalization date", 2}, {"IC perso equipment ID", 4},
+      {"IC fabricator", 2},
+      {"IC type", 2},
+      {"OS identifier", 2},
+      {"OS release date", 2},
+      {"OS release level", 2},
+      {"IC fabrication date", 2},
+      {"IC serial number", 4},
+      {"IC batch identifier", 2},
+      {"IC module fabricator", 2},
+      {"IC module packaging date", 2},
+      {"ICC manufacturer", 2},
+      {"IC embedding date", 2},
+      {"IC pre-personalizer", 2},
+      {"IC pre-perso equipment date", 2},
+      {"IC pre-perso equipment ID", 4},
+      {"IC personalizer", 2},
+      {"IC personalization date", 2},
+      {"IC perso equipment ID", 4},
   };
   cf_tlv t;
   if (len != 42 && cf_tlv_read(data, len, &t) && t.tag == 0x9F7F) {
@@ -71,11 +80,13 @@ int cf_gp_print_cplc(const uint8_t *data, size_t len, FILE *f) {
   size_t pos = 0;
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     fprintf(f, "  %-28s ", fields[i].name);
-    for (size_t j = 0; j < fields[i].len; j++) fprintf(f, "%02X", data[pos + j]);
+    for (size_t j = 0; j < fields[i].len; j++)
+      fprintf(f, "%02X", data[pos + j]);
     /* dates are YDDD: last digit of the year, day of the year */
     if (strstr(fields[i].name, "date") != NULL && data[pos] != 0 && (data[pos] >> 4) <= 9 &&
         (data[pos] & 0x0F) <= 3 && (data[pos + 1] >> 4) <= 9 && (data[pos + 1] & 0x0F) <= 9)
-      fprintf(f, " (year ..%u, day %u%u%u)", data[pos] >> 4, data[pos] & 0x0F, data[pos + 1] >> 4, data[pos + 1] & 0x0F);
+      fprintf(f, " (year ..%u, day %u%u%u)", data[pos] >> 4, data[pos] & 0x0F, data[pos + 1] >> 4,
+              data[pos + 1] & 0x0F);
     fputc('\n', f);
     pos += fields[i].len;
   }

@@ -36,15 +36,24 @@ int cf_gp_parse_key_info(const uint8_t *data, size_t len, cf_gp_key_info *out, s
 
 const char *cf_gp_key_type_name(uint8_t type) {
   switch (type) {
-  case 0x80: return "DES";
-  case 0x81: return "3DES";
-  case 0x82: return "3DES-CBC";
-  case 0x85: return "TLS-PSK";
-  case 0x88: return "AES";
-  case 0xA0: return "RSA-e";
-  case 0xA1: return "RSA-N";
-  case 0xB0: return "ECC-pub";
-  default: return "other";
+  case 0x80:
+    return "DES";
+  case 0x81:
+    return "3DES";
+  case 0x82:
+    return "3DES-CBC";
+  case 0x85:
+    return "TLS-PSK";
+  case 0x88:
+    return "AES";
+  case 0xA0:
+    return "RSA-e";
+  case 0xA1:
+    return "RSA-N";
+  case 0xB0:
+    return "ECC-pub";
+  default:
+    return "other";
   }
 }
 
@@ -74,7 +83,8 @@ int cf_gp_put_key_data(const cf_scp_session *s, uint8_t new_kvn, const cf_gp_new
     size_t blen = 0;
     const cf_gp_new_key *k = &keys[i];
     if (k->len == 0 || k->len > 32) return -1;
-    if (cf_scp_kcv(k->type, k->value, k->len, kcvs + 3 * i) != 0 || key_block(s, k, block, &blen) != 0) return -1;
+    if (cf_scp_kcv(k->type, k->value, k->len, kcvs + 3 * i) != 0 || key_block(s, k, block, &blen) != 0)
+      return -1;
     if (cap - pos < 2 + blen + 4) return -1;
     out[pos++] = k->type;
     out[pos++] = (uint8_t)blen;
@@ -90,8 +100,8 @@ int cf_gp_put_key_data(const cf_scp_session *s, uint8_t new_kvn, const cf_gp_new
 }
 
 /* One PUT KEY command and the check of its KVN || KCVs answer. */
-static int put_key_command(cf_gp_client *c, uint8_t p1, uint8_t p2, uint8_t new_kvn, const cf_gp_new_key *keys,
-                           size_t n) {
+static int put_key_command(cf_gp_client *c, uint8_t p1, uint8_t p2, uint8_t new_kvn,
+                           const cf_gp_new_key *keys, size_t n) {
   uint8_t data[255], kcvs[3 * 8], resp[64];
   size_t len = 0, rlen = 0;
   uint16_t sw;
@@ -100,7 +110,8 @@ static int put_key_command(cf_gp_client *c, uint8_t p1, uint8_t p2, uint8_t new_
     snprintf(c->err, sizeof c->err, "PUT KEY data does not fit one command");
     return CF_GP_ERR_PARAM;
   }
-  cf_apdu cmd = {.cla = 0x80, .ins = 0xD8, .p1 = p1, .p2 = p2, .data = data, .lc = len, .le = 256, .has_le = true};
+  cf_apdu cmd = {
+      .cla = 0x80, .ins = 0xD8, .p1 = p1, .p2 = p2, .data = data, .lc = len, .le = 256, .has_le = true};
   int rc = cf_gp_transmit(c, &cmd, CF_TX_SECRET_CMD, resp, sizeof resp, &rlen, &sw);
   cf_wipe(data, sizeof data);
   if (rc != CF_GP_OK) return rc;
@@ -115,17 +126,19 @@ static int put_key_command(cf_gp_client *c, uint8_t p1, uint8_t p2, uint8_t new_
   return CF_GP_OK;
 }
 
-int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t first_id, const cf_gp_new_key *keys,
-                  size_t n, bool chained) {
+int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t first_id,
+                  const cf_gp_new_key *keys, size_t n, bool chained) {
   if (!c->open) {
     snprintf(c->err, sizeof c->err, "PUT KEY needs an open secure channel");
     return CF_GP_ERR_PARAM;
   }
-  if (n == 0 || replace_kvn > 0x7F || new_kvn == 0 || new_kvn > 0x7F || first_id > 0x7F || first_id + n - 1 > 0x7F) {
+  if (n == 0 || replace_kvn > 0x7F || new_kvn == 0 || new_kvn > 0x7F || first_id > 0x7F ||
+      first_id + n - 1 > 0x7F) {
     snprintf(c->err, sizeof c->err, "PUT KEY: KVN must be 01..7F, key ids 00..7F");
     return CF_GP_ERR_PARAM;
   }
-  if (!chained) return put_key_command(c, replace_kvn, (uint8_t)(first_id | (n > 1 ? 0x80 : 0x00)), new_kvn, keys, n);
+  if (!chained)
+    return put_key_command(c, replace_kvn, (uint8_t)(first_id | (n > 1 ? 0x80 : 0x00)), new_kvn, keys, n);
   for (size_t i = 0; i < n; i++) {
     uint8_t p1 = (uint8_t)(replace_kvn | (i + 1 < n ? 0x80 : 0x00));
     int rc = put_key_command(c, p1, (uint8_t)(first_id + i), new_kvn, &keys[i], 1);
@@ -144,7 +157,8 @@ int cf_gp_delete_key(cf_gp_client *c, int kvn, int id) {
   }
   if (id >= 0) data[len++] = 0xD0, data[len++] = 0x01, data[len++] = (uint8_t)id;
   if (kvn >= 0) data[len++] = 0xD2, data[len++] = 0x01, data[len++] = (uint8_t)kvn;
-  cf_apdu cmd = {.cla = 0x80, .ins = 0xE4, .p1 = 0x00, .p2 = 0x00, .data = data, .lc = len, .le = 256, .has_le = true};
+  cf_apdu cmd = {
+      .cla = 0x80, .ins = 0xE4, .p1 = 0x00, .p2 = 0x00, .data = data, .lc = len, .le = 256, .has_le = true};
   int rc = cf_gp_transmit(c, &cmd, 0, resp, sizeof resp, &rlen, &sw);
   if (rc != CF_GP_OK) return rc;
   if (sw != SW_OK) {

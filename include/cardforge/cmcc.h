@@ -18,12 +18,18 @@ extern const size_t cmcc_profile_count;
 /* ---- application identifiers (project's own; D156 = national registration, China) ---- */
 #define CMCC_AID_PREFIX 0xD1, 0x56, 0x00, 0x01, 0x01, 0x80
 #define CMCC_AID_LEN 8
-#define CMCC_AID_KMC {CMCC_AID_PREFIX, 0x00, 0x04}
-#define CMCC_AID_WORKCARD {CMCC_AID_PREFIX, 0x00, 0x02}
-#define CMCC_AID_AUTHCARD {CMCC_AID_PREFIX, 0x00, 0x03}
-#define CMCC_AID_USERCARD {CMCC_AID_PREFIX, 0x00, 0x01}
-#define CMCC_AID_SAM {CMCC_AID_PREFIX, 0x00, 0x05}
-#define CMCC_AID_TERMINAL {CMCC_AID_PREFIX, 0x00, 0x06}
+#define CMCC_AID_KMC                                                                                         \
+  { CMCC_AID_PREFIX, 0x00, 0x04 }
+#define CMCC_AID_WORKCARD                                                                                    \
+  { CMCC_AID_PREFIX, 0x00, 0x02 }
+#define CMCC_AID_AUTHCARD                                                                                    \
+  { CMCC_AID_PREFIX, 0x00, 0x03 }
+#define CMCC_AID_USERCARD                                                                                    \
+  { CMCC_AID_PREFIX, 0x00, 0x01 }
+#define CMCC_AID_SAM                                                                                         \
+  { CMCC_AID_PREFIX, 0x00, 0x05 }
+#define CMCC_AID_TERMINAL                                                                                    \
+  { CMCC_AID_PREFIX, 0x00, 0x06 }
 
 /* Device type code, last 3 bytes of FCI tag 9F0C (spec table 8-1-20). */
 #define CMCC_DEVICE_USER_CARD 0x000001
@@ -43,17 +49,17 @@ extern const size_t cmcc_profile_count;
 #define CMCC_INS_EXTERNAL_AUTH 0x82
 #define CMCC_INS_SELECT 0xA4
 #define CMCC_INS_GET_RESPONSE 0xC0
-#define CMCC_INS_READ_KEYINFO 0xB4       /* 00 B4 recno 00 0B */
-#define CMCC_INS_INIT_FOR_GENERATE 0xE1  /* KMC */
-#define CMCC_INS_GENERATE_KEY 0xE2       /* KMC */
-#define CMCC_INS_EXPORT_KEYS_DATA 0xC2   /* KMC */
-#define CMCC_INS_COPY_EXPORT_KEY 0xC4    /* KMC */
-#define CMCC_INS_IMPORT_KEY 0xD8         /* all three; P2 00 = Update Info */
+#define CMCC_INS_READ_KEYINFO 0xB4      /* 00 B4 recno 00 0B */
+#define CMCC_INS_INIT_FOR_GENERATE 0xE1 /* KMC */
+#define CMCC_INS_GENERATE_KEY 0xE2      /* KMC */
+#define CMCC_INS_EXPORT_KEYS_DATA 0xC2  /* KMC */
+#define CMCC_INS_COPY_EXPORT_KEY 0xC4   /* KMC */
+#define CMCC_INS_IMPORT_KEY 0xD8        /* all three; P2 00 = Update Info */
 #define CMCC_INS_UPDATE_INFO 0xD8
-#define CMCC_INS_INST_MAC_GENERATE 0x32  /* KMC */
-#define CMCC_INS_ENCRYPT_DATA 0x30       /* auth card */
-#define CMCC_INS_MAC_GENERATE 0x32       /* auth card */
-#define CMCC_INS_WC_EXPORT 0xC0          /* working card, CLA 80: Export Key (Lc >= 19) and Export Data (Lc 8) */
+#define CMCC_INS_INST_MAC_GENERATE 0x32 /* KMC */
+#define CMCC_INS_ENCRYPT_DATA 0x30      /* auth card */
+#define CMCC_INS_MAC_GENERATE 0x32      /* auth card */
+#define CMCC_INS_WC_EXPORT 0xC0 /* working card, CLA 80: Export Key (Lc >= 19) and Export Data (Lc 8) */
 
 /* Verify / Change / Reload PIN P2. */
 #define CMCC_PIN_MAIN 0x01
@@ -112,18 +118,18 @@ extern const size_t cmcc_profile_count;
 #define CMCC_ATTR_VERSION 1
 #define CMCC_ATTR_INDEX 2
 #define CMCC_ATTR_ALG 3
-#define CMCC_ATTR_IE 4      /* high nibble import-key index, low nibble export-key index */
-#define CMCC_ATTR_DIV 5     /* high nibble: max diversification levels; low nibble: usage 0..5 */
+#define CMCC_ATTR_IE 4  /* high nibble import-key index, low nibble export-key index */
+#define CMCC_ATTR_DIV 5 /* high nibble: max diversification levels; low nibble: usage 0..5 */
 #define CMCC_ATTR_STATUS 6
 #define CMCC_ATTR_COUNTER 7 /* 4 bytes: bit 31 = counting enabled, bits 30..0 = uses left */
 #define CMCC_ALG_3DES 0x00
 #define CMCC_KEY_USABLE 0xAA
 
 /* ---- status words the spec defines beyond sw.h ---- */
-#define CMCC_SW_AUTH_FAIL(n) (0x6300 | ((n) & 0x0F)) /* ext auth failed, n tries left (6300 = none) */
-#define CMCC_SW_PIN_BLOCKED 0x6985                   /* spec table 8-1-3: PIN file locked */
-#define CMCC_SW_RANDOM_INVALID 0x6984                /* challenge fetched but voided */
-#define CMCC_SW_DIV_LEVEL 0x6473                     /* wrong diversification levels */
+#define CMCC_SW_AUTH_FAIL(n) (0x6300 | ((n)&0x0F)) /* ext auth failed, n tries left (6300 = none) */
+#define CMCC_SW_PIN_BLOCKED 0x6985                 /* spec table 8-1-3: PIN file locked */
+#define CMCC_SW_RANDOM_INVALID 0x6984              /* challenge fetched but voided */
+#define CMCC_SW_DIV_LEVEL 0x6473                   /* wrong diversification levels */
 #define CMCC_SW_EXPORT_KEY_MISSING 0x6474
 #define CMCC_SW_RECORD_NOT_FOUND 0x6475 /* key file full (Import Key) */
 #define CMCC_SW_KEY_NOT_FOUND 0x6476    /* also: Generate Key type not allowed */
@@ -131,7 +137,7 @@ extern const size_t cmcc_profile_count;
 #define CMCC_SW_DECRYPT_KEY_MISSING 0x6478
 #define CMCC_SW_EXPORTED_KEY_MISSING 0x6479 /* also the auth card's "key not found" */
 #define CMCC_SW_FILE_NOT_FOUND 0x6480
-#define CMCC_SW_KEY_STATE 0x6484 /* key status not AA or its use counter exhausted */
+#define CMCC_SW_KEY_STATE 0x6484     /* key status not AA or its use counter exhausted */
 #define CMCC_SW_USE_CONDITION 0x6485 /* key usage attribute forbids this computation */
 #define CMCC_SW_FILE_TYPE 0x9408     /* key type not allowed in that role; algorithm not 3DES */
 #define CMCC_SW_APP_LOCKED 0x9303
@@ -158,8 +164,8 @@ extern const size_t cmcc_profile_count;
 #define CMCC_SAM_INS_WRITE_KEY 0xD4
 #define CMCC_SAM_MAX_KEYS 16
 /* terminal (CLA 80): drives the working card's Export Key / Export Data (spec 4.1.7) */
-#define CMCC_TERM_INS_PREPARE_EXPORT_KEY 0x50 /* data wc_random(4) idx(1) ver(1) -> Export Key data */
-#define CMCC_TERM_INS_LOAD_KEY 0x52           /* data = working card's Export Key response */
+#define CMCC_TERM_INS_PREPARE_EXPORT_KEY 0x50  /* data wc_random(4) idx(1) ver(1) -> Export Key data */
+#define CMCC_TERM_INS_LOAD_KEY 0x52            /* data = working card's Export Key response */
 #define CMCC_TERM_INS_PREPARE_EXPORT_DATA 0x54 /* -> Export Data data: T(4) || MAC3 */
 #define CMCC_TERM_INS_LOAD_DATA 0x56           /* data = working card's Export Data response */
 #define CMCC_TERM_MAX_KEYS 8

@@ -15,8 +15,8 @@
 #define CMCC_KEY_LEN 16
 #define CMCC_MAC_LEN 4
 #define CMCC_RANDOM_LEN 4
-#define CMCC_ATTR_LEN 11          /* key attributes: type ver idx alg ie div status counter[4] */
-#define CMCC_RECORD_PLAIN_LEN 28  /* 1B || attributes || key value */
+#define CMCC_ATTR_LEN 11         /* key attributes: type ver idx alg ie div status counter[4] */
+#define CMCC_RECORD_PLAIN_LEN 28 /* 1B || attributes || key value */
 #define CMCC_RECORD_LEN_BYTE 0x1B
 #define CMCC_RECORD_CIPHER_LEN 32 /* the plain record padded (ISO 9797-1 method 2) */
 #define CMCC_AUTH_DATA_LEN 8
@@ -74,7 +74,8 @@ enum {
   CMCC_RECORD_BAD_PADDING = 2, /* bytes 28..31 are not 80 00 00 00 */
 };
 /* Decrypts a 32-byte record; returns CMCC_RECORD_* or -1. attrs/value are written only on OK. */
-int cmcc_key_record_decrypt(const uint8_t key[16], const uint8_t in[32], uint8_t attrs[11], uint8_t value[16]);
+int cmcc_key_record_decrypt(const uint8_t key[16], const uint8_t in[32], uint8_t attrs[11],
+                            uint8_t value[16]);
 
 /* ---- wrapped commands (Export Keys&Data output, Import Key, Update Info, target cards) ---- */
 /* cipher = cmcc_encrypt(key, plain); mac = cmcc_command_mac(alg, key, random, cipp, cipher).

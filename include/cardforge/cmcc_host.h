@@ -149,6 +149,11 @@ void cf_cmcc_print_error(const cf_cmcc_host *h, FILE *f);
 /* 4.1.1: Verify PIN (F0 20 00 ref 08) on a master card. ref CMCC_PIN_MAIN/APP/EXPORT. The PIN is
  * never traced. */
 int cf_cmcc_verify_pin(cf_cmcc_host *h, cf_cmcc_role r, uint8_t ref, const uint8_t pin[8]);
+/* Change PIN (F0 24 00 ref 10: old || new) and Reload PIN (F0 26 00 ref 08, after the operator's
+ * External Authentication). */
+int cf_cmcc_change_pin(cf_cmcc_host *h, cf_cmcc_role r, uint8_t ref, const uint8_t old_pin[8],
+                       const uint8_t new_pin[8]);
+int cf_cmcc_reload_pin(cf_cmcc_host *h, cf_cmcc_role r, uint8_t ref, const uint8_t new_pin[8]);
 
 /* 4.1.2: the KMC authenticates the authentication card's master-card master key: Get Challenge on
  * the KMC, Encrypt Data (length 0) on the authentication card, External Authentication P2 = 02 on
@@ -168,6 +173,13 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s);
  * Generate (no session key, 9.19, one level of diversification when the key requires it) whose
  * MAC must equal the host's own computation from the seed. checked / skipped count the keys. */
 int cf_cmcc_check_generated(cf_cmcc_host *h, const cf_cmcc_keysheet *s, size_t *checked, size_t *skipped);
+
+/* Proof by use of a key the KMC holds and the host knows (generated, imported): Inst_MAC
+ * Generate with it (no session key, 9.19; one level of diversification when its usage requires,
+ * 16-byte factors for the SAM initial master key) must equal the host's MAC with value. Returns 1
+ * proved, 0 when the KMC may not compute with such a key (master keys, usage 3..5, counted keys),
+ * -1 on failure (a mismatch is CF_CMCC_E_VERIFY). */
+int cf_cmcc_prove_kmc_key(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16]);
 
 /* Reads the KMC's (or another master card's) key attributes with Read KeyInfo: fills up to max
  * records and returns the count, or -1. */

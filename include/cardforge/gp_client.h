@@ -28,8 +28,9 @@ typedef struct cf_gp_client {
   bool open;
   uint8_t sd_aid[16]; /* the selected Security Domain (from its FCI), when known */
   size_t sd_aid_len;
-  uint8_t scp02_i; /* SCP02 "i" from the card recognition data; 0 = unknown (0x55 assumed) */
-  uint8_t kvn;     /* key set of the open channel */
+  uint8_t scp02_i;     /* SCP02 "i" from the card recognition data; 0 = unknown (0x55 assumed) */
+  bool card_data_read; /* GET DATA 66 was tried for it */
+  uint8_t kvn;         /* key set of the open channel */
   uint16_t last_sw;
   char err[256]; /* one line describing the last failure */
 } cf_gp_client;
@@ -72,8 +73,8 @@ const char *cf_gp_key_type_name(uint8_t type);
 
 /* Card recognition data (tag 66 or the FCI's tag 73). */
 typedef struct cf_gp_card_data {
-  char gp_version[32];       /* e.g. "2.3.1"; "" when absent */
-  uint8_t scp[4], scp_i[4];  /* secure channel protocols offered */
+  char gp_version[32];      /* e.g. "2.3.1"; "" when absent */
+  uint8_t scp[4], scp_i[4]; /* secure channel protocols offered */
   size_t scp_count;
 } cf_gp_card_data;
 int cf_gp_parse_card_data(const uint8_t *data, size_t len, cf_gp_card_data *out);
@@ -96,8 +97,8 @@ int cf_gp_put_key_data(const cf_scp_session *s, uint8_t new_kvn, const cf_gp_new
 /* PUT KEY of n keys with ids first_id.. : replace_kvn = 0 adds a set, otherwise replaces that one.
  * chained: one command per key (P1 b8 on all but the last), else one command (P2 b8 when n > 1).
  * The card's KVN || KCVs answer is checked against the keys sent. */
-int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t first_id, const cf_gp_new_key *keys,
-                  size_t n, bool chained);
+int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t first_id,
+                  const cf_gp_new_key *keys, size_t n, bool chained);
 
 /* DELETE KEY: kvn and/or id (-1 = not given). */
 int cf_gp_delete_key(cf_gp_client *c, int kvn, int id);

@@ -111,7 +111,8 @@ int cf_scp03_pseudo_challenge(const uint8_t *enc, size_t klen, uint32_t counter,
  * if the command cannot be wrapped (too long). */
 int cf_scp_wrap_command(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, size_t cap, cf_apdu *out);
 /* Card: verifies and strips the protection of a command that carries the SM bit (CLA b3). The plain
- * data goes into buf. Returns 0, or the status word to answer (6982 for a bad MAC or padding). */
+ * data goes into buf. Returns SW_OK (9000), or the status word to answer (6982 for a bad MAC or
+ * padding). */
 uint16_t cf_scp_unwrap_command(cf_scp_session *s, const cf_apdu *wrapped, uint8_t *buf, size_t cap,
                                cf_apdu *plain);
 /* Card: protects a response (R-ENC, R-MAC) when the level asks and sw is 9000, 62xx or 63xx.

@@ -70,7 +70,8 @@ static void scp02_pysim_keys(cf_scp_keys *k) {
   hx("102102030405060708090a0b0c0d0e0f", k->dek, 16);
 }
 
-static const char *scp02_plain[4] = {"80F22002", "80ca006600", "80F220020a4f0212345c054f9f70c5", "80f28002024f0000"};
+static const char *scp02_plain[4] = {"80F22002", "80ca006600", "80F220020a4f0212345c054f9f70c5",
+                                     "80f28002024f0000"};
 static const char *scp02_wrapped[4] = {"84F220020814DB34FA4341DCA8", "84CA00660855ED7C5FF069512B00",
                                        "84F22002124F0212345C054F9F70C58FC1B380C4228AF8",
                                        "84F280020A4F003B95F09317DE6A4E00"};
@@ -131,11 +132,66 @@ static void test_scp02_card(void **state) {
   assert_int_equal(cf_scp_unwrap_command(&s, &wrapped, buf, sizeof buf, &plain), SW_OK);
   assert_int_equal(plain.cla, 0x80);
   assert_hex(plain.data, plain.lc, "BA6961667737C5BC");
-  for (int i = 0; i < 4; i++) check_unwrap(&s, scp02_wrapped[i], scp02_plain[i]);
+  for (int i = 0; i < 4; i++)
+    check_unwrap(&s, scp02_wrapped[i], scp02_plain[i]);
   /* a flipped MAC byte is refused */
   n = hx("84F220020814DB34FA4341DCA9", raw, sizeof raw);
   assert_int_equal(cf_apdu_parse(raw, n, &wrapped), SW_OK);
-  assert_int_equal(cf_scp_unwrap_command(&s, &wrapped, buf, sizeof buf, &plain), SW_SECURITY_STATUS_NOT_SATISFIED);
+  assert_int_equal(cf_scp_unwrap_command(&s, &wrapped, buf, sizeof buf, &plain),
+                   SW_SECURITY_STATUS_NOT_SATISFIED);
+}
+
+/* ---- SCP02 i=15 (kaoh/globalplatform scp02Test.c), keys 40..4F ---- */
+
+static void scp02_kaoh_open(cf_scp_session *host_s, const char *host_hex, const char *resp_hex, uint8_t level,
+                            const char *ext_auth) {
+  cf_scp_keys k = {.kvn = 0x01, .klen = 16};
+  uint8_t host[8], resp[28], card_cg[8], host_cg[8];
+  hx("404142434445464748494A4B4C4D4E4F", k.enc, 16);
+  memcpy(k.mac, k.enc, 16);
+  memcpy(k.dek, k.enc, 16);
+  hx(host_hex, host, 8);
+  assert_int_equal(hx(resp_hex, resp, sizeof resp), 28);
+  uint16_t counter = cf_be16(resp + 12);
+  assert_int_equal(cf_scp02_session_init(host_s, &k, counter, 0x15), 0);
+  assert_int_equal(cf_scp02_cryptograms(host_s, host, counter, resp + 14, card_cg, host_cg), 0);
+  assert_memory_equal(card_cg, resp + 20, 8);
+  uint8_t eab[13] = {0x80, 0x82, level, 0x00, 0x08};
+  memcpy(eab + 5, host_cg, 8);
+  char ea[27];
+  cf_hex_encode(eab, 13, ea);
+  cf_scp_session card_s = *host_s;
+  host_s->level = card_s.level = CF_SCP_C_MAC;
+  check_wrap(host_s, ea, ext_auth);
+  check_unwrap(&card_s, ext_auth, ea);
+  assert_memory_equal(card_s.mac_chain, host_s->mac_chain, 8);
+}
+
+static void test_scp02_kaoh_mac(void **state) {
+  (void)state;
+  cf_scp_session s;
+  scp02_kaoh_open(&s, "D5AD539A60CA5E72", "000074746E6E6E6262620102069FAA2A0591E73367DD78794D04315E", 0x01,
+                  "84820100107C799B3C771DBAE6BEF49310977617BA");
+  cf_scp_session card_s = s;
+  s.level = card_s.level = CF_SCP_C_MAC;
+  check_wrap(&s, "80F22002024F0000", "84F220020A4F00BB6E71C0EFCFCF0D00");
+  check_unwrap(&card_s, "84F220020A4F00BB6E71C0EFCFCF0D00", "80F22002024F0000");
+}
+
+static void test_scp02_kaoh_mac_enc(void **state) {
+  (void)state;
+  cf_scp_session s;
+  scp02_kaoh_open(&s, "EBAA9E53C696281B", "000074746E6E6E626262010206A15086BBEE58F467149061DA4B6EAE", 0x03,
+                  "848203001005814C116071EB67D8BA9D9879454564");
+  cf_scp_session card_s = s;
+  s.level = card_s.level = CF_SCP_C_MAC | CF_SCP_C_DEC;
+  static const char *plain[2] = {"80E400800A4F08D0D1D2D3D4D5010100", "80E40080094F07D0D1D2D3D4D50100"};
+  static const char *wrapped[2] = {"84E4008018BC146FA0403BE4BAD3BC089E4ABD8674DA7EFEA21047B85800",
+                                   "84E4008018C2748C1669FAFC0E20C5253680388A4A49C9A6038D77B45700"};
+  for (int i = 0; i < 2; i++) {
+    check_wrap(&s, plain[i], wrapped[i]);
+    check_unwrap(&card_s, wrapped[i], plain[i]);
+  }
 }
 
 /* ---- SCP03 (pySim) ---- */
@@ -147,7 +203,8 @@ typedef struct scp03_case {
 } scp03_case;
 
 static const char *pysim_keys[3][3] = {
-    {"000102030405060708090a0b0c0d0e0f", "101112131415161718191a1b1c1d1e1f", "202122232425262728292a2b2c2d2e2f"},
+    {"000102030405060708090a0b0c0d0e0f", "101112131415161718191a1b1c1d1e1f",
+     "202122232425262728292a2b2c2d2e2f"},
     {"000102030405060708090a0b0c0d0e0f0001020304050607", "101112131415161718191a1b1c1d1e1f1011121314151617",
      "202122232425262728292a2b2c2d2e2f2021222324252627"},
     {"000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f",
@@ -156,47 +213,65 @@ static const char *pysim_keys[3][3] = {
 };
 
 static const scp03_case pysim_cases[] = {
-    {"AES128_11", 0, "8050300008b13e5f938fc108c400", "000000000000000000003003703eb51047495b249f66c484c1d2ef1948000002",
+    {"AES128_11", 0, "8050300008b13e5f938fc108c400",
+     "000000000000000000003003703eb51047495b249f66c484c1d2ef1948000002",
      "84821100107d5f5826a993ebc89eea24957fa0b3ce", "84e291000ebf3e035c015a558d036518a2829700",
      "bf3e125a1089882119900000000000000000000005971be68992dbbdfa", "84f220020863a63f8959827fb2",
-     "84ca006608a0c6a4a74166f7ce00", "84f22002124f0212345c054f9f70c52249b50272656536", "84f280020a4f00e91443f6dce6b8ed00"},
-    {"AES128_03", 0, "80503000088e1552d0513c60f300", "0000000000000000000030037030760cd2c47c1dd395065fe5ead8a9d7000001",
-     "8482030010fd4721a14d9b07003c451d2f8ae6bb21", "84e2910018ca9c00f6713d79bc8baa642bdff51c3f6a4082d3bd9ad26c00",
-     "bf3e125a1089882119900000000000000000000005", "84f2200208c9811b11f1264cf1", "84ca006608e10ab60b3054798800",
-     "84f22002184e2908bdb48b2315a55482e9e936ca122d6ecfae7d17416e",
+     "84ca006608a0c6a4a74166f7ce00", "84f22002124f0212345c054f9f70c52249b50272656536",
+     "84f280020a4f00e91443f6dce6b8ed00"},
+    {"AES128_03", 0, "80503000088e1552d0513c60f300",
+     "0000000000000000000030037030760cd2c47c1dd395065fe5ead8a9d7000001",
+     "8482030010fd4721a14d9b07003c451d2f8ae6bb21",
+     "84e2910018ca9c00f6713d79bc8baa642bdff51c3f6a4082d3bd9ad26c00",
+     "bf3e125a1089882119900000000000000000000005", "84f2200208c9811b11f1264cf1",
+     "84ca006608e10ab60b3054798800", "84f22002184e2908bdb48b2315a55482e9e936ca122d6ecfae7d17416e",
      "84f28002180dd10a6b6193e5340b9e77d32d5a179cd710ac2773aefb2800"},
-    {"AES128_33", 0, "8050300008fdf38259a1e0de4400", "000000000000000000003003703b1aca81e821f219081cdc01c26b372d000003",
-     "84823300108c36f96bcc00724a4e13ad591d7da3f0", "84e2910018267a85dfe4a98fca6fb0527e0dfecce4914e40401433c87f00",
+    {"AES128_33", 0, "8050300008fdf38259a1e0de4400",
+     "000000000000000000003003703b1aca81e821f219081cdc01c26b372d000003",
+     "84823300108c36f96bcc00724a4e13ad591d7da3f0",
+     "84e2910018267a85dfe4a98fca6fb0527e0dfecce4914e40401433c87f00",
      "f3ba2b1013aa6224f5e1c138d71805c569e5439b47576260b75fc021b25097cb2e68f8a0144975b9",
      "84f2200208ac6a59024bed84cc", "84ca006608409912ad8fb7aed000",
      "84f22002185f3dafc3ac14c381536a488bf44e06d056df9d74dbd21e5a",
      "84f280021865165105be3373347d0424d4400af2ac393f569ec779389e00"},
-    {"AES192_11", 1, "80503100087396430b768b085b00", "000000000000000000003103708cfc23522ffdbf1e5df5542cac8fd866000003",
+    {"AES192_11", 1, "80503100087396430b768b085b00",
+     "000000000000000000003103708cfc23522ffdbf1e5df5542cac8fd866000003",
      "84821100102145ed30b146f5db252fb7e624cec244", "84e291000ebf3e035c015aff42cf801d14394400",
      "bf3e125a1089882119900000000000000000000005162fbd33e04940a9", "84f22002084584e4f6784811ee",
-     "84ca006608937776ebe190fa3000", "84f22002124f0212345c054f9f70c59a52bddf3040368c", "84f280020a4f009804b11411f7393d00"},
-    {"AES192_03", 1, "805031000869c65da8202bf19f00", "00000000000000000000310370b570a67be38446717729d6dd3d2ec5b1000001",
-     "848203001065df4f1a356a887905466516d9e5b7c1", "84e2910018d2c6fb477c5d4afe4fd4d21f17eff10d3578ec1774a12a2d00",
-     "bf3e125a1089882119900000000000000000000005", "84f2200208964e188f0b1bb697", "84ca006608f0820035a41d3e1800",
-     "84f220021806b076ed452cd1fa84f77f5c08a146aa77a9286757dea791",
+     "84ca006608937776ebe190fa3000", "84f22002124f0212345c054f9f70c59a52bddf3040368c",
+     "84f280020a4f009804b11411f7393d00"},
+    {"AES192_03", 1, "805031000869c65da8202bf19f00",
+     "00000000000000000000310370b570a67be38446717729d6dd3d2ec5b1000001",
+     "848203001065df4f1a356a887905466516d9e5b7c1",
+     "84e2910018d2c6fb477c5d4afe4fd4d21f17eff10d3578ec1774a12a2d00",
+     "bf3e125a1089882119900000000000000000000005", "84f2200208964e188f0b1bb697",
+     "84ca006608f0820035a41d3e1800", "84f220021806b076ed452cd1fa84f77f5c08a146aa77a9286757dea791",
      "84f2800218d06527e39222dce091fabdb8e9b898417a67a6852d3577db00"},
-    {"AES192_33", 1, "80503100089b3f2eef0e8c937400", "00000000000000000000310370f6bb305a15bae1a68f79fb08212fbed7000002",
-     "84823300109100bc22d58b45b86a26365ce39ff3cf", "84e29100188f7f946c84f70d17994bc6e8791251bb1bb1bf02cf8de58900",
+    {"AES192_33", 1, "80503100089b3f2eef0e8c937400",
+     "00000000000000000000310370f6bb305a15bae1a68f79fb08212fbed7000002",
+     "84823300109100bc22d58b45b86a26365ce39ff3cf",
+     "84e29100188f7f946c84f70d17994bc6e8791251bb1bb1bf02cf8de58900",
      "c05176c1b6f72aae50c32cbee63b0e95998928fd4dfb2be9f27ffde8c8476f5909b4805cc4039599",
      "84f2200208d5d97754b6b3d2ba", "84ca006608516c82b8e30adbeb00",
      "84f2200218cc247f4761e6944277a4e0d6e32e44025b1e31537e2fc668",
      "84f2800218ba22b63d509bef5d093b43e5eaed03ed23144ab2d9cb51de00"},
-    {"AES256_11", 2, "805032000811666d57866c6f5400", "0000000000000000000032037053ea8847efa7674e41498a4d66cf0dee000003",
+    {"AES256_11", 2, "805032000811666d57866c6f5400",
+     "0000000000000000000032037053ea8847efa7674e41498a4d66cf0dee000003",
      "84821100102f2ad190eff2fafc4908996d1cebd310", "84e291000ebf3e035c015af4b680372542b59d00",
      "bf3e125a10898821199000000000000000000000058012dd7f01f1c4c1", "84f2200208d618b7da68d5fe52",
-     "84ca0066088f3e055db23ad5e500", "84f22002124f0212345c054f9f70c5b6e15cc42404915e", "84f280020a4f00aa124aa74afe7f7500"},
-    {"AES256_03", 2, "8050320008c6066990fc426e1d00", "000000000000000000003203708682cd81bbd8919f2de3f2664581f118000001",
-     "848203001077c493b632edadaf865a1e64acc07ce9", "84e29100183ddaa60594963befaada3525b492ede23c2ab2c1ce3afe4400",
-     "bf3e125a1089882119900000000000000000000005", "84f2200208480ddc8e419da38d", "84ca0066083e9d6a6c0b2d732000",
-     "84f22002183ebfef2da8b04af2a85f491f299b76973df76ff08a4031be",
+     "84ca0066088f3e055db23ad5e500", "84f22002124f0212345c054f9f70c5b6e15cc42404915e",
+     "84f280020a4f00aa124aa74afe7f7500"},
+    {"AES256_03", 2, "8050320008c6066990fc426e1d00",
+     "000000000000000000003203708682cd81bbd8919f2de3f2664581f118000001",
+     "848203001077c493b632edadaf865a1e64acc07ce9",
+     "84e29100183ddaa60594963befaada3525b492ede23c2ab2c1ce3afe4400",
+     "bf3e125a1089882119900000000000000000000005", "84f2200208480ddc8e419da38d",
+     "84ca0066083e9d6a6c0b2d732000", "84f22002183ebfef2da8b04af2a85f491f299b76973df76ff08a4031be",
      "84f2800218783fff80990f5585b1055010ea95094a26e4a8f1ef4b18e100"},
-    {"AES256_33", 2, "805032000897b2055fe58599fd00", "00000000000000000000320370a8439a22cedf045fa9f1903b2834f26e000002",
-     "8482330010508a0fd959d2e547c6b33154a6be2057", "84e29100187a5ef717eaf1e135ae92fe54429d0e465decda65f5fe5aea00",
+    {"AES256_33", 2, "805032000897b2055fe58599fd00",
+     "00000000000000000000320370a8439a22cedf045fa9f1903b2834f26e000002",
+     "8482330010508a0fd959d2e547c6b33154a6be2057",
+     "84e29100187a5ef717eaf1e135ae92fe54429d0e465decda65f5fe5aea00",
      "ea90dbfa648a67c5eb6abc57f8530b97d0cd5647c5e8732016b55203b078dd2ace7f8bc5d1c1cd99",
      "84f2200208bcc5c17275545d93", "84ca00660804806aba9d543bb600",
      "84f2200218717222491556ec81a45f49ce48be33320024801a1c4cb0e0",
@@ -205,7 +280,8 @@ static const scp03_case pysim_cases[] = {
 
 static const char *eid_plain_cmd = "80E2910006BF3E035C015A00";
 static const char *eid_plain_rsp = "bf3e125a1089882119900000000000000000000005";
-static const char *case_plain[4] = {"80F22002", "80ca006600", "80F220020a4f0212345c054f9f70c5", "80f28002024f0000"};
+static const char *case_plain[4] = {"80F22002", "80ca006600", "80F220020a4f0212345c054f9f70c5",
+                                    "80f28002024f0000"};
 
 static void scp03_keys(int set, cf_scp_keys *k) {
   memset(k, 0, sizeof *k);
@@ -310,7 +386,7 @@ static void test_scp03_response_tamper(void **state) {
   rsp[3] ^= 0x01;
   assert_int_equal(cf_scp_unwrap_response(&s, &eid, rsp, rn, SW_OK, out, sizeof out, &on), -1);
   rsp[3] ^= 0x01;
-  assert_int_equal(cf_scp_unwrap_response(&s, &eid, rsp, rn, 0x9001, out, sizeof out, &on), -1);
+  assert_int_equal(cf_scp_unwrap_response(&s, &eid, rsp, rn, 0x6200, out, sizeof out, &on), -1);
   assert_int_equal(cf_scp_unwrap_response(&s, &eid, rsp, 7, SW_OK, out, sizeof out, &on), -1);
   /* an error status word carries no R-MAC */
   assert_int_equal(cf_scp_unwrap_response(&s, &eid, rsp, 0, 0x6A88, out, sizeof out, &on), 0);
@@ -367,7 +443,8 @@ static void test_scp03_kaoh_session_keys(void **state) {
   s.level = CF_SCP_C_MAC;
   check_wrap(&s, ea, "848203001059D54D932423D29F6313C970875F8C2F");
   s.level = CF_SCP_C_MAC | CF_SCP_C_DEC;
-  check_wrap(&s, "80E400800A4F08A00100015141434C", "84E400801829F06AEC3180B3EFE91FF662310B945DE0D5FE66AD67A5B6");
+  check_wrap(&s, "80E400800A4F08A00100015141434C",
+             "84E400801829F06AEC3180B3EFE91FF662310B945DE0D5FE66AD67A5B6");
 }
 
 static void test_scp03_kaoh_enc_sequence(void **state) {
@@ -390,7 +467,8 @@ static void test_scp03_kaoh_enc_sequence(void **state) {
   check_wrap(&host_s, ea, "8482030010953EEC5B4A81BF393ADC2ADFD638827A");
   check_unwrap(&card_s, "8482030010953EEC5B4A81BF393ADC2ADFD638827A", ea);
   host_s.level = card_s.level = CF_SCP_C_MAC | CF_SCP_C_DEC;
-  static const char *plain[4] = {"80F22002024F0000", "80F24002024F0000", "80F28002024F0000", "80F21002024F0000"};
+  static const char *plain[4] = {"80F22002024F0000", "80F24002024F0000", "80F28002024F0000",
+                                 "80F21002024F0000"};
   static const char *wrapped[4] = {"84F2200218705C4D16C7BAC5496AEE0ED9963222455472F3CFAC97BCCA00",
                                    "84F240021834AF0FEDDAE7C07308600587E1B1E6EC87811520D9A6AAAD00",
                                    "84F28002188D6CFE9EB359EACB9594D8EC161E45C10ED0138E34A10BF300",
@@ -432,6 +510,8 @@ int main(void) {
       cmocka_unit_test(test_kcv),
       cmocka_unit_test(test_scp02_host),
       cmocka_unit_test(test_scp02_card),
+      cmocka_unit_test(test_scp02_kaoh_mac),
+      cmocka_unit_test(test_scp02_kaoh_mac_enc),
       cmocka_unit_test(test_scp03_pysim_host),
       cmocka_unit_test(test_scp03_pysim_card),
       cmocka_unit_test(test_scp03_response_tamper),

@@ -179,7 +179,8 @@ static uint16_t kch_cmd_internal(kch *h, uint8_t ins, uint8_t p1, uint8_t p2, co
   if (memcmp(rmac, h->data, 16) != 0) return KCH_BAD;
   uint8_t rpt[256];
   /* a card that answers before unwrapping the command has not taken its MAC as the IV */
-  assert_int_equal(cf_aes_cbc_decrypt(h->enc, 32, not_unwrapped ? prev_iv : h->iv, h->data + 16, rpt, rct), 0);
+  assert_int_equal(cf_aes_cbc_decrypt(h->enc, 32, not_unwrapped ? prev_iv : h->iv, h->data + 16, rpt, rct),
+                   0);
   memcpy(h->iv, rmac, 16);
   long n = cf_unpad_iso9797_m2(rpt, rct);
   if (n < 2) return KCH_BAD;
@@ -260,7 +261,8 @@ void kch_snapshot(kch *h, uint8_t out[32]) {
   for (size_t i = 0; i < n; i++) {
     size_t len = 0;
     const uint8_t *p = cf_store_peek(h->store, keys[i], &len);
-    uint8_t k[4] = {(uint8_t)(keys[i] >> 24), (uint8_t)(keys[i] >> 16), (uint8_t)(keys[i] >> 8), (uint8_t)keys[i]};
+    uint8_t k[4] = {(uint8_t)(keys[i] >> 24), (uint8_t)(keys[i] >> 16), (uint8_t)(keys[i] >> 8),
+                    (uint8_t)keys[i]};
     cf_iov parts[3] = {{acc, 32}, {k, 4}, {p ? p : (const uint8_t *)"", len}};
     cf_sha256_v(parts, 3, acc);
   }

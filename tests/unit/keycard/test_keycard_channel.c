@@ -288,14 +288,10 @@ static void keycard_unpair_checks(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(keycard_select_before_init),
-      cmocka_unit_test(keycard_init_checks),
-      cmocka_unit_test(keycard_select_version_2_2),
-      cmocka_unit_test(keycard_pairing_password_vector),
-      cmocka_unit_test(keycard_pair_checks),
-      cmocka_unit_test(keycard_open_secure_channel_checks),
-      cmocka_unit_test(keycard_secure_channel_rules),
-      cmocka_unit_test(keycard_unpair_checks),
+      cmocka_unit_test(keycard_select_before_init),   cmocka_unit_test(keycard_init_checks),
+      cmocka_unit_test(keycard_select_version_2_2),   cmocka_unit_test(keycard_pairing_password_vector),
+      cmocka_unit_test(keycard_pair_checks),          cmocka_unit_test(keycard_open_secure_channel_checks),
+      cmocka_unit_test(keycard_secure_channel_rules), cmocka_unit_test(keycard_unpair_checks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ typedef struct tamper {
   size_t flip_at; /* which byte */
   int replace_at; /* exchange number whose answer becomes just replace_sw */
   uint16_t replace_sw;
+  int fail_at;      /* exchange number that fails as a dead reader would */
   uint8_t last_ins; /* INS of the last command */
 } tamper;
 
@@ -48,6 +50,10 @@ static int tamper_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint
   tamper *tp = t->impl;
   tp->exchanges++;
   tp->last_ins = len > 1 ? cmd[1] : 0;
+  if (tp->exchanges == tp->fail_at) {
+    snprintf(t->err, sizeof t->err, "reader unplugged");
+    return -1;
+  }
   *rlen = cf_card_transmit(tp->card, cmd, len, resp, cap);
   if (tp->exchanges == tp->corrupt_at && *rlen > 2) resp[tp->flip_at % (*rlen - 2)] ^= 0x01;
   if (tp->exchanges == tp->replace_at) {
@@ -400,6 +406,14 @@ static void keycard_client_e2e_tampered_answers(void **state) {
   f.tp.flip_at = 0; /* A4 -> A5 */
   assert_int_equal(keycard_client_select(kc, NULL, 0), KEYCARD_CLIENT_EPROTO);
   assert_false(kc->selected);
+
+  /* a reader that fails mid-session: a transport error, the channel forgotten */
+  assert_int_equal(keycard_client_select(kc, NULL, 0), 0);
+  keycard_client_set_pairing(kc, 0, f.kc.pairing_key);
+  f.tp.fail_at = f.tp.exchanges + 1;
+  assert_int_equal(keycard_client_open_channel(kc), KEYCARD_CLIENT_ETRANSPORT);
+  assert_non_null(strstr(kc->err, "reader unplugged"));
+  assert_false(kc->sc.open);
   fixture_close(&f);
 }
 

@@ -325,6 +325,9 @@ static void card_chaining(void **state) {
   assert_int_equal(tx(f, "8010000001DD00"), SW_OK);
   assert_int_equal(f->rlen, 4);
   assert_memory_equal(f->resp, "\xAA\xBB\xCC\xDD", 4);
+  assert_int_equal(tx(f, "9010000000"), SW_OK); /* an empty part (regression: memcpy from NULL) */
+  assert_int_equal(tx(f, "8010000001EE00"), SW_OK);
+  assert_int_equal(f->rlen, 1);
   assert_int_equal(tx(f, "9010000001AA"), SW_OK);
   assert_int_equal(tx(f, "8014000000"), SW_LAST_COMMAND_EXPECTED); /* another INS breaks the chain */
   char big[2 * 255 + 11];

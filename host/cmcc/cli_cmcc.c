@@ -1,0 +1,256 @@
+/* `cardforge cmcc ...`: the command table, help, option parsing, and the exit-code discipline. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardforge/crypto.h"
+#include "cli_cmcc_internal.h"
+
+#define COMMON_OPTS "--kmc= --auth= --work= --user= --sam= --terminal= --hsm= --kmc-pin= --auth-pin= --work-pin= " \
+                    "--export-pin= --reader= "
+
+static const cmcch_cli_command commands[] = {
+    {"verify-pin", cmcch_cmd_verify_pin, "--card= --ref=", "--card kmc|auth|work [--ref main|app|export]",
+     "4.1.1 verify a master card's PIN",
+     "Sends Verify PIN (F0 20 00 ref 08). The PIN comes from --kmc-pin / --auth-pin / --work-pin (or\n"
+     "--export-pin for ref export), or from CARDFORGE_KMC_PIN / CARDFORGE_AUTH_PIN / CARDFORGE_WORK_PIN /\n"
+     "CARDFORGE_KMC_EXPORT_PIN. A wrong PIN prints the tries left (card answers 63Cx) and exits 3.\n"},
+    {"change-pin", cmcch_cmd_change_pin, "--card= --ref= --new-pin=",
+     "--card kmc|auth|work [--ref main|app|export] --new-pin PIN", "change a master card's PIN",
+     "Sends Change PIN (F0 24 00 ref 10: old || new). --new-pin or CARDFORGE_NEW_PIN.\n"},
+    {"reload-pin", cmcch_cmd_reload_pin, "--card= --ref= --new-pin=",
+     "--card kmc|auth|work [--ref main|app|export] --new-pin PIN",
+     "reset a (blocked) PIN with the operator key from the HSM",
+     "External Authentication with the card's operator master key computed by the HSM (KMC P2 01,\n"
+     "auth card P2 00, working card P2 01), then Reload PIN (F0 26 00 ref 08).\n"},
+    {"auth", cmcch_cmd_auth, "--card= --via= --p2=", "[--card kmc|auth|work] [--via authcard|hsm] [--p2 NN]",
+     "4.1.2 external authentication",
+     "Default: the KMC authenticates the authentication card's master-card master key (Get Challenge\n"
+     "on the KMC, Encrypt Data on the auth card, External Authentication P2 02 on the KMC); needs both\n"
+     "application PINs. --via hsm: the HSM computes the data for --card with the key P2 names (KMC 01:\n"
+     "operator KMC master key, auth card 00, working card 01 or 02).\n"},
+    {"keyinfo", cmcch_cmd_keyinfo, "--card=", "--card kmc|auth|work", "list a master card's key attributes",
+     "Read KeyInfo (00 B4 rec 00 0B) from record 1 until 6B00. Needs no PIN.\n"},
+    {"generate", cmcch_cmd_generate, "--sheet= --no-check", "--sheet FILE [--no-check]",
+     "4.1.3 generate the KMC's keys from a key code sheet",
+     "PIN + external authentication, INIT_FOR_GENERATE (seed, count), one Generate Key per sheet line.\n"
+     "Then each key the KMC may compute with is proved by use: Inst_MAC Generate must equal the host's\n"
+     "MAC from the seed (--no-check skips). Sheet format: docs/cmcc-flows.md (mode 0600).\n"},
+    {"user-update", cmcch_cmd_user_update,
+     "--serials= --serial= --subapp= --create= --data= --key+ --emk= --no-verify --from= --user-sim= "
+     "--user-sim-params=",
+     "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key ID:VER=TT[/VV/II][,plain]]... "
+     "[--emk TT[/VV/II]] [--no-verify] [--from N] [--user-sim mem|DIR]",
+     "4.1.4 user-card key update (one card or a batch)",
+     "For each card: GET CHALLENGE on the user card, Export Keys&Data on the KMC (P1 00, export key = the\n"
+     "enterprise management key diversified by the serial), then the write-card command to the user\n"
+     "card: CREATE SUB_APPLICATION (--create EID, with the keys), UPDATE SUB_APPLICATION KEYS, UPDATE\n"
+     "SUB_APPLICATION DATA (--data). Keys default to 01:01=09 (the enterprise application key,\n"
+     "diversified by the serial; ',plain' exports it undiversified). Then, unless --no-verify, READ\n"
+     "and a VERIFY MAC per key prove the card holds the KMC's keys.\n"
+     "Batches: --serials FILE lists 'SERIAL [READER]' per line; a line's reader (else --user) holds that\n"
+     "card. --user-sim emulates the user cards in this process instead (mem: discarded after the\n"
+     "proof; DIR: one state file per serial, DIR/usercard-SERIAL.db), each created with\n"
+     "serial=SERIAL[,--user-sim-params]. Progress on stderr (once a second), a summary on stdout. The\n"
+     "first card that refuses stops the batch (exit 3 or 5); --from N resumes at line N.\n"},
+    {"import-key", cmcch_cmd_import_key, "--via= --card= --attrs= --value= --from-hsm= --wrap= --p2=",
+     "[--via authcard|hsm] (--attrs ATTRS --value HEX | --from-hsm TT/VV/II) [--card kmc|auth|work] [--wrap "
+     "TT/VV/II] [--p2 01|02]",
+     "4.1.5 key import (through the auth card, or the HSM)",
+     "--via authcard (default): Get Challenge on the KMC, Encrypt Data (the key record) and MAC Generate\n"
+     "on the auth card, Import Key P2 02 on the KMC: for the level-2 keys (06 terminal initial key, 0A\n"
+     "SAM initial master key). --via hsm: the HSM wraps the record under --wrap (default: the card's\n"
+     "key for --p2) after an External Authentication with that key; the value is --value or a vault key\n"
+     "(--from-hsm). ATTRS: 'TT VV II AL IO DV ST CCCCCCCC' or 22 hex digits. --value may come from\n"
+     "CARDFORGE_CMCC_KEY. The KMC's Read KeyInfo must then list the key; keys the KMC may compute with\n"
+     "are proved by use (Inst_MAC Generate against the host's MAC).\n"},
+    {"set-info", cmcch_cmd_set_info, "--card= --eid= --type= --data=",
+     "--card kmc|auth|work (--eid HEX12 | --type NN --data HEX)", "Update Info through the HSM (enterprise ID)",
+     "External Authentication with the card's operator key (HSM), then Update Info (80 D8 00 00) with\n"
+     "type || length || data wrapped by the HSM.\n"},
+    {"make-working", cmcch_cmd_make_working, "--export-key= --key+", "[--export-key TT[/VV/II]] [--key TT[/VV/II]]...",
+     "4.1.6 working-card production (CopyExport Key)",
+     "KMC: PIN + external authentication through the auth card; working card: PIN + External\n"
+     "Authentication P2 02 (working-card master key, computed by the HSM). For each key (default 06\n"
+     "and 07): Get Challenge on the working card, CopyExport Key P2 00 on the KMC under --export-key\n"
+     "(default 05), Import Key P2 02 on the working card. Read KeyInfo must then match the KMC's.\n"},
+    {"terminal-write", cmcch_cmd_terminal_write, "--index= --version= --no-verify --tak=",
+     "--index NN [--version VV] [--no-verify] [--tak TT[/VV/II]]", "4.1.7 terminal key writing (MAC1..MAC4)",
+     "Relays between the working card and the terminal: SELECT (working-card random), PREPARE EXPORT\n"
+     "KEY on the terminal (MAC1), Export Key (MAC2), LOAD KEY, PREPARE EXPORT DATA (MAC3), Export Data\n"
+     "(MAC4), LOAD DATA, READ. Unless --no-verify, the KMC (PIN + authentication) MACs a VERIFY MAC\n"
+     "with the terminal application key (--tak, default 07) diversified by the sub-application factor,\n"
+     "and the terminal must accept it.\n"},
+    {"sam-update", cmcch_cmd_sam_update, "--factor= --imk= --key+ --init-key= --init-attrs= --no-verify",
+     "--factor HEX32 --key ID:VER=TT[/VV/II][@F1,...]... [--imk TT[/VV/II]] [--init-key HEX] [--no-verify]",
+     "4.1.8 SAM key update (WRITE_KEY)",
+     "Optionally first imports the SAM initial master key into the KMC through the auth card\n"
+     "(--init-key, attributes --init-attrs, default 0A 01 01 00 00 11 AA 00000000). Then for each key:\n"
+     "GET CHALLENGE on the SAM, Export Keys&Data P1 41 (export key --imk, default 0A, diversified by the\n"
+     "SAM's 16-byte --factor; no session key), WRITE_KEY to the SAM. Key id 00 (the SAM master key)\n"
+     "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"},
+    {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force", "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]",
+     "create the HSM key file (mode 0600)",
+     "Writes the vault (--hsm FILE, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys) with the given\n"
+     "keys (attributes 00 00 00 AA 00000000 after type/version/index) and fresh random ones. Refuses to\n"
+     "overwrite an existing file without --force.\n"},
+    {"hsm-list", cmcch_cmd_hsm_list, "", "", "list the HSM's keys (attributes and check values, never values)",
+     "Prints type, version, index, the remaining attributes, the key check value (first 3 bytes of\n"
+     "3DES_K(00..00)) and the label of each vault key.\n"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(FILE *f) {
+  fprintf(f, "usage: cardforge [--reader R] [--trace] [--quiet] cmcc COMMAND [OPTIONS]\n\n"
+             "China Mobile E-Card Pass key-management flows (spec chapter 4) on the KMC (密钥母卡), the\n"
+             "authentication card, the working card, user cards, SAMs and terminals, plus the operator HSM.\n\n"
+             "commands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f,
+          "\ncommon options (every command):\n"
+          "  --kmc R --auth R --work R --user R --sam R --terminal R\n"
+          "        the reader of each device (name, substring or index); without one, the device is found\n"
+          "        by selecting its AID in every reader that holds a card\n"
+          "  --kmc-pin P --auth-pin P --work-pin P --export-pin P\n"
+          "        the application PINs (export: the KMC's PIN 03); better in the environment:\n"
+          "        CARDFORGE_KMC_PIN, CARDFORGE_AUTH_PIN, CARDFORGE_WORK_PIN, CARDFORGE_KMC_EXPORT_PIN.\n"
+          "        A PIN is 16 hex digits, or exactly 8 characters. PINs are never printed or traced.\n"
+          "  --hsm FILE   the HSM key file (default $CARDFORGE_CMCC_HSM, else <state dir>/cmcc-hsm.keys)\n"
+          "\nKey references TT[/VV/II]: type, version, index in hex (e.g. 08/01/01); TT alone means the\n"
+          "KMC's only key of that type. `cardforge cmcc COMMAND --help` describes each command; the\n"
+          "flows, APDUs and file formats are in docs/cmcc-flows.md.\n"
+          "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 a card refused (status word printed),\n"
+          "            4 reader/PC/SC failure, 5 a verification or proof failed, 6 file error\n");
+}
+
+static void print_command_help(FILE *f, const cmcch_cli_command *k) {
+  fprintf(f, "usage: cardforge cmcc %s %s\n\n%s\n%s", k->name, k->usage, k->summary, k->help);
+  fprintf(f, "\nAlso the common options (cardforge cmcc --help).\n");
+}
+
+int cmcch_cli_fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("cardforge: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return code;
+}
+
+int cmcch_cli_host_fail(cmcch_cli *c) {
+  if (c->host.status == CF_CMCC_OK) return cmcch_cli_fail(CF_EXIT_INTERNAL, "internal error: failure not recorded");
+  cf_cmcc_print_error(&c->host, stderr);
+  return cf_cmcc_exit_code(&c->host);
+}
+
+static int load_opts(cmcch_cli *c, const char *spec) {
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s%s", COMMON_OPTS, spec);
+  c->nopts = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    if (c->nopts == CMCCH_CLI_MAX_OPTS) return -1;
+    cmcch_cli_opt *o = &c->opts[c->nopts++];
+    memset(o, 0, sizeof *o);
+    size_t n = strlen(tok);
+    char last = tok[n - 1];
+    o->has_value = last == '=' || last == '+';
+    o->repeat = last == '+';
+    if (o->has_value) tok[n - 1] = 0;
+    o->name = strdup(tok);
+    if (!o->name) return -1;
+  }
+  return 0;
+}
+
+static void free_opts(cmcch_cli *c) {
+  for (int i = 0; i < c->nopts; i++) free((char *)c->opts[i].name);
+  c->nopts = 0;
+}
+
+static cmcch_cli_opt *find_opt(const cmcch_cli *c, const char *name, size_t len) {
+  for (int i = 0; i < c->nopts; i++)
+    if (strlen(c->opts[i].name) == len && strncmp(c->opts[i].name, name, len) == 0) return (cmcch_cli_opt *)&c->opts[i];
+  return NULL;
+}
+
+static int parse_opts(cmcch_cli *c, int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i], *eq = strchr(arg, '=');
+    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    cmcch_cli_opt *o = find_opt(c, arg, nlen);
+    if (!o)
+      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: unknown option \"%.40s\" (see cardforge cmcc %s --help)",
+                           c->cmd->name, arg, c->cmd->name);
+    if (o->count > 0 && !o->repeat)
+      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s given twice", c->cmd->name, o->name);
+    if (o->count == CMCCH_CLI_MAX_VALUES)
+      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: too many %s", c->cmd->name, o->name);
+    if (o->has_value) {
+      const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+      if (!v) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s needs a value", c->cmd->name, o->name);
+      o->values[o->count++] = v;
+    } else {
+      if (eq) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s takes no value", c->cmd->name, o->name);
+      o->count++;
+    }
+  }
+  return 0;
+}
+
+const char *cmcch_opt(const cmcch_cli *c, const char *name) {
+  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
+  return o && o->count && o->has_value ? o->values[o->count - 1] : NULL;
+}
+
+bool cmcch_flag(const cmcch_cli *c, const char *name) {
+  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
+  return o && o->count > 0;
+}
+
+int cmcch_opt_count(const cmcch_cli *c, const char *name) {
+  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
+  return o ? o->count : 0;
+}
+
+const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i) {
+  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
+  return o && i < o->count ? o->values[i] : NULL;
+}
+
+int cf_cli_cmcc(const cf_cli_global *g, int argc, char **argv) {
+  /* argv[0] is "cmcc" */
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    print_help(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
+  }
+  const cmcch_cli_command *k = NULL;
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, argv[1]) == 0) k = &commands[i];
+  if (!k) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc: unknown command \"%.40s\" (see cardforge cmcc --help)", argv[1]);
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      print_command_help(stdout, k);
+      return CF_EXIT_OK;
+    }
+  }
+  cmcch_cli *c = calloc(1, sizeof *c);
+  if (!c) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
+  c->g = g;
+  c->cmd = k;
+  cf_cmcc_host_init(&c->host);
+  int rc;
+  if (load_opts(c, k->options) != 0)
+    rc = cmcch_cli_fail(CF_EXIT_INTERNAL, "option table too large");
+  else
+    rc = parse_opts(c, argc - 2, argv + 2);
+  if (rc == 0) rc = k->fn(c);
+  for (int r = 0; r < CF_CMCC_ROLES; r++)
+    if (c->owned[r]) cf_transport_close(c->owned[r]);
+  cf_cmcc_hsm_free(c->hsm);
+  free_opts(c);
+  cf_wipe(c, sizeof *c);
+  free(c);
+  return rc;
+}

@@ -1,0 +1,82 @@
+/* `cardforge cmcc hsm-init` and `hsm-list`: creating and inspecting the operator HSM's vault. The
+ * listing shows key check values, never key values. */
+#include <string.h>
+
+#include "cardforge/cmcc.h"
+#include "cardforge/crypto.h"
+#include "cardforge/hex.h"
+#include "cli_cmcc_internal.h"
+
+/* "TT/VV/II" with the vault's default remaining attributes: algorithm 3DES, no import/export
+ * index, usage 0 (may compute, never diversified), usable, no use counter. */
+static int vault_attrs(const char *text, uint8_t attrs[CF_CMCC_ATTR_LEN]) {
+  uint8_t vit[3];
+  bool partial = false;
+  if (cmcch_parse_vit(text, vit, &partial) != 0 || partial) return -1;
+  memset(attrs, 0, CF_CMCC_ATTR_LEN);
+  attrs[CMCC_ATTR_TYPE] = vit[2];
+  attrs[CMCC_ATTR_VERSION] = vit[0];
+  attrs[CMCC_ATTR_INDEX] = vit[1];
+  attrs[CMCC_ATTR_ALG] = CMCC_ALG_3DES;
+  attrs[CMCC_ATTR_STATUS] = CMCC_KEY_USABLE;
+  return 0;
+}
+
+int cmcch_cmd_hsm_init(cmcch_cli *c) {
+  char path[1100], err[300];
+  const char *p = cmcch_cli_hsm_path(c, path, sizeof path);
+  if (!p) return cmcch_cli_fail(CF_EXIT_USAGE, "no HSM key file path (give --hsm FILE or set CARDFORGE_CMCC_HSM)");
+  int nk = cmcch_opt_count(c, "--key"), nr = cmcch_opt_count(c, "--random");
+  if (nk + nr == 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: give at least one --key or --random");
+  cf_cmcc_hsm *h = cf_cmcc_hsm_new();
+  if (!h) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
+  int rc = 0;
+  uint8_t attrs[CF_CMCC_ATTR_LEN], value[16];
+  for (int i = 0; i < nk + nr && rc == 0; i++) {
+    bool random = i >= nk;
+    const char *spec = random ? cmcch_opt_at(c, "--random", i - nk) : cmcch_opt_at(c, "--key", i);
+    char ref[16];
+    const char *eq = strchr(spec, '=');
+    size_t rlen = random ? strlen(spec) : (eq ? (size_t)(eq - spec) : 0);
+    if (rlen == 0 || rlen >= sizeof ref) {
+      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: %s", random ? "--random TT/VV/II" : "--key TT/VV/II=HEX");
+      break;
+    }
+    memcpy(ref, spec, rlen);
+    ref[rlen] = 0;
+    if (vault_attrs(ref, attrs) != 0) {
+      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: \"%s\": expected TT/VV/II (hex)", ref);
+    } else if (random ? cf_rand(value, sizeof value) != 0 : !cmcch_cli_hex(eq + 1, value, 16)) {
+      rc = cmcch_cli_fail(random ? CF_EXIT_INTERNAL : CF_EXIT_USAGE, "cmcc hsm-init: %s",
+                         random ? "no random bytes" : "a key value is 32 hex digits");
+    } else if (cf_cmcc_hsm_add(h, attrs, value, random ? "random" : NULL) != 0) {
+      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: key %s given twice (or more than %d keys)", ref,
+                         CF_CMCC_HSM_MAX_KEYS);
+    }
+  }
+  cf_wipe(value, sizeof value);
+  if (rc == 0 && cf_cmcc_hsm_save(h, p, cmcch_flag(c, "--force"), err, sizeof err) != 0)
+    rc = cmcch_cli_fail(CF_EXIT_FILE, "%s", err);
+  if (rc == 0) printf("HSM key file %s written with %zu keys (mode 0600)\n", p, cf_cmcc_hsm_count(h));
+  cf_cmcc_hsm_free(h);
+  return rc;
+}
+
+int cmcch_cmd_hsm_list(cmcch_cli *c) {
+  int rc = cmcch_cli_load_hsm(c);
+  if (rc != 0) return rc;
+  printf("type ver idx alg i/e div status counter   KCV     label\n");
+  for (size_t i = 0; i < cf_cmcc_hsm_count(c->hsm); i++) {
+    const cf_cmcc_key *k = cf_cmcc_hsm_key_at(c->hsm, i);
+    static const uint8_t zero[8] = {0};
+    uint8_t kcv[8];
+    char hex[7];
+    /* the usual key check value: the first 3 bytes of the key's encryption of zeros */
+    if (cf_des3_ecb_encrypt(k->value, 16, zero, kcv, 8) != 0) return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
+    cf_hex_encode(kcv, 3, hex);
+    const uint8_t *a = k->attrs;
+    printf(" %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X  %s  %s\n", a[0], a[1], a[2], a[3], a[4],
+           a[5], a[6], a[7], a[8], a[9], a[10], hex, k->label);
+  }
+  return 0;
+}

@@ -1,0 +1,110 @@
+/* Internal to `cardforge cmcc`: parsed options, connecting the device roles, PINs and key
+ * references shared by the subcommands. */
+#ifndef CLI_CMCC_INTERNAL_H
+#define CLI_CMCC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardforge/cli.h"
+#include "cardforge/cmcc_host.h"
+
+#define CMCCH_CLI_MAX_OPTS 48
+#define CMCCH_CLI_MAX_VALUES 16
+
+typedef struct cmcch_cli_opt {
+  const char *name; /* "--kmc" */
+  bool has_value;
+  bool repeat;
+  int count;
+  const char *values[CMCCH_CLI_MAX_VALUES];
+} cmcch_cli_opt;
+
+typedef struct cmcch_cli cmcch_cli;
+typedef int (*cmcch_cli_fn)(cmcch_cli *c);
+
+typedef struct cmcch_cli_command {
+  const char *name;
+  cmcch_cli_fn fn;
+  const char *options; /* space-separated; "=" takes a value, "+" a repeatable value */
+  const char *usage;
+  const char *summary;
+  const char *help; /* longer description for `cardforge cmcc CMD --help` */
+} cmcch_cli_command;
+
+struct cmcch_cli {
+  const cf_cli_global *g;
+  const cmcch_cli_command *cmd;
+  int nopts;
+  cmcch_cli_opt opts[CMCCH_CLI_MAX_OPTS];
+  cf_cmcc_host host;
+  cf_transport *owned[CF_CMCC_ROLES];
+  cf_cmcc_hsm *hsm;
+  /* Read KeyInfo of the KMC, read once when a key reference needs it */
+  bool kmc_keys_read;
+  int kmc_nkeys;
+  uint8_t kmc_keys[64][CF_CMCC_ATTR_LEN];
+};
+
+/* Options. */
+const char *cmcch_opt(const cmcch_cli *c, const char *name);           /* last value or NULL */
+bool cmcch_flag(const cmcch_cli *c, const char *name);                 /* given at all */
+int cmcch_opt_count(const cmcch_cli *c, const char *name);
+const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i);
+
+/* Prints "cardforge: ..." and returns code. */
+int cmcch_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the host's recorded failure and returns its exit code. */
+int cmcch_cli_host_fail(cmcch_cli *c);
+
+/* Connects the card of a role (its option, or auto-detection by SELECT of the role's AID among
+ * the readers holding a card). Returns 0 or an exit code (message printed). */
+int cmcch_cli_connect(cmcch_cli *c, cf_cmcc_role r);
+/* SELECT by the role's AID: true when t holds that device (sw_out: the answer, 0 = no answer). */
+bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out);
+/* The role named by --card (kmc, auth, work). */
+int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r);
+
+/* PINs: --kmc-pin / --auth-pin / --work-pin / --export-pin, else the environment variable
+ * (CARDFORGE_KMC_PIN ...). Text: 16 hex digits, or exactly 8 characters taken as bytes. */
+int cmcch_cli_pin(cmcch_cli *c, cf_cmcc_role r, bool export_pin, uint8_t pin[8]);
+int cmcch_cli_parse_pin(const char *text, uint8_t pin[8]);
+/* Verifies the application PIN (02) of a master card. */
+int cmcch_cli_verify_app_pin(cmcch_cli *c, cf_cmcc_role r);
+/* Opens the KMC's enterprise rights: KMC and auth card connected, both application PINs, External
+ * Authentication P2 = 02 through the authentication card (spec 4.1.1 + 4.1.2). */
+int cmcch_cli_open_kmc(cmcch_cli *c);
+/* Loads the HSM vault (--hsm, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys). */
+int cmcch_cli_load_hsm(cmcch_cli *c);
+const char *cmcch_cli_hsm_path(cmcch_cli *c, char *buf, size_t cap);
+
+/* Key references "TT[/VV/II]" (type, version, index in hex). Without version/index, the KMC's
+ * only key of that type (Read KeyInfo). vit = version, index, type as commands send them. */
+int cmcch_cli_key_ref(cmcch_cli *c, const char *text, uint8_t default_type, uint8_t vit[3]);
+/* Parses "TT/VV/II" strictly (no lookup). Returns 0, or -1 if malformed; *partial set when only
+ * TT is given. */
+int cmcch_parse_vit(const char *text, uint8_t vit[3], bool *partial);
+/* "ID:VER=TT[/VV/II][@F1,F2,...]" (factors 8 bytes hex, level 1 last) or with ",plain" for
+ * user keys. */
+int cmcch_cli_target_key(cmcch_cli *c, const char *text, cf_cmcc_target_key *k, bool user);
+/* Hex of exactly n bytes. */
+bool cmcch_cli_hex(const char *text, uint8_t *out, size_t n);
+
+/* Subcommands. */
+int cmcch_cmd_verify_pin(cmcch_cli *c);
+int cmcch_cmd_change_pin(cmcch_cli *c);
+int cmcch_cmd_reload_pin(cmcch_cli *c);
+int cmcch_cmd_auth(cmcch_cli *c);
+int cmcch_cmd_keyinfo(cmcch_cli *c);
+int cmcch_cmd_generate(cmcch_cli *c);
+int cmcch_cmd_user_update(cmcch_cli *c);
+int cmcch_cmd_import_key(cmcch_cli *c);
+int cmcch_cmd_set_info(cmcch_cli *c);
+int cmcch_cmd_make_working(cmcch_cli *c);
+int cmcch_cmd_terminal_write(cmcch_cli *c);
+int cmcch_cmd_sam_update(cmcch_cli *c);
+int cmcch_cmd_hsm_init(cmcch_cli *c);
+int cmcch_cmd_hsm_list(cmcch_cli *c);
+
+#endif

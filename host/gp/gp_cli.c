@@ -1,0 +1,533 @@
+/* `cardforge gp`: inspect a GlobalPlatform card and manage its Security Domain keys.
+ *
+ *   cardforge [global options] gp [channel options] COMMAND [command options]
+ *
+ * Channel options come before the command (which keys open the secure channel), command options
+ * after it (what the command does), so --kvn and --key can mean both without ambiguity. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardforge/cli.h"
+#include "cardforge/crypto.h"
+#include "cardforge/gp_client.h"
+#include "cardforge/hex.h"
+
+static const char usage_text[] =
+    "usage: cardforge gp [channel options] COMMAND [command options]\n"
+    "\n"
+    "Commands:\n"
+    "  info         CPLC, card recognition data and key information (no secure channel needed)\n"
+    "  keys         list the key information template\n"
+    "  auth         open a secure channel with the channel options and report it (verifies keys)\n"
+    "  put-key      add or replace a key set:\n"
+    "                 --kvn N (new KVN, hex 01..7F) [--replace N] [--type des|aes] [--id N] [--chain]\n"
+    "                 --key HEX (ENC=MAC=DEK) | --enc HEX --mac HEX --dek HEX | --key-file FILE\n"
+    "  delete-key   --kvn N and/or --id N\n"
+    "\n"
+    "Channel options (before the command):\n"
+    "  --aid HEX       Security Domain AID (default A000000151000000, then A000000003000000)\n"
+    "  --scp 02|03     insist on this protocol (default: what the card answers)\n"
+    "  --level L       none, mac, mac+enc (default), mac+rmac, mac+enc+rmac, mac+enc+rmac+renc,\n"
+    "                  rmac (SCP02 only)\n"
+    "  --kvn N         key set to open, hex (default 00: the card's default set)\n"
+    "  --key HEX       ENC=MAC=DEK (default 404142434445464748494A4B4C4D4E4F)\n"
+    "  --enc/--mac/--dek HEX, --key-file FILE (lines enc=HEX, mac=HEX, dek=HEX or key=HEX)\n"
+    "  --reader R      PC/SC reader (name, part of it, or index)\n"
+    "\n"
+    "Numbers (KVN, key id) are hex. Exit codes: 0 ok, 2 usage, 3 card refused, 4 reader, 5 check\n"
+    "value or cryptogram mismatch, 6 file.\n";
+
+typedef struct key_opts {
+  uint8_t enc[32], mac[32], dek[32];
+  size_t enc_len, mac_len, dek_len;
+} key_opts;
+
+typedef struct gp_opts {
+  const char *aid_hex, *reader, *level_text;
+  int scp;
+  int kvn; /* channel: INITIALIZE UPDATE P1 */
+  key_opts chan;
+  /* command */
+  int cmd_kvn, cmd_id, replace;
+  const char *type_text;
+  bool chain;
+  key_opts new_keys;
+} gp_opts;
+
+static int parse_hex_byte(const char *s, int max, int *out) {
+  char *end;
+  if (s == NULL || *s == 0) return -1;
+  if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0) s += 2;
+  errno = 0;
+  long v = strtol(s, &end, 16);
+  if (errno || *end || v < 0 || v > max) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_key(const char *what, const char *hex, uint8_t out[32], size_t *len) {
+  long n = hex ? cf_hex_decode(hex, out, 32) : -1;
+  if (n != 16 && n != 24 && n != 32) {
+    cf_cli_error("%s: expected 16, 24 or 32 bytes of hex", what);
+    return CF_EXIT_USAGE;
+  }
+  *len = (size_t)n;
+  return CF_EXIT_OK;
+}
+
+/* Key file: "enc=HEX", "mac=HEX", "dek=HEX" or "key=HEX" lines; '#' starts a comment. */
+static int read_key_file(const char *path, key_opts *k) {
+  FILE *f = fopen(path, "r");
+  char line[256];
+  int rc = CF_EXIT_OK, lineno = 0;
+  if (f == NULL) {
+    cf_cli_error("%s: %s", path, strerror(errno));
+    return CF_EXIT_FILE;
+  }
+  while (rc == CF_EXIT_OK && fgets(line, sizeof line, f) != NULL) {
+    lineno++;
+    char *p = line + strspn(line, " \t");
+    p[strcspn(p, "#\r\n")] = 0;
+    if (*p == 0) continue;
+    char *eq = strchr(p, '=');
+    if (eq == NULL) {
+      cf_cli_error("%s:%d: expected name=HEX", path, lineno);
+      rc = CF_EXIT_FILE;
+      break;
+    }
+    *eq = 0;
+    char *name = p, *value = eq + 1;
+    name[strcspn(name, " \t")] = 0;
+    value += strspn(value, " \t");
+    value[strcspn(value, " \t")] = 0;
+    uint8_t key[32];
+    size_t len = 0;
+    long n = cf_hex_decode(value, key, sizeof key);
+    if (n != 16 && n != 24 && n != 32) {
+      cf_cli_error("%s:%d: %s: expected 16, 24 or 32 bytes of hex", path, lineno, name);
+      rc = CF_EXIT_FILE;
+      break;
+    }
+    len = (size_t)n;
+    if (strcmp(name, "key") == 0 || strcmp(name, "enc") == 0) memcpy(k->enc, key, len), k->enc_len = len;
+    if (strcmp(name, "key") == 0 || strcmp(name, "mac") == 0) memcpy(k->mac, key, len), k->mac_len = len;
+    if (strcmp(name, "key") == 0 || strcmp(name, "dek") == 0) memcpy(k->dek, key, len), k->dek_len = len;
+    if (strcmp(name, "key") && strcmp(name, "enc") && strcmp(name, "mac") && strcmp(name, "dek")) {
+      cf_cli_error("%s:%d: unknown name '%s' (enc, mac, dek or key)", path, lineno, name);
+      rc = CF_EXIT_FILE;
+    }
+    cf_wipe(key, sizeof key);
+  }
+  fclose(f);
+  cf_wipe(line, sizeof line);
+  return rc;
+}
+
+/* Options naming keys, shared by the channel and put-key. Returns 1 if argv[*i] was one. */
+static int key_option(int argc, char **argv, int *i, key_opts *k, int *rc) {
+  const char *o = argv[*i];
+  bool is_key = !strcmp(o, "--key"), is_enc = !strcmp(o, "--enc"), is_mac = !strcmp(o, "--mac"),
+       is_dek = !strcmp(o, "--dek"), is_file = !strcmp(o, "--key-file");
+  if (!is_key && !is_enc && !is_mac && !is_dek && !is_file) return 0;
+  if (*i + 1 >= argc) {
+    cf_cli_error("%s needs a value", o);
+    *rc = CF_EXIT_USAGE;
+    return 1;
+  }
+  const char *v = argv[++*i];
+  if (is_file) {
+    *rc = read_key_file(v, k);
+    return 1;
+  }
+  uint8_t key[32];
+  size_t len = 0;
+  *rc = parse_key(o, v, key, &len);
+  if (*rc != CF_EXIT_OK) return 1;
+  if (is_key || is_enc) memcpy(k->enc, key, len), k->enc_len = len;
+  if (is_key || is_mac) memcpy(k->mac, key, len), k->mac_len = len;
+  if (is_key || is_dek) memcpy(k->dek, key, len), k->dek_len = len;
+  cf_wipe(key, sizeof key);
+  return 1;
+}
+
+static int parse_level(const char *text, uint8_t *level) {
+  static const struct {
+    const char *name;
+    uint8_t level;
+  } levels[] = {{"none", 0x00},     {"mac", 0x01},          {"mac+enc", 0x03},
+                {"mac+rmac", 0x11}, {"mac+enc+rmac", 0x13}, {"mac+enc+rmac+renc", 0x33},
+                {"rmac", 0x10}};
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+    if (strcmp(text, levels[i].name) == 0) {
+      *level = levels[i].level;
+      return 0;
+    }
+  return -1;
+}
+
+static const char *level_name(uint8_t level) {
+  switch (level) {
+  case 0x00:
+    return "none";
+  case 0x01:
+    return "mac";
+  case 0x03:
+    return "mac+enc";
+  case 0x10:
+    return "rmac";
+  case 0x11:
+    return "mac+rmac";
+  case 0x13:
+    return "mac+enc+rmac";
+  case 0x33:
+    return "mac+enc+rmac+renc";
+  default:
+    return "?";
+  }
+}
+
+/* Maps a client failure to one line and an exit code. */
+static int report(const cf_gp_client *c, int rc) {
+  if (rc == CF_GP_ERR_CARD) {
+    char what[128];
+    const char *cut = strstr(c->err, ": card answered");
+    size_t n = cut ? (size_t)(cut - c->err) : strlen(c->err);
+    if (n >= sizeof what) n = sizeof what - 1;
+    memcpy(what, c->err, n);
+    what[n] = 0;
+    cf_cli_card_error(what, c->last_sw);
+    return CF_EXIT_CARD;
+  }
+  cf_cli_error("%s", c->err);
+  switch (rc) {
+  case CF_GP_ERR_TRANSPORT:
+    return CF_EXIT_TRANSPORT;
+  case CF_GP_ERR_VERIFY:
+    return CF_EXIT_VERIFY;
+  case CF_GP_ERR_PARAM:
+    return CF_EXIT_USAGE;
+  default:
+    return CF_EXIT_CARD;
+  }
+}
+
+static int open_channel(cf_gp_client *c, const gp_opts *o) {
+  static const uint8_t default_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+                                          0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F};
+  cf_scp_keys keys = {0};
+  uint8_t level = 0x03;
+  if (o->level_text && parse_level(o->level_text, &level) != 0) {
+    cf_cli_error("--level: unknown level '%s'", o->level_text);
+    return CF_EXIT_USAGE;
+  }
+  const key_opts *k = &o->chan;
+  size_t len = k->enc_len ? k->enc_len : 16;
+  if ((k->mac_len && k->mac_len != len) || (k->dek_len && k->dek_len != len)) {
+    cf_cli_error("channel keys: ENC, MAC and DEK must have the same length");
+    return CF_EXIT_USAGE;
+  }
+  keys.klen = len;
+  memcpy(keys.enc, k->enc_len ? k->enc : default_key, len);
+  memcpy(keys.mac, k->mac_len ? k->mac : (k->enc_len ? k->enc : default_key), len);
+  memcpy(keys.dek, k->dek_len ? k->dek : (k->enc_len ? k->enc : default_key), len);
+  cf_gp_open_opts oo = {.scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn};
+  int rc = cf_gp_open(c, &keys, &oo);
+  cf_wipe(&keys, sizeof keys);
+  return rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
+}
+
+static void print_keys(const cf_gp_key_info *ki, size_t n) {
+  printf("KVN  ID  TYPE  LENGTH\n");
+  for (size_t i = 0; i < n; i++)
+    printf("%02X   %02X  %-5s %u%s\n", ki[i].kvn, ki[i].id, cf_gp_key_type_name(ki[i].type), ki[i].len,
+           ki[i].extended ? " (extended)" : "");
+}
+
+/* GET DATA 00E0, first without a channel; cards that want one get it. */
+static int cmd_keys(cf_gp_client *c, const gp_opts *o, bool with_header) {
+  uint8_t buf[1024];
+  size_t len = 0;
+  int rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
+  if (rc == CF_GP_ERR_CARD && c->last_sw == 0x6982) {
+    int erc = open_channel(c, o);
+    if (erc != CF_EXIT_OK) return erc;
+    rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
+  }
+  if (rc != CF_GP_OK) return report(c, rc);
+  cf_gp_key_info ki[64];
+  size_t n = 0;
+  if (cf_gp_parse_key_info(buf, len, ki, 64, &n) != 0) {
+    cf_cli_error("key information template is malformed");
+    return CF_EXIT_CARD;
+  }
+  if (with_header) printf("Key information:\n");
+  print_keys(ki, n);
+  return CF_EXIT_OK;
+}
+
+static int cmd_info(cf_gp_client *c, const gp_opts *o) {
+  uint8_t buf[512];
+  size_t len = 0;
+  printf("Security Domain: ");
+  for (size_t i = 0; i < c->sd_aid_len; i++)
+    printf("%02X", c->sd_aid[i]);
+  printf("%s\n", c->sd_aid_len ? "" : "(default selection)");
+  int rc = cf_gp_get_data(c, 0x0066, buf, sizeof buf, &len);
+  cf_gp_card_data cd;
+  if (rc == CF_GP_OK && cf_gp_parse_card_data(buf, len, &cd) == 0) {
+    printf("GlobalPlatform version: %s\n", cd.gp_version[0] ? cd.gp_version : "(not given)");
+    printf("Secure channel protocols:");
+    for (size_t i = 0; i < cd.scp_count; i++)
+      printf(" SCP%02X i=%02X", cd.scp[i], cd.scp_i[i]);
+    printf("%s\n", cd.scp_count ? "" : " (not given)");
+  } else if (rc == CF_GP_ERR_TRANSPORT) {
+    return report(c, rc);
+  } else {
+    printf("Card recognition data: (not available)\n");
+  }
+  rc = cf_gp_get_data(c, 0x9F7F, buf, sizeof buf, &len);
+  if (rc == CF_GP_OK) {
+    printf("CPLC:\n");
+    if (cf_gp_print_cplc(buf, len, stdout) != 0) printf("  (malformed, %zu bytes)\n", len);
+  } else if (rc == CF_GP_ERR_TRANSPORT) {
+    return report(c, rc);
+  } else {
+    printf("CPLC: (not available)\n");
+  }
+  return cmd_keys(c, o, true);
+}
+
+static int cmd_auth(cf_gp_client *c, const gp_opts *o) {
+  int erc = open_channel(c, o);
+  if (erc != CF_EXIT_OK) return erc;
+  printf("Secure channel open: SCP%02X i=%02X, KVN %02X, level %s\n", c->scp.scp, c->scp.i, c->kvn,
+         level_name(c->scp.level));
+  return CF_EXIT_OK;
+}
+
+static int cmd_put_key(cf_gp_client *c, const gp_opts *o) {
+  const key_opts *k = &o->new_keys;
+  if (o->cmd_kvn < 1 || o->cmd_kvn > 0x7F) {
+    cf_cli_error("put-key: --kvn (new key version, 01..7F) is required");
+    return CF_EXIT_USAGE;
+  }
+  if (!k->enc_len || !k->mac_len || !k->dek_len) {
+    cf_cli_error("put-key: give the new keys (--key, or --enc, --mac and --dek, or --key-file)");
+    return CF_EXIT_USAGE;
+  }
+  if (k->mac_len != k->enc_len || k->dek_len != k->enc_len) {
+    cf_cli_error("put-key: ENC, MAC and DEK must have the same length");
+    return CF_EXIT_USAGE;
+  }
+  int erc = open_channel(c, o);
+  if (erc != CF_EXIT_OK) return erc;
+  uint8_t type;
+  if (o->type_text == NULL)
+    type = (k->enc_len != 16 || c->scp.scp == 0x03) ? CF_GP_KEY_AES : CF_GP_KEY_DES;
+  else if (strcmp(o->type_text, "aes") == 0)
+    type = CF_GP_KEY_AES;
+  else if (strcmp(o->type_text, "des") == 0)
+    type = CF_GP_KEY_DES;
+  else {
+    cf_cli_error("put-key: --type must be des or aes");
+    return CF_EXIT_USAGE;
+  }
+  if (type == CF_GP_KEY_DES && k->enc_len != 16) {
+    cf_cli_error("put-key: DES keys are 16 bytes (two-key 3DES)");
+    return CF_EXIT_USAGE;
+  }
+  cf_gp_new_key nk[3];
+  const uint8_t *src[3] = {k->enc, k->mac, k->dek};
+  for (int i = 0; i < 3; i++) {
+    nk[i].type = type;
+    nk[i].len = k->enc_len;
+    memcpy(nk[i].value, src[i], k->enc_len);
+  }
+  int rc = cf_gp_put_key(c, (uint8_t)o->replace, (uint8_t)o->cmd_kvn,
+                         (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), nk, 3, o->chain);
+  uint8_t kcv[3][3];
+  for (int i = 0; i < 3; i++)
+    cf_scp_kcv(type, nk[i].value, nk[i].len, kcv[i]);
+  cf_wipe(nk, sizeof nk);
+  if (rc != CF_GP_OK) return report(c, rc);
+  printf("KVN %02X %s (%s-%zu): check values ENC %02X%02X%02X MAC %02X%02X%02X DEK %02X%02X%02X verified\n",
+         o->cmd_kvn, o->replace ? "replaced" : "added", type == CF_GP_KEY_AES ? "AES" : "DES",
+         type == CF_GP_KEY_AES ? k->enc_len * 8 : (size_t)112, kcv[0][0], kcv[0][1], kcv[0][2], kcv[1][0],
+         kcv[1][1], kcv[1][2], kcv[2][0], kcv[2][1], kcv[2][2]);
+  return CF_EXIT_OK;
+}
+
+static int cmd_delete_key(cf_gp_client *c, const gp_opts *o) {
+  if (o->cmd_kvn < 0 && o->cmd_id < 0) {
+    cf_cli_error("delete-key: give --kvn and/or --id");
+    return CF_EXIT_USAGE;
+  }
+  int erc = open_channel(c, o);
+  if (erc != CF_EXIT_OK) return erc;
+  int rc = cf_gp_delete_key(c, o->cmd_kvn, o->cmd_id);
+  if (rc != CF_GP_OK) return report(c, rc);
+  if (o->cmd_kvn >= 0 && o->cmd_id >= 0)
+    printf("Deleted key %02X of KVN %02X\n", o->cmd_id, o->cmd_kvn);
+  else if (o->cmd_kvn >= 0)
+    printf("Deleted KVN %02X\n", o->cmd_kvn);
+  else
+    printf("Deleted key id %02X from every set\n", o->cmd_id);
+  return CF_EXIT_OK;
+}
+
+/* Which options each command takes after its name. */
+static bool command_takes(const char *cmd, const char *opt) {
+  static const char *put_key[] = {"--kvn", "--replace", "--type", "--id",       "--chain", "--key",
+                                  "--enc", "--mac",     "--dek",  "--key-file", NULL};
+  static const char *delete_key[] = {"--kvn", "--id", NULL};
+  const char **list = !strcmp(cmd, "put-key") ? put_key : !strcmp(cmd, "delete-key") ? delete_key : NULL;
+  for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+    if (!strcmp(list[i], opt)) return true;
+  return false;
+}
+
+/* Parses argv; returns the index of the command word, or -1 after printing the reason. */
+static int parse_args(int argc, char **argv, gp_opts *o, int *rc) {
+  int i = 1, cmd = -1;
+  *rc = CF_EXIT_OK;
+  for (; i < argc && *rc == CF_EXIT_OK; i++) {
+    const char *a = argv[i];
+    bool after = cmd >= 0;
+    if (a[0] != '-') {
+      if (after) {
+        cf_cli_error("unexpected argument '%s'", a);
+        *rc = CF_EXIT_USAGE;
+      } else {
+        cmd = i;
+      }
+      continue;
+    }
+    if (after && !command_takes(argv[cmd], a)) {
+      cf_cli_error("%s: no option %s (see cardforge gp --help)", argv[cmd], a);
+      *rc = CF_EXIT_USAGE;
+      break;
+    }
+    if (key_option(argc, argv, &i, after ? &o->new_keys : &o->chan, rc)) continue;
+    if (!strcmp(a, "--chain") && after) {
+      o->chain = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      cf_cli_error("%s needs a value or is unknown (see cardforge gp --help)", a);
+      *rc = CF_EXIT_USAGE;
+      break;
+    }
+    const char *v = argv[++i];
+    int byte = 0;
+    if (!strcmp(a, "--kvn")) {
+      if (parse_hex_byte(v, 0xFF, &byte) != 0) goto bad_number;
+      if (after)
+        o->cmd_kvn = byte;
+      else
+        o->kvn = byte;
+    } else if (!strcmp(a, "--id") && after) {
+      if (parse_hex_byte(v, 0x7F, &byte) != 0) goto bad_number;
+      o->cmd_id = byte;
+    } else if (!strcmp(a, "--replace") && after) {
+      if (parse_hex_byte(v, 0x7F, &byte) != 0 || byte == 0) goto bad_number;
+      o->replace = byte;
+    } else if (!strcmp(a, "--type") && after) {
+      o->type_text = v;
+    } else if (!strcmp(a, "--aid") && !after) {
+      o->aid_hex = v;
+    } else if (!strcmp(a, "--reader") && !after) {
+      o->reader = v;
+    } else if (!strcmp(a, "--level") && !after) {
+      o->level_text = v;
+    } else if (!strcmp(a, "--scp") && !after) {
+      if (strcmp(v, "02") && strcmp(v, "2") && strcmp(v, "03") && strcmp(v, "3")) {
+        cf_cli_error("--scp: 02 or 03");
+        *rc = CF_EXIT_USAGE;
+      }
+      o->scp = atoi(v);
+    } else {
+      cf_cli_error("unknown option %s%s", a,
+                   after ? " for this command" : " (channel options go before the command)");
+      *rc = CF_EXIT_USAGE;
+    }
+    continue;
+  bad_number:
+    cf_cli_error("%s: '%s' is not a valid hex number", a, v);
+    *rc = CF_EXIT_USAGE;
+  }
+  if (*rc == CF_EXIT_OK && cmd < 0) {
+    cf_cli_error("gp: no command (info, keys, auth, put-key, delete-key; see cardforge gp --help)");
+    *rc = CF_EXIT_USAGE;
+  }
+  return *rc == CF_EXIT_OK ? cmd : -1;
+}
+
+static bool wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "help")) return true;
+  return false;
+}
+
+int cf_gp_cli_run(const struct cf_cli_global *g, cf_transport *t, int argc, char **argv) {
+  gp_opts o;
+  int rc;
+  (void)g;
+  memset(&o, 0, sizeof o);
+  o.cmd_kvn = o.cmd_id = -1;
+  int cmd = parse_args(argc, argv, &o, &rc);
+  if (cmd < 0) goto out;
+  const char *name = argv[cmd];
+  if (strcmp(name, "info") && strcmp(name, "keys") && strcmp(name, "auth") && strcmp(name, "put-key") &&
+      strcmp(name, "delete-key")) {
+    cf_cli_error("gp: unknown command '%s' (info, keys, auth, put-key, delete-key)", name);
+    rc = CF_EXIT_USAGE;
+    goto out;
+  }
+  uint8_t aid[16];
+  long aid_len = 0;
+  if (o.aid_hex && ((aid_len = cf_hex_decode(o.aid_hex, aid, sizeof aid)) < 5)) {
+    cf_cli_error("--aid: expected 5 to 16 bytes of hex");
+    rc = CF_EXIT_USAGE;
+    goto out;
+  }
+  cf_gp_client c;
+  cf_gp_client_init(&c, t);
+  int crc = cf_gp_select(&c, o.aid_hex ? aid : NULL, (size_t)aid_len, NULL, 0, NULL);
+  if (crc != CF_GP_OK) {
+    rc = report(&c, crc);
+    goto out;
+  }
+  if (!strcmp(name, "info"))
+    rc = cmd_info(&c, &o);
+  else if (!strcmp(name, "keys"))
+    rc = cmd_keys(&c, &o, false);
+  else if (!strcmp(name, "auth"))
+    rc = cmd_auth(&c, &o);
+  else if (!strcmp(name, "put-key"))
+    rc = cmd_put_key(&c, &o);
+  else
+    rc = cmd_delete_key(&c, &o);
+  cf_gp_close(&c);
+out:
+  cf_wipe(&o, sizeof o);
+  fflush(stdout);
+  return rc;
+}
+
+int cf_cli_gp(const cf_cli_global *g, int argc, char **argv) {
+  if (wants_help(argc, argv)) {
+    fputs(usage_text, stdout);
+    return CF_EXIT_OK;
+  }
+  /* Find --reader before connecting; everything else is parsed by cf_gp_cli_run. */
+  const char *reader = NULL;
+  for (int i = 1; i + 1 < argc; i++)
+    if (!strcmp(argv[i], "--reader")) reader = argv[i + 1];
+  cf_transport *t = cf_cli_connect(g, reader);
+  if (t == NULL) return CF_EXIT_TRANSPORT;
+  int rc = cf_gp_cli_run(g, t, argc, argv);
+  cf_transport_close(t);
+  return rc;
+}
