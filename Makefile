@@ -16,7 +16,7 @@ build: deps
 	cmake --build $(BUILD)/release -j$(JOBS)
 
 demo: build
-	scripts/demo.sh $(BUILD)/release
+	scripts/demo.sh --cardforge $(BUILD)/release/tools/cardforge
 
 check: deps
 	cmake -S . -B $(BUILD)/check -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_WERROR=ON >/dev/null

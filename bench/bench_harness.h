@@ -29,6 +29,7 @@ typedef struct bench_cfg {
   const char *csv;      /* append rows here */
   const char *label;    /* free text for the CSV (build, machine) */
   const char *only;     /* run only scenarios whose name contains this */
+  const char *skip;     /* and none whose name contains this */
   const char *reader;   /* PC/SC reader: drive a card through pcscd instead of in-process */
   const char *store;    /* in-process cards: "memory" (default) or a directory for card files */
   double seconds;       /* time budget per measurement */
@@ -52,6 +53,7 @@ static const char bench_common_usage[] =
     "  --seconds S   time budget per measurement (default 0.4)\n"
     "  --iters N     run exactly N operations per measurement (for callgrind)\n"
     "  --only TEXT   run only the scenarios whose name contains TEXT\n"
+    "  --skip TEXT   skip the scenarios whose name contains TEXT\n"
     "  --list        print the scenario names\n"
     "  --csv FILE    append the rows to FILE (header written when it is new)\n"
     "  --label TEXT  free text for the CSV rows\n";
@@ -103,6 +105,8 @@ static inline void bench_parse(bench_cfg *cfg, const char *program, const char *
       cfg->label = v;
     } else if (strcmp(a, "--only") == 0) {
       cfg->only = v;
+    } else if (strcmp(a, "--skip") == 0) {
+      cfg->skip = v;
     } else if (strcmp(a, "--reader") == 0 || strcmp(a, "-r") == 0) {
       cfg->reader = v;
     } else if (strcmp(a, "--store") == 0) {
@@ -138,6 +142,7 @@ static inline void bench_parse(bench_cfg *cfg, const char *program, const char *
 /* Whether a scenario runs (and with --list, prints its name instead). */
 static inline bool bench_selected(const bench_cfg *cfg, const char *scenario) {
   if (cfg->only != NULL && strstr(scenario, cfg->only) == NULL) return false;
+  if (cfg->skip != NULL && strstr(scenario, cfg->skip) != NULL) return false;
   if (cfg->list) {
     printf("%s\n", scenario);
     return false;
@@ -292,6 +297,20 @@ static inline const char *bench_verdict(const bench_target *t, const bench_stats
   }
 }
 
+/* One CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+static inline void bench_csv_field(FILE *f, const char *s) {
+  if (strpbrk(s, ",\"\r\n") == NULL) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
 static inline void bench_header(void) {
   printf("%-46s %-9s %10s %10s %12s %10s %7s  %-13s %s\n", "scenario", "path", "median us", "min us", "per s",
          "floor us", "ratio", "target", "verdict");
@@ -323,30 +342,54 @@ static inline void bench_row(const bench_cfg *cfg, const char *scenario, const c
   if (ftell(f) == 0)
     fputs("utc,program,scenario,path,unit,ops,median_us,min_us,p90_us,per_s,floor_us,ratio,target,verdict,label,note\n",
           f);
-  char clean[256];
-  snprintf(clean, sizeof clean, "%s", note ? note : "");
-  for (char *p = clean; *p; p++)
-    if (*p == ',' || *p == '\n') *p = ';';
-  char stamp[32];
+  char stamp[32], ops[32], num[5][32];
   time_t now = time(NULL);
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  fprintf(f, "%s,%s,%s,%s,%s,%ld,%.3f,%.3f,%.3f,%.1f,%s,%s,%s,%s,%s,%s\n", stamp, cfg->program, scenario, path,
-          unit, st->ops, st->median_us, st->min_us, st->p90_us, 1e6 / st->median_us, floor ? fl : "", floor ? ra : "",
-          bench_target_text(target, tt, sizeof tt), verdict, cfg->label, clean);
+  snprintf(ops, sizeof ops, "%ld", st->ops);
+  snprintf(num[0], sizeof num[0], "%.3f", st->median_us);
+  snprintf(num[1], sizeof num[1], "%.3f", st->min_us);
+  snprintf(num[2], sizeof num[2], "%.3f", st->p90_us);
+  snprintf(num[3], sizeof num[3], "%.1f", 1e6 / st->median_us);
+  const char *fields[] = {stamp,   cfg->program, scenario, path,   unit,      ops,
+                          num[0],  num[1],       num[2],   num[3], floor ? fl : "",
+                          floor ? ra : "", bench_target_text(target, tt, sizeof tt), verdict, cfg->label,
+                          note ? note : ""};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    if (i) fputc(',', f);
+    bench_csv_field(f, fields[i]);
+  }
+  fputc('\n', f);
   fclose(f);
 }
 
-/* Measures op and (when given) its floor, and prints the row. Returns 0 or -1. */
-static inline int bench_run(const bench_cfg *cfg, const char *scenario, const char *path, const char *unit,
-                            bench_fn op, void *op_ctx, bench_fn floor_fn, void *floor_ctx,
-                            const bench_target *target, const char *note) {
+static inline void bench_scale(bench_stats *st, double units) {
+  st->median_us /= units;
+  st->min_us /= units;
+  st->p90_us /= units;
+  st->per_s *= units;
+  st->ops = (long)((double)st->ops * units);
+}
+
+/* Measures op and (when given) its floor, and prints the row; one call of op does units
+ * operations of the row's unit (a batch of cards), and the figures are per unit. Returns 0 or -1. */
+static inline int bench_run_n(const bench_cfg *cfg, const char *scenario, const char *path, const char *unit,
+                              double units, bench_fn op, void *op_ctx, bench_fn floor_fn, void *floor_ctx,
+                              const bench_target *target, const char *note) {
   bench_stats st, fl;
   if (bench_measure2(cfg, scenario, op, op_ctx, floor_fn, floor_ctx, &st, &fl) != 0) {
     fprintf(stderr, "%s: %s failed\n", cfg->program, scenario);
     return -1;
   }
+  bench_scale(&st, units);
+  if (floor_fn != NULL) bench_scale(&fl, units);
   bench_row(cfg, scenario, path, unit, &st, floor_fn ? &fl : NULL, target, note);
   return 0;
+}
+
+static inline int bench_run(const bench_cfg *cfg, const char *scenario, const char *path, const char *unit,
+                            bench_fn op, void *op_ctx, bench_fn floor_fn, void *floor_ctx,
+                            const bench_target *target, const char *note) {
+  return bench_run_n(cfg, scenario, path, unit, 1.0, op, op_ctx, floor_fn, floor_ctx, target, note);
 }
 
 #endif

@@ -195,12 +195,10 @@ static int build_list(cmcc_bench *b, long n) {
   char *text = malloc(cap), err[256];
   if (text == NULL) return -1;
   size_t len = 0;
+  /* through a reader every entry is the card in it; in process each serial gets its own card */
   for (long i = 0; i < n; i++)
-    len += (size_t)snprintf(text + len, cap - len, "%s\n", b->user.t ? USER_SERIAL : "");
-  if (b->user.t == NULL) {
-    len = 0;
-    for (long i = 0; i < n; i++) len += (size_t)snprintf(text + len, cap - len, "86000000%08lX\n", 0x1000 + i);
-  }
+    len += b->user.t ? (size_t)snprintf(text + len, cap - len, "%s\n", USER_SERIAL)
+                     : (size_t)snprintf(text + len, cap - len, "86000000%08lX\n", 0x1000 + i);
   int rc = cf_cmcc_cardlist_parse(text, len, "bench", &b->list, err, sizeof err);
   if (rc != 0) fprintf(stderr, "%s: %s\n", b->cfg->program, err);
   free(text);
@@ -294,7 +292,10 @@ int main(int argc, char **argv) {
     cf_cmcc_cardlist one = {.cards = first, .count = 1, .cap = 1};
     cf_cmcc_host_clear(&b->h);
     if (cf_cmcc_user_batch(&b->h, &b->job, &one, &b->batch) != 0 && b->h.sw != CMCC_SW_ALREADY_EXISTS)
-      return fail(b, "CREATE SUB_APPLICATION") ? 3 : 3;
+    {
+      fail(b, "CREATE SUB_APPLICATION");
+      return 3;
+    }
     b->job.create = false;
   } else {
     b->job.create = true;

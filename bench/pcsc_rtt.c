@@ -70,8 +70,7 @@ static void append_csv(const char *path, const char *label, const char *apdu_hex
     return;
   }
   fseek(f, 0, SEEK_END);
-  if (ftell(f) == 0)
-    fputs("utc,client,label,apdu,n,min_us,median_us,p90_us,p99_us,max_us,apdu_per_s\n", f);
+  if (ftell(f) == 0) fputs("utc,client,label,apdu,n,min_us,median_us,p90_us,p99_us,max_us,apdu_per_s\n", f);
   char stamp[32];
   time_t t = time(NULL);
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -84,7 +83,7 @@ static void append_csv(const char *path, const char *label, const char *apdu_hex
 int main(int argc, char **argv) {
   const char *reader = NULL, *csv = NULL, *label = "", *apdu_hex = "8002000808";
   long n = 10000, warmup = 500;
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       fputs(usage, stdout);
@@ -110,7 +109,6 @@ int main(int argc, char **argv) {
       fprintf(stderr, "bench_pcsc_rtt: unknown option %s (see --help)\n", a);
       return 2;
     }
-    i++;
   }
   uint8_t cmd[261];
   long cmd_len = cf_hex_decode(apdu_hex, cmd, sizeof cmd);
@@ -127,8 +125,7 @@ int main(int argc, char **argv) {
   char name[128];
   SCARDHANDLE card;
   DWORD proto;
-  if (choose_reader(reader, name, sizeof name) != 0)
-    return 4;
+  if (choose_reader(reader, name, sizeof name) != 0) return 4;
   rv = SCardConnect(ctx, name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
   if (rv != SCARD_S_SUCCESS) {
     fprintf(stderr, "bench_pcsc_rtt: %s: %s\n", name, cf_pcsc_describe(rv));
@@ -136,13 +133,11 @@ int main(int argc, char **argv) {
   }
   const SCARD_IO_REQUEST *pci = proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
   double *samples = malloc(sizeof(double) * (size_t)n);
-  if (samples == NULL)
-    return 1;
+  if (samples == NULL) return 1;
   uint8_t resp[258];
   double start = 0;
   for (long i = -warmup; i < n; i++) {
-    if (i == 0)
-      start = now_us();
+    if (i == 0) start = now_us();
     DWORD rlen = sizeof resp;
     double t0 = now_us();
     rv = SCardTransmit(card, pci, cmd, (DWORD)cmd_len, NULL, resp, &rlen);
@@ -152,8 +147,7 @@ int main(int argc, char **argv) {
               rv != SCARD_S_SUCCESS ? cf_pcsc_describe(rv) : "status word is not 9000");
       return 3;
     }
-    if (i >= 0)
-      samples[i] = t1 - t0;
+    if (i >= 0) samples[i] = t1 - t0;
   }
   double total_s = (now_us() - start) / 1e6;
   qsort(samples, (size_t)n, sizeof(double), cmp_double);
@@ -163,8 +157,7 @@ int main(int argc, char **argv) {
   printf("%10.1f %10.1f %10.1f %10.1f %10.1f %12.0f\n", percentile(samples, (size_t)n, 0),
          percentile(samples, (size_t)n, 0.5), percentile(samples, (size_t)n, 0.9),
          percentile(samples, (size_t)n, 0.99), percentile(samples, (size_t)n, 1), per_s);
-  if (csv != NULL)
-    append_csv(csv, label, apdu_hex, n, samples, per_s);
+  if (csv != NULL) append_csv(csv, label, apdu_hex, n, samples, per_s);
   free(samples);
   SCardDisconnect(card, SCARD_LEAVE_CARD);
   SCardReleaseContext(ctx);

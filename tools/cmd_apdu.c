@@ -84,16 +84,13 @@ static int send_file(apdu_run *r, const char *path) {
   int rc = -1;
   while (rc < 0 && getline(&line, &cap, f) >= 0) {
     char *hash = strchr(line, '#');
-    if (hash != NULL)
-      *hash = '\0';
+    if (hash != NULL) *hash = '\0';
     line[strcspn(line, "\r\n")] = '\0';
-    if (line[strspn(line, " \t:")] == '\0')
-      continue;
+    if (line[strspn(line, " \t:")] == '\0') continue;
     rc = send_one(r, line);
   }
   free(line);
-  if (f != stdin)
-    fclose(f);
+  if (f != stdin) fclose(f);
   return rc;
 }
 
@@ -158,10 +155,8 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
   }
   for (int i = first_hex; rc < 0 && i < argc; i++)
     rc = send_one(&r, argv[i]);
-  if (rc < 0 && file != NULL)
-    rc = send_file(&r, file);
-  if (rc < 0)
-    rc = CF_EXIT_OK;
+  if (rc < 0 && file != NULL) rc = send_file(&r, file);
+  if (rc < 0) rc = CF_EXIT_OK;
   cf_transport_close(r.t);
 out:
   free(r.cmd);

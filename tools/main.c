@@ -62,16 +62,14 @@ static void usage(FILE *f) {
 
 static const command *find_command(const char *name) {
   for (size_t i = 0; i < COMMAND_COUNT; i++)
-    if (strcmp(commands[i].name, name) == 0)
-      return &commands[i];
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
   return NULL;
 }
 
 int main(int argc, char **argv) {
   static char state_dir[1024];
   cf_cli_global g = {0};
-  if (cf_cli_default_state_dir(state_dir, sizeof state_dir) == 0)
-    g.state_dir = state_dir;
+  if (cf_cli_default_state_dir(state_dir, sizeof state_dir) == 0) g.state_dir = state_dir;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *arg = argv[i];

@@ -23,8 +23,7 @@ static size_t registry_count;
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
 static void registry_add(const cf_card_profile *p) {
-  if (p != NULL && registry_count < PROFILES_MAX)
-    registry[registry_count++] = p;
+  if (p != NULL && registry_count < PROFILES_MAX) registry[registry_count++] = p;
 }
 
 static void registry_build(void) {
@@ -43,18 +42,15 @@ static void registry_build(void) {
 
 const cf_card_profile *const *cf_card_profiles(size_t *count) {
   pthread_once(&registry_once, registry_build);
-  if (count != NULL)
-    *count = registry_count;
+  if (count != NULL) *count = registry_count;
   return registry;
 }
 
 const cf_card_profile *cf_card_profile_find(const char *name) {
   size_t count = 0;
   const cf_card_profile *const *all = cf_card_profiles(&count);
-  if (name == NULL)
-    return NULL;
+  if (name == NULL) return NULL;
   for (size_t i = 0; i < count; i++)
-    if (strcmp(all[i]->name, name) == 0)
-      return all[i];
+    if (strcmp(all[i]->name, name) == 0) return all[i];
   return NULL;
 }

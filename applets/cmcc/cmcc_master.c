@@ -153,6 +153,10 @@ static uint16_t answer_fci(cf_applet *app, cf_rapdu *resp) {
 
 uint16_t cmcc_master_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   (void)cmd;
+  cmcc_applet_ctx *c = cmcc_ctx(app);
+  /* a SELECT the runtime answers is a command like any other: it ends the one-shot states */
+  c->challenge_valid = false;
+  c->gen_remaining = 0;
   return answer_fci(app, resp);
 }
 

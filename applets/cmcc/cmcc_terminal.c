@@ -45,7 +45,8 @@ static void terminal_reset(cf_applet *app) {
 }
 
 static uint16_t terminal_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)app, (void)cmd, (void)resp;
+  ((terminal_ctx *)app->ctx)->t.challenge_valid = false; /* a SELECT also ends the GET CHALLENGE random */
+  (void)cmd, (void)resp;
   return SW_OK;
 }
 

@@ -48,6 +48,7 @@ static void usercard_reset(cf_applet *app) {
 }
 
 static uint16_t usercard_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  ((usercard_ctx *)app->ctx)->t.challenge_valid = false; /* a SELECT also ends the GET CHALLENGE random */
   (void)cmd;
   return cmcc_put_fci(resp, app->aid, app->aid_len, CMCC_DEVICE_USER_CARD, NULL) ? SW_OK : SW_UNKNOWN;
 }

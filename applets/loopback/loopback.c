@@ -36,51 +36,45 @@ static int loopback_install(cf_applet *app, const char *params) {
     return len == 4 ? 0 : -1;
   uint8_t zero[4] = {0};
   return cf_store_put(app->store, CF_STORE_KEY(app->ns, LOOPBACK_REC_COUNTER), zero, 4) == CF_STORE_OK ? 0
-                                                                                                     : -1;
+                                                                                                       : -1;
 }
 
-static void loopback_reset(cf_applet *app) { memset(app->ctx, 0, sizeof(loopback_ctx)); }
+static void loopback_reset(cf_applet *app) {
+  memset(app->ctx, 0, sizeof(loopback_ctx));
+}
 
-static uint16_t loopback_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) { return SW_OK; }
+static uint16_t loopback_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  return SW_OK;
+}
 
 static uint16_t loopback_echo(const cf_apdu *cmd, cf_rapdu *resp) {
-  if (cmd->p1 != 0 || cmd->p2 != 0)
-    return SW_INCORRECT_P1P2;
-  if (cmd->lc > 0 && !cf_rapdu_put(resp, cmd->data, cmd->lc))
-    return SW_WRONG_LENGTH;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc > 0 && !cf_rapdu_put(resp, cmd->data, cmd->lc)) return SW_WRONG_LENGTH;
   return SW_OK;
 }
 
 static uint16_t loopback_generate(const cf_apdu *cmd, cf_rapdu *resp) {
-  if (cmd->lc != 0)
-    return SW_WRONG_LENGTH;
+  if (cmd->lc != 0) return SW_WRONG_LENGTH;
   size_t count = ((size_t)cmd->p1 << 8) | cmd->p2;
-  if (count > resp->cap - resp->len)
-    return SW_INCORRECT_P1P2;
+  if (count > resp->cap - resp->len) return SW_INCORRECT_P1P2;
   for (size_t i = 0; i < count; i++)
     cf_rapdu_put_u8(resp, (uint8_t)i);
   return SW_OK;
 }
 
 static uint16_t loopback_status(const cf_apdu *cmd, cf_rapdu *resp) {
-  if (cmd->p1 != 0 || cmd->p2 != 0)
-    return SW_INCORRECT_P1P2;
-  if (cmd->lc < 2)
-    return SW_WRONG_LENGTH;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc < 2) return SW_WRONG_LENGTH;
   uint8_t sw1 = cmd->data[0];
   bool status_class = (sw1 >= 0x60 && sw1 <= 0x6F) || (sw1 >= 0x90 && sw1 <= 0x9F);
-  if (!status_class || sw1 == 0x61 || sw1 == 0x6C)
-    return SW_WRONG_DATA;
-  if (!cf_rapdu_put(resp, cmd->data + 2, cmd->lc - 2))
-    return SW_WRONG_LENGTH;
+  if (!status_class || sw1 == 0x61 || sw1 == 0x6C) return SW_WRONG_DATA;
+  if (!cf_rapdu_put(resp, cmd->data + 2, cmd->lc - 2)) return SW_WRONG_LENGTH;
   return cf_be16(cmd->data);
 }
 
 static uint16_t loopback_counter(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  if (cmd->p1 != 0 || cmd->p2 != 0)
-    return SW_INCORRECT_P1P2;
-  if (cmd->lc != 0)
-    return SW_WRONG_LENGTH;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t value[4];
   size_t len = 0;
   if (cf_store_get(app->store, CF_STORE_KEY(app->ns, LOOPBACK_REC_COUNTER), value, sizeof value, &len) !=
@@ -88,8 +82,7 @@ static uint16_t loopback_counter(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
       len != 4)
     return SW_MEMORY_FAILURE;
   uint32_t next = get_be32(value);
-  if (next == UINT32_MAX)
-    return SW_CONDITIONS_NOT_SATISFIED;
+  if (next == UINT32_MAX) return SW_CONDITIONS_NOT_SATISFIED;
   put_be32(value, ++next);
   if (cf_store_put(app->store, CF_STORE_KEY(app->ns, LOOPBACK_REC_COUNTER), value, 4) != CF_STORE_OK)
     return SW_MEMORY_FAILURE;
@@ -98,10 +91,8 @@ static uint16_t loopback_counter(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
 }
 
 static uint16_t loopback_transient(const loopback_ctx *ctx, const cf_apdu *cmd, cf_rapdu *resp) {
-  if (cmd->p1 != 0 || cmd->p2 != 0)
-    return SW_INCORRECT_P1P2;
-  if (cmd->lc != 0)
-    return SW_WRONG_LENGTH;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t value[4];
   put_be32(value, ctx->commands_since_reset);
   cf_rapdu_put(resp, value, 4);
@@ -110,10 +101,8 @@ static uint16_t loopback_transient(const loopback_ctx *ctx, const cf_apdu *cmd, 
 
 static uint16_t loopback_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   loopback_ctx *ctx = app->ctx;
-  if (ctx->commands_since_reset < UINT32_MAX)
-    ctx->commands_since_reset++;
-  if (cmd->cla != 0x00 && cmd->cla != 0x80)
-    return SW_CLA_NOT_SUPPORTED;
+  if (ctx->commands_since_reset < UINT32_MAX) ctx->commands_since_reset++;
+  if (cmd->cla != 0x00 && cmd->cla != 0x80) return SW_CLA_NOT_SUPPORTED;
   switch (cmd->ins) {
   case LOOPBACK_INS_ECHO:
     return loopback_echo(cmd, resp);
@@ -143,8 +132,7 @@ const cf_applet_ops loopback_applet_ops = {
 
 static cf_card *loopback_create(cf_store *store, const char *params) {
   char mode[32] = "t1";
-  if (params != NULL)
-    cf_params_get(params, "mode", mode, sizeof mode);
+  if (params != NULL) cf_params_get(params, "mode", mode, sizeof mode);
   cf_resp_mode resp_mode;
   if (strcmp(mode, "t1") == 0)
     resp_mode = CF_RESP_T1;
@@ -153,8 +141,7 @@ static cf_card *loopback_create(cf_store *store, const char *params) {
   else
     return NULL;
   cf_card *card = cf_card_new(store, loopback_atr, sizeof loopback_atr, resp_mode);
-  if (card == NULL)
-    return NULL;
+  if (card == NULL) return NULL;
   if (cf_card_add_applet(card, &loopback_applet_ops, loopback_aid, sizeof loopback_aid, "", true) == NULL) {
     cf_card_free(card);
     return NULL;

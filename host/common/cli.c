@@ -25,7 +25,6 @@ cf_transport *cf_cli_connect(const cf_cli_global *g, const char *reader) {
     cf_cli_error("%s", err);
     return NULL;
   }
-  if (g != NULL && g->trace)
-    t->trace = stderr;
+  if (g != NULL && g->trace) t->trace = stderr;
   return t;
 }

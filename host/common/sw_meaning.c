@@ -49,8 +49,7 @@ static const sw_text exact[] = {
 const char *cf_sw_meaning(unsigned sw) {
   static _Thread_local char text[64];
   for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-    if (exact[i].sw == sw)
-      return exact[i].text;
+    if (exact[i].sw == sw) return exact[i].text;
   unsigned sw1 = (sw >> 8) & 0xFF, sw2 = sw & 0xFF;
   if (sw1 == 0x61) {
     snprintf(text, sizeof text, "%u more response bytes available", sw2 ? sw2 : 256);

@@ -21,8 +21,8 @@ static const keycard_cli_command commands[] = {
     {"info", keycard_cli_cmd_info, "", "", "select the applet and show its application info"},
     {"init", keycard_cli_cmd_init,
      PIN_OPT "--puk= --pairing-password= --pairing-secret= --pin-retries= --puk-retries= --alt-pin=",
-     "--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX] [--pin-retries N --puk-retries N] "
-     "[--alt-pin PIN]",
+     "--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX]\n"
+     "[--pin-retries N --puk-retries N] [--alt-pin PIN]",
      "initialize a new card (PIN 6 digits, PUK 12 digits)"},
     {"pair", keycard_cli_cmd_pair, "--password= --secret=", "[--password PW | --secret HEX]",
      "pair with the card and remember the pairing (default password KeycardDefaultPairing)"},
@@ -71,7 +71,12 @@ static void print_help(FILE *f) {
     const keycard_cli_command *k = &commands[i];
     bool pin = strstr(k->options, "--pin=") != NULL && strcmp(k->name, "init") != 0;
     fprintf(f, "  %-15s %s%s\n", k->name, k->summary, pin ? " [PIN]" : "");
-    if (k->usage[0]) fprintf(f, "  %-15s   %s\n", "", k->usage);
+    /* usages may hold "\n" to wrap; every line gets the same indent */
+    for (const char *u = k->usage; *u;) {
+      size_t n = strcspn(u, "\n");
+      fprintf(f, "  %-15s   %.*s\n", "", (int)n, u);
+      u += n + (u[n] == '\n');
+    }
   }
   fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 card refused or wrong card state,\n"
              "            4 reader/PC/SC failure, 5 verification failed, 6 file error\n");

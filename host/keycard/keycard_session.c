@@ -73,7 +73,8 @@ static void trace_inner(keycard_client *kc, bool command, uint8_t ins, uint8_t p
     cf_put_be16(buf + n, sw);
     n += 2;
   }
-  fprintf(kc->t->trace, "  (secure channel, plain)\n");
+  fprintf(kc->t->trace, "  (secure channel: plain %s)\n",
+          command ? "command, wrapped below" : "answer, unwrapped above");
   cf_trace_apdu(kc->t->trace, command, buf, n, secret);
   cf_wipe(buf, sizeof buf);
 }
@@ -85,7 +86,7 @@ int keycard_client_secure_exchange(keycard_client *kc, uint8_t ins, uint8_t p1, 
   if (len > KEYCARD_CLIENT_MAX_PLAIN)
     return keycard_client_fail(kc, KEYCARD_CLIENT_EARG,
                                "command data too long for the secure channel (%zu bytes)", len);
-  uint8_t wrapped[256], answer[300];
+  uint8_t wrapped[256], answer[512];
   size_t wlen = 0, alen = 0;
   int rc = keycard_client_sc_wrap(&kc->sc, KEYCARD_CLIENT_CLA, ins, p1, p2, data, len, wrapped,
                                   sizeof wrapped, &wlen);

@@ -18,7 +18,9 @@ static int card_reset(cf_transport *t) {
   return 0;
 }
 
-static void card_close(cf_transport *t) { t->impl = NULL; }
+static void card_close(cf_transport *t) {
+  t->impl = NULL;
+}
 
 static const cf_transport_ops card_transport_ops = {
     .exchange = card_exchange,
@@ -27,11 +29,9 @@ static const cf_transport_ops card_transport_ops = {
 };
 
 cf_transport *cf_transport_open_card(cf_card *card) {
-  if (card == NULL)
-    return NULL;
+  if (card == NULL) return NULL;
   cf_transport *t = calloc(1, sizeof *t);
-  if (t == NULL)
-    return NULL;
+  if (t == NULL) return NULL;
   t->ops = &card_transport_ops;
   t->impl = card;
   snprintf(t->name, sizeof t->name, "in-process");

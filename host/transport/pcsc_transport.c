@@ -45,12 +45,10 @@ const char *cf_pcsc_describe(long rv) {
 }
 
 /* Fills names (one block of NUL-terminated strings, as PC/SC returns it) and a pointer table. */
-static int list_names(SCARDCONTEXT ctx, char **block, const char **names, int max, char *err,
-                      size_t errlen) {
+static int list_names(SCARDCONTEXT ctx, char **block, const char **names, int max, char *err, size_t errlen) {
   DWORD len = 0;
   LONG rv = SCardListReaders(ctx, NULL, NULL, &len);
-  if (rv == SCARD_E_NO_READERS_AVAILABLE)
-    return 0;
+  if (rv == SCARD_E_NO_READERS_AVAILABLE) return 0;
   if (rv != SCARD_S_SUCCESS) {
     snprintf(err, errlen, "cannot list readers: %s", cf_pcsc_describe(rv));
     return -1;
@@ -61,8 +59,7 @@ static int list_names(SCARDCONTEXT ctx, char **block, const char **names, int ma
     return -1;
   }
   rv = SCardListReaders(ctx, NULL, *block, &len);
-  if (rv == SCARD_E_NO_READERS_AVAILABLE)
-    return 0;
+  if (rv == SCARD_E_NO_READERS_AVAILABLE) return 0;
   if (rv != SCARD_S_SUCCESS) {
     snprintf(err, errlen, "cannot list readers: %s", cf_pcsc_describe(rv));
     return -1;
@@ -103,11 +100,9 @@ static int read_states(SCARDCONTEXT ctx, const char **names, int count, cf_pcsc_
 static int readers_in(SCARDCONTEXT ctx, cf_pcsc_reader *out, int max, char *err, size_t errlen) {
   char *block = NULL;
   const char *names[CF_PCSC_MAX_READERS];
-  if (max > CF_PCSC_MAX_READERS)
-    max = CF_PCSC_MAX_READERS;
+  if (max > CF_PCSC_MAX_READERS) max = CF_PCSC_MAX_READERS;
   int count = list_names(ctx, &block, names, max, err, errlen);
-  if (count > 0)
-    count = read_states(ctx, names, count, out, err, errlen);
+  if (count > 0) count = read_states(ctx, names, count, out, err, errlen);
   free(block);
   return count;
 }
@@ -130,8 +125,7 @@ int cf_pcsc_list_readers(char names[][128], bool *has_card, int max, char *err, 
   for (int i = 0; i < count; i++) {
     _Static_assert(sizeof readers[i].name == 128, "reader name sizes differ");
     memcpy(names[i], readers[i].name, 128); /* NUL-terminated by read_states */
-    if (has_card != NULL)
-      has_card[i] = readers[i].has_card;
+    if (has_card != NULL) has_card[i] = readers[i].has_card;
   }
   return count;
 }
@@ -163,8 +157,7 @@ static int pcsc_reset(cf_transport *t) {
 
 static void pcsc_close(cf_transport *t) {
   pcsc_impl *p = t->impl;
-  if (p == NULL)
-    return;
+  if (p == NULL) return;
   SCardDisconnect(p->card, SCARD_LEAVE_CARD);
   SCardReleaseContext(p->ctx);
   free(p);

@@ -11,8 +11,7 @@ static void put_hex(FILE *f, const uint8_t *p, size_t n) {
 }
 
 static void put_redacted(FILE *f, size_t n) {
-  if (n > 0)
-    fprintf(f, " <%zu byte%s redacted>", n, n == 1 ? "" : "s");
+  if (n > 0) fprintf(f, " <%zu byte%s redacted>", n, n == 1 ? "" : "s");
 }
 
 static void trace_command(FILE *f, const uint8_t *buf, size_t len, bool redact_data) {
@@ -50,8 +49,7 @@ static void trace_response(FILE *f, const uint8_t *buf, size_t len, bool redact_
 }
 
 void cf_trace_apdu(FILE *f, bool command, const uint8_t *buf, size_t len, bool redact_data) {
-  if (f == NULL)
-    return;
+  if (f == NULL) return;
   if (command)
     trace_command(f, buf, len, redact_data);
   else

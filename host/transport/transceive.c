@@ -23,32 +23,25 @@ typedef struct tx_state {
  * or 0 if cmd cannot be parsed. */
 static size_t with_le(const uint8_t *cmd, size_t len, size_t le, uint8_t *out, size_t cap) {
   cf_apdu a;
-  if (!cf_host_parse_apdu(cmd, len, &a))
-    return 0;
+  if (!cf_host_parse_apdu(cmd, len, &a)) return 0;
   a.le = le;
   a.has_le = true;
   return cf_apdu_encode(&a, a.extended, out, cap);
 }
 
 static int tx_fail(cf_transport *t, size_t *rlen, uint16_t *sw, const char *why) {
-  if (why != NULL)
-    snprintf(t->err, sizeof t->err, "%s", why);
-  if (rlen != NULL)
-    *rlen = 0;
-  if (sw != NULL)
-    *sw = 0;
+  if (why != NULL) snprintf(t->err, sizeof t->err, "%s", why);
+  if (rlen != NULL) *rlen = 0;
+  if (sw != NULL) *sw = 0;
   return -1;
 }
 
 int cf_transceive_raw(cf_transport *t, const uint8_t *cmd, size_t len, unsigned flags, uint8_t *resp,
                       size_t cap, size_t *rlen, uint16_t *sw) {
-  if (t == NULL)
-    return -1;
-  if (cmd == NULL || len < 4 || len > TX_CMD_MAX)
-    return tx_fail(t, rlen, sw, "invalid command APDU length");
+  if (t == NULL) return -1;
+  if (cmd == NULL || len < 4 || len > TX_CMD_MAX) return tx_fail(t, rlen, sw, "invalid command APDU length");
   tx_state *st = malloc(sizeof *st);
-  if (st == NULL)
-    return tx_fail(t, rlen, sw, "out of memory");
+  if (st == NULL) return tx_fail(t, rlen, sw, "out of memory");
   memcpy(st->cmd, cmd, len);
   size_t cur_len = len, total = 0;
   bool cur_secret = (flags & CF_TX_SECRET_CMD) != 0;
@@ -99,21 +92,17 @@ int cf_transceive_raw(cf_transport *t, const uint8_t *cmd, size_t len, unsigned 
       continue;
     }
     free(st);
-    if (rlen != NULL)
-      *rlen = total;
-    if (sw != NULL)
-      *sw = (uint16_t)((sw1 << 8) | sw2);
+    if (rlen != NULL) *rlen = total;
+    if (sw != NULL) *sw = (uint16_t)((sw1 << 8) | sw2);
     return 0;
   }
 }
 
 int cf_transceive(cf_transport *t, const cf_apdu *cmd, unsigned flags, uint8_t *resp, size_t cap,
                   size_t *rlen, uint16_t *sw) {
-  if (t == NULL)
-    return -1;
+  if (t == NULL) return -1;
   uint8_t *buf = malloc(TX_CMD_MAX);
-  if (buf == NULL)
-    return tx_fail(t, rlen, sw, "out of memory");
+  if (buf == NULL) return tx_fail(t, rlen, sw, "out of memory");
   size_t len = cf_apdu_encode(cmd, false, buf, TX_CMD_MAX);
   int rc;
   if (len == 0)
@@ -125,9 +114,7 @@ int cf_transceive(cf_transport *t, const cf_apdu *cmd, unsigned flags, uint8_t *
 }
 
 void cf_transport_close(cf_transport *t) {
-  if (t == NULL)
-    return;
-  if (t->ops != NULL && t->ops->close != NULL)
-    t->ops->close(t);
+  if (t == NULL) return;
+  if (t->ops != NULL && t->ops->close != NULL) t->ops->close(t);
   free(t);
 }

@@ -18,7 +18,7 @@ typedef struct cf_apdu {
   bool extended;
 } cf_apdu;
 
-/* Parses a raw command APDU. Returns 0 on success, or the status word to answer
+/* Parses a raw command APDU. Returns SW_OK (9000) on success, or the status word to answer
  * (SW_WRONG_LENGTH) when the encoding is inconsistent. */
 uint16_t cf_apdu_parse(const uint8_t *raw, size_t len, cf_apdu *out);
 

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "cardforge/crypto.h"
 #include "cardforge/keycard.h"
 #include "robust_keycard.h"
 

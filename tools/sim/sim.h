@@ -14,8 +14,8 @@
 #define CF_SIM_DEFAULT_PORT 35963
 
 typedef struct cf_sim_card_spec {
-  int reader;      /* reader index: the card connects to base_port + reader */
-  char type[64];   /* profile name */
+  int reader;       /* reader index: the card connects to base_port + reader */
+  char type[64];    /* profile name */
   char params[256]; /* profile params, "" when none */
 } cf_sim_card_spec;
 
@@ -25,9 +25,9 @@ typedef struct cf_sim_options {
   char host[64];
   int base_port;
   char state_dir[1024]; /* "" until resolved */
-  bool fresh;  /* erase each card's state file first */
-  bool memory; /* keep card state in memory only */
-  bool quiet;  /* no status lines */
+  bool fresh;           /* erase each card's state file first */
+  bool memory;          /* keep card state in memory only */
+  bool quiet;           /* no status lines */
 } cf_sim_options;
 
 void cf_sim_options_init(cf_sim_options *o);

@@ -13,8 +13,7 @@ void cf_sim_options_init(cf_sim_options *o) {
 }
 
 static bool copy_field(char *dst, size_t cap, const char *src, size_t len) {
-  if (len >= cap)
-    return false;
+  if (len >= cap) return false;
   memcpy(dst, src, len);
   dst[len] = '\0';
   return true;
@@ -22,8 +21,7 @@ static bool copy_field(char *dst, size_t cap, const char *src, size_t len) {
 
 static bool reader_taken(const cf_sim_options *o, int reader) {
   for (size_t i = 0; i < o->card_count; i++)
-    if (o->cards[i].reader == reader)
-      return true;
+    if (o->cards[i].reader == reader) return true;
   return false;
 }
 
@@ -85,16 +83,13 @@ static size_t next_word(const char **p, const char **word) {
 
 static bool parse_int(const char *s, size_t len, long lo, long hi, long *out) {
   char buf[16];
-  if (len == 0 || len >= sizeof buf)
-    return false;
+  if (len == 0 || len >= sizeof buf) return false;
   memcpy(buf, s, len);
   buf[len] = '\0';
   for (size_t i = 0; i < len; i++)
-    if (!isdigit((unsigned char)buf[i]))
-      return false;
+    if (!isdigit((unsigned char)buf[i])) return false;
   long v = strtol(buf, NULL, 10);
-  if (v < lo || v > hi)
-    return false;
+  if (v < lo || v > hi) return false;
   *out = v;
   return true;
 }
@@ -125,8 +120,7 @@ int cf_sim_config_line(const char *line, cf_sim_options *o, bool keep_state_dir,
   }
   const char *p = buf, *word, *rest;
   size_t wlen = next_word(&p, &word);
-  if (wlen == 0)
-    return 0;
+  if (wlen == 0) return 0;
   if (word_is(word, wlen, "reader")) {
     const char *num, *type;
     size_t nlen = next_word(&p, &num);
@@ -154,8 +148,7 @@ int cf_sim_config_line(const char *line, cf_sim_options *o, bool keep_state_dir,
       snprintf(err, errlen, "expected a directory after \"state-dir\"");
       return -1;
     }
-    if (keep_state_dir)
-      return 0;
+    if (keep_state_dir) return 0;
     if (!copy_field(o->state_dir, sizeof o->state_dir, rest, dlen)) {
       snprintf(err, errlen, "state directory path too long");
       return -1;
@@ -170,8 +163,7 @@ int cf_sim_config_line(const char *line, cf_sim_options *o, bool keep_state_dir,
       snprintf(err, errlen, "expected a port number 1-65535 after \"port\"");
       return -1;
     }
-    if (!keep_port)
-      o->base_port = (int)port;
+    if (!keep_port) o->base_port = (int)port;
     return 0;
   }
   if (word_is(word, wlen, "host")) {

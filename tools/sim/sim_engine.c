@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +64,12 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void status_line(cf_sim *s, const char *fmt, const sim_slot *slot, const char *extra) {
-  if (s->opt.quiet || s->status == NULL)
-    return;
-  fprintf(s->status, fmt, slot->spec.reader, slot->spec.type, s->opt.host, slot->port, extra);
+__attribute__((format(printf, 2, 3))) static void status_line(cf_sim *s, const char *fmt, ...) {
+  if (s->opt.quiet || s->status == NULL) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(s->status, fmt, ap);
+  va_end(ap);
   fputc('\n', s->status);
   fflush(s->status);
 }
@@ -97,8 +100,7 @@ static int slot_open_card(cf_sim *s, sim_slot *slot, char *err, size_t errlen, i
       *exit_code = 6;
       return -1;
     }
-    if (s->opt.fresh)
-      remove_state_files(slot->store_path);
+    if (s->opt.fresh) remove_state_files(slot->store_path);
     rc = cf_store_open_file(slot->store_path, &slot->store);
   }
   if (rc != CF_STORE_OK) {
@@ -161,8 +163,7 @@ cf_sim *cf_sim_new(const cf_sim_options *o, FILE *status, char *err, size_t errl
 }
 
 static void slot_disconnect(cf_sim *s, sim_slot *slot, long long now, bool report) {
-  if (slot->fd >= 0)
-    close(slot->fd);
+  if (slot->fd >= 0) close(slot->fd);
   bool was_connected = slot->state == SLOT_CONNECTED;
   slot->fd = -1;
   slot->state = SLOT_IDLE;
@@ -172,13 +173,15 @@ static void slot_disconnect(cf_sim *s, sim_slot *slot, long long now, bool repor
   slot->next_try_ms = now + slot->backoff_ms;
   slot->backoff_ms = slot->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : slot->backoff_ms * 2;
   if (report && was_connected)
-    status_line(s, "reader %d: %s card lost vpcd %s:%d, reconnecting%s", slot, "");
+    status_line(s, "reader %d: %s card lost vpcd %s:%d, reconnecting", slot->spec.reader, slot->spec.type,
+                s->opt.host, slot->port);
 }
 
 /* vpcd is not there (pcscd not running or restarting): say so once, then retry quietly. */
 static void slot_connect_failed(cf_sim *s, sim_slot *slot, long long now) {
   if (!slot->waiting_reported) {
-    status_line(s, "reader %d: %s card waiting for vpcd at %s:%d%s", slot, "");
+    status_line(s, "reader %d: %s card waiting for vpcd at %s:%d", slot->spec.reader, slot->spec.type,
+                s->opt.host, slot->port);
     slot->waiting_reported = true;
   }
   slot->state = SLOT_CONNECTING;
@@ -208,7 +211,8 @@ static void slot_connected(cf_sim *s, sim_slot *slot) {
   slot->state = SLOT_CONNECTED;
   slot->backoff_ms = BACKOFF_FIRST_MS;
   slot->waiting_reported = false;
-  status_line(s, "reader %d: %s card connected to vpcd %s:%d (state %s)", slot, slot->store_path);
+  status_line(s, "reader %d: %s card connected to vpcd %s:%d (state %s)", slot->spec.reader, slot->spec.type,
+              s->opt.host, slot->port, slot->store_path);
 }
 
 /* Sends length + payload as one segment; waits (briefly) only if the socket buffer is full. */
@@ -221,12 +225,10 @@ static int slot_send(sim_slot *slot, size_t payload_len) {
       off += (size_t)n;
       continue;
     }
-    if (n < 0 && errno == EINTR)
-      continue;
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       struct pollfd pfd = {.fd = slot->fd, .events = POLLOUT};
-      if (poll(&pfd, 1, 2000) > 0)
-        continue;
+      if (poll(&pfd, 1, 2000) > 0) continue;
     }
     return -1;
   }
@@ -234,8 +236,7 @@ static int slot_send(sim_slot *slot, size_t payload_len) {
 }
 
 static int slot_handle_frame(sim_slot *slot, const uint8_t *payload, size_t len) {
-  if (len == 0)
-    return 0;
+  if (len == 0) return 0;
   if (len == 1) {
     switch (payload[0]) {
     case VPCD_CTRL_OFF:
@@ -265,20 +266,16 @@ static int slot_handle_frame(sim_slot *slot, const uint8_t *payload, size_t len)
 
 static int slot_read(sim_slot *slot) {
   ssize_t n = recv(slot->fd, slot->rx + slot->rx_len, sizeof slot->rx - slot->rx_len, 0);
-  if (n == 0)
-    return -1;
-  if (n < 0)
-    return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+  if (n == 0) return -1;
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
   int one = 1;
   setsockopt(slot->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   slot->rx_len += (size_t)n;
   size_t off = 0;
   while (slot->rx_len - off >= 2) {
     size_t len = cf_be16(slot->rx + off);
-    if (slot->rx_len - off < 2 + len)
-      break;
-    if (slot_handle_frame(slot, slot->rx + off + 2, len) != 0)
-      return -1;
+    if (slot->rx_len - off < 2 + len) break;
+    if (slot_handle_frame(slot, slot->rx + off + 2, len) != 0) return -1;
     off += 2 + len;
   }
   if (off > 0) {
@@ -309,29 +306,23 @@ int cf_sim_run(cf_sim *s, int stop_fd) {
     polled[n++] = NULL;
     for (size_t i = 0; i < s->count; i++) {
       sim_slot *slot = s->slots[i];
-      if (slot->state == SLOT_IDLE && slot->next_try_ms <= now)
-        slot_connect(s, slot, now);
+      if (slot->state == SLOT_IDLE && slot->next_try_ms <= now) slot_connect(s, slot, now);
       if (slot->state == SLOT_IDLE) {
         long long wait = slot->next_try_ms - now;
-        if (timeout < 0 || wait < timeout)
-          timeout = wait < 0 ? 0 : (int)wait;
+        if (timeout < 0 || wait < timeout) timeout = wait < 0 ? 0 : (int)wait;
         continue;
       }
       pfds[n] = (struct pollfd){.fd = slot->fd, .events = slot->state == SLOT_CONNECTING ? POLLOUT : POLLIN};
       polled[n++] = slot;
     }
     int ready = poll(pfds, n, timeout);
-    if (ready < 0 && errno != EINTR)
-      return -1;
-    if (ready <= 0)
-      continue;
-    if (pfds[0].revents != 0)
-      return 0;
+    if (ready < 0 && errno != EINTR) return -1;
+    if (ready <= 0) continue;
+    if (pfds[0].revents != 0) return 0;
     now = now_ms();
     for (nfds_t i = 1; i < n; i++) {
       sim_slot *slot = polled[i];
-      if (pfds[i].revents == 0)
-        continue;
+      if (pfds[i].revents == 0) continue;
       if (slot->state == SLOT_CONNECTING)
         slot_check_connect(s, slot, now);
       else if (slot_read(slot) != 0)
@@ -341,18 +332,15 @@ int cf_sim_run(cf_sim *s, int stop_fd) {
 }
 
 void cf_sim_free(cf_sim *s) {
-  if (s == NULL)
-    return;
+  if (s == NULL) return;
   for (size_t i = 0; i < s->count; i++) {
     sim_slot *slot = s->slots[i];
-    if (slot->fd >= 0)
-      close(slot->fd);
+    if (slot->fd >= 0) close(slot->fd);
     if (slot->card != NULL) {
       cf_card_power_off(slot->card);
       cf_card_free(slot->card);
     }
-    if (slot->store != NULL)
-      cf_store_close(slot->store);
+    if (slot->store != NULL) cf_store_close(slot->store);
     free(slot);
   }
   free(s);

@@ -54,8 +54,7 @@ static void on_stop_signal(int sig) {
 }
 
 static int install_signals(void) {
-  if (pipe(stop_pipe) != 0)
-    return -1;
+  if (pipe(stop_pipe) != 0) return -1;
   for (int i = 0; i < 2; i++) {
     fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
     fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
@@ -79,8 +78,7 @@ static void list_types(void) {
 
 static int write_pidfile(const char *path) {
   FILE *f = fopen(path, "w");
-  if (f == NULL)
-    return -1;
+  if (f == NULL) return -1;
   fprintf(f, "%ld\n", (long)getpid());
   return fclose(f);
 }
@@ -89,8 +87,7 @@ static bool parse_port(const char *s, int *out) {
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535)
-    return false;
+  if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 65535) return false;
   *out = (int)v;
   return true;
 }
@@ -109,8 +106,9 @@ static int parse_args(int argc, char **argv, sim_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    bool takes = strcmp(arg, "--card") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--state-dir") == 0 ||
-                 strcmp(arg, "--port") == 0 || strcmp(arg, "--host") == 0 || strcmp(arg, "--pidfile") == 0;
+    bool takes = strcmp(arg, "--card") == 0 || strcmp(arg, "--config") == 0 ||
+                 strcmp(arg, "--state-dir") == 0 || strcmp(arg, "--port") == 0 ||
+                 strcmp(arg, "--host") == 0 || strcmp(arg, "--pidfile") == 0;
     if (takes && val == NULL) {
       cf_cli_error("sim: %s needs a value (see cardforge sim --help)", arg);
       return CF_EXIT_USAGE;
@@ -156,8 +154,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       cf_cli_error("sim: unknown option \"%s\" (see cardforge sim --help)", arg);
       return CF_EXIT_USAGE;
     }
-    if (takes)
-      i++;
+    if (takes) i++;
   }
   return -1;
 }
@@ -189,12 +186,10 @@ static int collect_cards(const cf_cli_global *g, sim_args *a) {
       return CF_EXIT_USAGE;
     }
   }
-  if (a->opt.memory)
-    return -1;
+  if (a->opt.memory) return -1;
   if (a->opt.state_dir[0] == '\0') {
-    if (g->state_dir == NULL ||
-        snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s/cards", g->state_dir) >=
-            (int)sizeof a->opt.state_dir) {
+    if (g->state_dir == NULL || snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s/cards",
+                                         g->state_dir) >= (int)sizeof a->opt.state_dir) {
       cf_cli_error("sim: no state directory (set HOME or CARDFORGE_HOME, or give --state-dir)");
       return CF_EXIT_USAGE;
     }
@@ -212,15 +207,13 @@ int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv) {
   cf_sim_options_init(&a.opt);
   a.opt.quiet = g->quiet;
   int rc = parse_args(argc, argv, &a);
-  if (rc >= 0)
-    return rc;
+  if (rc >= 0) return rc;
   if (a.list) {
     list_types();
     return CF_EXIT_OK;
   }
   rc = collect_cards(g, &a);
-  if (rc >= 0)
-    return rc;
+  if (rc >= 0) return rc;
   char err[512];
   int exit_code = CF_EXIT_INTERNAL;
   cf_sim *sim = cf_sim_new(&a.opt, stdout, err, sizeof err, &exit_code);
@@ -239,11 +232,9 @@ int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv) {
     return CF_EXIT_FILE;
   }
   rc = cf_sim_run(sim, stop_pipe[0]) == 0 ? CF_EXIT_OK : CF_EXIT_INTERNAL;
-  if (rc != CF_EXIT_OK)
-    cf_cli_error("sim: event loop failed: %s", strerror(errno));
+  if (rc != CF_EXIT_OK) cf_cli_error("sim: event loop failed: %s", strerror(errno));
   cf_sim_free(sim);
-  if (a.pidfile != NULL)
-    unlink(a.pidfile);
+  if (a.pidfile != NULL) unlink(a.pidfile);
   if (!g->quiet) {
     printf("sim: stopped\n");
     fflush(stdout);

@@ -25,15 +25,46 @@ cf_pid_alive() {
   [ "$state" != Z ]
 }
 
+# Writes a reader.conf.d for N vpcd readers (N rounded up to even) into DIR/vpcd.conf.d.
+# Debian 12's vpcd has two slots per driver instance and keeps its state in globals indexed by
+# slot, so two reader.conf entries with the same driver file share (and break) that state. Each
+# further pair of readers therefore loads its own copy of the driver file (dlopen of another path
+# gives fresh globals). Reader 2k and 2k+1 listen on ports 35963 + 2k and + 2k + 1 and are
+# named "Virtual PCD 00 0x" for k = 0 (the packaged names) and "Virtual PCD k 00 0x" after.
+cf_write_reader_conf() {
+  local readers=$1 dir=$2 k pairs lib name port
+  local system_lib
+  system_lib=$(awk '$1 == "LIBPATH" { print $2; exit }' /etc/reader.conf.d/vpcd 2>/dev/null)
+  [ -n "$system_lib" ] || system_lib=/usr/lib/pcsc/drivers/serial/libifdvpcd.so
+  [ -r "$system_lib" ] || { echo "cf-pcsc-env: vpcd driver not found ($system_lib)" >&2; return 1; }
+  mkdir -p "$dir/vpcd.conf.d" "$dir/drivers" || return 1
+  pairs=$(((readers + 1) / 2))
+  for k in $(seq 0 $((pairs - 1))); do
+    port=$((35963 + 2 * k))
+    lib=$system_lib
+    name="Virtual PCD"
+    if [ "$k" -gt 0 ]; then
+      lib=$dir/drivers/libifdvpcd-$k.so
+      cp "$system_lib" "$lib" || return 1
+      name="Virtual PCD $k"
+    fi
+    printf 'FRIENDLYNAME "%s"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
+      "$name" "$port" "$lib" "$port" >"$dir/vpcd.conf.d/vpcd-$(printf %02d "$k")"
+  done
+}
+
 # Starts pcscd in the foreground mode, in the background; records its pid in pcscd.pid and waits
-# for its socket (and vpcd's port).
+# for its socket and for vpcd's last port. Uses $CF_PCSC_ENV_DIR/vpcd.conf.d when it exists
+# (more than two readers), else the system's /etc/reader.conf.d.
 cf_start_pcscd() {
-  local i
+  local i last_port conf=()
+  last_port=$((35963 + ${CF_PCSC_READERS:-2} - 1))
+  [ -d "$CF_PCSC_ENV_DIR/vpcd.conf.d" ] && conf=(-c "$CF_PCSC_ENV_DIR/vpcd.conf.d")
   # shellcheck disable=SC2086
-  pcscd $CF_PCSCD_ARGS >>"$CF_PCSC_ENV_DIR/pcscd.log" 2>&1 &
+  pcscd $CF_PCSCD_ARGS "${conf[@]}" >>"$CF_PCSC_ENV_DIR/pcscd.log" 2>&1 &
   echo $! >"$CF_PCSC_ENV_DIR/pcscd.pid"
   for i in $(seq 1 $((${CF_PCSC_TIMEOUT:-10} * 20))); do
-    if [ -S /run/pcscd/pcscd.comm ] && cf_port_listening 35963; then
+    if [ -S /run/pcscd/pcscd.comm ] && cf_port_listening 35963 && cf_port_listening "$last_port"; then
       return 0
     fi
     cf_pid_alive "$(cat "$CF_PCSC_ENV_DIR/pcscd.pid")" || break

@@ -22,6 +22,14 @@ cf_expect_contains "$out" "292A2B 9000 (success)" "end of the 300 bytes"
 out=$("$cf" apdu --raw 8002012C00) || cf_fail "--raw treats 61XX as success"
 cf_expect_contains "$out" " 612C (44 more response bytes available)" "raw 61XX"
 
+# extended lengths pass through pcscd and vpcd: 4000 bytes back, 3000 bytes echoed, one exchange each
+out=$("$cf" --trace apdu "80 02 0F A0 00 00 00" 2>"$CF_PCSC_ENV_DIR/ext.trace") || cf_fail "extended Le"
+[ ${#out} = $((8000 + 15)) ] || cf_fail "expected 4000 bytes from an extended Le"
+[ "$(grep -c '^>' "$CF_PCSC_ENV_DIR/ext.trace")" = 1 ] || cf_fail "extended Le took more than one exchange"
+data=$(printf 'C3%.0s' $(seq 3000))
+out=$("$cf" apdu "80010000000BB8${data}0000") || cf_fail "extended Lc"
+[ "$out" = "$data 9000 (success)" ] || cf_fail "3000-byte echo came back wrong"
+
 # a refused command: exit 3, one error line, later APDUs not sent
 err=$("$cf" apdu "80 03 00 00 02 6A 82" 80040000 2>&1 >/dev/null)
 rc=$?

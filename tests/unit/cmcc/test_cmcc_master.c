@@ -194,6 +194,10 @@ static void test_external_auth(void **state) {
   assert_int_equal(cmcc_ext_auth_data(k01, r, auth), 0);
   assert_int_equal(tc_hex(&t, "00B4010000"), 0x9000); /* any command in between */
   assert_int_equal(tc_cmd(&t, 0xF0, 0x82, 0, 1, auth, 8), 0x6984);
+  tc_challenge(&t, CMCC_CLA_BASIC, r);
+  assert_int_equal(cmcc_ext_auth_data(k01, r, auth), 0);
+  assert_int_equal(tc_hex(&t, "00A4040008D156000101800004"), 0x9000); /* a SELECT the runtime answers */
+  assert_int_equal(tc_cmd(&t, 0xF0, 0x82, 0, 1, auth, 8), 0x6984);
   /* a random serves once */
   tc_challenge(&t, CMCC_CLA_BASIC, r);
   assert_int_equal(cmcc_ext_auth_data(k01, r, auth), 0);

@@ -327,6 +327,83 @@ static void cmcc_host_export_request_encoding(void **state) {
   assert_int_equal(cf_cmcc_export_encode(&req, out, sizeof out), 0);
 }
 
+/* The HSM's operations against the worked values of shared/specs/cmcc-profile.md (checked there
+ * with an independent implementation) and docs/cmcc-profile.md 5.2. */
+static void cmcc_host_hsm_vectors(void **state) {
+  (void)state;
+  cf_cmcc_hsm *h = cf_cmcc_hsm_new();
+  uint8_t attrs[11] = {0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0xAA, 0, 0, 0, 0}, value[16], out[64], expect[64];
+  char err[200];
+  assert_int_equal(cf_hex_decode("404142434445464748494A4B4C4D4E4F", value, 16), 16);
+  assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "auth"), 0);
+  attrs[0] = 0x02;
+  assert_int_equal(cf_hex_decode("11223344556677888877665544332211", value, 16), 16);
+  assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "wrap"), 0);
+  attrs[0] = 0x04; /* the cards' default type-01 value 10 11 .. 1F, under another type here */
+  for (int i = 0; i < 16; i++) value[i] = (uint8_t)(0x10 + i);
+  assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "info"), 0);
+
+  const uint8_t r1[4] = {0x12, 0x34, 0x56, 0x78}, r2[4] = {0x01, 0x02, 0x03, 0x04};
+  const cf_cmcc_key *k = cf_cmcc_hsm_find(h, 0x01, -1, -1, err, sizeof err);
+  assert_int_equal(cf_cmcc_hsm_auth_data(h, k, r1, out), 0);
+  assert_int_equal(cf_hex_decode("E228F0F406D5E2EF", expect, 8), 8);
+  assert_memory_equal(out, expect, 8);
+
+  k = cf_cmcc_hsm_find(h, 0x02, -1, -1, err, sizeof err);
+  uint8_t rec_attrs[11], rec_value[16], cipp[4] = {0x80, 0xD8, 0x00, 0x01};
+  assert_int_equal(cf_hex_decode("0102030405060708090A0B", rec_attrs, 11), 11);
+  assert_int_equal(cf_hex_decode("00112233445566778899AABBCCDDEEFF", rec_value, 16), 16);
+  assert_int_equal(cf_cmcc_hsm_wrap_record(h, k, cipp, r2, rec_attrs, rec_value, out), 0);
+  assert_int_equal(cf_hex_decode("34D1B4D26AF4A344BE42DFDA5C144DD8531D461AFC788C434A474911D0EF7620 2E51E3C5", expect,
+                                 sizeof expect),
+                   36);
+  assert_memory_equal(out, expect, 36);
+  cipp[3] = 0x02;
+  assert_int_equal(cf_cmcc_hsm_wrap_record(h, k, cipp, r2, rec_attrs, rec_value, out), 0);
+  assert_int_equal(cf_hex_decode("44BBE0B8", expect, 4), 4);
+  assert_memory_equal(out + 32, expect, 4);
+
+  k = cf_cmcc_hsm_find(h, 0x04, -1, -1, err, sizeof err);
+  const uint8_t info[8] = {0x01, 0x06, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, icipp[4] = {0x80, 0xD8, 0x00, 0x00};
+  size_t len = 0;
+  assert_int_equal(cf_cmcc_hsm_wrap_data(h, k, icipp, r2, info, sizeof info, out, sizeof out, &len), 0);
+  assert_int_equal(cf_hex_decode("CBDE3C5ED6498308A21BCA5ADD8F1587 A3D0628A", expect, sizeof expect), 20);
+  assert_int_equal(len, 20);
+  assert_memory_equal(out, expect, 20);
+  /* a key from another vault is not this HSM's to use */
+  cf_cmcc_key stranger = *k;
+  assert_int_equal(cf_cmcc_hsm_auth_data(h, &stranger, r1, out), -1);
+  cf_cmcc_hsm_free(h);
+}
+
+/* The Export Keys&Data requests of docs/cmcc-profile.md 5.2 (user card CREATE, SAM WRITE_KEY). */
+static void cmcc_host_export_request_vectors(void **state) {
+  (void)state;
+  uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8}, eid[6] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, out[255], expect[255];
+  cf_cmcc_target_key uk = {.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x09}, .levels = 1};
+  memcpy(uk.factors, serial, 8);
+  cf_cmcc_export_req user = {.p1 = 0x00, .cipp = {0x84, 0xE0, 0x01, 0x00}, .random = {0x11, 0x22, 0x33, 0x44},
+                             .export_levels = 1, .export_factors = serial, .export_vit = {0x01, 0x01, 0x08},
+                             .nkeys = 1, .keys = &uk, .tattr_len = 2, .prefix = eid, .prefix_len = 6};
+  long n = cf_hex_decode("84E00100 11223344 01 0102030405060708 010108 01 01 0102030405060708 010109 02 0101 01 06 "
+                         "112233445566",
+                         expect, sizeof expect);
+  assert_int_equal(n, 0x2C);
+  assert_int_equal(cf_cmcc_export_encode(&user, out, sizeof out), (size_t)n);
+  assert_memory_equal(out, expect, (size_t)n);
+
+  uint8_t f16[16] = {1, 2, 3, 4, 5, 6, 7, 8, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8};
+  cf_cmcc_target_key sk = {.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x0B}, .levels = 0};
+  cf_cmcc_export_req sam = {.p1 = 0x41, .cipp = {0x84, 0xD4, 0x00, 0x00}, .random = {0x55, 0x66, 0x77, 0x88},
+                            .export_levels = 1, .export_factors = f16, .export_vit = {0x01, 0x01, 0x0A},
+                            .nkeys = 1, .keys = &sk, .tattr_len = 2};
+  n = cf_hex_decode("84D40000 55667788 01 0102030405060708F1F2F3F4F5F6F7F8 01010A 01 00 01010B 02 0101 00", expect,
+                    sizeof expect);
+  assert_int_equal(n, 0x25);
+  assert_int_equal(cf_cmcc_export_encode(&sam, out, sizeof out), (size_t)n);
+  assert_memory_equal(out, expect, (size_t)n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cmcc_host_hsm_parses_good_file),
@@ -337,6 +414,8 @@ int main(void) {
       cmocka_unit_test(cmcc_host_keysheet_parses_and_rejects),
       cmocka_unit_test(cmcc_host_cardlist_parses_and_rejects),
       cmocka_unit_test(cmcc_host_export_request_encoding),
+      cmocka_unit_test(cmcc_host_hsm_vectors),
+      cmocka_unit_test(cmcc_host_export_request_vectors),
   };
   return cmocka_run_group_tests_name("cmcc_host_files", tests, make_tmpdir, remove_tmpdir);
 }

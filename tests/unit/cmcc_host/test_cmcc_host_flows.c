@@ -368,7 +368,9 @@ static void cmcc_host_working_and_terminal_flow(void **state) {
   snapshot_free(&before);
   make_working(w);
 
-  cf_cmcc_terminal_job tj = {.subapp_index = 0x05, .key_version = 0x01, .verify = false,
+  /* verify: the KMC's Inst_MAC with its terminal application key diversified by the factor must
+   * pass the terminal's VERIFY MAC with the key it received from the working card */
+  cf_cmcc_terminal_job tj = {.subapp_index = 0x05, .key_version = 0x01, .verify = true,
                              .tak_vit = {0x01, 0x01, 0x07}};
   OK(w, cf_cmcc_terminal_write(&w->host, &tj));
   /* by use: the terminal's sub-application key is the KMC's terminal application key (from the
@@ -395,6 +397,12 @@ static void cmcc_host_working_and_terminal_flow(void **state) {
   assert_int_equal(world_send_hex(w, CF_CMCC_TERMINAL, "00B0000000", resp, &rlen), 0x9000);
   assert_memory_equal(resp, new_eid, 6);
 
+  /* the proof can fail: checked against another KMC key, the terminal refuses the MAC (6988) and
+   * the host reports a failed verification */
+  cf_cmcc_terminal_job other = tj;
+  other.subapp_index = 0x07;
+  other.tak_vit[2] = 0x09;
+  REFUSED(w, cf_cmcc_terminal_write(&w->host, &other), CF_CMCC_E_VERIFY, 0x6988);
   /* a terminal holding another initial key: the working card refuses MAC1, the terminal is unchanged */
   world_replace(w, CF_CMCC_TERMINAL, "tik=00112233445566778899AABBCCDDEEFF");
   snapshot_take(w, CF_CMCC_TERMINAL, &before);

@@ -37,12 +37,34 @@ typedef struct bench {
   cf_cli_global g;
   char *out, *log; /* captured by the last run */
   size_t out_len, log_len;
+  int liar; /* 1 + index of a card whose SELECT answers show a wrong key UID (0: none) */
 } bench;
+
+/* A reader that lies about the key UID in SELECT answers (8E 20 <uid>): a card that did not take
+ * the duplicated key, as far as the host can tell. */
+static int lying_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                          size_t *rlen) {
+  *rlen = cf_card_transmit(t->impl, cmd, len, resp, cap);
+  if (len > 1 && cmd[1] == 0xA4)
+    for (size_t i = 0; i + 34 <= *rlen; i++)
+      if (resp[i] == 0x8E && resp[i + 1] == 0x20) resp[i + 2] ^= 0xFF;
+  return 0;
+}
+static void lying_close(cf_transport *t) {
+  t->impl = NULL;
+}
+static const cf_transport_ops lying_ops = {.exchange = lying_exchange, .close = lying_close};
 
 static cf_transport *connect_by_name(void *ctx, const char *reader, char *err, size_t errlen) {
   bench *b = ctx;
-  for (int i = 0; i < 3; i++)
-    if (!reader || strcmp(reader, b->names[i]) == 0) return cf_transport_open_card(b->cards[i]);
+  for (int i = 0; i < 3; i++) {
+    if (reader && strcmp(reader, b->names[i]) != 0) continue;
+    if (b->liar != i + 1) return cf_transport_open_card(b->cards[i]);
+    cf_transport *t = calloc(1, sizeof *t);
+    t->ops = &lying_ops;
+    t->impl = b->cards[i];
+    return t;
+  }
   snprintf(err, errlen, "no reader named %s", reader);
   return NULL;
 }
@@ -204,7 +226,7 @@ static void keycard_client_cli_single_card(void **state) {
   b->g.trace = true;
   assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_OK);
   b->g.trace = false;
-  assert_non_null(strstr(b->log, "(secure channel, plain)"));
+  assert_non_null(strstr(b->log, "(secure channel: plain command"));
   assert_null(strstr(b->log, "313233343536"));
   assert_null(strstr(b->log, "31 32 33 34 35 36"));
 
@@ -263,6 +285,18 @@ static void keycard_client_cli_duplicate(void **state) {
   assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL),
                    CF_EXIT_CARD);
   assert_null(strstr(b->log, "duplication started"));
+
+  /* a target that ends with another key UID: exit 5, the mismatch named */
+  assert_int_equal(run(b, "change-pin", "--reader", "C", "--pin", "999999", "--new-pin", "123456", NULL),
+                   CF_EXIT_OK);
+  assert_int_equal(run(b, "remove-key", "--reader", "C", NULL), CF_EXIT_OK);
+  b->liar = 3;
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL),
+                   CF_EXIT_VERIFY);
+  b->liar = 0;
+  assert_non_null(strstr(b->out, "(target, C): key-uid"));
+  assert_non_null(strstr(b->out, "MISMATCH"));
+  assert_non_null(strstr(b->log, "does not hold the source's key"));
   unsetenv("CARDFORGE_PIN");
 }
 

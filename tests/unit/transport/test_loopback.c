@@ -17,10 +17,8 @@ static uint16_t send(cf_card *card, const uint8_t *cmd, size_t len, uint8_t *out
   static uint8_t resp[CF_CARD_MAX_RESPONSE + 2];
   size_t n = cf_card_transmit(card, cmd, len, resp, sizeof resp);
   assert_true(n >= 2);
-  if (out != NULL)
-    memcpy(out, resp, n - 2);
-  if (data_len != NULL)
-    *data_len = n - 2;
+  if (out != NULL) memcpy(out, resp, n - 2);
+  if (data_len != NULL) *data_len = n - 2;
   return cf_be16(resp + n - 2);
 }
 

@@ -9,10 +9,13 @@
 
 #include "cardforge/pcsc.h"
 
-static const char *const names[] = {"Virtual PCD 00 00", "Virtual PCD 00 01", "Yubico YubiKey OTP+FIDO+CCID 00 00"};
+static const char *const names[] = {"Virtual PCD 00 00", "Virtual PCD 00 01",
+                                    "Yubico YubiKey OTP+FIDO+CCID 00 00"};
 static const bool cards[] = {false, true, true};
 
-static int pick(const char *want, char *err) { return cf_pcsc_match_reader(names, cards, 3, want, err, 256); }
+static int pick(const char *want, char *err) {
+  return cf_pcsc_match_reader(names, cards, 3, want, err, 256);
+}
 
 static void default_is_first_reader_with_card(void **state) {
   char err[256];

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "cardforge/card.h"
 #include "sim.h"
 
 static void card_args_take_free_readers(void **state) {
@@ -36,13 +37,14 @@ static void config_statements(void **state) {
   assert_int_equal(o.base_port, CF_SIM_DEFAULT_PORT);
   assert_int_equal(cf_sim_config_line("  # just a comment", &o, false, false, false, err, sizeof err), 0);
   assert_int_equal(cf_sim_config_line("", &o, false, false, false, err, sizeof err), 0);
-  assert_int_equal(cf_sim_config_line("reader 0 keycard version=3.1  # the wallet\n", &o, false, false, false, err,
-                                      sizeof err),
+  assert_int_equal(cf_sim_config_line("reader 0 keycard version=3.1  # the wallet\n", &o, false, false, false,
+                                      err, sizeof err),
                    0);
   assert_int_equal(o.card_count, 1);
   assert_string_equal(o.cards[0].type, "keycard");
   assert_string_equal(o.cards[0].params, "version=3.1");
-  assert_int_equal(cf_sim_config_line("state-dir /var/tmp/cards\n", &o, false, false, false, err, sizeof err), 0);
+  assert_int_equal(cf_sim_config_line("state-dir /var/tmp/cards\n", &o, false, false, false, err, sizeof err),
+                   0);
   assert_string_equal(o.state_dir, "/var/tmp/cards");
   assert_int_equal(cf_sim_config_line("state-dir /elsewhere", &o, true, false, false, err, sizeof err), 0);
   assert_string_equal(o.state_dir, "/var/tmp/cards");
@@ -106,6 +108,20 @@ static void state_path_is_sanitised(void **state) {
   assert_int_equal(cf_sim_state_path(&o, &c, path, 10), -1);
 }
 
+static void profile_registry(void **state) {
+  size_t count = 0;
+  const cf_card_profile *const *all = cf_card_profiles(&count);
+  assert_true(count >= 1);
+  assert_string_equal(all[0]->name, "loopback");
+  assert_ptr_equal(cf_card_profile_find("loopback"), all[0]);
+  assert_null(cf_card_profile_find("no-such-card"));
+  assert_null(cf_card_profile_find(NULL));
+  for (size_t i = 0; i < count; i++) {
+    assert_non_null(all[i]->create);
+    assert_ptr_equal(cf_card_profile_find(all[i]->name), all[i]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(card_args_take_free_readers),
@@ -113,6 +129,7 @@ int main(void) {
       cmocka_unit_test(config_errors),
       cmocka_unit_test(config_file_reports_line),
       cmocka_unit_test(state_path_is_sanitised),
+      cmocka_unit_test(profile_registry),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

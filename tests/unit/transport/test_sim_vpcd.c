@@ -76,8 +76,7 @@ static int teardown(void **state) {
   pthread_join(v->thread, NULL);
   assert_int_equal(v->run_rc, 0);
   cf_sim_free(v->sim);
-  if (v->conn >= 0)
-    close(v->conn);
+  if (v->conn >= 0) close(v->conn);
   close(v->listen_fd);
   close(v->stop[0]);
   close(v->stop[1]);
@@ -116,17 +115,17 @@ static void send_split(int fd, const uint8_t *payload, size_t len) {
   assert_int_equal(write(fd, payload, len), (ssize_t)len);
 }
 
-static void control(int fd, uint8_t code) { send_split(fd, &code, 1); }
+static void control(int fd, uint8_t code) {
+  send_split(fd, &code, 1);
+}
 
 static uint16_t exchange(int fd, const uint8_t *cmd, size_t len, uint8_t *data, size_t *dlen) {
   uint8_t resp[4096];
   send_split(fd, cmd, len);
   size_t n = read_frame(fd, resp, sizeof resp);
   assert_true(n >= 2);
-  if (data != NULL)
-    memcpy(data, resp, n - 2);
-  if (dlen != NULL)
-    *dlen = n - 2;
+  if (data != NULL) memcpy(data, resp, n - 2);
+  if (dlen != NULL) *dlen = n - 2;
   return cf_be16(resp + n - 2);
 }
 

@@ -38,8 +38,12 @@ static int setup_mode(void **state, const char *params) {
   return 0;
 }
 
-static int setup_t1(void **state) { return setup_mode(state, ""); }
-static int setup_t0(void **state) { return setup_mode(state, "mode=t0"); }
+static int setup_t1(void **state) {
+  return setup_mode(state, "");
+}
+static int setup_t0(void **state) {
+  return setup_mode(state, "mode=t0");
+}
 
 static int teardown(void **state) {
   fixture *f = *state;
@@ -60,11 +64,9 @@ static const char *trace_text(fixture *f) {
 static size_t count_lines(const char *text, const char *prefix) {
   size_t n = 0, plen = strlen(prefix);
   for (const char *p = text; p != NULL && *p != '\0';) {
-    if (strncmp(p, prefix, plen) == 0)
-      n++;
+    if (strncmp(p, prefix, plen) == 0) n++;
     p = strchr(p, '\n');
-    if (p != NULL)
-      p++;
+    if (p != NULL) p++;
   }
   return n;
 }
@@ -189,7 +191,8 @@ static void encoded_apdu_path_matches_raw(void **state) {
   uint8_t data[300];
   for (size_t i = 0; i < sizeof data; i++)
     data[i] = (uint8_t)(0xFF - i);
-  cf_apdu a = {.cla = 0x80, .ins = LOOPBACK_INS_ECHO, .data = data, .lc = sizeof data, .le = 0, .has_le = true};
+  cf_apdu a = {
+      .cla = 0x80, .ins = LOOPBACK_INS_ECHO, .data = data, .lc = sizeof data, .le = 0, .has_le = true};
   uint8_t out[512];
   size_t rlen = 0;
   uint16_t sw = 0;
@@ -218,7 +221,8 @@ static void secret_command_is_redacted_in_trace(void **state) {
   uint8_t out[16];
   size_t rlen = 0;
   uint16_t sw = 0;
-  assert_int_equal(cf_transceive(f->t, &a, CF_TX_SECRET_CMD | CF_TX_SECRET_RESP, out, sizeof out, &rlen, &sw), 0);
+  assert_int_equal(cf_transceive(f->t, &a, CF_TX_SECRET_CMD | CF_TX_SECRET_RESP, out, sizeof out, &rlen, &sw),
+                   0);
   assert_int_equal(sw, SW_OK);
   assert_memory_equal(out, pin, sizeof pin);
   const char *tr = trace_text(f);
@@ -264,9 +268,15 @@ static void run_fake(int (*exchange)(cf_transport *, const uint8_t *, size_t, ui
   free(out);
 }
 
-static void get_response_loop_is_bounded(void **state) { run_fake(endless_exchange, "GET RESPONSE loop"); }
-static void exchange_failure_keeps_its_message(void **state) { run_fake(failing_exchange, "reader unplugged"); }
-static void response_without_sw_is_an_error(void **state) { run_fake(short_exchange, "without a status word"); }
+static void get_response_loop_is_bounded(void **state) {
+  run_fake(endless_exchange, "GET RESPONSE loop");
+}
+static void exchange_failure_keeps_its_message(void **state) {
+  run_fake(failing_exchange, "reader unplugged");
+}
+static void response_without_sw_is_an_error(void **state) {
+  run_fake(short_exchange, "without a status word");
+}
 
 static void short_command_is_rejected(void **state) {
   fixture *f = *state;
