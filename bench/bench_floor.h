@@ -29,8 +29,8 @@
 
 static struct {
   bool ready;
-  /* one context per cipher, set up once: re-keying it keeps the provider context (as the crypto
-   * module does), so the floor pays the key schedule and the blocks, not an algorithm switch */
+  /* one context per cipher, set up once: re-keying it keeps the provider context, so the floor
+   * pays the key schedule and the blocks, never an algorithm switch or a padding parameter */
   const EVP_CIPHER *ctx_cipher[FLOOR_CIPHERS];
   EVP_CIPHER_CTX *ctx[FLOOR_CIPHERS];
   EVP_MD_CTX *md_ctx;
@@ -94,14 +94,15 @@ static inline void floor_cipher(const EVP_CIPHER *c, const uint8_t *key, const u
   int n = 0, i = 0;
   while (i < FLOOR_CIPHERS && floor_g.ctx_cipher[i] != NULL && floor_g.ctx_cipher[i] != c) i++;
   if (i == FLOOR_CIPHERS) floor_fail("cipher table");
-  const EVP_CIPHER *init_with = NULL;
   if (floor_g.ctx_cipher[i] == NULL) {
-    if ((floor_g.ctx[i] = EVP_CIPHER_CTX_new()) == NULL) floor_fail("cipher context");
-    floor_g.ctx_cipher[i] = init_with = c;
+    /* algorithm and padding are set once: they persist across re-keying */
+    if ((floor_g.ctx[i] = EVP_CIPHER_CTX_new()) == NULL || !EVP_CipherInit_ex2(floor_g.ctx[i], c, NULL, NULL, enc, NULL) ||
+        !EVP_CIPHER_CTX_set_padding(floor_g.ctx[i], 0))
+      floor_fail("cipher context");
+    floor_g.ctx_cipher[i] = c;
   }
   EVP_CIPHER_CTX *ctx = floor_g.ctx[i];
-  if (!EVP_CipherInit_ex2(ctx, init_with, key, iv, enc, NULL) || !EVP_CIPHER_CTX_set_padding(ctx, 0) ||
-      !EVP_CipherUpdate(ctx, out, &n, in, (int)len))
+  if (!EVP_CipherInit_ex2(ctx, NULL, key, iv, enc, NULL) || !EVP_CipherUpdate(ctx, out, &n, in, (int)len))
     floor_fail("cipher");
 }
 

@@ -33,6 +33,7 @@ typedef struct bench_cfg {
   const char *reader;   /* PC/SC reader: drive a card through pcscd instead of in-process */
   const char *store;    /* in-process cards: "memory" (default) or a directory for card files */
   double seconds;       /* time budget per measurement */
+  double batch_us;      /* length of one timed batch (default 2000 us) */
   long iters;           /* > 0: fixed count (callgrind) */
   bool list;            /* print scenario names and exit */
 } bench_cfg;
@@ -47,10 +48,12 @@ typedef enum { BENCH_NO_TARGET, BENCH_MAX_US, BENCH_MAX_RATIO, BENCH_MIN_PER_S }
 typedef struct bench_target {
   bench_target_kind kind;
   double value;
+  const char *path; /* the only path it applies to ("inproc": memory stores, in process); NULL: all */
 } bench_target;
 
 static const char bench_common_usage[] =
     "  --seconds S   time budget per measurement (default 0.4)\n"
+    "  --batch-us U  length of one timed batch in microseconds (default 2000)\n"
     "  --iters N     run exactly N operations per measurement (for callgrind)\n"
     "  --only TEXT   run only the scenarios whose name contains TEXT\n"
     "  --skip TEXT   skip the scenarios whose name contains TEXT\n"
@@ -83,6 +86,7 @@ static inline void bench_parse(bench_cfg *cfg, const char *program, const char *
   cfg->label = "";
   cfg->store = "memory";
   cfg->seconds = 0.4;
+  cfg->batch_us = 2000.0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -115,6 +119,12 @@ static inline void bench_parse(bench_cfg *cfg, const char *program, const char *
       cfg->seconds = strtod(v, NULL);
       if (!(cfg->seconds > 0.0 && cfg->seconds <= 60.0)) {
         fprintf(stderr, "%s: --seconds wants 0 < S <= 60\n", program);
+        exit(2);
+      }
+    } else if (strcmp(a, "--batch-us") == 0) {
+      cfg->batch_us = strtod(v, NULL);
+      if (!(cfg->batch_us >= 1.0 && cfg->batch_us <= 1e6)) {
+        fprintf(stderr, "%s: --batch-us wants 1..1000000\n", program);
         exit(2);
       }
     } else if (strcmp(a, "--iters") == 0) {
@@ -178,7 +188,7 @@ typedef struct bench_series {
 
 /* Warm-up (the first calls pay for lazy initialisation: algorithm fetches, page faults) and
  * batch size. Returns 0 or -1. */
-static inline int bench_series_start(bench_series *s, bench_fn fn, void *ctx) {
+static inline int bench_series_start(bench_series *s, bench_fn fn, void *ctx, double batch_us) {
   memset(s, 0, sizeof *s);
   s->fn = fn;
   s->ctx = ctx;
@@ -190,7 +200,7 @@ static inline int bench_series_start(bench_series *s, bench_fn fn, void *ctx) {
   for (int i = 0; i < calib; i++)
     if (fn(ctx) != 0) return -1;
   double one = (bench_now_us() - t0) / calib;
-  s->batch = one >= 2000.0 ? 1 : (long)(2000.0 / (one > 0.01 ? one : 0.01));
+  s->batch = one >= batch_us ? 1 : (long)(batch_us / (one > 0.01 ? one : 0.01));
   return 0;
 }
 
@@ -236,7 +246,7 @@ static inline int bench_fixed(const bench_cfg *cfg, const char *name, const char
 }
 
 /* Measures op and, when given, its floor. The two are sampled in alternation (one batch of each
- * per round) so that a busy machine slows both alike and their ratio stays meaningful. A slow
+ * per round, a batch lasting about cfg->batch_us) so that a busy machine slows both alike and their ratio stays meaningful. A slow
  * operation gets at least 3 samples and stops at 4x the budget. Returns 0 or -1. */
 static inline int bench_measure2(const bench_cfg *cfg, const char *name, bench_fn op, void *op_ctx,
                                  bench_fn floor_fn, void *floor_ctx, bench_stats *st, bench_stats *fl) {
@@ -248,7 +258,8 @@ static inline int bench_measure2(const bench_cfg *cfg, const char *name, bench_f
   bench_series *a = malloc(sizeof *a), *b = floor_fn ? malloc(sizeof *b) : NULL;
   int rc = -1;
   if (a == NULL || (floor_fn != NULL && b == NULL)) goto out;
-  if (bench_series_start(a, op, op_ctx) != 0 || (b != NULL && bench_series_start(b, floor_fn, floor_ctx) != 0))
+  if (bench_series_start(a, op, op_ctx, cfg->batch_us) != 0 ||
+      (b != NULL && bench_series_start(b, floor_fn, floor_ctx, cfg->batch_us) != 0))
     goto out;
   double budget = cfg->seconds * 1e6;
   for (;;) {
@@ -321,8 +332,8 @@ static inline void bench_header(void) {
 static inline void bench_row(const bench_cfg *cfg, const char *scenario, const char *path, const char *unit,
                              const bench_stats *st, const bench_stats *floor, const bench_target *target,
                              const char *note) {
-  static const bench_target none = {BENCH_NO_TARGET, 0};
-  if (target == NULL) target = &none;
+  static const bench_target none = {BENCH_NO_TARGET, 0, NULL};
+  if (target == NULL || (target->path != NULL && strcmp(target->path, path) != 0)) target = &none;
   double ratio = floor != NULL && floor->median_us > 0 ? st->median_us / floor->median_us : 0.0;
   char tt[32], fl[32], ra[32];
   const char *verdict = bench_verdict(target, st, ratio);

@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
   }
   cf_gp_client_init(&b->c, bc.t);
   const char *path = bench_path(&cfg);
-  static const bench_target within_2x = {BENCH_MAX_RATIO, 2.0};
+  static const bench_target within_2x = {BENCH_MAX_RATIO, 2.0, "inproc"};
   int rc = 0;
   /* key set 31 must exist for the replacing PUT KEY (a card kept in a reader may have it) */
   if (open_channel(b, LEVEL_CMAC_CDEC) != 0) return 3;

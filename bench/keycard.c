@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
   if (keycard_client_pairing_secret(KEYCARD_CLIENT_DEFAULT_PAIRING_PASSWORD, b->secret) != 0 || bring_up(b) != 0)
     return 3;
   const char *path = bench_path(&cfg);
-  static const bench_target within_2x = {BENCH_MAX_RATIO, 2.0};
+  static const bench_target within_2x = {BENCH_MAX_RATIO, 2.0, "inproc"};
   int rc = 0;
   if (want[0] && bench_run(&cfg, names[0], path, "apdu", op_get_status, b, floor_get_status, NULL, &within_2x,
                            "keycard_client_get_status; floor = 8 AES-256 passes") != 0)

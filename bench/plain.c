@@ -112,7 +112,7 @@ static const plain_cmd *find_cmd(const char *profile) {
 }
 
 static int run_inproc(const bench_cfg *cfg) {
-  static const bench_target under_2us = {BENCH_MAX_US, 2.0};
+  static const bench_target under_2us = {BENCH_MAX_US, 2.0, "inproc"};
   size_t count = 0;
   const cf_card_profile *const *profiles = cf_card_profiles(&count);
   int rc = 0;
@@ -182,7 +182,7 @@ static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_
   }
   if (bench_card_pcsc(cfg, other_reader, &other) != 0 || prepare(b, cfg, other.t, hex) != 0) goto close;
   char row[260], note[200];
-  static const bench_target within_10pct = {BENCH_MAX_RATIO, 1.10};
+  static const bench_target within_10pct = {BENCH_MAX_RATIO, 1.10, "pcsc"};
   if (null_reader != NULL) {
     snprintf(row, sizeof row, "%s vs no-work card", scenario);
     snprintf(note, sizeof note, "floor = the same APDU to bench_null_card (answers %04X at once)", b->want_sw);

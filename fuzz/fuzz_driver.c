@@ -55,40 +55,8 @@ bool fz_put_record(uint8_t kind, uint8_t arg, const uint8_t *body, size_t len, u
 
 static bool sw_commits(uint8_t sw1) { return sw1 == 0x90 || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63; }
 
-/* Findings reported to their module and not yet fixed, each with a regression input in
- * tests/robustness/regressions/. With CF_FUZZ_MASK_KNOWN=1 in the environment the harness does
- * not send commands that would only hit them again, so a long run can look for new ones. */
-static const char *fz_known_finding(fz_session *s, const uint8_t *cmd, size_t len) {
-  static int mask = -1;
-  if (mask < 0) {
-    const char *e = getenv("CF_FUZZ_MASK_KNOWN");
-    mask = e != NULL && strcmp(e, "1") == 0;
-  }
-  cf_apdu a;
-  if (!mask || cf_apdu_parse(cmd, len, &a) != SW_OK) return NULL;
-  bool iso_class = (a.cla & 0xE0) == 0x00 || (a.cla & 0xE0) == 0x80 || (a.cla & 0xE0) == 0xA0;
-  bool chained = iso_class && (a.cla & 0x03) == 0 && (a.cla & 0x10) && a.cla != 0xFF;
-  /* runtime/card.c: a chained part, or the last part, without data reaches memcpy(dst, NULL, 0) */
-  if (a.lc == 0 && (chained || s->chain_open)) return "runtime chaining without data";
-  return NULL;
-}
-
-/* Tracks whether the card may be collecting a command chain (for fz_known_finding). */
-static void fz_track_chain(fz_session *s, const uint8_t *cmd, size_t len, uint16_t sw) {
-  cf_apdu a;
-  if (cf_apdu_parse(cmd, len, &a) != SW_OK) return;
-  bool iso_class = (a.cla & 0xE0) == 0x00 || (a.cla & 0xE0) == 0x80 || (a.cla & 0xE0) == 0xA0;
-  if (a.cla == 0xFF || (iso_class && (a.cla & 0x03))) return; /* refused before the chain logic */
-  s->chain_open = iso_class && (a.cla & 0x10) && sw == SW_OK;
-}
-
 size_t fz_transmit(fz_session *s, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap) {
-  if (fz_known_finding(s, cmd, len) != NULL) {
-    cf_put_be16(resp, SW_WRONG_LENGTH);
-    return 2;
-  }
   size_t n = cf_card_transmit(s->card, cmd, len, resp, cap);
-  if (n >= 2) fz_track_chain(s, cmd, len, cf_be16(resp + n - 2));
   if (n < 2 || n > cap) fz_fail("%s: answer of %zu bytes (buffer %zu)", s->h->name, n, cap);
   uint8_t sw1 = resp[n - 2];
   uint16_t sw = cf_be16(resp + n - 2);
@@ -132,7 +100,6 @@ static const cf_transport_ops fz_transport_ops = {
 };
 
 static void fz_card_up(fz_session *s, const char *why) {
-  s->chain_open = false;
   const cf_card_profile *p = s->h->profile(s->state);
   s->card = p->create(s->store, s->h->params(s->state));
   if (s->card == NULL) fz_fail("%s: card '%s' cannot be built %s", s->h->name, p->name, why);
@@ -177,7 +144,6 @@ void fz_run(const fz_harness *h, const uint8_t *data, size_t size) {
         fz_transmit(&s, r.body, r.len, resp, sizeof resp);
       break;
     case FZ_RESET:
-      s.chain_open = false;
       cf_card_power_on(s.card);
       h->resume(&s);
       break;

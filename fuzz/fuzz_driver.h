@@ -65,7 +65,6 @@ struct fz_session {
   cf_card *card;
   cf_transport t; /* every exchange, the host clients' too, goes through the checks */
   void *client;   /* the harness's host client, set by resume */
-  bool chain_open; /* a command chain may be in progress (see fz_known_finding) */
 };
 
 /* Runs one input. */

@@ -14,7 +14,8 @@
 #include "cardforge/gp_client.h"
 #endif
 #ifdef CF_SEEDGEN_CMCC
-#include "seedgen_cmcc.h"
+#include "cardforge/cmcc.h"
+#include "cardforge/cmcc_host.h"
 #endif
 
 /* Sends hex APDUs in order (GET RESPONSE and 6CXX followed as a host does). */
@@ -149,6 +150,92 @@ static int gp_scp02(cf_transport *t) { return gp_keys_flow(t, CF_SCP_C_MAC | CF_
 static int gp_scp03(cf_transport *t) {
   return gp_keys_flow(t, CF_SCP_C_MAC | CF_SCP_C_DEC | CF_SCP_R_MAC | CF_SCP_R_ENC, 16);
 }
+#endif
+
+#ifdef CF_SEEDGEN_CMCC
+static cf_cmcc_hsm *cmcc_hsm(void) {
+  static cf_cmcc_hsm *hsm;
+  if (hsm) return hsm;
+  hsm = cf_cmcc_hsm_new();
+  for (uint8_t t = CMCC_KEY_OPERATOR_KMC; hsm && t <= CMCC_KEY_WORKCARD; t++) {
+    uint8_t attrs[CF_CMCC_ATTR_LEN] = {t, 0x01, 0x01, CMCC_ALG_3DES, 0, 0, CMCC_KEY_USABLE, 0, 0, 0, 0};
+    uint8_t value[16];
+    for (int i = 0; i < 16; i++) value[i] = (uint8_t)((t << 4) | i);
+    cf_cmcc_hsm_add(hsm, attrs, value, "default");
+  }
+  return hsm;
+}
+
+static void cmcc_attrs(uint8_t a[CF_CMCC_ATTR_LEN], uint8_t type, uint8_t version, uint8_t div) {
+  memset(a, 0, CF_CMCC_ATTR_LEN);
+  a[CMCC_ATTR_TYPE] = type, a[CMCC_ATTR_VERSION] = version, a[CMCC_ATTR_INDEX] = 1;
+  a[CMCC_ATTR_DIV] = div, a[CMCC_ATTR_STATUS] = CMCC_KEY_USABLE;
+}
+
+/* A master card's life: PIN, both authentications, key import, Update Info, key reading; the KMC
+ * also generates keys and computes with them. */
+static int cmcc_master(cf_transport *t, cf_cmcc_role r) {
+  cf_cmcc_host h;
+  cf_cmcc_host_init(&h);
+  h.hsm = cmcc_hsm();
+  h.card[r] = t;
+  uint8_t first = r == CF_CMCC_AUTH ? CMCC_AUTH_P2_AUTHCARD : CMCC_AUTH_P2_OPERATOR;
+  uint8_t wrap1 = cf_cmcc_auth_key_type(r, first);
+  char err[128];
+  int rc = cf_cmcc_verify_pin(&h, r, CMCC_PIN_APP, (const uint8_t *)"22222222");
+  if (rc == 0) rc = cf_cmcc_auth_via_hsm(&h, r, first, 1, 1);
+  if (rc == 0 && r != CF_CMCC_AUTH) rc = cf_cmcc_auth_via_hsm(&h, r, CMCC_AUTH_P2_SECOND, 1, 1);
+  uint8_t attrs[CF_CMCC_ATTR_LEN], value[16], keyinfo[8][CF_CMCC_ATTR_LEN];
+  memset(value, 0x5A, sizeof value);
+  uint8_t imported = r == CF_CMCC_KMC ? CMCC_KEY_ENTERPRISE_APP : r == CF_CMCC_AUTH ? CMCC_KEY_MASTER_CARD
+                                                                                   : CMCC_KEY_WORKCARD;
+  cmcc_attrs(attrs, imported, 2, imported == CMCC_KEY_ENTERPRISE_APP ? 0x32 : 0x00);
+  const cf_cmcc_key *wrap = cf_cmcc_hsm_find(h.hsm, wrap1, 1, 1, err, sizeof err);
+  if (rc == 0 && wrap) rc = cf_cmcc_import_via_hsm(&h, r, 1, wrap, attrs, value);
+  if (rc == 0 && wrap) rc = cf_cmcc_update_info_via_hsm(&h, r, wrap, 0x02, (const uint8_t *)"info", 4);
+  if (rc == 0 && r == CF_CMCC_KMC) {
+    cf_cmcc_keysheet sheet = {.count = 2};
+    memset(sheet.seed, 0x77, sizeof sheet.seed);
+    cmcc_attrs(sheet.attrs[0], CMCC_KEY_ENTERPRISE_MGMT, 1, 0x31);
+    cmcc_attrs(sheet.attrs[1], CMCC_KEY_SAM, 1, 0x32);
+    size_t checked = 0, skipped = 0;
+    rc = cf_cmcc_generate(&h, &sheet);
+    if (rc == 0) rc = cf_cmcc_check_generated(&h, &sheet, &checked, &skipped);
+  }
+  if (rc == 0) rc = cf_cmcc_read_keyinfo(&h, r, keyinfo, 8) < 0 ? -1 : 0;
+  if (rc == 0) rc = cf_cmcc_change_pin(&h, r, CMCC_PIN_MAIN, (const uint8_t *)"11111111", (const uint8_t *)"11111111");
+  if (rc != 0) fprintf(stderr, "cmcc flow: %s: %s\n", h.step, h.message);
+  return rc;
+}
+
+static int cmcc_kmc(cf_transport *t) { return cmcc_master(t, CF_CMCC_KMC); }
+static int cmcc_authcard(cf_transport *t) { return cmcc_master(t, CF_CMCC_AUTH); }
+static int cmcc_workcard(cf_transport *t) { return cmcc_master(t, CF_CMCC_WORK); }
+
+/* The targets: their proof commands and a refused write (the KMC that would produce it is
+ * another card), enough for the fuzzer to find the command formats. */
+static int cmcc_target(cf_transport *t) {
+  static const char *const apdus[] = {"0084000004", "00B0010000", "00B0000000", "0088010108" "0102030405060708",
+                                      "0084000004", "84E001001C" "000102030405060708090A0B0C0D0E0F1011121314151617"
+                                      "01020304",
+                                      "0084000004", "84D400001C" "000102030405060708090A0B0C0D0E0F1011121314151617"
+                                      "01020304",
+                                      "0084000004", "8482010108" "0102030405060708", NULL};
+  return send_hex(t, apdus);
+}
+
+static int cmcc_terminal(cf_transport *t) {
+  static const char *const apdus[] = {"805000000601020304" "0101", "8054000008",
+                                      "805200001D" "18" "000102030405060708090A0B0C0D0E0F1011121314151617"
+                                      "01020304",
+                                      "805600000A" "112233445566" "01020304", "00B0000000", NULL};
+  return send_hex(t, apdus);
+}
+#define SG_CMCC_FLOWS                                                                                         \
+  {"cmcc", "kmc", "kmc", "", 0x83, 0, cmcc_kmc}, {"cmcc", "authcard", "authcard", "", 0x04, 0, cmcc_authcard}, \
+      {"cmcc", "workcard", "workcard", "", 0x08, 0, cmcc_workcard},                                           \
+      {"cmcc", "usercard", "usercard", "", 0x10, 0, cmcc_target}, {"cmcc", "sam", "sam", "", 0x20, 0, cmcc_target}, \
+      {"cmcc", "terminal", "terminal", "", 0x40, 0, cmcc_terminal},
 #endif
 
 const sg_flow sg_flows[] = {

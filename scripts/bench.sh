@@ -60,7 +60,9 @@ pcsc_inner() {
     "$BIN/bench_null_card" --port 35964 --resp "$resp" &
     local np=$!
     if cf_wait_cards 2 10; then
-      run bench_plain --reader 0 --card "$card" --null-reader 1 "${common[@]}"
+      # short batches in alternation: both cards see the same moments of a noisy machine
+      run bench_plain --reader 0 --card "$card" --null-reader 1 --csv "$csv" --label "$label" --seconds 2 \
+        --batch-us 300
       if [ "$card" = loopback ] && [ -x "$BIN/bench_pcsc_rtt" ]; then
         # the PC/SC helper's own round-trip harness, for reference (its CSV format)
         "$BIN/bench_pcsc_rtt" -r 0 -n 5000 --csv "$OUT/pcsc_rtt.csv" --label "$label" >/dev/null ||

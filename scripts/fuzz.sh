@@ -9,12 +9,13 @@
 #   FUZZ_WORK            where corpora and findings live (default BUILD_DIR/fuzz-work); the corpus
 #                        grows from run to run, findings stay until removed
 #   FUZZ_ARGS            extra libFuzzer options
-#   CF_FUZZ_MASK_KNOWN=1 do not send commands that hit findings already reported (fuzz_driver.c)
 #
-# The seed corpus comes from cf_fuzz_seedgen (the integration flows' APDU traces). A finding is a
-# crash, a sanitizer report, a timeout or an out-of-memory; its input is kept in
-# FUZZ_WORK/findings/HARNESS/ and the script exits 1. Turn it into a regression test by copying the
-# input to tests/robustness/regressions/HARNESS/ (ctest replays every file there).
+# The seed corpus comes from cf_fuzz_seedgen (the integration flows' APDU traces). Each harness
+# first replays tests/robustness/regressions/HARNESS/ (earlier findings): an input that still fails
+# is an open finding. A finding is a crash, a sanitizer report, a timeout or an out-of-memory; its
+# input is kept in FUZZ_WORK/findings/HARNESS/ and the script exits 1. Turn it into a regression
+# test by copying the input to tests/robustness/regressions/HARNESS/ (ctest replays every file there
+# too, built with the ordinary compiler).
 set -u
 
 build=${1:-}
@@ -58,8 +59,20 @@ for h in "${harnesses[@]}"; do
   mkdir -p "$corpus" "$findings"
   seeds=("$work/seeds/$h")
   [ -d "$regressions/$h" ] && seeds+=("$regressions/$h")
-  before=$(find "$findings" -type f | wc -l)
   rm -f "$work/logs/$h".*.log
+  # the regression inputs of earlier findings first: one that still fails is an open finding
+  reg_open=0
+  if [ -d "$regressions/$h" ]; then
+    mapfile -t regs < <(find "$regressions/$h" -type f ! -name '.*' | sort)
+    for r in "${regs[@]}"; do
+      if ! "$bin" "$r" >"$work/logs/$h.regression.log" 2>&1; then
+        why=$(grep -m 1 -E "cardforge fuzz finding:|SUMMARY:" "$work/logs/$h.regression.log")
+        report+=("$h: regression input still fails: ${why:-see $work/logs/$h.regression.log}"$'\n'"    input: $r")
+        reg_open=$((reg_open + 1))
+      fi
+    done
+  fi
+  before=$(find "$findings" -type f | wc -l)
   execs=0
   start=$(date +%s)
   runs=0
@@ -90,16 +103,16 @@ for h in "${harnesses[@]}"; do
   elapsed=$(($(date +%s) - start))
   after=$(find "$findings" -type f | wc -l)
   new=$((after - before))
-  total_findings=$((total_findings + after))
+  total_findings=$((total_findings + after + reg_open))
   rate=$((elapsed > 0 ? execs / elapsed : execs))
   csize=$(find "$corpus" -type f | wc -l)
-  summary+=("$(printf '%-10s %8s %12s %9s %8s %6s %6s' "$h" "$elapsed" "$execs" "$rate" "$csize" "$new" "$after")")
+  summary+=("$(printf '%-10s %8s %12s %9s %8s %6s %6s' "$h" "$elapsed" "$execs" "$rate" "$csize" "$new" \
+    "$((after + reg_open))")")
 done
 
 echo
 printf '%-10s %8s %12s %9s %8s %6s %6s\n' harness seconds executions exec/s corpus new open
 for line in "${summary[@]}"; do echo "$line"; done
-[ "${CF_FUZZ_MASK_KNOWN:-0}" = 1 ] && echo "(known findings masked: CF_FUZZ_MASK_KNOWN=1)"
 for line in "${report[@]}"; do echo "finding: $line"; done
 if [ "$total_findings" -gt 0 ]; then
   echo "fuzz: $total_findings finding(s) in $work/findings" >&2

@@ -6,9 +6,15 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang
   libssl-dev libsecp256k1-dev libsqlite3-dev libcmocka-dev
+  libicu-dev
   libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
+  python3-cryptography openssl
   iproute2 util-linux procps
 )
+# The independent Keycard client test runs a published npm package: any Node.js with npm will do,
+# Debian's only when the machine has none (a nodesource build would conflict with Debian's npm).
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 [ "$#" -gt 0 ] && PKGS+=("$@")
 
 missing=()

@@ -17,8 +17,8 @@ static void progress_line(FILE *f, bool tty, size_t done, size_t total, double e
   double rate = elapsed > 0 ? (double)done / elapsed : 0;
   double eta = rate > 0 ? (double)(total - done) / rate : 0;
   /* a terminal gets one line rewritten in place; a log gets one line per report */
-  fprintf(f, "%scmcc user-update: %zu/%zu cards (%.1f%%), %.0f cards/s, %s %.0f s%s", tty ? "\r" : "", done, total,
-          total ? 100.0 * (double)done / (double)total : 100.0, rate, final ? "elapsed" : "ETA",
+  fprintf(f, "%scmcc user-update: %zu/%zu cards (%.1f%%), %.0f cards/s, %s %.0f s%s", tty ? "\r" : "", done,
+          total, total ? 100.0 * (double)done / (double)total : 100.0, rate, final ? "elapsed" : "ETA",
           final ? elapsed : eta, tty && !final ? "   " : "\n");
   fflush(f);
 }
@@ -29,8 +29,8 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
   b->failed = 0;
   b->seconds = 0;
   if (b->start > l->count)
-    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "batch", "start index %zu is past the list's %zu cards", b->start + 1,
-                     l->count);
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "batch", "start index %zu is past the list's %zu cards",
+                      b->start + 1, l->count);
   bool tty = b->progress && isatty(fileno(b->progress));
   double t0 = now_seconds(), last = t0;
   size_t todo = l->count - b->start;
@@ -42,7 +42,7 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
     cf_transport *t = b->open_card(b->ctx, e, err, sizeof err);
     if (t == NULL) {
       rc = cmcch_fail(h, CF_CMCC_E_TRANSPORT, 0, "batch", "card %zu (serial %s): %s", i + 1, serial,
-                     err[0] ? err : "cannot reach the card");
+                      err[0] ? err : "cannot reach the card");
       b->failed = i;
       break;
     }

@@ -6,8 +6,9 @@
 #include "cardforge/crypto.h"
 #include "cli_cmcc_internal.h"
 
-#define COMMON_OPTS "--kmc= --auth= --work= --user= --sam= --terminal= --hsm= --kmc-pin= --auth-pin= --work-pin= " \
-                    "--export-pin= --reader= "
+#define COMMON_OPTS                                                                                          \
+  "--kmc= --auth= --work= --user= --sam= --terminal= --hsm= --kmc-pin= --auth-pin= --work-pin= "             \
+  "--export-pin= --reader= "
 
 static const cmcch_cli_command commands[] = {
     {"verify-pin", cmcch_cmd_verify_pin, "--card= --ref=", "--card kmc|auth|work [--ref main|app|export]",
@@ -18,8 +19,8 @@ static const cmcch_cli_command commands[] = {
     {"change-pin", cmcch_cmd_change_pin, "--card= --ref= --new-pin=",
      "--card kmc|auth|work [--ref main|app|export] --new-pin PIN", "change a master card's PIN",
      "Sends Change PIN (F0 24 00 ref 10: old || new). --new-pin or CARDFORGE_NEW_PIN.\n"},
-    {"reload-pin", cmcch_cmd_reload_pin, "--card= --ref= --new-pin=",
-     "--card kmc|auth|work [--ref main|app|export] --new-pin PIN",
+    {"reload-pin", cmcch_cmd_reload_pin,
+     "--card= --ref= --new-pin=", "--card kmc|auth|work [--ref main|app|export] --new-pin PIN",
      "reset a (blocked) PIN with the operator key from the HSM",
      "External Authentication with the card's operator master key computed by the HSM (KMC P2 01,\n"
      "auth card P2 00, working card P2 01), then Reload PIN (F0 26 00 ref 08).\n"},
@@ -39,7 +40,8 @@ static const cmcch_cli_command commands[] = {
     {"user-update", cmcch_cmd_user_update,
      "--serials= --serial= --subapp= --create= --data= --key+ --emk= --no-verify --from= --user-sim= "
      "--user-sim-params=",
-     "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key ID:VER=TT[/VV/II][,plain]]... "
+     "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key "
+     "ID:VER=TT[/VV/II][,plain]]... "
      "[--emk TT[/VV/II]] [--no-verify] [--from N] [--user-sim mem|DIR]",
      "4.1.4 user-card key update (one card or a batch)",
      "For each card: GET CHALLENGE on the user card, Export Keys&Data on the KMC (P1 00, export key = the\n"
@@ -64,12 +66,13 @@ static const cmcch_cli_command commands[] = {
      "(--from-hsm). ATTRS: 'TT VV II AL IO DV ST CCCCCCCC' or 22 hex digits. --value may come from\n"
      "CARDFORGE_CMCC_KEY. The KMC's Read KeyInfo must then list the key; keys the KMC may compute with\n"
      "are proved by use (Inst_MAC Generate against the host's MAC).\n"},
-    {"set-info", cmcch_cmd_set_info, "--card= --eid= --type= --data=",
-     "--card kmc|auth|work (--eid HEX12 | --type NN --data HEX)", "Update Info through the HSM (enterprise ID)",
+    {"set-info", cmcch_cmd_set_info,
+     "--card= --eid= --type= --data=", "--card kmc|auth|work (--eid HEX12 | --type NN --data HEX)",
+     "Update Info through the HSM (enterprise ID)",
      "External Authentication with the card's operator key (HSM), then Update Info (80 D8 00 00) with\n"
      "type || length || data wrapped by the HSM.\n"},
-    {"make-working", cmcch_cmd_make_working, "--export-key= --key+", "[--export-key TT[/VV/II]] [--key TT[/VV/II]]...",
-     "4.1.6 working-card production (CopyExport Key)",
+    {"make-working", cmcch_cmd_make_working, "--export-key= --key+",
+     "[--export-key TT[/VV/II]] [--key TT[/VV/II]]...", "4.1.6 working-card production (CopyExport Key)",
      "KMC: PIN + external authentication through the auth card; working card: PIN + External\n"
      "Authentication P2 02 (working-card master key, computed by the HSM). For each key (default 06\n"
      "and 07): Get Challenge on the working card, CopyExport Key P2 00 on the KMC under --export-key\n"
@@ -89,23 +92,26 @@ static const cmcch_cli_command commands[] = {
      "GET CHALLENGE on the SAM, Export Keys&Data P1 41 (export key --imk, default 0A, diversified by the\n"
      "SAM's 16-byte --factor; no session key), WRITE_KEY to the SAM. Key id 00 (the SAM master key)\n"
      "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"},
-    {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force", "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]",
-     "create the HSM key file (mode 0600)",
+    {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force",
+     "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]", "create the HSM key file (mode 0600)",
      "Writes the vault (--hsm FILE, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys) with the given\n"
      "keys (attributes 00 00 00 AA 00000000 after type/version/index) and fresh random ones. Refuses to\n"
      "overwrite an existing file without --force.\n"},
-    {"hsm-list", cmcch_cmd_hsm_list, "", "", "list the HSM's keys (attributes and check values, never values)",
+    {"hsm-list", cmcch_cmd_hsm_list, "", "",
+     "list the HSM's keys (attributes and check values, never values)",
      "Prints type, version, index, the remaining attributes, the key check value (first 3 bytes of\n"
      "3DES_K(00..00)) and the label of each vault key.\n"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_help(FILE *f) {
-  fprintf(f, "usage: cardforge [--reader R] [--trace] [--quiet] cmcc COMMAND [OPTIONS]\n\n"
-             "China Mobile E-Card Pass key-management flows (spec chapter 4) on the KMC (密钥母卡), the\n"
-             "authentication card, the working card, user cards, SAMs and terminals, plus the operator HSM.\n\n"
-             "commands:\n");
-  for (size_t i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f,
+          "usage: cardforge [--reader R] [--trace] [--quiet] cmcc COMMAND [OPTIONS]\n\n"
+          "China Mobile E-Card Pass key-management flows (spec chapter 4) on the KMC (密钥母卡), the\n"
+          "authentication card, the working card, user cards, SAMs and terminals, plus the operator HSM.\n\n"
+          "commands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
   fprintf(f,
           "\ncommon options (every command):\n"
           "  --kmc R --auth R --work R --user R --sam R --terminal R\n"
@@ -139,7 +145,8 @@ int cmcch_cli_fail(int code, const char *fmt, ...) {
 }
 
 int cmcch_cli_host_fail(cmcch_cli *c) {
-  if (c->host.status == CF_CMCC_OK) return cmcch_cli_fail(CF_EXIT_INTERNAL, "internal error: failure not recorded");
+  if (c->host.status == CF_CMCC_OK)
+    return cmcch_cli_fail(CF_EXIT_INTERNAL, "internal error: failure not recorded");
   cf_cmcc_print_error(&c->host, stderr);
   return cf_cmcc_exit_code(&c->host);
 }
@@ -165,13 +172,15 @@ static int load_opts(cmcch_cli *c, const char *spec) {
 }
 
 static void free_opts(cmcch_cli *c) {
-  for (int i = 0; i < c->nopts; i++) free((char *)c->opts[i].name);
+  for (int i = 0; i < c->nopts; i++)
+    free((char *)c->opts[i].name);
   c->nopts = 0;
 }
 
 static cmcch_cli_opt *find_opt(const cmcch_cli *c, const char *name, size_t len) {
   for (int i = 0; i < c->nopts; i++)
-    if (strlen(c->opts[i].name) == len && strncmp(c->opts[i].name, name, len) == 0) return (cmcch_cli_opt *)&c->opts[i];
+    if (strlen(c->opts[i].name) == len && strncmp(c->opts[i].name, name, len) == 0)
+      return (cmcch_cli_opt *)&c->opts[i];
   return NULL;
 }
 
@@ -182,7 +191,7 @@ static int parse_opts(cmcch_cli *c, int argc, char **argv) {
     cmcch_cli_opt *o = find_opt(c, arg, nlen);
     if (!o)
       return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: unknown option \"%.40s\" (see cardforge cmcc %s --help)",
-                           c->cmd->name, arg, c->cmd->name);
+                            c->cmd->name, arg, c->cmd->name);
     if (o->count > 0 && !o->repeat)
       return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s given twice", c->cmd->name, o->name);
     if (o->count == CMCCH_CLI_MAX_VALUES)
@@ -221,14 +230,17 @@ const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i) {
 
 int cf_cli_cmcc(const cf_cli_global *g, int argc, char **argv) {
   /* argv[0] is "cmcc" */
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
     print_help(argc < 2 ? stderr : stdout);
     return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
   }
   const cmcch_cli_command *k = NULL;
   for (size_t i = 0; i < NCOMMANDS; i++)
     if (strcmp(commands[i].name, argv[1]) == 0) k = &commands[i];
-  if (!k) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc: unknown command \"%.40s\" (see cardforge cmcc --help)", argv[1]);
+  if (!k)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc: unknown command \"%.40s\" (see cardforge cmcc --help)",
+                          argv[1]);
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       print_command_help(stdout, k);

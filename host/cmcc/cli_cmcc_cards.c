@@ -29,7 +29,8 @@ static int pin_for(cmcch_cli *c, cf_cmcc_role r, uint8_t ref, uint8_t pin[8]) {
 static int new_pin(cmcch_cli *c, uint8_t pin[8]) {
   const char *text = cmcch_opt(c, "--new-pin");
   if (!text) text = getenv("CARDFORGE_NEW_PIN");
-  if (!text) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: give --new-pin or set CARDFORGE_NEW_PIN", c->cmd->name);
+  if (!text)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: give --new-pin or set CARDFORGE_NEW_PIN", c->cmd->name);
   if (cmcch_cli_parse_pin(text, pin) != 0)
     return cmcch_cli_fail(CF_EXIT_USAGE, "--new-pin: a PIN is 16 hex digits or exactly 8 characters");
   return 0;
@@ -38,7 +39,8 @@ static int new_pin(cmcch_cli *c, uint8_t pin[8]) {
 /* Explains a PIN refusal with the tries left, as the card counts them. */
 static int pin_refused(cmcch_cli *c) {
   if (c->host.status == CF_CMCC_E_CARD && (c->host.sw & 0xFFF0) == 0x63C0) {
-    cmcch_cli_fail(CF_EXIT_CARD, "%s: wrong PIN, %u tries left (SW %04X)", c->host.step, c->host.sw & 0x0F, c->host.sw);
+    cmcch_cli_fail(CF_EXIT_CARD, "%s: wrong PIN, %u tries left (SW %04X)", c->host.step, c->host.sw & 0x0F,
+                   c->host.sw);
     return CF_EXIT_CARD;
   }
   return cmcch_cli_host_fail(c);
@@ -48,7 +50,8 @@ int cmcch_cmd_verify_pin(cmcch_cli *c) {
   cf_cmcc_role r;
   uint8_t ref, pin[8];
   int rc;
-  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 || (rc = pin_for(c, r, ref, pin)) != 0)
+  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 ||
+      (rc = pin_for(c, r, ref, pin)) != 0)
     return rc;
   rc = cmcch_cli_connect(c, r);
   if (rc == 0 && cf_cmcc_verify_pin(&c->host, r, ref, pin) != 0) rc = pin_refused(c);
@@ -61,7 +64,8 @@ int cmcch_cmd_change_pin(cmcch_cli *c) {
   cf_cmcc_role r;
   uint8_t ref, data[16];
   int rc;
-  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 || (rc = pin_for(c, r, ref, data)) != 0)
+  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 ||
+      (rc = pin_for(c, r, ref, data)) != 0)
     return rc;
   if ((rc = new_pin(c, data + 8)) != 0 || (rc = cmcch_cli_connect(c, r)) != 0) {
     cf_wipe(data, sizeof data);
@@ -84,11 +88,11 @@ int cmcch_cmd_reload_pin(cmcch_cli *c) {
   cf_cmcc_role r;
   uint8_t ref, pin[8], p2, type;
   int rc;
-  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 || (rc = new_pin(c, pin)) != 0) return rc;
+  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 || (rc = new_pin(c, pin)) != 0)
+    return rc;
   operator_key(r, &p2, &type);
   if ((rc = cmcch_cli_load_hsm(c)) == 0 && (rc = cmcch_cli_connect(c, r)) == 0) {
-    if (cf_cmcc_auth_via_hsm(&c->host, r, p2, -1, -1) != 0 ||
-        cf_cmcc_reload_pin(&c->host, r, ref, pin) != 0)
+    if (cf_cmcc_auth_via_hsm(&c->host, r, p2, -1, -1) != 0 || cf_cmcc_reload_pin(&c->host, r, ref, pin) != 0)
       rc = cmcch_cli_host_fail(c);
   }
   cf_wipe(pin, sizeof pin);
@@ -105,20 +109,23 @@ int cmcch_cmd_auth(cmcch_cli *c) {
     if (rc == 0) printf("KMC authenticated the master-card master key (External Authentication P2 02)\n");
     return rc;
   }
-  if (strcmp(via, "hsm") != 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc auth: --via must be authcard or hsm");
+  if (strcmp(via, "hsm") != 0)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc auth: --via must be authcard or hsm");
   cf_cmcc_role r;
   int rc = cmcch_cli_card_role(c, &r);
   if (rc != 0) return rc;
   uint8_t p2, type;
   operator_key(r, &p2, &type);
   const char *p2s = cmcch_opt(c, "--p2");
-  if (p2s && !cmcch_cli_hex(p2s, &p2, 1)) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc auth: --p2 is 2 hex digits");
+  if (p2s && !cmcch_cli_hex(p2s, &p2, 1))
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc auth: --p2 is 2 hex digits");
   type = cf_cmcc_auth_key_type(r, p2);
-  if (type == 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc auth: that card has no authentication key for P2 %02X", p2);
+  if (type == 0)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc auth: that card has no authentication key for P2 %02X", p2);
   if ((rc = cmcch_cli_load_hsm(c)) != 0 || (rc = cmcch_cli_connect(c, r)) != 0) return rc;
   if (cf_cmcc_auth_via_hsm(&c->host, r, p2, -1, -1) != 0) return cmcch_cli_host_fail(c);
-  printf("%s authenticated the HSM's key type %02X (External Authentication P2 %02X)\n", c->host.card[r]->name, type,
-         p2);
+  printf("%s authenticated the HSM's key type %02X (External Authentication P2 %02X)\n",
+         c->host.card[r]->name, type, p2);
   return 0;
 }
 
@@ -132,8 +139,8 @@ int cmcch_cmd_keyinfo(cmcch_cli *c) {
   printf("rec type ver idx alg i/e div status counter\n");
   for (int i = 0; i < n; i++) {
     const uint8_t *a = attrs[i];
-    printf("%3d  %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X\n", i + 1, a[0], a[1], a[2], a[3], a[4],
-           a[5], a[6], a[7], a[8], a[9], a[10]);
+    printf("%3d  %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X\n", i + 1, a[0], a[1], a[2],
+           a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
   }
   return 0;
 }

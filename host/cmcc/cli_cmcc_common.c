@@ -12,12 +12,13 @@
 #include "cardforge/sw.h"
 #include "cli_cmcc_internal.h"
 
-static const char *const role_option[CF_CMCC_ROLES] = {"--kmc", "--auth", "--work", "--user", "--sam", "--terminal"};
+static const char *const role_option[CF_CMCC_ROLES] = {"--kmc",  "--auth", "--work",
+                                                       "--user", "--sam",  "--terminal"};
 static const uint8_t role_aid[CF_CMCC_ROLES][CMCC_AID_LEN] = {
     CMCC_AID_KMC, CMCC_AID_AUTHCARD, CMCC_AID_WORKCARD, CMCC_AID_USERCARD, CMCC_AID_SAM, CMCC_AID_TERMINAL,
 };
-static const char *const role_label[CF_CMCC_ROLES] = {"KMC", "authentication card", "working card", "user card",
-                                                      "SAM", "terminal"};
+static const char *const role_label[CF_CMCC_ROLES] = {
+    "KMC", "authentication card", "working card", "user card", "SAM", "terminal"};
 
 bool cmcch_cli_hex(const char *text, uint8_t *out, size_t n) {
   if (!text || strlen(text) != 2 * n) return false;
@@ -26,8 +27,14 @@ bool cmcch_cli_hex(const char *text, uint8_t *out, size_t n) {
 
 /* SELECT by the role's AID: 9000 means this reader holds that device. */
 bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
-  cf_apdu a = {.cla = 0x00, .ins = 0xA4, .p1 = 0x04, .p2 = 0x00, .data = role_aid[r], .lc = CMCC_AID_LEN,
-               .le = 256, .has_le = true};
+  cf_apdu a = {.cla = 0x00,
+               .ins = 0xA4,
+               .p1 = 0x04,
+               .p2 = 0x00,
+               .data = role_aid[r],
+               .lc = CMCC_AID_LEN,
+               .le = 256,
+               .has_le = true};
   uint8_t resp[256];
   size_t got = 0;
   uint16_t sw = 0;
@@ -59,8 +66,8 @@ static int autodetect(cmcch_cli *c, cf_cmcc_role r) {
     }
     cf_transport_close(t);
   }
-  return cmcch_cli_fail(CF_EXIT_TRANSPORT, "no %s found in any reader (name its reader with %s)", role_label[r],
-                       role_option[r]);
+  return cmcch_cli_fail(CF_EXIT_TRANSPORT, "no %s found in any reader (name its reader with %s)",
+                        role_label[r], role_option[r]);
 }
 
 int cmcch_cli_connect(cmcch_cli *c, cf_cmcc_role r) {
@@ -100,8 +107,8 @@ int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r) {
     uint16_t sw = 0;
     if (!cmcch_cli_select_role(t, *r, &sw)) {
       cf_transport_close(t);
-      return cmcch_cli_fail(CF_EXIT_CARD, "%s: no %s there (SELECT answered SW %04X)", c->g->reader, role_label[*r],
-                           sw);
+      return cmcch_cli_fail(CF_EXIT_CARD, "%s: no %s there (SELECT answered SW %04X)", c->g->reader,
+                            role_label[*r], sw);
     }
     c->owned[*r] = t;
     c->host.card[*r] = t;
@@ -127,7 +134,8 @@ int cmcch_cli_pin(cmcch_cli *c, cf_cmcc_role r, bool export_pin, uint8_t pin[8])
   const char *env = export_pin ? "CARDFORGE_KMC_EXPORT_PIN" : envs[r];
   const char *text = cmcch_opt(c, opt);
   if (!text) text = getenv(env);
-  if (!text) return cmcch_cli_fail(CF_EXIT_USAGE, "no PIN for the %s (give %s or set %s)", role_label[r], opt, env);
+  if (!text)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "no PIN for the %s (give %s or set %s)", role_label[r], opt, env);
   if (cmcch_cli_parse_pin(text, pin) != 0)
     return cmcch_cli_fail(CF_EXIT_USAGE, "%s: a PIN is 16 hex digits or exactly 8 characters", opt);
   return 0;
@@ -145,8 +153,10 @@ int cmcch_cli_verify_app_pin(cmcch_cli *c, cf_cmcc_role r) {
 
 int cmcch_cli_open_kmc(cmcch_cli *c) {
   int rc;
-  if ((rc = cmcch_cli_connect(c, CF_CMCC_KMC)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_AUTH)) != 0) return rc;
-  if ((rc = cmcch_cli_verify_app_pin(c, CF_CMCC_KMC)) != 0 || (rc = cmcch_cli_verify_app_pin(c, CF_CMCC_AUTH)) != 0)
+  if ((rc = cmcch_cli_connect(c, CF_CMCC_KMC)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_AUTH)) != 0)
+    return rc;
+  if ((rc = cmcch_cli_verify_app_pin(c, CF_CMCC_KMC)) != 0 ||
+      (rc = cmcch_cli_verify_app_pin(c, CF_CMCC_AUTH)) != 0)
     return rc;
   if (cf_cmcc_auth_kmc_via_authcard(&c->host) != 0) return cmcch_cli_host_fail(c);
   return 0;
@@ -265,5 +275,5 @@ int cmcch_cli_target_key(cmcch_cli *c, const char *text, cf_cmcc_target_key *k, 
   return cmcch_cli_key_ref(c, ref, 0, k->kmc_vit);
 bad:
   return cmcch_cli_fail(CF_EXIT_USAGE, "--key \"%.60s\": expected ID:VER=TT[/VV/II]%s", text,
-                       user ? "[,plain]" : "[@FACTOR,...]");
+                        user ? "[,plain]" : "[@FACTOR,...]");
 }

@@ -22,11 +22,13 @@ int cmcch_cmd_generate(cmcch_cli *c) {
     size_t checked = 0, skipped = 0;
     if (cf_cmcc_generate(&c->host, s) != 0) {
       rc = cmcch_cli_host_fail(c);
-    } else if (!cmcch_flag(c, "--no-check") && cf_cmcc_check_generated(&c->host, s, &checked, &skipped) != 0) {
+    } else if (!cmcch_flag(c, "--no-check") &&
+               cf_cmcc_check_generated(&c->host, s, &checked, &skipped) != 0) {
       rc = cmcch_cli_host_fail(c);
     } else {
       printf("generated %zu keys on the KMC", s->count);
-      if (!cmcch_flag(c, "--no-check")) printf("; %zu proved by use (Inst_MAC), %zu not computable", checked, skipped);
+      if (!cmcch_flag(c, "--no-check"))
+        printf("; %zu proved by use (Inst_MAC), %zu not computable", checked, skipped);
       printf("\n");
     }
   }
@@ -68,8 +70,9 @@ static int import_via_hsm(cmcch_cli *c, const uint8_t attrs[11], const uint8_t v
   if (p2s && (!cmcch_cli_hex(p2s, &p2, 1) || p2 < 1 || p2 > 2))
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: --p2 must be 01 or 02");
   /* the decryption key of Import Key P2 on each card (spec table 8-2-19) */
-  static const uint8_t wrap_type[3][3] = {
-      {0, CMCC_KEY_OPERATOR_KMC, CMCC_KEY_MASTER_CARD}, {0, CMCC_KEY_AUTHCARD, 0}, {0, CMCC_KEY_OPERATOR_WORK, CMCC_KEY_WORKCARD}};
+  static const uint8_t wrap_type[3][3] = {{0, CMCC_KEY_OPERATOR_KMC, CMCC_KEY_MASTER_CARD},
+                                          {0, CMCC_KEY_AUTHCARD, 0},
+                                          {0, CMCC_KEY_OPERATOR_WORK, CMCC_KEY_WORKCARD}};
   char err[200];
   bool partial = false;
   int version = -1, index = -1;
@@ -80,9 +83,11 @@ static int import_via_hsm(cmcch_cli *c, const uint8_t attrs[11], const uint8_t v
     type = wvit[2];
     if (!partial) version = wvit[0], index = wvit[1];
   }
-  if (type == 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: that card has no Import Key P2 %02X", p2);
+  if (type == 0)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: that card has no Import Key P2 %02X", p2);
   int ap2 = auth_p2_for(r, type);
-  if (ap2 < 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: the card cannot authenticate key type %02X", type);
+  if (ap2 < 0)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: the card cannot authenticate key type %02X", type);
   const cf_cmcc_key *wrap = cf_cmcc_hsm_find(c->hsm, type, version, index, err, sizeof err);
   if (!wrap) return cmcch_cli_fail(CF_EXIT_FILE, "HSM: %s", err);
   if ((rc = cmcch_cli_verify_app_pin(c, r)) != 0) return rc;
@@ -122,7 +127,8 @@ int cmcch_cmd_import_key(cmcch_cli *c) {
     if (cmcch_parse_vit(from, vit, &partial) != 0)
       return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: --from-hsm TT[/VV/II]");
     if ((rc = cmcch_cli_load_hsm(c)) != 0) return rc;
-    const cf_cmcc_key *k = cf_cmcc_hsm_find(c->hsm, vit[2], partial ? -1 : vit[0], partial ? -1 : vit[1], err, sizeof err);
+    const cf_cmcc_key *k =
+        cf_cmcc_hsm_find(c->hsm, vit[2], partial ? -1 : vit[0], partial ? -1 : vit[1], err, sizeof err);
     if (!k) return cmcch_cli_fail(CF_EXIT_FILE, "HSM: %s", err);
     memcpy(attrs, k->attrs, sizeof attrs);
     memcpy(value, k->value, sizeof value);
@@ -130,9 +136,11 @@ int cmcch_cmd_import_key(cmcch_cli *c) {
     const char *v = cmcch_opt(c, "--value");
     if (!v) v = getenv("CARDFORGE_CMCC_KEY");
     if (parse_attrs(cmcch_opt(c, "--attrs"), attrs) != 0)
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: --attrs \"TT VV II AL IO DV ST CCCCCCCC\" is required");
+      return cmcch_cli_fail(CF_EXIT_USAGE,
+                            "cmcc import-key: --attrs \"TT VV II AL IO DV ST CCCCCCCC\" is required");
     if (!v || !cmcch_cli_hex(v, value, 16))
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: --value (or CARDFORGE_CMCC_KEY) must be 32 hex digits");
+      return cmcch_cli_fail(CF_EXIT_USAGE,
+                            "cmcc import-key: --value (or CARDFORGE_CMCC_KEY) must be 32 hex digits");
   }
   cf_cmcc_role target = CF_CMCC_KMC;
   if (hsm) {
@@ -140,7 +148,8 @@ int cmcch_cmd_import_key(cmcch_cli *c) {
     if (cmcch_opt(c, "--card")) cmcch_cli_card_role(c, &target);
   } else {
     if (cmcch_opt(c, "--card") && strcmp(cmcch_opt(c, "--card"), "kmc") != 0)
-      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: the authentication card imports into the KMC only");
+      rc =
+          cmcch_cli_fail(CF_EXIT_USAGE, "cmcc import-key: the authentication card imports into the KMC only");
     else if ((rc = cmcch_cli_open_kmc(c)) == 0 && cf_cmcc_import_via_authcard(&c->host, attrs, value) != 0)
       rc = cmcch_cli_host_fail(c);
   }
@@ -163,7 +172,8 @@ int cmcch_cmd_make_working(cmcch_cli *c) {
   int rc;
   char err[200];
   if ((rc = cmcch_cli_load_hsm(c)) != 0 || (rc = cmcch_cli_open_kmc(c)) != 0) return rc;
-  if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--export-key"), CMCC_KEY_WORKCARD, job.export_vit)) != 0) return rc;
+  if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--export-key"), CMCC_KEY_WORKCARD, job.export_vit)) != 0)
+    return rc;
   int nk = cmcch_opt_count(c, "--key");
   if (nk > CF_CMCC_JOB_MAX_KEYS) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc make-working: at most 8 --key");
   if (nk == 0) {
@@ -182,8 +192,8 @@ int cmcch_cmd_make_working(cmcch_cli *c) {
   if (cf_cmcc_auth_via_hsm(&c->host, CF_CMCC_WORK, CMCC_AUTH_P2_SECOND, wk->attrs[1], wk->attrs[2]) != 0 ||
       cf_cmcc_make_working_card(&c->host, &job) != 0)
     return cmcch_cli_host_fail(c);
-  printf("working card %s: %zu keys copied from the KMC (attributes checked)\n", c->host.card[CF_CMCC_WORK]->name,
-         job.nkeys);
+  printf("working card %s: %zu keys copied from the KMC (attributes checked)\n",
+         c->host.card[CF_CMCC_WORK]->name, job.nkeys);
   return 0;
 }
 
@@ -195,10 +205,12 @@ int cmcch_cmd_terminal_write(cmcch_cli *c) {
   if (ver && !cmcch_cli_hex(ver, &job.key_version, 1))
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc terminal-write: --version is 2 hex digits");
   int rc;
-  if ((rc = cmcch_cli_connect(c, CF_CMCC_WORK)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_TERMINAL)) != 0) return rc;
+  if ((rc = cmcch_cli_connect(c, CF_CMCC_WORK)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_TERMINAL)) != 0)
+    return rc;
   if (job.verify) {
     if ((rc = cmcch_cli_open_kmc(c)) != 0) return rc;
-    if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--tak"), CMCC_KEY_TERMINAL_APP, job.tak_vit)) != 0) return rc;
+    if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--tak"), CMCC_KEY_TERMINAL_APP, job.tak_vit)) != 0)
+      return rc;
   }
   if (cf_cmcc_terminal_write(&c->host, &job) != 0) return cmcch_cli_host_fail(c);
   printf("terminal %s: sub-application %02X key version %02X and the enterprise ID written%s\n",
@@ -212,19 +224,23 @@ int cmcch_cmd_sam_update(cmcch_cli *c) {
   memset(&job, 0, sizeof job);
   job.verify = !cmcch_flag(c, "--no-verify");
   if (!cmcch_cli_hex(cmcch_opt(c, "--factor"), job.factor, 16))
-    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: --factor (the SAM's 16-byte factor, 32 hex digits) is required");
+    return cmcch_cli_fail(CF_EXIT_USAGE,
+                          "cmcc sam-update: --factor (the SAM's 16-byte factor, 32 hex digits) is required");
   int nk = cmcch_opt_count(c, "--key");
-  if (nk == 0 || nk > CF_CMCC_JOB_MAX_KEYS) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: give 1..8 --key");
+  if (nk == 0 || nk > CF_CMCC_JOB_MAX_KEYS)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: give 1..8 --key");
   int rc;
   if ((rc = cmcch_cli_connect(c, CF_CMCC_SAM)) != 0 || (rc = cmcch_cli_open_kmc(c)) != 0) return rc;
   const char *init = cmcch_opt(c, "--init-key");
   if (init) {
     /* step 3: the SAM initial master key into the KMC through the authentication card */
-    uint8_t attrs[CF_CMCC_ATTR_LEN] = {CMCC_KEY_SAM_INIT, 0x01, 0x01, 0x00, 0x00, 0x11, CMCC_KEY_USABLE, 0, 0, 0, 0};
+    uint8_t attrs[CF_CMCC_ATTR_LEN] = {CMCC_KEY_SAM_INIT, 0x01, 0x01, 0x00, 0x00, 0x11,
+                                       CMCC_KEY_USABLE,   0,    0,    0,    0};
     uint8_t value[16];
     if (cmcch_opt(c, "--init-attrs") && parse_attrs(cmcch_opt(c, "--init-attrs"), attrs) != 0)
       return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: --init-attrs \"TT VV II AL IO DV ST CCCCCCCC\"");
-    if (!cmcch_cli_hex(init, value, 16)) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: --init-key is 32 hex digits");
+    if (!cmcch_cli_hex(init, value, 16))
+      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: --init-key is 32 hex digits");
     int irc = cf_cmcc_import_via_authcard(&c->host, attrs, value);
     cf_wipe(value, sizeof value);
     if (irc != 0) return cmcch_cli_host_fail(c);
@@ -233,7 +249,8 @@ int cmcch_cmd_sam_update(cmcch_cli *c) {
   if (!init || cmcch_opt(c, "--imk"))
     if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--imk"), CMCC_KEY_SAM_INIT, job.imk_vit)) != 0) return rc;
   for (int i = 0; i < nk; i++)
-    if ((rc = cmcch_cli_target_key(c, cmcch_opt_at(c, "--key", i), &job.keys[job.nkeys++], false)) != 0) return rc;
+    if ((rc = cmcch_cli_target_key(c, cmcch_opt_at(c, "--key", i), &job.keys[job.nkeys++], false)) != 0)
+      return rc;
   if (cf_cmcc_sam_update(&c->host, &job) != 0) return cmcch_cli_host_fail(c);
   printf("SAM %s: %zu keys written%s\n", c->host.card[CF_CMCC_SAM]->name, job.nkeys,
          job.verify ? " (proved by use: VERIFY MAC)" : "");

@@ -2,6 +2,7 @@
  * listing shows key check values, never key values. */
 #include <string.h>
 
+#include "cardforge/clicommon.h"
 #include "cardforge/cmcc.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
@@ -25,9 +26,19 @@ static int vault_attrs(const char *text, uint8_t attrs[CF_CMCC_ATTR_LEN]) {
 int cmcch_cmd_hsm_init(cmcch_cli *c) {
   char path[1100], err[300];
   const char *p = cmcch_cli_hsm_path(c, path, sizeof path);
-  if (!p) return cmcch_cli_fail(CF_EXIT_USAGE, "no HSM key file path (give --hsm FILE or set CARDFORGE_CMCC_HSM)");
+  if (!p)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "no HSM key file path (give --hsm FILE or set CARDFORGE_CMCC_HSM)");
+  if (p == path) {
+    /* the default place, in the state directory: create it (0700) the first time */
+    char dir[sizeof path];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) *slash = 0;
+    if (slash && cf_cli_mkdirs(dir) != 0) return cmcch_cli_fail(CF_EXIT_FILE, "%s: cannot create it", dir);
+  }
   int nk = cmcch_opt_count(c, "--key"), nr = cmcch_opt_count(c, "--random");
-  if (nk + nr == 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: give at least one --key or --random");
+  if (nk + nr == 0)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: give at least one --key or --random");
   cf_cmcc_hsm *h = cf_cmcc_hsm_new();
   if (!h) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
   int rc = 0;
@@ -39,7 +50,8 @@ int cmcch_cmd_hsm_init(cmcch_cli *c) {
     const char *eq = strchr(spec, '=');
     size_t rlen = random ? strlen(spec) : (eq ? (size_t)(eq - spec) : 0);
     if (rlen == 0 || rlen >= sizeof ref) {
-      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: %s", random ? "--random TT/VV/II" : "--key TT/VV/II=HEX");
+      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: %s",
+                          random ? "--random TT/VV/II" : "--key TT/VV/II=HEX");
       break;
     }
     memcpy(ref, spec, rlen);
@@ -48,10 +60,10 @@ int cmcch_cmd_hsm_init(cmcch_cli *c) {
       rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: \"%s\": expected TT/VV/II (hex)", ref);
     } else if (random ? cf_rand(value, sizeof value) != 0 : !cmcch_cli_hex(eq + 1, value, 16)) {
       rc = cmcch_cli_fail(random ? CF_EXIT_INTERNAL : CF_EXIT_USAGE, "cmcc hsm-init: %s",
-                         random ? "no random bytes" : "a key value is 32 hex digits");
+                          random ? "no random bytes" : "a key value is 32 hex digits");
     } else if (cf_cmcc_hsm_add(h, attrs, value, random ? "random" : NULL) != 0) {
       rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: key %s given twice (or more than %d keys)", ref,
-                         CF_CMCC_HSM_MAX_KEYS);
+                          CF_CMCC_HSM_MAX_KEYS);
     }
   }
   cf_wipe(value, sizeof value);
@@ -72,11 +84,12 @@ int cmcch_cmd_hsm_list(cmcch_cli *c) {
     uint8_t kcv[8];
     char hex[7];
     /* the usual key check value: the first 3 bytes of the key's encryption of zeros */
-    if (cf_des3_ecb_encrypt(k->value, 16, zero, kcv, 8) != 0) return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
+    if (cf_des3_ecb_encrypt(k->value, 16, zero, kcv, 8) != 0)
+      return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
     cf_hex_encode(kcv, 3, hex);
     const uint8_t *a = k->attrs;
-    printf(" %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X  %s  %s\n", a[0], a[1], a[2], a[3], a[4],
-           a[5], a[6], a[7], a[8], a[9], a[10], hex, k->label);
+    printf(" %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X  %s  %s\n", a[0], a[1], a[2],
+           a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], hex, k->label);
   }
   return 0;
 }

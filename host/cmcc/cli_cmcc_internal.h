@@ -48,8 +48,8 @@ struct cmcch_cli {
 };
 
 /* Options. */
-const char *cmcch_opt(const cmcch_cli *c, const char *name);           /* last value or NULL */
-bool cmcch_flag(const cmcch_cli *c, const char *name);                 /* given at all */
+const char *cmcch_opt(const cmcch_cli *c, const char *name); /* last value or NULL */
+bool cmcch_flag(const cmcch_cli *c, const char *name);       /* given at all */
 int cmcch_opt_count(const cmcch_cli *c, const char *name);
 const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i);
 

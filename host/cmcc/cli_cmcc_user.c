@@ -25,7 +25,8 @@ typedef struct user_source {
 static cf_transport *open_sim_card(user_source *u, const cf_cmcc_card_entry *e, char *err, size_t errlen) {
   char serial[17], params[512], path[1200];
   cf_hex_encode(e->serial, 8, serial);
-  int n = snprintf(params, sizeof params, "serial=%s%s%s", serial, u->params ? "," : "", u->params ? u->params : "");
+  int n = snprintf(params, sizeof params, "serial=%s%s%s", serial, u->params ? "," : "",
+                   u->params ? u->params : "");
   if (n >= (int)sizeof params) {
     snprintf(err, errlen, "--user-sim-params too long");
     return NULL;
@@ -38,7 +39,8 @@ static cf_transport *open_sim_card(user_source *u, const cf_cmcc_card_entry *e, 
     rc = cf_store_open_file(path, &u->store);
   }
   if (rc != CF_STORE_OK) {
-    snprintf(err, errlen, "cannot open the emulated card's store (%s)", strcmp(u->sim, "mem") ? path : "memory");
+    snprintf(err, errlen, "cannot open the emulated card's store (%s)",
+             strcmp(u->sim, "mem") ? path : "memory");
     return NULL;
   }
   u->card = u->profile->create(u->store, params);
@@ -101,11 +103,13 @@ static int parse_job(cmcch_cli *c, cf_cmcc_user_job *job) {
   job->subapp = 0x01;
   job->verify = !cmcch_flag(c, "--no-verify");
   const char *v;
-  if ((v = cmcch_opt(c, "--subapp")) && (!cmcch_cli_hex(v, &job->subapp, 1) || job->subapp == 0 || job->subapp > 8))
+  if ((v = cmcch_opt(c, "--subapp")) &&
+      (!cmcch_cli_hex(v, &job->subapp, 1) || job->subapp == 0 || job->subapp > 8))
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --subapp is 01..08");
   if ((v = cmcch_opt(c, "--create"))) {
     if (!cmcch_cli_hex(v, job->eid, 6))
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --create takes the enterprise ID (12 hex digits)");
+      return cmcch_cli_fail(CF_EXIT_USAGE,
+                            "cmcc user-update: --create takes the enterprise ID (12 hex digits)");
     job->create = true;
   }
   if ((v = cmcch_opt(c, "--data"))) {
@@ -114,11 +118,13 @@ static int parse_job(cmcch_cli *c, cf_cmcc_user_job *job) {
     job->data_len = (size_t)n;
   }
   int rc;
-  if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--emk"), CMCC_KEY_ENTERPRISE_MGMT, job->emk_vit)) != 0) return rc;
+  if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--emk"), CMCC_KEY_ENTERPRISE_MGMT, job->emk_vit)) != 0)
+    return rc;
   int nk = cmcch_opt_count(c, "--key");
   if (nk > CF_CMCC_JOB_MAX_KEYS) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: at most 8 --key");
   for (int i = 0; i < nk; i++)
-    if ((rc = cmcch_cli_target_key(c, cmcch_opt_at(c, "--key", i), &job->keys[job->nkeys++], true)) != 0) return rc;
+    if ((rc = cmcch_cli_target_key(c, cmcch_opt_at(c, "--key", i), &job->keys[job->nkeys++], true)) != 0)
+      return rc;
   if (nk == 0 && (job->create || job->data_len == 0)) {
     /* the default: key 01 version 01 = the enterprise application key, per-card */
     cf_cmcc_target_key *k = &job->keys[job->nkeys++];
@@ -135,7 +141,8 @@ static int load_list(cmcch_cli *c, cf_cmcc_cardlist *l) {
   char err[300];
   if ((file != NULL) == (one != NULL))
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: give --serials FILE or --serial HEX");
-  if (file) return cf_cmcc_cardlist_load(file, l, err, sizeof err) == 0 ? 0 : cmcch_cli_fail(CF_EXIT_FILE, "%s", err);
+  if (file)
+    return cf_cmcc_cardlist_load(file, l, err, sizeof err) == 0 ? 0 : cmcch_cli_fail(CF_EXIT_FILE, "%s", err);
   char line[40];
   snprintf(line, sizeof line, "%.16s\n", one);
   if (strlen(one) != 16 || cf_cmcc_cardlist_parse(line, strlen(line), "--serial", l, err, sizeof err) != 0)
@@ -174,11 +181,13 @@ int cmcch_cmd_user_update(cmcch_cli *c) {
     b.progress = c->g && c->g->quiet ? NULL : stderr;
     if (cf_cmcc_user_batch(&c->host, &job, &list, &b) != 0) {
       rc = cmcch_cli_host_fail(c);
-      fprintf(stdout, "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with --from %zu\n",
+      fprintf(stdout,
+              "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with --from %zu\n",
               b.failed + 1, list.count, b.done, b.failed + 1);
     } else {
       fprintf(stdout, "user-update: %zu cards updated%s in %.2f s (%.0f cards/s)\n", b.done,
-              job.verify ? " and proved by use" : "", b.seconds, b.seconds > 0 ? (double)b.done / b.seconds : 0.0);
+              job.verify ? " and proved by use" : "", b.seconds,
+              b.seconds > 0 ? (double)b.done / b.seconds : 0.0);
     }
   }
   cf_wipe(&job, sizeof job);

@@ -18,17 +18,17 @@ int cmcch_fail(cf_cmcc_host *h, int status, uint16_t sw, const char *step, const
  * resp (rlen bytes). On failure the host records the step, the status word or the transport error,
  * and -1 is returned. */
 int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
-             uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp, size_t cap,
-             size_t *rlen);
+              uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
+              size_t cap, size_t *rlen);
 
 /* Same, requiring exactly want bytes of response data. */
 int cmcch_cmd_exact(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
-                   uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
-                   size_t want);
+                    uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
+                    size_t want);
 
 /* Sends an encoded command APDU (a write-card command built from an export), requiring 9000. */
 int cmcch_cmd_raw(cf_cmcc_host *h, cf_cmcc_role r, const char *step, const uint8_t *apdu, size_t len,
-                 unsigned flags);
+                  unsigned flags);
 
 /* Get Challenge on a master card (F0 84 00 00 04) or a target (00 84 00 00 04). */
 int cmcch_master_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]);
@@ -43,9 +43,9 @@ const char *cmcch_role_name(cf_cmcc_role r);
 /* Inst_MAC Generate on the KMC (spec 1.2.6): the MAC of the command cipp || Lc || data (Lc =
  * len + 4) under the KMC key (version, index, type) diversified by levels factors. */
 typedef struct cmcch_inst_mac_req {
-  uint8_t p1;         /* CMCC_P1_* bits */
+  uint8_t p1; /* CMCC_P1_* bits */
   uint8_t cipp[4];
-  uint8_t random[4];  /* the target's random (IV, and session key unless P1 b7) */
+  uint8_t random[4]; /* the target's random (IV, and session key unless P1 b7) */
   size_t levels;
   const uint8_t *factors; /* levels x 8 (or 16) bytes, level 1 last */
   uint8_t key_vit[3];     /* version, index, type */
@@ -59,7 +59,7 @@ int cmcch_kmc_inst_mac(cf_cmcc_host *h, const cmcch_inst_mac_req *req, uint8_t m
  * target's key equals the KMC's key diversified as req says). req->cipp/random/data are filled
  * here. */
 int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, uint8_t p2,
-                             cmcch_inst_mac_req *req);
+                              cmcch_inst_mac_req *req);
 
 /* Appends to a byte buffer with overflow tracking. */
 typedef struct cmcch_buf {

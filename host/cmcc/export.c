@@ -45,13 +45,15 @@ size_t cf_cmcc_export_encode(const cf_cmcc_export_req *req, uint8_t *out, size_t
   return b.len;
 }
 
-int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu, size_t cap, size_t *apdu_len) {
+int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu, size_t cap,
+                   size_t *apdu_len) {
   uint8_t data[255], resp[1 + 248 + CMCC_MAC_LEN];
   size_t len = cf_cmcc_export_encode(req, data, sizeof data);
-  if (len == 0) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "KMC Export Keys&Data", "request does not fit one command");
+  if (len == 0)
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "KMC Export Keys&Data", "request does not fit one command");
   size_t got = 0;
-  if (cmcch_cmd(h, CF_CMCC_KMC, "Export Keys&Data", CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, req->p1, 0, data, len,
-               0, CF_TX_SECRET_RESP, resp, sizeof resp, &got) != 0)
+  if (cmcch_cmd(h, CF_CMCC_KMC, "Export Keys&Data", CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, req->p1, 0,
+                data, len, 0, 0, resp, sizeof resp, &got) != 0)
     return -1;
   /* response: cipher length (1) || cipher || MAC (4) */
   size_t clen = got ? resp[0] : 0;

@@ -11,8 +11,8 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
   uint8_t init[1 + 16];
   init[0] = (uint8_t)s->count;
   memcpy(init + 1, s->seed, 16);
-  int rc = cmcch_cmd(h, CF_CMCC_KMC, "INIT_FOR_GENERATE", CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, 0, 0, init,
-                    sizeof init, 0, CF_TX_SECRET_CMD, NULL, 0, NULL);
+  int rc = cmcch_cmd(h, CF_CMCC_KMC, "INIT_FOR_GENERATE", CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, 0, 0,
+                     init, sizeof init, 0, CF_TX_SECRET_CMD, NULL, 0, NULL);
   cf_wipe(init, sizeof init);
   if (rc != 0) return -1;
   /* Generate Key must follow immediately, one per key: the card forgets the session at any other
@@ -20,8 +20,8 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
   for (size_t i = 0; i < s->count; i++) {
     char step[48];
     snprintf(step, sizeof step, "Generate Key %zu/%zu (type %02X)", i + 1, s->count, s->attrs[i][0]);
-    if (cmcch_cmd(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, 0, 0, s->attrs[i], CF_CMCC_ATTR_LEN,
-                 0, 0, NULL, 0, NULL) != 0)
+    if (cmcch_cmd(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, 0, 0, s->attrs[i],
+                  CF_CMCC_ATTR_LEN, 0, 0, NULL, 0, NULL) != 0)
       return -1;
   }
   return 0;
@@ -48,8 +48,8 @@ int cf_cmcc_prove_kmc_key(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN]
   bool f16 = false;
   if (!checkable(attrs, &levels, &f16)) return 0;
   cmcch_inst_mac_req req = {.p1 = CMCC_P1_NO_SESSION_KEY | (f16 ? CMCC_P1_EXPORT_KEY_FACTOR16 : 0),
-                           .levels = levels,
-                           .factors = factor};
+                            .levels = levels,
+                            .factors = factor};
   req.cipp[0] = CMCC_CLA_PROP, req.cipp[1] = 0xCC; /* any header: only the MACs have to agree */
   req.key_vit[0] = attrs[CMCC_ATTR_VERSION];
   req.key_vit[1] = attrs[CMCC_ATTR_INDEX];
@@ -66,8 +66,8 @@ int cf_cmcc_prove_kmc_key(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN]
   if (!ok) return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "proof by use", "MAC computation failed");
   if (!cf_ct_equal(card_mac, host_mac, CMCC_MAC_LEN))
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "proof by use",
-                     "key type %02X version %02X index %02X: the KMC's key is not the expected one", attrs[0],
-                     attrs[1], attrs[2]);
+                      "key type %02X version %02X index %02X: the KMC's key is not the expected one",
+                      attrs[0], attrs[1], attrs[2]);
   return 1;
 }
 
@@ -90,11 +90,12 @@ int cf_cmcc_check_generated(cf_cmcc_host *h, const cf_cmcc_keysheet *s, size_t *
 
 int cf_cmcc_read_keyinfo(cf_cmcc_host *h, cf_cmcc_role r, uint8_t (*attrs)[CF_CMCC_ATTR_LEN], size_t max) {
   size_t n = 0;
+  if (h->status != CF_CMCC_OK) return -1;
   for (unsigned rec = 1; rec <= 0xFF && n < max; rec++) {
     char step[32];
     snprintf(step, sizeof step, "Read KeyInfo %02X", rec);
-    if (cmcch_cmd_exact(h, r, step, CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, (uint8_t)rec, 0, NULL, 0, CF_CMCC_ATTR_LEN,
-                       0, attrs[n], CF_CMCC_ATTR_LEN) != 0) {
+    if (cmcch_cmd_exact(h, r, step, CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, (uint8_t)rec, 0, NULL, 0,
+                        CF_CMCC_ATTR_LEN, 0, attrs[n], CF_CMCC_ATTR_LEN) != 0) {
       /* 6B00 marks the end of the key file (spec 1.2.1.3) */
       if (h->status == CF_CMCC_E_CARD && h->sw == 0x6B00) {
         cf_cmcc_host_clear(h);

@@ -15,12 +15,13 @@ static int import_key(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const uint8_t
   memcpy(apdu + 5, record, 36);
   char step[32];
   snprintf(step, sizeof step, "Import Key P2=%02X", p2);
-  int rc = cmcch_cmd_raw(h, r, step, apdu, sizeof apdu, CF_TX_SECRET_CMD);
+  int rc = cmcch_cmd_raw(h, r, step, apdu, sizeof apdu, 0);
   cf_wipe(apdu, sizeof apdu);
   return rc;
 }
 
-int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16]) {
+int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN],
+                                const uint8_t value[16]) {
   const uint8_t cipp[4] = {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, 0x00, CMCC_IMPORT_P2_LEVEL2};
   uint8_t random[CMCC_RANDOM_LEN];
   uint8_t req[CMCC_RANDOM_LEN + 1 + 5 + CMCC_RECORD_CIPHER_LEN];
@@ -36,7 +37,8 @@ int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATT
   memcpy(req + 6, attrs, CF_CMCC_ATTR_LEN);
   memcpy(req + 6 + CF_CMCC_ATTR_LEN, value, CF_CMCC_KEY_LEN);
   if (cmcch_cmd_exact(h, CF_CMCC_AUTH, "Encrypt Data", CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, 0, 0, req,
-                     CMCC_RANDOM_LEN + 1 + CMCC_RECORD_PLAIN_LEN, 0, CF_TX_SECRET_CMD, resp, sizeof resp) != 0)
+                      CMCC_RANDOM_LEN + 1 + CMCC_RECORD_PLAIN_LEN, 0, CF_TX_SECRET_CMD, resp,
+                      sizeof resp) != 0)
     goto out;
   if (resp[0] != CMCC_RECORD_CIPHER_LEN) {
     cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "auth card Encrypt Data", "length byte %02X, expected 20", resp[0]);
@@ -51,8 +53,8 @@ int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATT
   req[9] = CMCC_IMPORT_LC;
   memcpy(req + 10, record, CMCC_RECORD_CIPHER_LEN);
   if (cmcch_cmd_exact(h, CF_CMCC_AUTH, "MAC Generate", CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, 0, 0, req,
-                     CMCC_RANDOM_LEN + 1 + 5 + CMCC_RECORD_CIPHER_LEN, 0, 0, record + CMCC_RECORD_CIPHER_LEN,
-                     CMCC_MAC_LEN) != 0)
+                      CMCC_RANDOM_LEN + 1 + 5 + CMCC_RECORD_CIPHER_LEN, 0, 0, record + CMCC_RECORD_CIPHER_LEN,
+                      CMCC_MAC_LEN) != 0)
     goto out;
   /* steps 9-10 */
   rc = import_key(h, CF_CMCC_KMC, CMCC_IMPORT_P2_LEVEL2, record);
@@ -81,7 +83,8 @@ int cf_cmcc_import_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const cf
 int cf_cmcc_update_info_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, const cf_cmcc_key *wrap, uint8_t type,
                                 const uint8_t *data, size_t len) {
   if (h->hsm == NULL) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "no HSM key file loaded");
-  if (len == 0 || len > 64) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "data must be 1..64 bytes");
+  if (len == 0 || len > 64)
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Update Info", "data must be 1..64 bytes");
   const uint8_t cipp[4] = {CMCC_CLA_PROP, CMCC_INS_UPDATE_INFO, 0x00, CMCC_IMPORT_P2_INFO};
   uint8_t random[CMCC_RANDOM_LEN], plain[2 + 64], apdu[5 + 72 + CMCC_MAC_LEN];
   size_t wlen = 0;
@@ -90,7 +93,8 @@ int cf_cmcc_update_info_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, const cf_cmcc_k
   memcpy(plain + 2, data, len);
   if (cmcch_master_challenge(h, r, random) != 0) return -1;
   memcpy(apdu, cipp, 4);
-  int rc = cf_cmcc_hsm_wrap_data(h->hsm, wrap, cipp, random, plain, 2 + len, apdu + 5, sizeof apdu - 5, &wlen);
+  int rc =
+      cf_cmcc_hsm_wrap_data(h->hsm, wrap, cipp, random, plain, 2 + len, apdu + 5, sizeof apdu - 5, &wlen);
   cf_wipe(plain, sizeof plain);
   if (rc != 0) return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "wrapping the data failed");
   apdu[4] = (uint8_t)wlen;

@@ -24,8 +24,9 @@ static int sam_write_one(cf_cmcc_host *h, const cf_cmcc_sam_job *job, const cf_c
   char step[48];
   snprintf(step, sizeof step, "WRITE_KEY (key %02X)", key->id);
   int rc = -1;
-  if (cmcch_target_challenge(h, CF_CMCC_SAM, req.random) == 0 && cf_cmcc_export(h, &req, apdu, sizeof apdu, &len) == 0)
-    rc = cmcch_cmd_raw(h, CF_CMCC_SAM, step, apdu, len, CF_TX_SECRET_CMD);
+  if (cmcch_target_challenge(h, CF_CMCC_SAM, req.random) == 0 &&
+      cf_cmcc_export(h, &req, apdu, sizeof apdu, &len) == 0)
+    rc = cmcch_cmd_raw(h, CF_CMCC_SAM, step, apdu, len, 0);
   cf_wipe(apdu, sizeof apdu);
   return rc;
 }
@@ -34,7 +35,8 @@ static int sam_write_one(cf_cmcc_host *h, const cf_cmcc_sam_job *job, const cf_c
 static int sam_read_back(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
   uint8_t buf[256];
   size_t got = 0;
-  if (cmcch_cmd(h, CF_CMCC_SAM, "READ", 0x00, CMCC_TGT_INS_READ, 0, 0, NULL, 0, 256, 0, buf, sizeof buf, &got) != 0)
+  if (cmcch_cmd(h, CF_CMCC_SAM, "READ", 0x00, CMCC_TGT_INS_READ, 0, 0, NULL, 0, 256, 0, buf, sizeof buf,
+                &got) != 0)
     return -1;
   if (got < 1 || got != 1 + 2 * (size_t)buf[0])
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "SAM READ", "malformed answer (%zu bytes)", got);
@@ -42,10 +44,11 @@ static int sam_read_back(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
     const cf_cmcc_target_key *k = &job->keys[i];
     if (k->id == 0) continue; /* the master key is not listed: its proof is VERIFY MAC */
     bool found = false;
-    for (size_t j = 0; j < buf[0] && !found; j++) found = buf[1 + 2 * j] == k->id && buf[2 + 2 * j] == k->version;
+    for (size_t j = 0; j < buf[0] && !found; j++)
+      found = buf[1 + 2 * j] == k->id && buf[2 + 2 * j] == k->version;
     if (!found)
       return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "SAM READ", "key %02X version %02X is not on the SAM", k->id,
-                       k->version);
+                        k->version);
   }
   return 0;
 }
@@ -55,10 +58,12 @@ int cf_cmcc_sam_update(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update", "write 1..8 keys");
   for (size_t i = 0; i < job->nkeys; i++) {
     if (job->keys[i].levels > CMCC_MAX_LEVELS)
-      return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update", "at most %d diversification levels", CMCC_MAX_LEVELS);
+      return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update", "at most %d diversification levels",
+                        CMCC_MAX_LEVELS);
     /* once the SAM's master key (id 00) is replaced, the KMC's export key no longer opens it */
     if (job->keys[i].id == 0 && i + 1 != job->nkeys)
-      return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update", "the SAM master key (id 00) must be written last");
+      return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update",
+                        "the SAM master key (id 00) must be written last");
   }
   for (size_t i = 0; i < job->nkeys; i++)
     if (sam_write_one(h, job, &job->keys[i]) != 0) return -1;

@@ -33,8 +33,9 @@ static int user_write(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint8_
   uint8_t apdu[5 + 255];
   size_t len = 0;
   int rc = -1;
-  if (cmcch_target_challenge(h, CF_CMCC_USER, req.random) == 0 && cf_cmcc_export(h, &req, apdu, sizeof apdu, &len) == 0)
-    rc = cmcch_cmd_raw(h, CF_CMCC_USER, step, apdu, len, CF_TX_SECRET_CMD);
+  if (cmcch_target_challenge(h, CF_CMCC_USER, req.random) == 0 &&
+      cf_cmcc_export(h, &req, apdu, sizeof apdu, &len) == 0)
+    rc = cmcch_cmd_raw(h, CF_CMCC_USER, step, apdu, len, 0);
   cf_wipe(keys, sizeof keys);
   cf_wipe(apdu, sizeof apdu);
   return rc;
@@ -44,8 +45,8 @@ static int user_write(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint8_
 static int user_read_back(cf_cmcc_host *h, const cf_cmcc_user_job *job) {
   uint8_t buf[256];
   size_t got = 0;
-  if (cmcch_cmd(h, CF_CMCC_USER, "READ", 0x00, CMCC_TGT_INS_READ, job->subapp, 0, NULL, 0, 256, 0, buf, sizeof buf,
-               &got) != 0)
+  if (cmcch_cmd(h, CF_CMCC_USER, "READ", 0x00, CMCC_TGT_INS_READ, job->subapp, 0, NULL, 0, 256, 0, buf,
+                sizeof buf, &got) != 0)
     return -1;
   size_t dlen = got > 6 ? buf[6] : 0;
   size_t at = 7 + dlen;
@@ -54,7 +55,8 @@ static int user_read_back(cf_cmcc_host *h, const cf_cmcc_user_job *job) {
   if (job->create && memcmp(buf, job->eid, 6) != 0)
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "user card READ", "enterprise ID differs from the one written");
   if (job->data_len && (dlen != job->data_len || memcmp(buf + 7, job->data, dlen) != 0))
-    return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "user card READ", "sub-application data differs from what was written");
+    return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "user card READ",
+                      "sub-application data differs from what was written");
   size_t n = buf[at];
   for (size_t i = 0; i < job->nkeys; i++) {
     bool found = false;
@@ -62,7 +64,7 @@ static int user_read_back(cf_cmcc_host *h, const cf_cmcc_user_job *job) {
       found = buf[at + 1 + 2 * k] == job->keys[i].id && buf[at + 2 + 2 * k] == job->keys[i].version;
     if (!found)
       return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "user card READ", "key %02X version %02X is not on the card",
-                       job->keys[i].id, job->keys[i].version);
+                        job->keys[i].id, job->keys[i].version);
   }
   return 0;
 }
@@ -86,23 +88,26 @@ static int user_prove_keys(cf_cmcc_host *h, const cf_cmcc_user_job *job, const u
 int cf_cmcc_user_update(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint8_t serial[8]) {
   if (job->subapp < 1 || job->subapp > CMCC_UC_MAX_SUBAPPS || job->nkeys > CF_CMCC_JOB_MAX_KEYS ||
       job->data_len > CMCC_UC_MAX_DATA)
-    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update", "sub-application 01..08, at most 8 keys, 64 data bytes");
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update",
+                      "sub-application 01..08, at most 8 keys, 64 data bytes");
   if (job->create && job->nkeys == 0)
-    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update", "CREATE SUB_APPLICATION needs at least one key");
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update",
+                      "CREATE SUB_APPLICATION needs at least one key");
   if (!job->create && job->nkeys == 0 && job->data_len == 0)
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update", "nothing to write (no key, no data)");
   for (size_t i = 0; i < job->nkeys; i++)
     if (job->keys[i].levels > 1 || job->keys[i].id == 0)
       return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update",
-                       "user-card keys: id 01..FF, diversified by the serial (1 level) or not at all");
+                        "user-card keys: id 01..FF, diversified by the serial (1 level) or not at all");
   if (job->create &&
       user_write(h, job, serial, CMCC_UC_INS_CREATE_SUBAPP, "CREATE SUB_APPLICATION", true, job->eid, 6) != 0)
     return -1;
   if (!job->create && job->nkeys &&
-      user_write(h, job, serial, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, "UPDATE SUB_APPLICATION KEYS", true, NULL, 0) != 0)
+      user_write(h, job, serial, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, "UPDATE SUB_APPLICATION KEYS", true, NULL,
+                 0) != 0)
     return -1;
-  if (job->data_len && user_write(h, job, serial, CMCC_UC_INS_UPDATE_SUBAPP_DATA, "UPDATE SUB_APPLICATION DATA",
-                                  false, job->data, job->data_len) != 0)
+  if (job->data_len && user_write(h, job, serial, CMCC_UC_INS_UPDATE_SUBAPP_DATA,
+                                  "UPDATE SUB_APPLICATION DATA", false, job->data, job->data_len) != 0)
     return -1;
   if (!job->verify) return 0;
   if (user_read_back(h, job) != 0) return -1;

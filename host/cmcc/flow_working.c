@@ -8,7 +8,8 @@
 
 static int find_attrs(uint8_t (*list)[CF_CMCC_ATTR_LEN], int n, const uint8_t vit[3], uint8_t *out) {
   for (int i = 0; i < n; i++) {
-    if (list[i][CMCC_ATTR_VERSION] == vit[0] && list[i][CMCC_ATTR_INDEX] == vit[1] && list[i][CMCC_ATTR_TYPE] == vit[2]) {
+    if (list[i][CMCC_ATTR_VERSION] == vit[0] && list[i][CMCC_ATTR_INDEX] == vit[1] &&
+        list[i][CMCC_ATTR_TYPE] == vit[2]) {
       memcpy(out, list[i], CF_CMCC_ATTR_LEN);
       return 0;
     }
@@ -32,14 +33,15 @@ int cf_cmcc_make_working_card(cf_cmcc_host *h, const cf_cmcc_copy_job *job) {
     if (cmcch_master_challenge(h, CF_CMCC_WORK, req + 10) != 0) return -1;
     char step[48];
     snprintf(step, sizeof step, "CopyExport Key (type %02X)", vit[2]);
-    if (cmcch_cmd_exact(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, 0, CMCC_COPY_P2_WORKCARD, req,
-                       sizeof req, 0, CF_TX_SECRET_RESP, record + 5, CMCC_RECORD_CIPHER_LEN + CMCC_MAC_LEN) != 0)
+    if (cmcch_cmd_exact(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, 0,
+                        CMCC_COPY_P2_WORKCARD, req, sizeof req, 0, 0, record + 5,
+                        CMCC_RECORD_CIPHER_LEN + CMCC_MAC_LEN) != 0)
       return -1;
     /* steps 5-6: the write-card command is the CIPP the KMC MACed, then the record */
     memcpy(record, req, 4);
     record[4] = CMCC_IMPORT_LC;
     snprintf(step, sizeof step, "Import Key P2=%02X (type %02X)", p2, vit[2]);
-    int rc = cmcch_cmd_raw(h, CF_CMCC_WORK, step, record, sizeof record, CF_TX_SECRET_CMD);
+    int rc = cmcch_cmd_raw(h, CF_CMCC_WORK, step, record, sizeof record, 0);
     cf_wipe(record, sizeof record);
     if (rc != 0) return -1;
   }
@@ -53,11 +55,11 @@ int cf_cmcc_make_working_card(cf_cmcc_host *h, const cf_cmcc_copy_job *job) {
     uint8_t a[CF_CMCC_ATTR_LEN], b[CF_CMCC_ATTR_LEN];
     if (find_attrs(kmc, nk, job->key_vit[i], a) != 0 || find_attrs(work, nw, job->key_vit[i], b) != 0)
       return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "working card Read KeyInfo", "key type %02X is missing",
-                       job->key_vit[i][2]);
+                        job->key_vit[i][2]);
     /* the use counter may have moved on the KMC since the copy; the rest must be identical */
     if (memcmp(a, b, CMCC_ATTR_COUNTER) != 0)
       return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "working card Read KeyInfo",
-                       "key type %02X: attributes differ from the KMC's", job->key_vit[i][2]);
+                        "key type %02X: attributes differ from the KMC's", job->key_vit[i][2]);
   }
   return 0;
 }

@@ -25,11 +25,12 @@ static const char hsm_magic[] = "cardforge-cmcc-hsm";
  * sheet, then the value. */
 int cf_cmcc_parse_attr_columns(char **tok, int ntok, uint8_t attrs[CF_CMCC_ATTR_LEN], char *err,
                                size_t errlen) {
-  static const char *names[] = {"type", "version", "index", "algorithm", "import/export", "diversification",
-                                "status"};
+  static const char *names[] = {"type",          "version",         "index", "algorithm",
+                                "import/export", "diversification", "status"};
   if (ntok < 8) {
-    snprintf(err, errlen, "expected 8 attribute columns (type version index algorithm import/export "
-                          "diversification status counter), got %d",
+    snprintf(err, errlen,
+             "expected 8 attribute columns (type version index algorithm import/export "
+             "diversification status counter), got %d",
              ntok);
     return -1;
   }
@@ -52,13 +53,16 @@ static int hsm_parse_line(cf_cmcc_hsm *h, char *line, char *err, size_t errlen) 
   char *rest = line;
   int n = 0;
   for (; n < 10; n++) {
-    while (*rest == ' ' || *rest == '\t') rest++;
+    while (*rest == ' ' || *rest == '\t')
+      rest++;
     if (!*rest) break;
     tok[n] = rest;
-    while (*rest && *rest != ' ' && *rest != '\t') rest++;
+    while (*rest && *rest != ' ' && *rest != '\t')
+      rest++;
     if (*rest) *rest++ = 0;
   }
-  while (*rest == ' ' || *rest == '\t') rest++;
+  while (*rest == ' ' || *rest == '\t')
+    rest++;
   if (n == 0 || strcmp(tok[0], "key") != 0) {
     snprintf(err, errlen, "unknown directive \"%.20s\" (expected \"key\")", n ? tok[0] : "");
     return -1;
@@ -159,7 +163,9 @@ int cf_cmcc_hsm_load(const char *path, cf_cmcc_hsm **out, char *err, size_t errl
   return r;
 }
 
-cf_cmcc_hsm *cf_cmcc_hsm_new(void) { return calloc(1, sizeof(cf_cmcc_hsm)); }
+cf_cmcc_hsm *cf_cmcc_hsm_new(void) {
+  return calloc(1, sizeof(cf_cmcc_hsm));
+}
 
 int cf_cmcc_hsm_add(cf_cmcc_hsm *h, const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16],
                     const char *label) {
@@ -180,14 +186,16 @@ void cf_cmcc_hsm_free(cf_cmcc_hsm *h) {
   free(h);
 }
 
-size_t cf_cmcc_hsm_count(const cf_cmcc_hsm *h) { return h->count; }
+size_t cf_cmcc_hsm_count(const cf_cmcc_hsm *h) {
+  return h->count;
+}
 
 const cf_cmcc_key *cf_cmcc_hsm_key_at(const cf_cmcc_hsm *h, size_t i) {
   return i < h->count ? &h->keys[i] : NULL;
 }
 
-const cf_cmcc_key *cf_cmcc_hsm_find(const cf_cmcc_hsm *h, uint8_t type, int version, int index,
-                                    char *err, size_t errlen) {
+const cf_cmcc_key *cf_cmcc_hsm_find(const cf_cmcc_hsm *h, uint8_t type, int version, int index, char *err,
+                                    size_t errlen) {
   const cf_cmcc_key *found = NULL;
   for (size_t i = 0; i < h->count; i++) {
     const cf_cmcc_key *k = &h->keys[i];
@@ -263,7 +271,8 @@ static bool hsm_owns(const cf_cmcc_hsm *h, const cf_cmcc_key *k) {
   return h && k && k >= h->keys && k < h->keys + h->count;
 }
 
-int cf_cmcc_hsm_auth_data(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t random[4], uint8_t out[8]) {
+int cf_cmcc_hsm_auth_data(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t random[4],
+                          uint8_t out[8]) {
   if (!hsm_owns(h, k)) return -1;
   return cmcc_ext_auth_data(k->value, random, out);
 }

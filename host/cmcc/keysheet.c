@@ -131,7 +131,9 @@ static int cardlist_add(cf_cmcc_cardlist *l, const uint8_t serial[8], const char
   return 0;
 }
 
-static int serial_cmp(const void *a, const void *b) { return memcmp(a, b, 8); }
+static int serial_cmp(const void *a, const void *b) {
+  return memcmp(a, b, 8);
+}
 
 /* A serial listed twice is a mistake in the list (the second run would redo the card): refuse it. */
 static int cardlist_find_duplicate(const cf_cmcc_cardlist *l, char *err, size_t errlen, const char *name) {
@@ -140,7 +142,8 @@ static int cardlist_find_duplicate(const cf_cmcc_cardlist *l, char *err, size_t 
     snprintf(err, errlen, "%s: out of memory", name);
     return -1;
   }
-  for (size_t i = 0; i < l->count; i++) memcpy(sorted[i], l->cards[i].serial, 8);
+  for (size_t i = 0; i < l->count; i++)
+    memcpy(sorted[i], l->cards[i].serial, 8);
   qsort(sorted, l->count, 8, serial_cmp);
   for (size_t i = 1; i < l->count; i++) {
     if (memcmp(sorted[i - 1], sorted[i], 8) == 0) {
@@ -167,7 +170,8 @@ int cf_cmcc_cardlist_parse(const char *text, size_t len, const char *name, cf_cm
     const char *reader = NULL;
     if (*sp) {
       *sp++ = 0;
-      while (*sp == ' ' || *sp == '\t') sp++;
+      while (*sp == ' ' || *sp == '\t')
+        sp++;
       reader = sp;
     }
     uint8_t serial[8];

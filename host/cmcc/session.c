@@ -8,7 +8,9 @@
 #include "cardforge/sw.h"
 #include "cmcc_host_internal.h"
 
-void cf_cmcc_host_init(cf_cmcc_host *h) { memset(h, 0, sizeof *h); }
+void cf_cmcc_host_init(cf_cmcc_host *h) {
+  memset(h, 0, sizeof *h);
+}
 
 void cf_cmcc_host_clear(cf_cmcc_host *h) {
   h->status = CF_CMCC_OK;
@@ -96,43 +98,53 @@ static const char *sw_meaning(uint16_t sw, char *buf, size_t cap) {
   return cf_sw_meaning(sw);
 }
 
-const char *cmcch_sw_text(uint16_t sw, char *buf, size_t cap) { return sw_meaning(sw, buf, cap); }
+const char *cmcch_sw_text(uint16_t sw, char *buf, size_t cap) {
+  return sw_meaning(sw, buf, cap);
+}
 
 const char *cmcch_role_name(cf_cmcc_role r) {
-  static const char *names[CF_CMCC_ROLES] = {"KMC", "auth card", "working card", "user card", "SAM", "terminal"};
+  static const char *names[CF_CMCC_ROLES] = {"KMC",       "auth card", "working card",
+                                             "user card", "SAM",       "terminal"};
   return (unsigned)r < CF_CMCC_ROLES ? names[r] : "card";
 }
 
 int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
-             uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp, size_t cap,
-             size_t *rlen) {
+              uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
+              size_t cap, size_t *rlen) {
   char what[96];
   snprintf(what, sizeof what, "%s %s", cmcch_role_name(r), step);
   if (h->status != CF_CMCC_OK) return -1;
   cf_transport *t = (unsigned)r < CF_CMCC_ROLES ? h->card[r] : NULL;
   if (t == NULL) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, what, "no %s connected", cmcch_role_name(r));
-  cf_apdu a = {.cla = cla, .ins = ins, .p1 = p1, .p2 = p2, .data = lc ? data : NULL, .lc = lc, .le = le,
+  cf_apdu a = {.cla = cla,
+               .ins = ins,
+               .p1 = p1,
+               .p2 = p2,
+               .data = lc ? data : NULL,
+               .lc = lc,
+               .le = le,
                .has_le = le > 0};
-  uint8_t scratch[2];
+  uint8_t scratch[258]; /* a command expecting no data still gets whatever the card answers */
   size_t got = 0;
   uint16_t sw = 0;
   if (resp == NULL) {
     resp = scratch;
-    cap = 0;
+    cap = sizeof scratch;
   }
   if (cf_transceive(t, &a, flags, resp, cap, &got, &sw) != 0)
     return cmcch_fail(h, CF_CMCC_E_TRANSPORT, 0, what, "%s", t->err[0] ? t->err : "exchange failed");
   if (sw != SW_OK) {
     char buf[64];
-    return cmcch_fail(h, CF_CMCC_E_CARD, sw, what, "card answered SW %04X (%s)", sw, sw_meaning(sw, buf, sizeof buf));
+    return cmcch_fail(h, CF_CMCC_E_CARD, sw, what, "card answered SW %04X (%s)", sw,
+                      sw_meaning(sw, buf, sizeof buf));
   }
   if (rlen) *rlen = got;
   return 0;
 }
 
 int cmcch_cmd_exact(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
-                   uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
-                   size_t want) {
+                    uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
+                    size_t want) {
   uint8_t buf[CF_CARD_MAX_RESPONSE];
   size_t got = 0;
   if (cmcch_cmd(h, r, step, cla, ins, p1, p2, data, lc, le, flags, buf, sizeof buf, &got) != 0) return -1;
@@ -148,7 +160,7 @@ int cmcch_cmd_exact(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t c
 }
 
 int cmcch_cmd_raw(cf_cmcc_host *h, cf_cmcc_role r, const char *step, const uint8_t *apdu, size_t len,
-                 unsigned flags) {
+                  unsigned flags) {
   cf_apdu a;
   if (len < 5 || cf_apdu_parse(apdu, len, &a) != SW_OK)
     return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, step, "malformed command built");
@@ -157,12 +169,12 @@ int cmcch_cmd_raw(cf_cmcc_host *h, cf_cmcc_role r, const char *step, const uint8
 
 int cmcch_master_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]) {
   return cmcch_cmd_exact(h, r, "Get Challenge", CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, 0, 0, NULL, 0,
-                        CMCC_RANDOM_LEN, 0, random, CMCC_RANDOM_LEN);
+                         CMCC_RANDOM_LEN, 0, random, CMCC_RANDOM_LEN);
 }
 
 int cmcch_target_challenge(cf_cmcc_host *h, cf_cmcc_role r, uint8_t random[4]) {
-  return cmcch_cmd_exact(h, r, "GET CHALLENGE", 0x00, CMCC_TGT_INS_GET_CHALLENGE, 0, 0, NULL, 0, CMCC_RANDOM_LEN,
-                        0, random, CMCC_RANDOM_LEN);
+  return cmcch_cmd_exact(h, r, "GET CHALLENGE", 0x00, CMCC_TGT_INS_GET_CHALLENGE, 0, 0, NULL, 0,
+                         CMCC_RANDOM_LEN, 0, random, CMCC_RANDOM_LEN);
 }
 
 void cmcch_put(cmcch_buf *b, const void *data, size_t len) {
@@ -174,7 +186,9 @@ void cmcch_put(cmcch_buf *b, const void *data, size_t len) {
   b->len += len;
 }
 
-void cmcch_put_u8(cmcch_buf *b, uint8_t v) { cmcch_put(b, &v, 1); }
+void cmcch_put_u8(cmcch_buf *b, uint8_t v) {
+  cmcch_put(b, &v, 1);
+}
 
 int cmcch_kmc_inst_mac(cf_cmcc_host *h, const cmcch_inst_mac_req *req, uint8_t mac[4]) {
   size_t flen = (req->p1 & CMCC_P1_EXPORT_KEY_FACTOR16) ? 16 : 8;
@@ -187,13 +201,14 @@ int cmcch_kmc_inst_mac(cf_cmcc_host *h, const cmcch_inst_mac_req *req, uint8_t m
   cmcch_put(&b, req->key_vit, 3);
   cmcch_put_u8(&b, (uint8_t)req->len);
   cmcch_put(&b, req->data, req->len);
-  if (b.overflow || req->len > 255) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "KMC Inst_MAC Generate", "data too long");
-  return cmcch_cmd_exact(h, CF_CMCC_KMC, "Inst_MAC Generate", CMCC_CLA_PROP, CMCC_INS_INST_MAC_GENERATE, req->p1,
-                        0, data, b.len, 0, 0, mac, CMCC_MAC_LEN);
+  if (b.overflow || req->len > 255)
+    return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "KMC Inst_MAC Generate", "data too long");
+  return cmcch_cmd_exact(h, CF_CMCC_KMC, "Inst_MAC Generate", CMCC_CLA_PROP, CMCC_INS_INST_MAC_GENERATE,
+                         req->p1, 0, data, b.len, 0, 0, mac, CMCC_MAC_LEN);
 }
 
 int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, uint8_t p2,
-                             cmcch_inst_mac_req *req) {
+                              cmcch_inst_mac_req *req) {
   uint8_t probe[16], mac[CMCC_MAC_LEN];
   if (cf_rand(probe, sizeof probe) != 0)
     return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "proof by use", "no random bytes");
@@ -217,7 +232,8 @@ int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, 
       /* The target refusing the KMC's MAC is a failed proof, not a refused command. */
       h->status = CF_CMCC_E_VERIFY;
       snprintf(h->message, sizeof h->message,
-               "the %s refused the KMC's MAC (SW 6988): its key differs from the KMC's", cmcch_role_name(target));
+               "the %s refused the KMC's MAC (SW 6988): its key differs from the KMC's",
+               cmcch_role_name(target));
     }
     return -1;
   }

@@ -87,7 +87,9 @@ void cmcch_lines_init(cmcch_lines *it, const char *text, size_t len) {
   it->line[0] = 0;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+static bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 
 int cmcch_lines_next(cmcch_lines *it) {
   while (it->p < it->end) {
@@ -98,8 +100,10 @@ int cmcch_lines_next(cmcch_lines *it) {
     it->lineno++;
     const char *hash = memchr(start, '#', (size_t)(stop - start));
     if (hash) stop = hash;
-    while (start < stop && is_blank(*start)) start++;
-    while (stop > start && is_blank(stop[-1])) stop--;
+    while (start < stop && is_blank(*start))
+      start++;
+    while (stop > start && is_blank(stop[-1]))
+      stop--;
     if (start == stop) continue;
     size_t n = (size_t)(stop - start);
     if (n >= sizeof it->line) return -1;
@@ -114,11 +118,13 @@ int cmcch_tokenize(char *line, char **tok, int max) {
   int n = 0;
   char *p = line;
   for (;;) {
-    while (*p && is_blank(*p)) p++;
+    while (*p && is_blank(*p))
+      p++;
     if (!*p) break;
     if (n == max) return -1;
     tok[n++] = p;
-    while (*p && !is_blank(*p)) p++;
+    while (*p && !is_blank(*p))
+      p++;
     if (*p) *p++ = 0;
   }
   return n;

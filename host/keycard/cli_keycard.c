@@ -89,7 +89,7 @@ static void load_opts(keycard_cli *c, const char *spec) {
   c->nopts = 0;
   for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && c->nopts < KEYCARD_CLI_MAX_OPTS;
        tok = strtok_r(NULL, " ", &save)) {
-    keycard_cli_opt *o = &c->opts[c->nopts++];
+    keycard_cli_opt *o = &c->opts[c->nopts];
     memset(o, 0, sizeof *o);
     size_t n = strlen(tok);
     char last = tok[n - 1];
@@ -97,6 +97,7 @@ static void load_opts(keycard_cli *c, const char *spec) {
     o->repeat = last == '+';
     if (o->has_value) tok[n - 1] = 0;
     o->name = strdup(tok);
+    if (o->name) c->nopts++;
   }
 }
 
@@ -260,9 +261,8 @@ void keycard_cli_close(keycard_cli_card *card) {
 
 static cf_transport *pcsc_connect(void *ctx, const char *reader, char *err, size_t errlen) {
   const cf_cli_global *g = ctx;
-  if (!reader) reader = g->reader;
-  if (!reader) reader = "0";
-  return cf_transport_open_pcsc(reader, err, errlen);
+  /* no reader named anywhere: the transport takes the first reader holding a card */
+  return cf_transport_open_pcsc(reader ? reader : g->reader, err, errlen);
 }
 
 /* $CARDFORGE_HOME, else $XDG_DATA_HOME/cardforge, else ~/.local/share/cardforge. */

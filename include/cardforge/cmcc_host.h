@@ -14,8 +14,9 @@
 
 #include "cardforge/transport.h"
 
-#define CF_CMCC_ATTR_LEN 11 /* type, version, index, algorithm, import/export, diversification,
-                               status, usage counter (4) */
+#define CF_CMCC_ATTR_LEN                                                                                     \
+  11 /* type, version, index, algorithm, import/export, diversification,                                     \
+        status, usage counter (4) */
 #define CF_CMCC_KEY_LEN 16
 
 /* A key with its 11 attribute bytes (as Read KeyInfo / Generate Key / key records carry them). */
@@ -61,7 +62,8 @@ const cf_cmcc_key *cf_cmcc_hsm_find(const cf_cmcc_hsm *h, uint8_t type, int vers
 
 /* HSM operations on a vault key k (from cf_cmcc_hsm_find). Each returns only what goes to a card.
  * External Authentication data: 3DES_k(R || 00000000). */
-int cf_cmcc_hsm_auth_data(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t random[4], uint8_t out[8]);
+int cf_cmcc_hsm_auth_data(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t random[4],
+                          uint8_t out[8]);
 /* An Import Key record for the command cipp (80 D8 00 P2): out = 3DES-ECB_k(1B || attrs || value ||
  * 80000000) || MAC 9.19 over cipp || 24 || cipher with IV random || 00000000. */
 int cf_cmcc_hsm_wrap_record(const cf_cmcc_hsm *h, const cf_cmcc_key *k, const uint8_t cipp[4],
@@ -190,22 +192,22 @@ int cf_cmcc_read_keyinfo(cf_cmcc_host *h, cf_cmcc_role r, uint8_t (*attrs)[CF_CM
  * serial. What to write into one sub-application: */
 #define CF_CMCC_JOB_MAX_KEYS 8
 typedef struct cf_cmcc_target_key {
-  uint8_t id, version;   /* the key's id and version in the target */
-  uint8_t kmc_vit[3];    /* the KMC key exported: version, index, type */
-  size_t levels;         /* diversification levels (factors: user card = its serial, each level) */
+  uint8_t id, version;    /* the key's id and version in the target */
+  uint8_t kmc_vit[3];     /* the KMC key exported: version, index, type */
+  size_t levels;          /* levels of diversification; user cards: 0, or 1 = by the card serial */
   uint8_t factors[3 * 8]; /* SAM keys: the factors, level 1 last (user cards: filled per card) */
 } cf_cmcc_target_key;
 
 typedef struct cf_cmcc_user_job {
-  uint8_t subapp;        /* 01..08 */
-  uint8_t emk_vit[3];    /* export key: version, index, type (08) */
-  bool create;           /* CREATE SUB_APPLICATION with eid and the keys */
+  uint8_t subapp;     /* 01..08 */
+  uint8_t emk_vit[3]; /* export key: version, index, type (08) */
+  bool create;        /* CREATE SUB_APPLICATION with eid and the keys */
   uint8_t eid[6];
-  size_t data_len;       /* UPDATE SUB_APPLICATION DATA when > 0 */
+  size_t data_len; /* UPDATE SUB_APPLICATION DATA when > 0 */
   uint8_t data[64];
-  size_t nkeys;          /* UPDATE SUB_APPLICATION KEYS (or the CREATE's keys) */
+  size_t nkeys; /* UPDATE SUB_APPLICATION KEYS (or the CREATE's keys) */
   cf_cmcc_target_key keys[CF_CMCC_JOB_MAX_KEYS];
-  bool verify;           /* prove each key by use (VERIFY MAC) and read the sub-application back */
+  bool verify; /* prove each key by use (VERIFY MAC) and read the sub-application back */
 } cf_cmcc_user_job;
 
 int cf_cmcc_user_update(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint8_t serial[8]);
@@ -218,7 +220,7 @@ typedef struct cf_cmcc_batch {
   void (*close_card)(void *ctx, cf_transport *t, const cf_cmcc_card_entry *e, bool ok);
   void *ctx;
   FILE *progress;
-  size_t start;   /* index of the first card to do (resume) */
+  size_t start; /* index of the first card to do (resume) */
   /* results */
   size_t done;    /* cards completed in this run */
   size_t failed;  /* index of the card that failed, valid when the batch returned -1 */
@@ -232,7 +234,8 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
  * Data (the key record) and MAC Generate (over 80 D8 00 02 24 || cipher) on the authentication
  * card, Import Key P2 = 02 on the KMC. For the level-2 keys (terminal initial key, SAM initial
  * master key). */
-int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16]);
+int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN],
+                                const uint8_t value[16]);
 /* Key import "通过加密机": the HSM wraps the record under wrap (a vault key) for Import Key P2 on
  * card r, with r's Get Challenge random. */
 int cf_cmcc_import_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const cf_cmcc_key *wrap,
@@ -289,8 +292,8 @@ typedef struct cf_cmcc_export_req {
   uint8_t export_vit[3];
   size_t nkeys;
   const cf_cmcc_target_key *keys;
-  size_t tattr_len;            /* target key attribute length (id || version: 2) */
-  const uint8_t *prefix;       /* NULL = none */
+  size_t tattr_len;      /* target key attribute length (id || version: 2) */
+  const uint8_t *prefix; /* NULL = none */
   size_t prefix_len;
   const uint8_t *suffix;
   size_t suffix_len;
@@ -299,6 +302,7 @@ typedef struct cf_cmcc_export_req {
 /* Encodes the request's data field; returns its length or 0 if it does not fit / is invalid. */
 size_t cf_cmcc_export_encode(const cf_cmcc_export_req *req, uint8_t *out, size_t cap);
 /* Runs Export Keys&Data on the KMC and builds the write-card command in apdu. */
-int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu, size_t cap, size_t *apdu_len);
+int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu, size_t cap,
+                   size_t *apdu_len);
 
 #endif

@@ -125,6 +125,47 @@ uint16_t rb_card_send_hex(rb_card *c, const char *hex, uint8_t *resp, size_t cap
 
 /* ---- the sweep ---- */
 
+static bool sweep_cutting;
+bool rb_sweep_cutting(void) { return sweep_cutting; }
+
+/* The reference run records the state after every command that wrote something. */
+#define RB_MAX_BETWEEN 32
+static rb_state between[RB_MAX_BETWEEN];
+static size_t between_count;
+static rb_card *recorded;
+static const cf_transport_ops *recorded_ops;
+
+static int recording_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                              size_t *rlen) {
+  long before = cf_store_write_count(recorded->store);
+  int rc = recorded_ops->exchange(t, cmd, len, resp, cap, rlen);
+  if (cf_store_write_count(recorded->store) != before && between_count < RB_MAX_BETWEEN &&
+      rb_state_take(recorded->store, &between[between_count]) == 0)
+    between_count++;
+  return rc;
+}
+
+static cf_transport_ops recording_ops;
+
+static void record_commands(rb_card *c) {
+  recorded = c;
+  recorded_ops = c->t->ops;
+  recording_ops = *c->t->ops;
+  recording_ops.exchange = recording_exchange;
+  c->t->ops = &recording_ops;
+}
+
+static void stop_recording(rb_card *c) {
+  c->t->ops = recorded_ops;
+  recorded = NULL;
+}
+
+static bool is_between(const rb_state *now) {
+  for (size_t i = 0; i < between_count; i++)
+    if (rb_state_equal(now, &between[i])) return true;
+  return false;
+}
+
 static int select_alive(rb_card *c, const uint8_t *aid, size_t aid_len) {
   uint8_t apdu[5 + 16];
   apdu[0] = 0x00, apdu[1] = 0xA4, apdu[2] = 0x04, apdu[3] = 0x00, apdu[4] = (uint8_t)aid_len;
@@ -184,7 +225,11 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
   open_work(dir, p, params, step, &c, "reference run");
   assert_int_equal(rb_state_take(c.store, &old), 0);
   long w0 = cf_store_write_count(c.store);
-  if (step->action(&c) != 0) fail_msg("%s: the command fails without a power cut", step->name);
+  between_count = 0;
+  record_commands(&c);
+  int action_rc = step->action(&c);
+  stop_recording(&c);
+  if (action_rc != 0) fail_msg("%s: the command fails without a power cut", step->name);
   long writes = cf_store_write_count(c.store) - w0;
   assert_int_equal(rb_state_take(c.store, &ref), 0);
   rb_card_close(&c);
@@ -201,7 +246,9 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
     if (!rb_state_equal(&now, &old)) fail_msg("%s: the set-up does not reach the same state twice", step->name);
     rb_state_free(&now);
     cf_store_fault_at(c.store, k);
+    sweep_cutting = true;
     step->action(&c);
+    sweep_cutting = false;
     bool cut = cf_store_is_cut(c.store);
     rb_card_close(&c);
 
@@ -219,6 +266,8 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
       stats->middle_states++;
     } else if (step->random && same_shape(&old, &ref, &now)) {
       stats->new_states++;
+    } else if (!step->random && is_between(&now)) {
+      stats->between_states++;
     } else {
       uint32_t keys[8];
       size_t n = rb_state_diff(&old, &now, keys, 8);
@@ -243,13 +292,16 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
   rb_state_free(&old);
   rb_state_free(&ref);
   if (have_middle) rb_state_free(&middle);
+  for (size_t i = 0; i < between_count; i++) rb_state_free(&between[i]);
+  between_count = 0;
   print_message("  sweep %-40s %3ld cut points\n", step->name, writes);
 }
 
 void rb_sweep_print(const char *card, const rb_sweep_stats *s) {
   printf("robust: %s power-cut sweep: %zu commands, %zu cut points (restart found: %zu old, %zu new, %zu "
-         "durable decrement; %zu cuts not reached)\n",
-         card, s->steps, s->cut_points, s->old_states, s->new_states, s->middle_states, s->not_reached);
+         "between two commands of a flow, %zu durable decrement; %zu cuts not reached)\n",
+         card, s->steps, s->cut_points, s->old_states, s->new_states, s->between_states, s->middle_states,
+         s->not_reached);
 }
 
 /* ---- malformed tables ---- */

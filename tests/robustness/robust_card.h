@@ -67,15 +67,20 @@ typedef struct rb_sweep_stats {
   size_t old_states;  /* restart found the state before the command */
   size_t new_states;  /* ... the state after it */
   size_t middle_states; /* ... the durable decrement of a retry counter */
+  size_t between_states; /* ... the state between two commands of a multi-command action */
   size_t not_reached; /* the cut was armed but the command wrote less this time */
 } rb_sweep_stats;
 
-/* Sweeps one step: a reference run counts the physical writes of the action, then for each
- * write k the action runs again from the template with a cut armed at k, the card is restarted
- * from its file and its state is checked. aid: the application SELECTed to prove the card works. */
+/* Sweeps one step: a reference run counts the physical writes of the action and keeps the state
+ * after each of its commands, then for each write k the action runs again from the template with a
+ * cut armed at k, the card is restarted from its file and its state is checked: the state before
+ * the action, after it, or after one of its commands (an action of several commands: the cut hit a
+ * later command), or the step's middle state. aid: the application SELECTed to prove the card works. */
 void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, const uint8_t *aid, size_t aid_len,
               const rb_sweep_step *step, rb_sweep_stats *stats);
 void rb_sweep_print(const char *card, const rb_sweep_stats *s);
+/* True while a sweep runs a command with a cut armed (helpers keep quiet about the 6581s then). */
+bool rb_sweep_cutting(void);
 
 /* ---- malformed-input tables ---- */
 typedef struct rb_bad_case {

@@ -76,7 +76,7 @@ const cf_cmcc_key *rc_hsm_key(uint8_t type) {
 }
 
 static int ok(cf_cmcc_host *h, int rc) {
-  if (rc != 0) print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
+  if (rc != 0 && !rb_sweep_cutting()) print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
   return rc == 0 ? 0 : -1;
 }
 

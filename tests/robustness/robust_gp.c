@@ -33,7 +33,7 @@ int rg_open(rb_card *c) {
   cf_gp_open_opts o = {.scp = 0, .level = CF_SCP_C_MAC | CF_SCP_C_DEC, .kvn = 0xFF};
   if (strstr(c->params, "scp=03")) o.level |= CF_SCP_R_MAC | CF_SCP_R_ENC;
   if (cf_gp_open(gc, &rg_factory_keys, &o) != CF_GP_OK) {
-    print_message("gp client: %s\n", gc->err);
+    if (!rb_sweep_cutting()) print_message("gp client: %s\n", gc->err);
     return -1;
   }
   return 0;
@@ -46,7 +46,7 @@ int rg_secure(rb_card *c, const uint8_t *apdu, size_t len, uint16_t *sw) {
   cf_apdu a = {.cla = apdu[0], .ins = apdu[1], .p1 = apdu[2], .p2 = apdu[3], .data = len > 4 ? apdu + 4 : NULL,
                .lc = len - 4, .le = 256, .has_le = true};
   if (cf_gp_transmit(rg_client(c), &a, 0, resp, sizeof resp, &rlen, sw) != CF_GP_OK) {
-    print_message("gp client: %s\n", rg_client(c)->err);
+    if (!rb_sweep_cutting()) print_message("gp client: %s\n", rg_client(c)->err);
     return -1;
   }
   return 0;

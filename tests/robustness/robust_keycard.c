@@ -47,7 +47,7 @@ int rk_secure(rb_card *c, const uint8_t *apdu, size_t len, uint16_t *sw) {
   keycard_client *kc = rk_client(c);
   if (keycard_client_secure_exchange(kc, apdu[1], apdu[2], apdu[3], apdu + 4, len - 4, false, resp, sizeof resp,
                                      &rlen) != KEYCARD_CLIENT_OK) {
-    print_message("keycard client: %s (SW %04X)\n", kc->err, kc->sw);
+    if (!rb_sweep_cutting()) print_message("keycard client: %s (SW %04X)\n", kc->err, kc->sw);
     return -1;
   }
   *sw = kc->sw;

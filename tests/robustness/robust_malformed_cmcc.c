@@ -100,8 +100,8 @@ static const rb_bad_case authcard_cases[] = {
 
 static const rb_bad_case workcard_cases[] = {
     {"External Authentication, P2 00 on the working card", "F082000008" B8, SW_FUNC_NOT_SUPPORTED, 0, false},
-    {"Export Key, MAC1 that does not verify", "80C0000013" "01020304" B8 "02" "0101" "01020304",
-     SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"Export Key without the terminal initial key", "80C0000013" "01020304" B8 "02" "0101" "01020304",
+     CMCC_SW_KEY_NOT_FOUND, 0, false},
     {"Export Key, header length against Lc", "80C0000013" "01020304" B8 "05" "0101" "01020304", SW_WRONG_LENGTH, 0,
      false},
     {"Export Data, wrong MAC3", "00A4040008D156000101800002|80C0000008" B8, SW_SECURITY_STATUS_NOT_SATISFIED, 0,

@@ -20,7 +20,7 @@ static rb_sweep_stats stats;
 
 #define H(c) rc_host(c, rc_role(c))
 static int ok(cf_cmcc_host *h, int rc) {
-  if (rc != 0) print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
+  if (rc != 0 && !rb_sweep_cutting()) print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
   return rc == 0 ? 0 : -1;
 }
 
@@ -109,7 +109,7 @@ static int terminal_write(rb_card *c) {
 static const rb_sweep_step steps[] = {
     {"KMC Verify PIN (right)", "kmc.card", NULL, verify_right, verify_wrong, false, NULL, NULL},
     {"KMC Verify PIN (wrong)", "kmc.card", NULL, verify_wrong, NULL, false, NULL, NULL},
-    {"KMC Change PIN", "kmc.card", NULL, change_pin, NULL, false, NULL, NULL},
+    {"KMC Change PIN", "kmc.card", NULL, change_pin, verify_wrong, false, NULL, NULL},
     {"KMC Reload PIN", "kmc.card", rc_auth1, reload_pin, NULL, false, NULL, NULL},
     {"KMC External Authentication (right)", "kmc.card", rc_pin, auth_right, auth_wrong, false, NULL, NULL},
     {"KMC External Authentication (wrong)", "kmc.card", rc_pin, auth_wrong, NULL, false, NULL, NULL},
@@ -119,7 +119,7 @@ static const rb_sweep_step steps[] = {
     {"KMC Update Info", "kmc.card", rc_auth1, kmc_info, NULL, false, NULL, NULL},
     {"auth card Verify PIN (right)", "authcard.card", NULL, verify_right, verify_wrong, false, NULL, NULL},
     {"auth card External Authentication", "authcard.card", rc_pin, auth_right, auth_wrong, false, NULL, NULL},
-    {"auth card Change PIN", "authcard.card", NULL, change_pin, NULL, false, NULL, NULL},
+    {"auth card Change PIN", "authcard.card", NULL, change_pin, verify_wrong, false, NULL, NULL},
     {"auth card Import Key", "authcard.card", rc_auth1, auth_import, NULL, false, NULL, NULL},
     {"auth card Update Info", "authcard.card", rc_auth1, auth_info, NULL, false, NULL, NULL},
     {"working card Verify PIN (wrong)", "workcard.card", NULL, verify_wrong, NULL, false, NULL, NULL},

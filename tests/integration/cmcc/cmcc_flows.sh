@@ -112,13 +112,13 @@ cf_expect_contains "$out" "stopped at card 2 of 3: 1 updated in this run; rerun 
 cf_expect_contains "$err" "card 2 (serial 8600112233445599)" "batch names the card"
 cf_expect_contains "$err" "6988" "batch names the status word"
 # a batch of emulated user cards (one per serial, in the host process) against the real KMC
-seq 1 2000 | awk '{ printf "8601%012X\n", $1 }' >"$D/serials"
+seq 1 10000 | awk '{ printf "8601%012X\n", $1 }' >"$D/serials"
 start=$(date +%s)
-run 0 "batch of 2000 emulated user cards" "${cf[@]}" user-update --serials "$D/serials" --user-sim mem \
+run 0 "batch of 10000 emulated user cards" "${cf[@]}" user-update --serials "$D/serials" --user-sim mem \
   --user-sim-params "emk=$(div8 "$SEED" 0801010000000000)" --create 0A0B0C0D0E0F --key 01:01=09
 secs=$(($(date +%s) - start))
-cf_expect_contains "$out" "2000 cards updated and proved by use" "batch summary"
-lines=$(printf '%s\n' "$err" | grep -c 'cmcc user-update: .*/2000 cards')
+cf_expect_contains "$out" "10000 cards updated and proved by use" "batch summary"
+lines=$(printf '%s\n' "$err" | grep -c 'cmcc user-update: .*/10000 cards')
 [ "$lines" -le $((secs + 1)) ] || cf_fail "progress is not rate-limited ($lines lines in ${secs}s)"
 echo "batch: $out"
 

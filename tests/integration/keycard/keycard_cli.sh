@@ -2,32 +2,14 @@
 # `cardforge keycard` through the real PC/SC stack: three emulated Keycards in three vpcd readers.
 # On the first: init, pair, open the channel, verify the PIN, load a BIP39 seed, sign; then DUPLICATE
 # KEY onto the other two and sign the same hash on all three: the public keys must be equal.
-# Runs under cf-pcsc-env --no-sim: it adds a second vpcd driver instance (readers 2 and 3, ports
-# 35965/35966) in its private mount namespace, restarts pcscd, and starts the emulator itself.
+# Runs under cf-pcsc-env with three `--card keycard` (it then offers four vpcd readers).
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
 set -u
-
-# ---- a third reader: Debian's vpcd entry gives two. vpcd keeps its slots in globals indexed by the
-# slot number, so a second entry must load its own COPY of the driver (another file, so dlopen gives
-# it separate globals); on channel 0x8C7D it adds readers "Virtual PCD B 00 00/01" (ports 35965/6).
-conf=$CF_PCSC_ENV_DIR/reader.conf.d
-driver=$(awk '/^LIBPATH/ {print $2; exit}' /etc/reader.conf.d/vpcd)
-mkdir -p "$conf"
-cp /etc/reader.conf.d/* "$conf/"
-cp "$driver" "$CF_PCSC_ENV_DIR/libifdvpcd-b.so"
-printf 'FRIENDLYNAME "Virtual PCD B"\nDEVICENAME   /dev/null:0x8C7D\nLIBPATH      %s\nCHANNELID    0x8C7D\n' \
-  "$CF_PCSC_ENV_DIR/libifdvpcd-b.so" >"$conf/vpcd-b"
-mount --bind "$conf" /etc/reader.conf.d || cf_fail "cannot bind a private reader.conf.d"
-cf_restart_pcscd 0 || cf_fail "pcscd did not restart with four readers"
-
-"$CARDFORGE" sim --memory --pidfile "$CF_PCSC_ENV_DIR/sim.pid" --card keycard --card keycard --card keycard \
-  >"$CF_PCSC_ENV_DIR/sim.log" 2>&1 &
-cf_wait_cards 3 10 || cf_fail "pcscd does not show the three keycards: $(cat "$CF_PCSC_ENV_DIR/sim.log")"
 
 export CARDFORGE_HOME=$CF_PCSC_ENV_DIR/home
 R0="Virtual PCD 00 00"
 R1="Virtual PCD 00 01"
-R2="Virtual PCD B 00 00"
+R2="Virtual PCD 1 00 00"
 opensc-tool -l | grep -q "$R2" || cf_fail "no reader named $R2: $(opensc-tool -l)"
 kc() { "$CARDFORGE" --reader "$1" keycard "${@:2}"; }
 

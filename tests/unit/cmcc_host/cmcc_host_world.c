@@ -19,7 +19,8 @@ void hexb(const char *hex, uint8_t *out, size_t n) {
   memcpy(out, buf, n);
 }
 
-static const char *const profile_name[CF_CMCC_ROLES] = {"kmc", "authcard", "workcard", "usercard", "sam", "terminal"};
+static const char *const profile_name[CF_CMCC_ROLES] = {"kmc",      "authcard", "workcard",
+                                                        "usercard", "sam",      "terminal"};
 
 static const cf_card_profile *find_profile(const char *name) {
   for (size_t i = 0; i < cmcc_profile_count; i++)
@@ -71,10 +72,11 @@ world *world_new(const char *user_params) {
   assert_non_null(w);
   cf_cmcc_host_init(&w->host);
   /* the key code sheet */
-  static const char *const sheet_keys[] = {W_ATTR_TAK, W_ATTR_EMK, W_ATTR_EAK, W_ATTR_SAMKEY1, W_ATTR_SAMKEY2,
-                                           W_ATTR_NOCALC};
+  static const char *const sheet_keys[] = {W_ATTR_TAK,     W_ATTR_EMK,     W_ATTR_EAK,
+                                           W_ATTR_SAMKEY1, W_ATTR_SAMKEY2, W_ATTR_NOCALC};
   hexb(W_SEED, w->sheet.seed, 16);
-  for (size_t i = 0; i < sizeof sheet_keys / sizeof sheet_keys[0]; i++) hexb(sheet_keys[i], w->sheet.attrs[i], 11);
+  for (size_t i = 0; i < sizeof sheet_keys / sizeof sheet_keys[0]; i++)
+    hexb(sheet_keys[i], w->sheet.attrs[i], 11);
   w->sheet.count = sizeof sheet_keys / sizeof sheet_keys[0];
   /* the operator HSM */
   w->hsm = cf_cmcc_hsm_new();
@@ -95,7 +97,8 @@ world *world_new(const char *user_params) {
   uint8_t emk[16];
   world_sheet_key(w, W_ATTR_EMK, emk);
   cf_hex_encode(emk, 16, emk_hex);
-  snprintf(params, sizeof params, "serial=%s,emk=%s%s%s", W_SERIAL, emk_hex, user_params[0] ? "," : "", user_params);
+  snprintf(params, sizeof params, "serial=%s,emk=%s%s%s", W_SERIAL, emk_hex, user_params[0] ? "," : "",
+           user_params);
   make_card(w, CF_CMCC_USER, params);
   snprintf(params, sizeof params, "factor=%s,imk=%s", W_SAMFACTOR, W_SAMINIT);
   make_card(w, CF_CMCC_SAM, params);
@@ -106,7 +109,8 @@ world *world_new(const char *user_params) {
 
 void world_free(world *w) {
   if (!w) return;
-  for (int r = 0; r < CF_CMCC_ROLES; r++) drop_card(w, r);
+  for (int r = 0; r < CF_CMCC_ROLES; r++)
+    drop_card(w, r);
   cf_cmcc_hsm_free(w->hsm);
   free(w);
 }
@@ -133,7 +137,8 @@ void world_enterprise(world *w) {
   assert_non_null(k01);
   assert_non_null(k05);
   expect_ok(w, cf_cmcc_auth_via_hsm(&w->host, CF_CMCC_KMC, CMCC_AUTH_P2_OPERATOR, -1, -1));
-  expect_ok(w, cf_cmcc_import_via_hsm(&w->host, CF_CMCC_KMC, CMCC_IMPORT_P2_LEVEL1, k01, k05->attrs, k05->value));
+  expect_ok(
+      w, cf_cmcc_import_via_hsm(&w->host, CF_CMCC_KMC, CMCC_IMPORT_P2_LEVEL1, k01, k05->attrs, k05->value));
   /* the level-2 keys through the authentication card */
   uint8_t attrs[11], value[16];
   hexb(W_ATTR_TIK, attrs, 11);
@@ -148,7 +153,8 @@ uint16_t world_send(world *w, cf_cmcc_role r, const uint8_t *apdu, size_t len, u
   uint8_t buf[512];
   size_t got = 0;
   uint16_t sw = 0;
-  assert_int_equal(cf_transceive_raw(w->t[r], apdu, len, 0, resp ? resp : buf, resp ? 256 : sizeof buf, &got, &sw), 0);
+  assert_int_equal(
+      cf_transceive_raw(w->t[r], apdu, len, 0, resp ? resp : buf, resp ? 256 : sizeof buf, &got, &sw), 0);
   if (rlen) *rlen = got;
   return sw;
 }
@@ -179,12 +185,14 @@ bool snapshot_equal(world *w, cf_cmcc_role r, const snapshot *s) {
   snapshot_take(w, r, &now);
   bool eq = now.count == s->count;
   for (size_t i = 0; eq && i < s->count; i++)
-    eq = now.keys[i] == s->keys[i] && now.lens[i] == s->lens[i] && memcmp(now.data[i], s->data[i], s->lens[i]) == 0;
+    eq = now.keys[i] == s->keys[i] && now.lens[i] == s->lens[i] &&
+         memcmp(now.data[i], s->data[i], s->lens[i]) == 0;
   snapshot_free(&now);
   return eq;
 }
 
 void snapshot_free(snapshot *s) {
-  for (size_t i = 0; i < s->count; i++) free(s->data[i]);
+  for (size_t i = 0; i < s->count; i++)
+    free(s->data[i]);
   s->count = 0;
 }

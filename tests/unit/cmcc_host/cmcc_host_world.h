@@ -22,12 +22,12 @@ typedef struct world {
 } world;
 
 /* Key values of the test world (hex). */
-#define W_K01 "1F1E1D1C1B1A19181716151413121110" /* operator KMC master key */
-#define W_K02 "2F2E2D2C2B2A29282726252423222120" /* master-card master key */
-#define W_K03 "3F3E3D3C3B3A39383736353433323130" /* authentication-card master key */
-#define W_K04 "4F4E4D4C4B4A49484746454443424140" /* operator working-card master key */
-#define W_K05 "5F5E5D5C5B5A59585756555453525150" /* working-card master key */
-#define W_TIK "6F6E6D6C6B6A69686766656463626160" /* terminal initial key */
+#define W_K01 "1F1E1D1C1B1A19181716151413121110"     /* operator KMC master key */
+#define W_K02 "2F2E2D2C2B2A29282726252423222120"     /* master-card master key */
+#define W_K03 "3F3E3D3C3B3A39383736353433323130"     /* authentication-card master key */
+#define W_K04 "4F4E4D4C4B4A49484746454443424140"     /* operator working-card master key */
+#define W_K05 "5F5E5D5C5B5A59585756555453525150"     /* working-card master key */
+#define W_TIK "6F6E6D6C6B6A69686766656463626160"     /* terminal initial key */
 #define W_SAMINIT "AFAEADACABAAA9A8A7A6A5A4A3A2A1A0" /* SAM initial master key */
 #define W_SAMFACTOR "0011223344556677F0E1D2C3B4A59687"
 #define W_SEED "0123456789ABCDEFFEDCBA9876543210"

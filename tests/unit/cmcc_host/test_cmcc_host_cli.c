@@ -31,15 +31,15 @@ static void cmcc_host_cli_usage_errors(void **state) {
   assert_int_equal(run("cmcc --help"), CF_EXIT_OK);
   assert_int_equal(run("cmcc frobnicate"), CF_EXIT_USAGE);
   assert_int_equal(run("cmcc generate --help"), CF_EXIT_OK);
-  assert_int_equal(run("cmcc generate --sheet"), CF_EXIT_USAGE);          /* needs a value */
-  assert_int_equal(run("cmcc generate --bogus x"), CF_EXIT_USAGE);        /* unknown option */
-  assert_int_equal(run("cmcc generate"), CF_EXIT_USAGE);                  /* --sheet required */
+  assert_int_equal(run("cmcc generate --sheet"), CF_EXIT_USAGE);   /* needs a value */
+  assert_int_equal(run("cmcc generate --bogus x"), CF_EXIT_USAGE); /* unknown option */
+  assert_int_equal(run("cmcc generate"), CF_EXIT_USAGE);           /* --sheet required */
   assert_int_equal(run("cmcc generate --sheet /nonexistent/s"), CF_EXIT_FILE);
   assert_int_equal(run("cmcc verify-pin --card kmc --card auth"), CF_EXIT_USAGE); /* given twice */
   assert_int_equal(run("cmcc verify-pin --card nope"), CF_EXIT_USAGE);
   assert_int_equal(run("cmcc verify-pin --card kmc --ref other"), CF_EXIT_USAGE);
   assert_int_equal(run("cmcc verify-pin --card kmc --kmc-pin 123"), CF_EXIT_USAGE);
-  assert_int_equal(run("cmcc no-verify --no-verify=1"), CF_EXIT_USAGE);
+  assert_int_equal(run("cmcc sam-update --no-verify=1"), CF_EXIT_USAGE);
   assert_int_equal(run("cmcc user-update --serial 0102"), CF_EXIT_USAGE);
   assert_int_equal(run("cmcc user-update"), CF_EXIT_USAGE);
   assert_int_equal(run("cmcc sam-update --factor 00"), CF_EXIT_USAGE);

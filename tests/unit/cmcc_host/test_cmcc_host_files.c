@@ -87,7 +87,8 @@ static void cmcc_host_hsm_rejects_malformed(void **state) {
   }
   /* a line longer than the limit */
   char *big = malloc(2000);
-  snprintf(big, 2000, "cardforge-cmcc-hsm 1\nkey 01 01 01 00 00 00 AA 00000000 00112233445566778899AABBCCDDEEFF ");
+  snprintf(big, 2000,
+           "cardforge-cmcc-hsm 1\nkey 01 01 01 00 00 00 AA 00000000 00112233445566778899AABBCCDDEEFF ");
   size_t n = strlen(big);
   memset(big + n, 'x', 1000);
   big[n + 1000] = 0;
@@ -107,7 +108,8 @@ static void cmcc_host_hsm_survives_mutations(void **state) {
   for (int round = 0; round < 5000; round++) {
     memcpy(buf, good_hsm, len + 1);
     int edits = 1 + rand() % 4;
-    for (int e = 0; e < edits; e++) buf[rand() % len] = (char)(rand() % 256);
+    for (int e = 0; e < edits; e++)
+      buf[rand() % len] = (char)(rand() % 256);
     cf_cmcc_hsm *h = NULL;
     char err[256] = "";
     size_t blen = strnlen(buf, len);
@@ -169,7 +171,8 @@ static void cmcc_host_hsm_save_round_trip(void **state) {
   snprintf(path, sizeof path, "%s/saved", tmpdir);
   cf_cmcc_hsm *h = cf_cmcc_hsm_new();
   uint8_t attrs[11] = {0x05, 0x01, 0x02, 0x00, 0x00, 0x00, 0xAA, 0, 0, 0, 0}, value[16];
-  for (int i = 0; i < 16; i++) value[i] = (uint8_t)(0xC0 + i);
+  for (int i = 0; i < 16; i++)
+    value[i] = (uint8_t)(0xC0 + i);
   assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "working card master"), 0);
   assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, NULL), -1); /* same type/version/index */
   assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "bad # label"), -1);
@@ -216,16 +219,19 @@ static void cmcc_host_keysheet_parses_and_rejects(void **state) {
       {"cardforge-cmcc-keysheet 1\nkey 08 01 01 00 00 31 AA 00000000\n", "s: no seed line"},
       {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\n", "s: no key line"},
       {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEE\n", "s:2: seed must be 32 hex digits"},
-      {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nseed 00112233445566778899AABBCCDDEEFF\n",
+      {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nseed "
+       "00112233445566778899AABBCCDDEEFF\n",
        "s:3: a second seed line"},
       {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nkey 08 01 01 00 00 31 AA\n",
        "s:3: a key line needs"},
-      {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nkey 08 01 01 00 00 31 ZZ 00000000\n",
+      {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nkey 08 01 01 00 00 31 ZZ "
+       "00000000\n",
        "s:3: status must be 2 hex digits"},
       {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nkey 08 01 01 00 00 31 AA 00000000\n"
        "key 08 01 01 00 00 32 AA 00000000\n",
        "s:4: duplicate key type 08 version 01 index 01 algorithm 00"},
-      {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nvalue 08\n", "s:3: unknown directive"},
+      {"cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\nvalue 08\n",
+       "s:3: unknown directive"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     err[0] = 0;
@@ -236,8 +242,10 @@ static void cmcc_host_keysheet_parses_and_rejects(void **state) {
   /* 256 keys: one more than INIT_FOR_GENERATE can count */
   size_t cap = 64 + 256 * 40;
   char *many = malloc(cap);
-  size_t n = (size_t)snprintf(many, cap, "cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\n");
-  for (int i = 0; i < 256; i++) n += (size_t)snprintf(many + n, cap - n, "key 09 01 %02X 00 00 32 AA 00000000\n", i);
+  size_t n =
+      (size_t)snprintf(many, cap, "cardforge-cmcc-keysheet 1\nseed 00112233445566778899AABBCCDDEEFF\n");
+  for (int i = 0; i < 256; i++)
+    n += (size_t)snprintf(many + n, cap - n, "key 09 01 %02X 00 00 32 AA 00000000\n", i);
   assert_int_equal(cf_cmcc_keysheet_parse(many, n, "s", s, err, sizeof err), -1);
   assert_non_null(strstr(err, "s:258: more than 255 keys"));
   free(many);
@@ -254,7 +262,8 @@ static void cmcc_host_keysheet_parses_and_rejects(void **state) {
 
 static void cmcc_host_cardlist_parses_and_rejects(void **state) {
   (void)state;
-  static const char good[] = "# batch\n0102030405060708\n0102030405060709   Virtual PCD 00 01  \nAABBCCDDEEFF0011 2\n";
+  static const char good[] =
+      "# batch\n0102030405060708\n0102030405060709   Virtual PCD 00 01  \nAABBCCDDEEFF0011 2\n";
   cf_cmcc_cardlist l;
   char err[256];
   assert_int_equal(cf_cmcc_cardlist_parse(good, strlen(good), "l", &l, err, sizeof err), 0);
@@ -285,7 +294,8 @@ static void cmcc_host_cardlist_parses_and_rejects(void **state) {
 static void cmcc_host_export_request_encoding(void **state) {
   (void)state;
   uint8_t f16[16], prefix[3] = {0xE1, 0xE2, 0xE3}, suffix[2] = {0x5A, 0x5B};
-  for (int i = 0; i < 16; i++) f16[i] = (uint8_t)(0xF0 + i);
+  for (int i = 0; i < 16; i++)
+    f16[i] = (uint8_t)(0xF0 + i);
   cf_cmcc_target_key keys[2] = {
       {.id = 0x01, .version = 0x02, .kmc_vit = {0x01, 0x01, 0x0B}, .levels = 0},
       {.id = 0x03, .version = 0x04, .kmc_vit = {0x02, 0x01, 0x0B}, .levels = 2},
@@ -340,7 +350,8 @@ static void cmcc_host_hsm_vectors(void **state) {
   assert_int_equal(cf_hex_decode("11223344556677888877665544332211", value, 16), 16);
   assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "wrap"), 0);
   attrs[0] = 0x04; /* the cards' default type-01 value 10 11 .. 1F, under another type here */
-  for (int i = 0; i < 16; i++) value[i] = (uint8_t)(0x10 + i);
+  for (int i = 0; i < 16; i++)
+    value[i] = (uint8_t)(0x10 + i);
   assert_int_equal(cf_cmcc_hsm_add(h, attrs, value, "info"), 0);
 
   const uint8_t r1[4] = {0x12, 0x34, 0x56, 0x78}, r2[4] = {0x01, 0x02, 0x03, 0x04};
@@ -354,8 +365,8 @@ static void cmcc_host_hsm_vectors(void **state) {
   assert_int_equal(cf_hex_decode("0102030405060708090A0B", rec_attrs, 11), 11);
   assert_int_equal(cf_hex_decode("00112233445566778899AABBCCDDEEFF", rec_value, 16), 16);
   assert_int_equal(cf_cmcc_hsm_wrap_record(h, k, cipp, r2, rec_attrs, rec_value, out), 0);
-  assert_int_equal(cf_hex_decode("34D1B4D26AF4A344BE42DFDA5C144DD8531D461AFC788C434A474911D0EF7620 2E51E3C5", expect,
-                                 sizeof expect),
+  assert_int_equal(cf_hex_decode("34D1B4D26AF4A344BE42DFDA5C144DD8531D461AFC788C434A474911D0EF7620 2E51E3C5",
+                                 expect, sizeof expect),
                    36);
   assert_memory_equal(out, expect, 36);
   cipp[3] = 0x02;
@@ -364,7 +375,8 @@ static void cmcc_host_hsm_vectors(void **state) {
   assert_memory_equal(out + 32, expect, 4);
 
   k = cf_cmcc_hsm_find(h, 0x04, -1, -1, err, sizeof err);
-  const uint8_t info[8] = {0x01, 0x06, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, icipp[4] = {0x80, 0xD8, 0x00, 0x00};
+  const uint8_t info[8] = {0x01, 0x06, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66},
+                icipp[4] = {0x80, 0xD8, 0x00, 0x00};
   size_t len = 0;
   assert_int_equal(cf_cmcc_hsm_wrap_data(h, k, icipp, r2, info, sizeof info, out, sizeof out, &len), 0);
   assert_int_equal(cf_hex_decode("CBDE3C5ED6498308A21BCA5ADD8F1587 A3D0628A", expect, sizeof expect), 20);
@@ -379,26 +391,42 @@ static void cmcc_host_hsm_vectors(void **state) {
 /* The Export Keys&Data requests of docs/cmcc-profile.md 5.2 (user card CREATE, SAM WRITE_KEY). */
 static void cmcc_host_export_request_vectors(void **state) {
   (void)state;
-  uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8}, eid[6] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, out[255], expect[255];
+  uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8}, eid[6] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, out[255],
+          expect[255];
   cf_cmcc_target_key uk = {.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x09}, .levels = 1};
   memcpy(uk.factors, serial, 8);
-  cf_cmcc_export_req user = {.p1 = 0x00, .cipp = {0x84, 0xE0, 0x01, 0x00}, .random = {0x11, 0x22, 0x33, 0x44},
-                             .export_levels = 1, .export_factors = serial, .export_vit = {0x01, 0x01, 0x08},
-                             .nkeys = 1, .keys = &uk, .tattr_len = 2, .prefix = eid, .prefix_len = 6};
-  long n = cf_hex_decode("84E00100 11223344 01 0102030405060708 010108 01 01 0102030405060708 010109 02 0101 01 06 "
-                         "112233445566",
-                         expect, sizeof expect);
+  cf_cmcc_export_req user = {.p1 = 0x00,
+                             .cipp = {0x84, 0xE0, 0x01, 0x00},
+                             .random = {0x11, 0x22, 0x33, 0x44},
+                             .export_levels = 1,
+                             .export_factors = serial,
+                             .export_vit = {0x01, 0x01, 0x08},
+                             .nkeys = 1,
+                             .keys = &uk,
+                             .tattr_len = 2,
+                             .prefix = eid,
+                             .prefix_len = 6};
+  long n = cf_hex_decode(
+      "84E00100 11223344 01 0102030405060708 010108 01 01 0102030405060708 010109 02 0101 01 06 "
+      "112233445566",
+      expect, sizeof expect);
   assert_int_equal(n, 0x2C);
   assert_int_equal(cf_cmcc_export_encode(&user, out, sizeof out), (size_t)n);
   assert_memory_equal(out, expect, (size_t)n);
 
   uint8_t f16[16] = {1, 2, 3, 4, 5, 6, 7, 8, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8};
   cf_cmcc_target_key sk = {.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x0B}, .levels = 0};
-  cf_cmcc_export_req sam = {.p1 = 0x41, .cipp = {0x84, 0xD4, 0x00, 0x00}, .random = {0x55, 0x66, 0x77, 0x88},
-                            .export_levels = 1, .export_factors = f16, .export_vit = {0x01, 0x01, 0x0A},
-                            .nkeys = 1, .keys = &sk, .tattr_len = 2};
-  n = cf_hex_decode("84D40000 55667788 01 0102030405060708F1F2F3F4F5F6F7F8 01010A 01 00 01010B 02 0101 00", expect,
-                    sizeof expect);
+  cf_cmcc_export_req sam = {.p1 = 0x41,
+                            .cipp = {0x84, 0xD4, 0x00, 0x00},
+                            .random = {0x55, 0x66, 0x77, 0x88},
+                            .export_levels = 1,
+                            .export_factors = f16,
+                            .export_vit = {0x01, 0x01, 0x0A},
+                            .nkeys = 1,
+                            .keys = &sk,
+                            .tattr_len = 2};
+  n = cf_hex_decode("84D40000 55667788 01 0102030405060708F1F2F3F4F5F6F7F8 01010A 01 00 01010B 02 0101 00",
+                    expect, sizeof expect);
   assert_int_equal(n, 0x25);
   assert_int_equal(cf_cmcc_export_encode(&sam, out, sizeof out), (size_t)n);
   assert_memory_equal(out, expect, (size_t)n);

@@ -18,19 +18,20 @@
 #include "cardforge/hex.h"
 #include "cmcc_host_world.h"
 
-#define OK(w, call)                                                                                                   \
-  do {                                                                                                                \
-    if ((call) != 0 || (w)->host.status != CF_CMCC_OK) fail_msg("%s: %s", (w)->host.step, (w)->host.message);        \
+#define OK(w, call)                                                                                          \
+  do {                                                                                                       \
+    if ((call) != 0 || (w)->host.status != CF_CMCC_OK)                                                       \
+      fail_msg("%s: %s", (w)->host.step, (w)->host.message);                                                 \
   } while (0)
 
 /* The call must fail with this status (and status word, when a card refused). */
-#define REFUSED(w, call, st, sw_)                                                                                     \
-  do {                                                                                                                \
-    assert_int_equal((call), -1);                                                                                     \
-    if ((w)->host.status != (st) || ((sw_) && (w)->host.sw != (sw_)))                                                 \
-      fail_msg("expected status %d SW %04X, got %d SW %04X (%s: %s)", (st), (unsigned)(sw_), (w)->host.status,        \
-               (w)->host.sw, (w)->host.step, (w)->host.message);                                                      \
-    cf_cmcc_host_clear(&(w)->host);                                                                                   \
+#define REFUSED(w, call, st, sw_)                                                                            \
+  do {                                                                                                       \
+    assert_int_equal((call), -1);                                                                            \
+    if ((w)->host.status != (st) || ((sw_) && (w)->host.sw != (sw_)))                                        \
+      fail_msg("expected status %d SW %04X, got %d SW %04X (%s: %s)", (st), (unsigned)(sw_),                 \
+               (w)->host.status, (w)->host.sw, (w)->host.step, (w)->host.message);                           \
+    cf_cmcc_host_clear(&(w)->host);                                                                          \
   } while (0)
 
 static uint8_t app_pin[8];
@@ -54,7 +55,8 @@ static void cmcc_host_pin_flow(void **state) {
   world *w = world_new("");
   uint8_t wrong[8];
   memcpy(wrong, "00000000", 8);
-  for (int r = CF_CMCC_KMC; r <= CF_CMCC_WORK; r++) OK(w, cf_cmcc_verify_pin(&w->host, r, CMCC_PIN_APP, app_pin));
+  for (int r = CF_CMCC_KMC; r <= CF_CMCC_WORK; r++)
+    OK(w, cf_cmcc_verify_pin(&w->host, r, CMCC_PIN_APP, app_pin));
   /* wrong PIN: 63C2, and after the right one the card is byte for byte as before (only the try
    * counter moved, and the right PIN restored it) */
   snapshot before;
@@ -104,7 +106,8 @@ static void cmcc_host_auth_flow(void **state) {
   w = world_new("");
   char pin_hex[17], params[256];
   cf_hex_encode(app_pin, 8, pin_hex);
-  snprintf(params, sizeof params, "pin2=%s,k02=%s,k03=%s", pin_hex, "00112233445566778899AABBCCDDEEFF", W_K03);
+  snprintf(params, sizeof params, "pin2=%s,k02=%s,k03=%s", pin_hex, "00112233445566778899AABBCCDDEEFF",
+           W_K03);
   world_replace(w, CF_CMCC_AUTH, params);
   OK(w, cf_cmcc_verify_pin(&w->host, CF_CMCC_KMC, CMCC_PIN_APP, app_pin));
   OK(w, cf_cmcc_verify_pin(&w->host, CF_CMCC_AUTH, CMCC_PIN_APP, app_pin));
@@ -132,7 +135,8 @@ static void cmcc_host_generate_flow(void **state) {
   uint8_t attrs[64][11];
   int n = cf_cmcc_read_keyinfo(&w->host, CF_CMCC_KMC, attrs, 64);
   assert_int_equal(n, 2 + 6);
-  for (size_t i = 0; i < w->sheet.count; i++) assert_memory_equal(attrs[2 + i], w->sheet.attrs[i], 11);
+  for (size_t i = 0; i < w->sheet.count; i++)
+    assert_memory_equal(attrs[2 + i], w->sheet.attrs[i], 11);
   /* the proof fails for a sheet whose seed the card did not use */
   cf_cmcc_keysheet other = w->sheet;
   other.seed[0] ^= 0x80; /* not the low bit: DES ignores parity bits */
@@ -260,7 +264,8 @@ static void cmcc_host_user_batch(void **state) {
   size_t cap = 300 * 18;
   char *text = malloc(cap);
   size_t n = 0;
-  for (int i = 0; i < 300; i++) n += (size_t)snprintf(text + n, cap - n, "86000000%08X\n", 0x100 + i);
+  for (int i = 0; i < 300; i++)
+    n += (size_t)snprintf(text + n, cap - n, "86000000%08X\n", 0x100 + i);
   char err[200];
   assert_int_equal(cf_cmcc_cardlist_parse(text, n, "list", &list, err, sizeof err), 0);
   free(text);
@@ -350,7 +355,8 @@ static void cmcc_host_import_flow(void **state) {
 static void make_working(world *w) {
   OK(w, cf_cmcc_verify_pin(&w->host, CF_CMCC_WORK, CMCC_PIN_APP, app_pin));
   OK(w, cf_cmcc_auth_via_hsm(&w->host, CF_CMCC_WORK, CMCC_AUTH_P2_SECOND, -1, -1));
-  cf_cmcc_copy_job job = {.export_vit = {0x01, 0x01, 0x05}, .nkeys = 2, .key_vit = {{0x01, 0x01, 0x06}, {0x01, 0x01, 0x07}}};
+  cf_cmcc_copy_job job = {
+      .export_vit = {0x01, 0x01, 0x05}, .nkeys = 2, .key_vit = {{0x01, 0x01, 0x06}, {0x01, 0x01, 0x07}}};
   OK(w, cf_cmcc_make_working_card(&w->host, &job));
 }
 
@@ -370,8 +376,8 @@ static void cmcc_host_working_and_terminal_flow(void **state) {
 
   /* verify: the KMC's Inst_MAC with its terminal application key diversified by the factor must
    * pass the terminal's VERIFY MAC with the key it received from the working card */
-  cf_cmcc_terminal_job tj = {.subapp_index = 0x05, .key_version = 0x01, .verify = true,
-                             .tak_vit = {0x01, 0x01, 0x07}};
+  cf_cmcc_terminal_job tj = {
+      .subapp_index = 0x05, .key_version = 0x01, .verify = true, .tak_vit = {0x01, 0x01, 0x07}};
   OK(w, cf_cmcc_terminal_write(&w->host, &tj));
   /* by use: the terminal's sub-application key is the KMC's terminal application key (from the
    * sheet) diversified by index || version || 80 00..00, proved by INTERNAL AUTHENTICATE */
@@ -430,9 +436,14 @@ static void cmcc_host_sam_flow(void **state) {
 
   /* a tampered WRITE_KEY: 6988, the SAM unchanged */
   {
-    cf_cmcc_export_req req = {.p1 = 0x41, .cipp = {0x84, 0xD4, 0x00, 0x00}, .export_levels = 1,
-                              .export_factors = job.factor, .export_vit = {0x01, 0x01, 0x0A}, .nkeys = 1,
-                              .keys = job.keys, .tattr_len = 2};
+    cf_cmcc_export_req req = {.p1 = 0x41,
+                              .cipp = {0x84, 0xD4, 0x00, 0x00},
+                              .export_levels = 1,
+                              .export_factors = job.factor,
+                              .export_vit = {0x01, 0x01, 0x0A},
+                              .nkeys = 1,
+                              .keys = job.keys,
+                              .tattr_len = 2};
     uint8_t apdu[300], resp[16];
     size_t len = 0, rlen = 0;
     assert_int_equal(world_send_hex(w, CF_CMCC_SAM, "0084000004", resp, &rlen), 0x9000);
@@ -474,7 +485,8 @@ static void cmcc_host_sam_flow(void **state) {
 static bool trace_has(FILE *f, const uint8_t *secret, size_t n) {
   /* the trace prints bytes as " XX": look for the secret's run of bytes */
   char needle[3 * 32 + 1] = "", *p = needle;
-  for (size_t i = 0; i < n; i++) p += sprintf(p, " %02X", secret[i]);
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, " %02X", secret[i]);
   fflush(f);
   long size = ftell(f);
   char *text = calloc(1, (size_t)size + 1);
@@ -490,7 +502,8 @@ static void cmcc_host_trace_redacts_secrets(void **state) {
   (void)state;
   world *w = world_new("");
   FILE *trace = tmpfile();
-  for (int r = 0; r < CF_CMCC_ROLES; r++) w->t[r]->trace = trace;
+  for (int r = 0; r < CF_CMCC_ROLES; r++)
+    w->t[r]->trace = trace;
   world_enterprise(w);
   cf_cmcc_user_job job = user_job();
   uint8_t serial[8];
@@ -512,7 +525,8 @@ static void cmcc_host_trace_redacts_secrets(void **state) {
   assert_false(trace_has(trace, tik, 8));
   assert_false(trace_has(trace, saminit, 8));
   fclose(trace);
-  for (int r = 0; r < CF_CMCC_ROLES; r++) w->t[r]->trace = NULL;
+  for (int r = 0; r < CF_CMCC_ROLES; r++)
+    w->t[r]->trace = NULL;
   world_free(w);
 }
 

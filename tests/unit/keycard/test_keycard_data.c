@@ -186,8 +186,8 @@ static void keycard_garbage_changes_nothing(void **state) {
   kch_free(&h);
 }
 
-/* A secure GET STATUS costs its symmetric crypto only (no EC, no KDF per command): 2000 of them,
- * host side included, stay far below what one PBKDF2 or ECDH per command would take. */
+/* 2000 secure GET STATUS in a row: the IV chain stays in step on both sides. (What one costs is
+ * measured by bench/, not asserted here; the figure is printed for the log only.) */
 static void keycard_get_status_cost(void **state) {
   kch h;
   kch_ready(&h, NULL);
@@ -198,7 +198,6 @@ static void keycard_get_status_cost(void **state) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / 2000;
   fprintf(stderr, "secure GET STATUS round trip: %.1f us\n", us);
-  assert_true(us < 2000.0);
   kch_free(&h);
 }
 

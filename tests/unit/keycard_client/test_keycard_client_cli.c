@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "cardforge/crypto.h"
+#include "cardforge/hex.h"
 #include "cardforge/keycard.h"
 #include "cardforge/store.h"
 #include "cli_keycard_internal.h"
@@ -239,6 +241,19 @@ static void keycard_client_cli_single_card(void **state) {
   setenv("CARDFORGE_PIN", "654321", 1);
   assert_int_equal(run(b, "verify-pin", "--reader", "A", NULL), CF_EXIT_OK);
   assert_int_equal(run(b, "remove-key", "--reader", "A", NULL), CF_EXIT_OK);
+  /* a raw private key: the card signs with its public key */
+  uint8_t priv[32], pub[65];
+  char priv_hex[65], pub_hex[131];
+  memset(priv, 0x5C, 32);
+  assert_int_equal(cf_ec_pub_from_priv(priv, pub), 0);
+  cf_hex_encode(priv, 32, priv_hex);
+  cf_hex_encode(pub, 65, pub_hex);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--key", "00", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--key", priv_hex, "--passphrase", "x", NULL),
+                   CF_EXIT_USAGE);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--key", priv_hex, NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "export-key", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "public-key", buf, sizeof buf), pub_hex);
   assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
   assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_CARD); /* pairing forgotten */
   assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);

@@ -347,6 +347,44 @@ static void keycard_client_e2e_duplicate(void **state) {
   }
 }
 
+/* LOAD KEY with a key pair TLV: with and without the public key, with and without a chain code. */
+static void keycard_client_e2e_load_keypair(void **state) {
+  (void)state;
+  fixture f;
+  fixture_open(&f, "");
+  bring_up(&f);
+  keycard_client *kc = &f.kc;
+  uint8_t priv[32], pub[65], chain[32], uid[32], want_uid[32], hash[32];
+  memset(priv, 0x5C, 32);
+  memset(chain, 0xC5, 32);
+  assert_int_equal(cf_ec_pub_from_priv(priv, pub), 0);
+  cf_sha256(pub, 65, want_uid);
+  cf_sha256("keypair", 7, hash);
+  keycard_client_path path;
+  assert_int_equal(keycard_client_parse_path("m/1", &path), 0);
+  for (int variant = 0; variant < 4; variant++) {
+    bool with_pub = variant & 1, with_chain = variant & 2;
+    assert_int_equal(
+        keycard_client_load_keypair(kc, priv, with_pub ? pub : NULL, with_chain ? chain : NULL, uid), 0);
+    assert_memory_equal(uid, want_uid, 32);
+    keycard_client_signature sig;
+    assert_int_equal(keycard_client_sign(kc, hash, NULL, false, &sig), 0);
+    assert_memory_equal(sig.pub, pub, 65);
+    keycard_client_exported key;
+    int rc = keycard_client_export_key(kc, KEYCARD_CLIENT_EXPORT_EXTENDED_PUBLIC, NULL, false, &key);
+    if (with_chain) {
+      assert_int_equal(rc, 0);
+      assert_memory_equal(key.chain, chain, 32);
+      assert_int_equal(keycard_client_derive_key(kc, &path), 0);
+    } else {
+      /* no chain code: no derivation */
+      assert_int_equal(keycard_client_derive_key(kc, &path), KEYCARD_CLIENT_ECARD);
+      assert_int_equal(kc->sw, 0x6985);
+    }
+  }
+  fixture_close(&f);
+}
+
 static void keycard_client_e2e_tampered_answers(void **state) {
   (void)state;
   fixture f;
@@ -422,6 +460,7 @@ int main(void) {
       cmocka_unit_test(keycard_client_e2e_lifecycle),
       cmocka_unit_test(keycard_client_e2e_init_options_and_unblock),
       cmocka_unit_test(keycard_client_e2e_duplicate),
+      cmocka_unit_test(keycard_client_e2e_load_keypair),
       cmocka_unit_test(keycard_client_e2e_tampered_answers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cardforge/store.h"
@@ -337,32 +336,23 @@ static void store_many_records(void **state) {
   assert_true(store_test_equals(f->s, &st));
 }
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* Reads come from memory: even under sanitizers far below the microseconds a query would cost. */
-static void store_get_is_memory_speed(void **state) {
+/* Many records: every one reads back whole from the view, in any order, many times over.
+ * (How fast reads are is measured by bench/, never asserted here.) */
+static void store_many_records_read_back(void **state) {
   fixture *f = *state;
   store_test_state st;
   st.records = many_records(&st.count);
   assert_int_equal(cf_store_begin(f->s), CF_STORE_OK);
   store_test_put_state(f->s, &st);
   assert_int_equal(cf_store_commit(f->s), CF_STORE_OK);
+  assert_true(store_test_equals(f->s, &st));
   uint8_t buf[CF_STORE_MAX_RECORD];
-  size_t len, total = 0;
-  const int rounds = 200000;
-  double t0 = now_ns();
-  for (int i = 0; i < rounds; i++) {
+  size_t len;
+  for (int i = 0; i < 20000; i++) {
     const store_test_record *r = &st.records[(size_t)i * 7 % st.count];
     assert_int_equal(cf_store_get(f->s, r->key, buf, sizeof(buf), &len), CF_STORE_OK);
-    total += len;
+    assert_int_equal(len, r->len);
   }
-  double per_get = (now_ns() - t0) / rounds;
-  assert_true(total > 0);
-  assert_true(per_get < 1000.0);
 }
 
 /* ---- file back end only ---- */
@@ -516,7 +506,7 @@ static void store_memory_power_restore(void **state) {
       cmocka_unit_test_setup_teardown(store_put_from_own_peek, setup, teardown),                             \
       cmocka_unit_test_setup_teardown(store_read_only_costs_no_io, setup, teardown),                         \
       cmocka_unit_test_setup_teardown(store_many_records, setup, teardown),                                  \
-      cmocka_unit_test_setup_teardown(store_get_is_memory_speed, setup, teardown)
+      cmocka_unit_test_setup_teardown(store_many_records_read_back, setup, teardown)
 
 int main(void) {
   const struct CMUnitTest memory_tests[] = {
