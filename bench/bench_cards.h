@@ -72,9 +72,10 @@ static inline int bench_card_pcsc(const bench_cfg *cfg, const char *reader, benc
 }
 
 /* The scenario's card: through cfg->reader when set, else emulated. */
-static inline int bench_card_open(const bench_cfg *cfg, const char *profile, const char *params, const char *tag,
-                                  bench_card *bc) {
-  return cfg->reader ? bench_card_pcsc(cfg, cfg->reader, bc) : bench_card_emulated(cfg, profile, params, tag, bc);
+static inline int bench_card_open(const bench_cfg *cfg, const char *profile, const char *params,
+                                  const char *tag, bench_card *bc) {
+  return cfg->reader ? bench_card_pcsc(cfg, cfg->reader, bc)
+                     : bench_card_emulated(cfg, profile, params, tag, bc);
 }
 
 static inline void bench_card_close(bench_card *bc) {
@@ -85,8 +86,8 @@ static inline void bench_card_close(bench_card *bc) {
 }
 
 /* Sends a raw APDU and insists on the status word; returns 0 or -1 (message printed). */
-static inline int bench_expect(const bench_cfg *cfg, cf_transport *t, const uint8_t *cmd, size_t len, uint16_t want,
-                               const char *what) {
+static inline int bench_expect(const bench_cfg *cfg, cf_transport *t, const uint8_t *cmd, size_t len,
+                               uint16_t want, const char *what) {
   uint8_t resp[1024];
   size_t rlen = 0;
   uint16_t sw = 0;

@@ -58,7 +58,8 @@ static inline void floor_init(void) {
     EVP_MAC_free(mac);
     OSSL_PARAM p[2] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)cbc[i], 0),
                        OSSL_PARAM_construct_end()};
-    if (!floor_g.aes_ecb[i] || !floor_g.aes_cbc[i] || !floor_g.cmac[i] || !EVP_MAC_CTX_set_params(floor_g.cmac[i], p))
+    if (!floor_g.aes_ecb[i] || !floor_g.aes_cbc[i] || !floor_g.cmac[i] ||
+        !EVP_MAC_CTX_set_params(floor_g.cmac[i], p))
       floor_fail("AES setup");
   }
   floor_g.des3_ecb = EVP_CIPHER_fetch(NULL, "DES-EDE3-ECB", NULL);
@@ -74,8 +75,8 @@ static inline void floor_init(void) {
   floor_g.md_ctx = EVP_MD_CTX_new();
   floor_g.secp = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
   uint8_t seed[32];
-  if (!floor_g.des3_ecb || !floor_g.des3_cbc || !floor_g.sha256 || !floor_g.sha512 ||
-      !floor_g.md_ctx || !floor_g.secp || RAND_bytes(seed, 32) != 1 || !secp256k1_context_randomize(floor_g.secp, seed))
+  if (!floor_g.des3_ecb || !floor_g.des3_cbc || !floor_g.sha256 || !floor_g.sha512 || !floor_g.md_ctx ||
+      !floor_g.secp || RAND_bytes(seed, 32) != 1 || !secp256k1_context_randomize(floor_g.secp, seed))
     floor_fail("setup");
   floor_g.ready = true;
 }
@@ -86,17 +87,21 @@ static inline bool floor_has_single_des(void) {
   return floor_g.des_cbc != NULL;
 }
 
-static inline int floor_key_index(size_t klen) { return klen == 16 ? 0 : klen == 24 ? 1 : 2; }
+static inline int floor_key_index(size_t klen) {
+  return klen == 16 ? 0 : klen == 24 ? 1 : 2;
+}
 
 /* One pass of a no-padding cipher: key setup + the blocks. */
 static inline void floor_cipher(const EVP_CIPHER *c, const uint8_t *key, const uint8_t *iv, int enc,
                                 const uint8_t *in, uint8_t *out, size_t len) {
   int n = 0, i = 0;
-  while (i < FLOOR_CIPHERS && floor_g.ctx_cipher[i] != NULL && floor_g.ctx_cipher[i] != c) i++;
+  while (i < FLOOR_CIPHERS && floor_g.ctx_cipher[i] != NULL && floor_g.ctx_cipher[i] != c)
+    i++;
   if (i == FLOOR_CIPHERS) floor_fail("cipher table");
   if (floor_g.ctx_cipher[i] == NULL) {
     /* algorithm and padding are set once: they persist across re-keying */
-    if ((floor_g.ctx[i] = EVP_CIPHER_CTX_new()) == NULL || !EVP_CipherInit_ex2(floor_g.ctx[i], c, NULL, NULL, enc, NULL) ||
+    if ((floor_g.ctx[i] = EVP_CIPHER_CTX_new()) == NULL ||
+        !EVP_CipherInit_ex2(floor_g.ctx[i], c, NULL, NULL, enc, NULL) ||
         !EVP_CIPHER_CTX_set_padding(floor_g.ctx[i], 0))
       floor_fail("cipher context");
     floor_g.ctx_cipher[i] = c;
@@ -112,8 +117,8 @@ static inline void floor_aes_ecb(const uint8_t *key, size_t klen, int enc, const
   floor_cipher(floor_g.aes_ecb[floor_key_index(klen)], key, NULL, enc, in, out, len);
 }
 
-static inline void floor_aes_cbc(const uint8_t *key, size_t klen, const uint8_t iv[16], int enc, const uint8_t *in,
-                                 uint8_t *out, size_t len) {
+static inline void floor_aes_cbc(const uint8_t *key, size_t klen, const uint8_t iv[16], int enc,
+                                 const uint8_t *in, uint8_t *out, size_t len) {
   floor_init();
   floor_cipher(floor_g.aes_cbc[floor_key_index(klen)], key, iv, enc, in, out, len);
 }
@@ -127,17 +132,19 @@ static inline void floor_aes_cbc_mac(const uint8_t *key, size_t klen, const uint
   memcpy(out, buf + len - 16, 16);
 }
 
-static inline void floor_aes_cmac(const uint8_t *key, size_t klen, const uint8_t *in, size_t len, uint8_t out[16]) {
+static inline void floor_aes_cmac(const uint8_t *key, size_t klen, const uint8_t *in, size_t len,
+                                  uint8_t out[16]) {
   floor_init();
   EVP_MAC_CTX *ctx = floor_g.cmac[floor_key_index(klen)];
   size_t got = 0;
-  if (!EVP_MAC_init(ctx, key, klen, NULL) || !EVP_MAC_update(ctx, in, len) || !EVP_MAC_final(ctx, out, &got, 16))
+  if (!EVP_MAC_init(ctx, key, klen, NULL) || !EVP_MAC_update(ctx, in, len) ||
+      !EVP_MAC_final(ctx, out, &got, 16))
     floor_fail("CMAC");
 }
 
 /* Two-key triple DES (K1 K2 K1), ECB or CBC. */
-static inline void floor_des3(const uint8_t key16[16], bool cbc, const uint8_t *iv, int enc, const uint8_t *in,
-                              uint8_t *out, size_t len) {
+static inline void floor_des3(const uint8_t key16[16], bool cbc, const uint8_t *iv, int enc,
+                              const uint8_t *in, uint8_t *out, size_t len) {
   uint8_t k24[24];
   floor_init();
   memcpy(k24, key16, 16);
@@ -178,25 +185,27 @@ static inline void floor_retail_mac(const uint8_t key16[16], const uint8_t iv[8]
 
 static inline void floor_sha256(const void *in, size_t len, uint8_t out[32]) {
   floor_init();
-  if (!EVP_DigestInit_ex2(floor_g.md_ctx, floor_g.sha256, NULL) || !EVP_DigestUpdate(floor_g.md_ctx, in, len) ||
-      !EVP_DigestFinal_ex(floor_g.md_ctx, out, NULL))
+  if (!EVP_DigestInit_ex2(floor_g.md_ctx, floor_g.sha256, NULL) ||
+      !EVP_DigestUpdate(floor_g.md_ctx, in, len) || !EVP_DigestFinal_ex(floor_g.md_ctx, out, NULL))
     floor_fail("SHA-256");
 }
 
 static inline void floor_sha512(const void *in, size_t len, uint8_t out[64]) {
   floor_init();
-  if (!EVP_DigestInit_ex2(floor_g.md_ctx, floor_g.sha512, NULL) || !EVP_DigestUpdate(floor_g.md_ctx, in, len) ||
-      !EVP_DigestFinal_ex(floor_g.md_ctx, out, NULL))
+  if (!EVP_DigestInit_ex2(floor_g.md_ctx, floor_g.sha512, NULL) ||
+      !EVP_DigestUpdate(floor_g.md_ctx, in, len) || !EVP_DigestFinal_ex(floor_g.md_ctx, out, NULL))
     floor_fail("SHA-512");
 }
 
-static inline void floor_pbkdf2_sha256(const char *pw, const char *salt, unsigned iter, uint8_t *out, size_t len) {
+static inline void floor_pbkdf2_sha256(const char *pw, const char *salt, unsigned iter, uint8_t *out,
+                                       size_t len) {
   if (!PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), (const unsigned char *)salt, (int)strlen(salt), (int)iter,
                          EVP_sha256(), (int)len, out))
     floor_fail("PBKDF2");
 }
 
-static inline void floor_pbkdf2_sha512(const char *pw, const char *salt, unsigned iter, uint8_t *out, size_t len) {
+static inline void floor_pbkdf2_sha512(const char *pw, const char *salt, unsigned iter, uint8_t *out,
+                                       size_t len) {
   if (!PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), (const unsigned char *)salt, (int)strlen(salt), (int)iter,
                          EVP_sha512(), (int)len, out))
     floor_fail("PBKDF2");
@@ -232,7 +241,8 @@ static inline void floor_ecdh(const uint8_t priv[32], const uint8_t peer65[65], 
 }
 
 /* ECDSA signature of a 32-byte hash (RFC 6979), recoverable form. */
-static inline void floor_ecdsa_sign(const uint8_t priv[32], const uint8_t hash[32], uint8_t sig64[64], int *recid) {
+static inline void floor_ecdsa_sign(const uint8_t priv[32], const uint8_t hash[32], uint8_t sig64[64],
+                                    int *recid) {
   floor_init();
   secp256k1_ecdsa_recoverable_signature sig;
   if (!secp256k1_ecdsa_sign_recoverable(floor_g.secp, &sig, hash, priv, NULL, NULL) ||
@@ -241,7 +251,8 @@ static inline void floor_ecdsa_sign(const uint8_t priv[32], const uint8_t hash[3
 }
 
 /* Public key recovery from (hash, r, s, recid): what a host does to learn the recovery id. */
-static inline void floor_ecdsa_recover(const uint8_t hash[32], const uint8_t sig64[64], int recid, uint8_t pub65[65]) {
+static inline void floor_ecdsa_recover(const uint8_t hash[32], const uint8_t sig64[64], int recid,
+                                       uint8_t pub65[65]) {
   floor_init();
   secp256k1_ecdsa_recoverable_signature sig;
   secp256k1_pubkey pk;

@@ -22,25 +22,36 @@
 #include <string.h>
 #include <time.h>
 
+/* Without valgrind's headers the client requests are no-ops (and so are the counts). */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
+#define BENCH_HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef BENCH_HAVE_CALLGRIND
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(name) ((void)(name))
+#endif
 
 typedef struct bench_cfg {
   const char *program;
-  const char *csv;      /* append rows here */
-  const char *label;    /* free text for the CSV (build, machine) */
-  const char *only;     /* run only scenarios whose name contains this */
-  const char *skip;     /* and none whose name contains this */
-  const char *reader;   /* PC/SC reader: drive a card through pcscd instead of in-process */
-  const char *store;    /* in-process cards: "memory" (default) or a directory for card files */
-  double seconds;       /* time budget per measurement */
-  double batch_us;      /* length of one timed batch (default 2000 us) */
-  long iters;           /* > 0: fixed count (callgrind) */
-  bool list;            /* print scenario names and exit */
+  const char *csv;    /* append rows here */
+  const char *label;  /* free text for the CSV (build, machine) */
+  const char *only;   /* run only scenarios whose name contains this */
+  const char *skip;   /* and none whose name contains this */
+  const char *reader; /* PC/SC reader: drive a card through pcscd instead of in-process */
+  const char *store;  /* in-process cards: "memory" (default) or a directory for card files */
+  double seconds;     /* time budget per measurement */
+  double batch_us;    /* length of one timed batch (default 2000 us) */
+  long iters;         /* > 0: fixed count (callgrind) */
+  bool list;          /* print scenario names and exit */
 } bench_cfg;
 
 typedef struct bench_stats {
   long ops;
   double median_us, min_us, p90_us, per_s;
+  double ratio; /* against the floor: median of the per-round ratios (0: no floor) */
 } bench_stats;
 
 /* What a row promises. */
@@ -227,8 +238,8 @@ static inline void bench_series_stats(bench_series *s, bench_stats *st) {
 
 /* Fixed mode: exactly cfg->iters operations after two warm-up calls, in their own callgrind dump
  * named program/scenario/kind/iters. */
-static inline int bench_fixed(const bench_cfg *cfg, const char *name, const char *kind, bench_fn fn, void *ctx,
-                              bench_stats *st) {
+static inline int bench_fixed(const bench_cfg *cfg, const char *name, const char *kind, bench_fn fn,
+                              void *ctx, bench_stats *st) {
   memset(st, 0, sizeof *st);
   if (fn(ctx) != 0 || fn(ctx) != 0) return -1;
   char dump[256];
@@ -246,15 +257,17 @@ static inline int bench_fixed(const bench_cfg *cfg, const char *name, const char
 }
 
 /* Measures op and, when given, its floor. The two are sampled in alternation (one batch of each
- * per round, a batch lasting about cfg->batch_us) so that a busy machine slows both alike and their ratio stays meaningful. A slow
- * operation gets at least 3 samples and stops at 4x the budget. Returns 0 or -1. */
+ * per round, a batch lasting about cfg->batch_us) so that a busy machine slows both alike and their ratio
+ * stays meaningful. A slow operation gets at least 3 samples and stops at 4x the budget. Returns 0 or -1. */
 static inline int bench_measure2(const bench_cfg *cfg, const char *name, bench_fn op, void *op_ctx,
                                  bench_fn floor_fn, void *floor_ctx, bench_stats *st, bench_stats *fl) {
-  if (cfg->iters > 0)
-    return bench_fixed(cfg, name, "op", op, op_ctx, st) != 0 ||
-                   (floor_fn != NULL && bench_fixed(cfg, name, "floor", floor_fn, floor_ctx, fl) != 0)
-               ? -1
-               : 0;
+  if (cfg->iters > 0) {
+    if (bench_fixed(cfg, name, "op", op, op_ctx, st) != 0 ||
+        (floor_fn != NULL && bench_fixed(cfg, name, "floor", floor_fn, floor_ctx, fl) != 0))
+      return -1;
+    st->ratio = floor_fn != NULL ? st->median_us / fl->median_us : 0.0;
+    return 0;
+  }
   bench_series *a = malloc(sizeof *a), *b = floor_fn ? malloc(sizeof *b) : NULL;
   int rc = -1;
   if (a == NULL || (floor_fn != NULL && b == NULL)) goto out;
@@ -269,8 +282,23 @@ static inline int bench_measure2(const bench_cfg *cfg, const char *name, bench_f
     if (a->n >= 3 && busy > 4.0 * budget) break;
     if (a->n == BENCH_MAX_BATCHES) break;
   }
+  st->ratio = 0.0;
+  if (b != NULL) {
+    /* a round pairs an op batch with the floor batch run right after it: the median of the
+     * rounds' ratios cancels what drifts between rounds (another process, the CPU's clock) */
+    size_t pairs = a->n < b->n ? a->n : b->n;
+    double *ratios = malloc(sizeof(double) * (pairs ? pairs : 1));
+    if (ratios == NULL) goto out;
+    for (size_t i = 0; i < pairs; i++)
+      ratios[i] = a->samples[i] / b->samples[i];
+    qsort(ratios, pairs, sizeof(double), bench_cmp_double);
+    st->ratio = bench_percentile(ratios, pairs, 0.5);
+    free(ratios);
+    bench_series_stats(b, fl);
+  }
+  double ratio = st->ratio;
   bench_series_stats(a, st);
-  if (b != NULL) bench_series_stats(b, fl);
+  st->ratio = ratio;
   rc = 0;
 out:
   free(a);
@@ -328,13 +356,13 @@ static inline void bench_header(void) {
 }
 
 /* Prints and records one row. unit: what one operation is ("apdu", "op", "card"). floor may be
- * NULL; ratio = op median / floor median. note: free text (CSV only). */
+ * NULL; the ratio is the median of the paired rounds' ratios. note: free text (CSV only). */
 static inline void bench_row(const bench_cfg *cfg, const char *scenario, const char *path, const char *unit,
                              const bench_stats *st, const bench_stats *floor, const bench_target *target,
                              const char *note) {
   static const bench_target none = {BENCH_NO_TARGET, 0, NULL};
   if (target == NULL || (target->path != NULL && strcmp(target->path, path) != 0)) target = &none;
-  double ratio = floor != NULL && floor->median_us > 0 ? st->median_us / floor->median_us : 0.0;
+  double ratio = floor != NULL ? st->ratio : 0.0;
   char tt[32], fl[32], ra[32];
   const char *verdict = bench_verdict(target, st, ratio);
   if (cfg->iters > 0) verdict = "-"; /* fixed-count runs (callgrind) judge nothing */
@@ -351,7 +379,8 @@ static inline void bench_row(const bench_cfg *cfg, const char *scenario, const c
   }
   fseek(f, 0, SEEK_END);
   if (ftell(f) == 0)
-    fputs("utc,program,scenario,path,unit,ops,median_us,min_us,p90_us,per_s,floor_us,ratio,target,verdict,label,note\n",
+    fputs("utc,program,scenario,path,unit,ops,median_us,min_us,p90_us,per_s,floor_us,ratio,target,verdict,"
+          "label,note\n",
           f);
   char stamp[32], ops[32], num[5][32];
   time_t now = time(NULL);
@@ -361,9 +390,21 @@ static inline void bench_row(const bench_cfg *cfg, const char *scenario, const c
   snprintf(num[1], sizeof num[1], "%.3f", st->min_us);
   snprintf(num[2], sizeof num[2], "%.3f", st->p90_us);
   snprintf(num[3], sizeof num[3], "%.1f", 1e6 / st->median_us);
-  const char *fields[] = {stamp,   cfg->program, scenario, path,   unit,      ops,
-                          num[0],  num[1],       num[2],   num[3], floor ? fl : "",
-                          floor ? ra : "", bench_target_text(target, tt, sizeof tt), verdict, cfg->label,
+  const char *fields[] = {stamp,
+                          cfg->program,
+                          scenario,
+                          path,
+                          unit,
+                          ops,
+                          num[0],
+                          num[1],
+                          num[2],
+                          num[3],
+                          floor ? fl : "",
+                          floor ? ra : "",
+                          bench_target_text(target, tt, sizeof tt),
+                          verdict,
+                          cfg->label,
                           note ? note : ""};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     if (i) fputc(',', f);

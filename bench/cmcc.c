@@ -33,7 +33,7 @@
 static const char usage[] =
     "usage: bench_cmcc [options] [--cards N] [--reader KMC --user-reader USER] [--print-user-card]\n"
     "KMC Export Keys&Data and the user-card key update batch (cards per second).\n"
-    "  --cards N           user cards per batch (default 500)\n"
+    "  --cards N           user cards per batch in process (default 500; through a reader: 1)\n"
     "  --reader R          the KMC is in PC/SC reader R (card kmc with --print-kmc-card's params)\n"
     "  --user-reader R     the user card is in PC/SC reader R (with --print-user-card's params)\n"
     "  --print-kmc-card    print the sim --card spec of the KMC and exit\n"
@@ -72,7 +72,9 @@ static int fail(cmcc_bench *b, const char *what) {
   return -1;
 }
 
-static void hex16(const char *hex, uint8_t out[16]) { cf_hex_decode(hex, out, 16); }
+static void hex16(const char *hex, uint8_t out[16]) {
+  cf_hex_decode(hex, out, 16);
+}
 
 static void card_params(char *out, size_t cap, bool kmc, const char *emk_hex) {
   char pin_hex[17];
@@ -100,8 +102,8 @@ static int setup_kmc(cmcc_bench *b) {
   uint8_t pin[8];
   memcpy(pin, PIN, 8);
   if (cf_cmcc_verify_pin(&b->h, CF_CMCC_KMC, CMCC_PIN_APP, pin) != 0 ||
-      cf_cmcc_verify_pin(&b->h, CF_CMCC_AUTH, CMCC_PIN_APP, pin) != 0 || cf_cmcc_auth_kmc_via_authcard(&b->h) != 0 ||
-      cf_cmcc_generate(&b->h, &b->sheet) != 0)
+      cf_cmcc_verify_pin(&b->h, CF_CMCC_AUTH, CMCC_PIN_APP, pin) != 0 ||
+      cf_cmcc_auth_kmc_via_authcard(&b->h) != 0 || cf_cmcc_generate(&b->h, &b->sheet) != 0)
     return fail(b, "KMC setup");
   return 0;
 }
@@ -111,7 +113,8 @@ static int op_export(void *p) {
   cmcc_bench *b = p;
   uint8_t apdu[300];
   size_t len = 0;
-  return cf_cmcc_export(&b->h, &b->export_req, apdu, sizeof apdu, &len) == 0 ? 0 : fail(b, "Export Keys&Data");
+  return cf_cmcc_export(&b->h, &b->export_req, apdu, sizeof apdu, &len) == 0 ? 0
+                                                                             : fail(b, "Export Keys&Data");
 }
 
 /* ---- the batch ---- */
@@ -148,15 +151,22 @@ static struct {
   long cards;
 } F;
 
-static void floor_div(void) { floor_des3(F.key, false, NULL, 1, F.buf, F.out, 16); }
-static void floor_ecb(size_t len, int enc) { floor_des3(F.key, false, NULL, enc, F.buf, F.out, len); }
-static void floor_mac(size_t padded) { floor_retail_mac(F.key, F.iv, F.buf, padded, F.mac); }
+static void floor_div(void) {
+  floor_des3(F.key, false, NULL, 1, F.buf, F.out, 16);
+}
+static void floor_ecb(size_t len, int enc) {
+  floor_des3(F.key, false, NULL, enc, F.buf, F.out, len);
+}
+static void floor_mac(size_t padded) {
+  floor_retail_mac(F.key, F.iv, F.buf, padded, F.mac);
+}
 static void floor_rand(size_t n) {
   if (RAND_bytes(F.out, (int)n) != 1) floor_fail("random");
 }
 
 static int floor_export(void *p) {
-  for (int i = 0; i < 5; i++) floor_div(); /* export key 2 levels, session key, target key 2 levels */
+  for (int i = 0; i < 5; i++)
+    floor_div(); /* export key 2 levels, session key, target key 2 levels */
   floor_div();
   floor_ecb(24, 1); /* id || version || key (18 bytes) padded */
   floor_mac(32);    /* CIPP || Lc || 24 bytes of cipher, padded */
@@ -165,37 +175,43 @@ static int floor_export(void *p) {
 
 static void floor_one_card(bool verify) {
   floor_rand(4); /* GET CHALLENGE */
-  for (int i = 0; i < 3; i++) floor_div(); /* KMC: export key, session key, key 01 */
-  floor_ecb(32, 1);                         /* eid (6) + 01 01 + key (16), padded */
-  floor_mac(40);                            /* CIPP || Lc || 32 bytes, padded */
-  floor_div();                              /* user card: export key, session key */
+  for (int i = 0; i < 3; i++)
+    floor_div();    /* KMC: export key, session key, key 01 */
+  floor_ecb(32, 1); /* eid (6) + 01 01 + key (16), padded */
+  floor_mac(40);    /* CIPP || Lc || 32 bytes, padded */
+  floor_div();      /* user card: export key, session key */
   floor_div();
   floor_mac(40);
   floor_ecb(32, 0);
   if (!verify) return;
   floor_rand(16); /* the probe */
   floor_rand(4);  /* GET CHALLENGE */
-  for (int i = 0; i < 3; i++) floor_div(); /* KMC key 01 for the serial and session key; card's session key */
-  floor_mac(24);                            /* CIPP || Lc || probe, padded: KMC, then the card */
+  for (int i = 0; i < 3; i++)
+    floor_div(); /* KMC key 01 for the serial and session key; card's session key */
+  floor_mac(24); /* CIPP || Lc || probe, padded: KMC, then the card */
   floor_mac(24);
 }
 
 static int floor_batch(void *p) {
-  for (long i = 0; i < F.cards; i++) floor_one_card(false);
+  for (long i = 0; i < F.cards; i++)
+    floor_one_card(false);
   return 0;
 }
 
 static int floor_batch_verify(void *p) {
-  for (long i = 0; i < F.cards; i++) floor_one_card(true);
+  for (long i = 0; i < F.cards; i++)
+    floor_one_card(true);
   return 0;
 }
 
+/* In process, one serial per emulated card; through a reader, the one card in it (a list may not
+ * name a card twice, so each batch is that card once). */
 static int build_list(cmcc_bench *b, long n) {
+  if (b->user.t != NULL) n = 1;
   size_t cap = (size_t)n * 18 + 1;
   char *text = malloc(cap), err[256];
   if (text == NULL) return -1;
   size_t len = 0;
-  /* through a reader every entry is the card in it; in process each serial gets its own card */
   for (long i = 0; i < n; i++)
     len += b->user.t ? (size_t)snprintf(text + len, cap - len, "%s\n", USER_SERIAL)
                      : (size_t)snprintf(text + len, cap - len, "86000000%08lX\n", 0x1000 + i);
@@ -206,7 +222,8 @@ static int build_list(cmcc_bench *b, long n) {
 }
 
 int main(int argc, char **argv) {
-  static const char *const extra[] = {"--cards", "--user-reader", "--print-user-card", "--print-kmc-card", NULL};
+  static const char *const extra[] = {"--cards", "--user-reader", "--print-user-card", "--print-kmc-card",
+                                      NULL};
   const char *vals[4] = {NULL, NULL, NULL, NULL};
   /* the two --print options take no value: accept them bare */
   for (int i = 1; i < argc; i++) {
@@ -241,13 +258,14 @@ int main(int argc, char **argv) {
            pcsc ? "UPDATE KEYS, one card" : "CREATE + key 01, fresh card per serial");
   snprintf(names[2], sizeof names[2], "cmcc user-card key update batch + proof by use");
   bool want[3], any = false;
-  for (int i = 0; i < 3; i++) any |= want[i] = bench_selected(&cfg, names[i]);
+  for (int i = 0; i < 3; i++)
+    any |= want[i] = bench_selected(&cfg, names[i]);
   if (!any) return 0;
   bench_header();
   floor_init();
-  for (size_t i = 0; i < sizeof F.buf; i++) F.buf[i] = (uint8_t)(i * 5 + 1);
+  for (size_t i = 0; i < sizeof F.buf; i++)
+    F.buf[i] = (uint8_t)(i * 5 + 1);
   hex16(K01, F.key);
-  F.cards = cards;
 
   cmcc_bench *b = calloc(1, sizeof *b);
   if (b == NULL) return 3;
@@ -265,7 +283,8 @@ int main(int argc, char **argv) {
   /* Export Keys&Data: both diversifications over two levels */
   static const uint8_t cipp[4] = {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, 0x01, 0x00};
   cf_hex_decode("11223344556677888600000000000001", b->export_factors, 16);
-  b->export_keys[0] = (cf_cmcc_target_key){.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x09}, .levels = 2};
+  b->export_keys[0] =
+      (cf_cmcc_target_key){.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x09}, .levels = 2};
   memcpy(b->export_keys[0].factors, b->export_factors, 16);
   b->export_req = (cf_cmcc_export_req){.p1 = 0x00,
                                        .random = {1, 2, 3, 4},
@@ -281,18 +300,20 @@ int main(int argc, char **argv) {
   b->job.subapp = 0x01;
   b->job.emk_vit[0] = 0x01, b->job.emk_vit[1] = 0x01, b->job.emk_vit[2] = CMCC_KEY_ENTERPRISE_MGMT;
   b->job.nkeys = 1;
-  b->job.keys[0] = (cf_cmcc_target_key){.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x09}, .levels = 1};
+  b->job.keys[0] =
+      (cf_cmcc_target_key){.id = 0x01, .version = 0x01, .kmc_vit = {0x01, 0x01, 0x09}, .levels = 1};
   cf_hex_decode("A1B2C3D4E5F6", b->job.eid, 6);
   b->batch = (cf_cmcc_batch){.open_card = open_user, .close_card = close_user, .ctx = b};
   if (build_list(b, cards) != 0) return 3;
+  cards = (long)b->list.count;
+  F.cards = cards;
   if (pcsc) {
     /* the card in the reader gets its sub-application once (a kept card may have it already) */
     b->job.create = true;
     cf_cmcc_card_entry *first = &b->list.cards[0];
     cf_cmcc_cardlist one = {.cards = first, .count = 1, .cap = 1};
     cf_cmcc_host_clear(&b->h);
-    if (cf_cmcc_user_batch(&b->h, &b->job, &one, &b->batch) != 0 && b->h.sw != CMCC_SW_ALREADY_EXISTS)
-    {
+    if (cf_cmcc_user_batch(&b->h, &b->job, &one, &b->batch) != 0 && b->h.sw != CMCC_SW_ALREADY_EXISTS) {
       fail(b, "CREATE SUB_APPLICATION");
       return 3;
     }
@@ -305,19 +326,21 @@ int main(int argc, char **argv) {
   static const bench_target within_2x = {BENCH_MAX_RATIO, 2.0, "inproc"};
   static const bench_target per_s_10k = {BENCH_MIN_PER_S, 10000, "inproc"};
   int rc = 0;
-  if (want[0] && bench_run(&cfg, names[0], path, "apdu", op_export, b, floor_export, NULL, &within_2x,
-                           "cf_cmcc_export (command + GET RESPONSE); floor = 7 3DES passes + retail MAC") != 0)
+  if (want[0] &&
+      bench_run(&cfg, names[0], path, "apdu", op_export, b, floor_export, NULL, &within_2x,
+                "cf_cmcc_export (command + GET RESPONSE); floor = 7 3DES passes + retail MAC") != 0)
     rc = 3;
   char note[200];
   snprintf(note, sizeof note, "cf_cmcc_user_batch over %ld cards; figures per card", cards);
   b->job.verify = false;
   if (rc == 0 && want[1] &&
-      bench_run_n(&cfg, names[1], path, "card", (double)cards, op_batch, b, floor_batch, NULL,
-                  &per_s_10k, note) != 0)
+      bench_run_n(&cfg, names[1], path, "card", (double)cards, op_batch, b, floor_batch, NULL, &per_s_10k,
+                  note) != 0)
     rc = 3;
   b->job.verify = true;
   if (rc == 0 && want[2] &&
-      bench_run_n(&cfg, names[2], path, "card", (double)cards, op_batch, b, floor_batch_verify, NULL, NULL, note) != 0)
+      bench_run_n(&cfg, names[2], path, "card", (double)cards, op_batch, b, floor_batch_verify, NULL, NULL,
+                  note) != 0)
     rc = 3;
   cf_cmcc_cardlist_free(&b->list);
   bench_card_close(&b->user);

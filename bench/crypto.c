@@ -6,9 +6,10 @@
 
 #include "cardforge/crypto.h"
 
-static const char usage[] = "usage: bench_crypto [options]\n"
-                            "Cost of each cryptographic primitive: crypto.h wrapper (op) against the raw library "
-                            "call (floor).\n";
+static const char usage[] =
+    "usage: bench_crypto [options]\n"
+    "Cost of each cryptographic primitive: crypto.h wrapper (op) against the raw library "
+    "call (floor).\n";
 
 typedef struct prim_ctx {
   uint8_t key[32], iv[16], priv[32], pub[65], peer_priv[32], peer_pub[65], hash[32], sig[64];
@@ -20,10 +21,18 @@ typedef struct prim_ctx {
 static prim_ctx P;
 
 /* ---- wrapper side ---- */
-static int w_ecdh(void *c) { return cf_ec_ecdh_x(P.priv, P.peer_pub, 65, P.out); }
-static int w_keygen(void *c) { return cf_ec_keygen(P.out, P.out + 32); }
-static int w_sign(void *c) { return cf_ec_sign(P.priv, P.hash, P.out, &P.recid); }
-static int w_recover(void *c) { return cf_ec_recover(P.hash, P.sig, P.recid, P.out); }
+static int w_ecdh(void *c) {
+  return cf_ec_ecdh_x(P.priv, P.peer_pub, 65, P.out);
+}
+static int w_keygen(void *c) {
+  return cf_ec_keygen(P.out, P.out + 32);
+}
+static int w_sign(void *c) {
+  return cf_ec_sign(P.priv, P.hash, P.out, &P.recid);
+}
+static int w_recover(void *c) {
+  return cf_ec_recover(P.hash, P.sig, P.recid, P.out);
+}
 static int w_sha512(void *c) {
   cf_sha512(P.in, P.len, P.out);
   return 0;
@@ -32,13 +41,27 @@ static int w_sha256(void *c) {
   cf_sha256(P.in, P.len, P.out);
   return 0;
 }
-static int w_aes256_cbc(void *c) { return cf_aes_cbc_encrypt(P.key, 32, P.iv, P.in, P.out, P.len); }
-static int w_aes128_ecb(void *c) { return cf_aes_ecb_encrypt(P.key, 16, P.in, P.out, P.len); }
-static int w_cmac(void *c) { return cf_aes_cmac(P.key, 16, P.in, P.len, P.out); }
-static int w_des3_ecb(void *c) { return cf_des3_ecb_encrypt(P.key, 16, P.in, P.out, P.len); }
-static int w_des3_cbc(void *c) { return cf_des3_cbc_encrypt(P.key, 16, P.iv, P.in, P.out, P.len); }
-static int w_retail(void *c) { return cf_mac_alg3(P.key, P.iv, P.in, P.len, P.out); }
-static int w_rand4(void *c) { return cf_rand(P.out, 4); }
+static int w_aes256_cbc(void *c) {
+  return cf_aes_cbc_encrypt(P.key, 32, P.iv, P.in, P.out, P.len);
+}
+static int w_aes128_ecb(void *c) {
+  return cf_aes_ecb_encrypt(P.key, 16, P.in, P.out, P.len);
+}
+static int w_cmac(void *c) {
+  return cf_aes_cmac(P.key, 16, P.in, P.len, P.out);
+}
+static int w_des3_ecb(void *c) {
+  return cf_des3_ecb_encrypt(P.key, 16, P.in, P.out, P.len);
+}
+static int w_des3_cbc(void *c) {
+  return cf_des3_cbc_encrypt(P.key, 16, P.iv, P.in, P.out, P.len);
+}
+static int w_retail(void *c) {
+  return cf_mac_alg3(P.key, P.iv, P.in, P.len, P.out);
+}
+static int w_rand4(void *c) {
+  return cf_rand(P.out, 4);
+}
 static int w_pbkdf2_256(void *c) {
   return cf_pbkdf2_sha256("KeycardDefaultPairing", 21, "Keycard Pairing Password Salt", 29, 50000, P.out, 32);
 }
@@ -100,18 +123,22 @@ static int r_retail(void *c) {
   size_t n = P.len;
   memcpy(padded, P.in, n);
   padded[n++] = 0x80;
-  while (n % 8) padded[n++] = 0;
+  while (n % 8)
+    padded[n++] = 0;
   floor_retail_mac(P.key, P.iv, padded, n, P.out);
   return 0;
 }
-static int r_rand4(void *c) { return RAND_bytes(P.out, 4) == 1 ? 0 : -1; }
+static int r_rand4(void *c) {
+  return RAND_bytes(P.out, 4) == 1 ? 0 : -1;
+}
 static int r_pbkdf2_256(void *c) {
   floor_pbkdf2_sha256("KeycardDefaultPairing", "Keycard Pairing Password Salt", 50000, P.out, 32);
   return 0;
 }
 static int r_pbkdf2_512(void *c) {
-  floor_pbkdf2_sha512("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
-                      "mnemonic", 2048, P.out, 64);
+  floor_pbkdf2_sha512(
+      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+      "mnemonic", 2048, P.out, 64);
   return 0;
 }
 
@@ -124,8 +151,10 @@ typedef struct prim {
 int main(int argc, char **argv) {
   bench_cfg cfg;
   bench_parse(&cfg, "bench_crypto", usage, argc, argv, NULL, NULL);
-  for (size_t i = 0; i < sizeof P.in; i++) P.in[i] = (uint8_t)(i * 7 + 1);
-  for (int i = 0; i < 32; i++) P.key[i] = (uint8_t)(0x40 + i);
+  for (size_t i = 0; i < sizeof P.in; i++)
+    P.in[i] = (uint8_t)(i * 7 + 1);
+  for (int i = 0; i < 32; i++)
+    P.key[i] = (uint8_t)(0x40 + i);
   memset(P.iv, 0, sizeof P.iv);
   floor_init();
   floor_ec_keygen(P.priv, P.pub);
@@ -158,7 +187,8 @@ int main(int argc, char **argv) {
     const char *note = strstr(prims[i].name, "retail") && !floor_has_single_des()
                            ? "floor single DES emulated by DES-EDE3 K-K-K (no legacy provider)"
                            : "op = crypto.h wrapper; floor = raw library call";
-    if (bench_run(&cfg, prims[i].name, "inproc", "call", prims[i].wrapper, NULL, prims[i].raw, NULL, NULL, note) != 0)
+    if (bench_run(&cfg, prims[i].name, "inproc", "call", prims[i].wrapper, NULL, prims[i].raw, NULL, NULL,
+                  note) != 0)
       rc = 3;
   }
   return rc;

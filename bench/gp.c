@@ -21,10 +21,11 @@
 
 #include "cardforge/gp_client.h"
 
-static const char usage[] = "usage: bench_gp [options] [--reader R]\n"
-                            "GlobalPlatform SCP03 commands and the open + PUT KEY operation.\n"
-                            "  --reader R    drive the GP card in PC/SC reader R (profile gp with scp=03,kvn=30)\n"
-                            "  --store DIR   keep the emulated card in a file under DIR (default: memory)\n";
+static const char usage[] =
+    "usage: bench_gp [options] [--reader R]\n"
+    "GlobalPlatform SCP03 commands and the open + PUT KEY operation.\n"
+    "  --reader R    drive the GP card in PC/SC reader R (profile gp with scp=03,kvn=30)\n"
+    "  --store DIR   keep the emulated card in a file under DIR (default: memory)\n";
 
 #define LEVEL_FULL (CF_SCP_C_MAC | CF_SCP_C_DEC | CF_SCP_R_MAC | CF_SCP_R_ENC)
 #define LEVEL_CMAC_CDEC (CF_SCP_C_MAC | CF_SCP_C_DEC)
@@ -68,11 +69,11 @@ static int op_full(void *p) {
 }
 
 /* ---- floors ---- */
-static struct {
-  uint8_t key[16], iv[16], buf[512], out[512], mac[16];
-} F;
+static struct { uint8_t key[16], iv[16], buf[512], out[512], mac[16]; } F;
 
-static void floor_cmac(size_t len) { floor_aes_cmac(F.key, 16, F.buf, len, F.mac); }
+static void floor_cmac(size_t len) {
+  floor_aes_cmac(F.key, 16, F.buf, len, F.mac);
+}
 
 /* One side's counter IV and CBC pass over len padded bytes. */
 static void floor_enc_pass(size_t padded, int enc) {
@@ -94,7 +95,7 @@ static int floor_put_key(void *p) {
   for (int side = 0; side < 2; side++) {
     for (int k = 0; k < 3; k++) {
       floor_aes_cbc(F.key, 16, F.iv, side == 0, F.buf, F.out, 16); /* key value under the DEK */
-      floor_aes_ecb(F.key, 16, 1, F.buf, F.out, 16);                /* its check value */
+      floor_aes_ecb(F.key, 16, 1, F.buf, F.out, 16);               /* its check value */
     }
     floor_enc_pass(80, side == 0); /* 70 bytes of data, padded */
     floor_cmac(16 + 5 + 80);
@@ -105,8 +106,9 @@ static int floor_put_key(void *p) {
 static int floor_full(void *p) {
   if (RAND_bytes(F.out, 8) != 1) floor_fail("random"); /* host challenge */
   floor_cmac(32);                                      /* card pseudo-random challenge */
-  for (int i = 0; i < 10; i++) floor_cmac(32);         /* 3 session keys + 2 cryptograms, each side */
-  floor_cmac(16 + 5 + 8);                              /* EXTERNAL AUTHENTICATE C-MAC, each side */
+  for (int i = 0; i < 10; i++)
+    floor_cmac(32);       /* 3 session keys + 2 cryptograms, each side */
+  floor_cmac(16 + 5 + 8); /* EXTERNAL AUTHENTICATE C-MAC, each side */
   floor_cmac(16 + 5 + 8);
   return floor_put_key(p);
 }
@@ -118,12 +120,15 @@ int main(int argc, char **argv) {
                                       "gp SCP03 PUT KEY 3 AES keys (level 03: C-MAC C-DEC)",
                                       "gp select+open SCP03+PUT KEY"};
   bool want[3], any = false;
-  for (int i = 0; i < 3; i++) any |= want[i] = bench_selected(&cfg, names[i]);
+  for (int i = 0; i < 3; i++)
+    any |= want[i] = bench_selected(&cfg, names[i]);
   if (!any) return 0;
   bench_header();
   floor_init();
-  for (size_t i = 0; i < sizeof F.buf; i++) F.buf[i] = (uint8_t)(i + 3);
-  for (int i = 0; i < 16; i++) F.key[i] = (uint8_t)(0x40 + i);
+  for (size_t i = 0; i < sizeof F.buf; i++)
+    F.buf[i] = (uint8_t)(i + 3);
+  for (int i = 0; i < 16; i++)
+    F.key[i] = (uint8_t)(0x40 + i);
 
   gp_bench *b = calloc(1, sizeof *b);
   bench_card bc;
@@ -131,11 +136,13 @@ int main(int argc, char **argv) {
   b->cfg = &cfg;
   b->keys.kvn = 0x30;
   b->keys.klen = 16;
-  for (int i = 0; i < 16; i++) b->keys.enc[i] = b->keys.mac[i] = b->keys.dek[i] = (uint8_t)(0x40 + i);
+  for (int i = 0; i < 16; i++)
+    b->keys.enc[i] = b->keys.mac[i] = b->keys.dek[i] = (uint8_t)(0x40 + i);
   for (int k = 0; k < 3; k++) {
     b->set31[k].type = CF_GP_KEY_AES;
     b->set31[k].len = 16;
-    for (int i = 0; i < 16; i++) b->set31[k].value[i] = (uint8_t)(0x10 * (k + 1) + i);
+    for (int i = 0; i < 16; i++)
+      b->set31[k].value[i] = (uint8_t)(0x10 * (k + 1) + i);
   }
   cf_gp_client_init(&b->c, bc.t);
   const char *path = bench_path(&cfg);
@@ -144,8 +151,7 @@ int main(int argc, char **argv) {
   /* key set 31 must exist for the replacing PUT KEY (a card kept in a reader may have it) */
   if (open_channel(b, LEVEL_CMAC_CDEC) != 0) return 3;
   if (cf_gp_put_key(&b->c, 0x31, 0x31, 1, b->set31, 3, false) != CF_GP_OK &&
-      cf_gp_put_key(&b->c, 0x00, 0x31, 1, b->set31, 3, false) != CF_GP_OK)
-  {
+      cf_gp_put_key(&b->c, 0x00, 0x31, 1, b->set31, 3, false) != CF_GP_OK) {
     fail(b, "PUT KEY (add set 31)");
     return 3;
   }

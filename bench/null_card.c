@@ -121,7 +121,8 @@ int main(int argc, char **argv) {
     }
   }
   uint8_t resp[258], atr[33];
-  long resp_len = cf_hex_decode(resp_hex, resp, sizeof resp), atr_len = cf_hex_decode(atr_hex, atr, sizeof atr);
+  long resp_len = cf_hex_decode(resp_hex, resp, sizeof resp),
+       atr_len = cf_hex_decode(atr_hex, atr, sizeof atr);
   if (resp_len < 2 || atr_len < 2 || port < 1 || port > 65535) {
     fprintf(stderr, "bench_null_card: bad --resp, --atr or --port\n");
     return 2;

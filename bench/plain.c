@@ -119,7 +119,8 @@ static int run_inproc(const bench_cfg *cfg) {
   for (size_t i = 0; i < count; i++) {
     const plain_cmd *pc = find_cmd(profiles[i]->name);
     if (pc == NULL) {
-      fprintf(stderr, "%s: no plain command known for card type %s (skipped)\n", cfg->program, profiles[i]->name);
+      fprintf(stderr, "%s: no plain command known for card type %s (skipped)\n", cfg->program,
+              profiles[i]->name);
       continue;
     }
     char name_card[160], name_tx[160];
@@ -143,8 +144,8 @@ static int run_inproc(const bench_cfg *cfg) {
         if (want_card && bench_run(cfg, name_card, "card", "apdu", op_card, c, NULL, NULL, NULL,
                                    "cf_card_transmit only") != 0)
           rc = 3;
-        if (want_tx && bench_run(cfg, name_tx, bench_path(cfg), "apdu", op_transport, c, NULL, NULL, &under_2us,
-                                 "cf_transceive_raw over cf_transport_open_card") != 0)
+        if (want_tx && bench_run(cfg, name_tx, bench_path(cfg), "apdu", op_transport, c, NULL, NULL,
+                                 &under_2us, "cf_transceive_raw over cf_transport_open_card") != 0)
           rc = 3;
       }
     } else {
@@ -156,8 +157,8 @@ static int run_inproc(const bench_cfg *cfg) {
   return rc;
 }
 
-static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_reader, const char *peer_reader,
-                    const char *peer_name, const char *apdu) {
+static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_reader,
+                    const char *peer_reader, const char *peer_name, const char *apdu) {
   const plain_cmd *pc = profile ? find_cmd(profile) : NULL;
   if (pc == NULL && apdu == NULL) {
     fprintf(stderr, "%s: --reader needs --card PROFILE (one of the known types) or --apdu\n", cfg->program);
@@ -174,8 +175,8 @@ static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_
   if ((pc != NULL && select_first(cfg, ours.t, pc) != 0) || prepare(a, cfg, ours.t, hex) != 0) goto close;
   const char *other_reader = null_reader ? null_reader : peer_reader;
   if (other_reader == NULL) {
-    if (bench_selected(cfg, scenario) &&
-        bench_run(cfg, scenario, "pcsc", "apdu", op_transport, a, NULL, NULL, NULL, "through pcscd + vpcd") != 0)
+    if (bench_selected(cfg, scenario) && bench_run(cfg, scenario, "pcsc", "apdu", op_transport, a, NULL, NULL,
+                                                   NULL, "through pcscd + vpcd") != 0)
       goto close;
     rc = 0;
     goto close;
@@ -185,15 +186,15 @@ static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_
   static const bench_target within_10pct = {BENCH_MAX_RATIO, 1.10, "pcsc"};
   if (null_reader != NULL) {
     snprintf(row, sizeof row, "%s vs no-work card", scenario);
-    snprintf(note, sizeof note, "floor = the same APDU to bench_null_card (answers %04X at once)", b->want_sw);
+    snprintf(note, sizeof note, "floor = the same APDU to bench_null_card (answers %04X at once)",
+             b->want_sw);
   } else {
     snprintf(row, sizeof row, "%s vs %s", scenario, peer_name);
     snprintf(note, sizeof note, "floor = %s answering the same APDU (%04X); ratio = ours/theirs", peer_name,
              b->want_sw);
   }
-  if (bench_selected(cfg, row) &&
-      bench_run(cfg, row, "pcsc", "apdu", op_transport, a, op_transport, b, null_reader ? &within_10pct : NULL,
-                note) != 0)
+  if (bench_selected(cfg, row) && bench_run(cfg, row, "pcsc", "apdu", op_transport, a, op_transport, b,
+                                            null_reader ? &within_10pct : NULL, note) != 0)
     goto close;
   rc = 0;
 close:
@@ -206,7 +207,8 @@ out:
 }
 
 int main(int argc, char **argv) {
-  static const char *const extra[] = {"--card", "--null-reader", "--peer-reader", "--peer-name", "--apdu", NULL};
+  static const char *const extra[] = {"--card",      "--null-reader", "--peer-reader",
+                                      "--peer-name", "--apdu",        NULL};
   const char *vals[5] = {NULL, NULL, NULL, "peer", NULL};
   bench_cfg cfg;
   bench_parse(&cfg, "bench_plain", usage, argc, argv, extra, vals);

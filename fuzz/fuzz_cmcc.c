@@ -15,21 +15,37 @@
 #include "fuzz_driver.h"
 #include "fuzz_entry.h"
 
-enum { CM_KMC, CM_KMC_AUTH, CM_AUTHCARD, CM_WORKCARD, CM_USERCARD, CM_SAM, CM_TERMINAL, CM_KMC_PIN, CM_STATES };
+enum {
+  CM_KMC,
+  CM_KMC_AUTH,
+  CM_AUTHCARD,
+  CM_WORKCARD,
+  CM_USERCARD,
+  CM_SAM,
+  CM_TERMINAL,
+  CM_KMC_PIN,
+  CM_STATES
+};
 
-static const char *const cm_profile_names[CM_STATES] = {"kmc", "kmc", "authcard", "workcard",
+static const char *const cm_profile_names[CM_STATES] = {"kmc",      "kmc", "authcard", "workcard",
                                                         "usercard", "sam", "terminal", "kmc"};
-static const cf_cmcc_role cm_roles[CM_STATES] = {CF_CMCC_KMC, CF_CMCC_KMC, CF_CMCC_AUTH, CF_CMCC_WORK,
+static const cf_cmcc_role cm_roles[CM_STATES] = {CF_CMCC_KMC,  CF_CMCC_KMC, CF_CMCC_AUTH,     CF_CMCC_WORK,
                                                  CF_CMCC_USER, CF_CMCC_SAM, CF_CMCC_TERMINAL, CF_CMCC_KMC};
 static rb_state cm_states[CM_STATES];
 static cf_cmcc_hsm *cm_hsm;
 static cf_cmcc_host cm_host;
 
-static const cf_card_profile *cm_profile_of(unsigned state) { return cf_card_profile_find(cm_profile_names[state]); }
+static const cf_card_profile *cm_profile_of(unsigned state) {
+  return cf_card_profile_find(cm_profile_names[state]);
+}
 
-static const char *cm_params_of(unsigned state) { return state == CM_KMC_AUTH ? "keys=0102060708090A0B" : ""; }
+static const char *cm_params_of(unsigned state) {
+  return state == CM_KMC_AUTH ? "keys=0102060708090A0B" : "";
+}
 
-static const rb_state *cm_snapshot_of(unsigned state) { return &cm_states[state]; }
+static const rb_state *cm_snapshot_of(unsigned state) {
+  return &cm_states[state];
+}
 
 static void cm_resume(fz_session *s) {
   cf_cmcc_role r = cm_roles[s->state];
@@ -38,7 +54,8 @@ static void cm_resume(fz_session *s) {
   cm_host.card[r] = &s->t;
   s->client = &cm_host;
   if (r == CF_CMCC_USER || r == CF_CMCC_SAM || r == CF_CMCC_TERMINAL || s->state == CM_KMC) return;
-  if (cf_cmcc_verify_pin(&cm_host, r, CMCC_PIN_APP, (const uint8_t *)"22222222") != 0 || s->state == CM_KMC_PIN)
+  if (cf_cmcc_verify_pin(&cm_host, r, CMCC_PIN_APP, (const uint8_t *)"22222222") != 0 ||
+      s->state == CM_KMC_PIN)
     return;
   if (r == CF_CMCC_AUTH) {
     cf_cmcc_auth_via_hsm(&cm_host, r, CMCC_AUTH_P2_AUTHCARD, 1, 1);
@@ -65,7 +82,8 @@ static void cm_make_hsm(void) {
   for (uint8_t t = CMCC_KEY_OPERATOR_KMC; t <= CMCC_KEY_WORKCARD; t++) {
     uint8_t attrs[CF_CMCC_ATTR_LEN] = {t, 0x01, 0x01, CMCC_ALG_3DES, 0, 0, CMCC_KEY_USABLE, 0, 0, 0, 0};
     uint8_t value[16];
-    for (int i = 0; i < 16; i++) value[i] = (uint8_t)((t << 4) | i);
+    for (int i = 0; i < 16; i++)
+      value[i] = (uint8_t)((t << 4) | i);
     if (cf_cmcc_hsm_add(cm_hsm, attrs, value, "default") != 0) fz_fail("cmcc: HSM key %02X refused", t);
   }
 }

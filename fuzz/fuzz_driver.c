@@ -53,7 +53,9 @@ bool fz_put_record(uint8_t kind, uint8_t arg, const uint8_t *body, size_t len, u
   return true;
 }
 
-static bool sw_commits(uint8_t sw1) { return sw1 == 0x90 || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63; }
+static bool sw_commits(uint8_t sw1) {
+  return sw1 == 0x90 || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
+}
 
 size_t fz_transmit(fz_session *s, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap) {
   size_t n = cf_card_transmit(s->card, cmd, len, resp, cap);
@@ -91,7 +93,9 @@ static int fz_reset(cf_transport *t) {
   return 0;
 }
 
-static void fz_close(cf_transport *t) { (void)t; }
+static void fz_close(cf_transport *t) {
+  (void)t;
+}
 
 static const cf_transport_ops fz_transport_ops = {
     .exchange = fz_exchange,

@@ -48,8 +48,8 @@ typedef struct fz_session fz_session;
 typedef struct fz_harness {
   const char *name;
   const cf_card_profile *(*profile)(unsigned state); /* the card of a start state */
-  const char *(*params)(unsigned state);              /* its profile params */
-  const rb_state *(*snapshot)(unsigned state);        /* its persistent state */
+  const char *(*params)(unsigned state);             /* its profile params */
+  const rb_state *(*snapshot)(unsigned state);       /* its persistent state */
   unsigned nstates;
   /* Reaches the transient part of the start state (select, channel, PIN) on a fresh or reset
    * card. Failure is not an error: the input may have changed what the state needs. */
@@ -78,7 +78,7 @@ size_t fz_transmit(fz_session *s, const uint8_t *cmd, size_t len, uint8_t *resp,
 
 /* Snapshot helper for harness set-up: builds the card of profile/params on a memory store, hands
  * it to prepare (which drives it with a host client over t), and keeps the resulting records. */
-int fz_prepare_state(const cf_card_profile *p, const char *params,
-                     int (*prepare)(cf_transport *t, void *arg), void *arg, rb_state *out);
+int fz_prepare_state(const cf_card_profile *p, const char *params, int (*prepare)(cf_transport *t, void *arg),
+                     void *arg, rb_state *out);
 
 #endif

@@ -32,7 +32,9 @@ static const cf_card_profile *gp_profile_of(unsigned state) {
   return &gp_profile;
 }
 
-static const char *gp_params_of(unsigned state) { return state < GP_STATE_SCP03 ? "scp=02" : "scp=03"; }
+static const char *gp_params_of(unsigned state) {
+  return state < GP_STATE_SCP03 ? "scp=02" : "scp=03";
+}
 
 static const rb_state *gp_snapshot_of(unsigned state) {
   return state < GP_STATE_SCP03 ? &gp_scp02_state : &gp_scp03_state;
@@ -52,7 +54,11 @@ static void gp_resume(fz_session *s) {
 static void gp_secure(fz_session *s, const uint8_t *body, size_t len) {
   static uint8_t resp[CF_CARD_MAX_RESPONSE + 2];
   if (len < 4) return;
-  cf_apdu a = {.cla = body[0], .ins = body[1], .p1 = body[2], .p2 = body[3], .data = len > 4 ? body + 4 : NULL,
+  cf_apdu a = {.cla = body[0],
+               .ins = body[1],
+               .p1 = body[2],
+               .p2 = body[3],
+               .data = len > 4 ? body + 4 : NULL,
                .lc = len - 4};
   size_t rlen = 0;
   uint16_t sw;

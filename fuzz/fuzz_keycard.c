@@ -16,8 +16,7 @@
 
 #define KC_FUZZ_PIN "111111" /* the seed flows' PIN: traces redact it to this digit */
 #define KC_FUZZ_PUK "111111111111"
-#define KC_FUZZ_MNEMONIC                                                                                     \
-  "legal winner thank year wave sausage worth useful legal winner thank yellow"
+#define KC_FUZZ_MNEMONIC "legal winner thank year wave sausage worth useful legal winner thank yellow"
 
 enum { KC_STATE_FRESH, KC_STATE_READY, KC_STATE_CHANNEL, KC_STATE_PIN, KC_STATES };
 
@@ -36,7 +35,9 @@ static const char *kc_params_of(unsigned state) {
   return "";
 }
 
-static const rb_state *kc_snapshot_of(unsigned state) { return state == KC_STATE_FRESH ? &kc_fresh : &kc_ready; }
+static const rb_state *kc_snapshot_of(unsigned state) {
+  return state == KC_STATE_FRESH ? &kc_fresh : &kc_ready;
+}
 
 static void kc_resume(fz_session *s) {
   keycard_client_init(&kc_client, &s->t);
@@ -72,7 +73,8 @@ static int kc_prepare_ready(cf_transport *t, void *arg) {
   keycard_client_init(&kc, t);
   uint8_t seed[64];
   int rc = keycard_client_select(&kc, NULL, 0);
-  if (rc == KEYCARD_CLIENT_OK) rc = keycard_client_init_card(&kc, KC_FUZZ_PIN, KC_FUZZ_PUK, kc_secret, 0, 0, NULL);
+  if (rc == KEYCARD_CLIENT_OK)
+    rc = keycard_client_init_card(&kc, KC_FUZZ_PIN, KC_FUZZ_PUK, kc_secret, 0, 0, NULL);
   if (rc == KEYCARD_CLIENT_OK) rc = keycard_client_select(&kc, NULL, 0);
   if (rc == KEYCARD_CLIENT_OK) rc = keycard_client_pair(&kc, kc_secret);
   if (rc == KEYCARD_CLIENT_OK) rc = keycard_client_open_channel(&kc);

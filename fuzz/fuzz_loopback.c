@@ -14,11 +14,17 @@ static const cf_card_profile *loopback_profile_of(unsigned state) {
   return cf_card_profile_find("loopback");
 }
 
-static const char *loopback_params_of(unsigned state) { return state ? "mode=t0" : "mode=t1"; }
+static const char *loopback_params_of(unsigned state) {
+  return state ? "mode=t0" : "mode=t1";
+}
 
-static const rb_state *loopback_snapshot_of(unsigned state) { return &loopback_states[state]; }
+static const rb_state *loopback_snapshot_of(unsigned state) {
+  return &loopback_states[state];
+}
 
-static void loopback_resume(fz_session *s) { (void)s; }
+static void loopback_resume(fz_session *s) {
+  (void)s;
+}
 
 static const fz_harness fz_loopback = {
     .name = "loopback",

@@ -45,7 +45,8 @@ void sg_trace_plain(cf_transport *t, const uint8_t *apdu, size_t len) {
 }
 
 /* Writes the seeds of one trace for one start state: the whole sequence, then each command. */
-static int trace_to_seeds(const char *dir, const char *stem, const char *trace, unsigned state, bool secure_only) {
+static int trace_to_seeds(const char *dir, const char *stem, const char *trace, unsigned state,
+                          bool secure_only) {
   static uint8_t all[SG_MAX_INPUT], one[SG_MAX_INPUT];
   size_t n = 0;
   all[n++] = (uint8_t)state;

@@ -12,8 +12,8 @@ typedef struct sg_flow {
   const char *name;
   const char *profile;
   const char *params;
-  unsigned states; /* bit n set: write a seed for start state n */
-  unsigned secure_only_from; /* start states >= this keep only FZ_SECURE records (0 = never) */
+  unsigned states;             /* bit n set: write a seed for start state n */
+  unsigned secure_only_from;   /* start states >= this keep only FZ_SECURE records (0 = never) */
   int (*run)(cf_transport *t); /* 0 when the flow ran to its end */
 } sg_flow;
 

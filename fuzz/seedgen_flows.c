@@ -32,10 +32,22 @@ static int send_hex(cf_transport *t, const char *const *apdus) {
 }
 
 static int loopback_basics(cf_transport *t) {
-  static const char *const apdus[] = {
-      "00A4040007F063666C6F6F70", "8001000004DEADBEEF", "800200000000", "8002012C00", "00C0000000",
-      "8003000004900001020304", "800300000263C2", "8004000000", "8004000000", "8005000000",
-      "1001000003010203", "0001000002AABB", "80010000000003010203", "80020100000000", "80020000", NULL};
+  static const char *const apdus[] = {"00A4040007F063666C6F6F70",
+                                      "8001000004DEADBEEF",
+                                      "800200000000",
+                                      "8002012C00",
+                                      "00C0000000",
+                                      "8003000004900001020304",
+                                      "800300000263C2",
+                                      "8004000000",
+                                      "8004000000",
+                                      "8005000000",
+                                      "1001000003010203",
+                                      "0001000002AABB",
+                                      "80010000000003010203",
+                                      "80020100000000",
+                                      "80020000",
+                                      NULL};
   return send_hex(t, apdus);
 }
 
@@ -68,7 +80,8 @@ static int keycard_lifecycle(cf_transport *t) {
   if (rc == 0) rc = keycard_client_export_key(&kc, KEYCARD_CLIENT_EXPORT_PRIVATE, &export_path, false, &key);
   if (rc == 0) rc = keycard_client_sign(&kc, hash, &path, true, &sig);
   if (rc == 0) rc = keycard_client_store_data(&kc, KEYCARD_CLIENT_DATA_PUBLIC, (const uint8_t *)"pub", 3);
-  if (rc == 0) rc = keycard_client_store_data(&kc, KEYCARD_CLIENT_DATA_NDEF, (const uint8_t *)"\x00\x03\xd0\x00\x00", 5);
+  if (rc == 0)
+    rc = keycard_client_store_data(&kc, KEYCARD_CLIENT_DATA_NDEF, (const uint8_t *)"\x00\x03\xd0\x00\x00", 5);
   if (rc == 0) rc = keycard_client_store_data(&kc, KEYCARD_CLIENT_DATA_CASH, (const uint8_t *)"cash", 4);
   if (rc == 0) rc = keycard_client_get_data(&kc, KEYCARD_CLIENT_DATA_PUBLIC, out, sizeof out, &n);
   if (rc == 0) rc = keycard_client_get_key_path(&kc, out, sizeof out, &n);
@@ -102,7 +115,13 @@ static const cf_scp_keys gp_default_keys = {
 /* A command inside the channel, marked on the trace in its plain form. */
 static int gp_send(cf_gp_client *c, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                    size_t len) {
-  cf_apdu a = {.cla = cla, .ins = ins, .p1 = p1, .p2 = p2, .data = len ? data : NULL, .lc = len, .le = 256,
+  cf_apdu a = {.cla = cla,
+               .ins = ins,
+               .p1 = p1,
+               .p2 = p2,
+               .data = len ? data : NULL,
+               .lc = len,
+               .le = 256,
                .has_le = true};
   uint8_t raw[300], resp[512];
   size_t n = cf_apdu_encode(&a, false, raw, sizeof raw), rlen = 0;
@@ -146,7 +165,9 @@ static int gp_keys_flow(cf_transport *t, uint8_t level, size_t klen) {
   return rc;
 }
 
-static int gp_scp02(cf_transport *t) { return gp_keys_flow(t, CF_SCP_C_MAC | CF_SCP_C_DEC, 16); }
+static int gp_scp02(cf_transport *t) {
+  return gp_keys_flow(t, CF_SCP_C_MAC | CF_SCP_C_DEC, 16);
+}
 static int gp_scp03(cf_transport *t) {
   return gp_keys_flow(t, CF_SCP_C_MAC | CF_SCP_C_DEC | CF_SCP_R_MAC | CF_SCP_R_ENC, 16);
 }
@@ -160,7 +181,8 @@ static cf_cmcc_hsm *cmcc_hsm(void) {
   for (uint8_t t = CMCC_KEY_OPERATOR_KMC; hsm && t <= CMCC_KEY_WORKCARD; t++) {
     uint8_t attrs[CF_CMCC_ATTR_LEN] = {t, 0x01, 0x01, CMCC_ALG_3DES, 0, 0, CMCC_KEY_USABLE, 0, 0, 0, 0};
     uint8_t value[16];
-    for (int i = 0; i < 16; i++) value[i] = (uint8_t)((t << 4) | i);
+    for (int i = 0; i < 16; i++)
+      value[i] = (uint8_t)((t << 4) | i);
     cf_cmcc_hsm_add(hsm, attrs, value, "default");
   }
   return hsm;
@@ -187,8 +209,9 @@ static int cmcc_master(cf_transport *t, cf_cmcc_role r) {
   if (rc == 0 && r != CF_CMCC_AUTH) rc = cf_cmcc_auth_via_hsm(&h, r, CMCC_AUTH_P2_SECOND, 1, 1);
   uint8_t attrs[CF_CMCC_ATTR_LEN], value[16], keyinfo[8][CF_CMCC_ATTR_LEN];
   memset(value, 0x5A, sizeof value);
-  uint8_t imported = r == CF_CMCC_KMC ? CMCC_KEY_ENTERPRISE_APP : r == CF_CMCC_AUTH ? CMCC_KEY_MASTER_CARD
-                                                                                   : CMCC_KEY_WORKCARD;
+  uint8_t imported = r == CF_CMCC_KMC    ? CMCC_KEY_ENTERPRISE_APP
+                     : r == CF_CMCC_AUTH ? CMCC_KEY_MASTER_CARD
+                                         : CMCC_KEY_WORKCARD;
   cmcc_attrs(attrs, imported, 2, imported == CMCC_KEY_ENTERPRISE_APP ? 0x32 : 0x00);
   const cf_cmcc_key *wrap = cf_cmcc_hsm_find(h.hsm, wrap1, 1, 1, err, sizeof err);
   if (rc == 0 && wrap) rc = cf_cmcc_import_via_hsm(&h, r, 1, wrap, attrs, value);
@@ -203,53 +226,80 @@ static int cmcc_master(cf_transport *t, cf_cmcc_role r) {
     if (rc == 0) rc = cf_cmcc_check_generated(&h, &sheet, &checked, &skipped);
   }
   if (rc == 0) rc = cf_cmcc_read_keyinfo(&h, r, keyinfo, 8) < 0 ? -1 : 0;
-  if (rc == 0) rc = cf_cmcc_change_pin(&h, r, CMCC_PIN_MAIN, (const uint8_t *)"11111111", (const uint8_t *)"11111111");
+  if (rc == 0)
+    rc = cf_cmcc_change_pin(&h, r, CMCC_PIN_MAIN, (const uint8_t *)"11111111", (const uint8_t *)"11111111");
   if (rc != 0) fprintf(stderr, "cmcc flow: %s: %s\n", h.step, h.message);
   return rc;
 }
 
-static int cmcc_kmc(cf_transport *t) { return cmcc_master(t, CF_CMCC_KMC); }
-static int cmcc_authcard(cf_transport *t) { return cmcc_master(t, CF_CMCC_AUTH); }
-static int cmcc_workcard(cf_transport *t) { return cmcc_master(t, CF_CMCC_WORK); }
+static int cmcc_kmc(cf_transport *t) {
+  return cmcc_master(t, CF_CMCC_KMC);
+}
+static int cmcc_authcard(cf_transport *t) {
+  return cmcc_master(t, CF_CMCC_AUTH);
+}
+static int cmcc_workcard(cf_transport *t) {
+  return cmcc_master(t, CF_CMCC_WORK);
+}
 
 /* The targets: their proof commands and a refused write (the KMC that would produce it is
  * another card), enough for the fuzzer to find the command formats. */
 static int cmcc_target(cf_transport *t) {
-  static const char *const apdus[] = {"0084000004", "00B0010000", "00B0000000", "0088010108" "0102030405060708",
-                                      "0084000004", "84E001001C" "000102030405060708090A0B0C0D0E0F1011121314151617"
+  static const char *const apdus[] = {"0084000004",
+                                      "00B0010000",
+                                      "00B0000000",
+                                      "0088010108"
+                                      "0102030405060708",
+                                      "0084000004",
+                                      "84E001001C"
+                                      "000102030405060708090A0B0C0D0E0F1011121314151617"
                                       "01020304",
-                                      "0084000004", "84D400001C" "000102030405060708090A0B0C0D0E0F1011121314151617"
+                                      "0084000004",
+                                      "84D400001C"
+                                      "000102030405060708090A0B0C0D0E0F1011121314151617"
                                       "01020304",
-                                      "0084000004", "8482010108" "0102030405060708", NULL};
+                                      "0084000004",
+                                      "8482010108"
+                                      "0102030405060708",
+                                      NULL};
   return send_hex(t, apdus);
 }
 
 static int cmcc_terminal(cf_transport *t) {
-  static const char *const apdus[] = {"805000000601020304" "0101", "8054000008",
-                                      "805200001D" "18" "000102030405060708090A0B0C0D0E0F1011121314151617"
+  static const char *const apdus[] = {"805000000601020304"
+                                      "0101",
+                                      "8054000008",
+                                      "805200001D"
+                                      "18"
+                                      "000102030405060708090A0B0C0D0E0F1011121314151617"
                                       "01020304",
-                                      "805600000A" "112233445566" "01020304", "00B0000000", NULL};
+                                      "805600000A"
+                                      "112233445566"
+                                      "01020304",
+                                      "00B0000000",
+                                      NULL};
   return send_hex(t, apdus);
 }
-#define SG_CMCC_FLOWS                                                                                         \
-  {"cmcc", "kmc", "kmc", "", 0x83, 0, cmcc_kmc}, {"cmcc", "authcard", "authcard", "", 0x04, 0, cmcc_authcard}, \
-      {"cmcc", "workcard", "workcard", "", 0x08, 0, cmcc_workcard},                                           \
-      {"cmcc", "usercard", "usercard", "", 0x10, 0, cmcc_target}, {"cmcc", "sam", "sam", "", 0x20, 0, cmcc_target}, \
+#define SG_CMCC_FLOWS                                                                                        \
+  {"cmcc", "kmc", "kmc", "", 0x83, 0, cmcc_kmc},                                                             \
+      {"cmcc", "authcard", "authcard", "", 0x04, 0, cmcc_authcard},                                          \
+      {"cmcc", "workcard", "workcard", "", 0x08, 0, cmcc_workcard},                                          \
+      {"cmcc", "usercard", "usercard", "", 0x10, 0, cmcc_target},                                            \
+      {"cmcc", "sam", "sam", "", 0x20, 0, cmcc_target},                                                      \
       {"cmcc", "terminal", "terminal", "", 0x40, 0, cmcc_terminal},
 #endif
 
-const sg_flow sg_flows[] = {
-    {"loopback", "basics-t1", "loopback", "mode=t1", 0x1, 0, loopback_basics},
-    {"loopback", "basics-t0", "loopback", "mode=t0", 0x2, 0, loopback_basics},
+const sg_flow sg_flows[] = {{"loopback", "basics-t1", "loopback", "mode=t1", 0x1, 0, loopback_basics},
+                            {"loopback", "basics-t0", "loopback", "mode=t0", 0x2, 0, loopback_basics},
 #ifdef CF_SEEDGEN_KEYCARD
-    {"keycard", "lifecycle", "keycard", "", 0xF, 2, keycard_lifecycle},
+                            {"keycard", "lifecycle", "keycard", "", 0xF, 2, keycard_lifecycle},
 #endif
 #ifdef CF_SEEDGEN_GP
-    {"gp", "scp02-keys", "gp", "scp=02", 0x3, 1, gp_scp02},
-    {"gp", "scp03-keys", "gp", "scp=03", 0xC, 3, gp_scp03},
+                            {"gp", "scp02-keys", "gp", "scp=02", 0x3, 1, gp_scp02},
+                            {"gp", "scp03-keys", "gp", "scp=03", 0xC, 3, gp_scp03},
 #endif
 #ifdef CF_SEEDGEN_CMCC
-    SG_CMCC_FLOWS
+                            SG_CMCC_FLOWS
 #endif
 };
 const size_t sg_flow_count = sizeof sg_flows / sizeof sg_flows[0];

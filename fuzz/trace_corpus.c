@@ -19,7 +19,8 @@ static size_t parse_command(const char *p, const char *end, uint8_t *out, size_t
       unsigned long count = strtoul(p + 1, &after, 10);
       const char *close = memchr(p, '>', (size_t)(end - p));
       if (after == p + 1 || close == NULL) return n;
-      for (unsigned long i = 0; i < count && n < cap; i++) out[n++] = TC_REDACTED_FILL;
+      for (unsigned long i = 0; i < count && n < cap; i++)
+        out[n++] = TC_REDACTED_FILL;
       p = close + 1;
     } else if (isxdigit((unsigned char)p[0]) && p + 1 < end && isxdigit((unsigned char)p[1])) {
       char hex[3] = {p[0], p[1], 0};
@@ -41,7 +42,8 @@ size_t tc_trace_to_records(const char *text, size_t max_records, uint8_t *out, s
     const char *end = strchr(line, '\n');
     if (end == NULL) end = line + strlen(line);
     const char *p = line;
-    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    while (p < end && (*p == ' ' || *p == '\t'))
+      p++;
     if ((size_t)(end - p) >= 16 && strncmp(p, "(secure channel,", 16) == 0) {
       plain_next = true;
     } else if (p < end && *p == '>') {

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The pcscd load test (not part of `make check`): several clients on four emulated readers for a
-# bounded time, then the figures (APDUs, failures, lost updates, memory of the emulator and pcscd).
+# The pcscd load test (not part of `make check`): several clients on the emulated readers for a
+# bounded time (two phases of LOAD_SECONDS, see tests/load/load_inner.sh), then the figures
+# (APDUs, failures, lost updates, memory of the emulator and of pcscd).
 #
 #   scripts/loadtest.sh [BUILD_DIR]
 #

@@ -52,9 +52,8 @@ static uint16_t cmd_mac_generate(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
   cmcc_key key;
   uint16_t sw = front(app, cmd, &key);
   if (sw == SW_OK) {
-    uint8_t iv[8], mac[CMCC_MAC_LEN];
-    cmcc_mac_iv(cmd->data, iv);
-    if (cmcc_mac(CMCC_MAC_919, key.value, iv, cmd->data + 5, cmd->data[4], mac) != 0 ||
+    uint8_t mac[CMCC_MAC_LEN];
+    if (cmcc_rmac(key.value, cmd->data, cmd->data + 5, cmd->data[4], mac) != 0 ||
         !cf_rapdu_put(resp, mac, sizeof mac))
       sw = SW_UNKNOWN;
   }
@@ -82,14 +81,4 @@ static const cmcc_master_kind authcard_kind = {
     .commands = cmcc_authcard_commands,
 };
 
-const cmcc_master_ops cmcc_authcard_ops = {
-    .ops = {.name = "cmcc-authcard",
-            .ctx_size = sizeof(cmcc_applet_ctx),
-            .install = cmcc_master_install,
-            .reset = cmcc_master_reset,
-            .select = cmcc_master_select,
-            .deselect = cmcc_master_reset,
-            .process = cmcc_master_process,
-            .destroy = NULL},
-    .kind = &authcard_kind,
-};
+const cmcc_master_ops cmcc_authcard_ops = CMCC_MASTER_OPS("cmcc-authcard", &authcard_kind);

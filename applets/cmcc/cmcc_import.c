@@ -7,16 +7,6 @@
 #include <cardforge/crypto.h>
 #include <cardforge/sw.h>
 
-static bool mac_matches(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd) {
-  const uint8_t cipp[4] = {cmd->cla, cmd->ins, cmd->p1, cmd->p2};
-  uint8_t expect[CMCC_MAC_LEN];
-  size_t body = cmd->lc - CMCC_MAC_LEN;
-  bool ok = cmcc_command_mac(CMCC_MAC_919, key, random, cipp, cmd->data, body, expect) == 0 &&
-            cf_ct_equal(expect, cmd->data + body, CMCC_MAC_LEN);
-  cf_wipe(expect, sizeof expect);
-  return ok;
-}
-
 /* Update Info: encrypted type || length || data under the key the host authenticated with. */
 static uint16_t update_info(cf_applet *app, const cf_apdu *cmd) {
   const cmcc_master_kind *kind = cmcc_kind(app);
@@ -37,7 +27,7 @@ static uint16_t update_info(cf_applet *app, const cf_apdu *cmd) {
     if (!cmcc_auth_ok(app, kind->info_keys[i]) || !cmcc_key_find_type(app, kind->info_keys[i], &key))
       continue;
     any_key = true;
-    if (mac_matches(key.value, random, cmd)) used = i;
+    if (cmcc_cmd_mac_ok(key.value, random, cmd)) used = i;
   }
   if (used < 0) {
     cf_wipe(&key, sizeof key);
@@ -79,7 +69,7 @@ uint16_t cmcc_cmd_import_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
   uint8_t attrs[CMCC_ATTR_LEN], value[CMCC_KEY_LEN];
   if (key.attrs[CMCC_ATTR_STATUS] != CMCC_KEY_USABLE) {
     sw = SW_AUTH_METHOD_BLOCKED; /* 6983: the decryption key is locked */
-  } else if (!mac_matches(key.value, random, cmd)) {
+  } else if (!cmcc_cmd_mac_ok(key.value, random, cmd)) {
     sw = CMCC_SW_BAD_MAC;
   } else {
     int rc = cmcc_key_record_decrypt(key.value, cmd->data, attrs, value);

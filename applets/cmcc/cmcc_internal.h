@@ -1,5 +1,6 @@
-/* Shared machinery of the China Mobile master cards (KMC, authentication card, working card):
- * the key file, PINs, external authentication, random lifetime, dispatch. Private to applets/cmcc. */
+/* Shared machinery of the China Mobile cards: the master cards' (KMC, authentication card, working
+ * card) key file, PINs, external authentication and random lifetime; the target devices' (user
+ * card, SAM, terminal) common commands and key tables; dispatch. Private to applets/cmcc. */
 #ifndef CMCC_INTERNAL_H
 #define CMCC_INTERNAL_H
 
@@ -13,7 +14,7 @@
 #include <cardforge/cmcc_crypto.h>
 
 /* Store records (per applet namespace). */
-#define CMCC_REC_INIT 0x0001
+#define CMCC_REC_INIT 0x0001 /* every applet: written last by install, so a reopened card keeps its state */
 #define CMCC_REC_PIN(n) (0x0010 + (n))  /* n = 1..3: PIN (8) || tries left (1) */
 #define CMCC_REC_KEY(n) (0x0100 + (n))  /* n = 1..max: attributes (11) || value (16) || auth tries (1) */
 #define CMCC_REC_INFO(t) (0x0200 + (t)) /* Update Info data of type t */
@@ -54,6 +55,19 @@ typedef struct cmcc_master_ops {
   cf_applet_ops ops;
   const cmcc_master_kind *kind;
 } cmcc_master_ops;
+
+#define CMCC_MASTER_OPS(name_, kind_)                                                                        \
+  {                                                                                                          \
+    .ops = {.name = name_,                                                                                   \
+            .ctx_size = sizeof(cmcc_applet_ctx),                                                             \
+            .install = cmcc_master_install,                                                                  \
+            .reset = cmcc_master_reset,                                                                      \
+            .select = cmcc_master_select,                                                                    \
+            .deselect = cmcc_master_reset,                                                                   \
+            .process = cmcc_master_process,                                                                  \
+            .destroy = NULL},                                                                                \
+    .kind = kind_,                                                                                           \
+  }
 
 struct cmcc_applet_ctx {
   uint8_t pin_ok;   /* bit n = PIN n verified */
@@ -123,11 +137,8 @@ extern const cmcc_command cmcc_authcard_commands[];
 extern const cmcc_command cmcc_workcard_commands[];
 extern const cmcc_master_ops cmcc_kmc_ops, cmcc_authcard_ops, cmcc_workcard_ops;
 
-/* ---- target devices (cmcc_target.c and one file each) ---- */
-extern const cf_applet_ops cmcc_usercard_ops, cmcc_sam_ops, cmcc_terminal_ops;
-
-#define CMCC_TGT_REC_INIT 0x0001
-#define CMCC_TGT_KEY_ENTRY 18 /* key id || version || value */
+/* ---- target devices: what the user card, the SAM and the terminal share (cmcc_target.c) ---- */
+#define CMCC_TGT_KEY_ENTRY 18 /* key id (or index) || version || value */
 
 /* First member of every target's transient context. */
 typedef struct cmcc_target_ctx {
@@ -136,22 +147,67 @@ typedef struct cmcc_target_ctx {
   uint8_t challenge[CMCC_RANDOM_LEN];
 } cmcc_target_ctx;
 
-/* Takes the one-shot random out before a command runs; returns it (or NULL) for this command. */
-const uint8_t *cmcc_tgt_begin(cmcc_target_ctx *t);
-void cmcc_tgt_end(cmcc_target_ctx *t);
-uint16_t cmcc_tgt_get_challenge(cmcc_target_ctx *t, const cf_apdu *cmd, cf_rapdu *resp);
+/* A data object GET DATA reports: bytes [offset, offset + len) of a store record of rec_len bytes. */
+typedef struct cmcc_tgt_object {
+  uint8_t tag;
+  uint16_t rec;
+  size_t rec_len, offset, len;
+} cmcc_tgt_object;
+
+/* What distinguishes one target from another. */
+typedef struct cmcc_target_kind {
+  uint32_t fci_device;            /* SELECT answers the FCI with this device code; 0 = no data */
+  const cmcc_command *commands;   /* the device's own commands, ended by a NULL handler */
+  const cmcc_tgt_object *objects; /* GET DATA */
+  size_t nobjects;
+  /* INTERNAL AUTHENTICATE / VERIFY MAC: whether P1 P2 can name a key (else 6A86), and the key they
+   * name (SW_OK, 6A88 none, 6F00 store failure) */
+  bool (*key_ref_ok)(uint8_t p1, uint8_t p2);
+  uint16_t (*key_find)(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMCC_KEY_LEN]);
+  bool session_mac; /* VERIFY MAC under session(stored key, R) (user card) instead of the key itself */
+} cmcc_target_kind;
+
+typedef struct cmcc_target_ops {
+  cf_applet_ops ops;
+  const cmcc_target_kind *kind;
+} cmcc_target_ops;
+
+void cmcc_tgt_reset(cf_applet *app);
+uint16_t cmcc_tgt_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t cmcc_tgt_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+
+#define CMCC_TARGET_OPS(name_, ctx_type_, install_, kind_)                                                   \
+  {                                                                                                          \
+    .ops = {.name = name_,                                                                                   \
+            .ctx_size = sizeof(ctx_type_),                                                                   \
+            .install = install_,                                                                             \
+            .reset = cmcc_tgt_reset,                                                                         \
+            .select = cmcc_tgt_select,                                                                       \
+            .deselect = cmcc_tgt_reset,                                                                      \
+            .process = cmcc_tgt_process,                                                                     \
+            .destroy = NULL},                                                                                \
+    .kind = kind_,                                                                                           \
+  }
+
+/* The random of the GET CHALLENGE right before this command, or NULL. */
+const uint8_t *cmcc_tgt_random(cf_applet *app);
 /* cmd = CIPP Lc cipher || MAC from Export Keys&Data: checks Lc (6700), the random (6985), the MAC
  * under key (6988) and the padding (6A80), leaves the plaintext in plain. */
 uint16_t cmcc_tgt_unwrap(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd,
                          uint8_t *plain, size_t cap, size_t *plain_len);
-/* VERIFY MAC: cmd = 84 82 P1 P2 Lc data || MAC under key (IV random). 6700 / 6988 / 9000. */
-uint16_t cmcc_tgt_verify_mac(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd);
-/* INTERNAL AUTHENTICATE: 3DES-ECB of the 8 data bytes. */
-uint16_t cmcc_tgt_internal_auth(const uint8_t key[CMCC_KEY_LEN], const cf_apdu *cmd, cf_rapdu *resp);
-/* Class / instruction errors for an unknown command: 6E00 if ins exists with another class, else 6D00. */
-uint16_t cmcc_tgt_unknown(const uint8_t (*known)[2], size_t n, const cf_apdu *cmd);
 
-/* ---- helpers ---- */
+/* Key tables: count (1) || count x CMCC_TGT_KEY_ENTRY. The entry with that id, or NULL. */
+uint8_t *cmcc_tgt_key_entry(uint8_t *table, uint8_t id);
+/* Stores an entry: replaces the one with the same id, else appends it (count + 1); false when
+ * max entries are used already. */
+bool cmcc_tgt_key_put(uint8_t *table, size_t max, const uint8_t entry[CMCC_TGT_KEY_ENTRY]);
+/* READ's key list: count || count x (id, version). Returns its length. */
+size_t cmcc_tgt_key_list(const uint8_t *table, uint8_t *out);
+
+/* ---- the three targets (one file each) ---- */
+extern const cmcc_target_ops cmcc_usercard_ops, cmcc_sam_ops, cmcc_terminal_ops;
+
+/* ---- helpers (cmcc_common.c) ---- */
 /* Reads a hex param of exactly len bytes: 1 = present and valid, 0 = absent, -1 = malformed. */
 int cmcc_param_hex(const char *params, const char *name, uint8_t *out, size_t len);
 /* Appends the FCI of a China Mobile application (spec tables 8-1-17..20). random may be NULL. */
@@ -159,5 +215,24 @@ bool cmcc_put_fci(cf_rapdu *resp, const uint8_t *aid, size_t aid_len, uint32_t d
                   const uint8_t *random);
 /* Store write with the 6581 convention: true on success. */
 bool cmcc_put(cf_applet *app, uint16_t rec, const void *data, size_t len);
+/* Store read of a record of exactly len bytes: true on success. */
+bool cmcc_get(cf_applet *app, uint16_t rec, void *out, size_t len);
+/* Install already done (a reopened card), and marking it done (install's last write). */
+bool cmcc_installed(cf_applet *app);
+bool cmcc_mark_installed(cf_applet *app);
+/* MAC 9.19 over data with IV random || 00000000 (the working card's and the terminal's MAC1..4, the
+ * auth card's MAC Generate); the check answers SW_OK, 6988 or 6F00. */
+int cmcc_rmac(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const uint8_t *data, size_t len,
+              uint8_t mac[CMCC_MAC_LEN]);
+uint16_t cmcc_rmac_check(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const uint8_t *data,
+                         size_t len, const uint8_t mac[CMCC_MAC_LEN]);
+/* The MAC of a MAC-protected command cmd = CIPP Lc body || MAC (9.19, IV random || 0): Import Key,
+ * Update Info, VERIFY MAC. Constant-time comparison. */
+bool cmcc_cmd_mac_ok(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd);
+/* Runs the handler of (CLA, INS) from the first table that has it (tables end with a NULL
+ * handler). 6E00 for a class no table uses or an instruction known with another class, 6D00 for
+ * an unknown instruction. */
+uint16_t cmcc_dispatch(const cmcc_command *const *tables, size_t ntables, cf_applet *app, const cf_apdu *cmd,
+                       cf_rapdu *resp);
 
 #endif

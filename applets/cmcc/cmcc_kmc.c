@@ -194,14 +194,4 @@ static const cmcc_master_kind kmc_kind = {
     .commands = cmcc_kmc_commands,
 };
 
-const cmcc_master_ops cmcc_kmc_ops = {
-    .ops = {.name = "cmcc-kmc",
-            .ctx_size = sizeof(cmcc_applet_ctx),
-            .install = cmcc_master_install,
-            .reset = cmcc_master_reset,
-            .select = cmcc_master_select,
-            .deselect = cmcc_master_reset,
-            .process = cmcc_master_process,
-            .destroy = NULL},
-    .kind = &kmc_kind,
-};
+const cmcc_master_ops cmcc_kmc_ops = CMCC_MASTER_OPS("cmcc-kmc", &kmc_kind);

@@ -9,46 +9,6 @@
 #include <cardforge/hex.h>
 #include <cardforge/store.h>
 #include <cardforge/sw.h>
-#include <cardforge/tlv.h>
-
-/* ---- helpers shared by every cmcc applet ---- */
-
-int cmcc_param_hex(const char *params, const char *name, uint8_t *out, size_t len) {
-  char text[80];
-  uint8_t buf[32];
-  if (!cf_params_get(params, name, text, sizeof text)) return 0;
-  long n = cf_hex_decode(text, buf, sizeof buf);
-  int rc = (n == (long)len) ? 1 : -1;
-  if (rc == 1) memcpy(out, buf, len);
-  cf_wipe(buf, sizeof buf);
-  cf_wipe(text, sizeof text);
-  return rc;
-}
-
-bool cmcc_put(cf_applet *app, uint16_t rec, const void *data, size_t len) {
-  return cf_store_put(app->store, CF_STORE_KEY(app->ns, rec), data, len) == CF_STORE_OK;
-}
-
-bool cmcc_put_fci(cf_rapdu *resp, const uint8_t *aid, size_t aid_len, uint32_t device_code,
-                  const uint8_t *random) {
-  /* 6F { 84 DF name, A5 { 9F08 version, 9F0C (25 reserved bytes || device code), [9F37 random] } } */
-  uint8_t issuer[28] = {0};
-  static const uint8_t version[2] = {0x01, 0x00};
-  issuer[25] = (uint8_t)(device_code >> 16);
-  issuer[26] = (uint8_t)(device_code >> 8);
-  issuer[27] = (uint8_t)device_code;
-  uint8_t buf[96];
-  cf_tlv_writer w = {buf, 0, sizeof buf, false};
-  size_t fci = cf_tlv_open(&w, 0x6F);
-  cf_tlv_put(&w, 0x84, aid, aid_len);
-  size_t prop = cf_tlv_open(&w, 0xA5);
-  cf_tlv_put(&w, 0x9F08, version, sizeof version);
-  cf_tlv_put(&w, 0x9F0C, issuer, sizeof issuer);
-  if (random) cf_tlv_put(&w, 0x9F37, random, CMCC_RANDOM_LEN);
-  cf_tlv_close(&w, prop);
-  cf_tlv_close(&w, fci);
-  return !w.failed && cf_rapdu_put(resp, buf, w.len);
-}
 
 /* ---- install / reset ---- */
 
@@ -92,8 +52,7 @@ static int install_keys(cf_applet *app, const char *params) {
 
 int cmcc_master_install(cf_applet *app, const char *params) {
   const cmcc_master_kind *kind = cmcc_kind(app);
-  size_t len;
-  if (cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_REC_INIT), &len)) return 0; /* reopened */
+  if (cmcc_installed(app)) return 0; /* reopened */
   for (int p = 1; p <= 3; p++) {
     uint8_t rec[CMCC_PIN_LEN + 1];
     char name[5] = {'p', 'i', 'n', (char)('0' + p), 0};
@@ -112,8 +71,7 @@ int cmcc_master_install(cf_applet *app, const char *params) {
   if (got < 0) return -1;
   if (got == 1 && !cmcc_put(app, (uint16_t)CMCC_REC_INFO(CMCC_INFO_ENTERPRISE_ID), eid, sizeof eid))
     return -1;
-  static const uint8_t marker = 1;
-  return cmcc_put(app, CMCC_REC_INIT, &marker, 1) ? 0 : -1;
+  return cmcc_mark_installed(app) ? 0 : -1;
 }
 
 void cmcc_master_reset(cf_applet *app) {
@@ -164,8 +122,8 @@ uint16_t cmcc_master_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
 static uint16_t cmd_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   if (cmd->p1 != 0x04 || (cmd->p2 != 0x00 && cmd->p2 != 0x02)) return SW_INCORRECT_P1P2;
   if (cmd->lc < 5 || cmd->lc > 16) return SW_WRONG_LENGTH;
-  /* single-directory card: selecting the "next" occurrence is not supported */
-  if (cmd->p2 == 0x02) return SW_FUNC_NOT_SUPPORTED;
+  /* single-directory card: there is never a "next" file matching the name */
+  if (cmd->p2 == 0x02) return SW_FILE_NOT_FOUND;
   if (cmd->lc > app->aid_len || memcmp(cmd->data, app->aid, cmd->lc) != 0) return SW_FILE_NOT_FOUND;
   return answer_fci(app, resp);
 }
@@ -173,12 +131,7 @@ static uint16_t cmd_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 /* ---- PINs ---- */
 
 static const uint8_t *pin_record(cf_applet *app, uint8_t p, uint8_t rec[CMCC_PIN_LEN + 1]) {
-  size_t len = 0;
-  if (cf_store_get(app->store, CF_STORE_KEY(app->ns, CMCC_REC_PIN(p)), rec, CMCC_PIN_LEN + 1, &len) !=
-          CF_STORE_OK ||
-      len != CMCC_PIN_LEN + 1)
-    return NULL;
-  return rec;
+  return cmcc_get(app, (uint16_t)CMCC_REC_PIN(p), rec, CMCC_PIN_LEN + 1) ? rec : NULL;
 }
 
 /* Checks candidate against PIN p, counting the try first. Returns SW_OK on a match. */
@@ -339,15 +292,6 @@ static const cmcc_command common_commands[] = {
     {0, 0, NULL},
 };
 
-static cmcc_handler lookup(const cmcc_command *table, uint8_t cla, uint8_t ins, bool *ins_known) {
-  for (const cmcc_command *c = table; c->handler; c++) {
-    if (c->ins != ins) continue;
-    *ins_known = true;
-    if (c->cla == cla) return c->handler;
-  }
-  return NULL;
-}
-
 uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   cmcc_applet_ctx *c = cmcc_ctx(app);
   /* One-shot states live for the next command only: take them out before anything runs. */
@@ -355,17 +299,8 @@ uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
   c->challenge_valid = false;
   c->gen_now = c->gen_remaining;
   c->gen_remaining = 0;
-
-  uint16_t sw;
-  bool ins_known = false;
-  cmcc_handler h = NULL;
-  if (cmd->cla != CMCC_CLA_BASIC && cmd->cla != CMCC_CLA_ISO && cmd->cla != CMCC_CLA_PROP) {
-    sw = SW_CLA_NOT_SUPPORTED;
-  } else {
-    h = lookup(cmcc_kind(app)->commands, cmd->cla, cmd->ins, &ins_known);
-    if (!h) h = lookup(common_commands, cmd->cla, cmd->ins, &ins_known);
-    sw = h ? h(app, cmd, resp) : ins_known ? SW_CLA_NOT_SUPPORTED : SW_INS_NOT_SUPPORTED;
-  }
+  const cmcc_command *const tables[] = {cmcc_kind(app)->commands, common_commands};
+  uint16_t sw = cmcc_dispatch(tables, 2, app, cmd, resp);
   c->challenge_now = false;
   c->gen_now = 0;
   return sw;

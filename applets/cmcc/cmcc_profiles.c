@@ -30,15 +30,15 @@ static cf_card *create_workcard(cf_store *store, const char *params) {
 }
 static cf_card *create_usercard(cf_store *store, const char *params) {
   static const uint8_t atr[12] = CMCC_ATR('U', 'S', 'R'), aid[8] = CMCC_AID_USERCARD;
-  return make(store, atr, &cmcc_usercard_ops, aid, params);
+  return make(store, atr, &cmcc_usercard_ops.ops, aid, params);
 }
 static cf_card *create_sam(cf_store *store, const char *params) {
   static const uint8_t atr[12] = CMCC_ATR('S', 'A', 'M'), aid[8] = CMCC_AID_SAM;
-  return make(store, atr, &cmcc_sam_ops, aid, params);
+  return make(store, atr, &cmcc_sam_ops.ops, aid, params);
 }
 static cf_card *create_terminal(cf_store *store, const char *params) {
   static const uint8_t atr[12] = CMCC_ATR('T', 'R', 'M'), aid[8] = CMCC_AID_TERMINAL;
-  return make(store, atr, &cmcc_terminal_ops, aid, params);
+  return make(store, atr, &cmcc_terminal_ops.ops, aid, params);
 }
 
 static const cf_card_profile kmc = {"kmc", "China Mobile key master card (密钥母卡)", create_kmc};

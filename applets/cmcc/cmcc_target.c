@@ -1,23 +1,42 @@
-/* What the three target devices share: the one-shot GET CHALLENGE random, receiving an Export
- * Keys&Data command, VERIFY MAC and INTERNAL AUTHENTICATE. */
+/* What the three target devices share: the one-shot GET CHALLENGE random, dispatch, SELECT, GET
+ * DATA, receiving an Export Keys&Data command, INTERNAL AUTHENTICATE and VERIFY MAC, key tables. */
 #include "cmcc_internal.h"
 
 #include <string.h>
 
 #include <cardforge/crypto.h>
+#include <cardforge/store.h>
 #include <cardforge/sw.h>
 
-const uint8_t *cmcc_tgt_begin(cmcc_target_ctx *t) {
-  t->challenge_now = t->challenge_valid;
-  t->challenge_valid = false;
+static const cmcc_target_kind *tgt_kind(const cf_applet *app) {
+  return ((const cmcc_target_ops *)app->ops)->kind;
+}
+
+static cmcc_target_ctx *tgt_ctx(cf_applet *app) {
+  return (cmcc_target_ctx *)app->ctx;
+}
+
+const uint8_t *cmcc_tgt_random(cf_applet *app) {
+  cmcc_target_ctx *t = tgt_ctx(app);
   return t->challenge_now ? t->challenge : NULL;
 }
 
-void cmcc_tgt_end(cmcc_target_ctx *t) {
-  t->challenge_now = false;
+void cmcc_tgt_reset(cf_applet *app) {
+  cf_wipe(app->ctx, app->ops->ctx_size);
 }
 
-uint16_t cmcc_tgt_get_challenge(cmcc_target_ctx *t, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_tgt_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)cmd;
+  uint32_t device = tgt_kind(app)->fci_device;
+  tgt_ctx(app)->challenge_valid = false; /* a SELECT also ends the GET CHALLENGE random */
+  if (device && !cmcc_put_fci(resp, app->aid, app->aid_len, device, NULL)) return SW_UNKNOWN;
+  return SW_OK;
+}
+
+/* ---- commands common to the targets ---- */
+
+static uint16_t get_challenge(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  cmcc_target_ctx *t = tgt_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   if (cf_rand(t->challenge, CMCC_RANDOM_LEN) != 0 || !cf_rapdu_put(resp, t->challenge, CMCC_RANDOM_LEN))
@@ -25,6 +44,86 @@ uint16_t cmcc_tgt_get_challenge(cmcc_target_ctx *t, const cf_apdu *cmd, cf_rapdu
   t->challenge_valid = true;
   return SW_OK;
 }
+
+/* A SELECT the runtime matched to no application. */
+static uint16_t select_other(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)app, (void)cmd, (void)resp;
+  return SW_FILE_NOT_FOUND;
+}
+
+/* GET DATA 00 CA 00 tag: the device's identity, which the host needs before it exports to it (the
+ * user card's serial, the SAM's diversification factor). */
+static uint16_t get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  const cmcc_target_kind *kind = tgt_kind(app);
+  if (cmd->p1 != 0) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 0) return SW_WRONG_LENGTH;
+  for (size_t i = 0; i < kind->nobjects; i++) {
+    const cmcc_tgt_object *o = &kind->objects[i];
+    if (o->tag != cmd->p2) continue;
+    uint8_t rec[64];
+    /* the record also holds the device's key: only the object's bytes leave it */
+    bool ok = o->rec_len <= sizeof rec && cmcc_get(app, o->rec, rec, o->rec_len) &&
+              cf_rapdu_put(resp, rec + o->offset, o->len);
+    cf_wipe(rec, sizeof rec);
+    return ok ? SW_OK : SW_UNKNOWN;
+  }
+  return SW_REFERENCED_DATA_NOT_FOUND;
+}
+
+/* INTERNAL AUTHENTICATE 00 88 P1 P2 08 D: 3DES-ECB of D under the stored key P1 P2 name. */
+static uint16_t internal_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  const cmcc_target_kind *kind = tgt_kind(app);
+  if (!kind->key_ref_ok(cmd->p1, cmd->p2)) return SW_INCORRECT_P1P2;
+  if (cmd->lc != 8) return SW_WRONG_LENGTH;
+  uint8_t key[CMCC_KEY_LEN], out[8];
+  uint16_t sw = kind->key_find(app, cmd->p1, cmd->p2, key);
+  if (sw == SW_OK &&
+      (cf_des3_ecb_encrypt(key, CMCC_KEY_LEN, cmd->data, out, 8) != 0 || !cf_rapdu_put(resp, out, 8)))
+    sw = SW_UNKNOWN;
+  cf_wipe(key, sizeof key);
+  cf_wipe(out, sizeof out);
+  return sw;
+}
+
+/* VERIFY MAC 84 82 P1 P2 Lc data || MAC: proves a stored key without reading it. */
+static uint16_t verify_mac(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
+  const cmcc_target_kind *kind = tgt_kind(app);
+  const uint8_t *random = cmcc_tgt_random(app);
+  if (!kind->key_ref_ok(cmd->p1, cmd->p2)) return SW_INCORRECT_P1P2;
+  if (cmd->lc < CMCC_MAC_LEN) return SW_WRONG_LENGTH;
+  if (!random) return SW_CONDITIONS_NOT_SATISFIED;
+  uint8_t key[CMCC_KEY_LEN];
+  uint16_t sw = kind->key_find(app, cmd->p1, cmd->p2, key);
+  if (sw == SW_OK && kind->session_mac && cmcc_session_key(key, random, key) != 0)
+    sw = SW_UNKNOWN;
+  else if (sw == SW_OK)
+    sw = cmcc_cmd_mac_ok(key, random, cmd) ? SW_OK : CMCC_SW_BAD_MAC;
+  cf_wipe(key, sizeof key);
+  return sw;
+}
+
+static const cmcc_command common_commands[] = {
+    {0x00, CMCC_TGT_INS_GET_CHALLENGE, get_challenge},
+    {0x00, CMCC_TGT_INS_INTERNAL_AUTH, internal_auth},
+    {0x00, CMCC_TGT_INS_GET_DATA, get_data},
+    {0x00, 0xA4, select_other},
+    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC, verify_mac},
+    {0, 0, NULL},
+};
+
+uint16_t cmcc_tgt_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  cmcc_target_ctx *t = tgt_ctx(app);
+  /* the random lives for the next command only: take it out before anything runs */
+  t->challenge_now = t->challenge_valid;
+  t->challenge_valid = false;
+  const cmcc_command *const tables[] = {tgt_kind(app)->commands, common_commands};
+  uint16_t sw = cmcc_dispatch(tables, 2, app, cmd, resp);
+  t->challenge_now = false;
+  return sw;
+}
+
+/* ---- receiving Export Keys&Data ---- */
 
 uint16_t cmcc_tgt_unwrap(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd,
                          uint8_t *plain, size_t cap, size_t *plain_len) {
@@ -40,27 +139,32 @@ uint16_t cmcc_tgt_unwrap(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random,
   return SW_UNKNOWN;
 }
 
-uint16_t cmcc_tgt_verify_mac(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd) {
-  const uint8_t cipp[4] = {cmd->cla, cmd->ins, cmd->p1, cmd->p2};
-  uint8_t expect[CMCC_MAC_LEN];
-  size_t body = cmd->lc - CMCC_MAC_LEN;
-  bool ok = cmcc_command_mac(CMCC_MAC_919, key, random, cipp, cmd->data, body, expect) == 0 &&
-            cf_ct_equal(expect, cmd->data + body, CMCC_MAC_LEN);
-  cf_wipe(expect, sizeof expect);
-  return ok ? SW_OK : CMCC_SW_BAD_MAC;
+/* ---- key tables ---- */
+
+uint8_t *cmcc_tgt_key_entry(uint8_t *table, uint8_t id) {
+  for (size_t i = 0; i < table[0]; i++) {
+    uint8_t *e = table + 1 + i * CMCC_TGT_KEY_ENTRY;
+    if (e[0] == id) return e;
+  }
+  return NULL;
 }
 
-uint16_t cmcc_tgt_internal_auth(const uint8_t key[CMCC_KEY_LEN], const cf_apdu *cmd, cf_rapdu *resp) {
-  uint8_t out[8];
-  uint16_t sw = SW_OK;
-  if (cf_des3_ecb_encrypt(key, CMCC_KEY_LEN, cmd->data, out, 8) != 0 || !cf_rapdu_put(resp, out, 8))
-    sw = SW_UNKNOWN;
-  cf_wipe(out, sizeof out);
-  return sw;
+bool cmcc_tgt_key_put(uint8_t *table, size_t max, const uint8_t entry[CMCC_TGT_KEY_ENTRY]) {
+  uint8_t *dst = cmcc_tgt_key_entry(table, entry[0]);
+  if (!dst) {
+    if (table[0] >= max) return false;
+    dst = table + 1 + table[0]++ * CMCC_TGT_KEY_ENTRY;
+  }
+  memcpy(dst, entry, CMCC_TGT_KEY_ENTRY);
+  return true;
 }
 
-uint16_t cmcc_tgt_unknown(const uint8_t (*known)[2], size_t n, const cf_apdu *cmd) {
-  for (size_t i = 0; i < n; i++)
-    if (known[i][1] == cmd->ins) return SW_CLA_NOT_SUPPORTED;
-  return SW_INS_NOT_SUPPORTED;
+size_t cmcc_tgt_key_list(const uint8_t *table, uint8_t *out) {
+  size_t n = 0;
+  out[n++] = table[0];
+  for (size_t i = 0; i < table[0]; i++) {
+    memcpy(out + n, table + 1 + i * CMCC_TGT_KEY_ENTRY, CMCC_TGT_KEY_ATTR_LEN);
+    n += CMCC_TGT_KEY_ATTR_LEN;
+  }
+  return n;
 }

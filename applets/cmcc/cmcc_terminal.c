@@ -26,54 +26,29 @@ typedef struct terminal_ctx {
 } terminal_ctx;
 
 static int terminal_install(cf_applet *app, const char *params) {
-  size_t len;
-  if (cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_TGT_REC_INIT), &len)) return 0;
+  if (cmcc_installed(app)) return 0;
   uint8_t tik[CMCC_KEY_LEN], keys[TERM_KEYS_LEN] = {0};
   cmcc_key_default_value(CMCC_KEY_TERMINAL_INIT, tik);
   int rc = cmcc_param_hex(params, "tik", tik, sizeof tik) < 0 ? -1 : 0;
-  static const uint8_t marker = 1;
-  if (rc == 0 &&
-      (!cmcc_put(app, TERM_REC_TIK, tik, sizeof tik) || !cmcc_put(app, TERM_REC_KEYS, keys, sizeof keys) ||
-       !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
+  if (rc == 0 && (!cmcc_put(app, TERM_REC_TIK, tik, sizeof tik) ||
+                  !cmcc_put(app, TERM_REC_KEYS, keys, sizeof keys) || !cmcc_mark_installed(app)))
     rc = -1;
   cf_wipe(tik, sizeof tik);
   return rc;
 }
 
-static void terminal_reset(cf_applet *app) {
-  cf_wipe(app->ctx, sizeof(terminal_ctx));
-}
-
-static uint16_t terminal_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  ((terminal_ctx *)app->ctx)->t.challenge_valid = false; /* a SELECT also ends the GET CHALLENGE random */
-  (void)cmd, (void)resp;
-  return SW_OK;
-}
-
 static bool load_tik(cf_applet *app, uint8_t tik[CMCC_KEY_LEN]) {
-  size_t len = 0;
-  return cf_store_get(app->store, CF_STORE_KEY(app->ns, TERM_REC_TIK), tik, CMCC_KEY_LEN, &len) ==
-             CF_STORE_OK &&
-         len == CMCC_KEY_LEN;
+  return cmcc_get(app, TERM_REC_TIK, tik, CMCC_KEY_LEN);
 }
 
 static bool load_keys(cf_applet *app, uint8_t keys[TERM_KEYS_LEN]) {
-  size_t len = 0;
-  return cf_store_get(app->store, CF_STORE_KEY(app->ns, TERM_REC_KEYS), keys, TERM_KEYS_LEN, &len) ==
-             CF_STORE_OK &&
-         len == TERM_KEYS_LEN;
-}
-
-static int mac_with(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const uint8_t *data, size_t len,
-                    uint8_t mac[CMCC_MAC_LEN]) {
-  uint8_t iv[8];
-  cmcc_mac_iv(random, iv);
-  return cmcc_mac(CMCC_MAC_919, key, iv, data, len, mac);
+  return cmcc_get(app, TERM_REC_KEYS, keys, TERM_KEYS_LEN);
 }
 
 /* W(4) idx(1) ver(1) -> T1(4) F(8) 02 idx ver MAC1(4): the working card's Export Key data */
 static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   terminal_ctx *c = app->ctx;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_RANDOM_LEN + 2) return SW_WRONG_LENGTH;
   if (cmd->data[4] == 0) return SW_WRONG_DATA;
   uint8_t tik[CMCC_KEY_LEN], out[4 + 8 + 1 + CMCC_TERM_KEY_HEADER_LEN + CMCC_MAC_LEN];
@@ -90,7 +65,7 @@ static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu 
   out[13] = c->index;
   out[14] = c->version;
   if (sw == SW_OK &&
-      (mac_with(tik, c->wc_random, out, 15, out + 15) != 0 || !cf_rapdu_put(resp, out, sizeof out)))
+      (cmcc_rmac(tik, c->wc_random, out, 15, out + 15) != 0 || !cf_rapdu_put(resp, out, sizeof out)))
     sw = SW_UNKNOWN;
   cf_wipe(tik, sizeof tik);
   c->key_prepared = sw == SW_OK;
@@ -98,36 +73,25 @@ static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu 
 }
 
 /* len(1) cipher MAC2(4) from the working card */
-static uint16_t load_key(cf_applet *app, const cf_apdu *cmd) {
+static uint16_t load_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
   terminal_ctx *c = app->ctx;
   const uint8_t *d = cmd->data;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc < 1 + 8 + CMCC_MAC_LEN || cmd->lc != 1u + d[0] + CMCC_MAC_LEN || d[0] % 8)
     return SW_WRONG_LENGTH;
   if (!c->key_prepared) return SW_CONDITIONS_NOT_SATISFIED;
-  uint8_t tik[CMCC_KEY_LEN], mac[CMCC_MAC_LEN], plain[256], keys[TERM_KEYS_LEN];
+  uint8_t tik[CMCC_KEY_LEN], plain[256], keys[TERM_KEYS_LEN];
   size_t plain_len = 0;
   if (!load_tik(app, tik) || !load_keys(app, keys)) return SW_UNKNOWN;
-  uint16_t sw = SW_OK;
-  if (mac_with(tik, c->t1, d, 1u + d[0], mac) != 0)
-    sw = SW_UNKNOWN;
-  else if (!cf_ct_equal(mac, d + 1 + d[0], CMCC_MAC_LEN))
-    sw = CMCC_SW_BAD_MAC;
-  else if (cmcc_decrypt(tik, d + 1, d[0], plain, sizeof plain, &plain_len) != 0 ||
-           plain_len != CMCC_TERM_KEY_HEADER_LEN + CMCC_KEY_LEN || plain[0] != c->index ||
-           plain[1] != c->version)
+  uint16_t sw = cmcc_rmac_check(tik, c->t1, d, 1u + d[0], d + 1 + d[0]);
+  if (sw == SW_OK && (cmcc_decrypt(tik, d + 1, d[0], plain, sizeof plain, &plain_len) != 0 ||
+                      plain_len != CMCC_TERM_KEY_HEADER_LEN + CMCC_KEY_LEN || plain[0] != c->index ||
+                      plain[1] != c->version))
     sw = SW_WRONG_DATA;
-  if (sw == SW_OK) {
-    uint8_t *dst = NULL;
-    for (size_t i = 0; i < keys[0] && !dst; i++)
-      if (keys[1 + i * CMCC_TGT_KEY_ENTRY] == c->index) dst = keys + 1 + i * CMCC_TGT_KEY_ENTRY;
-    if (!dst && keys[0] < CMCC_TERM_MAX_KEYS) dst = keys + 1 + keys[0]++ * CMCC_TGT_KEY_ENTRY;
-    if (!dst)
-      sw = SW_NOT_ENOUGH_MEMORY;
-    else {
-      memcpy(dst, plain, CMCC_TGT_KEY_ENTRY);
-      if (!cmcc_put(app, TERM_REC_KEYS, keys, sizeof keys)) sw = SW_MEMORY_FAILURE;
-    }
-  }
+  /* plain = index || version || key: a key table entry (the index was checked above) */
+  if (sw == SW_OK && !cmcc_tgt_key_put(keys, CMCC_TERM_MAX_KEYS, plain)) sw = SW_NOT_ENOUGH_MEMORY;
+  if (sw == SW_OK && !cmcc_put(app, TERM_REC_KEYS, keys, sizeof keys)) sw = SW_MEMORY_FAILURE;
   if (sw == SW_OK) {
     memcpy(c->subkey, plain + CMCC_TERM_KEY_HEADER_LEN, CMCC_KEY_LEN);
     c->key_loaded = true;
@@ -142,12 +106,13 @@ static uint16_t load_key(cf_applet *app, const cf_apdu *cmd) {
 /* -> T2(4) MAC3(4): the working card's Export Data data */
 static uint16_t prepare_export_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   terminal_ctx *c = app->ctx;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   if (!c->key_loaded) return SW_CONDITIONS_NOT_SATISFIED;
   uint8_t out[CMCC_RANDOM_LEN + CMCC_MAC_LEN];
   if (cf_rand(c->t2, CMCC_RANDOM_LEN) != 0) return SW_UNKNOWN;
   memcpy(out, c->t2, CMCC_RANDOM_LEN);
-  if (mac_with(c->subkey, c->wc_random, out, CMCC_RANDOM_LEN, out + CMCC_RANDOM_LEN) != 0 ||
+  if (cmcc_rmac(c->subkey, c->wc_random, out, CMCC_RANDOM_LEN, out + CMCC_RANDOM_LEN) != 0 ||
       !cf_rapdu_put(resp, out, sizeof out))
     return SW_UNKNOWN;
   c->data_prepared = true;
@@ -155,13 +120,15 @@ static uint16_t prepare_export_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu
 }
 
 /* enterprise ID(6) MAC4(4) from the working card */
-static uint16_t load_data(cf_applet *app, const cf_apdu *cmd) {
+static uint16_t load_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
   terminal_ctx *c = app->ctx;
+  if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_ENTERPRISE_ID_LEN + CMCC_MAC_LEN) return SW_WRONG_LENGTH;
   if (!c->data_prepared) return SW_CONDITIONS_NOT_SATISFIED;
-  uint8_t mac[CMCC_MAC_LEN];
-  if (mac_with(c->subkey, c->t2, cmd->data, CMCC_ENTERPRISE_ID_LEN, mac) != 0) return SW_UNKNOWN;
-  if (!cf_ct_equal(mac, cmd->data + CMCC_ENTERPRISE_ID_LEN, CMCC_MAC_LEN)) return CMCC_SW_BAD_MAC;
+  uint16_t sw = cmcc_rmac_check(c->subkey, c->t2, cmd->data, CMCC_ENTERPRISE_ID_LEN,
+                                cmd->data + CMCC_ENTERPRISE_ID_LEN);
+  if (sw != SW_OK) return sw;
   if (!cmcc_put(app, TERM_REC_EID, cmd->data, CMCC_ENTERPRISE_ID_LEN)) return SW_MEMORY_FAILURE;
   c->data_prepared = false;
   return SW_OK;
@@ -175,96 +142,46 @@ static uint16_t read_terminal(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp
   const uint8_t *eid = cf_store_peek(app->store, CF_STORE_KEY(app->ns, TERM_REC_EID), &len);
   if (eid && len == CMCC_ENTERPRISE_ID_LEN) memcpy(out, eid, len);
   if (!load_keys(app, keys)) return SW_UNKNOWN;
-  out[n++] = keys[0];
-  for (size_t i = 0; i < keys[0]; i++) {
-    memcpy(out + n, keys + 1 + i * CMCC_TGT_KEY_ENTRY, CMCC_TERM_KEY_HEADER_LEN);
-    n += CMCC_TERM_KEY_HEADER_LEN;
-  }
+  n += cmcc_tgt_key_list(keys, out + n);
   cf_wipe(keys, sizeof keys);
   return cf_rapdu_put(resp, out, n) ? SW_OK : SW_UNKNOWN;
 }
 
 /* INTERNAL AUTHENTICATE (00 88 idx 00) and VERIFY MAC (84 82 idx 00, no session key) with the
  * stored sub-application key idx. */
-static uint16_t use_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {
-  bool mac = cmd->ins == CMCC_TGT_INS_VERIFY_MAC;
-  if (cmd->p1 == 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
-  if (mac ? cmd->lc < CMCC_MAC_LEN : cmd->lc != 8) return SW_WRONG_LENGTH;
-  if (mac && !random) return SW_CONDITIONS_NOT_SATISFIED;
+static bool key_ref_ok(uint8_t p1, uint8_t p2) {
+  return p1 != 0 && p2 == 0;
+}
+
+static uint16_t key_find(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMCC_KEY_LEN]) {
+  (void)p2;
   uint8_t keys[TERM_KEYS_LEN];
   if (!load_keys(app, keys)) return SW_UNKNOWN;
-  const uint8_t *key = NULL;
-  for (size_t i = 0; i < keys[0] && !key; i++)
-    if (keys[1 + i * CMCC_TGT_KEY_ENTRY] == cmd->p1) key = keys + 1 + i * CMCC_TGT_KEY_ENTRY + 2;
-  uint16_t sw = !key  ? SW_REFERENCED_DATA_NOT_FOUND
-                : mac ? cmcc_tgt_verify_mac(key, random, cmd)
-                      : cmcc_tgt_internal_auth(key, cmd, resp);
+  const uint8_t *entry = cmcc_tgt_key_entry(keys, p1);
+  if (entry) memcpy(key, entry + CMCC_TERM_KEY_HEADER_LEN, CMCC_KEY_LEN);
   cf_wipe(keys, sizeof keys);
-  return sw;
+  return entry ? SW_OK : SW_REFERENCED_DATA_NOT_FOUND;
 }
 
-static const uint8_t terminal_known[][2] = {
-    {0x00, CMCC_TGT_INS_GET_CHALLENGE},
-    {0x00, CMCC_TGT_INS_READ},
-    {0x00, CMCC_TGT_INS_INTERNAL_AUTH},
-    {0x00, 0xA4},
-    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC},
-    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_KEY},
-    {TERM_CLA, CMCC_TERM_INS_LOAD_KEY},
-    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_DATA},
-    {TERM_CLA, CMCC_TERM_INS_LOAD_DATA},
+static const cmcc_command terminal_commands[] = {
+    {0x00, CMCC_TGT_INS_READ, read_terminal},
+    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_KEY, prepare_export_key},
+    {TERM_CLA, CMCC_TERM_INS_LOAD_KEY, load_key},
+    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_DATA, prepare_export_data},
+    {TERM_CLA, CMCC_TERM_INS_LOAD_DATA, load_data},
+    {0, 0, NULL},
 };
 
-static uint16_t terminal_dispatch(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {
-  terminal_ctx *c = app->ctx;
-  if (cmd->cla == 0x00) {
-    switch (cmd->ins) {
-    case CMCC_TGT_INS_GET_CHALLENGE:
-      return cmcc_tgt_get_challenge(&c->t, cmd, resp);
-    case CMCC_TGT_INS_READ:
-      return read_terminal(app, cmd, resp);
-    case CMCC_TGT_INS_INTERNAL_AUTH:
-      return use_key(app, cmd, random, resp);
-    case 0xA4:
-      return SW_FILE_NOT_FOUND;
-    }
-  } else if (cmd->cla == CMCC_TGT_CLA_SECURE) {
-    if (cmd->ins == CMCC_TGT_INS_VERIFY_MAC) return use_key(app, cmd, random, resp);
-  } else if (cmd->cla == TERM_CLA) {
-    bool known = cmd->ins == CMCC_TERM_INS_PREPARE_EXPORT_KEY || cmd->ins == CMCC_TERM_INS_LOAD_KEY ||
-                 cmd->ins == CMCC_TERM_INS_PREPARE_EXPORT_DATA || cmd->ins == CMCC_TERM_INS_LOAD_DATA;
-    if (known && (cmd->p1 != 0 || cmd->p2 != 0)) return SW_INCORRECT_P1P2;
-    switch (cmd->ins) {
-    case CMCC_TERM_INS_PREPARE_EXPORT_KEY:
-      return prepare_export_key(app, cmd, resp);
-    case CMCC_TERM_INS_LOAD_KEY:
-      return load_key(app, cmd);
-    case CMCC_TERM_INS_PREPARE_EXPORT_DATA:
-      return prepare_export_data(app, cmd, resp);
-    case CMCC_TERM_INS_LOAD_DATA:
-      return load_data(app, cmd);
-    }
-  } else {
-    return SW_CLA_NOT_SUPPORTED;
-  }
-  return cmcc_tgt_unknown(terminal_known, sizeof terminal_known / sizeof terminal_known[0], cmd);
-}
-
-static uint16_t terminal_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  terminal_ctx *c = app->ctx;
-  const uint8_t *random = cmcc_tgt_begin(&c->t);
-  uint16_t sw = terminal_dispatch(app, cmd, random, resp);
-  cmcc_tgt_end(&c->t);
-  return sw;
-}
-
-const cf_applet_ops cmcc_terminal_ops = {
-    .name = "cmcc-terminal",
-    .ctx_size = sizeof(terminal_ctx),
-    .install = terminal_install,
-    .reset = terminal_reset,
-    .select = terminal_select,
-    .deselect = terminal_reset,
-    .process = terminal_process,
-    .destroy = NULL,
+/* The terminal has no data object: its keys are found by sub-application index. */
+static const cmcc_target_kind terminal_kind = {
+    .fci_device = 0,
+    .commands = terminal_commands,
+    .objects = NULL,
+    .nobjects = 0,
+    .key_ref_ok = key_ref_ok,
+    .key_find = key_find,
+    .session_mac = false,
 };
+
+const cmcc_target_ops cmcc_terminal_ops =
+    CMCC_TARGET_OPS("cmcc-terminal", terminal_ctx, terminal_install, &terminal_kind);

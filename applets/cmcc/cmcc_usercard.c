@@ -9,6 +9,7 @@
 #include <cardforge/sw.h>
 
 #define UC_REC_CARD 0x0002 /* serial (8) || card key CK (16) */
+#define UC_REC_CARD_LEN (CMCC_UC_SERIAL_LEN + CMCC_KEY_LEN)
 #define UC_REC_SUBAPP(id) (0x0100 + (id))
 #define UC_EID 0
 #define UC_DLEN 6
@@ -22,64 +23,32 @@ typedef struct usercard_ctx {
 } usercard_ctx;
 
 static int usercard_install(cf_applet *app, const char *params) {
-  size_t len;
-  if (cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_TGT_REC_INIT), &len)) return 0;
-  uint8_t rec[8 + CMCC_KEY_LEN], emk[CMCC_KEY_LEN];
-  static const uint8_t default_serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  memcpy(rec, default_serial, 8);
+  if (cmcc_installed(app)) return 0;
+  uint8_t rec[UC_REC_CARD_LEN], emk[CMCC_KEY_LEN];
+  static const uint8_t default_serial[CMCC_UC_SERIAL_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
+  memcpy(rec, default_serial, CMCC_UC_SERIAL_LEN);
   cmcc_key_default_value(CMCC_KEY_ENTERPRISE_MGMT, emk);
   int rc = 0;
-  if (cmcc_param_hex(params, "serial", rec, 8) < 0 || cmcc_param_hex(params, "emk", emk, sizeof emk) < 0)
+  if (cmcc_param_hex(params, "serial", rec, CMCC_UC_SERIAL_LEN) < 0 ||
+      cmcc_param_hex(params, "emk", emk, sizeof emk) < 0)
     rc = -1;
-  int ck = rc == 0 ? cmcc_param_hex(params, "ck", rec + 8, CMCC_KEY_LEN) : -1;
+  int ck = rc == 0 ? cmcc_param_hex(params, "ck", rec + CMCC_UC_SERIAL_LEN, CMCC_KEY_LEN) : -1;
   /* the card's copy of the export key: the enterprise management key diversified by its serial */
-  if (ck < 0 || (ck == 0 && cmcc_diversify8(emk, rec, rec + 8) != 0)) rc = -1;
-  static const uint8_t marker = 1;
-  if (rc == 0 &&
-      (!cmcc_put(app, UC_REC_CARD, rec, sizeof rec) || !cmcc_put(app, CMCC_TGT_REC_INIT, &marker, 1)))
-    rc = -1;
+  if (ck < 0 || (ck == 0 && cmcc_diversify8(emk, rec, rec + CMCC_UC_SERIAL_LEN) != 0)) rc = -1;
+  if (rc == 0 && (!cmcc_put(app, UC_REC_CARD, rec, sizeof rec) || !cmcc_mark_installed(app))) rc = -1;
   cf_wipe(rec, sizeof rec);
   cf_wipe(emk, sizeof emk);
   return rc;
 }
 
-static void usercard_reset(cf_applet *app) {
-  cf_wipe(app->ctx, sizeof(usercard_ctx));
-}
-
-static uint16_t usercard_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  ((usercard_ctx *)app->ctx)->t.challenge_valid = false; /* a SELECT also ends the GET CHALLENGE random */
-  (void)cmd;
-  return cmcc_put_fci(resp, app->aid, app->aid_len, CMCC_DEVICE_USER_CARD, NULL) ? SW_OK : SW_UNKNOWN;
-}
-
 static bool load_subapp(cf_applet *app, uint8_t id, uint8_t rec[UC_SUBAPP_LEN]) {
-  size_t len = 0;
-  return cf_store_get(app->store, CF_STORE_KEY(app->ns, UC_REC_SUBAPP(id)), rec, UC_SUBAPP_LEN, &len) ==
-             CF_STORE_OK &&
-         len == UC_SUBAPP_LEN;
-}
-
-/* Finds key id in a sub-application record; returns its entry or NULL. */
-static uint8_t *find_key(uint8_t rec[UC_SUBAPP_LEN], uint8_t key_id) {
-  for (size_t i = 0; i < rec[UC_NKEYS]; i++) {
-    uint8_t *e = rec + UC_KEYS + i * CMCC_TGT_KEY_ENTRY;
-    if (e[0] == key_id) return e;
-  }
-  return NULL;
+  return cmcc_get(app, (uint16_t)UC_REC_SUBAPP(id), rec, UC_SUBAPP_LEN);
 }
 
 /* Adds or replaces n key entries; false if the sub-application would hold too many. */
 static bool merge_keys(uint8_t rec[UC_SUBAPP_LEN], const uint8_t *entries, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    const uint8_t *src = entries + i * CMCC_TGT_KEY_ENTRY;
-    uint8_t *dst = find_key(rec, src[0]);
-    if (!dst) {
-      if (rec[UC_NKEYS] >= CMCC_UC_MAX_KEYS) return false;
-      dst = rec + UC_KEYS + rec[UC_NKEYS]++ * CMCC_TGT_KEY_ENTRY;
-    }
-    memcpy(dst, src, CMCC_TGT_KEY_ENTRY);
-  }
+  for (size_t i = 0; i < n; i++)
+    if (!cmcc_tgt_key_put(rec + UC_NKEYS, CMCC_UC_MAX_KEYS, entries + i * CMCC_TGT_KEY_ENTRY)) return false;
   return true;
 }
 
@@ -91,14 +60,16 @@ static bool key_list_ok(const uint8_t *p, size_t len) {
   return true;
 }
 
-static uint16_t write_subapp(cf_applet *app, const cf_apdu *cmd, const uint8_t *random) {
+/* CREATE SUB_APPLICATION, UPDATE SUB_APPLICATION DATA, UPDATE SUB_APPLICATION KEYS */
+static uint16_t write_subapp(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)resp;
+  const uint8_t *random = cmcc_tgt_random(app);
   if (cmd->p1 == 0 || cmd->p1 > CMCC_UC_MAX_SUBAPPS || cmd->p2 != 0) return SW_INCORRECT_P1P2;
-  uint8_t card[8 + CMCC_KEY_LEN], sk[CMCC_KEY_LEN] = {0}, plain[256], rec[UC_SUBAPP_LEN];
-  size_t len = 0, plain_len = 0;
-  if (cf_store_get(app->store, CF_STORE_KEY(app->ns, UC_REC_CARD), card, sizeof card, &len) != CF_STORE_OK)
-    return SW_UNKNOWN;
+  uint8_t card[UC_REC_CARD_LEN], sk[CMCC_KEY_LEN] = {0}, plain[256], rec[UC_SUBAPP_LEN];
+  size_t plain_len = 0;
+  if (!cmcc_get(app, UC_REC_CARD, card, sizeof card)) return SW_UNKNOWN;
   uint16_t sw = SW_OK;
-  if (random && cmcc_session_key(card + 8, random, sk) != 0) sw = SW_UNKNOWN;
+  if (random && cmcc_session_key(card + CMCC_UC_SERIAL_LEN, random, sk) != 0) sw = SW_UNKNOWN;
   if (sw == SW_OK) sw = cmcc_tgt_unwrap(sk, random, cmd, plain, sizeof plain, &plain_len);
   cf_wipe(card, sizeof card);
   cf_wipe(sk, sizeof sk);
@@ -148,90 +119,48 @@ static uint16_t read_subapp(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t rec[UC_SUBAPP_LEN], out[UC_SUBAPP_LEN];
   if (!load_subapp(app, cmd->p1, rec)) return SW_REFERENCED_DATA_NOT_FOUND;
-  size_t n = 0;
-  memcpy(out, rec, CMCC_ENTERPRISE_ID_LEN + 1 + rec[UC_DLEN]);
-  n = CMCC_ENTERPRISE_ID_LEN + 1 + rec[UC_DLEN];
-  out[n++] = rec[UC_NKEYS];
-  for (size_t i = 0; i < rec[UC_NKEYS]; i++) {
-    memcpy(out + n, rec + UC_KEYS + i * CMCC_TGT_KEY_ENTRY, CMCC_TGT_KEY_ATTR_LEN);
-    n += CMCC_TGT_KEY_ATTR_LEN;
-  }
+  size_t n = CMCC_ENTERPRISE_ID_LEN + 1 + rec[UC_DLEN];
+  memcpy(out, rec, n);
+  n += cmcc_tgt_key_list(rec + UC_NKEYS, out + n);
   cf_wipe(rec, sizeof rec);
   return cf_rapdu_put(resp, out, n) ? SW_OK : SW_UNKNOWN;
 }
 
 /* INTERNAL AUTHENTICATE and VERIFY MAC: P1 = sub-application, P2 = key id. */
-static uint16_t use_key(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {
-  bool mac = cmd->ins == CMCC_TGT_INS_VERIFY_MAC;
-  if (cmd->p1 == 0 || cmd->p1 > CMCC_UC_MAX_SUBAPPS || cmd->p2 == 0) return SW_INCORRECT_P1P2;
-  if (mac ? cmd->lc < CMCC_MAC_LEN : cmd->lc != 8) return SW_WRONG_LENGTH;
-  if (mac && !random) return SW_CONDITIONS_NOT_SATISFIED;
-  uint8_t rec[UC_SUBAPP_LEN], sk[CMCC_KEY_LEN] = {0};
-  const uint8_t *entry = load_subapp(app, cmd->p1, rec) ? find_key(rec, cmd->p2) : NULL;
-  uint16_t sw;
-  if (!entry)
-    sw = SW_REFERENCED_DATA_NOT_FOUND;
-  else if (!mac)
-    sw = cmcc_tgt_internal_auth(entry + 2, cmd, resp);
-  else if (cmcc_session_key(entry + 2, random, sk) != 0)
-    sw = SW_UNKNOWN;
-  else
-    sw = cmcc_tgt_verify_mac(sk, random, cmd);
+static bool key_ref_ok(uint8_t p1, uint8_t p2) {
+  return p1 != 0 && p1 <= CMCC_UC_MAX_SUBAPPS && p2 != 0;
+}
+
+static uint16_t key_find(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMCC_KEY_LEN]) {
+  uint8_t rec[UC_SUBAPP_LEN];
+  const uint8_t *entry = load_subapp(app, p1, rec) ? cmcc_tgt_key_entry(rec + UC_NKEYS, p2) : NULL;
+  if (entry) memcpy(key, entry + CMCC_TGT_KEY_ATTR_LEN, CMCC_KEY_LEN);
   cf_wipe(rec, sizeof rec);
-  cf_wipe(sk, sizeof sk);
-  return sw;
+  return entry ? SW_OK : SW_REFERENCED_DATA_NOT_FOUND;
 }
 
-static const uint8_t usercard_known[][2] = {
-    {0x00, CMCC_TGT_INS_GET_CHALLENGE},     {0x00, CMCC_TGT_INS_READ},
-    {0x00, CMCC_TGT_INS_INTERNAL_AUTH},     {0x00, 0xA4},
-    {0x84, CMCC_UC_INS_CREATE_SUBAPP},      {0x84, CMCC_UC_INS_UPDATE_SUBAPP_DATA},
-    {0x84, CMCC_UC_INS_UPDATE_SUBAPP_KEYS}, {0x84, CMCC_TGT_INS_VERIFY_MAC},
+static const cmcc_command usercard_commands[] = {
+    {0x00, CMCC_TGT_INS_READ, read_subapp},
+    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_CREATE_SUBAPP, write_subapp},
+    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_DATA, write_subapp},
+    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, write_subapp},
+    {0, 0, NULL},
 };
 
-static uint16_t usercard_dispatch(cf_applet *app, const cf_apdu *cmd, const uint8_t *random, cf_rapdu *resp) {
-  usercard_ctx *c = app->ctx;
-  if (cmd->cla == 0x00) {
-    switch (cmd->ins) {
-    case CMCC_TGT_INS_GET_CHALLENGE:
-      return cmcc_tgt_get_challenge(&c->t, cmd, resp);
-    case CMCC_TGT_INS_READ:
-      return read_subapp(app, cmd, resp);
-    case CMCC_TGT_INS_INTERNAL_AUTH:
-      return use_key(app, cmd, random, resp);
-    case 0xA4:
-      return SW_FILE_NOT_FOUND; /* a SELECT the runtime matched to no application */
-    }
-  } else if (cmd->cla == CMCC_TGT_CLA_SECURE) {
-    switch (cmd->ins) {
-    case CMCC_UC_INS_CREATE_SUBAPP:
-    case CMCC_UC_INS_UPDATE_SUBAPP_DATA:
-    case CMCC_UC_INS_UPDATE_SUBAPP_KEYS:
-      return write_subapp(app, cmd, random);
-    case CMCC_TGT_INS_VERIFY_MAC:
-      return use_key(app, cmd, random, resp);
-    }
-  } else {
-    return SW_CLA_NOT_SUPPORTED;
-  }
-  return cmcc_tgt_unknown(usercard_known, sizeof usercard_known / sizeof usercard_known[0], cmd);
-}
-
-static uint16_t usercard_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  usercard_ctx *c = app->ctx;
-  const uint8_t *random = cmcc_tgt_begin(&c->t);
-  uint16_t sw = usercard_dispatch(app, cmd, random, resp);
-  cmcc_tgt_end(&c->t);
-  return sw;
-}
-
-const cf_applet_ops cmcc_usercard_ops = {
-    .name = "cmcc-usercard",
-    .ctx_size = sizeof(usercard_ctx),
-    .install = usercard_install,
-    .reset = usercard_reset,
-    .select = usercard_select,
-    .deselect = usercard_reset,
-    .process = usercard_process,
-    .destroy = NULL,
+/* GET DATA: the serial, so that a batch host can check it holds the card its list names */
+static const cmcc_tgt_object usercard_objects[] = {
+    {CMCC_TGT_DO_SERIAL, UC_REC_CARD, UC_REC_CARD_LEN, 0, CMCC_UC_SERIAL_LEN},
 };
+
+static const cmcc_target_kind usercard_kind = {
+    .fci_device = CMCC_DEVICE_USER_CARD,
+    .commands = usercard_commands,
+    .objects = usercard_objects,
+    .nobjects = sizeof usercard_objects / sizeof usercard_objects[0],
+    .key_ref_ok = key_ref_ok,
+    .key_find = key_find,
+    .session_mac = true,
+};
+
+const cmcc_target_ops cmcc_usercard_ops =
+    CMCC_TARGET_OPS("cmcc-usercard", usercard_ctx, usercard_install, &usercard_kind);

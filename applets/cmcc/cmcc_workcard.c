@@ -26,15 +26,6 @@ static uint8_t workcard_import_level(uint8_t type) {
   }
 }
 
-static bool mac_ok(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const uint8_t *data, size_t len,
-                   const uint8_t *mac) {
-  uint8_t iv[8], expect[CMCC_MAC_LEN];
-  cmcc_mac_iv(random, iv);
-  bool ok = cmcc_mac(CMCC_MAC_919, key, iv, data, len, expect) == 0 && cf_ct_equal(expect, mac, CMCC_MAC_LEN);
-  cf_wipe(expect, sizeof expect);
-  return ok;
-}
-
 /* terminal random T(4) || factor F(8) || header length N(1) || header(N) || MAC1(4) */
 static uint16_t export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   cmcc_applet_ctx *c = cmcc_ctx(app);
@@ -49,7 +40,7 @@ static uint16_t export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   uint16_t sw = SW_OK;
   if (!tikn)
     sw = CMCC_SW_KEY_NOT_FOUND;
-  else if (!mac_ok(tik.value, c->select_random, d, 13 + header_len, d + 13 + header_len))
+  else if (cmcc_rmac_check(tik.value, c->select_random, d, 13 + header_len, d + 13 + header_len) != SW_OK)
     sw = SW_SECURITY_STATUS_NOT_SATISFIED; /* MAC1: the terminal does not hold the initial key */
   else if (!cmcc_key_can_compute(&tik))
     sw = CMCC_SW_KEY_STATE;
@@ -60,7 +51,7 @@ static uint16_t export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   else if ((sw = cmcc_key_use(app, tikn, &tik)) == SW_OK)
     sw = cmcc_key_use(app, takn, &tak);
   if (sw == SW_OK) {
-    uint8_t plain[HEADER_MAX + CMCC_KEY_LEN], out[1 + HEADER_MAX + CMCC_KEY_LEN + 8 + CMCC_MAC_LEN], iv[8];
+    uint8_t plain[HEADER_MAX + CMCC_KEY_LEN], out[1 + HEADER_MAX + CMCC_KEY_LEN + 8 + CMCC_MAC_LEN];
     size_t len = 0;
     memcpy(plain, d + 13, header_len);
     bool ok = cmcc_diversify8(tak.value, d + 4, plain + header_len) == 0 &&
@@ -68,8 +59,7 @@ static uint16_t export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
                            sizeof out - 1 - CMCC_MAC_LEN, &len) == 0;
     if (ok) {
       out[0] = (uint8_t)len;
-      cmcc_mac_iv(d, iv);
-      ok = cmcc_mac(CMCC_MAC_919, tik.value, iv, out, 1 + len, out + 1 + len) == 0 &&
+      ok = cmcc_rmac(tik.value, d, out, 1 + len, out + 1 + len) == 0 &&
            cf_rapdu_put(resp, out, 1 + len + CMCC_MAC_LEN);
     }
     if (ok) {
@@ -91,16 +81,15 @@ static uint16_t export_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
   cmcc_applet_ctx *c = cmcc_ctx(app);
   const uint8_t *d = cmd->data;
   if (!c->select_random_valid || !c->subkey_valid) return SW_SECURITY_STATUS_NOT_SATISFIED;
-  if (!mac_ok(c->subkey, c->select_random, d, CMCC_RANDOM_LEN, d + CMCC_RANDOM_LEN))
+  if (cmcc_rmac_check(c->subkey, c->select_random, d, CMCC_RANDOM_LEN, d + CMCC_RANDOM_LEN) != SW_OK)
     return SW_SECURITY_STATUS_NOT_SATISFIED;
   size_t len = 0;
   const uint8_t *eid =
       cf_store_peek(app->store, CF_STORE_KEY(app->ns, CMCC_REC_INFO(CMCC_INFO_ENTERPRISE_ID)), &len);
   if (!eid || len != CMCC_ENTERPRISE_ID_LEN) return SW_WRONG_DATA;
-  uint8_t out[CMCC_ENTERPRISE_ID_LEN + CMCC_MAC_LEN], iv[8];
+  uint8_t out[CMCC_ENTERPRISE_ID_LEN + CMCC_MAC_LEN];
   memcpy(out, eid, CMCC_ENTERPRISE_ID_LEN);
-  cmcc_mac_iv(d, iv);
-  if (cmcc_mac(CMCC_MAC_919, c->subkey, iv, out, CMCC_ENTERPRISE_ID_LEN, out + CMCC_ENTERPRISE_ID_LEN) != 0 ||
+  if (cmcc_rmac(c->subkey, d, out, CMCC_ENTERPRISE_ID_LEN, out + CMCC_ENTERPRISE_ID_LEN) != 0 ||
       !cf_rapdu_put(resp, out, sizeof out))
     return SW_UNKNOWN;
   return SW_OK;
@@ -130,14 +119,4 @@ static const cmcc_master_kind workcard_kind = {
     .commands = cmcc_workcard_commands,
 };
 
-const cmcc_master_ops cmcc_workcard_ops = {
-    .ops = {.name = "cmcc-workcard",
-            .ctx_size = sizeof(cmcc_applet_ctx),
-            .install = cmcc_master_install,
-            .reset = cmcc_master_reset,
-            .select = cmcc_master_select,
-            .deselect = cmcc_master_reset,
-            .process = cmcc_master_process,
-            .destroy = NULL},
-    .kind = &workcard_kind,
-};
+const cmcc_master_ops cmcc_workcard_ops = CMCC_MASTER_OPS("cmcc-workcard", &workcard_kind);

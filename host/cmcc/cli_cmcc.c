@@ -1,5 +1,6 @@
 /* `cardforge cmcc ...`: the command table, help, option parsing, and the exit-code discipline. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,13 +39,16 @@ static const cmcch_cli_command commands[] = {
      "Then each key the KMC may compute with is proved by use: Inst_MAC Generate must equal the host's\n"
      "MAC from the seed (--no-check skips). Sheet format: docs/cmcc-flows.md (mode 0600).\n"},
     {"user-update", cmcch_cmd_user_update,
-     "--serials= --serial= --subapp= --create= --data= --key+ --emk= --no-verify --from= --user-sim= "
-     "--user-sim-params=",
+     "--serials= --serial= --subapp= --create= --data= --key+ --emk= --no-verify --no-serial-check --from= "
+     "--user-sim= --user-sim-params=",
      "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key "
      "ID:VER=TT[/VV/II][,plain]]... "
-     "[--emk TT[/VV/II]] [--no-verify] [--from N] [--user-sim mem|DIR]",
+     "[--emk TT[/VV/II]] [--no-verify] [--no-serial-check] [--from N] [--user-sim mem|DIR]",
      "4.1.4 user-card key update (one card or a batch)",
-     "For each card: GET CHALLENGE on the user card, Export Keys&Data on the KMC (P1 00, export key = the\n"
+     "For each card: GET DATA (its serial must be the one listed: a wrong card stops the run before\n"
+     "anything is written, exit 5; --no-serial-check for cards that cannot report their serial, which\n"
+     "then refuse a wrong card's first write with 6988), GET CHALLENGE on the user card, Export\n"
+     "Keys&Data on the KMC (P1 00, export key = the\n"
      "enterprise management key diversified by the serial), then the write-card command to the user\n"
      "card: CREATE SUB_APPLICATION (--create EID, with the keys), UPDATE SUB_APPLICATION KEYS, UPDATE\n"
      "SUB_APPLICATION DATA (--data). Keys default to 01:01=09 (the enterprise application key,\n"
@@ -85,12 +89,14 @@ static const cmcch_cli_command commands[] = {
      "with the terminal application key (--tak, default 07) diversified by the sub-application factor,\n"
      "and the terminal must accept it.\n"},
     {"sam-update", cmcch_cmd_sam_update, "--factor= --imk= --key+ --init-key= --init-attrs= --no-verify",
-     "--factor HEX32 --key ID:VER=TT[/VV/II][@F1,...]... [--imk TT[/VV/II]] [--init-key HEX] [--no-verify]",
+     "--key ID:VER=TT[/VV/II][@F1,...]... [--factor HEX32] [--imk TT[/VV/II]] [--init-key HEX] [--no-verify]",
      "4.1.8 SAM key update (WRITE_KEY)",
      "Optionally first imports the SAM initial master key into the KMC through the auth card\n"
      "(--init-key, attributes --init-attrs, default 0A 01 01 00 00 11 AA 00000000). Then for each key:\n"
      "GET CHALLENGE on the SAM, Export Keys&Data P1 41 (export key --imk, default 0A, diversified by the\n"
-     "SAM's 16-byte --factor; no session key), WRITE_KEY to the SAM. Key id 00 (the SAM master key)\n"
+     "SAM's 16-byte factor; no session key), WRITE_KEY to the SAM. The factor is the one the SAM reports\n"
+     "(GET DATA); --factor gives it for SAMs that cannot (a SAM reporting another one stops the run\n"
+     "before anything is written, exit 5). Key id 00 (the SAM master key)\n"
      "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"},
     {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force",
      "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]", "create the HSM key file (mode 0600)",
@@ -135,12 +141,12 @@ static void print_command_help(FILE *f, const cmcch_cli_command *k) {
 }
 
 int cmcch_cli_fail(int code, const char *fmt, ...) {
+  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  fputs("cardforge: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  cf_cli_error("%s", msg);
   return code;
 }
 

@@ -21,11 +21,6 @@ static int parse_ref(cmcch_cli *c, uint8_t *ref) {
   return 0;
 }
 
-/* The PIN for (role, ref): the export PIN has its own option; the others use the card's. */
-static int pin_for(cmcch_cli *c, cf_cmcc_role r, uint8_t ref, uint8_t pin[8]) {
-  return cmcch_cli_pin(c, r, r == CF_CMCC_KMC && ref == CMCC_PIN_EXPORT, pin);
-}
-
 static int new_pin(cmcch_cli *c, uint8_t pin[8]) {
   const char *text = cmcch_opt(c, "--new-pin");
   if (!text) text = getenv("CARDFORGE_NEW_PIN");
@@ -46,13 +41,19 @@ static int pin_refused(cmcch_cli *c) {
   return cmcch_cli_host_fail(c);
 }
 
+/* --card, --ref and the current PIN of that card and reference: the export PIN has its own
+ * option, the others use the card's. */
+static int card_ref_pin(cmcch_cli *c, cf_cmcc_role *r, uint8_t *ref, uint8_t pin[8]) {
+  int rc;
+  if ((rc = cmcch_cli_card_role(c, r)) != 0 || (rc = parse_ref(c, ref)) != 0) return rc;
+  return cmcch_cli_pin(c, *r, *r == CF_CMCC_KMC && *ref == CMCC_PIN_EXPORT, pin);
+}
+
 int cmcch_cmd_verify_pin(cmcch_cli *c) {
   cf_cmcc_role r;
   uint8_t ref, pin[8];
-  int rc;
-  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 ||
-      (rc = pin_for(c, r, ref, pin)) != 0)
-    return rc;
+  int rc = card_ref_pin(c, &r, &ref, pin);
+  if (rc != 0) return rc;
   rc = cmcch_cli_connect(c, r);
   if (rc == 0 && cf_cmcc_verify_pin(&c->host, r, ref, pin) != 0) rc = pin_refused(c);
   cf_wipe(pin, sizeof pin);
@@ -63,10 +64,8 @@ int cmcch_cmd_verify_pin(cmcch_cli *c) {
 int cmcch_cmd_change_pin(cmcch_cli *c) {
   cf_cmcc_role r;
   uint8_t ref, data[16];
-  int rc;
-  if ((rc = cmcch_cli_card_role(c, &r)) != 0 || (rc = parse_ref(c, &ref)) != 0 ||
-      (rc = pin_for(c, r, ref, data)) != 0)
-    return rc;
+  int rc = card_ref_pin(c, &r, &ref, data);
+  if (rc != 0) return rc;
   if ((rc = new_pin(c, data + 8)) != 0 || (rc = cmcch_cli_connect(c, r)) != 0) {
     cf_wipe(data, sizeof data);
     return rc;

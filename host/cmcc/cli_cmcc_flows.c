@@ -223,9 +223,11 @@ int cmcch_cmd_sam_update(cmcch_cli *c) {
   cf_cmcc_sam_job job;
   memset(&job, 0, sizeof job);
   job.verify = !cmcch_flag(c, "--no-verify");
-  if (!cmcch_cli_hex(cmcch_opt(c, "--factor"), job.factor, 16))
+  /* without --factor the SAM tells its own (GET DATA) */
+  job.factor_given = cmcch_opt(c, "--factor") != NULL;
+  if (job.factor_given && !cmcch_cli_hex(cmcch_opt(c, "--factor"), job.factor, 16))
     return cmcch_cli_fail(CF_EXIT_USAGE,
-                          "cmcc sam-update: --factor (the SAM's 16-byte factor, 32 hex digits) is required");
+                          "cmcc sam-update: --factor is the SAM's 16-byte factor (32 hex digits)");
   int nk = cmcch_opt_count(c, "--key");
   if (nk == 0 || nk > CF_CMCC_JOB_MAX_KEYS)
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: give 1..8 --key");

@@ -102,6 +102,7 @@ static int parse_job(cmcch_cli *c, cf_cmcc_user_job *job) {
   memset(job, 0, sizeof *job);
   job->subapp = 0x01;
   job->verify = !cmcch_flag(c, "--no-verify");
+  job->skip_serial_check = cmcch_flag(c, "--no-serial-check");
   const char *v;
   if ((v = cmcch_opt(c, "--subapp")) &&
       (!cmcch_cli_hex(v, &job->subapp, 1) || job->subapp == 0 || job->subapp > 8))

@@ -61,6 +61,19 @@ int cmcch_kmc_inst_mac(cf_cmcc_host *h, const cmcch_inst_mac_req *req, uint8_t m
 int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, uint8_t p2,
                               cmcch_inst_mac_req *req);
 
+/* Exports to a target (spec 4.1.4 steps 3-10, 4.1.8 steps a-h): the target's GET CHALLENGE random
+ * into req->random, Export Keys&Data on the KMC, then the write-card command to the target. */
+int cmcch_export_to_target(cf_cmcc_host *h, cf_cmcc_role target, cf_cmcc_export_req *req, const char *step);
+
+/* Whether a READ's key list (n x (id, version)) holds that key id and version. */
+bool cmcch_key_listed(const uint8_t *pairs, size_t n, uint8_t id, uint8_t version);
+
+/* Before an export (target_data.c): the user card must report the serial the caller names
+ * (CF_CMCC_E_VERIFY if not); the SAM's factor is the one it reports, or the job's when the SAM
+ * cannot report one (a SAM reporting another factor than the job's: CF_CMCC_E_VERIFY). */
+int cmcch_check_user_serial(cf_cmcc_host *h, const uint8_t serial[8]);
+int cmcch_sam_factor(cf_cmcc_host *h, const cf_cmcc_sam_job *job, uint8_t factor[16]);
+
 /* Appends to a byte buffer with overflow tracking. */
 typedef struct cmcch_buf {
   uint8_t *p;

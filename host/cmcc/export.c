@@ -1,5 +1,5 @@
-/* Export Keys&Data on the KMC (spec 1.2.3, table 8-2-11) and the write-card command built from
- * its answer (spec 4.1.4 step 7, 4.1.8 step e): CIPP || Lc || cipher || MAC. */
+/* Export Keys&Data on the KMC (spec 1.2.3, table 8-2-11), the write-card command built from its
+ * answer (spec 4.1.4 step 7, 4.1.8 step e): CIPP || Lc || cipher || MAC, and its delivery. */
 #include <string.h>
 
 #include "cardforge/crypto.h"
@@ -71,4 +71,15 @@ int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu
   *apdu_len = 5 + clen + CMCC_MAC_LEN;
   cf_wipe(resp, sizeof resp);
   return 0;
+}
+
+int cmcch_export_to_target(cf_cmcc_host *h, cf_cmcc_role target, cf_cmcc_export_req *req, const char *step) {
+  uint8_t apdu[5 + 255];
+  size_t len = 0;
+  int rc = -1;
+  if (cmcch_target_challenge(h, target, req->random) == 0 &&
+      cf_cmcc_export(h, req, apdu, sizeof apdu, &len) == 0)
+    rc = cmcch_cmd_raw(h, target, step, apdu, len, 0);
+  cf_wipe(apdu, sizeof apdu);
+  return rc;
 }

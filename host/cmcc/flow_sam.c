@@ -8,27 +8,21 @@
 
 #define SAM_EXPORT_P1 (CMCC_P1_EXPORT_KEY_FACTOR16 | CMCC_P1_NO_SESSION_KEY) /* 41, the spec's example */
 
-static int sam_write_one(cf_cmcc_host *h, const cf_cmcc_sam_job *job, const cf_cmcc_target_key *key) {
+static int sam_write_one(cf_cmcc_host *h, const cf_cmcc_sam_job *job, const uint8_t factor[16],
+                         const cf_cmcc_target_key *key) {
   cf_cmcc_export_req req = {
       .p1 = SAM_EXPORT_P1,
       .cipp = {CMCC_TGT_CLA_SECURE, CMCC_SAM_INS_WRITE_KEY, 0x00, 0x00},
       .export_levels = 1,
-      .export_factors = job->factor,
+      .export_factors = factor,
       .export_vit = {job->imk_vit[0], job->imk_vit[1], job->imk_vit[2]},
       .nkeys = 1,
       .keys = key,
       .tattr_len = CMCC_TGT_KEY_ATTR_LEN,
   };
-  uint8_t apdu[5 + 255];
-  size_t len = 0;
   char step[48];
   snprintf(step, sizeof step, "WRITE_KEY (key %02X)", key->id);
-  int rc = -1;
-  if (cmcch_target_challenge(h, CF_CMCC_SAM, req.random) == 0 &&
-      cf_cmcc_export(h, &req, apdu, sizeof apdu, &len) == 0)
-    rc = cmcch_cmd_raw(h, CF_CMCC_SAM, step, apdu, len, 0);
-  cf_wipe(apdu, sizeof apdu);
-  return rc;
+  return cmcch_export_to_target(h, CF_CMCC_SAM, &req, step);
 }
 
 /* READ 00 B0 00 00: key count || n x (key id, version). */
@@ -43,10 +37,7 @@ static int sam_read_back(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
   for (size_t i = 0; i < job->nkeys; i++) {
     const cf_cmcc_target_key *k = &job->keys[i];
     if (k->id == 0) continue; /* the master key is not listed: its proof is VERIFY MAC */
-    bool found = false;
-    for (size_t j = 0; j < buf[0] && !found; j++)
-      found = buf[1 + 2 * j] == k->id && buf[2 + 2 * j] == k->version;
-    if (!found)
+    if (!cmcch_key_listed(buf + 1, buf[0], k->id, k->version))
       return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "SAM READ", "key %02X version %02X is not on the SAM", k->id,
                         k->version);
   }
@@ -65,8 +56,10 @@ int cf_cmcc_sam_update(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
       return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update",
                         "the SAM master key (id 00) must be written last");
   }
+  uint8_t factor[CMCC_SAM_FACTOR_LEN];
+  if (cmcch_sam_factor(h, job, factor) != 0) return -1;
   for (size_t i = 0; i < job->nkeys; i++)
-    if (sam_write_one(h, job, &job->keys[i]) != 0) return -1;
+    if (sam_write_one(h, job, factor, &job->keys[i]) != 0) return -1;
   if (!job->verify) return 0;
   if (sam_read_back(h, job) != 0) return -1;
   for (size_t i = 0; i < job->nkeys; i++) {

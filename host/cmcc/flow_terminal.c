@@ -77,10 +77,7 @@ int cf_cmcc_terminal_write(cf_cmcc_host *h, const cf_cmcc_terminal_job *job) {
   if (memcmp(buf, data_resp, CMCC_ENTERPRISE_ID_LEN) != 0)
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "terminal READ",
                       "enterprise ID differs from the working card's");
-  bool found = false;
-  for (size_t i = 0; i < buf[6] && !found; i++)
-    found = buf[7 + 2 * i] == job->subapp_index && buf[8 + 2 * i] == job->key_version;
-  if (!found)
+  if (!cmcch_key_listed(buf + 7, buf[6], job->subapp_index, job->key_version))
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "terminal READ",
                       "sub-application key %02X version %02X is missing", job->subapp_index,
                       job->key_version);

@@ -30,14 +30,8 @@ static int user_write(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint8_
       .prefix = prefix,
       .prefix_len = prefix_len,
   };
-  uint8_t apdu[5 + 255];
-  size_t len = 0;
-  int rc = -1;
-  if (cmcch_target_challenge(h, CF_CMCC_USER, req.random) == 0 &&
-      cf_cmcc_export(h, &req, apdu, sizeof apdu, &len) == 0)
-    rc = cmcch_cmd_raw(h, CF_CMCC_USER, step, apdu, len, 0);
+  int rc = cmcch_export_to_target(h, CF_CMCC_USER, &req, step);
   cf_wipe(keys, sizeof keys);
-  cf_wipe(apdu, sizeof apdu);
   return rc;
 }
 
@@ -57,12 +51,8 @@ static int user_read_back(cf_cmcc_host *h, const cf_cmcc_user_job *job) {
   if (job->data_len && (dlen != job->data_len || memcmp(buf + 7, job->data, dlen) != 0))
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "user card READ",
                       "sub-application data differs from what was written");
-  size_t n = buf[at];
   for (size_t i = 0; i < job->nkeys; i++) {
-    bool found = false;
-    for (size_t k = 0; k < n && !found; k++)
-      found = buf[at + 1 + 2 * k] == job->keys[i].id && buf[at + 2 + 2 * k] == job->keys[i].version;
-    if (!found)
+    if (!cmcch_key_listed(buf + at + 1, buf[at], job->keys[i].id, job->keys[i].version))
       return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "user card READ", "key %02X version %02X is not on the card",
                         job->keys[i].id, job->keys[i].version);
   }
@@ -99,6 +89,8 @@ int cf_cmcc_user_update(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint
     if (job->keys[i].levels > 1 || job->keys[i].id == 0)
       return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update",
                         "user-card keys: id 01..FF, diversified by the serial (1 level) or not at all");
+  /* the wrong card would refuse the first write anyway (6988); asking first names the problem */
+  if (!job->skip_serial_check && cmcch_check_user_serial(h, serial) != 0) return -1;
   if (job->create &&
       user_write(h, job, serial, CMCC_UC_INS_CREATE_SUBAPP, "CREATE SUB_APPLICATION", true, job->eid, 6) != 0)
     return -1;

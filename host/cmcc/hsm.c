@@ -47,7 +47,8 @@ int cf_cmcc_parse_attr_columns(char **tok, int ntok, uint8_t attrs[CF_CMCC_ATTR_
   return 0;
 }
 
-static int hsm_parse_line(cf_cmcc_hsm *h, char *line, char *err, size_t errlen) {
+static int hsm_parse_line(void *ctx, char *line, char *err, size_t errlen) {
+  cf_cmcc_hsm *h = ctx;
   char *tok[CMCCH_MAX_TOKENS];
   /* The label may have blanks: tokenise the fixed columns only, keep the rest as it is. */
   char *rest = line;
@@ -110,47 +111,17 @@ int cf_cmcc_hsm_parse(const char *text, size_t len, const char *name, cf_cmcc_hs
     snprintf(err, errlen, "%s: out of memory", name);
     return -1;
   }
-  cmcch_lines it;
-  cmcch_lines_init(&it, text, len);
-  bool header = false;
-  char why[200];
-  int r;
-  while ((r = cmcch_lines_next(&it)) == 1) {
-    if (!header) {
-      char *tok[CMCCH_MAX_TOKENS];
-      int n = cmcch_tokenize(it.line, tok, CMCCH_MAX_TOKENS);
-      if (n != 2 || strcmp(tok[0], hsm_magic) != 0 || strcmp(tok[1], "1") != 0) {
-        snprintf(err, errlen, "%s:%u: not an HSM key file (first line must be \"%s 1\")", name, it.lineno,
-                 hsm_magic);
-        goto fail;
-      }
-      header = true;
-      continue;
-    }
-    if (hsm_parse_line(h, it.line, why, sizeof why) != 0) {
-      snprintf(err, errlen, "%s:%u: %s", name, it.lineno, why);
-      goto fail;
-    }
-  }
-  if (r < 0) {
-    snprintf(err, errlen, "%s:%u: line too long", name, it.lineno);
-    goto fail;
-  }
-  if (!header) {
-    snprintf(err, errlen, "%s: empty (first line must be \"%s 1\")", name, hsm_magic);
-    goto fail;
+  if (cmcch_parse_lines(text, len, name, hsm_magic, "an HSM key file", hsm_parse_line, h, err, errlen) != 0) {
+    cf_cmcc_hsm_free(h);
+    return -1;
   }
   if (h->count == 0) {
     snprintf(err, errlen, "%s: holds no key", name);
-    goto fail;
+    cf_cmcc_hsm_free(h);
+    return -1;
   }
-  cf_wipe(&it, sizeof it);
   *out = h;
   return 0;
-fail:
-  cf_wipe(&it, sizeof it);
-  cf_cmcc_hsm_free(h);
-  return -1;
 }
 
 int cf_cmcc_hsm_load(const char *path, cf_cmcc_hsm **out, char *err, size_t errlen) {

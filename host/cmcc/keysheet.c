@@ -10,7 +10,14 @@
 
 static const char sheet_magic[] = "cardforge-cmcc-keysheet";
 
-static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *err, size_t errlen) {
+typedef struct sheet_parse {
+  cf_cmcc_keysheet *s;
+  bool have_seed;
+} sheet_parse;
+
+static int sheet_line(void *ctx, char *line, char *err, size_t errlen) {
+  sheet_parse *p = ctx;
+  cf_cmcc_keysheet *s = p->s;
   char *tok[CMCCH_MAX_TOKENS];
   int n = cmcch_tokenize(line, tok, CMCCH_MAX_TOKENS);
   if (n < 0) {
@@ -18,7 +25,7 @@ static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *er
     return -1;
   }
   if (strcmp(tok[0], "seed") == 0) {
-    if (*have_seed) {
+    if (p->have_seed) {
       snprintf(err, errlen, "a second seed line (one sheet, one seed)");
       return -1;
     }
@@ -26,7 +33,7 @@ static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *er
       snprintf(err, errlen, "seed must be 32 hex digits (16 bytes)");
       return -1;
     }
-    *have_seed = true;
+    p->have_seed = true;
     return 0;
   }
   if (strcmp(tok[0], "key") != 0) {
@@ -60,37 +67,10 @@ static int sheet_line(cf_cmcc_keysheet *s, char *line, bool *have_seed, char *er
 int cf_cmcc_keysheet_parse(const char *text, size_t len, const char *name, cf_cmcc_keysheet *s, char *err,
                            size_t errlen) {
   memset(s, 0, sizeof *s);
-  cmcch_lines it;
-  cmcch_lines_init(&it, text, len);
-  bool header = false, have_seed = false;
-  char why[200];
-  int r;
-  while ((r = cmcch_lines_next(&it)) == 1) {
-    if (!header) {
-      char *tok[CMCCH_MAX_TOKENS];
-      int n = cmcch_tokenize(it.line, tok, CMCCH_MAX_TOKENS);
-      if (n != 2 || strcmp(tok[0], sheet_magic) != 0 || strcmp(tok[1], "1") != 0) {
-        snprintf(err, errlen, "%s:%u: not a key code sheet (first line must be \"%s 1\")", name, it.lineno,
-                 sheet_magic);
-        goto fail;
-      }
-      header = true;
-      continue;
-    }
-    if (sheet_line(s, it.line, &have_seed, why, sizeof why) != 0) {
-      snprintf(err, errlen, "%s:%u: %s", name, it.lineno, why);
-      goto fail;
-    }
-  }
-  if (r < 0) {
-    snprintf(err, errlen, "%s:%u: line too long", name, it.lineno);
+  sheet_parse p = {s, false};
+  if (cmcch_parse_lines(text, len, name, sheet_magic, "a key code sheet", sheet_line, &p, err, errlen) != 0)
     goto fail;
-  }
-  if (!header) {
-    snprintf(err, errlen, "%s: empty (first line must be \"%s 1\")", name, sheet_magic);
-    goto fail;
-  }
-  if (!have_seed) {
+  if (!p.have_seed) {
     snprintf(err, errlen, "%s: no seed line", name);
     goto fail;
   }
@@ -98,10 +78,8 @@ int cf_cmcc_keysheet_parse(const char *text, size_t len, const char *name, cf_cm
     snprintf(err, errlen, "%s: no key line", name);
     goto fail;
   }
-  cf_wipe(&it, sizeof it);
   return 0;
 fail:
-  cf_wipe(&it, sizeof it);
   cf_wipe(s, sizeof *s);
   return -1;
 }

@@ -190,6 +190,12 @@ void cmcch_put_u8(cmcch_buf *b, uint8_t v) {
   cmcch_put(b, &v, 1);
 }
 
+bool cmcch_key_listed(const uint8_t *pairs, size_t n, uint8_t id, uint8_t version) {
+  for (size_t i = 0; i < n; i++)
+    if (pairs[2 * i] == id && pairs[2 * i + 1] == version) return true;
+  return false;
+}
+
 int cmcch_kmc_inst_mac(cf_cmcc_host *h, const cmcch_inst_mac_req *req, uint8_t mac[4]) {
   size_t flen = (req->p1 & CMCC_P1_EXPORT_KEY_FACTOR16) ? 16 : 8;
   uint8_t data[255];

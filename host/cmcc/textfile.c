@@ -114,6 +114,40 @@ int cmcch_lines_next(cmcch_lines *it) {
   return 0;
 }
 
+int cmcch_parse_lines(const char *text, size_t len, const char *name, const char *magic, const char *what,
+                      cmcch_line_fn line_fn, void *ctx, char *err, size_t errlen) {
+  cmcch_lines it;
+  cmcch_lines_init(&it, text, len);
+  bool header = false;
+  char why[200];
+  int r, rc = -1;
+  while ((r = cmcch_lines_next(&it)) == 1) {
+    if (!header) {
+      char *tok[CMCCH_MAX_TOKENS];
+      int n = cmcch_tokenize(it.line, tok, CMCCH_MAX_TOKENS);
+      if (n != 2 || strcmp(tok[0], magic) != 0 || strcmp(tok[1], "1") != 0) {
+        snprintf(err, errlen, "%s:%u: not %s (first line must be \"%s 1\")", name, it.lineno, what, magic);
+        goto out;
+      }
+      header = true;
+      continue;
+    }
+    if (line_fn(ctx, it.line, why, sizeof why) != 0) {
+      snprintf(err, errlen, "%s:%u: %s", name, it.lineno, why);
+      goto out;
+    }
+  }
+  if (r < 0)
+    snprintf(err, errlen, "%s:%u: line too long", name, it.lineno);
+  else if (!header)
+    snprintf(err, errlen, "%s: empty (first line must be \"%s 1\")", name, magic);
+  else
+    rc = 0;
+out:
+  cf_wipe(&it, sizeof it); /* the lines of a key file are key material */
+  return rc;
+}
+
 int cmcch_tokenize(char *line, char **tok, int max) {
   int n = 0;
   char *p = line;

@@ -30,6 +30,14 @@ void cmcch_lines_init(cmcch_lines *it, const char *text, size_t len);
 /* Returns 1 with it->line set, 0 at the end, -1 if a line is longer than CMCCH_LINE_MAX - 1. */
 int cmcch_lines_next(cmcch_lines *it);
 
+/* Parses a versioned line file: the first line must be exactly "<magic> 1" (else "name:N: not
+ * <what> (first line must be ...)"), then each further line goes to line_fn, whose refusal (-1,
+ * why filled) becomes "name:N: why". An empty text or a line too long is refused the same way.
+ * Returns 0, or -1 with err filled. */
+typedef int (*cmcch_line_fn)(void *ctx, char *line, char *why, size_t whylen);
+int cmcch_parse_lines(const char *text, size_t len, const char *name, const char *magic, const char *what,
+                      cmcch_line_fn line_fn, void *ctx, char *err, size_t errlen);
+
 /* Splits a line (modified in place) at blanks. Returns the token count, or -1 if more than max. */
 int cmcch_tokenize(char *line, char **tok, int max);
 

@@ -151,6 +151,11 @@ extern const size_t cmcc_profile_count;
 #define CMCC_TGT_INS_INTERNAL_AUTH 0x88 /* 00 88 P1 P2 08 <8 bytes> -> 3DES-ECB under a stored key */
 #define CMCC_TGT_INS_READ 0xB0          /* 00 B0 P1 00 -> stored data, no secrets */
 #define CMCC_TGT_INS_VERIFY_MAC 0x82    /* 84 82 P1 P2 Lc data || MAC: 9000 / 6988 under a stored key */
+#define CMCC_TGT_INS_GET_DATA 0xCA      /* 00 CA 00 tag Le -> the value of a data object (no secret) */
+#define CMCC_TGT_DO_SERIAL 0xC1         /* GET DATA tag: user card serial (8 bytes) */
+#define CMCC_TGT_DO_FACTOR 0xC2         /* GET DATA tag: SAM diversification factor (16 bytes) */
+#define CMCC_UC_SERIAL_LEN 8
+#define CMCC_SAM_FACTOR_LEN 16
 /* user card: 84 INS subapp 00 Lc cipher || MAC, MAC key = session(diversify8(EMK, serial), R) */
 #define CMCC_UC_INS_CREATE_SUBAPP 0xE0
 #define CMCC_UC_INS_UPDATE_SUBAPP_DATA 0xD6

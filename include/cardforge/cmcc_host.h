@@ -187,6 +187,12 @@ int cf_cmcc_prove_kmc_key(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN]
  * records and returns the count, or -1. */
 int cf_cmcc_read_keyinfo(cf_cmcc_host *h, cf_cmcc_role r, uint8_t (*attrs)[CF_CMCC_ATTR_LEN], size_t max);
 
+/* What a target reports about itself with GET DATA (00 CA 00 tag, docs/cmcc-profile.md 2.1): the
+ * user card's 8-byte serial (tag C1), the SAM's 16-byte diversification factor (tag C2). Return 0,
+ * or -1 with the failure recorded (CF_CMCC_E_CARD and the card's SW when it does not report it). */
+int cf_cmcc_read_serial(cf_cmcc_host *h, uint8_t serial[8]);
+int cf_cmcc_read_factor(cf_cmcc_host *h, uint8_t factor[16]);
+
 /* 4.1.4: user-card key and data update through Export Keys&Data (P1 = 00: 8-byte factors, session
  * key, MAC 9.19), the export key being the enterprise management key diversified by the card
  * serial. What to write into one sub-application: */
@@ -208,6 +214,10 @@ typedef struct cf_cmcc_user_job {
   size_t nkeys; /* UPDATE SUB_APPLICATION KEYS (or the CREATE's keys) */
   cf_cmcc_target_key keys[CF_CMCC_JOB_MAX_KEYS];
   bool verify; /* prove each key by use (VERIFY MAC) and read the sub-application back */
+  /* Before the first export the card must report (GET DATA) the serial the caller names, else
+   * nothing is written (CF_CMCC_E_VERIFY). skip_serial_check: for cards that cannot report it;
+   * a wrong card then refuses the first write's MAC (6988). */
+  bool skip_serial_check;
 } cf_cmcc_user_job;
 
 int cf_cmcc_user_update(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint8_t serial[8]);
@@ -270,8 +280,11 @@ int cf_cmcc_terminal_write(cf_cmcc_host *h, const cf_cmcc_terminal_job *job);
 
 /* 4.1.8: SAM key update: for each key, Get Challenge on the SAM, Export Keys&Data (P1 = 41: the
  * SAM initial master key diversified by the SAM's 16-byte factor, no session key, 9.19), WRITE_KEY
- * to the SAM; verify proves each key by use (VERIFY MAC). */
+ * to the SAM; verify proves each key by use (VERIFY MAC). The factor is the one the SAM reports
+ * (GET DATA); factor_given: the caller's factor, for SAMs that cannot report theirs (one that
+ * reports another factor stops the job before any export: CF_CMCC_E_VERIFY). */
 typedef struct cf_cmcc_sam_job {
+  bool factor_given;
   uint8_t factor[16];
   uint8_t imk_vit[3]; /* the SAM initial master key on the KMC: version, index, type (0A) */
   size_t nkeys;

@@ -54,9 +54,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (rc != 0 && r.failures == 0) load_fail(&r, "client could not start");
-  printf("result %s %s %u apdus=%llu operations=%llu failures=%llu updates=%llu last=%lld%s%s\n", argv[1], o.reader,
-         o.id, (unsigned long long)r.apdus, (unsigned long long)r.operations, (unsigned long long)r.failures,
-         (unsigned long long)r.updates, (long long)r.last_value, r.failures ? " first failure: " : "",
-         r.failures ? r.first_failure : "");
+  printf("result %s %s %u apdus=%llu operations=%llu failures=%llu updates=%llu last=%lld%s%s\n", argv[1],
+         o.reader, o.id, (unsigned long long)r.apdus, (unsigned long long)r.operations,
+         (unsigned long long)r.failures, (unsigned long long)r.updates, (long long)r.last_value,
+         r.failures ? " first failure: " : "", r.failures ? r.first_failure : "");
   return r.failures ? 1 : 0;
 }

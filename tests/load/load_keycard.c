@@ -43,8 +43,8 @@ int load_keycard(const load_opts *o, load_result *r) {
   if (rc == 0) rc = keycard_client_pair(&kc, secret);
   if (rc == 0) rc = session(&kc, r);
   if (rc == 0 && !kc.info.has_key) {
-    rc = keycard_client_mnemonic_to_seed("legal winner thank year wave sausage worth useful legal winner thank yellow",
-                                         "", seed);
+    rc = keycard_client_mnemonic_to_seed(
+        "legal winner thank year wave sausage worth useful legal winner thank yellow", "", seed);
     if (rc == 0) rc = keycard_client_load_seed(&kc, seed, NULL);
   }
   if (rc == 0) rc = keycard_client_parse_path("m/44'/60'/0'/0/0", &path);
@@ -81,8 +81,10 @@ int load_keycard(const load_opts *o, load_result *r) {
       char text[64];
       uint8_t back[128];
       size_t n = 0;
-      int len = snprintf(text, sizeof text, "load client %u update %llu", o->id, (unsigned long long)r->updates);
-      if (keycard_client_store_data(&kc, KEYCARD_CLIENT_DATA_PUBLIC, (const uint8_t *)text, (size_t)len) != 0 ||
+      int len =
+          snprintf(text, sizeof text, "load client %u update %llu", o->id, (unsigned long long)r->updates);
+      if (keycard_client_store_data(&kc, KEYCARD_CLIENT_DATA_PUBLIC, (const uint8_t *)text, (size_t)len) !=
+              0 ||
           keycard_client_get_data(&kc, KEYCARD_CLIENT_DATA_PUBLIC, back, sizeof back, &n) != 0 ||
           n != (size_t)len || memcmp(back, text, n) != 0) {
         load_fail(r, "STORE DATA / GET DATA: %s", kc.err);

@@ -72,7 +72,8 @@ static uint16_t lb_exchange(lb *c, const uint8_t *cmd, size_t len, uint8_t *out,
 static void lb_echo(lb *c, uint32_t *rs, bool extended) {
   static uint8_t cmd[7 + 4096 + 2], data[4096], out[65536];
   size_t len = extended ? 300 + load_rand(rs) % 3000 : 1 + load_rand(rs) % 250, n = 0, olen = 0;
-  for (size_t i = 0; i < len; i++) data[i] = (uint8_t)load_rand(rs);
+  for (size_t i = 0; i < len; i++)
+    data[i] = (uint8_t)load_rand(rs);
   cmd[n++] = 0x80, cmd[n++] = 0x01, cmd[n++] = 0x00, cmd[n++] = 0x00;
   if (extended) {
     cmd[n++] = 0x00, cmd[n++] = (uint8_t)(len >> 8), cmd[n++] = (uint8_t)len;
@@ -81,8 +82,10 @@ static void lb_echo(lb *c, uint32_t *rs, bool extended) {
   }
   memcpy(cmd + n, data, len);
   n += len;
-  if (extended) cmd[n++] = 0x00, cmd[n++] = 0x00; /* Le 65536 */
-  else cmd[n++] = 0x00;
+  if (extended)
+    cmd[n++] = 0x00, cmd[n++] = 0x00; /* Le 65536 */
+  else
+    cmd[n++] = 0x00;
   uint16_t sw = lb_exchange(c, cmd, n, out, sizeof out, &olen);
   if (sw != 0x9000 || olen != len || memcmp(out, data, len) != 0)
     load_fail(c->r, "echo of %zu bytes: SW %04X, %zu bytes back", len, sw, olen);
@@ -94,7 +97,8 @@ static void lb_generate(lb *c, uint32_t *rs) {
   uint8_t cmd[5] = {0x80, 0x02, (uint8_t)(want >> 8), (uint8_t)want, 0x00};
   uint16_t sw = lb_exchange(c, cmd, sizeof cmd, out, sizeof out, &olen);
   bool ok = sw == 0x9000 && olen == want;
-  for (size_t i = 0; ok && i < want; i++) ok = out[i] == (uint8_t)i;
+  for (size_t i = 0; ok && i < want; i++)
+    ok = out[i] == (uint8_t)i;
   if (!ok) load_fail(c->r, "generate %zu: SW %04X, %zu bytes", want, sw, olen);
 }
 
@@ -103,7 +107,8 @@ static void lb_status(lb *c) {
   uint8_t out[16];
   size_t olen = 0;
   uint16_t sw = lb_exchange(c, cmd, sizeof cmd, out, sizeof out, &olen);
-  if (sw != 0x63C1 || olen != 2 || out[0] != 0xAB || out[1] != 0xCD) load_fail(c->r, "status word: SW %04X", sw);
+  if (sw != 0x63C1 || olen != 2 || out[0] != 0xAB || out[1] != 0xCD)
+    load_fail(c->r, "status word: SW %04X", sw);
 }
 
 static void lb_counter(lb *c) {
@@ -116,8 +121,8 @@ static void lb_counter(lb *c) {
     return;
   }
   int64_t v = ((int64_t)out[0] << 24) | (out[1] << 16) | (out[2] << 8) | out[3];
-  if (v <= c->r->last_value) load_fail(c->r, "counter went back: %lld after %lld", (long long)v,
-                                       (long long)c->r->last_value);
+  if (v <= c->r->last_value)
+    load_fail(c->r, "counter went back: %lld after %lld", (long long)v, (long long)c->r->last_value);
   c->r->last_value = v;
   c->r->updates++;
 }
@@ -140,12 +145,25 @@ int load_loopback(const load_opts *o, load_result *r) {
   double end = load_now() + o->seconds;
   while (load_now() < end) {
     switch (load_rand(&rs) % 8) {
-    case 0: case 1: lb_echo(&c, &rs, false); break;
-    case 2: lb_echo(&c, &rs, true); break;
-    case 3: lb_generate(&c, &rs); break;
-    case 4: lb_status(&c); break;
-    case 5: lb_transient(&c); break;
-    default: lb_counter(&c); break;
+    case 0:
+    case 1:
+      lb_echo(&c, &rs, false);
+      break;
+    case 2:
+      lb_echo(&c, &rs, true);
+      break;
+    case 3:
+      lb_generate(&c, &rs);
+      break;
+    case 4:
+      lb_status(&c);
+      break;
+    case 5:
+      lb_transient(&c);
+      break;
+    default:
+      lb_counter(&c);
+      break;
     }
     r->operations++;
   }

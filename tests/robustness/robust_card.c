@@ -126,7 +126,9 @@ uint16_t rb_card_send_hex(rb_card *c, const char *hex, uint8_t *resp, size_t cap
 /* ---- the sweep ---- */
 
 static bool sweep_cutting;
-bool rb_sweep_cutting(void) { return sweep_cutting; }
+bool rb_sweep_cutting(void) {
+  return sweep_cutting;
+}
 
 /* The reference run records the state after every command that wrote something. */
 #define RB_MAX_BETWEEN 32
@@ -175,10 +177,11 @@ static int select_alive(rb_card *c, const uint8_t *aid, size_t aid_len) {
 }
 
 /* Opens a working copy of the template and reaches the step's transient state. */
-static void open_work(const char *dir, const cf_card_profile *p, const char *params, const rb_sweep_step *step,
-                      rb_card *c, const char *what) {
+static void open_work(const char *dir, const cf_card_profile *p, const char *params,
+                      const rb_sweep_step *step, rb_card *c, const char *what) {
   const char *work = rb_path(dir, "work.card");
-  if (rb_copy_card(rb_path(dir, step->from), work) != 0) fail_msg("%s: no template %s", step->name, step->from);
+  if (rb_copy_card(rb_path(dir, step->from), work) != 0)
+    fail_msg("%s: no template %s", step->name, step->from);
   if (rb_card_open(c, p, params, work) != 0) fail_msg("%s: %s: the card does not open", step->name, what);
   if (step->setup && step->setup(c) != 0) fail_msg("%s: %s: set-up failed", step->name, what);
 }
@@ -195,19 +198,20 @@ static bool same_shape(const rb_state *old, const rb_state *ref, const rb_state 
   return true;
 }
 
-static int read_tries(const char *dir, const cf_card_profile *p, const char *params, const rb_sweep_step *step,
-                      const char *file, int tries[4]) {
+static int read_tries(const char *dir, const cf_card_profile *p, const char *params,
+                      const rb_sweep_step *step, const char *file, int tries[4]) {
   const char *probe = rb_path(dir, "tries.card");
   rb_card c;
   if (rb_copy_card(file, probe) != 0 || rb_card_open(&c, p, params, probe) != 0) return -1;
-  for (int i = 0; i < 4; i++) tries[i] = -1;
+  for (int i = 0; i < 4; i++)
+    tries[i] = -1;
   int n = step->tries(&c, tries);
   rb_card_close(&c);
   return n;
 }
 
-void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, const uint8_t *aid, size_t aid_len,
-              const rb_sweep_step *step, rb_sweep_stats *stats) {
+void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, const uint8_t *aid,
+              size_t aid_len, const rb_sweep_step *step, rb_sweep_stats *stats) {
   static rb_state old, ref, middle, now;
   rb_card c;
   bool have_middle = false;
@@ -243,7 +247,8 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
   for (long k = 1; k <= writes; k++) {
     open_work(dir, p, params, step, &c, "cut run");
     assert_int_equal(rb_state_take(c.store, &now), 0);
-    if (!rb_state_equal(&now, &old)) fail_msg("%s: the set-up does not reach the same state twice", step->name);
+    if (!rb_state_equal(&now, &old))
+      fail_msg("%s: the set-up does not reach the same state twice", step->name);
     rb_state_free(&now);
     cf_store_fault_at(c.store, k);
     sweep_cutting = true;
@@ -276,7 +281,8 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
                step->name, k, writes, n, n ? keys[0] : 0);
     }
     int ok = step->alive ? step->alive(&c) : select_alive(&c, aid, aid_len);
-    if (ok != 0) fail_msg("%s: cut at write %ld of %ld: the restarted card does not work", step->name, k, writes);
+    if (ok != 0)
+      fail_msg("%s: cut at write %ld of %ld: the restarted card does not work", step->name, k, writes);
     rb_card_close(&c);
     rb_state_free(&now);
 
@@ -292,7 +298,8 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
   rb_state_free(&old);
   rb_state_free(&ref);
   if (have_middle) rb_state_free(&middle);
-  for (size_t i = 0; i < between_count; i++) rb_state_free(&between[i]);
+  for (size_t i = 0; i < between_count; i++)
+    rb_state_free(&between[i]);
   between_count = 0;
   print_message("  sweep %-40s %3ld cut points\n", step->name, writes);
 }
@@ -347,8 +354,8 @@ size_t rb_bad_run(const char *dir, const rb_bad_table *t) {
     if (!rb_state_equal(&before, &after)) {
       uint32_t keys[4];
       size_t nd = rb_state_diff(&before, &after, keys, 4);
-      print_error("%s / %s: answered %04X but changed %zu persistent records (first %08X)\n", t->card, bc->name,
-                  sw, nd, keys[0]);
+      print_error("%s / %s: answered %04X but changed %zu persistent records (first %08X)\n", t->card,
+                  bc->name, sw, nd, keys[0]);
       failures++;
     }
     rb_state_free(&before);
@@ -356,7 +363,9 @@ size_t rb_bad_run(const char *dir, const rb_bad_table *t) {
     rb_card_close(&c);
     run++;
   }
-  if (failures) fail_msg("%s: %zu of %zu malformed-input cases failed (listed above)", t->card, failures, run);
-  printf("robust: %s malformed-input table: %zu cases, expected status word and unchanged state\n", t->card, run);
+  if (failures)
+    fail_msg("%s: %zu of %zu malformed-input cases failed (listed above)", t->card, failures, run);
+  printf("robust: %s malformed-input table: %zu cases, expected status word and unchanged state\n", t->card,
+         run);
   return run;
 }

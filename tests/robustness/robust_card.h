@@ -63,12 +63,12 @@ typedef struct rb_sweep_step {
 
 typedef struct rb_sweep_stats {
   size_t steps;
-  size_t cut_points;  /* restarts after a cut, all steps */
-  size_t old_states;  /* restart found the state before the command */
-  size_t new_states;  /* ... the state after it */
-  size_t middle_states; /* ... the durable decrement of a retry counter */
+  size_t cut_points;     /* restarts after a cut, all steps */
+  size_t old_states;     /* restart found the state before the command */
+  size_t new_states;     /* ... the state after it */
+  size_t middle_states;  /* ... the durable decrement of a retry counter */
   size_t between_states; /* ... the state between two commands of a multi-command action */
-  size_t not_reached; /* the cut was armed but the command wrote less this time */
+  size_t not_reached;    /* the cut was armed but the command wrote less this time */
 } rb_sweep_stats;
 
 /* Sweeps one step: a reference run counts the physical writes of the action and keeps the state
@@ -76,8 +76,8 @@ typedef struct rb_sweep_stats {
  * cut armed at k, the card is restarted from its file and its state is checked: the state before
  * the action, after it, or after one of its commands (an action of several commands: the cut hit a
  * later command), or the step's middle state. aid: the application SELECTed to prove the card works. */
-void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, const uint8_t *aid, size_t aid_len,
-              const rb_sweep_step *step, rb_sweep_stats *stats);
+void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, const uint8_t *aid,
+              size_t aid_len, const rb_sweep_step *step, rb_sweep_stats *stats);
 void rb_sweep_print(const char *card, const rb_sweep_stats *s);
 /* True while a sweep runs a command with a cut armed (helpers keep quiet about the 6581s then). */
 bool rb_sweep_cutting(void);
@@ -88,8 +88,8 @@ typedef struct rb_bad_case {
   /* hex; several commands separated by '|' (only the last is judged); for secure cases the last
    * is CLA INS P1 P2 [data], sent through the channel */
   const char *apdu;
-  uint16_t sw;      /* expected status word (the inner one for secure cases) */
-  uint16_t mask;    /* bits of sw compared; 0 = all (0xFF00 for 61XX / 6CXX families) */
+  uint16_t sw;   /* expected status word (the inner one for secure cases) */
+  uint16_t mask; /* bits of sw compared; 0 = all (0xFF00 for 61XX / 6CXX families) */
   bool secure;
 } rb_bad_case;
 

@@ -76,7 +76,8 @@ const cf_cmcc_key *rc_hsm_key(uint8_t type) {
 }
 
 static int ok(cf_cmcc_host *h, int rc) {
-  if (rc != 0 && !rb_sweep_cutting()) print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
+  if (rc != 0 && !rb_sweep_cutting())
+    print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
   return rc == 0 ? 0 : -1;
 }
 
@@ -98,14 +99,21 @@ static int auth(rb_card *c, int which) {
   return ok(h, cf_cmcc_auth_via_hsm(h, r, auth_p2(r, which), 1, 1));
 }
 
-int rc_auth1(rb_card *c) { return rc_pin(c) == 0 && auth(c, 1) == 0 ? 0 : -1; }
-int rc_auth2(rb_card *c) { return rc_pin(c) == 0 && auth(c, 2) == 0 ? 0 : -1; }
-int rc_auth12(rb_card *c) { return rc_auth1(c) == 0 && auth(c, 2) == 0 ? 0 : -1; }
+int rc_auth1(rb_card *c) {
+  return rc_pin(c) == 0 && auth(c, 1) == 0 ? 0 : -1;
+}
+int rc_auth2(rb_card *c) {
+  return rc_pin(c) == 0 && auth(c, 2) == 0 ? 0 : -1;
+}
+int rc_auth12(rb_card *c) {
+  return rc_auth1(c) == 0 && auth(c, 2) == 0 ? 0 : -1;
+}
 
 static void hsm_add(uint8_t type) {
   uint8_t attrs[11], value[16];
   rc_attrs(attrs, type, 1, 0x00);
-  for (int i = 0; i < 16; i++) value[i] = (uint8_t)((type << 4) | i); /* the cards' default values */
+  for (int i = 0; i < 16; i++)
+    value[i] = (uint8_t)((type << 4) | i); /* the cards' default values */
   assert_int_equal(cf_cmcc_hsm_add(rc_hsm, attrs, value, "default"), 0);
 }
 
@@ -138,7 +146,8 @@ static void template(const char *dir, const char *name, const char *params) {
 void rc_make_templates(const char *dir) {
   rc_hsm = cf_cmcc_hsm_new();
   assert_non_null(rc_hsm);
-  for (uint8_t t = CMCC_KEY_OPERATOR_KMC; t <= CMCC_KEY_WORKCARD; t++) hsm_add(t);
+  for (uint8_t t = CMCC_KEY_OPERATOR_KMC; t <= CMCC_KEY_WORKCARD; t++)
+    hsm_add(t);
 
   /* the KMC that exports to the targets holds every key type, PIN 02 and the second master key */
   helper(HELPER_KMC, "kmc", "keys=0102060708090A0B");
@@ -164,9 +173,13 @@ void rc_make_templates(const char *dir) {
   assert_int_equal(rb_card_open(&c, rc_profile("usercard"), "", rb_path(dir, "usercard-sub.card")), 0);
   cf_cmcc_host *h = rc_host(&c, CF_CMCC_USER);
   static const uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-  cf_cmcc_user_job job = {.subapp = 1, .emk_vit = {1, 1, CMCC_KEY_ENTERPRISE_MGMT}, .create = true,
-                          .eid = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, .nkeys = 1};
-  job.keys[0] = (cf_cmcc_target_key){.id = 1, .version = 1, .kmc_vit = {1, 1, CMCC_KEY_ENTERPRISE_APP}, .levels = 1};
+  cf_cmcc_user_job job = {.subapp = 1,
+                          .emk_vit = {1, 1, CMCC_KEY_ENTERPRISE_MGMT},
+                          .create = true,
+                          .eid = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66},
+                          .nkeys = 1};
+  job.keys[0] =
+      (cf_cmcc_target_key){.id = 1, .version = 1, .kmc_vit = {1, 1, CMCC_KEY_ENTERPRISE_APP}, .levels = 1};
   if (ok(h, cf_cmcc_user_update(h, &job, serial)) != 0) fail_msg("cmcc: CREATE SUB_APPLICATION failed");
   rb_card_close(&c);
 }

@@ -25,10 +25,10 @@ const cf_card_profile *rc_profile(const char *name);
 const uint8_t *rc_aid(const char *profile_name);
 
 /* Set-ups, on the card's own role (the template name tells it). */
-int rc_pin(rb_card *c);      /* Verify PIN 02 */
-int rc_auth1(rb_card *c);    /* PIN 02, External Authentication with the card's first key */
-int rc_auth2(rb_card *c);    /* PIN 02, External Authentication with the card's second key */
-int rc_auth12(rb_card *c);   /* PIN 02 and both */
+int rc_pin(rb_card *c);    /* Verify PIN 02 */
+int rc_auth1(rb_card *c);  /* PIN 02, External Authentication with the card's first key */
+int rc_auth2(rb_card *c);  /* PIN 02, External Authentication with the card's second key */
+int rc_auth12(rb_card *c); /* PIN 02 and both */
 cf_cmcc_role rc_role(rb_card *c);
 /* The HSM key of a type (version 01, index 01). */
 const cf_cmcc_key *rc_hsm_key(uint8_t type);

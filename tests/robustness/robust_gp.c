@@ -11,7 +11,8 @@
 
 #include "cardforge/gp.h"
 
-#define K16 {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F}
+#define K16                                                                                                  \
+  { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F }
 const cf_scp_keys rg_factory_keys = {.kvn = 0xFF, .klen = 16, .enc = K16, .mac = K16, .dek = K16};
 const uint8_t rg_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -25,7 +26,9 @@ cf_gp_client *rg_client(rb_card *c) {
   return c->client;
 }
 
-int rg_select(rb_card *c) { return cf_gp_select(rg_client(c), NULL, 0, NULL, 0, NULL) == CF_GP_OK ? 0 : -1; }
+int rg_select(rb_card *c) {
+  return cf_gp_select(rg_client(c), NULL, 0, NULL, 0, NULL) == CF_GP_OK ? 0 : -1;
+}
 
 int rg_open(rb_card *c) {
   if (rg_select(c) != 0) return -1;
@@ -43,8 +46,14 @@ int rg_secure(rb_card *c, const uint8_t *apdu, size_t len, uint16_t *sw) {
   uint8_t resp[512];
   size_t rlen = 0;
   if (len < 4) return -1;
-  cf_apdu a = {.cla = apdu[0], .ins = apdu[1], .p1 = apdu[2], .p2 = apdu[3], .data = len > 4 ? apdu + 4 : NULL,
-               .lc = len - 4, .le = 256, .has_le = true};
+  cf_apdu a = {.cla = apdu[0],
+               .ins = apdu[1],
+               .p1 = apdu[2],
+               .p2 = apdu[3],
+               .data = len > 4 ? apdu + 4 : NULL,
+               .lc = len - 4,
+               .le = 256,
+               .has_le = true};
   if (cf_gp_transmit(rg_client(c), &a, 0, resp, sizeof resp, &rlen, sw) != CF_GP_OK) {
     if (!rb_sweep_cutting()) print_message("gp client: %s\n", rg_client(c)->err);
     return -1;
@@ -56,7 +65,8 @@ void rg_keys(const cf_gp_client *gc, cf_gp_new_key *keys, size_t n, uint8_t seed
   for (size_t i = 0; i < n; i++) {
     keys[i].type = gc->scp.scp == 0x02 ? CF_GP_KEY_DES : CF_GP_KEY_AES;
     keys[i].len = 16;
-    for (size_t k = 0; k < 16; k++) keys[i].value[k] = (uint8_t)(seed + 16 * i + k);
+    for (size_t k = 0; k < 16; k++)
+      keys[i].value[k] = (uint8_t)(seed + 16 * i + k);
   }
 }
 

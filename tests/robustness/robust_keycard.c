@@ -27,7 +27,9 @@ keycard_client *rk_client(rb_card *c) {
   return c->client;
 }
 
-int rk_select(rb_card *c) { return keycard_client_select(rk_client(c), NULL, 0) == KEYCARD_CLIENT_OK ? 0 : -1; }
+int rk_select(rb_card *c) {
+  return keycard_client_select(rk_client(c), NULL, 0) == KEYCARD_CLIENT_OK ? 0 : -1;
+}
 
 int rk_channel(rb_card *c) {
   if (rk_select(c) != 0) return -1;
@@ -45,8 +47,8 @@ int rk_secure(rb_card *c, const uint8_t *apdu, size_t len, uint16_t *sw) {
   size_t rlen = 0;
   if (len < 4) return -1;
   keycard_client *kc = rk_client(c);
-  if (keycard_client_secure_exchange(kc, apdu[1], apdu[2], apdu[3], apdu + 4, len - 4, false, resp, sizeof resp,
-                                     &rlen) != KEYCARD_CLIENT_OK) {
+  if (keycard_client_secure_exchange(kc, apdu[1], apdu[2], apdu[3], apdu + 4, len - 4, false, resp,
+                                     sizeof resp, &rlen) != KEYCARD_CLIENT_OK) {
     if (!rb_sweep_cutting()) print_message("keycard client: %s (SW %04X)\n", kc->err, kc->sw);
     return -1;
   }
@@ -76,7 +78,8 @@ void rk_make_templates(const char *dir) {
   uint8_t seed[64];
   keycard_client_path path;
   assert_int_equal(keycard_client_pairing_secret(KEYCARD_CLIENT_DEFAULT_PAIRING_PASSWORD, rk_secret), 0);
-  for (int i = 0; i < 2; i++) memset(rk_entropy[i], 0xE0 + i, 32);
+  for (int i = 0; i < 2; i++)
+    memset(rk_entropy[i], 0xE0 + i, 32);
 
   open_copy(&c, dir, NULL, "fresh.card");
   rb_card_close(&c);
@@ -99,7 +102,8 @@ void rk_make_templates(const char *dir) {
 
   open_copy(&c, dir, "ready.card", "blocked.card");
   must(rk_channel(&c), "channel", &c);
-  for (int i = 0; i < 3; i++) keycard_client_verify_pin(rk_client(&c), "000000", NULL);
+  for (int i = 0; i < 3; i++)
+    keycard_client_verify_pin(rk_client(&c), "000000", NULL);
   rb_card_close(&c);
 
   /* the source of DUPLICATE KEY holds another key; it exports under the shared entropy */

@@ -24,7 +24,10 @@ static const rb_bad_case kmc_cases[] = {
     {"CLA FF", "FF20000208" PIN8, SW_CLA_NOT_SUPPORTED, 0, false},
     {"Verify PIN with CLA 00", "0020000208" PIN8, SW_CLA_NOT_SUPPORTED, 0, false},
     {"Verify PIN with CLA 84", "8420000208" PIN8, SW_CLA_NOT_SUPPORTED, 0, false},
-    {"Generate Key with CLA F0", "F0E200000B" "0901010000320000000000", SW_CLA_NOT_SUPPORTED, 0, false},
+    {"Generate Key with CLA F0",
+     "F0E200000B"
+     "0901010000320000000000",
+     SW_CLA_NOT_SUPPORTED, 0, false},
     {"unknown INS", "F0990000", SW_INS_NOT_SUPPORTED, 0, false},
     {"unknown INS, class 80", "80990000", SW_INS_NOT_SUPPORTED, 0, false},
     {"Verify PIN, P1 01", "F020010208" PIN8, SW_INCORRECT_P1P2, 0, false},
@@ -52,69 +55,139 @@ static const rb_bad_case kmc_cases[] = {
     {"Read KeyInfo beyond the last record", "00B420000B", SW_WRONG_P1P2, 0, false},
     {"Read KeyInfo, Le 0C (T=0: 6C0B)", "00B401000C", SW_WRONG_LE(0x0B), 0, false},
     {"GET RESPONSE with nothing pending", "00C0000004", SW_UNKNOWN, 0, false},
-    {"INIT_FOR_GENERATE, P1 01", "80E1010011" "03" B8 B8, SW_INCORRECT_P1P2, 0, false},
-    {"INIT_FOR_GENERATE, seed of 15 bytes", "80E1000010" "03" B8 "01020304050607", SW_WRONG_LENGTH, 0, false},
-    {"INIT_FOR_GENERATE without security", "80E1000011" "03" B8 B8, SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
-    {"Generate Key without security", "80E200000B" "0901010000320000000000", SW_SECURITY_STATUS_NOT_SATISFIED, 0,
-     false},
+    {"INIT_FOR_GENERATE, P1 01",
+     "80E1010011"
+     "03" B8 B8,
+     SW_INCORRECT_P1P2, 0, false},
+    {"INIT_FOR_GENERATE, seed of 15 bytes",
+     "80E1000010"
+     "03" B8 "01020304050607",
+     SW_WRONG_LENGTH, 0, false},
+    {"INIT_FOR_GENERATE without security",
+     "80E1000011"
+     "03" B8 B8,
+     SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"Generate Key without security",
+     "80E200000B"
+     "0901010000320000000000",
+     SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
     {"Import Key, P2 03", "80D8000324" B32 "01020304", SW_INCORRECT_P1P2, 0, false},
     {"Import Key, Lc 20", "80D8000120" B32, SW_WRONG_LENGTH, 0, false},
-    {"Import Key without security", CHAL "80D8000124" B32 "01020304", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
-    {"Update Info, Lc 11", "80D800000B" "0102030405060708090A0B", SW_WRONG_LENGTH, 0, false},
-    {"Update Info, Lc 13", "80D800000D" "0102030405060708090A0B0C0D", SW_WRONG_LENGTH, 0, false},
+    {"Import Key without security", CHAL "80D8000124" B32 "01020304", SW_SECURITY_STATUS_NOT_SATISFIED, 0,
+     false},
+    {"Update Info, Lc 11",
+     "80D800000B"
+     "0102030405060708090A0B",
+     SW_WRONG_LENGTH, 0, false},
+    {"Update Info, Lc 13",
+     "80D800000D"
+     "0102030405060708090A0B0C0D",
+     SW_WRONG_LENGTH, 0, false},
     {"Export Keys&Data, P1 04", "80C2040000", SW_INCORRECT_P1P2, 0, false},
-    {"CopyExport Key, P2 02", "80C400020E" "80D80001" "010105" "010108" "01020304", SW_INCORRECT_P1P2, 0, false},
+    {"CopyExport Key, P2 02",
+     "80C400020E"
+     "80D80001"
+     "010105"
+     "010108"
+     "01020304",
+     SW_INCORRECT_P1P2, 0, false},
     {"Lc longer than the data", "F020000208323232", SW_WRONG_LENGTH, 0, false},
 };
 
 /* the KMC with PIN 02 and the second master key authenticated */
 static const rb_bad_case kmc_auth_cases[] = {
-    {"INIT_FOR_GENERATE, count 0", "80E1000011" "00" B8 B8, SW_WRONG_DATA, 0, false},
-    {"Generate Key without INIT_FOR_GENERATE", "80E200000B" "0901010000320000000000", SW_CONDITIONS_NOT_SATISFIED,
-     0, false},
-    {"Generate Key, type 01", "80E1000011" "01" B8 B8 "|80E200000B" "0101010000000000000000", CMCC_SW_KEY_TYPE, 0,
-     false},
-    {"Generate Key, usage 6", "80E1000011" "01" B8 B8 "|80E200000B" "0901010000360000000000", CMCC_SW_KEY_STATE, 0,
-     false},
-    {"Generate Key, algorithm 01", "80E1000011" "01" B8 B8 "|80E200000B" "0901010100320000000000", SW_WRONG_DATA, 0,
-     false},
-    {"Generate Key after another command", "80E1000011" "01" B8 B8 "|00B401000B|80E200000B"
-                                           "0901010000320000000000",
+    {"INIT_FOR_GENERATE, count 0",
+     "80E1000011"
+     "00" B8 B8,
+     SW_WRONG_DATA, 0, false},
+    {"Generate Key without INIT_FOR_GENERATE",
+     "80E200000B"
+     "0901010000320000000000",
+     SW_CONDITIONS_NOT_SATISFIED, 0, false},
+    {"Generate Key, type 01",
+     "80E1000011"
+     "01" B8 B8 "|80E200000B"
+     "0101010000000000000000",
+     CMCC_SW_KEY_TYPE, 0, false},
+    {"Generate Key, usage 6",
+     "80E1000011"
+     "01" B8 B8 "|80E200000B"
+     "0901010000360000000000",
+     CMCC_SW_KEY_STATE, 0, false},
+    {"Generate Key, algorithm 01",
+     "80E1000011"
+     "01" B8 B8 "|80E200000B"
+     "0901010100320000000000",
+     SW_WRONG_DATA, 0, false},
+    {"Generate Key after another command",
+     "80E1000011"
+     "01" B8 B8 "|00B401000B|80E200000B"
+     "0901010000320000000000",
      SW_CONDITIONS_NOT_SATISFIED, 0, false},
     {"Import Key without Get Challenge", "80D8000224" B32 "01020304", SW_CONDITIONS_NOT_SATISFIED, 0, false},
     {"Import Key, wrong MAC", CHAL "80D8000224" B32 "01020304", CMCC_SW_BAD_MAC, 0, false},
     {"Update Info, wrong MAC", CHAL "80D800000C" B8 "01020304", CMCC_SW_BAD_MAC, 0, false},
-    {"Export Keys&Data, fields longer than Lc", "80C2000005" "8418000001", SW_WRONG_LENGTH, 0, false},
-    {"CopyExport Key, keys missing", "80C400000E" "80D80001" "010905" "010908" "01020304", CMCC_SW_KEY_NOT_FOUND, 0,
-     false},
+    {"Export Keys&Data, fields longer than Lc",
+     "80C2000005"
+     "8418000001",
+     SW_WRONG_LENGTH, 0, false},
+    {"CopyExport Key, keys missing",
+     "80C400000E"
+     "80D80001"
+     "010905"
+     "010908"
+     "01020304",
+     CMCC_SW_KEY_NOT_FOUND, 0, false},
     {"Inst_MAC Generate, P1 04", "8032040000", SW_INCORRECT_P1P2, 0, false},
 };
 
 static const rb_bad_case authcard_cases[] = {
     {"External Authentication, P2 01 on the auth card", "F082000108" B8, SW_FUNC_NOT_SUPPORTED, 0, false},
-    {"Encrypt Data without the PIN", "8030000005" "0102030400", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
-    {"Encrypt Data, len byte against Lc", "8030000006" "010203040300", SW_WRONG_LENGTH, 0, false},
-    {"MAC Generate, P1 01", "8032010005" "0102030400", SW_INCORRECT_P1P2, 0, false},
+    {"Encrypt Data without the PIN",
+     "8030000005"
+     "0102030400",
+     SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"Encrypt Data, len byte against Lc",
+     "8030000006"
+     "010203040300",
+     SW_WRONG_LENGTH, 0, false},
+    {"MAC Generate, P1 01",
+     "8032010005"
+     "0102030400",
+     SW_INCORRECT_P1P2, 0, false},
     {"Import Key, level 2", "80D8000224" B32 "01020304", SW_INCORRECT_P1P2, 0, false},
 };
 
 static const rb_bad_case workcard_cases[] = {
     {"External Authentication, P2 00 on the working card", "F082000008" B8, SW_FUNC_NOT_SUPPORTED, 0, false},
-    {"Export Key without the terminal initial key", "80C0000013" "01020304" B8 "02" "0101" "01020304",
+    {"Export Key without the terminal initial key",
+     "80C0000013"
+     "01020304" B8 "02"
+     "0101"
+     "01020304",
      CMCC_SW_KEY_NOT_FOUND, 0, false},
-    {"Export Key, header length against Lc", "80C0000013" "01020304" B8 "05" "0101" "01020304", SW_WRONG_LENGTH, 0,
-     false},
-    {"Export Data, wrong MAC3", "00A4040008D156000101800002|80C0000008" B8, SW_SECURITY_STATUS_NOT_SATISFIED, 0,
-     false},
+    {"Export Key, header length against Lc",
+     "80C0000013"
+     "01020304" B8 "05"
+     "0101"
+     "01020304",
+     SW_WRONG_LENGTH, 0, false},
+    {"Export Data, wrong MAC3", "00A4040008D156000101800002|80C0000008" B8, SW_SECURITY_STATUS_NOT_SATISFIED,
+     0, false},
     {"Export Key, P1 01", "80C0010013" B8 B8 "010101", SW_INCORRECT_P1P2, 0, false},
 };
 
 static const rb_bad_case usercard_cases[] = {
-    {"CREATE SUB_APPLICATION without GET CHALLENGE", "84E001001C" B8 B8 B8 "01020304", SW_CONDITIONS_NOT_SATISFIED,
-     0, false},
-    {"CREATE SUB_APPLICATION, wrong MAC", "0084000004|84E001001C" B8 B8 B8 "01020304", CMCC_SW_BAD_MAC, 0, false},
-    {"CREATE SUB_APPLICATION, sub-application 09", "84E009001C" B8 B8 B8 "01020304", SW_INCORRECT_P1P2, 0, false},
-    {"CREATE SUB_APPLICATION, Lc 11", "84E001000B" "0102030405060708090A0B", SW_WRONG_LENGTH, 0, false},
+    {"CREATE SUB_APPLICATION without GET CHALLENGE", "84E001001C" B8 B8 B8 "01020304",
+     SW_CONDITIONS_NOT_SATISFIED, 0, false},
+    {"CREATE SUB_APPLICATION, wrong MAC", "0084000004|84E001001C" B8 B8 B8 "01020304", CMCC_SW_BAD_MAC, 0,
+     false},
+    {"CREATE SUB_APPLICATION, sub-application 09", "84E009001C" B8 B8 B8 "01020304", SW_INCORRECT_P1P2, 0,
+     false},
+    {"CREATE SUB_APPLICATION, Lc 11",
+     "84E001000B"
+     "0102030405060708090A0B",
+     SW_WRONG_LENGTH, 0, false},
     {"GET CHALLENGE, P1 01", "0084010004", SW_INCORRECT_P1P2, 0, false},
     {"INTERNAL AUTHENTICATE, 7 bytes", "008801010701020304050607", SW_WRONG_LENGTH, 0, false},
     {"INTERNAL AUTHENTICATE, no such key", "0088010108" B8, SW_REFERENCED_DATA_NOT_FOUND, 0, false},
@@ -126,15 +199,18 @@ static const rb_bad_case usercard_cases[] = {
 
 static const rb_bad_case sam_cases[] = {
     {"WRITE_KEY, P1 01", "84D401001C" B8 B8 B8 "01020304", SW_INCORRECT_P1P2, 0, false},
-    {"WRITE_KEY without GET CHALLENGE", "84D400001C" B8 B8 B8 "01020304", SW_CONDITIONS_NOT_SATISFIED, 0, false},
+    {"WRITE_KEY without GET CHALLENGE", "84D400001C" B8 B8 B8 "01020304", SW_CONDITIONS_NOT_SATISFIED, 0,
+     false},
     {"WRITE_KEY, wrong MAC", "0084000004|84D400001C" B8 B8 B8 "01020304", CMCC_SW_BAD_MAC, 0, false},
     {"WRITE_KEY, Lc 13", "84D400000D" B8 "0102030405", SW_WRONG_LENGTH, 0, false},
 };
 
 static const rb_bad_case terminal_cases[] = {
     {"PREPARE EXPORT KEY, Lc 5", "80500000050102030401", SW_WRONG_LENGTH, 0, false},
-    {"LOAD KEY without PREPARE EXPORT KEY", "805200001D" "18" B8 B8 B8 "01020304", SW_CONDITIONS_NOT_SATISFIED, 0,
-     false},
+    {"LOAD KEY without PREPARE EXPORT KEY",
+     "805200001D"
+     "18" B8 B8 B8 "01020304",
+     SW_CONDITIONS_NOT_SATISFIED, 0, false},
     {"PREPARE EXPORT DATA without a loaded key", "8054000008", SW_CONDITIONS_NOT_SATISFIED, 0, false},
     {"LOAD DATA, Lc 9", "805600000901020304050607080A", SW_WRONG_LENGTH, 0, false},
 };
@@ -153,7 +229,8 @@ static int group_teardown(void **state) {
   return 0;
 }
 
-static void run(const char *label, const char *from, int (*setup)(rb_card *), const rb_bad_case *cases, size_t n) {
+static void run(const char *label, const char *from, int (*setup)(rb_card *), const rb_bad_case *cases,
+                size_t n) {
   rb_bad_table t = {label, rc_profile(from), "", from, setup, NULL, cases, n};
   assert_int_equal(rb_bad_run(dir, &t), n);
 }

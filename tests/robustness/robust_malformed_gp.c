@@ -14,7 +14,10 @@
 
 static char *dir;
 
-#define IU "8050FF0008" "0102030405060708" "00|"
+#define IU                                                                                                   \
+  "8050FF0008"                                                                                               \
+  "0102030405060708"                                                                                         \
+  "00|"
 #define B16 "11111111111111111111111111111111"
 /* secure cases are CLA INS P1 P2 data: the client adds Lc (and the MAC) */
 
@@ -30,12 +33,15 @@ static const rb_bad_case plain_cases[] = {
     {"SELECT an unknown AID", "00A4040008A000000151000099", SW_FILE_NOT_FOUND, 0, false},
     {"GET DATA, unknown tag", "80CA123400", SW_REFERENCED_DATA_NOT_FOUND, 0, false},
     {"GET DATA with data", "80CA00E00100", SW_WRONG_LENGTH, 0, false},
+    {"GET DATA, Le shorter than the data (T=1: Le bytes, then 61XX)", "80CA00E001", 0x6100, 0xFF00, false},
     {"Lc longer than the data", "80CA00E005AABB", SW_WRONG_LENGTH, 0, false},
     {"INITIALIZE UPDATE, CLA 00", "0050000008010203040506070800", SW_CLA_NOT_SUPPORTED, 0, false},
     {"INITIALIZE UPDATE, P2 01", "8050000108010203040506070800", SW_INCORRECT_P1P2, 0, false},
     {"INITIALIZE UPDATE, 7-byte challenge", "805000000701020304050607", SW_WRONG_LENGTH, 0, false},
-    {"INITIALIZE UPDATE, unknown key set", "8050420008010203040506070800", SW_REFERENCED_DATA_NOT_FOUND, 0, false},
-    {"EXTERNAL AUTHENTICATE without INITIALIZE UPDATE", "8482010010" B16, SW_CONDITIONS_NOT_SATISFIED, 0, false},
+    {"INITIALIZE UPDATE, unknown key set", "8050420008010203040506070800", SW_REFERENCED_DATA_NOT_FOUND, 0,
+     false},
+    {"EXTERNAL AUTHENTICATE without INITIALIZE UPDATE", "8482010010" B16, SW_CONDITIONS_NOT_SATISFIED, 0,
+     false},
     {"EXTERNAL AUTHENTICATE in the clear (CLA 80)", IU "8082010010" B16, SW_SECURITY_STATUS_NOT_SATISFIED, 0,
      false},
     {"EXTERNAL AUTHENTICATE, P2 01", IU "8482010110" B16, SW_INCORRECT_P1P2, 0, false},
@@ -45,9 +51,16 @@ static const rb_bad_case plain_cases[] = {
     {"EXTERNAL AUTHENTICATE, wrong C-MAC", IU "8482010010" B16, SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
     {"EXTERNAL AUTHENTICATE twice (handshake spent)", IU "8482010010" B16 "|8482010010" B16,
      SW_CONDITIONS_NOT_SATISFIED, 0, false},
-    {"PUT KEY without a channel", "80D8000116" "01" "8010" B16 "03000000", SW_SECURITY_STATUS_NOT_SATISFIED, 0,
-     false},
-    {"PUT KEY in the ISO class", "00D8000116" "01" "8010" B16 "03000000", SW_CLA_NOT_SUPPORTED, 0, false},
+    {"PUT KEY without a channel",
+     "80D8000116"
+     "01"
+     "8010" B16 "03000000",
+     SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"PUT KEY in the ISO class",
+     "00D8000116"
+     "01"
+     "8010" B16 "03000000",
+     SW_CLA_NOT_SUPPORTED, 0, false},
     {"DELETE KEY without a channel", "80E4000003D201FF", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
     {"protected command outside a channel", "84CA00E0081122334455667788", SW_SECURITY_STATUS_NOT_SATISFIED, 0,
      false},
@@ -56,19 +69,64 @@ static const rb_bad_case plain_cases[] = {
 /* inside the channel of the SCP03 card holding sets FF and 01 (AES-128) */
 static const rb_bad_case scp03_cases[] = {
     {"PUT KEY without data", "80D80081", SW_WRONG_LENGTH, 0, true},
-    {"PUT KEY, new KVN 80", "80D80001" "80" "8810" B16 "00", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, new KVN 00", "80D80001" "00" "8810" B16 "00", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, key type A1", "80D80001" "05" "A110" B16 "00", SW_GP_ALGORITHM_NOT_SUPPORTED, 0, true},
-    {"PUT KEY, KCV that does not match", "80D80001" "05" "8810" B16 "03000000", SW_GP_INVALID_KCV, 0, true},
-    {"PUT KEY, key block truncated", "80D80001" "05" "881011111111", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, key block not whole AES blocks", "80D80001" "05" "880C111111111111111111111111" "00",
+    {"PUT KEY, new KVN 80",
+     "80D80001"
+     "80"
+     "8810" B16 "00",
      SW_WRONG_DATA, 0, true},
-    {"PUT KEY, KCV length 2", "80D80001" "05" "8810" B16 "020000", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, two keys without P2 b8", "80D80001" "05" "8810" B16 "00" "8810" B16 "00", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, ids 7F and 80", "80D800FF" "05" "8810" B16 "00" "8810" B16 "00", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, replace a set that does not exist", "80D80501" "06" "8810" B16 "00", SW_REFERENCED_DATA_NOT_FOUND, 0,
-     true},
-    {"PUT KEY, add a set whose KVN exists", "80D80001" "01" "8810" B16 "00", SW_WRONG_DATA, 0, true},
+    {"PUT KEY, new KVN 00",
+     "80D80001"
+     "00"
+     "8810" B16 "00",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, key type A1",
+     "80D80001"
+     "05"
+     "A110" B16 "00",
+     SW_GP_ALGORITHM_NOT_SUPPORTED, 0, true},
+    {"PUT KEY, KCV that does not match",
+     "80D80001"
+     "05"
+     "8810" B16 "03000000",
+     SW_GP_INVALID_KCV, 0, true},
+    {"PUT KEY, key block truncated",
+     "80D80001"
+     "05"
+     "881011111111",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, key block not whole AES blocks",
+     "80D80001"
+     "05"
+     "880C111111111111111111111111"
+     "00",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, KCV length 2",
+     "80D80001"
+     "05"
+     "8810" B16 "020000",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, two keys without P2 b8",
+     "80D80001"
+     "05"
+     "8810" B16 "00"
+     "8810" B16 "00",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, ids 7F and 80",
+     "80D800FF"
+     "05"
+     "8810" B16 "00"
+     "8810" B16 "00",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, replace a set that does not exist",
+     "80D80501"
+     "06"
+     "8810" B16 "00",
+     SW_REFERENCED_DATA_NOT_FOUND, 0, true},
+    {"PUT KEY, add a set whose KVN exists",
+     "80D80001"
+     "01"
+     "8810" B16 "00",
+     SW_WRONG_DATA, 0, true},
     {"DELETE KEY, P1 01", "80E40100D20101", SW_INCORRECT_P1P2, 0, true},
     {"DELETE KEY, P2 01", "80E40001D20101", SW_INCORRECT_P1P2, 0, true},
     {"DELETE KEY without data", "80E40000", SW_WRONG_LENGTH, 0, true},
@@ -76,7 +134,10 @@ static const rb_bad_case scp03_cases[] = {
     {"DELETE KEY, length 2", "80E40000D2020101", SW_WRONG_DATA, 0, true},
     {"DELETE KEY, truncated", "80E40000D201", SW_WRONG_DATA, 0, true},
     {"DELETE KEY, tag twice", "80E40000D20101D20101", SW_WRONG_DATA, 0, true},
-    {"DELETE KEY, an application", "80E40000" "4F05A000000151", SW_REFERENCED_DATA_NOT_FOUND, 0, true},
+    {"DELETE KEY, an application",
+     "80E40000"
+     "4F05A000000151",
+     SW_REFERENCED_DATA_NOT_FOUND, 0, true},
     {"DELETE KEY, no such set", "80E40000D20142", SW_REFERENCED_DATA_NOT_FOUND, 0, true},
     {"GET DATA, unknown tag", "80CA1234", SW_REFERENCED_DATA_NOT_FOUND, 0, true},
 };
@@ -84,9 +145,22 @@ static const rb_bad_case scp03_cases[] = {
 /* inside the channel of the SCP02 factory card: its only set cannot go */
 static const rb_bad_case scp02_cases[] = {
     {"DELETE KEY of the last usable set", "80E40000D201FF", SW_CONDITIONS_NOT_SATISFIED, 0, true},
-    {"PUT KEY, DES key of 8 bytes", "80D80001" "05" "80081111111111111111" "00", SW_WRONG_DATA, 0, true},
-    {"PUT KEY, KCV that does not match", "80D80001" "05" "8010" B16 "03000000", SW_GP_INVALID_KCV, 0, true},
-    {"PUT KEY, replace the factory set", "80D87F01" "01" "8010" B16 "00", SW_REFERENCED_DATA_NOT_FOUND, 0, true},
+    {"PUT KEY, DES key of 8 bytes",
+     "80D80001"
+     "05"
+     "80081111111111111111"
+     "00",
+     SW_WRONG_DATA, 0, true},
+    {"PUT KEY, KCV that does not match",
+     "80D80001"
+     "05"
+     "8010" B16 "03000000",
+     SW_GP_INVALID_KCV, 0, true},
+    {"PUT KEY, replace the factory set",
+     "80D87F01"
+     "01"
+     "8010" B16 "00",
+     SW_REFERENCED_DATA_NOT_FOUND, 0, true},
 };
 
 static int group_setup(void **state) {
@@ -102,8 +176,10 @@ static int group_teardown(void **state) {
   return 0;
 }
 
-#define TABLE(label, params, from, setup, cases)                                                                \
-  (rb_bad_table) { label, &gp_profile, params, from, setup, rg_secure, cases, sizeof cases / sizeof cases[0] }
+#define TABLE(label, params, from, setup, cases)                                                             \
+  (rb_bad_table) {                                                                                           \
+    label, &gp_profile, params, from, setup, rg_secure, cases, sizeof cases / sizeof cases[0]                \
+  }
 
 static void test_plain(void **state) {
   (void)state;

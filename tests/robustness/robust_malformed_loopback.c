@@ -32,7 +32,8 @@ static const rb_bad_case runtime_cases[] = {
     {"status without the status word", "800300000190", SW_WRONG_LENGTH, 0, false},
     {"status word 61XX requested", "80030000026100", SW_WRONG_DATA, 0, false},
     {"status word outside 6X/9X", "80030000025000", SW_WRONG_DATA, 0, false},
-    {"chained counter command, then another INS", "1004000001AA|80010000", SW_LAST_COMMAND_EXPECTED, 0, false},
+    {"chained counter command, then another INS", "1004000001AA|80010000", SW_LAST_COMMAND_EXPECTED, 0,
+     false},
     {"chain, other P1 in the middle", "1001000001AA|1001010001BB", SW_LAST_COMMAND_EXPECTED, 0, false},
     {"chained counter increment with data", "1004000001AA|0004000001BB", SW_WRONG_LENGTH, 0, false},
     {"GET RESPONSE with nothing pending", "00C0000000", SW_INS_NOT_SUPPORTED, 0, false},
@@ -56,7 +57,8 @@ static int group_setup(void **state) {
   dir = rb_tmpdir();
   rb_card c;
   assert_int_equal(rb_card_open(&c, &loopback_profile, "mode=t1", rb_path(dir, "t1.card")), 0);
-  assert_int_equal(rb_card_send_hex(&c, "80040000", NULL, 0, NULL), SW_OK); /* counter 1: not a fresh record */
+  assert_int_equal(rb_card_send_hex(&c, "80040000", NULL, 0, NULL),
+                   SW_OK); /* counter 1: not a fresh record */
   rb_card_close(&c);
   assert_int_equal(rb_card_open(&c, &loopback_profile, "mode=t0", rb_path(dir, "t0.card")), 0);
   rb_card_close(&c);
@@ -71,15 +73,27 @@ static int group_teardown(void **state) {
 
 static void test_runtime_table(void **state) {
   (void)state;
-  rb_bad_table t = {"loopback (T=1)", &loopback_profile, "mode=t1", "t1.card", NULL, NULL,
-                    runtime_cases, sizeof runtime_cases / sizeof runtime_cases[0]};
+  rb_bad_table t = {"loopback (T=1)",
+                    &loopback_profile,
+                    "mode=t1",
+                    "t1.card",
+                    NULL,
+                    NULL,
+                    runtime_cases,
+                    sizeof runtime_cases / sizeof runtime_cases[0]};
   assert_int_equal(rb_bad_run(dir, &t), t.count);
 }
 
 static void test_t0_table(void **state) {
   (void)state;
-  rb_bad_table t = {"loopback (T=0)", &loopback_profile, "mode=t0", "t0.card", NULL, NULL,
-                    t0_cases, sizeof t0_cases / sizeof t0_cases[0]};
+  rb_bad_table t = {"loopback (T=0)",
+                    &loopback_profile,
+                    "mode=t0",
+                    "t0.card",
+                    NULL,
+                    NULL,
+                    t0_cases,
+                    sizeof t0_cases / sizeof t0_cases[0]};
   assert_int_equal(rb_bad_run(dir, &t), t.count);
 }
 

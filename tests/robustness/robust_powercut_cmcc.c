@@ -20,17 +20,26 @@ static rb_sweep_stats stats;
 
 #define H(c) rc_host(c, rc_role(c))
 static int ok(cf_cmcc_host *h, int rc) {
-  if (rc != 0 && !rb_sweep_cutting()) print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
+  if (rc != 0 && !rb_sweep_cutting())
+    print_message("cmcc host: %s: %s (SW %04X)\n", h->step, h->message, h->sw);
   return rc == 0 ? 0 : -1;
 }
 
-static int verify_right(rb_card *c) { return rc_pin(c); }
+static int verify_right(rb_card *c) {
+  return rc_pin(c);
+}
 static int verify_wrong(rb_card *c) {
-  return rb_card_send_hex(c, "F020000208" "3030303030303030", NULL, 0, NULL) == 0x63C2 ? 0 : -1;
+  return rb_card_send_hex(c,
+                          "F020000208"
+                          "3030303030303030",
+                          NULL, 0, NULL) == 0x63C2
+             ? 0
+             : -1;
 }
 static int change_pin(rb_card *c) {
   cf_cmcc_host *h = H(c);
-  return ok(h, cf_cmcc_change_pin(h, rc_role(c), CMCC_PIN_APP, (const uint8_t *)RC_PIN2, (const uint8_t *)"87654321"));
+  return ok(h, cf_cmcc_change_pin(h, rc_role(c), CMCC_PIN_APP, (const uint8_t *)RC_PIN2,
+                                  (const uint8_t *)"87654321"));
 }
 static int reload_pin(rb_card *c) {
   cf_cmcc_host *h = H(c);
@@ -65,36 +74,64 @@ static int import_key(rb_card *c, uint8_t p2, uint8_t wrap_type, uint8_t type, u
   cf_cmcc_host *h = H(c);
   return ok(h, cf_cmcc_import_via_hsm(h, rc_role(c), p2, rc_hsm_key(wrap_type), attrs, value));
 }
-static int kmc_import1(rb_card *c) { return import_key(c, 1, CMCC_KEY_OPERATOR_KMC, CMCC_KEY_ENTERPRISE_APP, 0x32); }
-static int kmc_import2(rb_card *c) { return import_key(c, 2, CMCC_KEY_MASTER_CARD, CMCC_KEY_TERMINAL_INIT, 0x00); }
-static int auth_import(rb_card *c) { return import_key(c, 1, CMCC_KEY_AUTHCARD, CMCC_KEY_MASTER_CARD, 0x00); }
-static int work_import1(rb_card *c) { return import_key(c, 1, CMCC_KEY_OPERATOR_WORK, CMCC_KEY_WORKCARD, 0x00); }
-static int work_import2(rb_card *c) { return import_key(c, 2, CMCC_KEY_WORKCARD, CMCC_KEY_TERMINAL_APP, 0x12); }
+static int kmc_import1(rb_card *c) {
+  return import_key(c, 1, CMCC_KEY_OPERATOR_KMC, CMCC_KEY_ENTERPRISE_APP, 0x32);
+}
+static int kmc_import2(rb_card *c) {
+  return import_key(c, 2, CMCC_KEY_MASTER_CARD, CMCC_KEY_TERMINAL_INIT, 0x00);
+}
+static int auth_import(rb_card *c) {
+  return import_key(c, 1, CMCC_KEY_AUTHCARD, CMCC_KEY_MASTER_CARD, 0x00);
+}
+static int work_import1(rb_card *c) {
+  return import_key(c, 1, CMCC_KEY_OPERATOR_WORK, CMCC_KEY_WORKCARD, 0x00);
+}
+static int work_import2(rb_card *c) {
+  return import_key(c, 2, CMCC_KEY_WORKCARD, CMCC_KEY_TERMINAL_APP, 0x12);
+}
 static int update_info(rb_card *c, uint8_t wrap_type, uint8_t type, const char *data, size_t len) {
   cf_cmcc_host *h = H(c);
-  return ok(h, cf_cmcc_update_info_via_hsm(h, rc_role(c), rc_hsm_key(wrap_type), type, (const uint8_t *)data, len));
+  return ok(
+      h, cf_cmcc_update_info_via_hsm(h, rc_role(c), rc_hsm_key(wrap_type), type, (const uint8_t *)data, len));
 }
-static int kmc_info(rb_card *c) { return update_info(c, CMCC_KEY_OPERATOR_KMC, CMCC_INFO_ENTERPRISE_ID, "ENT-01", 6); }
-static int auth_info(rb_card *c) { return update_info(c, CMCC_KEY_AUTHCARD, 0x02, "own information", 15); }
-static int work_info(rb_card *c) { return update_info(c, CMCC_KEY_OPERATOR_WORK, CMCC_INFO_ENTERPRISE_ID, "ENT-02", 6); }
+static int kmc_info(rb_card *c) {
+  return update_info(c, CMCC_KEY_OPERATOR_KMC, CMCC_INFO_ENTERPRISE_ID, "ENT-01", 6);
+}
+static int auth_info(rb_card *c) {
+  return update_info(c, CMCC_KEY_AUTHCARD, 0x02, "own information", 15);
+}
+static int work_info(rb_card *c) {
+  return update_info(c, CMCC_KEY_OPERATOR_WORK, CMCC_INFO_ENTERPRISE_ID, "ENT-02", 6);
+}
 
 static const uint8_t serial[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 static int user_job(rb_card *c, bool create, size_t data_len, size_t nkeys) {
-  cf_cmcc_user_job job = {.subapp = 1, .emk_vit = {1, 1, CMCC_KEY_ENTERPRISE_MGMT}, .create = create,
-                          .eid = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66}, .data_len = data_len, .nkeys = nkeys};
+  cf_cmcc_user_job job = {.subapp = 1,
+                          .emk_vit = {1, 1, CMCC_KEY_ENTERPRISE_MGMT},
+                          .create = create,
+                          .eid = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66},
+                          .data_len = data_len,
+                          .nkeys = nkeys};
   memset(job.data, 0xD7, data_len);
   for (size_t i = 0; i < nkeys; i++)
-    job.keys[i] = (cf_cmcc_target_key){.id = (uint8_t)(i + 2), .version = 1,
-                                       .kmc_vit = {1, 1, CMCC_KEY_ENTERPRISE_APP}, .levels = 1};
+    job.keys[i] = (cf_cmcc_target_key){
+        .id = (uint8_t)(i + 2), .version = 1, .kmc_vit = {1, 1, CMCC_KEY_ENTERPRISE_APP}, .levels = 1};
   cf_cmcc_host *h = rc_host(c, CF_CMCC_USER);
   return ok(h, cf_cmcc_user_update(h, &job, serial));
 }
-static int user_create(rb_card *c) { return user_job(c, true, 0, 2); }
-static int user_data(rb_card *c) { return user_job(c, false, 40, 0); }
-static int user_keys(rb_card *c) { return user_job(c, false, 0, 3); }
+static int user_create(rb_card *c) {
+  return user_job(c, true, 0, 2);
+}
+static int user_data(rb_card *c) {
+  return user_job(c, false, 40, 0);
+}
+static int user_keys(rb_card *c) {
+  return user_job(c, false, 0, 3);
+}
 static int sam_write(rb_card *c) {
   cf_cmcc_sam_job job = {.factor = {1, 2, 3, 4, 5, 6, 7, 8, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7, 0xF8},
-                         .imk_vit = {1, 1, CMCC_KEY_SAM_INIT}, .nkeys = 2};
+                         .imk_vit = {1, 1, CMCC_KEY_SAM_INIT},
+                         .nkeys = 2};
   for (size_t i = 0; i < 2; i++)
     job.keys[i] = (cf_cmcc_target_key){.id = (uint8_t)(i + 1), .version = 1, .kmc_vit = {1, 1, CMCC_KEY_SAM}};
   cf_cmcc_host *h = rc_host(c, CF_CMCC_SAM);
@@ -123,7 +160,8 @@ static const rb_sweep_step steps[] = {
     {"auth card Import Key", "authcard.card", rc_auth1, auth_import, NULL, false, NULL, NULL},
     {"auth card Update Info", "authcard.card", rc_auth1, auth_info, NULL, false, NULL, NULL},
     {"working card Verify PIN (wrong)", "workcard.card", NULL, verify_wrong, NULL, false, NULL, NULL},
-    {"working card External Authentication", "workcard.card", rc_pin, auth_right, auth_wrong, false, NULL, NULL},
+    {"working card External Authentication", "workcard.card", rc_pin, auth_right, auth_wrong, false, NULL,
+     NULL},
     {"working card Reload PIN", "workcard.card", rc_auth1, reload_pin, NULL, false, NULL, NULL},
     {"working card Import Key (level 1)", "workcard.card", rc_auth1, work_import1, NULL, false, NULL, NULL},
     {"working card Import Key (level 2)", "workcard.card", rc_auth2, work_import2, NULL, false, NULL, NULL},

@@ -33,11 +33,21 @@ static int group_teardown(void **state) {
 #define KC(c) rk_client(c)
 #define OK(expr) ((expr) == KEYCARD_CLIENT_OK ? 0 : -1)
 
-static int do_init(rb_card *c) { return OK(keycard_client_init_card(KC(c), RK_PIN, RK_PUK, rk_secret, 0, 0, NULL)); }
-static int do_pair(rb_card *c) { return OK(keycard_client_pair(KC(c), rk_secret)); }
-static int do_unpair(rb_card *c) { return OK(keycard_client_unpair(KC(c), rk_pair_index)); }
-static int do_open_channel(rb_card *c) { return rk_channel(c); }
-static int do_verify_right(rb_card *c) { return OK(keycard_client_verify_pin(KC(c), RK_PIN, NULL)); }
+static int do_init(rb_card *c) {
+  return OK(keycard_client_init_card(KC(c), RK_PIN, RK_PUK, rk_secret, 0, 0, NULL));
+}
+static int do_pair(rb_card *c) {
+  return OK(keycard_client_pair(KC(c), rk_secret));
+}
+static int do_unpair(rb_card *c) {
+  return OK(keycard_client_unpair(KC(c), rk_pair_index));
+}
+static int do_open_channel(rb_card *c) {
+  return rk_channel(c);
+}
+static int do_verify_right(rb_card *c) {
+  return OK(keycard_client_verify_pin(KC(c), RK_PIN, NULL));
+}
 /* a wrong attempt is the action: it must be answered 63C2 (two tries left) */
 static int do_verify_wrong(rb_card *c) {
   keycard_client_verify_pin(KC(c), "000000", NULL);
@@ -47,14 +57,17 @@ static int do_change_pin(rb_card *c) {
   return OK(keycard_client_change_secret(KC(c), KEYCARD_CLIENT_CHANGE_PIN, (const uint8_t *)"654321", 6));
 }
 static int do_change_puk(rb_card *c) {
-  return OK(keycard_client_change_secret(KC(c), KEYCARD_CLIENT_CHANGE_PUK, (const uint8_t *)"210987654321", 12));
+  return OK(
+      keycard_client_change_secret(KC(c), KEYCARD_CLIENT_CHANGE_PUK, (const uint8_t *)"210987654321", 12));
 }
 static int do_change_secret(rb_card *c) {
   uint8_t s[32];
   memset(s, 0x5C, sizeof s);
   return OK(keycard_client_change_secret(KC(c), KEYCARD_CLIENT_CHANGE_PAIRING_SECRET, s, 32));
 }
-static int do_unblock_right(rb_card *c) { return OK(keycard_client_unblock_pin(KC(c), RK_PUK, "111111", NULL)); }
+static int do_unblock_right(rb_card *c) {
+  return OK(keycard_client_unblock_pin(KC(c), RK_PUK, "111111", NULL));
+}
 static int do_unblock_wrong(rb_card *c) {
   keycard_client_unblock_pin(KC(c), "000000000000", "111111", NULL);
   return KC(c)->sw == 0x63C4 ? 0 : -1;
@@ -77,8 +90,12 @@ static int do_load_keypair(rb_card *c) {
   if (cf_ec_pub_from_priv(key_priv, pub) != 0) return -1;
   return OK(keycard_client_load_keypair(KC(c), key_priv, pub, NULL, NULL));
 }
-static int do_generate_key(rb_card *c) { return OK(keycard_client_generate_key(KC(c), NULL)); }
-static int do_remove_key(rb_card *c) { return OK(keycard_client_remove_key(KC(c))); }
+static int do_generate_key(rb_card *c) {
+  return OK(keycard_client_generate_key(KC(c), NULL));
+}
+static int do_remove_key(rb_card *c) {
+  return OK(keycard_client_remove_key(KC(c)));
+}
 static int do_derive(rb_card *c) {
   keycard_client_path p;
   if (keycard_client_parse_path("m/44'/60'/0'/0/7", &p) != 0) return -1;
@@ -115,26 +132,37 @@ static int do_store_ndef(rb_card *c) {
 static int do_store_cash(rb_card *c) {
   return OK(keycard_client_store_data(KC(c), KEYCARD_CLIENT_DATA_CASH, (const uint8_t *)"cash", 4));
 }
-static int do_dup_start(rb_card *c) { return OK(keycard_client_duplicate_start(KC(c), 2, rk_entropy[0])); }
-static int do_dup_add_entropy(rb_card *c) { return OK(keycard_client_duplicate_add_entropy(KC(c), rk_entropy[1])); }
-static int do_dup_import(rb_card *c) { return OK(keycard_client_duplicate_import(KC(c), rk_blob, rk_blob_len, NULL)); }
-static int do_factory_reset(rb_card *c) { return OK(keycard_client_factory_reset(KC(c))); }
+static int do_dup_start(rb_card *c) {
+  return OK(keycard_client_duplicate_start(KC(c), 2, rk_entropy[0]));
+}
+static int do_dup_add_entropy(rb_card *c) {
+  return OK(keycard_client_duplicate_add_entropy(KC(c), rk_entropy[1]));
+}
+static int do_dup_import(rb_card *c) {
+  return OK(keycard_client_duplicate_import(KC(c), rk_blob, rk_blob_len, NULL));
+}
+static int do_factory_reset(rb_card *c) {
+  return OK(keycard_client_factory_reset(KC(c)));
+}
 
 /* after a restart the card must still be selectable (and pairable/openable if it was) */
-static int alive(rb_card *c) { return rk_select(c); }
+static int alive(rb_card *c) {
+  return rk_select(c);
+}
 
 static const rb_sweep_step steps[] = {
     {"INIT", "fresh.card", rk_select, do_init, NULL, true, NULL, alive},
     {"PAIR", "ready.card", rk_select, do_pair, NULL, true, NULL, alive},
     {"OPEN SECURE CHANNEL", "ready.card", NULL, do_open_channel, NULL, false, NULL, alive},
     {"UNPAIR", "ready.card", rk_pin, do_unpair, NULL, false, NULL, alive},
-    {"VERIFY PIN (right)", "ready.card", rk_channel, do_verify_right, do_verify_wrong, false, rk_tries, alive},
+    {"VERIFY PIN (right)", "ready.card", rk_channel, do_verify_right, do_verify_wrong, false, rk_tries,
+     alive},
     {"VERIFY PIN (wrong)", "ready.card", rk_channel, do_verify_wrong, NULL, false, rk_tries, alive},
     {"CHANGE PIN", "ready.card", rk_pin, do_change_pin, NULL, false, rk_tries, alive},
     {"CHANGE PIN (PUK)", "ready.card", rk_pin, do_change_puk, NULL, false, rk_tries, alive},
     {"CHANGE PIN (pairing secret)", "ready.card", rk_pin, do_change_secret, NULL, false, NULL, alive},
-    {"UNBLOCK PIN (right PUK)", "blocked.card", rk_channel, do_unblock_right, do_unblock_wrong, false, rk_tries,
-     alive},
+    {"UNBLOCK PIN (right PUK)", "blocked.card", rk_channel, do_unblock_right, do_unblock_wrong, false,
+     rk_tries, alive},
     {"UNBLOCK PIN (wrong PUK)", "blocked.card", rk_channel, do_unblock_wrong, NULL, false, rk_tries, alive},
     {"LOAD KEY (seed)", "ready.card", rk_pin, do_load_seed, NULL, false, NULL, alive},
     {"LOAD KEY (extended key pair)", "ready.card", rk_pin, do_load_extended, NULL, false, NULL, alive},
@@ -143,7 +171,8 @@ static const rb_sweep_step steps[] = {
     {"REMOVE KEY", "ready.card", rk_pin, do_remove_key, NULL, false, NULL, alive},
     {"DERIVE KEY", "ready.card", rk_pin, do_derive, NULL, false, NULL, alive},
     {"SIGN (derive, make current)", "ready.card", rk_pin, do_sign_make_current, NULL, false, NULL, alive},
-    {"EXPORT KEY (derive, make current)", "ready.card", rk_pin, do_export_make_current, NULL, false, NULL, alive},
+    {"EXPORT KEY (derive, make current)", "ready.card", rk_pin, do_export_make_current, NULL, false, NULL,
+     alive},
     {"SET PINLESS PATH", "ready.card", rk_pin, do_set_pinless, NULL, false, NULL, alive},
     {"STORE DATA (public)", "ready.card", rk_pin, do_store_public, NULL, false, NULL, alive},
     {"STORE DATA (NDEF)", "ready.card", rk_pin, do_store_ndef, NULL, false, NULL, alive},
@@ -164,6 +193,6 @@ int main(void) {
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     tests[i] = (struct CMUnitTest){steps[i].name, test_sweep, NULL, NULL, (void *)&steps[i]};
   }
-  return _cmocka_run_group_tests("robust_powercut_keycard", tests, sizeof steps / sizeof steps[0], group_setup,
-                                 group_teardown);
+  return _cmocka_run_group_tests("robust_powercut_keycard", tests, sizeof steps / sizeof steps[0],
+                                 group_setup, group_teardown);
 }

@@ -13,7 +13,9 @@
 static char *dir;
 static rb_sweep_stats stats;
 
-static int counter(rb_card *c) { return rb_card_send_hex(c, "80040000", NULL, 0, NULL) == SW_OK ? 0 : -1; }
+static int counter(rb_card *c) {
+  return rb_card_send_hex(c, "80040000", NULL, 0, NULL) == SW_OK ? 0 : -1;
+}
 
 static int chained_echo_then_counter(rb_card *c) {
   if (rb_card_send_hex(c, "1001000002AABB", NULL, 0, NULL) != SW_OK) return -1;
@@ -35,7 +37,8 @@ static int group_setup(void **state) {
   rb_card_close(&c);
   assert_int_equal(rb_copy_card(rb_path(dir, "fresh.card"), rb_path(dir, "three.card")), 0);
   assert_int_equal(rb_card_open(&c, &loopback_profile, "", rb_path(dir, "three.card")), 0);
-  for (int i = 0; i < 3; i++) assert_int_equal(counter(&c), 0);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(counter(&c), 0);
   rb_card_close(&c);
   return 0;
 }
@@ -57,6 +60,6 @@ int main(void) {
   struct CMUnitTest tests[sizeof steps / sizeof steps[0]];
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
     tests[i] = (struct CMUnitTest){steps[i].name, test_sweep, NULL, NULL, (void *)&steps[i]};
-  return _cmocka_run_group_tests("robust_powercut_loopback", tests, sizeof steps / sizeof steps[0], group_setup,
-                                 group_teardown);
+  return _cmocka_run_group_tests("robust_powercut_loopback", tests, sizeof steps / sizeof steps[0],
+                                 group_setup, group_teardown);
 }

@@ -105,12 +105,25 @@ cf_expect_contains "$out" "1 cards updated and proved by use" "user-update summa
 EAK=$(div8 "$SEED" 0901010000000000)
 expect_key "$R_USER" 01 01 "$(div8 "$EAK" "$SERIAL")" "user card key 01 (EAK by serial)"
 expect_key "$R_USER" 01 02 "$EAK" "user card key 02 (EAK)"
-# a list whose second line names a card that is not in that reader: stop there, exit 3
+# a list whose second line names a card that is not in that reader: the card reports its serial
+# (GET DATA), so the batch stops there before exporting anything to it, exit 5
+out=$("$CARDFORGE" apdu -r "$R_USER" 00CA00C108) || cf_fail "user card GET DATA"
+[ "$out" = "$SERIAL 9000 (success)" ] || cf_fail "user card GET DATA answered $out"
 printf '%s %s\n%s %s\n%s\n' "$SERIAL" "$R_USER" 8600112233445599 "$R_USER" 8600112233445598 >"$D/list"
-run 3 "batch stops at the refusing card" "${cf[@]}" user-update --serials "$D/list" --subapp 05 --create 0A0B0C0D0E0F
+run 5 "batch stops at the wrong card" "${cf[@]}" user-update --serials "$D/list" --subapp 05 --create 0A0B0C0D0E0F
 cf_expect_contains "$out" "stopped at card 2 of 3: 1 updated in this run; rerun with --from 2" "batch stop summary"
 cf_expect_contains "$err" "card 2 (serial 8600112233445599)" "batch names the card"
-cf_expect_contains "$err" "6988" "batch names the status word"
+cf_expect_contains "$err" "the card in the reader is $SERIAL, not 8600112233445599: wrong card" "batch names both"
+[ "$(printf '%s\n' "$err" | grep -c '^cardforge: ')" = 1 ] || cf_fail "more than one error line: $err"
+# without the check (cards that cannot report their serial) the card refuses the write's MAC, exit 3
+user06=$("$CARDFORGE" apdu -r "$R_USER" 00B0060000 2>/dev/null)
+case "$user06" in 6A88*) ;; *) cf_fail "user card sub-application 06 is not empty: $user06" ;; esac
+printf '%s %s\n' 8600112233445599 "$R_USER" >"$D/list1"
+run 3 "a wrong card refuses the MAC" "${cf[@]}" user-update --serials "$D/list1" --subapp 06 --create 0A0B0C0D0E0F \
+  --no-serial-check
+cf_expect_contains "$err" "6988" "the wrong card's refusal names the status word"
+user06=$("$CARDFORGE" apdu -r "$R_USER" 00B0060000 2>/dev/null)
+case "$user06" in 6A88*) ;; *) cf_fail "the refused write created sub-application 06: $user06" ;; esac
 # a batch of emulated user cards (one per serial, in the host process) against the real KMC
 seq 1 10000 | awk '{ printf "8601%012X\n", $1 }' >"$D/serials"
 start=$(date +%s)
@@ -135,7 +148,16 @@ out=$("$CARDFORGE" apdu -r "$R_TERM" 00B0000000) || cf_fail "terminal READ"
 cf_expect_contains "$out" "${EID}010501 9000" "terminal holds the enterprise ID and key 05/01"
 
 # ---- 4.1.8 SAM key update (WRITE_KEY), proved by VERIFY MAC and the SAM's keys ----
-run 0 "sam-update" "${cf[@]}" sam-update --factor "$SAMFACTOR" --key 01:01=0B/01/01 \
+out=$("$CARDFORGE" apdu -r "$R_SAM" 00CA00C210) || cf_fail "SAM GET DATA"
+[ "$out" = "$SAMFACTOR 9000 (success)" ] || cf_fail "SAM GET DATA answered $out"
+sam_before=$("$CARDFORGE" apdu -r "$R_SAM" 00B0000000) || cf_fail "SAM READ"
+run 5 "a --factor that is not the SAM's" "${cf[@]}" sam-update --factor 00112233445566778899AABBCCDDEEFF \
+  --key 01:01=0B/01/01
+cf_expect_contains "$err" "the SAM's factor is $SAMFACTOR, not the given 00112233445566778899AABBCCDDEEFF" \
+  "factor mismatch message"
+[ "$sam_before" = "$("$CARDFORGE" apdu -r "$R_SAM" 00B0000000)" ] || cf_fail "the refused sam-update changed the SAM"
+# without --factor: the SAM reports its own
+run 0 "sam-update" "${cf[@]}" sam-update --key 01:01=0B/01/01 \
   --key 02:03=0B/01/01@1122334455667788 --key 00:02=0B/02/01
 cf_expect_contains "$out" "3 keys written (proved by use: VERIFY MAC)" "sam-update summary"
 SAM1=$(div8 "$SEED" 0B01010000000000)

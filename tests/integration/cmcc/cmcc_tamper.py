@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Tampered MACs through pcscd, with a client independent of cardforge's host code (pyscard).
 
-Runs the KMC side of spec 4.1.2 and 4.1.4 / 4.1.8 by relaying APDUs only (the authentication
+Checks that the user card and the SAM report their serial and factor (GET DATA). Runs the KMC
+side of spec 4.1.2 and 4.1.4 / 4.1.8 by relaying APDUs only (the authentication
 card and the KMC compute everything), flips one bit of the MAC the KMC returned, and checks that
 the user card and the SAM refuse the write with 6988 and that their state is unchanged (READ).
 Then the untampered command is accepted, so the refusal was the MAC's doing.
@@ -72,6 +73,12 @@ def main():
     pin, serial, factor = sys.argv[1].encode(), h(sys.argv[2]), h(sys.argv[3])
     c = find_cards()
     kmc, auth, user, sam = c["kmc"], c["auth"], c["user"], c["sam"]
+    # GET DATA (docs/cmcc-profile.md 2.1): the cards report what they were created with
+    if expect(user, h("00CA00C108"), "user GET DATA (serial)") != serial:
+        fail("user GET DATA does not answer the serial")
+    if expect(sam, h("00CA00C210"), "SAM GET DATA (factor)") != factor:
+        fail("SAM GET DATA does not answer the factor")
+    expect(user, h("00CA00C210"), "user GET DATA (the SAM's tag)", 0x6A88)
     # 4.1.1 + 4.1.2: PINs, then the KMC authenticates the auth card's master-card master key
     expect(kmc, [0xF0, 0x20, 0x00, 0x02, 8] + list(pin), "KMC Verify PIN")
     expect(auth, [0xF0, 0x20, 0x00, 0x02, 8] + list(pin), "auth Verify PIN")

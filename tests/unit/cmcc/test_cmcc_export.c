@@ -182,7 +182,8 @@ static void test_usercard_errors(void **state) {
   assert_int_equal(tc_hex(&uc, "0084010004"), 0x6A86);
   assert_int_equal(tc_hex(&uc, "00E0010000"), 0x6E00);
   assert_int_equal(tc_hex(&uc, "80E0010000"), 0x6E00);
-  assert_int_equal(tc_hex(&uc, "84CA000000"), 0x6D00);
+  assert_int_equal(tc_hex(&uc, "84CB000000"), 0x6D00);
+  assert_int_equal(tc_hex(&uc, "84CA00C108"), 0x6E00);                 /* GET DATA is CLA 00 */
   assert_int_equal(tc_hex(&uc, "00A4040008D156000101800001"), 0x9000); /* FCI, device 000001 */
   assert_memory_equal(uc.data + uc.len - 3, "\x00\x00\x01", 3);
   /* key full: 8 keys per sub-application */

@@ -22,7 +22,7 @@ static void test_select_fci(void **state) {
   tc_expect_data(&t, KMC_FCI);
   /* errors of tables 8-1-21/22 */
   assert_int_equal(tc_hex(&t, "F0A4040008D156000101800099"), 0x6A82);
-  assert_int_equal(tc_hex(&t, "F0A4040208D156000101800004"), 0x6A81); /* no "next" selection */
+  assert_int_equal(tc_hex(&t, "F0A4040208D156000101800004"), 0x6A82); /* no "next" file matches */
   assert_int_equal(tc_hex(&t, "F0A4000008D156000101800004"), 0x6A86);
   assert_int_equal(tc_hex(&t, "F0A4040108D156000101800004"), 0x6A86);
   assert_int_equal(tc_hex(&t, "F0A4040004D1560001"), 0x6700);

@@ -213,12 +213,19 @@ static void cmcc_host_user_update_flow(void **state) {
     assert_true(snapshot_equal(w, CF_CMCC_USER, &before));
     snapshot_free(&before);
   }
-  /* a card whose serial is not the one the host uses: its first write is refused (6988) */
+  /* a card whose serial is not the one the host uses: it reports its own (GET DATA) and nothing is
+   * exported to it; without that check its first write is refused (6988) */
   uint8_t other[8];
   hexb("8600112233445567", other, 8);
   job = user_job();
   job.subapp = 0x04;
+  snapshot before;
+  snapshot_take(w, CF_CMCC_USER, &before);
+  REFUSED(w, cf_cmcc_user_update(&w->host, &job, other), CF_CMCC_E_VERIFY, 0);
+  job.skip_serial_check = true;
   REFUSED(w, cf_cmcc_user_update(&w->host, &job, other), CF_CMCC_E_CARD, 0x6988);
+  assert_true(snapshot_equal(w, CF_CMCC_USER, &before));
+  snapshot_free(&before);
   world_free(w);
 }
 
