@@ -113,7 +113,12 @@ mkdir -p "$OUT"
 CSV=$OUT/results.csv
 rm -f "$CSV" "$OUT/callgrind-rows.csv" "$OUT/callgrind.csv" "$OUT/summary.csv" "$OUT/vicc.log"
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null | tr ', ' '__')
-LABEL="cpus=$(nproc) cpu=${cpu:-unknown} kernel=$(uname -r)"
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)
+LABEL="cpus=$(nproc) cpu=${cpu:-unknown} kernel=$(uname -r) load=$load"
+case "$load" in
+  0.* | unknown) ;;
+  *) warn "load average $load: other work shares the CPUs, timings will wander (instruction counts do not)" ;;
+esac
 COMMON=(--csv "$CSV" --label "$LABEL" --seconds "$SECS")
 
 note "in process, memory stores"

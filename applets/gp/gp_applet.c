@@ -201,8 +201,11 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   uint8_t base_cla = cmd->cla & (uint8_t)~0x04;
   if (base_cla != 0x00 && base_cla != 0x80) return SW_CLA_NOT_SUPPORTED;
   if (ctx->chain_active && cmd->ins != 0xD8) gp_chain_abort(ctx);
-  if (cmd->ins == 0x50 && base_cla == 0x80) return initialize_update(app, cmd, resp);
-  if (cmd->ins == 0x82 && base_cla == 0x80) return external_authenticate(app, cmd);
+  /* INITIALIZE UPDATE and EXTERNAL AUTHENTICATE exist in the GP class only */
+  if (cmd->ins == 0x50 || cmd->ins == 0x82) {
+    if (base_cla != 0x80) return SW_CLA_NOT_SUPPORTED;
+    return cmd->ins == 0x50 ? initialize_update(app, cmd, resp) : external_authenticate(app, cmd);
+  }
 
   bool sm = (cmd->cla & 0x04) != 0;
   bool session = ctx->state == GP_AUTHENTICATED;

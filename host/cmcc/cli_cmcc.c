@@ -157,81 +157,36 @@ int cmcch_cli_host_fail(cmcch_cli *c) {
   return cf_cmcc_exit_code(&c->host);
 }
 
-static int load_opts(cmcch_cli *c, const char *spec) {
-  char buf[1024];
-  snprintf(buf, sizeof buf, "%s%s", COMMON_OPTS, spec);
-  c->nopts = 0;
-  char *save = NULL;
-  for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-    if (c->nopts == CMCCH_CLI_MAX_OPTS) return -1;
-    cmcch_cli_opt *o = &c->opts[c->nopts++];
-    memset(o, 0, sizeof *o);
-    size_t n = strlen(tok);
-    char last = tok[n - 1];
-    o->has_value = last == '=' || last == '+';
-    o->repeat = last == '+';
-    if (o->has_value) tok[n - 1] = 0;
-    o->name = strdup(tok);
-    if (!o->name) return -1;
-  }
-  return 0;
-}
-
-static void free_opts(cmcch_cli *c) {
-  for (int i = 0; i < c->nopts; i++)
-    free((char *)c->opts[i].name);
-  c->nopts = 0;
-}
-
-static cmcch_cli_opt *find_opt(const cmcch_cli *c, const char *name, size_t len) {
-  for (int i = 0; i < c->nopts; i++)
-    if (strlen(c->opts[i].name) == len && strncmp(c->opts[i].name, name, len) == 0)
-      return (cmcch_cli_opt *)&c->opts[i];
-  return NULL;
-}
-
+/* The common options, then the command's. */
 static int parse_opts(cmcch_cli *c, int argc, char **argv) {
-  for (int i = 0; i < argc; i++) {
-    const char *arg = argv[i], *eq = strchr(arg, '=');
-    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-    cmcch_cli_opt *o = find_opt(c, arg, nlen);
-    if (!o)
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: unknown option \"%.40s\" (see cardforge cmcc %s --help)",
-                            c->cmd->name, arg, c->cmd->name);
-    if (o->count > 0 && !o->repeat)
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s given twice", c->cmd->name, o->name);
-    if (o->count == CMCCH_CLI_MAX_VALUES)
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: too many %s", c->cmd->name, o->name);
-    if (o->has_value) {
-      const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-      if (!v) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s needs a value", c->cmd->name, o->name);
-      o->values[o->count++] = v;
-    } else {
-      if (eq) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s takes no value", c->cmd->name, o->name);
-      o->count++;
-    }
-  }
-  return 0;
+  cf_cli_opts_init(&c->opts, CMCCH_CLI_MAX_VALUES);
+  if (cf_cli_opts_declare(&c->opts, COMMON_OPTS) != 0 || cf_cli_opts_declare(&c->opts, c->cmd->options) != 0)
+    return cmcch_cli_fail(CF_EXIT_INTERNAL, "option table too large");
+  cf_cli_opts_status st = cf_cli_opts_parse(&c->opts, argc, argv);
+  if (st == CF_CLI_OPTS_OK) return 0;
+  /* an unknown argument is echoed quoted and cut: it may be anything */
+  if (st == CF_CLI_OPTS_UNKNOWN)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: unknown option \"%.40s\" (see cardforge cmcc %s --help)",
+                          c->cmd->name, c->opts.bad_arg, c->cmd->name);
+  char msg[256];
+  return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s", c->cmd->name,
+                        cf_cli_opts_message(&c->opts, st, NULL, msg, sizeof msg));
 }
 
 const char *cmcch_opt(const cmcch_cli *c, const char *name) {
-  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
-  return o && o->count && o->has_value ? o->values[o->count - 1] : NULL;
+  return cf_cli_opts_value(&c->opts, name);
 }
 
 bool cmcch_flag(const cmcch_cli *c, const char *name) {
-  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
-  return o && o->count > 0;
+  return cf_cli_opts_given(&c->opts, name);
 }
 
 int cmcch_opt_count(const cmcch_cli *c, const char *name) {
-  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
-  return o ? o->count : 0;
+  return cf_cli_opts_count(&c->opts, name);
 }
 
 const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i) {
-  const cmcch_cli_opt *o = find_opt(c, name, strlen(name));
-  return o && i < o->count ? o->values[i] : NULL;
+  return cf_cli_opts_value_at(&c->opts, name, i);
 }
 
 int cf_cli_cmcc(const cf_cli_global *g, int argc, char **argv) {
@@ -258,16 +213,11 @@ int cf_cli_cmcc(const cf_cli_global *g, int argc, char **argv) {
   c->g = g;
   c->cmd = k;
   cf_cmcc_host_init(&c->host);
-  int rc;
-  if (load_opts(c, k->options) != 0)
-    rc = cmcch_cli_fail(CF_EXIT_INTERNAL, "option table too large");
-  else
-    rc = parse_opts(c, argc - 2, argv + 2);
+  int rc = parse_opts(c, argc - 2, argv + 2);
   if (rc == 0) rc = k->fn(c);
   for (int r = 0; r < CF_CMCC_ROLES; r++)
     if (c->owned[r]) cf_transport_close(c->owned[r]);
   cf_cmcc_hsm_free(c->hsm);
-  free_opts(c);
   cf_wipe(c, sizeof *c);
   free(c);
   return rc;

@@ -8,18 +8,10 @@
 #include <stdint.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/cmcc_host.h"
 
-#define CMCCH_CLI_MAX_OPTS 48
-#define CMCCH_CLI_MAX_VALUES 16
-
-typedef struct cmcch_cli_opt {
-  const char *name; /* "--kmc" */
-  bool has_value;
-  bool repeat;
-  int count;
-  const char *values[CMCCH_CLI_MAX_VALUES];
-} cmcch_cli_opt;
+#define CMCCH_CLI_MAX_VALUES 16 /* values of a repeatable option (--key) */
 
 typedef struct cmcch_cli cmcch_cli;
 typedef int (*cmcch_cli_fn)(cmcch_cli *c);
@@ -36,8 +28,7 @@ typedef struct cmcch_cli_command {
 struct cmcch_cli {
   const cf_cli_global *g;
   const cmcch_cli_command *cmd;
-  int nopts;
-  cmcch_cli_opt opts[CMCCH_CLI_MAX_OPTS];
+  cf_cli_opts opts;
   cf_cmcc_host host;
   cf_transport *owned[CF_CMCC_ROLES];
   cf_cmcc_hsm *hsm;

@@ -82,70 +82,28 @@ static void print_help(FILE *f) {
              "            4 reader/PC/SC failure, 5 verification failed, 6 file error\n");
 }
 
-/* Builds the option list of a command from its spec string. */
-static void load_opts(keycard_cli *c, const char *spec) {
-  char buf[512];
-  snprintf(buf, sizeof buf, "%s --reader=", spec);
-  c->nopts = 0;
-  for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && c->nopts < KEYCARD_CLI_MAX_OPTS;
-       tok = strtok_r(NULL, " ", &save)) {
-    keycard_cli_opt *o = &c->opts[c->nopts];
-    memset(o, 0, sizeof *o);
-    size_t n = strlen(tok);
-    char last = tok[n - 1];
-    o->has_value = last == '=' || last == '+';
-    o->repeat = last == '+';
-    if (o->has_value) tok[n - 1] = 0;
-    o->name = strdup(tok);
-    if (o->name) c->nopts++;
-  }
-}
-
-static void free_opts(keycard_cli *c) {
-  for (int i = 0; i < c->nopts; i++)
-    free((char *)c->opts[i].name);
-  c->nopts = 0;
-}
-
-static int parse_opts(keycard_cli *c, int argc, char **argv) {
-  for (int i = 0; i < argc; i++) {
-    const char *arg = argv[i], *eq = strchr(arg, '=');
-    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-    keycard_cli_opt *o = NULL;
-    for (int k = 0; k < c->nopts; k++)
-      if (strlen(c->opts[k].name) == nlen && strncmp(c->opts[k].name, arg, nlen) == 0) o = &c->opts[k];
-    if (!o)
-      return keycard_cli_error(c, CF_EXIT_USAGE, "unknown option %s (see cardforge keycard --help)", arg);
-    if (o->count > 0 && !o->repeat) return keycard_cli_error(c, CF_EXIT_USAGE, "%s given twice", o->name);
-    if (o->has_value) {
-      const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-      if (!v) return keycard_cli_error(c, CF_EXIT_USAGE, "%s needs a value", o->name);
-      if (o->count >= (int)(sizeof o->values / sizeof o->values[0]))
-        return keycard_cli_error(c, CF_EXIT_USAGE, "too many %s", o->name);
-      o->values[o->count] = v;
-      o->value = v;
-    } else if (eq) {
-      return keycard_cli_error(c, CF_EXIT_USAGE, "%s takes no value", o->name);
-    }
-    o->count++;
-  }
-  return CF_EXIT_OK;
-}
-
-const keycard_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name) {
-  for (int k = 0; k < c->nopts; k++)
-    if (strcmp(c->opts[k].name, name) == 0) return &c->opts[k];
-  return NULL;
+const cf_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name) {
+  return cf_cli_opts_find(&c->opts, name);
 }
 
 const char *keycard_cli_opt_value(const keycard_cli *c, const char *name) {
-  const keycard_cli_opt *o = keycard_cli_opt_get(c, name);
-  return o ? o->value : NULL;
+  return cf_cli_opts_value(&c->opts, name);
 }
 
 bool keycard_cli_opt_set(const keycard_cli *c, const char *name) {
-  const keycard_cli_opt *o = keycard_cli_opt_get(c, name);
-  return o && o->count > 0;
+  return cf_cli_opts_given(&c->opts, name);
+}
+
+/* The command's options plus --reader, which every command takes. */
+static int parse_opts(keycard_cli *c, const char *spec, int argc, char **argv) {
+  cf_cli_opts_init(&c->opts, KEYCARD_CLI_MAX_VALUES);
+  if (cf_cli_opts_declare(&c->opts, spec) != 0 || cf_cli_opts_declare(&c->opts, "--reader=") != 0)
+    return keycard_cli_error(c, CF_EXIT_INTERNAL, "bad option table");
+  cf_cli_opts_status st = cf_cli_opts_parse(&c->opts, argc, argv);
+  if (st == CF_CLI_OPTS_OK) return CF_EXIT_OK;
+  char msg[512];
+  cf_cli_opts_message(&c->opts, st, "cardforge keycard --help", msg, sizeof msg);
+  return keycard_cli_error(c, CF_EXIT_USAGE, "%s", msg);
 }
 
 int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...) {
@@ -301,10 +259,8 @@ int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard
     }
   }
   store_path(g, c.store, sizeof c.store);
-  load_opts(&c, k->options);
-  int code = parse_opts(&c, argc - 2, argv + 2);
+  int code = parse_opts(&c, k->options, argc - 2, argv + 2);
   if (code == CF_EXIT_OK) code = k->fn(&c);
-  free_opts(&c);
   return code;
 }
 

@@ -95,7 +95,7 @@ static int dup_run(keycard_cli *c, dup_state *d) {
 }
 
 int keycard_cli_cmd_duplicate(keycard_cli *c) {
-  const keycard_cli_opt *targets = keycard_cli_opt_get(c, "--target");
+  const cf_cli_opt *targets = keycard_cli_opt_get(c, "--target");
   const char *source = keycard_cli_opt_value(c, "--source");
   if (!source || !targets || targets->count < 1)
     return keycard_cli_error(c, CF_EXIT_USAGE,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/keycard_client.h"
 
 /* How the subcommand reaches cards: PC/SC by default; tests plug in their own (in-process cards).
@@ -20,23 +21,14 @@ typedef struct keycard_cli_io {
 int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io);
 
 /* ---- shared by the command files ---- */
-#define KEYCARD_CLI_MAX_OPTS 16
-typedef struct keycard_cli_opt {
-  const char *name; /* "--pin" */
-  bool has_value;
-  bool repeat; /* may be given several times (values collected) */
-  const char *value;
-  const char *values[8];
-  int count;
-} keycard_cli_opt;
+#define KEYCARD_CLI_MAX_VALUES 8 /* values of a repeatable option (--target) */
 
 typedef struct keycard_cli {
   const cf_cli_global *g;
   const keycard_cli_io *io;
   const char *cmd;  /* subcommand name, for messages */
   char store[4096]; /* pairing store path */
-  keycard_cli_opt opts[KEYCARD_CLI_MAX_OPTS];
-  int nopts;
+  cf_cli_opts opts;
 } keycard_cli;
 
 /* One open card: transport, client, and which reader it is. */
@@ -50,7 +42,7 @@ enum { KEYCARD_CLI_NEED_SELECT = 0, KEYCARD_CLI_NEED_CHANNEL = 1, KEYCARD_CLI_NE
 
 const char *keycard_cli_opt_value(const keycard_cli *c, const char *name);
 bool keycard_cli_opt_set(const keycard_cli *c, const char *name);
-const keycard_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name);
+const cf_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name);
 
 /* Prints "cardforge: keycard <cmd>: <message>" and returns code. */
 int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...)

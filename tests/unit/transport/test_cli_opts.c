@@ -1,0 +1,288 @@
+/* The shared subcommand option parser (cardforge/cli_opts.h): spec strings, both value syntaxes,
+ * repeatable options, each failure with the argument at fault and its wording. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cardforge/cli_opts.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static cf_cli_opts opts; /* ~8 KiB: kept off the test stack */
+
+static void declare(const char *spec, int max_values) {
+  cf_cli_opts_init(&opts, max_values);
+  assert_int_equal(cf_cli_opts_declare(&opts, spec), 0);
+}
+
+static const char *message(cf_cli_opts_status st, const char *hint) {
+  static char buf[256];
+  return cf_cli_opts_message(&opts, st, hint, buf, sizeof buf);
+}
+
+static void spec_kinds(void **state) {
+  declare("  --pin= --key+   --force ", 8);
+  assert_int_equal(opts.n, 3);
+  const cf_cli_opt *pin = cf_cli_opts_find(&opts, "--pin"), *key = cf_cli_opts_find(&opts, "--key"),
+                   *force = cf_cli_opts_find(&opts, "--force");
+  assert_non_null(pin);
+  assert_non_null(key);
+  assert_non_null(force);
+  assert_string_equal(pin->name, "--pin");
+  assert_true(pin->has_value);
+  assert_false(pin->repeat);
+  assert_true(key->has_value);
+  assert_true(key->repeat);
+  assert_false(force->has_value);
+  assert_false(force->repeat);
+  /* the suffix is not part of the name, and names match whole */
+  assert_null(cf_cli_opts_find(&opts, "--pin="));
+  assert_null(cf_cli_opts_find(&opts, "--pi"));
+  assert_null(cf_cli_opts_find(&opts, "--forced"));
+}
+
+static void declare_in_parts(void **state) {
+  cf_cli_opts_init(&opts, 4);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--a= --b"), 0);
+  assert_int_equal(cf_cli_opts_declare(&opts, ""), 0);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--reader="), 0);
+  assert_int_equal(opts.n, 3);
+  char *argv[] = {"--reader", "r1", "--b", "--a=x"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_OK);
+  assert_string_equal(cf_cli_opts_value(&opts, "--reader"), "r1");
+  assert_string_equal(cf_cli_opts_value(&opts, "--a"), "x");
+  assert_true(cf_cli_opts_given(&opts, "--b"));
+}
+
+static void declare_rejects(void **state) {
+  cf_cli_opts_init(&opts, 4);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--a= --b"), 0);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--c --a+"), -1); /* --a twice; --c kept */
+  assert_int_equal(opts.n, 3);
+  assert_int_equal(cf_cli_opts_declare(&opts, "="), -1); /* empty name */
+  /* names up to CF_CLI_OPT_NAME_MAX - 1 = 31 characters */
+  assert_int_equal(cf_cli_opts_declare(&opts, "--012345678901234567890123456789="), -1); /* 32 */
+  assert_int_equal(cf_cli_opts_declare(&opts, "--01234567890123456789012345678="), 0);   /* 31 */
+  cf_cli_opts_init(&opts, 4);
+  char spec[16];
+  for (int i = 0; i < CF_CLI_OPTS_MAX; i++) {
+    snprintf(spec, sizeof spec, "--o%d=", i);
+    assert_int_equal(cf_cli_opts_declare(&opts, spec), 0);
+  }
+  assert_int_equal(cf_cli_opts_declare(&opts, "--one-more"), -1);
+  assert_int_equal(opts.n, CF_CLI_OPTS_MAX);
+}
+
+static void values_both_syntaxes(void **state) {
+  declare("--pin= --path= --data= --yes", 8);
+  char *argv[] = {"--pin", "123456", "--path=m/44'/0'", "--data=", "--yes"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_OK);
+  assert_string_equal(cf_cli_opts_value(&opts, "--pin"), "123456");
+  assert_ptr_equal(cf_cli_opts_value(&opts, "--pin"), argv[1]); /* not copied */
+  assert_string_equal(cf_cli_opts_value(&opts, "--path"), "m/44'/0'");
+  assert_string_equal(cf_cli_opts_value(&opts, "--data"), ""); /* "--x=" gives an empty value */
+  assert_true(cf_cli_opts_given(&opts, "--yes"));
+  assert_int_equal(cf_cli_opts_count(&opts, "--yes"), 1);
+  assert_null(cf_cli_opts_value(&opts, "--yes")); /* a flag has no value */
+  assert_null(opts.bad_arg);
+  assert_null(opts.bad_opt);
+}
+
+static void value_taken_as_is(void **state) {
+  /* the argument after a value option is its value, even when it looks like an option or holds
+   * '='; only the first '=' of "--name=..." splits */
+  declare("--pin= --puk= --secret=", 8);
+  char *argv[] = {"--pin", "--puk", "--secret=a=b", "--puk", "x=y"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_OK);
+  assert_string_equal(cf_cli_opts_value(&opts, "--pin"), "--puk");
+  assert_string_equal(cf_cli_opts_value(&opts, "--secret"), "a=b");
+  assert_string_equal(cf_cli_opts_value(&opts, "--puk"), "x=y");
+}
+
+static void not_given(void **state) {
+  declare("--pin= --key+ --force", 8);
+  assert_int_equal(cf_cli_opts_parse(&opts, 0, NULL), CF_CLI_OPTS_OK);
+  assert_false(cf_cli_opts_given(&opts, "--pin"));
+  assert_null(cf_cli_opts_value(&opts, "--pin"));
+  assert_int_equal(cf_cli_opts_count(&opts, "--key"), 0);
+  assert_null(cf_cli_opts_value_at(&opts, "--key", 0));
+  assert_false(cf_cli_opts_given(&opts, "--force"));
+  /* undeclared names answer like options never given */
+  assert_null(cf_cli_opts_find(&opts, "--nope"));
+  assert_false(cf_cli_opts_given(&opts, "--nope"));
+  assert_int_equal(cf_cli_opts_count(&opts, "--nope"), 0);
+  assert_null(cf_cli_opts_value(&opts, "--nope"));
+}
+
+static void repeatable_keeps_order(void **state) {
+  declare("--key+ --target+ --force", 8);
+  char *argv[] = {"--key", "k1", "--target=t1", "--key=k2", "--key", "k3"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_OK);
+  assert_int_equal(cf_cli_opts_count(&opts, "--key"), 3);
+  assert_string_equal(cf_cli_opts_value_at(&opts, "--key", 0), "k1");
+  assert_string_equal(cf_cli_opts_value_at(&opts, "--key", 1), "k2");
+  assert_string_equal(cf_cli_opts_value_at(&opts, "--key", 2), "k3");
+  assert_null(cf_cli_opts_value_at(&opts, "--key", 3));
+  assert_null(cf_cli_opts_value_at(&opts, "--key", -1));
+  assert_string_equal(cf_cli_opts_value(&opts, "--key"), "k3"); /* the last one */
+  assert_int_equal(cf_cli_opts_count(&opts, "--target"), 1);
+  assert_string_equal(cf_cli_opts_find(&opts, "--target")->values[0], "t1");
+}
+
+static void unknown_option(void **state) {
+  declare("--pin=", 8);
+  char *argv1[] = {"--pin", "1", "--bogus=1", "--pin"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv1), argv1), CF_CLI_OPTS_UNKNOWN);
+  assert_ptr_equal(opts.bad_arg, argv1[2]); /* the whole argument, value included */
+  assert_null(opts.bad_opt);
+  assert_string_equal(message(CF_CLI_OPTS_UNKNOWN, "cardforge keycard --help"),
+                      "unknown option --bogus=1 (see cardforge keycard --help)");
+  assert_string_equal(message(CF_CLI_OPTS_UNKNOWN, NULL), "unknown option --bogus=1");
+
+  /* a positional word, a bare '=', a prefix of a name: all unknown */
+  const char *bad[] = {"positional", "=x", "--pi", "-pin", "--pin2"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    declare("--pin=", 8);
+    char *argv[] = {(char *)bad[i]};
+    assert_int_equal(cf_cli_opts_parse(&opts, 1, argv), CF_CLI_OPTS_UNKNOWN);
+    assert_string_equal(opts.bad_arg, bad[i]);
+  }
+}
+
+static void given_twice(void **state) {
+  char *spaced[] = {"--pin", "1", "--pin", "2"};
+  char *joined[] = {"--pin=1", "--pin=2"};
+  char *mixed[] = {"--pin=1", "--pin", "2"};
+  struct {
+    char **argv;
+    int argc;
+  } cases[] = {{spaced, ARGC(spaced)}, {joined, ARGC(joined)}, {mixed, ARGC(mixed)}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    declare("--pin= --yes", 8);
+    assert_int_equal(cf_cli_opts_parse(&opts, cases[i].argc, cases[i].argv), CF_CLI_OPTS_TWICE);
+    assert_ptr_equal(opts.bad_arg, cases[i].argv[cases[i].argc == 4 ? 2 : 1]);
+    assert_ptr_equal(opts.bad_opt, cf_cli_opts_find(&opts, "--pin"));
+    assert_string_equal(message(CF_CLI_OPTS_TWICE, "hint"), "--pin given twice");
+    assert_string_equal(cf_cli_opts_value(&opts, "--pin"), "1"); /* the first value stays */
+  }
+  declare("--pin= --yes", 8);
+  char *flags[] = {"--yes", "--yes"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 2, flags), CF_CLI_OPTS_TWICE);
+  assert_string_equal(message(CF_CLI_OPTS_TWICE, NULL), "--yes given twice");
+}
+
+static void needs_a_value(void **state) {
+  declare("--pin= --key+ --yes", 8);
+  char *argv[] = {"--yes", "--pin"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 2, argv), CF_CLI_OPTS_NO_VALUE);
+  assert_ptr_equal(opts.bad_arg, argv[1]);
+  assert_ptr_equal(opts.bad_opt, cf_cli_opts_find(&opts, "--pin"));
+  assert_false(cf_cli_opts_given(&opts, "--pin")); /* not counted */
+  assert_string_equal(message(CF_CLI_OPTS_NO_VALUE, "hint"), "--pin needs a value");
+  declare("--pin= --key+ --yes", 8);
+  char *rep[] = {"--key", "a", "--key"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 3, rep), CF_CLI_OPTS_NO_VALUE);
+  assert_string_equal(message(CF_CLI_OPTS_NO_VALUE, NULL), "--key needs a value");
+  assert_int_equal(cf_cli_opts_count(&opts, "--key"), 1);
+}
+
+static void flag_takes_no_value(void **state) {
+  declare("--make-current --pin=", 8);
+  char *argv[] = {"--make-current=yes"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, argv), CF_CLI_OPTS_FLAG_VALUE);
+  assert_ptr_equal(opts.bad_opt, cf_cli_opts_find(&opts, "--make-current"));
+  assert_false(cf_cli_opts_given(&opts, "--make-current"));
+  assert_string_equal(message(CF_CLI_OPTS_FLAG_VALUE, NULL), "--make-current takes no value");
+  /* "--flag=" is a value too, even an empty one */
+  declare("--make-current --pin=", 8);
+  char *empty[] = {"--make-current="};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, empty), CF_CLI_OPTS_FLAG_VALUE);
+}
+
+static void too_many_values(void **state) {
+  /* the limit is the one given at init: 3 here */
+  declare("--target+", 3);
+  char *argv[] = {"--target", "a", "--target=b", "--target", "c", "--target", "d"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 5, argv), CF_CLI_OPTS_OK);
+  assert_int_equal(cf_cli_opts_count(&opts, "--target"), 3);
+  declare("--target+", 3);
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_TOO_MANY);
+  assert_ptr_equal(opts.bad_arg, argv[5]);
+  assert_string_equal(message(CF_CLI_OPTS_TOO_MANY, NULL), "too many --target");
+  assert_int_equal(cf_cli_opts_count(&opts, "--target"), 3);
+  assert_string_equal(cf_cli_opts_value(&opts, "--target"), "c");
+  /* a full option is reported full even when its value is missing too */
+  declare("--target+", 3);
+  char *missing[] = {"--target", "a", "--target", "b", "--target", "c", "--target"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(missing), missing), CF_CLI_OPTS_TOO_MANY);
+}
+
+static void limit_clamped(void **state) {
+  cf_cli_opts_init(&opts, 0);
+  assert_int_equal(opts.max_values, 1);
+  cf_cli_opts_init(&opts, 1000);
+  assert_int_equal(opts.max_values, CF_CLI_OPTS_MAX_VALUES);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--key+"), 0);
+  char *argv[2 * CF_CLI_OPTS_MAX_VALUES + 2];
+  for (int i = 0; i < CF_CLI_OPTS_MAX_VALUES + 1; i++) {
+    argv[2 * i] = "--key";
+    argv[2 * i + 1] = "v";
+  }
+  assert_int_equal(cf_cli_opts_parse(&opts, 2 * CF_CLI_OPTS_MAX_VALUES, argv), CF_CLI_OPTS_OK);
+  assert_int_equal(cf_cli_opts_count(&opts, "--key"), CF_CLI_OPTS_MAX_VALUES);
+  cf_cli_opts_init(&opts, 1000);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--key+"), 0);
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_TOO_MANY);
+}
+
+static void first_problem_wins(void **state) {
+  /* the parse stops at the first bad argument: the later unknown one is not reached */
+  declare("--pin= --yes", 8);
+  char *argv[] = {"--yes=1", "--bogus"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 2, argv), CF_CLI_OPTS_FLAG_VALUE);
+  /* an unknown name is reported before anything else about it */
+  declare("--pin= --yes", 8);
+  char *unk[] = {"--bogus"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, unk), CF_CLI_OPTS_UNKNOWN);
+  /* "given twice" is reported before a missing value */
+  declare("--pin= --yes", 8);
+  char *twice[] = {"--pin=1", "--pin"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 2, twice), CF_CLI_OPTS_TWICE);
+}
+
+static void message_fits_buffer(void **state) {
+  declare("--pin=", 8);
+  char *argv[] = {"--a-very-long-unknown-option-name"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, argv), CF_CLI_OPTS_UNKNOWN);
+  char small[12];
+  memset(small, 'x', sizeof small);
+  cf_cli_opts_message(&opts, CF_CLI_OPTS_UNKNOWN, "hint", small, sizeof small);
+  assert_string_equal(small, "unknown opt");
+  assert_string_equal(cf_cli_opts_message(&opts, CF_CLI_OPTS_UNKNOWN, "hint", small, 0), small);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(spec_kinds),
+      cmocka_unit_test(declare_in_parts),
+      cmocka_unit_test(declare_rejects),
+      cmocka_unit_test(values_both_syntaxes),
+      cmocka_unit_test(value_taken_as_is),
+      cmocka_unit_test(not_given),
+      cmocka_unit_test(repeatable_keeps_order),
+      cmocka_unit_test(unknown_option),
+      cmocka_unit_test(given_twice),
+      cmocka_unit_test(needs_a_value),
+      cmocka_unit_test(flag_takes_no_value),
+      cmocka_unit_test(too_many_values),
+      cmocka_unit_test(limit_clamped),
+      cmocka_unit_test(first_problem_wins),
+      cmocka_unit_test(message_fits_buffer),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
