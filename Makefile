@@ -23,7 +23,8 @@ check: deps
 	cmake --build $(BUILD)/check -j$(JOBS)
 	cd $(BUILD)/check && ctest --output-on-failure -j$(JOBS)
 
-bench: deps
+bench:
+	@scripts/install-deps.sh valgrind vsmartcard-vpicc python3-pycryptodome
 	cmake -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DCF_TESTS=OFF >/dev/null
 	cmake --build $(BUILD)/bench -j$(JOBS)
 	scripts/bench.sh $(BUILD)/bench
