@@ -46,18 +46,22 @@ int cf_aes_cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t iv[16], co
   return aes_run(key, klen, iv, true, 0, in, out, len);
 }
 
-/* Every DES key length goes through des-ede3: single DES as K,K,K and two-key as K1,K2,K1.
- * OpenSSL 3 keeps plain DES in the legacy provider, which may not be loaded. */
+/* Two- and three-key DES go through des-ede3 (K1,K2,K1 for two keys). An 8-byte key is single
+ * DES: from the legacy provider when it could be loaded, else des-ede3 with K,K,K, which gives
+ * the same result (E_K D_K E_K = E_K) for three times the work. */
 static int des3_run(const uint8_t *key, size_t klen, const uint8_t *iv, bool cbc, int enc, const uint8_t *in,
                     uint8_t *out, size_t len) {
-  uint8_t k24[24];
-  if (len % 8 != 0 || (cbc && !iv) || !cf_crypto_des3_key(key, klen, k24)) return -1;
-  int rc = 0;
-  if (len) {
-    rc = (in && out)
-             ? cf_crypto_cipher_run(cbc ? CF_CIPHER_DES3_CBC : CF_CIPHER_DES3_ECB, k24, iv, enc, in, out, len)
-             : -1;
+  if (len % 8 != 0 || (cbc && !iv) || !key) return -1;
+  if (len && (!in || !out)) return -1;
+  if (klen == 8 && cf_crypto_has_single_des()) {
+    return len ? cf_crypto_cipher_run(cbc ? CF_CIPHER_DES_CBC : CF_CIPHER_DES_ECB, key, iv, enc, in, out, len)
+               : 0;
   }
+  uint8_t k24[24];
+  if (!cf_crypto_des3_key(key, klen, k24)) return -1;
+  int rc =
+      len ? cf_crypto_cipher_run(cbc ? CF_CIPHER_DES3_CBC : CF_CIPHER_DES3_ECB, k24, iv, enc, in, out, len)
+          : 0;
   cf_wipe(k24, sizeof k24);
   return rc;
 }

@@ -5,7 +5,9 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/kdf.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 
 #include <limits.h>
@@ -18,6 +20,7 @@ static const char *const cipher_names[CF_CIPHER_COUNT] = {
     [CF_CIPHER_AES256_ECB] = "AES-256-ECB", [CF_CIPHER_AES128_CBC] = "AES-128-CBC",
     [CF_CIPHER_AES192_CBC] = "AES-192-CBC", [CF_CIPHER_AES256_CBC] = "AES-256-CBC",
     [CF_CIPHER_DES3_ECB] = "DES-EDE3-ECB",  [CF_CIPHER_DES3_CBC] = "DES-EDE3-CBC",
+    [CF_CIPHER_DES_ECB] = "DES-ECB",        [CF_CIPHER_DES_CBC] = "DES-CBC",
 };
 
 static struct {
@@ -25,19 +28,28 @@ static struct {
   EVP_MD *sha256, *sha512;
   EVP_MAC *hmac, *cmac;
   EVP_KDF *pbkdf2;
+  /* OpenSSL 3 keeps single DES in its legacy provider. It is loaded into a library context of
+   * our own, so the rest of the process (and its default algorithm choices) never sees it. */
+  OSSL_LIB_CTX *legacy_ctx;
+  OSSL_PROVIDER *legacy;
   pthread_key_t tls_key;
   bool tls_key_ok;
 } g;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+/* cf_rand serves requests of up to CF_RAND_POOL_MAX bytes from a per-thread pool (see there). */
+#define CF_RAND_POOL_LEN 512
+#define CF_RAND_POOL_MAX 64
+
 struct cf_crypto_tls {
-  EVP_CIPHER_CTX *cipher_ctx;
-  /* The cipher cipher_ctx was last initialised with: re-keying the same cipher keeps the
-   * provider context instead of freeing and recreating it. */
-  const EVP_CIPHER *cipher_loaded;
+  /* One context per cipher, bound to its algorithm with padding off once: later passes only
+   * re-key it, with no provider context to recreate and no padding parameter to look up. */
+  EVP_CIPHER_CTX *cipher_ctx[CF_CIPHER_COUNT];
   EVP_MD_CTX *md_ctx;
   EVP_MAC_CTX *mac[CF_MACCTX_COUNT];
+  size_t rand_left; /* unserved bytes, at the end of rand_pool */
+  uint8_t rand_pool[CF_RAND_POOL_LEN];
 };
 
 static _Thread_local struct cf_crypto_tls *tls;
@@ -45,26 +57,63 @@ static _Thread_local struct cf_crypto_tls *tls;
 static void tls_free(void *p) {
   struct cf_crypto_tls *t = p;
   if (!t) return;
-  EVP_CIPHER_CTX_free(t->cipher_ctx);
+  for (int i = 0; i < CF_CIPHER_COUNT; i++)
+    EVP_CIPHER_CTX_free(t->cipher_ctx[i]);
   EVP_MD_CTX_free(t->md_ctx);
   for (int i = 0; i < CF_MACCTX_COUNT; i++)
     EVP_MAC_CTX_free(t->mac[i]);
+  OPENSSL_cleanse(t->rand_pool, sizeof t->rand_pool);
   free(t);
   /* Runs in the exiting thread itself: a later call from another destructor starts afresh. */
   tls = NULL;
 }
 
+/* In a child process only the thread that called fork() exists, and this handler runs in it:
+ * forgetting that thread's pool is enough for the child never to serve bytes its parent also
+ * serves (or served). The other threads' pools vanish with the threads. */
+static void rand_pool_forget_in_child(void) {
+  if (tls) {
+    OPENSSL_cleanse(tls->rand_pool, sizeof tls->rand_pool);
+    tls->rand_left = 0;
+  }
+}
+
+static void legacy_des_init(void) {
+  /* A missing legacy module is not an error (single DES then runs as K,K,K): keep its failure
+   * off the error queue, where it would mislead whoever reports the next OpenSSL error. */
+  ERR_set_mark();
+  g.legacy_ctx = OSSL_LIB_CTX_new();
+  if (g.legacy_ctx) g.legacy = OSSL_PROVIDER_load(g.legacy_ctx, "legacy");
+  if (g.legacy) {
+    g.cipher[CF_CIPHER_DES_ECB] = EVP_CIPHER_fetch(g.legacy_ctx, cipher_names[CF_CIPHER_DES_ECB], NULL);
+    g.cipher[CF_CIPHER_DES_CBC] = EVP_CIPHER_fetch(g.legacy_ctx, cipher_names[CF_CIPHER_DES_CBC], NULL);
+  }
+  if (!g.cipher[CF_CIPHER_DES_ECB] || !g.cipher[CF_CIPHER_DES_CBC]) {
+    EVP_CIPHER_free(g.cipher[CF_CIPHER_DES_ECB]);
+    EVP_CIPHER_free(g.cipher[CF_CIPHER_DES_CBC]);
+    g.cipher[CF_CIPHER_DES_ECB] = g.cipher[CF_CIPHER_DES_CBC] = NULL;
+    if (g.legacy) OSSL_PROVIDER_unload(g.legacy);
+    OSSL_LIB_CTX_free(g.legacy_ctx);
+    g.legacy = NULL;
+    g.legacy_ctx = NULL;
+  }
+  ERR_pop_to_mark();
+}
+
 /* Algorithms are fetched once and kept for the life of the process: fetching by name takes
  * locks and walks the provider store, far too slow for every card command. */
 static void global_init(void) {
-  for (int i = 0; i < CF_CIPHER_COUNT; i++)
+  for (int i = 0; i <= CF_CIPHER_DES3_CBC; i++)
     g.cipher[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
+  legacy_des_init();
   g.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
   g.sha512 = EVP_MD_fetch(NULL, "SHA512", NULL);
   g.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
   g.cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
   g.pbkdf2 = EVP_KDF_fetch(NULL, "PBKDF2", NULL);
   g.tls_key_ok = pthread_key_create(&g.tls_key, tls_free) == 0;
+  /* before any pool exists: pools live in the per-thread state, made after this */
+  (void)pthread_atfork(NULL, NULL, rand_pool_forget_in_child);
 }
 
 static void ensure_init(void) {
@@ -74,6 +123,11 @@ static void ensure_init(void) {
 const EVP_CIPHER *cf_crypto_cipher(enum cf_cipher_id id) {
   ensure_init();
   return (unsigned)id < CF_CIPHER_COUNT ? g.cipher[id] : NULL;
+}
+
+bool cf_crypto_has_single_des(void) {
+  ensure_init();
+  return g.cipher[CF_CIPHER_DES_CBC] != NULL;
 }
 
 const EVP_MD *cf_crypto_sha256(void) {
@@ -142,16 +196,18 @@ int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t
   const EVP_CIPHER *cipher = cf_crypto_cipher(id);
   struct cf_crypto_tls *t = tls_get();
   if (!cipher || !t) return -1;
-  if (!t->cipher_ctx) {
-    t->cipher_ctx = EVP_CIPHER_CTX_new();
-    if (!t->cipher_ctx) return -1;
-    t->cipher_loaded = NULL;
+  EVP_CIPHER_CTX *ctx = t->cipher_ctx[id];
+  if (!ctx) {
+    /* The algorithm and the padding setting survive every later re-keying of the context. */
+    ctx = EVP_CIPHER_CTX_new();
+    if (!ctx) return -1;
+    if (!EVP_CipherInit_ex2(ctx, cipher, NULL, NULL, enc, NULL) || !EVP_CIPHER_CTX_set_padding(ctx, 0)) {
+      EVP_CIPHER_CTX_free(ctx);
+      return -1;
+    }
+    t->cipher_ctx[id] = ctx;
   }
-  EVP_CIPHER_CTX *ctx = t->cipher_ctx;
-  const EVP_CIPHER *init_with = cipher == t->cipher_loaded ? NULL : cipher;
-  if (!EVP_CipherInit_ex2(ctx, init_with, key, iv, enc, NULL)) goto fail;
-  t->cipher_loaded = cipher;
-  if (!EVP_CIPHER_CTX_set_padding(ctx, 0)) goto fail;
+  if (!EVP_CipherInit_ex2(ctx, NULL, key, iv, enc, NULL)) goto fail;
   size_t done = 0;
   while (done < len) {
     /* EVP lengths are int; split huge inputs on a block boundary (1 GiB is one). */
@@ -164,9 +220,9 @@ int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t
   if (!EVP_CipherFinal_ex(ctx, out + done, &finl) || finl != 0) goto fail;
   return 0;
 fail:
-  /* An error may leave the context half set up: start afresh next time. */
-  EVP_CIPHER_CTX_reset(ctx);
-  t->cipher_loaded = NULL;
+  /* An error may leave the context half set up: the next call starts from a new one. */
+  EVP_CIPHER_CTX_free(ctx);
+  t->cipher_ctx[id] = NULL;
   return -1;
 }
 
@@ -190,9 +246,38 @@ bool cf_crypto_des3_key(const uint8_t *key, size_t klen, uint8_t out24[24]) {
   }
 }
 
+/* Small requests (challenges, nonces, keys: up to 64 bytes) come from a per-thread pool of
+ * RAND_bytes output, refilled 512 bytes at a time. OpenSSL 3.0's DRBG costs ~6,700 instructions
+ * per call whatever the length (it re-keys through its parameter machinery), 85 % of a GET
+ * CHALLENGE. Why this is as good as calling RAND_bytes each time:
+ * - the pool holds RAND_bytes output, a CSPRNG stream: any slice of it is as unpredictable as
+ *   a fresh call, and knowing one slice tells nothing about the others;
+ * - every byte is served once: served bytes are wiped from the pool and never handed out again;
+ * - the pool is per thread, so no lock and no sharing between threads;
+ * - a fork empties the child's pool (rand_pool_forget_in_child), so parent and child never
+ *   serve the same bytes; OpenSSL reseeds its own DRBG in the child for the next refill;
+ * - the unserved bytes are wiped when the thread ends. */
 int cf_rand(void *buf, size_t len) {
   uint8_t *p = buf;
-  if (len && !buf) return -1;
+  if (len == 0) return 0;
+  if (!buf) return -1;
+  struct cf_crypto_tls *t = len <= CF_RAND_POOL_MAX ? tls_get() : NULL;
+  if (t) {
+    if (t->rand_left < len) {
+      /* the unserved remainder is overwritten: never served */
+      if (RAND_bytes(t->rand_pool, (int)sizeof t->rand_pool) != 1) {
+        OPENSSL_cleanse(t->rand_pool, sizeof t->rand_pool);
+        t->rand_left = 0;
+        return -1;
+      }
+      t->rand_left = sizeof t->rand_pool;
+    }
+    uint8_t *src = t->rand_pool + sizeof t->rand_pool - t->rand_left;
+    memcpy(p, src, len);
+    OPENSSL_cleanse(src, len);
+    t->rand_left -= len;
+    return 0;
+  }
   while (len) {
     int chunk = len > INT_MAX ? INT_MAX : (int)len;
     if (RAND_bytes(p, chunk) != 1) return -1;

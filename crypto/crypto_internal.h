@@ -18,6 +18,9 @@ enum cf_cipher_id {
   CF_CIPHER_AES256_CBC,
   CF_CIPHER_DES3_ECB,
   CF_CIPHER_DES3_CBC,
+  /* single DES, from OpenSSL's legacy provider when it can be loaded (cf_crypto_has_single_des) */
+  CF_CIPHER_DES_ECB,
+  CF_CIPHER_DES_CBC,
   CF_CIPHER_COUNT
 };
 
@@ -30,8 +33,12 @@ enum cf_mac_ctx_id {
   CF_MACCTX_COUNT
 };
 
-/* Algorithms fetched from the default provider on first use; NULL if that failed. */
+/* Algorithms fetched from the default provider on first use (single DES from the legacy
+ * provider in a private library context); NULL if that failed. */
 const EVP_CIPHER *cf_crypto_cipher(enum cf_cipher_id id);
+/* True when CF_CIPHER_DES_ECB and CF_CIPHER_DES_CBC are usable. Without them, single DES runs
+ * as DES-EDE3 with K,K,K: the same result for three times the work. */
+bool cf_crypto_has_single_des(void);
 const EVP_MD *cf_crypto_sha256(void);
 const EVP_MD *cf_crypto_sha512(void);
 EVP_KDF *cf_crypto_pbkdf2(void);
@@ -41,8 +48,8 @@ EVP_MD_CTX *cf_crypto_tls_md_ctx(void);
 /* This thread's MAC context, already bound to its digest or cipher; re-keyed by EVP_MAC_init. */
 EVP_MAC_CTX *cf_crypto_tls_mac_ctx(enum cf_mac_ctx_id id);
 
-/* Runs one no-padding block-cipher pass with this thread's context. len must be a multiple
- * of the block size (checked by the callers). */
+/* Runs one no-padding block-cipher pass with this thread's context for that cipher. len must be
+ * a multiple of the block size (checked by the callers). */
 int cf_crypto_cipher_run(enum cf_cipher_id id, const uint8_t *key, const uint8_t *iv, int enc,
                          const uint8_t *in, uint8_t *out, size_t len);
 

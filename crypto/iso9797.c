@@ -49,6 +49,7 @@ long cf_unpad_iso9797_m2(const uint8_t *buf, size_t len) {
 static int cbc_chain(enum cf_cipher_id id, const uint8_t *key, size_t block, uint8_t *chain,
                      const uint8_t *data, size_t len, const uint8_t *extra) {
   uint8_t slice[512];
+  size_t used = 0; /* the part of slice to wipe */
   int rc = 0;
   while (len || extra) {
     size_t n = len > sizeof slice ? sizeof slice : len;
@@ -62,13 +63,14 @@ static int cbc_chain(enum cf_cipher_id id, const uint8_t *key, size_t block, uin
       n += block;
       extra = NULL;
     }
+    if (n > used) used = n;
     if (cf_crypto_cipher_run(id, key, chain, 1, slice, slice, n) != 0) {
       rc = -1;
       break;
     }
     memcpy(chain, slice + n - block, block);
   }
-  cf_wipe(slice, sizeof slice);
+  cf_wipe(slice, used);
   return rc;
 }
 
@@ -81,10 +83,28 @@ static void last_padded_block(const uint8_t *data, size_t len, size_t block, uin
   memset(out + tail + 1, 0, block - tail - 1);
 }
 
+/* DES CBC chaining under an 8, 16 or 24-byte key (see cbc_chain). An 8-byte key is single DES:
+ * the legacy provider's when loaded, else des-ede3 under K,K,K (the same blocks, three times the
+ * work). */
+static int des_cbc_chain(const uint8_t *key, size_t klen, uint8_t chain[8], const uint8_t *data, size_t len,
+                         const uint8_t *extra) {
+  if (klen == 8 && cf_crypto_has_single_des())
+    return cbc_chain(CF_CIPHER_DES_CBC, key, 8, chain, data, len, extra);
+  uint8_t k24[24];
+  if (!cf_crypto_des3_key(key, klen, k24)) return -1;
+  int rc = cbc_chain(CF_CIPHER_DES3_CBC, k24, 8, chain, data, len, extra);
+  cf_wipe(k24, sizeof k24);
+  return rc;
+}
+
+static bool des_key_length(size_t klen) {
+  return klen == 8 || klen == 16 || klen == 24;
+}
+
 int cf_mac_alg1_des(const uint8_t *key, size_t klen, const uint8_t *iv, const void *data, size_t len,
                     uint8_t out[8]) {
-  uint8_t k24[24], chain[8], last[8];
-  if ((len && !data) || !out || !cf_crypto_des3_key(key, klen, k24)) return -1;
+  uint8_t chain[8], last[8];
+  if ((len && !data) || !out || !key || !des_key_length(klen)) return -1;
   const uint8_t *d = data;
   size_t whole = len - len % 8;
   if (iv)
@@ -92,16 +112,15 @@ int cf_mac_alg1_des(const uint8_t *key, size_t klen, const uint8_t *iv, const vo
   else
     memset(chain, 0, 8);
   last_padded_block(d, len, 8, last);
-  int rc = cbc_chain(CF_CIPHER_DES3_CBC, k24, 8, chain, d, whole, last);
+  int rc = des_cbc_chain(key, klen, chain, d, whole, last);
   if (rc == 0) memcpy(out, chain, 8);
-  cf_wipe(k24, sizeof k24);
   cf_wipe(last, sizeof last);
   cf_wipe(chain, sizeof chain);
   return rc;
 }
 
 int cf_mac_alg3(const uint8_t key[16], const uint8_t *iv, const void *data, size_t len, uint8_t out[8]) {
-  uint8_t kl3[24], chain[8], last[8];
+  uint8_t chain[8], last[8];
   if (!key || (len && !data) || !out) return -1;
   const uint8_t *d = data;
   size_t whole = len - len % 8;
@@ -112,14 +131,12 @@ int cf_mac_alg3(const uint8_t key[16], const uint8_t *iv, const void *data, size
   last_padded_block(d, len, 8, last);
   /* Single DES under KL over every block but the last. The last block then goes through
    * E_KL, D_KR, E_KL, which is one two-key 3DES encryption under KL||KR. */
-  (void)cf_crypto_des3_key(key, 8, kl3);
-  int rc = cbc_chain(CF_CIPHER_DES3_CBC, kl3, 8, chain, d, whole, NULL);
+  int rc = des_cbc_chain(key, 8, chain, d, whole, NULL);
   if (rc == 0) {
     for (int i = 0; i < 8; i++)
       last[i] ^= chain[i];
     rc = cf_des3_ecb_encrypt(key, 16, last, out, 8);
   }
-  cf_wipe(kl3, sizeof kl3);
   cf_wipe(last, sizeof last);
   cf_wipe(chain, sizeof chain);
   return rc;

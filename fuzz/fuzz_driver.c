@@ -67,12 +67,14 @@ size_t fz_transmit(fz_session *s, const uint8_t *cmd, size_t len, uint8_t *resp,
   if (!sw_commits(sw1) && n > 2)
     fz_fail("%s: error status %04X carries %zu data bytes", s->h->name, sw, n - 2);
   cf_apdu a;
-  if (cf_apdu_parse(cmd, len, &a) == SW_OK && !a.extended && n - 2 > 256)
+  bool parsed = cf_apdu_parse(cmd, len, &a) == SW_OK;
+  if (parsed && !a.extended && n - 2 > 256)
     fz_fail("%s: short command %02X %02X answered %zu data bytes", s->h->name, a.cla, a.ins, n - 2);
   bool cut = cf_store_is_cut(s->store);
   if (cut && sw != SW_MEMORY_FAILURE)
     fz_fail("%s: power cut during INS %02X answered %04X, not 6581", s->h->name, len > 1 ? cmd[1] : 0, sw);
-  if (!cut && sw == SW_MEMORY_FAILURE)
+  bool chosen = parsed && s->h->chosen_status && s->h->chosen_status(&a);
+  if (!cut && sw == SW_MEMORY_FAILURE && !chosen)
     fz_fail("%s: INS %02X answered 6581 (memory failure) without a power cut", s->h->name,
             len > 1 ? cmd[1] : 0);
   return n;

@@ -15,7 +15,8 @@
  * The checks (any failure aborts with one line, which libFuzzer reports as a crash):
  *   every answer is at least SW1 SW2 and fits the buffer; SW1 is 6X or 9X; an error status carries
  *   no data; a short command gets at most 256 data bytes; a power cut is answered 6581 and 6581 is
- *   never answered without one; a card rebuilt on the state a cut left must come up. */
+ *   never answered without one (unless the host chose it); a card rebuilt on the state a cut left
+ *   must come up. */
 #ifndef CF_FUZZ_DRIVER_H
 #define CF_FUZZ_DRIVER_H
 
@@ -56,6 +57,9 @@ typedef struct fz_harness {
   void (*resume)(fz_session *s);
   /* Sends CLA INS P1 P2 [data] through the secure channel; NULL = send it raw. */
   void (*secure)(fz_session *s, const uint8_t *body, size_t len);
+  /* Optional: true for a command whose status word the host chooses (the loopback card's INS 03),
+   * which may then be 6581 without a power cut. */
+  bool (*chosen_status)(const cf_apdu *cmd);
 } fz_harness;
 
 struct fz_session {

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "cardforge/card.h"
+#include "cardforge/loopback.h"
 #include "fuzz_driver.h"
 #include "fuzz_entry.h"
 
@@ -26,6 +27,11 @@ static void loopback_resume(fz_session *s) {
   (void)s;
 }
 
+/* INS 03 answers the status word the command carries, 6581 included. */
+static bool loopback_chosen_status(const cf_apdu *cmd) {
+  return (cmd->cla == 0x00 || cmd->cla == 0x80) && cmd->ins == LOOPBACK_INS_STATUS;
+}
+
 static const fz_harness fz_loopback = {
     .name = "loopback",
     .profile = loopback_profile_of,
@@ -34,6 +40,7 @@ static const fz_harness fz_loopback = {
     .nstates = 2,
     .resume = loopback_resume,
     .secure = NULL,
+    .chosen_status = loopback_chosen_status,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

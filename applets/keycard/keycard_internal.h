@@ -53,6 +53,30 @@ enum { KC_CNT_PIN_LIMIT, KC_CNT_PIN, KC_CNT_ALT, KC_CNT_PUK_LIMIT, KC_CNT_PUK, K
 #define KC_PATH_MAX (KEYCARD_PATH_MAX_DEPTH * 4)
 #define KC_DUP_LEN 34
 
+/* Everything kc_derive reads: the master key, its chain codes, the chain selection record and
+ * the path. Only bytes, no padding: two inputs compare with cf_ct_equal over the whole struct. */
+typedef struct kc_derive_input {
+  uint8_t priv[32];
+  uint8_t chain[32];
+  uint8_t alt_chain[32];
+  uint8_t extended;
+  uint8_t select_present; /* KC_REC_CHAIN_SELECT holds exactly one byte ... */
+  uint8_t select;         /* ... this one */
+  uint8_t path_len;
+  uint8_t path[KC_PATH_MAX];
+} kc_derive_input;
+
+/* The last key SIGN / EXPORT KEY derived below the master key, with its public key: signing
+ * again at the same path (the usual case) then costs no derivation and no elliptic-curve
+ * multiplication. Valid for exactly the inputs it came from (keycard_sign.c). */
+typedef struct kc_derived_cache {
+  bool valid;
+  kc_derive_input in;
+  uint8_t priv[32];
+  uint8_t chain[32];
+  uint8_t pub[65];
+} kc_derived_cache;
+
 /* Transient state: forgotten at reset, power off and (for the session) at SELECT. */
 typedef struct kc_ctx {
   /* cache of the channel public key, valid while chan_priv equals the stored private key */
@@ -74,6 +98,8 @@ typedef struct kc_ctx {
   /* derivation path being worked on by DERIVE KEY / SIGN / EXPORT KEY */
   uint8_t tmp_path[KC_PATH_MAX];
   size_t tmp_path_len;
+  /* kept across SELECT like chan_cached: it depends on the key, not on the session */
+  kc_derived_cache derived;
 } kc_ctx;
 
 /* One command being processed. */

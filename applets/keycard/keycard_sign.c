@@ -12,6 +12,59 @@
 static const uint8_t kc_eip1581_prefix[12] = {0x80, 0x00, 0x00, 0x2B, 0x80, 0x00,
                                               0x00, 0x3C, 0x80, 0x00, 0x06, 0x2D};
 
+/* The inputs of kc_derive for the working path, zero-filled past the path so that equal inputs
+ * are equal bytes. */
+static void kc_derive_input_of(const kc_req *rq, const kc_key *key, kc_derive_input *in) {
+  memset(in, 0, sizeof *in);
+  memcpy(in->priv, key->priv, 32);
+  memcpy(in->chain, key->chain, 32);
+  memcpy(in->alt_chain, key->alt_chain, 32);
+  in->extended = key->extended;
+  size_t len = 0;
+  const uint8_t *sel = kc_peek(rq->app, KC_REC_CHAIN_SELECT, &len);
+  if (sel && len == 1) {
+    in->select_present = 1;
+    in->select = sel[0];
+  }
+  in->path_len = (uint8_t)rq->ctx->tmp_path_len;
+  memcpy(in->path, rq->ctx->tmp_path, rq->ctx->tmp_path_len);
+}
+
+/* The key at the working path (kc_derive) and its public key. The master key's public key is in
+ * its record, computed from its private key when it was installed. A derived key comes from
+ * rq->ctx->derived when every input of its derivation is the same as last time: the result is a
+ * function of those inputs alone, so a changed key, chain code, chain selection or path is a miss
+ * and nothing needs to invalidate the cache. */
+static uint16_t kc_key_at_path(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32],
+                               uint8_t pub[65]) {
+  if (rq->ctx->tmp_path_len == 0) {
+    uint16_t sw = kc_derive(rq, key, priv, chain);
+    if (sw == SW_OK) memcpy(pub, key->pub, 65);
+    return sw;
+  }
+  kc_derived_cache *cache = &rq->ctx->derived;
+  kc_derive_input in;
+  kc_derive_input_of(rq, key, &in);
+  uint16_t sw = SW_OK;
+  if (cache->valid && cf_ct_equal(&cache->in, &in, sizeof in)) {
+    memcpy(priv, cache->priv, 32);
+    memcpy(chain, cache->chain, 32);
+    memcpy(pub, cache->pub, 65);
+  } else {
+    sw = kc_derive(rq, key, priv, chain);
+    if (sw == SW_OK && cf_ec_pub_from_priv(priv, pub) != 0) sw = SW_UNKNOWN;
+    if (sw == SW_OK) {
+      cache->in = in;
+      memcpy(cache->priv, priv, 32);
+      memcpy(cache->chain, chain, 32);
+      memcpy(cache->pub, pub, 65);
+      cache->valid = true;
+    }
+  }
+  cf_wipe(&in, sizeof in);
+  return sw;
+}
+
 /* SIGN: data = hash (32) || path levels. P1 low bits: 00 current key (source forced to current),
  * 01 derive, 02 derive and make current, 03 PIN-less; P1 & C0 = derivation source. P1 is checked
  * before the command is unwrapped, as the applet does (6B00). PIN-less signing works without a
@@ -57,9 +110,9 @@ uint16_t kc_sign(kc_req *rq) {
   uint8_t priv[32], chain[32], pub[65], sig[64], der[72];
   size_t der_len = 0;
   int recid;
-  sw = kc_derive(rq, &key, priv, chain);
+  sw = kc_key_at_path(rq, &key, priv, chain, pub);
   if (sw == SW_OK) {
-    bool ok = cf_ec_pub_from_priv(priv, pub) == 0 && cf_ec_sign(priv, rq->data, sig, &recid) == 0 &&
+    bool ok = cf_ec_sign(priv, rq->data, sig, &recid) == 0 &&
               (der_len = cf_ec_sig_to_der(sig, der, sizeof der)) > 0;
     sw = ok ? SW_OK : SW_UNKNOWN;
   }
@@ -115,9 +168,9 @@ uint16_t kc_export_key(kc_req *rq) {
   uint8_t priv[32], chain[32], pub[65];
   kc_key_get(rq->app, &key);
   bool key_extended = key.extended;
-  sw = kc_derive(rq, &key, priv, chain);
+  /* a private key goes out as derived: no public key to compute */
+  sw = public_only ? kc_key_at_path(rq, &key, priv, chain, pub) : kc_derive(rq, &key, priv, chain);
   cf_wipe(&key, sizeof key);
-  if (sw == SW_OK && public_only && cf_ec_pub_from_priv(priv, pub) != 0) sw = SW_UNKNOWN;
   if (sw == SW_OK) {
     if (public_only) {
       if (!key_extended) memset(chain, 0, sizeof chain); /* no chain code to give */

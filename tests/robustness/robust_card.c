@@ -241,7 +241,10 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
     fail_msg("%s: %ld physical writes but no state change", step->name, writes);
 
   int tries_before[4], ntries = -1;
-  if (step->tries) ntries = read_tries(dir, p, params, step, rb_path(dir, step->from), tries_before);
+  if (step->tries) {
+    ntries = read_tries(dir, p, params, step, rb_path(dir, step->from), tries_before);
+    if (ntries <= 0 || tries_before[0] < 0) fail_msg("%s: the retry counters cannot be read", step->name);
+  }
 
   stats->steps++;
   for (long k = 1; k <= writes; k++) {
@@ -301,7 +304,11 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
   for (size_t i = 0; i < between_count; i++)
     rb_state_free(&between[i]);
   between_count = 0;
-  print_message("  sweep %-40s %3ld cut points\n", step->name, writes);
+  if (ntries > 0)
+    print_message("  sweep %-40s %3ld cut points (tries before: %d %d, never higher after a cut)\n", step->name,
+                  writes, tries_before[0], ntries > 1 ? tries_before[1] : -1);
+  else
+    print_message("  sweep %-40s %3ld cut points\n", step->name, writes);
 }
 
 void rb_sweep_print(const char *card, const rb_sweep_stats *s) {

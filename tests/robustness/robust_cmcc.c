@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cardforge/cmcc.h"
+#include "cardforge/sw.h"
 
 static cf_cmcc_hsm *rc_hsm;
 static cf_cmcc_host rc_h;
@@ -182,4 +183,24 @@ void rc_make_templates(const char *dir) {
       (cf_cmcc_target_key){.id = 1, .version = 1, .kmc_vit = {1, 1, CMCC_KEY_ENTERPRISE_APP}, .levels = 1};
   if (ok(h, cf_cmcc_user_update(h, &job, serial)) != 0) fail_msg("cmcc: CREATE SUB_APPLICATION failed");
   rb_card_close(&c);
+}
+
+/* Tries left before a wrong attempt, from its answer: 63Cx / 630x say x are left after it, so x + 1
+ * were left before; blocked (PIN 6985, key 6983) means none. -1: another answer. */
+static int tries_before(uint16_t sw, uint16_t family, uint16_t blocked) {
+  if ((sw & 0xFFF0) == family) return (sw & 0x0F) + 1;
+  return sw == blocked ? 0 : -1;
+}
+
+int rc_tries(rb_card *c, int tries[4]) {
+  tries[0] = tries_before(rb_card_send_hex(c,
+                                           "F020000208"
+                                           "3030303030303030",
+                                           NULL, 0, NULL),
+                          0x63C0, CMCC_SW_PIN_BLOCKED);
+  if (rc_role(c) > CF_CMCC_WORK || rb_card_send_hex(c, "F084000004", NULL, 0, NULL) != SW_OK) return 1;
+  uint8_t p2 = rc_role(c) == CF_CMCC_AUTH ? CMCC_AUTH_P2_AUTHCARD : CMCC_AUTH_P2_SECOND;
+  uint8_t apdu[] = {0xF0, 0x82, 0x00, p2, 0x08, 0, 0, 0, 0, 0, 0, 0, 0};
+  tries[1] = tries_before(rb_card_send(c, apdu, sizeof apdu, NULL, 0, NULL), 0x6300, SW_AUTH_METHOD_BLOCKED);
+  return 2;
 }

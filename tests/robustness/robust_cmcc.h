@@ -30,6 +30,9 @@ int rc_auth1(rb_card *c);  /* PIN 02, External Authentication with the card's fi
 int rc_auth2(rb_card *c);  /* PIN 02, External Authentication with the card's second key */
 int rc_auth12(rb_card *c); /* PIN 02 and both */
 cf_cmcc_role rc_role(rb_card *c);
+/* Tries left of PIN 02 and of the second authentication key, read by one wrong attempt each (on a
+ * copy of the card: the sweep's tries hook). */
+int rc_tries(rb_card *c, int tries[4]);
 /* The HSM key of a type (version 01, index 01). */
 const cf_cmcc_key *rc_hsm_key(uint8_t type);
 /* 11 attribute bytes: type, version, index 01, 3DES, import/export 00, div, status AA, no counter. */

@@ -58,8 +58,12 @@ typedef struct cf_sim cf_sim;
 /* Opens every card's store and builds the cards. Returns NULL with err on failure; *exit_code
  * says which CLI exit code fits (usage for an unknown type, file for a store that cannot open). */
 cf_sim *cf_sim_new(const cf_sim_options *o, FILE *status, char *err, size_t errlen, int *exit_code);
-/* Serves every card until stop_fd becomes readable, reconnecting to vpcd as needed. */
-int cf_sim_run(cf_sim *s, int stop_fd);
+/* Serves every card, reconnecting to vpcd as needed, until cf_sim_stop is called. Returns 0
+ * then, -1 if the loop itself failed (poll). */
+int cf_sim_run(cf_sim *s);
+/* Makes cf_sim_run return promptly, whatever it is doing (even a lone card blocked waiting for
+ * its next command). Async-signal-safe, and callable from another thread. */
+void cf_sim_stop(cf_sim *s);
 /* Disconnects, frees the cards and closes their stores. */
 void cf_sim_free(cf_sim *s);
 

@@ -1,6 +1,5 @@
 /* `cardforge sim`: option parsing, signals, pid file; the loop itself is in sim_engine.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,29 +41,21 @@ static const char sim_usage[] =
     "Prints one line per card when it connects to vpcd. Exit codes: 0 stopped by a signal,\n"
     "1 internal error, 2 usage error (unknown type, bad parameters), 6 state file error.\n";
 
-static int stop_pipe[2] = {-1, -1};
+/* the emulator the stop signals stop: set before they are installed, cleared before it is freed */
+static cf_sim *volatile running_sim;
 
 static void on_stop_signal(int sig) {
-  int saved = errno;
-  char c = (char)sig;
-  if (write(stop_pipe[1], &c, 1) < 0) {
-    /* the pipe is full: a stop is already pending */
-  }
-  errno = saved;
+  (void)sig;
+  cf_sim *sim = running_sim;
+  if (sim != NULL) cf_sim_stop(sim);
 }
 
 static int install_signals(void) {
-  if (pipe(stop_pipe) != 0) return -1;
-  for (int i = 0; i < 2; i++) {
-    fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
-    fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
-  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) return -1;
   signal(SIGPIPE, SIG_IGN);
   return 0;
 }
@@ -221,18 +212,22 @@ int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv) {
     cf_cli_error("sim: %s", err);
     return exit_code;
   }
+  running_sim = sim;
   if (install_signals() != 0) {
     cf_cli_error("sim: cannot set up signal handling: %s", strerror(errno));
+    running_sim = NULL;
     cf_sim_free(sim);
     return CF_EXIT_INTERNAL;
   }
   if (a.pidfile != NULL && write_pidfile(a.pidfile) != 0) {
     cf_cli_error("sim: cannot write pid file %s: %s", a.pidfile, strerror(errno));
+    running_sim = NULL;
     cf_sim_free(sim);
     return CF_EXIT_FILE;
   }
-  rc = cf_sim_run(sim, stop_pipe[0]) == 0 ? CF_EXIT_OK : CF_EXIT_INTERNAL;
+  rc = cf_sim_run(sim) == 0 ? CF_EXIT_OK : CF_EXIT_INTERNAL;
   if (rc != CF_EXIT_OK) cf_cli_error("sim: event loop failed: %s", strerror(errno));
+  running_sim = NULL;
   cf_sim_free(sim);
   if (a.pidfile != NULL) unlink(a.pidfile);
   if (!g->quiet) {

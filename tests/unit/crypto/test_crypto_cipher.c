@@ -4,7 +4,10 @@
 
 #include <cardforge/crypto.h>
 
+#include "crypto_internal.h"
+
 #include <pthread.h>
+#include <stdlib.h>
 
 static const char *const sp800_38a_pt = "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
                                         "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710";
@@ -122,6 +125,80 @@ static void test_des3_single_key_is_des(void **state) {
   assert_memory_equal(out, "Now is the time for all ", 24);
 }
 
+/* An 8-byte key (single DES, from the legacy provider when loaded) gives what the same key
+ * three times gives through DES-EDE3, both modes and directions, over many blocks. */
+static void test_des_single_key_matches_kkk(void **state) {
+  (void)state;
+  uint8_t key[8], k24[24], iv[8], in[200], a[200], b[200];
+  for (int round = 0; round < 20; round++) {
+    assert_int_equal(cf_rand(key, sizeof key), 0);
+    assert_int_equal(cf_rand(iv, sizeof iv), 0);
+    assert_int_equal(cf_rand(in, sizeof in), 0);
+    memcpy(k24, key, 8);
+    memcpy(k24 + 8, key, 8);
+    memcpy(k24 + 16, key, 8);
+    size_t len = (size_t)(round % 25 + 1) * 8;
+    assert_int_equal(cf_des3_ecb_encrypt(key, 8, in, a, len), 0);
+    assert_int_equal(cf_des3_ecb_encrypt(k24, 24, in, b, len), 0);
+    assert_memory_equal(a, b, len);
+    assert_int_equal(cf_des3_ecb_decrypt(key, 8, in, a, len), 0);
+    assert_int_equal(cf_des3_ecb_decrypt(k24, 24, in, b, len), 0);
+    assert_memory_equal(a, b, len);
+    assert_int_equal(cf_des3_cbc_encrypt(key, 8, iv, in, a, len), 0);
+    assert_int_equal(cf_des3_cbc_encrypt(k24, 24, iv, in, b, len), 0);
+    assert_memory_equal(a, b, len);
+    assert_int_equal(cf_des3_cbc_decrypt(key, 8, iv, in, a, len), 0);
+    assert_int_equal(cf_des3_cbc_decrypt(k24, 24, iv, in, b, len), 0);
+    assert_memory_equal(a, b, len);
+  }
+}
+
+/* CF_TEST_SINGLE_DES (set by the build) says which single-DES path this run must take:
+ * "legacy" (the provider's module is installed) or "ede3" (the module is kept out of reach). */
+static void test_single_des_path_is_the_expected_one(void **state) {
+  (void)state;
+  const char *want = getenv("CF_TEST_SINGLE_DES");
+  if (want == NULL) skip();
+  if (strcmp(want, "legacy") == 0)
+    assert_true(cf_crypto_has_single_des());
+  else if (strcmp(want, "ede3") == 0)
+    assert_false(cf_crypto_has_single_des());
+  else
+    fail_msg("CF_TEST_SINGLE_DES=%s: expected legacy or ede3", want);
+}
+
+/* Every cipher has its own context per thread: passes that alternate algorithms, directions and
+ * keys (as SCP03 alternates AES-ECB counters and AES-CBC data) must each give the published
+ * value, and a failed call must not spoil the next one. */
+static void test_alternating_ciphers_keep_their_settings(void **state) {
+  (void)state;
+  uint8_t key[32], pt[64], iv[16], buf[64], want[64], dkey[24];
+  unhex(sp800_38a_pt, pt, sizeof pt);
+  unhex(sp800_38a_iv, iv, sizeof iv);
+  unhex("0123456789ABCDEF", dkey, 8);
+  for (int round = 0; round < 12; round++) {
+    size_t i = (size_t)round % 3;
+    size_t klen = unhex(sp800_38a[i].key, key, sizeof key);
+    unhex(sp800_38a[i].ecb, want, sizeof want);
+    assert_int_equal(cf_aes_ecb_encrypt(key, klen, pt, buf, 16), 0);
+    assert_memory_equal(buf, want, 16);
+    unhex(sp800_38a[i].cbc, want, sizeof want);
+    assert_int_equal(cf_aes_cbc_encrypt(key, klen, iv, pt, buf, 64), 0);
+    assert_memory_equal(buf, want, 64);
+    /* a refused call (not whole blocks) between two good ones */
+    assert_int_equal(cf_aes_cbc_encrypt(key, klen, iv, pt, buf, 15), -1);
+    assert_int_equal(cf_aes_cbc_decrypt(key, klen, iv, want, buf, 64), 0);
+    assert_memory_equal(buf, pt, 64);
+    unhex(sp800_38a[i].ecb, want, sizeof want);
+    assert_int_equal(cf_aes_ecb_decrypt(key, klen, want, buf, 64), 0);
+    assert_memory_equal(buf, pt, 64);
+    unhex("1234567890ABCDEF", buf, 8);
+    assert_int_equal(
+        cf_des3_cbc_encrypt(dkey, 8, buf, (const uint8_t *)"Now is the time for all ", buf + 8, 24), 0);
+    assert_hex(buf + 8, 24, "E5C7CDDE872BF27C43E934008C389C0F683788499A7C05F6");
+  }
+}
+
 /* Two-key 3DES: the PBOC diversification vector of the CMCC profile (public pyemv vector):
  * K 0123456789ABCDEFFEDCBA9876543210, 3DES_K(F) || 3DES_K(~F) = 67F8...3A6B. The 16-byte
  * key must equal the 24-byte K1||K2||K1. */
@@ -234,6 +311,9 @@ int main(void) {
       cmocka_unit_test(test_aes_rejects_bad_arguments),
       cmocka_unit_test(test_des3_sp800_67),
       cmocka_unit_test(test_des3_single_key_is_des),
+      cmocka_unit_test(test_des_single_key_matches_kkk),
+      cmocka_unit_test(test_single_des_path_is_the_expected_one),
+      cmocka_unit_test(test_alternating_ciphers_keep_their_settings),
       cmocka_unit_test(test_des3_two_key),
       cmocka_unit_test(test_gp_key_check_values),
       cmocka_unit_test(test_des3_cbc_nist_mmt),

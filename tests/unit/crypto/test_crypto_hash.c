@@ -3,6 +3,9 @@
 
 #include <cardforge/crypto.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 static const char msg_448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 
 /* FIPS 180-2 appendix B: "abc", the two-block message, and the empty message. */
@@ -211,6 +214,54 @@ static void test_rand_fills_and_varies(void **state) {
   assert_int_equal(cf_rand(NULL, 1), -1);
 }
 
+/* Small requests come from a per-thread pool: a long run of them, across several refills, never
+ * hands out the same bytes twice (8-byte draws colliding by chance: ~2^-46 here). */
+static void test_rand_small_draws_never_repeat(void **state) {
+  (void)state;
+  enum { DRAWS = 2000 };
+  static uint64_t seen[DRAWS];
+  for (size_t i = 0; i < DRAWS; i++) {
+    uint8_t junk[7];
+    assert_int_equal(cf_rand(&seen[i], sizeof seen[i]), 0);
+    /* odd sizes in between move the pool's position off any alignment */
+    assert_int_equal(cf_rand(junk, 1 + i % sizeof junk), 0);
+    for (size_t j = 0; j < i; j++)
+      assert_true(seen[j] != seen[i]);
+  }
+  /* the largest pooled request, the smallest direct one, and a mix */
+  uint8_t a[64], b[65], c[64];
+  assert_int_equal(cf_rand(a, sizeof a), 0);
+  assert_int_equal(cf_rand(b, sizeof b), 0);
+  assert_int_equal(cf_rand(c, sizeof c), 0);
+  assert_memory_not_equal(a, c, sizeof a);
+  assert_memory_not_equal(a, b, sizeof a);
+}
+
+/* After fork() the child must not serve the bytes still waiting in its parent's pool: both draw
+ * right after the fork and must get different values. */
+static void test_rand_child_does_not_repeat_parent(void **state) {
+  (void)state;
+  uint8_t warm[4], mine[32], theirs[32];
+  assert_int_equal(cf_rand(warm, sizeof warm), 0); /* the pool now holds unserved bytes */
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    uint8_t out[32];
+    int ok = cf_rand(out, sizeof out) == 0 && write(fds[1], out, sizeof out) == (ssize_t)sizeof out;
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  assert_int_equal(cf_rand(mine, sizeof mine), 0);
+  assert_int_equal(read(fds[0], theirs, sizeof theirs), (ssize_t)sizeof theirs);
+  close(fds[0]);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_memory_not_equal(mine, theirs, sizeof mine);
+}
+
 static void test_ct_equal_and_wipe(void **state) {
   (void)state;
   uint8_t a[16], b[16];
@@ -243,6 +294,8 @@ int main(void) {
       cmocka_unit_test(test_aes_cmac_sp800_38b),
       cmocka_unit_test(test_aes_cmac_rejects_bad_key_length),
       cmocka_unit_test(test_rand_fills_and_varies),
+      cmocka_unit_test(test_rand_small_draws_never_repeat),
+      cmocka_unit_test(test_rand_child_does_not_repeat_parent),
       cmocka_unit_test(test_ct_equal_and_wipe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,10 +26,10 @@ typedef struct fake_vpcd {
   int listen_fd;
   int port;
   int conn;
-  int stop[2];
   cf_sim *sim;
   pthread_t thread;
   int run_rc;
+  atomic_bool done; /* cf_sim_run has returned */
   char *status;
   size_t status_len;
   FILE *status_f;
@@ -35,7 +37,8 @@ typedef struct fake_vpcd {
 
 static void *sim_thread(void *arg) {
   fake_vpcd *v = arg;
-  v->run_rc = cf_sim_run(v->sim, v->stop[0]);
+  v->run_rc = cf_sim_run(v->sim);
+  atomic_store(&v->done, true);
   return NULL;
 }
 
@@ -52,7 +55,6 @@ static int setup(void **state) {
   socklen_t alen = sizeof a;
   assert_int_equal(getsockname(v->listen_fd, (struct sockaddr *)&a, &alen), 0);
   v->port = ntohs(a.sin_port);
-  assert_int_equal(pipe(v->stop), 0);
   cf_sim_options o;
   char err[256];
   cf_sim_options_init(&o);
@@ -70,16 +72,23 @@ static int setup(void **state) {
   return 0;
 }
 
+/* True once cf_sim_run has returned, waiting up to ms for it (a lost stop request would
+ * otherwise hang the test instead of failing it). */
+static bool run_ends_within(fake_vpcd *v, int ms) {
+  for (int waited = 0; waited < ms && !atomic_load(&v->done); waited++)
+    usleep(1000);
+  return atomic_load(&v->done);
+}
+
 static int teardown(void **state) {
   fake_vpcd *v = *state;
-  assert_int_equal(write(v->stop[1], "x", 1), 1);
+  cf_sim_stop(v->sim);
+  assert_true(run_ends_within(v, 2000)); /* fails instead of hanging in join */
   pthread_join(v->thread, NULL);
   assert_int_equal(v->run_rc, 0);
   cf_sim_free(v->sim);
   if (v->conn >= 0) close(v->conn);
   close(v->listen_fd);
-  close(v->stop[0]);
-  close(v->stop[1]);
   fclose(v->status_f);
   free(v->status);
   free(v);
@@ -230,6 +239,89 @@ static void reconnects_after_vpcd_drops(void **state) {
   assert_non_null(strstr(v->status, "card lost vpcd"));
 }
 
+/* The emulator reads the rest of a begun frame with a bounded blocking read: a payload that comes
+ * later than that bound (a slow vpcd) is still put together with its length and answered, and a
+ * command split across the bound in the middle of its length field too. */
+static void frame_finished_after_a_pause(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t cmd[] = {0x80, 0x01, 0x00, 0x00, 0x02, 0x0A, 0x0B};
+  uint8_t hdr[2], data[8];
+  size_t dlen = 0;
+  cf_put_be16(hdr, sizeof cmd);
+  assert_int_equal(write(v->conn, hdr, 2), 2);
+  usleep(300 * 1000);
+  assert_int_equal(write(v->conn, cmd, 3), 3);
+  usleep(300 * 1000);
+  assert_int_equal(write(v->conn, cmd + 3, sizeof cmd - 3), (ssize_t)(sizeof cmd - 3));
+  uint8_t resp[16];
+  size_t n = read_frame(v->conn, resp, sizeof resp);
+  assert_int_equal(n, 4);
+  assert_memory_equal(resp, cmd + 5, 2);
+  assert_int_equal(cf_be16(resp + 2), 0x9000);
+  assert_int_equal(write(v->conn, hdr, 1), 1);
+  usleep(300 * 1000);
+  assert_int_equal(write(v->conn, hdr + 1, 1), 1);
+  assert_int_equal(write(v->conn, cmd, sizeof cmd), (ssize_t)sizeof cmd);
+  assert_int_equal(read_frame(v->conn, resp, sizeof resp), 4);
+  /* and the connection goes on as usual */
+  assert_int_equal(exchange(v->conn, cmd, sizeof cmd, data, &dlen), 0x9000);
+  assert_int_equal(dlen, 2);
+}
+
+/* A lone card waits for its next command in a blocking read: cf_sim_stop from another thread
+ * must still end the loop at once, and the card must not report a lost connection for it. */
+static void stop_is_prompt_while_idle(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t cmd[] = {0x80, 0x02, 0x00, 0x08, 0x08};
+  for (int i = 0; i < 200; i++)
+    assert_int_equal(exchange(v->conn, cmd, sizeof cmd, NULL, NULL), 0x9000);
+  usleep(20 * 1000); /* the card is now blocked waiting for the next command */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cf_sim_stop(v->sim);
+  assert_true(run_ends_within(v, 1000));
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  assert_int_equal(pthread_join(v->thread, NULL), 0);
+  assert_int_equal(v->run_rc, 0);
+  double ms = elapsed_ms(&t0, &t1);
+  printf("# stopped %.2f ms after the request\n", ms);
+  assert_true(ms < 50);
+  fflush(v->status_f);
+  assert_null(strstr(v->status, "card lost vpcd"));
+  /* a stopped emulator stays stopped: a new run returns at once (teardown joins it) */
+  atomic_store(&v->done, false);
+  assert_int_equal(pthread_create(&v->thread, NULL, sim_thread, v), 0);
+  assert_true(run_ends_within(v, 1000));
+}
+
+/* A stop requested at any moment of a command (before the card reads it, while it answers,
+ * after) is never lost, though the card then waits in a blocking read: many tries at moments
+ * spread over the exchange. */
+static void stop_at_any_moment_is_not_lost(void **state) {
+  fake_vpcd *v = *state;
+  const uint8_t cmd[] = {0x80, 0x02, 0x00, 0x08, 0x08};
+  for (int round = 0; round < 60; round++) {
+    if (round > 0) {
+      /* a fresh emulator for every try */
+      assert_int_equal(teardown((void **)&v), 0);
+      assert_int_equal(setup((void **)&v), 0);
+      *state = v;
+    }
+    control(v->conn, 1);
+    assert_int_equal(exchange(v->conn, cmd, sizeof cmd, NULL, NULL), 0x9000);
+    uint8_t hdr[2];
+    cf_put_be16(hdr, sizeof cmd);
+    assert_int_equal(write(v->conn, hdr, 2), 2);
+    assert_int_equal(write(v->conn, cmd, sizeof cmd), (ssize_t)sizeof cmd);
+    if (round % 6) usleep((useconds_t)(round % 6) * 20);
+    cf_sim_stop(v->sim);
+    assert_true(run_ends_within(v, 1000));
+    assert_int_equal(v->run_rc, 0);
+  }
+}
+
 static void malformed_apdu_gets_status_word(void **state) {
   fake_vpcd *v = *state;
   control(v->conn, 1);
@@ -247,6 +339,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(split_writes_do_not_hit_delayed_ack, setup, teardown),
       cmocka_unit_test_setup_teardown(reconnects_after_vpcd_drops, setup, teardown),
       cmocka_unit_test_setup_teardown(malformed_apdu_gets_status_word, setup, teardown),
+      cmocka_unit_test_setup_teardown(frame_finished_after_a_pause, setup, teardown),
+      cmocka_unit_test_setup_teardown(stop_is_prompt_while_idle, setup, teardown),
+      cmocka_unit_test_setup_teardown(stop_at_any_moment_is_not_lost, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
