@@ -18,7 +18,7 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
   /* Generate Key must follow immediately, one per key: the card forgets the session at any other
    * command (spec table 8-2-9, 6985). */
   for (size_t i = 0; i < s->count; i++) {
-    char step[48];
+    char step[64];
     snprintf(step, sizeof step, "Generate Key %zu/%zu (type %02X)", i + 1, s->count, s->attrs[i][0]);
     if (cmcch_cmd(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, 0, 0, s->attrs[i],
                   CF_CMCC_ATTR_LEN, 0, 0, NULL, 0, NULL) != 0)

@@ -37,7 +37,7 @@ static int terminal_read(cf_cmcc_host *h, uint8_t *buf, size_t cap, size_t *got)
 int cf_cmcc_terminal_write(cf_cmcc_host *h, const cf_cmcc_terminal_job *job) {
   if (job->subapp_index == 0)
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "terminal", "sub-application index must be 01..FF");
-  uint8_t w[CMCC_RANDOM_LEN], req[CMCC_RANDOM_LEN + 2], buf[256];
+  uint8_t w[CMCC_RANDOM_LEN] = {0}, req[CMCC_RANDOM_LEN + 2], buf[256];
   size_t got = 0;
   if (select_workcard(h, w) != 0) return -1;
   /* step 3: the terminal's Export Key command data (T1 || F || header || MAC1 under its initial key) */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/clicommon.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 #include "cli_keycard_internal.h"
@@ -223,21 +224,16 @@ static cf_transport *pcsc_connect(void *ctx, const char *reader, char *err, size
   return cf_transport_open_pcsc(reader ? reader : g->reader, err, errlen);
 }
 
-/* $CARDFORGE_HOME, else $XDG_DATA_HOME/cardforge, else ~/.local/share/cardforge. */
-static void store_path(const cf_cli_global *g, char *out, size_t cap) {
-  const char *dir = g->state_dir, *env;
-  char buf[4096];
-  if (!dir && (env = getenv("CARDFORGE_HOME")) && *env) dir = env;
-  if (!dir && (env = getenv("XDG_DATA_HOME")) && *env) {
-    snprintf(buf, sizeof buf, "%s/cardforge", env);
-    dir = buf;
-  }
-  if (!dir) {
-    env = getenv("HOME");
-    snprintf(buf, sizeof buf, "%s/.local/share/cardforge", env ? env : ".");
-    dir = buf;
-  }
-  snprintf(out, cap, "%s/keycard-pairings.txt", dir);
+/* The pairing file lives in the state directory (--state-dir, else cf_cli_default_state_dir, else
+ * the current directory). Returns false if the path does not fit. */
+static bool store_path(const cf_cli_global *g, char *out, size_t cap) {
+  char dir[4096];
+  if (g->state_dir)
+    snprintf(dir, sizeof dir, "%s", g->state_dir);
+  else if (cf_cli_default_state_dir(dir, sizeof dir) != 0)
+    snprintf(dir, sizeof dir, ".");
+  int n = snprintf(out, cap, "%s/keycard-pairings.txt", dir);
+  return n > 0 && (size_t)n < cap;
 }
 
 int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io) {
@@ -258,7 +254,8 @@ int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard
       return CF_EXIT_OK;
     }
   }
-  store_path(g, c.store, sizeof c.store);
+  if (!store_path(g, c.store, sizeof c.store))
+    return keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
   int code = parse_opts(&c, k->options, argc - 2, argv + 2);
   if (code == CF_EXIT_OK) code = k->fn(&c);
   return code;

@@ -445,7 +445,7 @@ static int data_type(const keycard_cli *c, uint8_t *type) {
 }
 
 int keycard_cli_cmd_get_data(keycard_cli *c) {
-  uint8_t type, data[256];
+  uint8_t type = 0, data[256];
   size_t n = 0;
   int code = data_type(c, &type);
   if (code != CF_EXIT_OK) return code;
@@ -461,7 +461,7 @@ int keycard_cli_cmd_get_data(keycard_cli *c) {
 }
 
 int keycard_cli_cmd_store_data(keycard_cli *c) {
-  uint8_t type, data[KEYCARD_CLIENT_MAX_PLAIN];
+  uint8_t type = 0, data[KEYCARD_CLIENT_MAX_PLAIN];
   size_t n = 0;
   int code = data_type(c, &type);
   if (code == CF_EXIT_OK) code = hex_opt(c, "--data", data, 0, sizeof data, &n);

@@ -269,12 +269,12 @@ static void keycard_client_cli_single_card(void **state) {
 
 static void keycard_client_cli_duplicate(void **state) {
   bench *b = *state;
-  char buf[256], pub[3][160];
+  char buf[256], pub[3][256];
   for (int i = 0; i < 3; i++)
     setup_card(b, b->names[i]);
   setenv("CARDFORGE_PIN", "123456", 1);
   assert_int_equal(run(b, "generate-key", "--reader", "A", NULL), CF_EXIT_OK);
-  char uid[80];
+  char uid[256];
   snprintf(uid, sizeof uid, "%s", field(b, "key-uid", buf, sizeof buf));
   assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "A", NULL), CF_EXIT_USAGE);
   assert_int_equal(run(b, "duplicate", "--source", "A", NULL), CF_EXIT_USAGE);
