@@ -21,6 +21,9 @@ demo: build
 check: deps
 	cmake -S . -B $(BUILD)/check -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_WERROR=ON >/dev/null
 	cmake --build $(BUILD)/check -j$(JOBS)
+	@echo "check: the optimised build (what make demo builds) must be warning-free too"
+	cmake -S . -B $(BUILD)/release-werror -DCMAKE_BUILD_TYPE=Release -DCF_WERROR=ON -DCF_TESTS=OFF >/dev/null
+	cmake --build $(BUILD)/release-werror -j$(JOBS) >/dev/null
 	cd $(BUILD)/check && ctest --output-on-failure -j$(JOBS)
 
 bench:
