@@ -305,8 +305,8 @@ void rb_sweep(const char *dir, const cf_card_profile *p, const char *params, con
     rb_state_free(&between[i]);
   between_count = 0;
   if (ntries > 0)
-    print_message("  sweep %-40s %3ld cut points (tries before: %d %d, never higher after a cut)\n", step->name,
-                  writes, tries_before[0], ntries > 1 ? tries_before[1] : -1);
+    print_message("  sweep %-40s %3ld cut points (tries before: %d %d, never higher after a cut)\n",
+                  step->name, writes, tries_before[0], ntries > 1 ? tries_before[1] : -1);
   else
     print_message("  sweep %-40s %3ld cut points\n", step->name, writes);
 }
