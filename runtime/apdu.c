@@ -99,4 +99,6 @@ bool cf_rapdu_put(cf_rapdu *r, const void *data, size_t len) {
   return true;
 }
 
-bool cf_rapdu_put_u8(cf_rapdu *r, uint8_t v) { return cf_rapdu_put(r, &v, 1); }
+bool cf_rapdu_put_u8(cf_rapdu *r, uint8_t v) {
+  return cf_rapdu_put(r, &v, 1);
+}

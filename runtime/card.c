@@ -113,7 +113,8 @@ void cf_card_power_on(cf_card *card) {
   if (card->default_applet) {
     uint8_t raw[5 + 16];
     cf_apdu sel;
-    raw[0] = 0x00, raw[1] = 0xA4, raw[2] = 0x04, raw[3] = 0x00, raw[4] = (uint8_t)card->default_applet->aid_len;
+    raw[0] = 0x00, raw[1] = 0xA4, raw[2] = 0x04, raw[3] = 0x00,
+    raw[4] = (uint8_t)card->default_applet->aid_len;
     memcpy(raw + 5, card->default_applet->aid, card->default_applet->aid_len);
     cf_apdu_parse(raw, 5 + card->default_applet->aid_len, &sel);
     cf_rapdu r = {card->resp, 0, sizeof(card->resp)};
@@ -131,12 +132,17 @@ const uint8_t *cf_card_atr(const cf_card *card, size_t *len) {
   *len = card->atr_len;
   return card->atr;
 }
-cf_store *cf_card_store(const cf_card *card) { return card->store; }
-cf_applet *cf_card_selected(const cf_card *card) { return card->selected; }
+cf_store *cf_card_store(const cf_card *card) {
+  return card->store;
+}
+cf_applet *cf_card_selected(const cf_card *card) {
+  return card->selected;
+}
 
 /* Runs fn (select or process) inside a store transaction: commit on success or warning, roll back
  * otherwise, so an error answer never leaves a persistent trace. */
-static uint16_t run_in_transaction(cf_card *card, cf_applet *a, const cf_apdu *cmd, cf_rapdu *r, bool select) {
+static uint16_t run_in_transaction(cf_card *card, cf_applet *a, const cf_apdu *cmd, cf_rapdu *r,
+                                   bool select) {
   if (cf_store_begin(card->store) != CF_STORE_OK) return SW_MEMORY_FAILURE;
   uint16_t sw = select ? a->ops->select(a, cmd, r) : a->ops->process(a, cmd, r);
   if (sw_commits(sw)) {
@@ -182,7 +188,9 @@ static size_t finish(uint8_t *out, size_t n, uint16_t sw) {
   return n + 2;
 }
 
-static uint16_t remaining_sw(size_t rem) { return SW_BYTES_REMAINING(rem > 255 ? 0 : rem); }
+static uint16_t remaining_sw(size_t rem) {
+  return SW_BYTES_REMAINING(rem > 255 ? 0 : rem);
+}
 
 /* Hands out up to max bytes of the pending response. */
 static size_t deliver_pending(cf_card *card, size_t max, uint8_t *out) {
@@ -245,12 +253,14 @@ size_t cf_card_transmit(cf_card *card, const uint8_t *raw, size_t raw_len, uint8
   if (iso_class && (cmd.cla & 0x03) != 0) return finish(out, 0, SW_LOGICAL_CHANNEL_NOT_SUPPORTED);
 
   /* GET RESPONSE serves what a previous command left */
-  if (cmd.ins == 0xC0 && (cmd.cla & 0x80) == 0 && card->pending_len > 0) return get_response(card, &cmd, out, max);
+  if (cmd.ins == 0xC0 && (cmd.cla & 0x80) == 0 && card->pending_len > 0)
+    return get_response(card, &cmd, out, max);
   card->pending_len = card->pending_off = 0;
 
   /* command chaining: collect, answer 9000, hand over the whole command at the last part */
   if (iso_class && (cmd.cla & 0x10)) {
-    if (card->chaining && (cmd.ins != card->chain_ins || cmd.p1 != card->chain_p1 || cmd.p2 != card->chain_p2)) {
+    if (card->chaining &&
+        (cmd.ins != card->chain_ins || cmd.p1 != card->chain_p1 || cmd.p2 != card->chain_p2)) {
       card->chaining = false;
       return finish(out, 0, SW_LAST_COMMAND_EXPECTED);
     }

@@ -60,14 +60,19 @@ bool cf_tlv_find(const uint8_t *buf, size_t len, uint32_t tag, cf_tlv *out) {
   return false;
 }
 
-size_t cf_tlv_len_size(size_t len) { return len < 0x80 ? 1 : len <= 0xFF ? 2 : 3; }
+size_t cf_tlv_len_size(size_t len) {
+  return len < 0x80 ? 1 : len <= 0xFF ? 2 : 3;
+}
 
-static size_t tag_size(uint32_t tag) { return tag > 0xFFFF ? 3 : tag > 0xFF ? 2 : 1; }
+static size_t tag_size(uint32_t tag) {
+  return tag > 0xFFFF ? 3 : tag > 0xFF ? 2 : 1;
+}
 
 static bool put_header(cf_tlv_writer *w, uint32_t tag, size_t len) {
   size_t ts = tag_size(tag), ls = cf_tlv_len_size(len);
   if (w->failed || len > 0xFFFF || ts + ls > w->cap - w->len) return w->failed = true, false;
-  for (size_t k = ts; k-- > 0;) w->buf[w->len++] = (uint8_t)(tag >> (8 * k));
+  for (size_t k = ts; k-- > 0;)
+    w->buf[w->len++] = (uint8_t)(tag >> (8 * k));
   if (ls == 2) w->buf[w->len++] = 0x81;
   if (ls == 3) {
     w->buf[w->len++] = 0x82;

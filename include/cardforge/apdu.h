@@ -38,7 +38,9 @@ typedef struct cf_rapdu {
 bool cf_rapdu_put(cf_rapdu *r, const void *data, size_t len);
 bool cf_rapdu_put_u8(cf_rapdu *r, uint8_t v);
 
-static inline uint16_t cf_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint16_t cf_be16(const uint8_t *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
 static inline void cf_put_be16(uint8_t *p, uint16_t v) {
   p[0] = (uint8_t)(v >> 8);
   p[1] = (uint8_t)v;

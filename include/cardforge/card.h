@@ -67,16 +67,15 @@ void cf_card_free(cf_card *card); /* does not close the store */
 /* Adds an application. The first added with is_default set is selected at power on (also for
  * SELECT with no data). Returns the applet or NULL. Applets keep the order they are added in:
  * their store namespace is that index + 1, so a card must add them in the same order every time. */
-cf_applet *cf_card_add_applet(cf_card *card, const cf_applet_ops *ops, const uint8_t *aid,
-                              size_t aid_len, const char *params, bool is_default);
+cf_applet *cf_card_add_applet(cf_card *card, const cf_applet_ops *ops, const uint8_t *aid, size_t aid_len,
+                              const char *params, bool is_default);
 
 /* Power on / warm reset / power off: clears every applet's transient state and the selection. */
 void cf_card_power_on(cf_card *card);
 void cf_card_power_off(cf_card *card);
 
 /* Processes one command APDU; writes response data || SW1 SW2 and returns its length (>= 2). */
-size_t cf_card_transmit(cf_card *card, const uint8_t *cmd, size_t cmd_len, uint8_t *resp,
-                        size_t resp_cap);
+size_t cf_card_transmit(cf_card *card, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t resp_cap);
 
 const uint8_t *cf_card_atr(const cf_card *card, size_t *len);
 cf_store *cf_card_store(const cf_card *card);

@@ -24,9 +24,9 @@ enum {
 
 /* Options given before the subcommand: cardforge [--trace] [--reader R] [--quiet] CMD ... */
 typedef struct cf_cli_global {
-  bool trace;          /* print every APDU to stderr, secrets redacted */
-  bool quiet;          /* no progress output */
-  const char *reader;  /* default reader (name, substring or index), may be NULL */
+  bool trace;            /* print every APDU to stderr, secrets redacted */
+  bool quiet;            /* no progress output */
+  const char *reader;    /* default reader (name, substring or index), may be NULL */
   const char *state_dir; /* where host state lives (pairings, ...): $CARDFORGE_HOME or
                             $XDG_DATA_HOME/cardforge or ~/.local/share/cardforge */
 } cf_cli_global;

@@ -37,17 +37,17 @@ int cf_aes_cmac(const uint8_t *key, size_t klen, const void *data, size_t len, u
 /* AES with a 16, 24 or 32-byte key. */
 int cf_aes_ecb_encrypt(const uint8_t *key, size_t klen, const uint8_t *in, uint8_t *out, size_t len);
 int cf_aes_ecb_decrypt(const uint8_t *key, size_t klen, const uint8_t *in, uint8_t *out, size_t len);
-int cf_aes_cbc_encrypt(const uint8_t *key, size_t klen, const uint8_t iv[16], const uint8_t *in,
-                       uint8_t *out, size_t len);
-int cf_aes_cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t iv[16], const uint8_t *in,
-                       uint8_t *out, size_t len);
+int cf_aes_cbc_encrypt(const uint8_t *key, size_t klen, const uint8_t iv[16], const uint8_t *in, uint8_t *out,
+                       size_t len);
+int cf_aes_cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t iv[16], const uint8_t *in, uint8_t *out,
+                       size_t len);
 /* Triple DES (EDE) with an 8-byte (single DES: K,K,K), 16-byte (K1,K2,K1) or 24-byte key. */
 int cf_des3_ecb_encrypt(const uint8_t *key, size_t klen, const uint8_t *in, uint8_t *out, size_t len);
 int cf_des3_ecb_decrypt(const uint8_t *key, size_t klen, const uint8_t *in, uint8_t *out, size_t len);
-int cf_des3_cbc_encrypt(const uint8_t *key, size_t klen, const uint8_t iv[8], const uint8_t *in,
-                        uint8_t *out, size_t len);
-int cf_des3_cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t iv[8], const uint8_t *in,
-                        uint8_t *out, size_t len);
+int cf_des3_cbc_encrypt(const uint8_t *key, size_t klen, const uint8_t iv[8], const uint8_t *in, uint8_t *out,
+                        size_t len);
+int cf_des3_cbc_decrypt(const uint8_t *key, size_t klen, const uint8_t iv[8], const uint8_t *in, uint8_t *out,
+                        size_t len);
 
 /* ---- ISO/IEC 9797-1 ---- */
 /* Padding method 2: appends 80 then 00 up to a multiple of block. buf must hold the result.

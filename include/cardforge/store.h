@@ -15,15 +15,15 @@
 enum {
   CF_STORE_OK = 0,
   CF_STORE_NOT_FOUND = 1,
-  CF_STORE_EIO = -1,        /* the back end failed */
-  CF_STORE_EINVAL = -2,     /* bad argument (record too large, buffer too small, no transaction) */
-  CF_STORE_POWER_CUT = -3,  /* the store lost power (fault injection); reopen it */
+  CF_STORE_EIO = -1,       /* the back end failed */
+  CF_STORE_EINVAL = -2,    /* bad argument (record too large, buffer too small, no transaction) */
+  CF_STORE_POWER_CUT = -3, /* the store lost power (fault injection); reopen it */
 };
 
 #define CF_STORE_MAX_RECORD 8192
 
 /* key = namespace (one per applet instance on a card) << 16 | record number */
-#define CF_STORE_KEY(ns, rec) (((uint32_t)(ns) << 16) | ((uint32_t)(rec) & 0xFFFF))
+#define CF_STORE_KEY(ns, rec) (((uint32_t)(ns) << 16) | ((uint32_t)(rec)&0xFFFF))
 
 typedef struct cf_store cf_store;
 
@@ -46,8 +46,8 @@ const uint8_t *cf_store_peek(cf_store *s, uint32_t key, size_t *len);
 int cf_store_put(cf_store *s, uint32_t key, const void *data, size_t len);
 int cf_store_delete(cf_store *s, uint32_t key);
 
-int cf_store_begin(cf_store *s);    /* CF_STORE_EINVAL if one is already open */
-int cf_store_commit(cf_store *s);   /* applies every write of the transaction atomically */
+int cf_store_begin(cf_store *s);     /* CF_STORE_EINVAL if one is already open */
+int cf_store_commit(cf_store *s);    /* applies every write of the transaction atomically */
 void cf_store_rollback(cf_store *s); /* discards them */
 /* Commits what is pending now and keeps a transaction open: for a retry counter that must be
  * durable before a secret is compared. */

@@ -3,10 +3,10 @@
 #define CARDFORGE_SW_H
 
 #define SW_OK 0x9000
-#define SW_BYTES_REMAINING(n) (0x6100 | ((n) & 0xFF))
-#define SW_WRONG_LE(n) (0x6C00 | ((n) & 0xFF))
+#define SW_BYTES_REMAINING(n) (0x6100 | ((n)&0xFF))
+#define SW_WRONG_LE(n) (0x6C00 | ((n)&0xFF))
 #define SW_WARNING_STATE_UNCHANGED 0x6200
-#define SW_VERIFY_FAIL(tries) (0x63C0 | ((tries) & 0x0F))
+#define SW_VERIFY_FAIL(tries) (0x63C0 | ((tries)&0x0F))
 #define SW_MEMORY_FAILURE 0x6581
 #define SW_WRONG_LENGTH 0x6700
 #define SW_LOGICAL_CHANNEL_NOT_SUPPORTED 0x6881

@@ -15,8 +15,7 @@ typedef struct cf_transport cf_transport;
 
 typedef struct cf_transport_ops {
   /* Raw exchange: one command, one response (data || SW). Returns 0 or -1 (err filled). */
-  int (*exchange)(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
-                  size_t *rlen);
+  int (*exchange)(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap, size_t *rlen);
   int (*reset)(cf_transport *t); /* warm reset; -1 if unsupported */
   void (*close)(cf_transport *t);
 } cf_transport_ops;
@@ -24,9 +23,9 @@ typedef struct cf_transport_ops {
 struct cf_transport {
   const cf_transport_ops *ops;
   void *impl;
-  char name[128];  /* reader name or "in-process" */
-  FILE *trace;     /* when set, every APDU is printed here */
-  char err[256];   /* last error, one line */
+  char name[128]; /* reader name or "in-process" */
+  FILE *trace;    /* when set, every APDU is printed here */
+  char err[256];  /* last error, one line */
 };
 
 /* Flags for cf_transceive. */
@@ -40,8 +39,8 @@ struct cf_transport {
 int cf_transceive(cf_transport *t, const cf_apdu *cmd, unsigned flags, uint8_t *resp, size_t cap,
                   size_t *rlen, uint16_t *sw);
 /* Same, for an already encoded APDU. */
-int cf_transceive_raw(cf_transport *t, const uint8_t *cmd, size_t len, unsigned flags,
-                      uint8_t *resp, size_t cap, size_t *rlen, uint16_t *sw);
+int cf_transceive_raw(cf_transport *t, const uint8_t *cmd, size_t len, unsigned flags, uint8_t *resp,
+                      size_t cap, size_t *rlen, uint16_t *sw);
 
 /* In-process: talks to a card object directly (the card is not owned). */
 cf_transport *cf_transport_open_card(cf_card *card);

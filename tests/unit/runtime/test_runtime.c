@@ -55,9 +55,9 @@ static void apdu_malformed(void **state) {
   cf_apdu a;
   uint8_t bad[] = {0x80, 0x10, 0x00, 0x00, 0x05, 0x01, 0x02};
   assert_int_equal(cf_apdu_parse(bad, 3, &a), SW_WRONG_LENGTH);
-  assert_int_equal(cf_apdu_parse(bad, 7, &a), SW_WRONG_LENGTH);   /* Lc says 5, 2 present */
+  assert_int_equal(cf_apdu_parse(bad, 7, &a), SW_WRONG_LENGTH); /* Lc says 5, 2 present */
   uint8_t ext0[] = {0x80, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
-  assert_int_equal(cf_apdu_parse(ext0, 8, &a), SW_WRONG_LENGTH);  /* extended Lc 0 with data */
+  assert_int_equal(cf_apdu_parse(ext0, 8, &a), SW_WRONG_LENGTH); /* extended Lc 0 with data */
   assert_int_equal(cf_apdu_parse(ext0, 6, &a), SW_WRONG_LENGTH);
   uint8_t longer[] = {0x80, 0x10, 0x00, 0x00, 0x01, 0xAA, 0x00, 0x00};
   assert_int_equal(cf_apdu_parse(longer, 8, &a), SW_WRONG_LENGTH); /* one byte too many */
@@ -66,7 +66,8 @@ static void apdu_malformed(void **state) {
 static void apdu_encode_roundtrip(void **state) {
   (void)state;
   uint8_t data[300], out[320];
-  for (size_t i = 0; i < sizeof(data); i++) data[i] = (uint8_t)i;
+  for (size_t i = 0; i < sizeof(data); i++)
+    data[i] = (uint8_t)i;
   size_t lcs[] = {0, 1, 255, 256, 300};
   for (size_t i = 0; i < 5; i++)
     for (int has_le = 0; has_le < 2; has_le++) {
@@ -152,7 +153,9 @@ static int probe_install(cf_applet *app, const char *params) {
     return cf_store_put(app->store, CF_STORE_KEY(app->ns, 1), &v, 1) == CF_STORE_OK ? 0 : -1;
   return 0;
 }
-static void probe_reset(cf_applet *app) { ((probe_ctx *)app->ctx)->resets++; }
+static void probe_reset(cf_applet *app) {
+  ((probe_ctx *)app->ctx)->resets++;
+}
 static uint16_t probe_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r) {
   ((probe_ctx *)app->ctx)->selects++;
   cf_rapdu_put(r, app->aid, app->aid_len);
@@ -223,8 +226,12 @@ static int setup_mode(void **state, cf_resp_mode mode) {
   *state = f;
   return 0;
 }
-static int setup_t1(void **state) { return setup_mode(state, CF_RESP_T1); }
-static int setup_t0(void **state) { return setup_mode(state, CF_RESP_T0); }
+static int setup_t1(void **state) {
+  return setup_mode(state, CF_RESP_T1);
+}
+static int setup_t0(void **state) {
+  return setup_mode(state, CF_RESP_T0);
+}
 static int teardown(void **state) {
   fixture *f = *state;
   cf_card_free(f->card);
@@ -295,7 +302,7 @@ static void card_t0_get_response(void **state) {
   assert_int_equal(tx(f, "00C0000001"), SW_OK);
   assert_int_equal(f->resp[0], 0xCC);
   assert_int_equal(tx(f, "00C0000001"), SW_INS_NOT_SUPPORTED); /* nothing left: the applet answers */
-  assert_int_equal(tx(f, "8011000820"), 0x6C08);                 /* case 2, Le too large */
+  assert_int_equal(tx(f, "8011000820"), 0x6C08);               /* case 2, Le too large */
   assert_int_equal(tx(f, "8011000808"), SW_OK);
   assert_int_equal(f->rlen, 8);
   assert_int_equal(tx(f, "8011000800"), SW_OK); /* Le 00: everything */
@@ -334,8 +341,9 @@ static void card_chaining(void **state) {
   memcpy(big, "90100000FF", 10);
   memset(big + 10, 'A', 2 * 255);
   big[sizeof(big) - 1] = 0;
-  for (int i = 0; i < 16; i++) assert_int_equal(tx(f, big), SW_OK); /* 4080 bytes */
-  assert_int_equal(tx(f, big), SW_WRONG_LENGTH);                     /* over the limit */
+  for (int i = 0; i < 16; i++)
+    assert_int_equal(tx(f, big), SW_OK);         /* 4080 bytes */
+  assert_int_equal(tx(f, big), SW_WRONG_LENGTH); /* over the limit */
 }
 
 static void card_power_cycle_resets(void **state) {
