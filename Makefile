@@ -4,7 +4,7 @@
 JOBS ?= 2
 BUILD ?= build
 
-.PHONY: all deps build demo check fuzz bench format clean
+.PHONY: all deps build demo check fuzz bench format format-check clean
 
 all: build
 
@@ -18,7 +18,7 @@ build: deps
 demo: build
 	scripts/demo.sh --cardforge $(BUILD)/release/tools/cardforge
 
-check: deps
+check: deps format-check
 	cmake -S . -B $(BUILD)/check -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_WERROR=ON >/dev/null
 	cmake --build $(BUILD)/check -j$(JOBS)
 	@echo "check: the optimised build (what make demo builds) must be warning-free too"
@@ -39,6 +39,9 @@ fuzz: deps
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
 
 clean:
 	rm -rf $(BUILD)

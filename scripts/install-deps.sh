@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format
   libssl-dev libsecp256k1-dev libsqlite3-dev libcmocka-dev
   libicu-dev
   libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
