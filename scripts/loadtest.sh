@@ -1,6 +1,7 @@
 #!/bin/bash
 # The pcscd load test (not part of `make check`): several clients on the emulated readers for a
-# bounded time (two phases of LOAD_SECONDS, see tests/load/load_inner.sh), then the figures
+# bounded time (one phase of LOAD_SECONDS: two loopback cards, a Keycard, a GlobalPlatform card and
+# a China Mobile KMC on five vpcd readers at once, see tests/load/load_inner.sh), then the figures
 # (APDUs, failures, lost updates, memory of the emulator and of pcscd).
 #
 #   scripts/loadtest.sh [BUILD_DIR]
@@ -18,5 +19,5 @@ if [ ! -x "$build/tools/cardforge" ] || [ ! -x "$build/tests/load/cf_load_client
 fi
 build=$(cd "$build" && pwd)
 export CF_LOAD_CLIENT=$build/tests/load/cf_load_client
-exec "$here/tests/integration/lib/cf-pcsc-env" --cardforge "$build/tools/cardforge" --no-sim \
+exec "$here/tests/integration/lib/cf-pcsc-env" --cardforge "$build/tools/cardforge" --no-sim --readers 6 \
   --timeout 20 -- "$here/tests/load/load_inner.sh"
