@@ -189,6 +189,11 @@ static uint16_t dispatch(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
     if (!gp_class) return SW_CLA_NOT_SUPPORTED;
     if (ctx->state != GP_AUTHENTICATED) return SW_SECURITY_STATUS_NOT_SATISFIED;
     return gp_delete_key(app, cmd, resp);
+  case 0xF2:
+    /* GP 2.3.1 11.4: the ISD answers GET STATUS inside an authenticated session only. */
+    if (!gp_class) return SW_CLA_NOT_SUPPORTED;
+    if (ctx->state != GP_AUTHENTICATED) return SW_SECURITY_STATUS_NOT_SATISFIED;
+    return gp_get_status(app, cmd, resp);
   case 0xA4:
     return SW_FILE_NOT_FOUND; /* a SELECT that named no application of this card */
   default:

@@ -79,6 +79,9 @@ uint16_t gp_get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
 /* The FCI of the Security Domain (answer to SELECT). */
 uint16_t gp_fci(cf_applet *app, cf_rapdu *resp);
 
+/* gp_status.c: GET STATUS (needs an authenticated session, checked by the caller) */
+uint16_t gp_get_status(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+
 /* gp_install.c */
 int gp_install(cf_applet *app, const char *params);
 

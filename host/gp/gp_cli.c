@@ -13,6 +13,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/gp_client.h"
 #include "cardforge/hex.h"
+#include "cardforge/sw.h"
 
 static const char usage_text[] =
     "usage: cardforge gp [channel options] COMMAND [command options]\n"
@@ -21,6 +22,7 @@ static const char usage_text[] =
     "  info         CPLC, card recognition data and key information (no secure channel needed)\n"
     "  keys         list the key information template\n"
     "  auth         open a secure channel with the channel options and report it (verifies keys)\n"
+    "  list         GET STATUS: the Issuer Security Domain and the applications (opens a channel)\n"
     "  put-key      add or replace a key set:\n"
     "                 --kvn N (new KVN, hex 01..7F) [--replace N] [--type des|aes] [--id N] [--chain]\n"
     "                 --key HEX (ENC=MAC=DEK) | --enc HEX --mac HEX --dek HEX | --key-file FILE\n"
@@ -307,6 +309,65 @@ static int cmd_auth(cf_gp_client *c, const gp_opts *o) {
   return CF_EXIT_OK;
 }
 
+static const char *life_cycle_name(bool isd, uint8_t lc) {
+  if (isd) {
+    switch (lc) {
+    case 0x01:
+      return "OP_READY";
+    case 0x07:
+      return "INITIALIZED";
+    case 0x0F:
+      return "SECURED";
+    case 0x7F:
+      return "CARD_LOCKED";
+    case 0xFF:
+      return "TERMINATED";
+    default:
+      return "?";
+    }
+  }
+  if (lc == 0x03) return "INSTALLED";
+  if (lc == 0x07) return "SELECTABLE";
+  if ((lc & 0x83) == 0x83) return "LOCKED";
+  if ((lc & 0x07) == 0x07) return "SELECTABLE";
+  return "?";
+}
+
+static void print_entries(const char *kind, const cf_gp_registry_entry *e, size_t n, size_t max) {
+  for (size_t i = 0; i < n && i < max; i++) {
+    printf("%-4s ", kind);
+    for (size_t j = 0; j < e[i].aid_len; j++)
+      printf("%02X", e[i].aid[j]);
+    printf("  %s (%02X)  privileges ", life_cycle_name(!strcmp(kind, "ISD"), e[i].life_cycle),
+           e[i].life_cycle);
+    for (size_t j = 0; j < e[i].privileges_len; j++)
+      printf("%02X", e[i].privileges[j]);
+    printf("%s\n", e[i].privileges_len ? "" : "-");
+  }
+}
+
+/* GET STATUS of the ISD, then of the applications and Security Domains; the TLV format first, the
+ * deprecated one for cards that refuse it (6A86). */
+static int cmd_list(cf_gp_client *c, const gp_opts *o) {
+  cf_gp_registry_entry e[32];
+  size_t n = 0;
+  bool tlv = true;
+  int erc = open_channel(c, o);
+  if (erc != CF_EXIT_OK) return erc;
+  int rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, 32, &n);
+  if (rc == CF_GP_ERR_CARD && c->last_sw == SW_INCORRECT_P1P2 && c->open) {
+    tlv = false;
+    rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, 32, &n);
+  }
+  if (rc != CF_GP_OK) return report(c, rc);
+  print_entries("ISD", e, n, 32);
+  rc = cf_gp_get_status(c, CF_GP_STATUS_APPS, tlv, e, 32, &n);
+  if (rc != CF_GP_OK) return report(c, rc);
+  print_entries("APP", e, n, 32);
+  if (n > 32) printf("(%zu more not shown)\n", n - 32);
+  return CF_EXIT_OK;
+}
+
 static int cmd_put_key(cf_gp_client *c, const gp_opts *o) {
   const key_opts *k = &o->new_keys;
   if (o->cmd_kvn < 1 || o->cmd_kvn > 0x7F) {
@@ -458,7 +519,7 @@ static int parse_args(int argc, char **argv, gp_opts *o, int *rc) {
     *rc = CF_EXIT_USAGE;
   }
   if (*rc == CF_EXIT_OK && cmd < 0) {
-    cf_cli_error("gp: no command (info, keys, auth, put-key, delete-key; see cardforge gp --help)");
+    cf_cli_error("gp: no command (info, keys, auth, list, put-key, delete-key; see cardforge gp --help)");
     *rc = CF_EXIT_USAGE;
   }
   return *rc == CF_EXIT_OK ? cmd : -1;
@@ -479,9 +540,9 @@ int cf_gp_cli_run(const struct cf_cli_global *g, cf_transport *t, int argc, char
   int cmd = parse_args(argc, argv, &o, &rc);
   if (cmd < 0) goto out;
   const char *name = argv[cmd];
-  if (strcmp(name, "info") && strcmp(name, "keys") && strcmp(name, "auth") && strcmp(name, "put-key") &&
-      strcmp(name, "delete-key")) {
-    cf_cli_error("gp: unknown command '%s' (info, keys, auth, put-key, delete-key)", name);
+  if (strcmp(name, "info") && strcmp(name, "keys") && strcmp(name, "auth") && strcmp(name, "list") &&
+      strcmp(name, "put-key") && strcmp(name, "delete-key")) {
+    cf_cli_error("gp: unknown command '%s' (info, keys, auth, list, put-key, delete-key)", name);
     rc = CF_EXIT_USAGE;
     goto out;
   }
@@ -505,6 +566,8 @@ int cf_gp_cli_run(const struct cf_cli_global *g, cf_transport *t, int argc, char
     rc = cmd_keys(&c, &o, false);
   else if (!strcmp(name, "auth"))
     rc = cmd_auth(&c, &o);
+  else if (!strcmp(name, "list"))
+    rc = cmd_list(&c, &o);
   else if (!strcmp(name, "put-key"))
     rc = cmd_put_key(&c, &o);
   else

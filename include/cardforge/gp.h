@@ -1,5 +1,5 @@
 /* The GlobalPlatform card: an Issuer Security Domain (AID A000000151000000) with SCP02 and SCP03,
- * PUT KEY, DELETE KEY and GET DATA. Profile parameters (first creation only):
+ * PUT KEY, DELETE KEY, GET DATA and GET STATUS. Profile parameters (first creation only):
  *   scp=02|03   type of the initial key set: DES (SCP02, default) or AES (SCP03)
  *   key=HEX     ENC, MAC and DEK of the initial set (default 404142...4F); enc=/mac=/dek= each
  *   kvn=XX      its key version number (default FF)

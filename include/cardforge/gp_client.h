@@ -1,6 +1,6 @@
 /* Host side of GlobalPlatform: selecting a Security Domain, opening SCP02/SCP03 secure channels at
  * a chosen security level, GET DATA (CPLC, card recognition data, key information), PUT KEY with
- * encrypted key values and verified check values, DELETE KEY. Nothing here assumes the card is a
+ * encrypted key values and verified check values, DELETE KEY, GET STATUS. Nothing here assumes the card is a
  * cardforge card: it speaks to any GP 2.x card through a cf_transport. */
 #ifndef CARDFORGE_GP_CLIENT_H
 #define CARDFORGE_GP_CLIENT_H
@@ -102,6 +102,32 @@ int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t
 
 /* DELETE KEY: kvn and/or id (-1 = not given). */
 int cf_gp_delete_key(cf_gp_client *c, int kvn, int id);
+
+/* GET STATUS (GP 2.3.1 11.4): one registry entry. */
+typedef struct cf_gp_registry_entry {
+  uint8_t aid[16];
+  size_t aid_len;
+  uint8_t life_cycle;
+  uint8_t privileges[3]; /* the deprecated format gives the first byte only */
+  size_t privileges_len;
+} cf_gp_registry_entry;
+
+#define CF_GP_STATUS_ISD 0x80
+#define CF_GP_STATUS_APPS 0x40
+#define CF_GP_STATUS_ELF 0x20
+#define CF_GP_STATUS_ELF_MODULES 0x10
+
+/* Parses a GET STATUS answer for subset p1: the TLV format (E3 { 4F, 9F70, C5, ... }) or the
+ * deprecated one (length, AID, life cycle, privileges; modules after ELFs of P1 10). Appends to
+ * out[*n..max); entries beyond max are counted in *n but not stored. */
+int cf_gp_parse_status(uint8_t p1, bool tlv_format, const uint8_t *data, size_t len,
+                       cf_gp_registry_entry *out, size_t max, size_t *n);
+
+/* GET STATUS of subset p1 with search criteria 4F 00 (everything), following 6310 with "next
+ * occurrence". A card answering 6A88 has no such entries (*n = 0). tlv_format false asks for the
+ * deprecated format. */
+int cf_gp_get_status(cf_gp_client *c, uint8_t p1, bool tlv_format, cf_gp_registry_entry *out, size_t max,
+                     size_t *n);
 
 /* The `cardforge gp` command on a given transport (cf_cli_gp connects through PC/SC and calls
  * this). Returns an exit code of cli.h. */

@@ -39,6 +39,9 @@ cf_expect_contains "$out" "IC serial number             0A0B0C0D" "info: CPLC"
 cf_expect_contains "$out" "FF   01  DES   16" "info: factory keys"
 expect_rc 0 auth
 cf_expect_contains "$out" "SCP02 i=55, KVN FF, level mac+enc" "factory keys open SCP02"
+out=$("$cf" --trace gp --level mac+enc+rmac list 2>"$CF_PCSC_ENV_DIR/trace.txt") || cf_fail "gp list"
+[ "$out" = "ISD  A000000151000000  SECURED (0F)  privileges 9EFE80" ] || cf_fail "gp list: $out"
+grep -q "^> 84 F2 80 02" "$CF_PCSC_ENV_DIR/trace.txt" || cf_fail "no GET STATUS in the trace"
 
 # 1. a new AES-128 set, KVN 30, next to the factory set; check values verified by the CLI
 expect_rc 0 put-key --kvn 30 --type aes --key $AES

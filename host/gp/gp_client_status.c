@@ -1,0 +1,104 @@
+/* GET STATUS from the host: the registry of a Security Domain (GP Card Specification 2.3.1, 11.4),
+ * in the TLV format and in the deprecated one. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cardforge/gp_client.h"
+#include "cardforge/sw.h"
+#include "cardforge/tlv.h"
+
+static void add(cf_gp_registry_entry *out, size_t max, size_t *n, const cf_gp_registry_entry *e) {
+  if (*n < max) out[*n] = *e;
+  (*n)++;
+}
+
+static int parse_tlv(const uint8_t *data, size_t len, cf_gp_registry_entry *out, size_t max, size_t *n) {
+  size_t pos = 0;
+  bool err = false;
+  cf_tlv e3, t;
+  while (cf_tlv_next(data, len, &pos, &e3, &err)) {
+    if (e3.tag != 0xE3) continue;
+    cf_gp_registry_entry e = {0};
+    if (!cf_tlv_find(e3.value, e3.len, 0x4F, &t) || t.len > sizeof e.aid) return -1;
+    memcpy(e.aid, t.value, t.len);
+    e.aid_len = t.len;
+    if (cf_tlv_find(e3.value, e3.len, 0x9F70, &t)) {
+      if (t.len < 1) return -1;
+      e.life_cycle = t.value[0];
+    }
+    if (cf_tlv_find(e3.value, e3.len, 0xC5, &t)) {
+      if (t.len > sizeof e.privileges) return -1;
+      memcpy(e.privileges, t.value, t.len);
+      e.privileges_len = t.len;
+    }
+    add(out, max, n, &e);
+  }
+  return err ? -1 : 0;
+}
+
+static int parse_legacy(uint8_t p1, const uint8_t *data, size_t len, cf_gp_registry_entry *out, size_t max,
+                        size_t *n) {
+  size_t pos = 0;
+  while (pos < len) {
+    cf_gp_registry_entry e = {0};
+    size_t aid_len = data[pos++];
+    if (aid_len > sizeof e.aid || len - pos < aid_len + 2) return -1;
+    memcpy(e.aid, data + pos, aid_len);
+    e.aid_len = aid_len;
+    pos += aid_len;
+    e.life_cycle = data[pos++];
+    e.privileges[0] = data[pos++];
+    e.privileges_len = 1;
+    if (p1 == CF_GP_STATUS_ELF_MODULES) { /* number of modules, then each as length || AID */
+      if (pos >= len) return -1;
+      size_t modules = data[pos++];
+      for (size_t m = 0; m < modules; m++) {
+        if (pos >= len || len - pos - 1 < data[pos]) return -1;
+        pos += 1 + data[pos];
+      }
+    }
+    add(out, max, n, &e);
+  }
+  return 0;
+}
+
+int cf_gp_parse_status(uint8_t p1, bool tlv_format, const uint8_t *data, size_t len,
+                       cf_gp_registry_entry *out, size_t max, size_t *n) {
+  return tlv_format ? parse_tlv(data, len, out, max, n) : parse_legacy(p1, data, len, out, max, n);
+}
+
+int cf_gp_get_status(cf_gp_client *c, uint8_t p1, bool tlv_format, cf_gp_registry_entry *out, size_t max,
+                     size_t *n) {
+  static const uint8_t all[2] = {0x4F, 0x00};
+  uint8_t buf[512];
+  *n = 0;
+  /* Bounded: a card that keeps answering 6310 cannot hold us forever. */
+  for (int round = 0; round < 64; round++) {
+    uint8_t p2 = (uint8_t)((tlv_format ? 0x02 : 0x00) | (round > 0 ? 0x01 : 0x00));
+    cf_apdu cmd = {.cla = 0x80,
+                   .ins = 0xF2,
+                   .p1 = p1,
+                   .p2 = p2,
+                   .lc = sizeof all,
+                   .data = all,
+                   .le = 256,
+                   .has_le = true};
+    uint16_t sw;
+    size_t len = 0;
+    int rc = cf_gp_transmit(c, &cmd, 0, buf, sizeof buf, &len, &sw);
+    if (rc != CF_GP_OK) return rc;
+    if (sw == SW_REFERENCED_DATA_NOT_FOUND && round == 0) return CF_GP_OK;
+    if (sw != SW_OK && sw != 0x6310) {
+      snprintf(c->err, sizeof c->err, "GET STATUS %02X: card answered %04X", p1, sw);
+      c->last_sw = sw;
+      return CF_GP_ERR_CARD;
+    }
+    if (cf_gp_parse_status(p1, tlv_format, buf, len, out, max, n) != 0) {
+      snprintf(c->err, sizeof c->err, "GET STATUS %02X: malformed answer", p1);
+      return CF_GP_ERR_DATA;
+    }
+    if (sw == SW_OK) return CF_GP_OK;
+  }
+  snprintf(c->err, sizeof c->err, "GET STATUS %02X: the card keeps announcing more data", p1);
+  return CF_GP_ERR_DATA;
+}
