@@ -8,7 +8,7 @@ PKGS=(
   libssl-dev libsecp256k1-dev libsqlite3-dev libcmocka-dev
   libicu-dev
   libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
-  python3-cryptography openssl
+  python3-cryptography openssl python3-mnemonic
   iproute2 util-linux procps
 )
 # The independent Keycard client test runs a published npm package: any Node.js with npm will do,

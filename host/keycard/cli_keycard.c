@@ -42,11 +42,15 @@ static const keycard_cli_command commands[] = {
      "--mnemonic WORDS [--passphrase P] | --seed HEX | --key HEX [--chain-code HEX]",
      "load a master key (BIP39 mnemonic, 64-byte seed, or a private key)"},
     {"generate-key", keycard_cli_cmd_generate_key, PIN_OPT, "", "generate a new master key on the card"},
+    {"generate-mnemonic", keycard_cli_cmd_generate_mnemonic, "--words=", "[--words 12|15|18|21|24]",
+     "have the card draw a BIP39 mnemonic (printed; nothing is stored on the card)"},
     {"derive", keycard_cli_cmd_derive, PIN_OPT "--path=", "--path m/44'/60'/0'/0/0",
      "make a derived key current"},
-    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash= --path= --make-current",
-     "--hash HEX32 [--path P [--make-current]]",
-     "sign a 32-byte hash; prints r||s, the recovery id and the public key"},
+    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash= --path= --make-current --pinless",
+     "--hash HEX32 [--path P [--make-current] | --pinless]",
+     "sign a 32-byte hash; prints r||s, recovery id, public key (--pinless: no PIN)"},
+    {"set-pinless-path", keycard_cli_cmd_set_pinless_path, PIN_OPT "--path= --remove",
+     "PATH | --path PATH | --remove", "set (or remove) the path `sign --pinless` uses; PATH is m/..."},
     {"export-key", keycard_cli_cmd_export_key, PIN_OPT "--path= --private --extended --make-current",
      "[--path P] [--private | --extended] [--make-current]",
      "export a public key (or a private key under m/43'/60'/1581'/...)"},
@@ -71,11 +75,11 @@ static void print_help(FILE *f) {
   for (size_t i = 0; i < NCOMMANDS; i++) {
     const keycard_cli_command *k = &commands[i];
     bool pin = strstr(k->options, "--pin=") != NULL && strcmp(k->name, "init") != 0;
-    fprintf(f, "  %-15s %s%s\n", k->name, k->summary, pin ? " [PIN]" : "");
+    fprintf(f, "  %-17s %s%s\n", k->name, k->summary, pin ? " [PIN]" : "");
     /* usages may hold "\n" to wrap; every line gets the same indent */
     for (const char *u = k->usage; *u;) {
       size_t n = strcspn(u, "\n");
-      fprintf(f, "  %-15s   %.*s\n", "", (int)n, u);
+      fprintf(f, "  %-17s   %.*s\n", "", (int)n, u);
       u += n + (u[n] == '\n');
     }
   }
@@ -253,6 +257,17 @@ int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard
       fprintf(io->out, "usage: cardforge keycard %s %s\n  %s\n", k->name, k->usage, k->summary);
       return CF_EXIT_OK;
     }
+  }
+  /* set-pinless-path takes its path as a bare argument too */
+  char *args[64];
+  if (k->fn == keycard_cli_cmd_set_pinless_path && argc > 2 && argv[2][0] != '-' && argc < 63) {
+    args[0] = argv[0];
+    args[1] = argv[1];
+    args[2] = "--path";
+    for (int i = 2; i < argc; i++)
+      args[i + 1] = argv[i];
+    argv = args;
+    argc++;
   }
   if (!store_path(g, c.store, sizeof c.store))
     return keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");

@@ -286,8 +286,11 @@ int keycard_cli_cmd_load_key(keycard_cli *c) {
   uint8_t seed[64], priv[32], chain[32], uid[32];
   int code = CF_EXIT_OK;
   if (m) {
-    int rc = keycard_client_mnemonic_to_seed(keycard_cli_opt_value(c, "--mnemonic"),
-                                             keycard_cli_opt_value(c, "--passphrase"), seed);
+    code = keycard_cli_check_mnemonic(c, keycard_cli_opt_value(c, "--mnemonic"));
+    int rc = code != CF_EXIT_OK
+                 ? KEYCARD_CLIENT_OK
+                 : keycard_client_mnemonic_to_seed(keycard_cli_opt_value(c, "--mnemonic"),
+                                                   keycard_cli_opt_value(c, "--passphrase"), seed);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_error(c, CF_EXIT_USAGE, "the mnemonic cannot be used");
   } else if (s) {
     code = hex_opt(c, "--seed", seed, 64, 64, NULL);
@@ -368,6 +371,11 @@ int keycard_cli_cmd_sign(keycard_cli *c) {
   keycard_client_path path;
   int code = hex_opt(c, "--hash", hash, 32, 32, NULL);
   if (code != CF_EXIT_OK) return code;
+  if (keycard_cli_opt_set(c, "--pinless")) {
+    if (keycard_cli_opt_set(c, "--path") || keycard_cli_opt_set(c, "--make-current"))
+      return keycard_cli_error(c, CF_EXIT_USAGE, "--pinless signs at the PIN-less path: no --path");
+    return keycard_cli_sign_pinless(c, hash);
+  }
   int has_path = path_opt(c, &path, false);
   if (has_path != CF_EXIT_OK && has_path != 1) return has_path;
   if (has_path == 1 && keycard_cli_opt_set(c, "--make-current"))

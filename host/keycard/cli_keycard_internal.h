@@ -85,5 +85,12 @@ int keycard_cli_cmd_get_data(keycard_cli *c);
 int keycard_cli_cmd_store_data(keycard_cli *c);
 int keycard_cli_cmd_factory_reset(keycard_cli *c);
 int keycard_cli_cmd_duplicate(keycard_cli *c);
+/* cli_keycard_pinless_mnemonic.c */
+int keycard_cli_cmd_set_pinless_path(keycard_cli *c);
+int keycard_cli_cmd_generate_mnemonic(keycard_cli *c);
+/* sign --pinless: no pairing, no PIN, no channel. */
+int keycard_cli_sign_pinless(keycard_cli *c, const uint8_t hash[32]);
+/* Checks a mnemonic against the BIP39 word list when this host has one (else a progress note). */
+int keycard_cli_check_mnemonic(const keycard_cli *c, const char *mnemonic);
 
 #endif

@@ -2,6 +2,7 @@
  * channel, FACTORY RESET, DUPLICATE KEY ADD ENTROPY). */
 #include <string.h>
 
+#include "cardforge/apdu.h"
 #include "cardforge/crypto.h"
 #include "cardforge/sw.h"
 #include "keycard_internal.h"
@@ -169,6 +170,70 @@ int keycard_client_sign(keycard_client *kc, const uint8_t hash[32], const keycar
     return keycard_client_fail(kc, rc,
                                "SIGN: the signature does not recover to the public key the card returned");
   if (rc != KEYCARD_CLIENT_OK) return keycard_client_fail(kc, rc, "SIGN: malformed signature template");
+  return KEYCARD_CLIENT_OK;
+}
+
+int keycard_client_sign_pinless(keycard_client *kc, const uint8_t hash[32], keycard_client_signature *sig) {
+  uint8_t resp[256];
+  size_t rlen = 0;
+  int rc;
+  if (kc->sc.open) {
+    rc = keycard_client_secure_command(kc, "SIGN (PIN-less)", KEYCARD_CLIENT_INS_SIGN,
+                                       KEYCARD_CLIENT_SIGN_PINLESS, 0x00, hash, 32, false, resp, sizeof resp,
+                                       &rlen);
+    if (rc != KEYCARD_CLIENT_OK) return rc;
+  } else {
+    if (!kc->selected) return keycard_client_fail(kc, KEYCARD_CLIENT_ESTATE, "select the card first");
+    rc = keycard_client_plain_exchange(kc, KEYCARD_CLIENT_CLA, KEYCARD_CLIENT_INS_SIGN,
+                                       KEYCARD_CLIENT_SIGN_PINLESS, 0x00, hash, 32, 0, resp, sizeof resp,
+                                       &rlen);
+    if (rc != KEYCARD_CLIENT_OK) return rc;
+    if (kc->sw == SW_REFERENCED_DATA_NOT_FOUND)
+      return keycard_client_fail(kc, KEYCARD_CLIENT_ECARD,
+                                 "SIGN (PIN-less): the card has no PIN-less path (SW 6A88)");
+    if (kc->sw != SW_OK)
+      return keycard_client_fail(kc, KEYCARD_CLIENT_ECARD, "SIGN (PIN-less): card answered SW %04X", kc->sw);
+  }
+  rc = keycard_client_parse_signature(hash, resp, rlen, sig);
+  if (rc == KEYCARD_CLIENT_EVERIFY)
+    return keycard_client_fail(kc, rc,
+                               "SIGN: the signature does not recover to the public key the card returned");
+  if (rc != KEYCARD_CLIENT_OK) return keycard_client_fail(kc, rc, "SIGN: malformed signature template");
+  return KEYCARD_CLIENT_OK;
+}
+
+int keycard_client_set_pinless_path(keycard_client *kc, const keycard_client_path *path) {
+  if (path && path->len && path->source != KEYCARD_CLIENT_SOURCE_MASTER)
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EARG,
+                               "the PIN-less path must start at the master key (m/...)");
+  return keycard_client_secure_command(kc, "SET PINLESS PATH", KEYCARD_CLIENT_INS_SET_PINLESS_PATH, 0x00,
+                                       0x00, path ? path->data : NULL, path ? path->len : 0, false, NULL, 0,
+                                       NULL);
+}
+
+int keycard_client_generate_mnemonic(keycard_client *kc, size_t words, uint16_t *indexes) {
+  if (!keycard_client_bip39_count_ok(words))
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EARG, "a mnemonic has 12, 15, 18, 21 or 24 words, not %zu",
+                               words);
+  uint8_t resp[2 * KEYCARD_CLIENT_BIP39_MAX_WORDS + 16];
+  size_t n = 0;
+  /* P1 is the checksum length in bits: one bit per three words */
+  int rc = keycard_client_secure_command(kc, "GENERATE MNEMONIC", KEYCARD_CLIENT_INS_GENERATE_MNEMONIC,
+                                         (uint8_t)(words / 3), 0x00, NULL, 0, false, resp, sizeof resp, &n);
+  if (rc != KEYCARD_CLIENT_OK) return rc;
+  if (n != 2 * words) {
+    cf_wipe(resp, sizeof resp);
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EPROTO, "GENERATE MNEMONIC: %zu bytes for %zu words", n,
+                               words);
+  }
+  for (size_t i = 0; i < words; i++)
+    indexes[i] = cf_be16(resp + 2 * i);
+  cf_wipe(resp, sizeof resp);
+  if (!keycard_client_bip39_checksum_ok(indexes, words)) {
+    cf_wipe(indexes, words * sizeof *indexes);
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EVERIFY,
+                               "GENERATE MNEMONIC: the card's words fail their BIP39 checksum");
+  }
   return KEYCARD_CLIENT_OK;
 }
 

@@ -35,10 +35,12 @@ enum {
 #define KEYCARD_CLIENT_INS_CHANGE_PIN 0x21
 #define KEYCARD_CLIENT_INS_UNBLOCK_PIN 0x22
 #define KEYCARD_CLIENT_INS_SIGN 0xC0
+#define KEYCARD_CLIENT_INS_SET_PINLESS_PATH 0xC1
 #define KEYCARD_CLIENT_INS_EXPORT_KEY 0xC2
 #define KEYCARD_CLIENT_INS_GET_DATA 0xCA
 #define KEYCARD_CLIENT_INS_LOAD_KEY 0xD0
 #define KEYCARD_CLIENT_INS_DERIVE_KEY 0xD1
+#define KEYCARD_CLIENT_INS_GENERATE_MNEMONIC 0xD2
 #define KEYCARD_CLIENT_INS_REMOVE_KEY 0xD3
 #define KEYCARD_CLIENT_INS_GENERATE_KEY 0xD4
 #define KEYCARD_CLIENT_INS_DUPLICATE_KEY 0xD5
@@ -117,7 +119,7 @@ int keycard_client_one_shot_encrypt(const uint8_t card_pub[65], const uint8_t ho
 int keycard_client_pairing_secret(const char *password, uint8_t out[32]);
 /* BIP39: PBKDF2-HMAC-SHA512(NFKD(mnemonic), "mnemonic" || NFKD(passphrase), 2048) -> 64 bytes.
  * Words are separated by single spaces (runs of white space are folded). The word list and its
- * checksum are not checked. */
+ * checksum are not checked here (keycard_client_bip39_check does that). */
 int keycard_client_mnemonic_to_seed(const char *mnemonic, const char *passphrase, uint8_t seed[64]);
 /* true if s is exactly n ASCII digits */
 bool keycard_client_digits_ok(const char *s, size_t n);
@@ -236,9 +238,47 @@ int keycard_client_derive_key(keycard_client *kc, const keycard_client_path *pat
 #define KEYCARD_CLIENT_SIGN_CURRENT 0x00
 #define KEYCARD_CLIENT_SIGN_DERIVE 0x01
 #define KEYCARD_CLIENT_SIGN_DERIVE_AND_MAKE_CURRENT 0x02
+#define KEYCARD_CLIENT_SIGN_PINLESS 0x03
 /* SIGN a 32-byte hash with the current key (path NULL) or a derived one. */
 int keycard_client_sign(keycard_client *kc, const uint8_t hash[32], const keycard_client_path *path,
                         bool make_current, keycard_client_signature *sig);
+/* SIGN P1 03 with the key at the PIN-less path: through the channel when one is open, else as a
+ * plain APDU after SELECT (the card then answers plain). No PIN needed. */
+int keycard_client_sign_pinless(keycard_client *kc, const uint8_t hash[32], keycard_client_signature *sig);
+/* SET PINLESS PATH (PIN needed): path must start at the master key (m/...); NULL or an empty path
+ * removes the PIN-less path. */
+int keycard_client_set_pinless_path(keycard_client *kc, const keycard_client_path *path);
+
+/* ---- BIP39 mnemonics ---- */
+#define KEYCARD_CLIENT_BIP39_WORDS 2048
+#define KEYCARD_CLIENT_BIP39_MAX_WORDS 24
+/* Where Debian's python3-mnemonic puts the English word list; $CARDFORGE_BIP39_WORDLIST overrides. */
+#define KEYCARD_CLIENT_BIP39_DEFAULT_WORDLIST "/usr/lib/python3/dist-packages/mnemonic/wordlist/english.txt"
+/* true for 12, 15, 18, 21 or 24 */
+bool keycard_client_bip39_count_ok(size_t words);
+/* GENERATE MNEMONIC (channel open; no PIN): words is 12..24 in steps of 3; indexes receives the
+ * card's 11-bit word indexes (checked against their BIP39 checksum). */
+int keycard_client_generate_mnemonic(keycard_client *kc, size_t words, uint16_t *indexes);
+/* true if the indexes (a valid word count) end with the BIP39 checksum of the entropy they carry */
+bool keycard_client_bip39_checksum_ok(const uint16_t *indexes, size_t n);
+
+/* A word list: 2048 words, one a line, in index order. */
+typedef struct keycard_client_wordlist {
+  char *text; /* the file, lines cut in place */
+  const char *words[KEYCARD_CLIENT_BIP39_WORDS];
+} keycard_client_wordlist;
+/* Loads the file at path. Returns KEYCARD_CLIENT_OK, or EARG with err naming the problem
+ * (missing file, not 2048 words, a blank line or a word with white space). */
+int keycard_client_wordlist_load(keycard_client_wordlist *wl, const char *path, char *err, size_t errlen);
+/* Loads $CARDFORGE_BIP39_WORDLIST if set (failing if it cannot be read), else the default file if it
+ * exists. Returns 1 loaded, 0 no word list on this host, -1 error (err filled). */
+int keycard_client_wordlist_find(keycard_client_wordlist *wl, char *err, size_t errlen);
+void keycard_client_wordlist_free(keycard_client_wordlist *wl);
+/* Checks a mnemonic (white space folded) against the list: word count, every word in the list, and
+ * the checksum. Returns OK, or EARG with one line in err that names the problem without quoting any
+ * word (the mnemonic is a secret). */
+int keycard_client_bip39_check(const keycard_client_wordlist *wl, const char *mnemonic, char *err,
+                               size_t errlen);
 
 #define KEYCARD_CLIENT_EXPORT_PRIVATE 0x00
 #define KEYCARD_CLIENT_EXPORT_PUBLIC 0x01

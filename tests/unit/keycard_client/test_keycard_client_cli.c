@@ -109,6 +109,7 @@ static int setup(void **state) {
   b->g.quiet = false;
   unsetenv("CARDFORGE_PIN");
   unsetenv("CARDFORGE_PUK");
+  unsetenv("CARDFORGE_BIP39_WORDLIST");
   *state = b;
   return 0;
 }
@@ -315,11 +316,109 @@ static void keycard_client_cli_duplicate(void **state) {
   unsetenv("CARDFORGE_PIN");
 }
 
+/* set-pinless-path (bare PATH and --path), sign --pinless without pairing or PIN, its refusals. */
+static void keycard_client_cli_pinless(void **state) {
+  bench *b = *state;
+  char buf[256];
+  const char *hash = "4242424242424242424242424242424242424242424242424242424242424242";
+  setup_card(b, "A");
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", MNEMONIC, NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash", hash, "--pinless", NULL), CF_EXIT_CARD);
+  assert_non_null(strstr(b->log, "no PIN-less path (SW 6A88)"));
+  assert_int_equal(run(b, "set-pinless-path", "--reader", "A", "../1", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "set-pinless-path", "--reader", "A", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "set-pinless-path", "m/1", "--remove", "--reader", "A", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "set-pinless-path", "m/43'/60'/1581'/0'/0", "--reader", "A", NULL), CF_EXIT_OK);
+  unsetenv("CARDFORGE_PIN");
+  /* no PIN, and a pairing store that does not know card B: neither is needed */
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash", hash, "--pinless", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "public-key", buf, sizeof buf), EIP1581_PUB);
+  assert_int_equal(strlen(field(b, "signature", buf, sizeof buf)), 128);
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash", hash, NULL), CF_EXIT_USAGE); /* PIN needed */
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash", hash, "--pinless", "--path", "m/1", NULL),
+                   CF_EXIT_USAGE);
+  assert_int_equal(run(b, "set-pinless-path", "--reader", "A", "--remove", NULL), CF_EXIT_USAGE); /* PIN */
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "set-pinless-path", "--reader", "A", "--remove", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash", hash, "--pinless", NULL), CF_EXIT_CARD);
+  assert_int_equal(run(b, "set-pinless-path", "--reader", "A", "--path", "m/44'/60'/0'/0/0", NULL),
+                   CF_EXIT_OK);
+  assert_int_equal(run(b, "sign", "--reader", "A", "--hash", hash, "--pinless", NULL), CF_EXIT_OK);
+  assert_string_not_equal(field(b, "public-key", buf, sizeof buf), EIP1581_PUB);
+  unsetenv("CARDFORGE_PIN");
+}
+
+/* generate-mnemonic with and without a word list, and load-key's word and checksum checks (with a
+ * generated stand-in list "w0000".."w2047": the checks are the same for any list). */
+static void keycard_client_cli_mnemonic(void **state) {
+  bench *b = *state;
+  char buf[512], list[256];
+  setup_card(b, "A");
+  assert_int_equal(run(b, "generate-mnemonic", "--reader", "A", "--words", "13", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "generate-mnemonic", "--reader", "A", "--words", "12x", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "generate-mnemonic", "--reader", "B", NULL), CF_EXIT_CARD); /* not initialized */
+  /* this host's own list, if it has one: indexes always, words only with a list */
+  assert_int_equal(run(b, "generate-mnemonic", "--reader", "A", "--words", "15", NULL), CF_EXIT_OK);
+  assert_int_not_equal(strlen(field(b, "word-indexes", buf, sizeof buf)), 0);
+  bool have_list = access(KEYCARD_CLIENT_BIP39_DEFAULT_WORDLIST, R_OK) == 0;
+  assert_int_equal(strstr(b->out, "mnemonic: ") != NULL, have_list);
+  assert_int_equal(strstr(b->log, "no BIP39 word list") != NULL, !have_list);
+
+  snprintf(list, sizeof list, "%s/words.txt", b->dir);
+  FILE *f = fopen(list, "w");
+  assert_non_null(f);
+  for (int i = 0; i < 2048; i++)
+    fprintf(f, "w%04d\n", i);
+  fclose(f);
+  setenv("CARDFORGE_BIP39_WORDLIST", list, 1);
+  assert_int_equal(run(b, "generate-mnemonic", "--reader", "A", "--words", "18", NULL), CF_EXIT_OK);
+  char words[512];
+  snprintf(words, sizeof words, "%s", field(b, "mnemonic", buf, sizeof buf));
+  /* the words are the indexes looked up in the list */
+  char indexes[256], expect[512] = "";
+  snprintf(indexes, sizeof indexes, "%s", field(b, "word-indexes", buf, sizeof buf));
+  int count = 0;
+  for (char *tok = strtok(indexes, " "); tok; tok = strtok(NULL, " "), count++) {
+    char w[8];
+    snprintf(w, sizeof w, "%sw%04d", count ? " " : "", atoi(tok));
+    strncat(expect, w, sizeof expect - strlen(expect) - 1);
+  }
+  assert_int_equal(count, 18);
+  assert_string_equal(words, expect);
+
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", words, NULL), CF_EXIT_OK);
+  /* flipping the last word's lowest bit changes only checksum bits: the checksum must fail */
+  char bad[512];
+  snprintf(bad, sizeof bad, "%s", words);
+  char *last = strrchr(bad, 'w');
+  int v = atoi(last + 1) ^ 1;
+  snprintf(last, 6, "w%04d", v);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", bad, NULL), CF_EXIT_USAGE);
+  assert_non_null(strstr(b->log, "checksum does not match"));
+  assert_int_equal(strchr(b->log, '\n') - b->log + 1, (long)b->log_len); /* one line */
+  snprintf(bad, sizeof bad, "w0001 %s", words + 6);
+  memcpy(bad, "wzzzz", 5);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", bad, NULL), CF_EXIT_USAGE);
+  assert_non_null(strstr(b->log, "word 1 of the mnemonic is not in the BIP39 word list"));
+  assert_null(strstr(b->log, "wzzzz")); /* the mnemonic is a secret: no word is quoted */
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", MNEMONIC, NULL), CF_EXIT_USAGE);
+  /* a named list that cannot be read is a file error */
+  setenv("CARDFORGE_BIP39_WORDLIST", "/nonexistent/english.txt", 1);
+  assert_int_equal(run(b, "generate-mnemonic", "--reader", "A", NULL), CF_EXIT_FILE);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--mnemonic", words, NULL), CF_EXIT_FILE);
+  unsetenv("CARDFORGE_BIP39_WORDLIST");
+  unsetenv("CARDFORGE_PIN");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(keycard_client_cli_usage, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_single_card, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_pinless, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_mnemonic, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
