@@ -163,6 +163,12 @@ void keycard_cli_print_hex(const keycard_cli *c, const char *label, const uint8_
   cf_wipe(hex, sizeof hex);
 }
 
+void keycard_cli_print_signature(const keycard_cli *c, const keycard_client_signature *sig) {
+  keycard_cli_print_hex(c, "signature", sig->rs, 64);
+  fprintf(c->io->out, "recovery-id: %d\n", sig->recid);
+  keycard_cli_print_hex(c, "public-key", sig->pub, 65);
+}
+
 const char *keycard_cli_pin(const keycard_cli *c) {
   const char *pin = keycard_cli_opt_value(c, "--pin");
   return pin ? pin : getenv("CARDFORGE_PIN");

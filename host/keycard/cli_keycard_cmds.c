@@ -388,11 +388,7 @@ int keycard_cli_cmd_sign(keycard_cli *c) {
                                  keycard_cli_opt_set(c, "--make-current"), &sig);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
-  if (code == CF_EXIT_OK) {
-    keycard_cli_print_hex(c, "signature", sig.rs, 64);
-    fprintf(c->io->out, "recovery-id: %d\n", sig.recid);
-    keycard_cli_print_hex(c, "public-key", sig.pub, 65);
-  }
+  if (code == CF_EXIT_OK) keycard_cli_print_signature(c, &sig);
   keycard_cli_close(&card);
   return code;
 }

@@ -53,6 +53,8 @@ int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc);
 void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "label: <hex>" on the result stream. */
 void keycard_cli_print_hex(const keycard_cli *c, const char *label, const uint8_t *data, size_t len);
+/* signature (r || s), recovery-id and public-key lines, as sign prints them */
+void keycard_cli_print_signature(const keycard_cli *c, const keycard_client_signature *sig);
 
 /* Connects, selects, and as needed opens the channel with the stored pairing and verifies the PIN.
  * Returns CF_EXIT_OK or an exit code (already reported). */

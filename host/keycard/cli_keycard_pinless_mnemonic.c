@@ -38,11 +38,7 @@ int keycard_cli_sign_pinless(keycard_cli *c, const uint8_t hash[32]) {
     int rc = keycard_client_sign_pinless(&card.kc, hash, &sig);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
-  if (code == CF_EXIT_OK) {
-    keycard_cli_print_hex(c, "signature", sig.rs, 64);
-    fprintf(c->io->out, "recovery-id: %d\n", sig.recid);
-    keycard_cli_print_hex(c, "public-key", sig.pub, 65);
-  }
+  if (code == CF_EXIT_OK) keycard_cli_print_signature(c, &sig);
   keycard_cli_close(&card);
   return code;
 }
