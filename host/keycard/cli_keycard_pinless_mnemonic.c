@@ -58,7 +58,7 @@ static int parse_word_count(const keycard_cli *c, size_t *words) {
 }
 
 int keycard_cli_cmd_generate_mnemonic(keycard_cli *c) {
-  size_t words;
+  size_t words = 0;
   int code = parse_word_count(c, &words);
   if (code != CF_EXIT_OK) return code;
   keycard_client_wordlist wl;
