@@ -50,6 +50,22 @@ static void drop_card(world *w, cf_cmcc_role r) {
   w->host.card[r] = NULL;
 }
 
+cf_transport *loose_card_open(loose_card *c, const char *profile, const char *params) {
+  assert_int_equal(cf_store_open_memory(&c->store), CF_STORE_OK);
+  c->card = find_profile(profile)->create(c->store, params);
+  assert_non_null(c->card);
+  cf_card_power_on(c->card);
+  return cf_transport_open_card(c->card);
+}
+
+void loose_card_close(loose_card *c, cf_transport *t) {
+  cf_transport_close(t);
+  cf_card_free(c->card);
+  cf_store_close(c->store);
+  c->card = NULL;
+  c->store = NULL;
+}
+
 void world_replace(world *w, cf_cmcc_role r, const char *params) {
   drop_card(w, r);
   make_card(w, r, params);

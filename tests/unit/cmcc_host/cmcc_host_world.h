@@ -54,6 +54,15 @@ void world_free(world *w);
 /* Replaces the card of role r by a new one with these params (its store is new, empty). */
 void world_replace(world *w, cf_cmcc_role r, const char *params);
 
+/* One card of a cmcc profile outside the world, on a fresh memory store, powered on, behind an
+ * in-process transport: what a batch opens for each serial. */
+typedef struct loose_card {
+  cf_store *store;
+  cf_card *card;
+} loose_card;
+cf_transport *loose_card_open(loose_card *c, const char *profile, const char *params);
+void loose_card_close(loose_card *c, cf_transport *t);
+
 /* The value the sheet gives a key (Generate Key rule). */
 void world_sheet_key(const world *w, const char *attrs_hex, uint8_t value[16]);
 

@@ -152,8 +152,7 @@ static void cmcc_host_user_serial_check(void **state) {
 typedef struct batch_ctx {
   char emk_hex[33];
   size_t opened, wrong_at;
-  cf_store *store;
-  cf_card *card;
+  loose_card user;
 } batch_ctx;
 
 static cf_transport *batch_open(void *ctx, const cf_cmcc_card_entry *e, char *err, size_t errlen) {
@@ -164,20 +163,13 @@ static cf_transport *batch_open(void *ctx, const cf_cmcc_card_entry *e, char *er
   if (b->opened == b->wrong_at) memcpy(serial, "86000000000001FF", 16);
   snprintf(params, sizeof params, "serial=%s,emk=%s", serial, b->emk_hex);
   b->opened++;
-  assert_int_equal(cf_store_open_memory(&b->store), CF_STORE_OK);
-  for (size_t i = 0; i < cmcc_profile_count; i++)
-    if (strcmp(cmcc_profiles[i]->name, "usercard") == 0) b->card = cmcc_profiles[i]->create(b->store, params);
-  assert_non_null(b->card);
-  cf_card_power_on(b->card);
-  return cf_transport_open_card(b->card);
+  return loose_card_open(&b->user, "usercard", params);
 }
 
 static void batch_close(void *ctx, cf_transport *t, const cf_cmcc_card_entry *e, bool ok) {
   (void)e, (void)ok;
   batch_ctx *b = ctx;
-  cf_transport_close(t);
-  cf_card_free(b->card);
-  cf_store_close(b->store);
+  loose_card_close(&b->user, t);
 }
 
 static void cmcc_host_batch_stops_at_wrong_card(void **state) {
