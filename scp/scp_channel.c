@@ -52,6 +52,18 @@ static int scp02_cmac(const cf_scp_session *s, uint8_t cla, const cf_apdu *cmd, 
   return cf_mac_alg3(s->s_mac, icv, in, n, mac);
 }
 
+/* The wrapped command: plain's header with the SM class, buf (data || 8 MAC bytes) as its data. */
+static int wrapped_command(const cf_apdu *plain, uint8_t cla, uint8_t *buf, size_t n, const uint8_t *mac,
+                           cf_apdu *out) {
+  memcpy(buf + n, mac, 8);
+  *out = *plain;
+  out->cla = cla;
+  out->data = buf;
+  out->lc = n + 8;
+  out->extended = false;
+  return 0;
+}
+
 static int scp02_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, size_t cap, cf_apdu *out) {
   uint8_t mac[8];
   size_t lc = plain->lc;
@@ -66,13 +78,7 @@ static int scp02_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, siz
     n = cf_pad_iso9797_m2(buf, lc, 8, cap);
     if (n == 0 || cf_des3_cbc_encrypt(s->s_enc, 16, zero_iv, buf, buf, n) != 0) return -1;
   }
-  memcpy(buf + n, mac, 8);
-  *out = *plain;
-  out->cla = (uint8_t)(plain->cla | 0x04);
-  out->data = buf;
-  out->lc = n + 8;
-  out->extended = false;
-  return 0;
+  return wrapped_command(plain, (uint8_t)(plain->cla | 0x04), buf, n, mac, out);
 }
 
 static uint16_t scp02_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, size_t cap, cf_apdu *plain) {
@@ -173,13 +179,7 @@ static int scp03_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, siz
   if (scp03_cmac(s, plain, cla, buf, n, mac) != 0) return -1;
   memcpy(s->mac_chain, mac, 16);
   s->have_mac = true;
-  memcpy(buf + n, mac, 8);
-  *out = *plain;
-  out->cla = cla;
-  out->data = buf;
-  out->lc = n + 8;
-  out->extended = false;
-  return 0;
+  return wrapped_command(plain, cla, buf, n, mac, out);
 }
 
 static uint16_t scp03_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, size_t cap, cf_apdu *plain) {
