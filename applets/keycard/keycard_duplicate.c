@@ -8,7 +8,6 @@
 #include "keycard_internal.h"
 
 #define KC_BLOCK 16
-#define KC_LEGACY_EXTRA 16 /* 2.2.x encrypted 16 bytes past the key template */
 
 typedef struct kc_dup {
   int16_t expected; /* entropy pieces still to come; -1 = no session */
@@ -97,8 +96,9 @@ static uint16_t kc_dup_export(kc_req *rq) {
   return sw;
 }
 
-/* IMPORT: the export's output; the template may be followed by the 16 extra bytes that 2.2.x
- * encrypted. The key becomes the master key; answers its key UID. */
+/* IMPORT: the export's output. The template is read as LOAD KEY reads it, so whatever follows it
+ * is ignored: the released 2.2.1 export encrypted 69 buffer bytes past the template, and such a
+ * blob imports. The key becomes the master key; answers its key UID. */
 static uint16_t kc_dup_import(kc_req *rq) {
   kc_dup d;
   uint16_t sw = kc_dup_finalize(rq->app, &d);
@@ -113,10 +113,7 @@ static uint16_t kc_dup_import(kc_req *rq) {
   }
   uint8_t priv[32], pub[65], chain[32], uid[32];
   bool has_pub = false, has_chain = false;
-  size_t used = 0;
-  if (sw == SW_OK)
-    sw = kc_parse_key_template(plain, (size_t)n, &used, priv, pub, &has_pub, chain, &has_chain);
-  if (sw == SW_OK && (size_t)n != used && (size_t)n != used + KC_LEGACY_EXTRA) sw = SW_WRONG_DATA;
+  if (sw == SW_OK) sw = kc_parse_key_template(plain, (size_t)n, priv, pub, &has_pub, chain, &has_chain);
   if (sw == SW_OK) sw = kc_key_install(rq->app, priv, has_pub ? pub : NULL, has_chain ? chain : NULL, uid);
   if (sw == SW_OK) kc_out(rq, uid, sizeof uid);
   cf_wipe(plain, sizeof plain);

@@ -161,8 +161,8 @@ bool kc_key_get(const cf_applet *app, kc_key *key);
 uint16_t kc_key_install(cf_applet *app, const uint8_t priv[32], const uint8_t *pub, const uint8_t *chain,
                         uint8_t uid[32]);
 uint16_t kc_key_from_seed(cf_applet *app, const uint8_t *seed, size_t len, uint8_t uid[32]);
-uint16_t kc_parse_key_template(const uint8_t *p, size_t len, size_t *used, uint8_t priv[32], uint8_t pub[65],
-                               bool *has_pub, uint8_t chain[32], bool *has_chain);
+uint16_t kc_parse_key_template(const uint8_t *p, size_t len, uint8_t priv[32], uint8_t pub[65], bool *has_pub,
+                               uint8_t chain[32], bool *has_chain);
 uint16_t kc_update_path(kc_req *rq, const uint8_t *data, size_t len, uint8_t source);
 bool kc_commit_path(kc_req *rq);
 uint16_t kc_derive(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32]);

@@ -61,40 +61,52 @@ uint16_t kc_key_from_seed(cf_applet *app, const uint8_t *seed, size_t len, uint8
   return sw;
 }
 
-/* Key template A1 { [80 public key (65)] 81 private key (32) [82 chain code (32)] }: the layout of
- * LOAD KEY and of a duplicated key. *used = bytes taken by the template. */
-uint16_t kc_parse_key_template(const uint8_t *p, size_t len, size_t *used, uint8_t priv[32], uint8_t pub[65],
-                               bool *has_pub, uint8_t chain[32], bool *has_chain) {
-  cf_tlv tpl, item;
+/* Key template A1 L { [80 public key] 81 private key [82 chain code] }, read the way the applet's
+ * loadKeyPair reads it (KeycardApplet.java, tags 2.2.1 to 3.1.0): by walking offsets from the
+ * start, each element's own length byte deciding where the next one starts. So the template's
+ * length is not checked (only its 81 form is skipped), bytes after the elements are ignored, and
+ * the private key takes the length its TLV gives: ECPrivateKey.setS takes S right-aligned, so
+ * 1..32 bytes are a key with leading zero bytes left out (SDKs strip them: about one key in 256
+ * arrives as 81 1F). Where the applet would read past the command data (stale buffer bytes), a
+ * missing element is absent and a truncated one is refused (6A80). */
+uint16_t kc_parse_key_template(const uint8_t *p, size_t len, uint8_t priv[32], uint8_t pub[65], bool *has_pub,
+                               uint8_t chain[32], bool *has_chain) {
   *has_pub = *has_chain = false;
-  if (!cf_tlv_read(p, len, &tpl) || tpl.tag != KEYCARD_TLV_KEY_TEMPLATE) return SW_WRONG_DATA;
-  bool has_priv = false, err = false;
-  size_t pos = 0;
-  while (cf_tlv_next(tpl.value, tpl.len, &pos, &item, &err)) {
-    if (item.tag == KEYCARD_TLV_PUB_KEY && !*has_pub && !has_priv && item.len == 65) {
-      memcpy(pub, item.value, 65);
-      *has_pub = true;
-    } else if (item.tag == KEYCARD_TLV_PRIV_KEY && !has_priv && item.len == 32) {
-      memcpy(priv, item.value, 32);
-      has_priv = true;
-    } else if (item.tag == KEYCARD_TLV_CHAIN_CODE && has_priv && !*has_chain && item.len == 32) {
-      memcpy(chain, item.value, 32);
-      *has_chain = true;
-    } else {
-      return SW_WRONG_DATA;
-    }
+  if (len < 2 || p[0] != KEYCARD_TLV_KEY_TEMPLATE) return SW_WRONG_DATA;
+  size_t at = p[1] == 0x81 ? 3 : 2;
+  size_t pub_at = 0, pub_len = 0;
+  if (at + 1 < len && p[at] == KEYCARD_TLV_PUB_KEY) {
+    pub_at = at + 2;
+    pub_len = p[at + 1];
+    at = pub_at + pub_len;
+    *has_pub = true;
   }
-  if (err || !has_priv) return SW_WRONG_DATA;
-  *used = tpl.total;
+  /* lengths are Java bytes: 80..FF are negative offsets there, and never a valid element here */
+  if (at + 1 >= len || p[at] != KEYCARD_TLV_PRIV_KEY || p[at + 1] == 0 || p[at + 1] > 32)
+    return SW_WRONG_DATA;
+  size_t s_len = p[at + 1];
+  if (at + 2 + s_len > len) return SW_WRONG_DATA;
+  memset(priv, 0, 32);
+  memcpy(priv + 32 - s_len, p + at + 2, s_len);
+  at += 2 + s_len;
+  if (at < len && p[at] == KEYCARD_TLV_CHAIN_CODE) {
+    if (at + 1 >= len || p[at + 1] != 32 || at + 2 + 32 > len) return SW_WRONG_DATA;
+    memcpy(chain, p + at + 2, 32);
+    *has_chain = true;
+  }
+  if (*has_pub) {
+    /* ECPublicKey.setW takes an X9.62 point: uncompressed (65) or compressed (33) */
+    if ((pub_len != 65 && pub_len != 33) || pub_at + pub_len > len ||
+        cf_ec_pub_normalize(p + pub_at, pub_len, pub, NULL) != 0)
+      return SW_WRONG_DATA;
+  }
   return SW_OK;
 }
 
 static uint16_t kc_load_key_template(kc_req *rq, uint8_t uid[32]) {
   uint8_t priv[32], pub[65], chain[32];
   bool has_pub, has_chain;
-  size_t used = 0;
-  uint16_t sw = kc_parse_key_template(rq->data, rq->len, &used, priv, pub, &has_pub, chain, &has_chain);
-  if (sw == SW_OK && used != rq->len) sw = SW_WRONG_DATA;
+  uint16_t sw = kc_parse_key_template(rq->data, rq->len, priv, pub, &has_pub, chain, &has_chain);
   if (sw == SW_OK) sw = kc_key_install(rq->app, priv, has_pub ? pub : NULL, has_chain ? chain : NULL, uid);
   cf_wipe(priv, sizeof priv);
   cf_wipe(chain, sizeof chain);
