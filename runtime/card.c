@@ -117,7 +117,7 @@ void cf_card_power_on(cf_card *card) {
     raw[4] = (uint8_t)card->default_applet->aid_len;
     memcpy(raw + 5, card->default_applet->aid, card->default_applet->aid_len);
     cf_apdu_parse(raw, 5 + card->default_applet->aid_len, &sel);
-    cf_rapdu r = {card->resp, 0, sizeof(card->resp)};
+    cf_rapdu r = {.buf = card->resp, .len = 0, .cap = sizeof(card->resp)};
     select_applet(card, card->default_applet, &sel, &r);
   }
 }
@@ -153,7 +153,7 @@ static uint16_t run_in_transaction(cf_card *card, cf_applet *a, const cf_apdu *c
     }
   } else {
     cf_store_rollback(card->store);
-    r->len = 0;
+    if (!r->keep_on_error) r->len = 0;
   }
   return sw;
 }
@@ -166,6 +166,14 @@ static uint16_t select_applet(cf_card *card, cf_applet *a, const cf_apdu *cmd, c
   uint16_t sw = run_in_transaction(card, a, cmd, r, true);
   if (sw_commits(sw)) card->selected = a;
   return sw;
+}
+
+/* The SELECT FILE the runtime itself handles (JCRE 3.0.x, "Applet Selection with SELECT FILE", step 1):
+ * interindustry class without secure messaging (channel bits are refused before this), by DF name, P2
+ * %b000xxx00 (first or only occurrence, any FCI option). Any other SELECT is a command for the selected
+ * application. */
+static bool is_applet_select(const cf_apdu *cmd) {
+  return cmd->cla == 0x00 && cmd->ins == 0xA4 && cmd->p1 == 0x04 && (cmd->p2 & 0xE3) == 0;
 }
 
 static cf_applet *find_applet(cf_card *card, const uint8_t *aid, size_t len) {
@@ -289,15 +297,15 @@ size_t cf_card_transmit(cf_card *card, const uint8_t *raw, size_t raw_len, uint8
     cmd = whole;
   }
 
-  cf_rapdu r = {card->resp, 0, sizeof(card->resp)};
-  bool is_select = iso_class && cmd.ins == 0xA4 && cmd.p1 == 0x04;
-  cf_applet *target = is_select ? find_applet(card, cmd.data, cmd.lc) : NULL;
+  cf_rapdu r = {.buf = card->resp, .len = 0, .cap = sizeof(card->resp)};
+  cf_applet *target = is_applet_select(&cmd) ? find_applet(card, cmd.data, cmd.lc) : NULL;
   if (target) {
     sw = select_applet(card, target, &cmd, &r);
   } else if (card->selected) {
+    /* a SELECT that matches no applet goes to the active one's process (same section, step 4) */
     sw = run_in_transaction(card, card->selected, &cmd, &r, false);
   } else {
-    sw = SW_FILE_NOT_FOUND;
+    sw = SW_APPLET_SELECT_FAILED; /* no active applet (step 4; "Other Command Processing") */
   }
   if (r.len > r.cap) r.len = 0; /* cannot happen through cf_rapdu_put; guards a careless applet */
   return deliver(card, &cmd, card->resp, r.len, sw, out, max);

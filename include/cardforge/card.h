@@ -33,8 +33,9 @@ typedef struct cf_applet_ops {
   uint16_t (*select)(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
   /* Another application was selected. May be NULL. */
   void (*deselect)(cf_applet *app);
-  /* Every command but SELECT (by AID) and GET RESPONSE. SELECT commands that do not name an
-   * applet's AID (e.g. select by file id) also come here. */
+  /* Every command but SELECT (by AID) and GET RESPONSE. A SELECT that selects no applet (an unknown
+   * AID, no data on a card without a default, another class or P2, select by file id) also comes
+   * here, as on a Java Card: its answer is the application's. */
   uint16_t (*process)(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
   /* Releases what install allocated beyond ctx. May be NULL. */
   void (*destroy)(cf_applet *app);

@@ -20,6 +20,7 @@
 #define SW_COMMAND_NOT_ALLOWED 0x6986
 #define SW_SM_DATA_OBJECTS_MISSING 0x6987
 #define SW_SM_DATA_OBJECTS_INCORRECT 0x6988
+#define SW_APPLET_SELECT_FAILED 0x6999 /* Java Card: no applet selected, or the applet refused */
 #define SW_WRONG_DATA 0x6A80
 #define SW_FUNC_NOT_SUPPORTED 0x6A81
 #define SW_FILE_NOT_FOUND 0x6A82

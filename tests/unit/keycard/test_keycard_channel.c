@@ -15,8 +15,8 @@
 static void keycard_select_before_init(void **state) {
   kch h;
   kch_new(&h, NULL);
-  /* nothing but SELECT before SELECT: the applet is not the default one */
-  assert_int_equal(kch_send(&h, 0x80, 0xF2, 0, 0, NULL, 0), 0x6A82);
+  /* nothing is selected before SELECT (the applet is not the default one): the runtime answers */
+  assert_int_equal(kch_send(&h, 0x80, 0xF2, 0, 0, NULL, 0), 0x6999);
   assert_int_equal(kch_select(&h), 0x9000);
   assert_int_equal(h.len, 67);
   assert_int_equal(h.data[0], 0x80);

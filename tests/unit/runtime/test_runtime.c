@@ -264,6 +264,66 @@ static void card_select(void **state) {
   assert_memory_equal(f->resp, AID1, sizeof(AID1));
 }
 
+static int selects_of(fixture *f) {
+  return ((probe_ctx *)cf_card_selected(f->card)->ctx)->selects;
+}
+
+/* Which SELECT the runtime handles itself (JCRE "Applet Selection with SELECT FILE", step 1) and
+ * which it hands to the selected applet's process (the probe answers 6A82 there; 9000 and its AID
+ * come from its select). */
+static void card_select_forwarding(void **state) {
+  fixture *f = *state;
+  assert_int_equal(tx(f, "00A4040007F001020304060700"), SW_OK);
+  int selects = selects_of(f);
+  const char *not_selections[] = {
+      "80A4040007F001020304060700", /* proprietary class */
+      "0CA4040007F001020304060700", /* secure messaging bits */
+      "00A4040207F001020304060700", /* P2 02: next occurrence */
+      "00A4040107F001020304060700", /* P2 b1..b2 not 00 */
+      "00A4042007F001020304060700", /* P2 b6..b8 not 000 */
+      "00A4000002F00100",           /* select by file identifier */
+      "00A4040005A000000001",       /* an AID no applet has */
+  };
+  for (size_t i = 0; i < sizeof not_selections / sizeof *not_selections; i++) {
+    assert_int_equal(tx(f, not_selections[i]), SW_FILE_NOT_FOUND);
+    assert_memory_equal(cf_card_selected(f->card)->aid, AID2, sizeof(AID2)); /* still selected */
+    assert_int_equal(selects_of(f), selects);                                /* not reselected */
+  }
+  assert_int_equal(tx(f, "00A4040C07F001020304060700"), SW_OK); /* P2 0C and 04: FCI options */
+  assert_int_equal(tx(f, "00A4040407F001020304060700"), SW_OK);
+  assert_int_equal(selects_of(f), selects + 2);
+  assert_int_equal(tx(f, "00A40400"), SW_OK); /* no data, no Le: the default application */
+  assert_memory_equal(cf_card_selected(f->card)->aid, AID1, sizeof(AID1));
+}
+
+/* A card without a default application (the Keycard): nothing is selected after power on, and the
+ * runtime answers what a Java Card runtime answers with no active applet. */
+static int setup_no_default(void **state) {
+  fixture *f = test_calloc(1, sizeof(*f));
+  assert_int_equal(cf_store_open_memory(&f->store), CF_STORE_OK);
+  f->card = cf_card_new(f->store, ATR, sizeof(ATR), CF_RESP_T1);
+  assert_non_null(f->card);
+  assert_non_null(cf_card_add_applet(f->card, &probe_ops, AID1, sizeof(AID1), "", false));
+  cf_card_power_on(f->card);
+  *state = f;
+  return 0;
+}
+
+static void card_nothing_selected(void **state) {
+  fixture *f = *state;
+  assert_null(cf_card_selected(f->card));
+  assert_int_equal(tx(f, "8010000001AA"), SW_APPLET_SELECT_FAILED);
+  assert_int_equal(f->rlen, 0);
+  assert_int_equal(tx(f, "00A4040005A000000001"), SW_APPLET_SELECT_FAILED); /* unknown AID */
+  assert_int_equal(tx(f, "00A4040000"), SW_APPLET_SELECT_FAILED);           /* no data, no default */
+  assert_int_equal(tx(f, "00A4040C06F0010203040500"), SW_OK);
+  assert_int_equal(tx(f, "00A40400"), SW_FILE_NOT_FOUND); /* now it goes to the selected applet */
+  assert_non_null(cf_card_selected(f->card));
+  cf_card_power_on(f->card);
+  assert_null(cf_card_selected(f->card));
+  assert_int_equal(tx(f, "00C0000000"), SW_APPLET_SELECT_FAILED);
+}
+
 static void card_class_checks(void **state) {
   fixture *f = *state;
   assert_int_equal(tx(f, "FF100000"), SW_CLA_NOT_SUPPORTED);
@@ -386,6 +446,8 @@ int main(void) {
       cmocka_unit_test(tlv_malformed),
       cmocka_unit_test(tlv_writer),
       cmocka_unit_test_setup_teardown(card_select, setup_t1, teardown),
+      cmocka_unit_test_setup_teardown(card_select_forwarding, setup_t1, teardown),
+      cmocka_unit_test_setup_teardown(card_nothing_selected, setup_no_default, teardown),
       cmocka_unit_test_setup_teardown(card_class_checks, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_t1_long_response, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_t0_get_response, setup_t0, teardown),
