@@ -32,6 +32,9 @@ typedef struct cf_rapdu {
   uint8_t *buf;
   size_t len;
   size_t cap;
+  /* The data also goes out with an error status word (an SCP02 R-MAC protects every response);
+   * otherwise the runtime drops data on errors. The store is rolled back on errors either way. */
+  bool keep_on_error;
 } cf_rapdu;
 
 /* Appends bytes to a response; returns false (and leaves it unchanged) on overflow. */
