@@ -25,8 +25,9 @@ static const keycard_cli_command commands[] = {
      "--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX]\n"
      "[--pin-retries N --puk-retries N] [--alt-pin PIN]",
      "initialize a new card (PIN 6 digits, PUK 12 digits)"},
-    {"pair", keycard_cli_cmd_pair, "--password= --secret=", "[--password PW | --secret HEX]",
-     "pair with the card and remember the pairing (default password KeycardDefaultPairing)"},
+    {"pair", keycard_cli_cmd_pair, PIN_OPT "--password= --secret=", "[--password PW | --secret HEX]",
+     "pair with the card and remember the pairing (default password KeycardDefaultPairing; the PIN\n"
+     "is asked only to undo the pairing when the pairing file cannot take it)"},
     {"unpair", keycard_cli_cmd_unpair, PIN_OPT "--index=", "[--index N]",
      "free a pairing slot (default: this host's) and forget the pairing"},
     {"status", keycard_cli_cmd_status, "", "",
@@ -169,11 +170,6 @@ void keycard_cli_print_signature(const keycard_cli *c, const keycard_client_sign
   keycard_cli_print_hex(c, "public-key", sig->pub, 65);
 }
 
-const char *keycard_cli_pin(const keycard_cli *c) {
-  const char *pin = keycard_cli_opt_value(c, "--pin");
-  return pin ? pin : getenv("CARDFORGE_PIN");
-}
-
 static int bring_up(keycard_cli *c, keycard_cli_card *card, int need) {
   keycard_client *kc = &card->kc;
   int rc = keycard_client_select(kc, NULL, 0);
@@ -200,7 +196,7 @@ static int bring_up(keycard_cli *c, keycard_cli_card *card, int need) {
   if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
   if (need < KEYCARD_CLI_NEED_PIN) return CF_EXIT_OK;
   const char *pin = keycard_cli_pin(c);
-  if (!pin) return keycard_cli_error(c, CF_EXIT_USAGE, "give the PIN with --pin or CARDFORGE_PIN");
+  if (!pin) return keycard_cli_pin_code(c);
   rc = keycard_client_verify_pin(kc, pin, NULL);
   if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
   return CF_EXIT_OK;
@@ -279,6 +275,7 @@ int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard
     return keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
   int code = parse_opts(&c, k->options, argc - 2, argv + 2);
   if (code == CF_EXIT_OK) code = k->fn(&c);
+  keycard_cli_forget_secrets(&c);
   return code;
 }
 

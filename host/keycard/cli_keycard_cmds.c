@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "cardforge/crypto.h"
+#include "cardforge/file_lock.h"
 #include "cardforge/hex.h"
+#include "cardforge/secret_input.h"
 #include "cli_keycard_internal.h"
 
 static const char *reader_opt(const keycard_cli *c) {
@@ -23,25 +25,29 @@ static int hex_opt(const keycard_cli *c, const char *name, uint8_t *out, size_t 
   return CF_EXIT_OK;
 }
 
-/* The pairing secret from --password/--secret (or the given option names); default password when
- * neither is given and allow_default. */
-static int secret_from_opts(const keycard_cli *c, const char *pw_opt, const char *sec_opt, bool allow_default,
-                            uint8_t secret[32]) {
-  const char *pw = keycard_cli_opt_value(c, pw_opt);
-  bool has_secret = keycard_cli_opt_set(c, sec_opt);
-  if (pw && has_secret)
-    return keycard_cli_error(c, CF_EXIT_USAGE, "give %s or %s, not both", pw_opt, sec_opt);
-  if (has_secret) return hex_opt(c, sec_opt, secret, 32, 32, NULL);
-  if (!pw && !allow_default) return keycard_cli_error(c, CF_EXIT_USAGE, "give %s or %s", pw_opt, sec_opt);
-  if (!pw) pw = KEYCARD_CLIENT_DEFAULT_PAIRING_PASSWORD;
-  int rc = keycard_client_pairing_secret(pw, secret);
-  if (rc == KEYCARD_CLIENT_EARG)
-    return keycard_cli_error(c, CF_EXIT_USAGE,
-                             "the pairing password cannot be normalised (empty, or not UTF-8)");
-  if (rc != KEYCARD_CLIENT_OK)
-    return keycard_cli_error(c, CF_EXIT_INTERNAL, "cannot derive the pairing secret");
-  return CF_EXIT_OK;
-}
+/* The secrets of these commands: option, environment variable, prompt (cli_keycard_secrets.c). */
+static const keycard_cli_secret_spec init_pin = {"--pin", "CARDFORGE_PIN", "new Keycard PIN (6 digits)",
+                                                 true};
+static const keycard_cli_secret_spec puk_spec = {"--puk", "CARDFORGE_PUK", "Keycard PUK", false};
+static const keycard_cli_secret_spec init_puk = {"--puk", "CARDFORGE_PUK", "new Keycard PUK (12 digits)",
+                                                 true};
+static const keycard_cli_secret_spec alt_pin = {"--alt-pin", "CARDFORGE_ALT_PIN", NULL, false};
+static const keycard_cli_secret_spec new_pin = {"--new-pin", "CARDFORGE_NEW_PIN", "new Keycard PIN", true};
+static const keycard_cli_secret_spec new_puk = {"--new-puk", "CARDFORGE_NEW_PUK", "new Keycard PUK", true};
+static const keycard_cli_secret_spec init_password = {"--pairing-password", "CARDFORGE_PAIRING_PASSWORD",
+                                                      NULL, false};
+static const keycard_cli_secret_spec init_secret = {"--pairing-secret", "CARDFORGE_PAIRING_SECRET", NULL,
+                                                    false};
+static const keycard_cli_secret_spec pair_password = {"--password", "CARDFORGE_PAIRING_PASSWORD", NULL,
+                                                      false};
+static const keycard_cli_secret_spec pair_secret = {"--secret", "CARDFORGE_PAIRING_SECRET", NULL, false};
+static const keycard_cli_secret_spec new_password = {"--password", "CARDFORGE_NEW_PAIRING_PASSWORD", NULL,
+                                                     false};
+static const keycard_cli_secret_spec new_secret = {"--secret", "CARDFORGE_NEW_PAIRING_SECRET", NULL, false};
+static const keycard_cli_secret_spec mnemonic_spec = {"--mnemonic", "CARDFORGE_MNEMONIC", NULL, false};
+static const keycard_cli_secret_spec passphrase_spec = {"--passphrase", "CARDFORGE_PASSPHRASE", NULL, false};
+static const keycard_cli_secret_spec seed_spec = {"--seed", "CARDFORGE_SEED", NULL, false};
+static const keycard_cli_secret_spec key_spec = {"--key", "CARDFORGE_KEY", NULL, false};
 
 static void print_uid_line(const keycard_cli *c, const char *label, const uint8_t *uid, size_t len) {
   keycard_cli_print_hex(c, label, uid, len);
@@ -82,39 +88,64 @@ out:
   return code;
 }
 
-int keycard_cli_cmd_init(keycard_cli *c) {
-  const char *pin = keycard_cli_pin(c), *puk = keycard_cli_opt_value(c, "--puk");
-  const char *alt = keycard_cli_opt_value(c, "--alt-pin");
-  if (!puk) puk = getenv("CARDFORGE_PUK");
-  if (!pin || !puk) return keycard_cli_error(c, CF_EXIT_USAGE, "init needs a PIN and a PUK");
-  unsigned long pin_tries = 0, puk_tries = 0;
+/* init's retry counts: both or neither. */
+static int retry_counts(const keycard_cli *c, unsigned long *pin_tries, unsigned long *puk_tries) {
   const char *pt = keycard_cli_opt_value(c, "--pin-retries"), *kt = keycard_cli_opt_value(c, "--puk-retries");
+  *pin_tries = *puk_tries = 0;
   if ((pt == NULL) != (kt == NULL))
     return keycard_cli_error(c, CF_EXIT_USAGE, "give both --pin-retries and --puk-retries, or neither");
-  if (pt) {
-    char *e1, *e2;
-    pin_tries = strtoul(pt, &e1, 10);
-    puk_tries = strtoul(kt, &e2, 10);
-    if (*e1 || *e2 || pin_tries < 2 || pin_tries > 10 || puk_tries < 3 || puk_tries > 12)
-      return keycard_cli_error(c, CF_EXIT_USAGE, "PIN tries must be 2..10 and PUK tries 3..12");
-  }
+  if (!pt) return CF_EXIT_OK;
+  char *e1, *e2;
+  *pin_tries = strtoul(pt, &e1, 10);
+  *puk_tries = strtoul(kt, &e2, 10);
+  if (*e1 || *e2 || *pin_tries < 2 || *pin_tries > 10 || *puk_tries < 3 || *puk_tries > 12)
+    return keycard_cli_error(c, CF_EXIT_USAGE, "PIN tries must be 2..10 and PUK tries 3..12");
+  return CF_EXIT_OK;
+}
+
+/* The secrets INIT sends: PIN, PUK, optional alternate PIN, pairing secret. */
+typedef struct init_secrets {
+  char pin[64], puk[64], alt[64];
+  bool has_alt;
+  uint8_t pairing[32];
+} init_secrets;
+
+static int read_init_secrets(const keycard_cli *c, init_secrets *s) {
+  bool has_pin = false, has_puk = false;
+  int code = keycard_cli_secret(c, &init_pin, s->pin, sizeof s->pin, &has_pin);
+  if (code == CF_EXIT_OK) code = keycard_cli_secret(c, &init_puk, s->puk, sizeof s->puk, &has_puk);
+  if (code == CF_EXIT_OK) code = keycard_cli_secret(c, &alt_pin, s->alt, sizeof s->alt, &s->has_alt);
+  if (code == CF_EXIT_OK && (!has_pin || !has_puk))
+    code = keycard_cli_error(c, CF_EXIT_USAGE,
+                             "init needs a PIN and a PUK (--pin, --puk; @FILE, - or "
+                             "CARDFORGE_PIN / CARDFORGE_PUK; or the prompts on a terminal)");
+  if (code == CF_EXIT_OK)
+    code = keycard_cli_pairing_secret(c, &init_password, &init_secret, true, s->pairing);
+  return code;
+}
+
+int keycard_cli_cmd_init(keycard_cli *c) {
+  unsigned long pin_tries = 0, puk_tries = 0;
+  int code = retry_counts(c, &pin_tries, &puk_tries);
+  if (code != CF_EXIT_OK) return code;
+  init_secrets s;
+  memset(&s, 0, sizeof s);
+  keycard_cli_card card = {0};
+  code = read_init_secrets(c, &s);
+  if (code != CF_EXIT_OK) goto out;
   /* The card takes the alternate PIN from the PUK's first digits unless given; when it equals the
    * PIN, the card treats the PIN as the alternate one and derives keys from the alternate chain. */
-  const char *alt_pin = alt ? alt : puk;
-  if (strlen(pin) == KEYCARD_CLIENT_PIN_LEN && strncmp(alt_pin, pin, KEYCARD_CLIENT_PIN_LEN) == 0)
+  const char *alt_pin_text = s.has_alt ? s.alt : s.puk;
+  if (strlen(s.pin) == KEYCARD_CLIENT_PIN_LEN && strncmp(alt_pin_text, s.pin, KEYCARD_CLIENT_PIN_LEN) == 0)
     keycard_cli_progress(
         c, "warning: the alternate PIN%s equals the PIN: derived keys will use the alternate chain",
-        alt ? "" : " (the PUK's first six digits)");
-  uint8_t secret[32];
-  int code = secret_from_opts(c, "--pairing-password", "--pairing-secret", true, secret);
-  if (code != CF_EXIT_OK) return code;
-  keycard_cli_card card;
+        s.has_alt ? "" : " (the PUK's first six digits)");
   code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
   if (code == CF_EXIT_OK && card.kc.info.initialized)
     code = keycard_cli_error(c, CF_EXIT_CARD, "the card is already initialized (factory-reset it first)");
   if (code == CF_EXIT_OK) {
-    int rc =
-        keycard_client_init_card(&card.kc, pin, puk, secret, (uint8_t)pin_tries, (uint8_t)puk_tries, alt);
+    int rc = keycard_client_init_card(&card.kc, s.pin, s.puk, s.pairing, (uint8_t)pin_tries,
+                                      (uint8_t)puk_tries, s.has_alt ? s.alt : NULL);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
   if (code == CF_EXIT_OK) code = keycard_cli_reopen(c, &card, KEYCARD_CLI_NEED_SELECT);
@@ -122,15 +153,39 @@ int keycard_cli_cmd_init(keycard_cli *c) {
     keycard_cli_progress(c, "card initialized");
     print_uid_line(c, "instance-uid", card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN);
   }
-  cf_wipe(secret, sizeof secret);
+out:
+  cf_wipe(&s, sizeof s);
   keycard_cli_close(&card);
   return code;
 }
 
+/* PAIR spent a slot whose pairing cannot be saved: give it back (UNPAIR needs the channel and the
+ * PIN), else say how to free it. Returns CF_EXIT_FILE either way. */
+static int undo_pair(keycard_cli *c, keycard_cli_card *card, const char *why) {
+  unsigned slot = card->kc.pairing_index;
+  keycard_cli_error(c, CF_EXIT_FILE, "paired in slot %u but the pairing cannot be saved: %s", slot, why);
+  int code = keycard_cli_reopen(c, card, KEYCARD_CLI_NEED_PIN);
+  int rc = code == CF_EXIT_OK ? keycard_client_unpair(&card->kc, (uint8_t)slot) : KEYCARD_CLIENT_OK;
+  if (code == CF_EXIT_OK && rc == KEYCARD_CLIENT_OK) {
+    keycard_cli_progress(c, "pairing undone: slot %u is free again", slot);
+    return CF_EXIT_FILE;
+  }
+  if (code == CF_EXIT_OK) keycard_cli_fail(c, &card->kc, rc);
+  return keycard_cli_error(
+      c, CF_EXIT_FILE, "slot %u stays taken on the card: free it with `cardforge keycard unpair --index %u`",
+      slot, slot);
+}
+
 int keycard_cli_cmd_pair(keycard_cli *c) {
   uint8_t secret[32];
-  int code = secret_from_opts(c, "--password", "--secret", true, secret);
+  int code = keycard_cli_pairing_secret(c, &pair_password, &pair_secret, true, secret);
   if (code != CF_EXIT_OK) return code;
+  char err[512] = "";
+  /* a slot spent with nowhere to record it would leak: make sure the store takes it first */
+  if (cf_state_check_writable(c->store, err, sizeof err) != 0) {
+    cf_wipe(secret, sizeof secret);
+    return keycard_cli_error(c, CF_EXIT_FILE, "cannot save a pairing (%s): the card was not paired", err);
+  }
   keycard_cli_card card;
   code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
   if (code == CF_EXIT_OK && !card.kc.info.initialized)
@@ -139,12 +194,10 @@ int keycard_cli_cmd_pair(keycard_cli *c) {
     int rc = keycard_client_pair(&card.kc, secret);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
-  if (code == CF_EXIT_OK) {
-    char err[256] = "";
-    if (keycard_client_pairing_put(c->store, card.kc.info.instance_uid, card.kc.pairing_index,
-                                   card.kc.pairing_key, err, sizeof err) != 0)
-      code = keycard_cli_error(c, CF_EXIT_FILE, "paired in slot %u but %s", card.kc.pairing_index, err);
-  }
+  if (code == CF_EXIT_OK &&
+      keycard_client_pairing_put(c->store, card.kc.info.instance_uid, card.kc.pairing_index,
+                                 card.kc.pairing_key, err, sizeof err) != 0)
+    code = undo_pair(c, &card, err);
   if (code == CF_EXIT_OK) {
     keycard_cli_progress(c, "paired, pairing saved in %s", c->store);
     fprintf(c->io->out, "pairing-slot: %u\n", card.kc.pairing_index);
@@ -173,11 +226,10 @@ int keycard_cli_cmd_unpair(keycard_cli *c) {
     code = keycard_cli_fail(c, &card.kc, rc);
     goto out;
   }
-  if (index == card.kc.pairing_index) {
-    char err[256] = "";
-    if (keycard_client_pairing_put(c->store, card.kc.info.instance_uid, 0, NULL, err, sizeof err) != 0)
-      code = keycard_cli_error(c, CF_EXIT_FILE, "slot %lu freed but %s", index, err);
-  }
+  /* forget exactly the freed slot: the card's other pairings (other runs, other slots) stay */
+  char err[512] = "";
+  if (keycard_client_pairing_forget(c->store, card.kc.info.instance_uid, (int)index, err, sizeof err) != 0)
+    code = keycard_cli_error(c, CF_EXIT_FILE, "slot %lu freed but %s", index, err);
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "pairing slot %lu freed", index);
 out:
   keycard_cli_close(&card);
@@ -215,37 +267,37 @@ int keycard_cli_cmd_verify_pin(keycard_cli *c) {
   return code;
 }
 
-/* CHANGE PIN with a digit string given by option (or environment variable env). */
-static int change_digits(keycard_cli *c, const char *opt, const char *env, uint8_t which, size_t len,
+/* CHANGE PIN / CHANGE PUK with the new digits (option, environment variable or prompt). */
+static int change_digits(keycard_cli *c, const keycard_cli_secret_spec *spec, uint8_t which, size_t len,
                          const char *what) {
-  const char *v = keycard_cli_opt_value(c, opt);
-  if (!v && env) v = getenv(env);
-  if (!keycard_client_digits_ok(v, len))
-    return keycard_cli_error(c, CF_EXIT_USAGE, "%s needs %zu digits", opt, len);
-  keycard_cli_card card;
-  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
+  char v[64];
+  bool given = false;
+  int code = keycard_cli_secret(c, spec, v, sizeof v, &given);
+  if (code == CF_EXIT_OK && (!given || !keycard_client_digits_ok(v, len)))
+    code = keycard_cli_error(c, CF_EXIT_USAGE, "%s needs %zu digits", spec->option, len);
+  keycard_cli_card card = {0};
+  if (code == CF_EXIT_OK) code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_change_secret(&card.kc, which, (const uint8_t *)v, len);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "%s changed", what);
+  cf_wipe(v, sizeof v);
   keycard_cli_close(&card);
   return code;
 }
 
 int keycard_cli_cmd_change_pin(keycard_cli *c) {
-  return change_digits(c, "--new-pin", "CARDFORGE_NEW_PIN", KEYCARD_CLIENT_CHANGE_PIN, KEYCARD_CLIENT_PIN_LEN,
-                       "PIN");
+  return change_digits(c, &new_pin, KEYCARD_CLIENT_CHANGE_PIN, KEYCARD_CLIENT_PIN_LEN, "PIN");
 }
 
 int keycard_cli_cmd_change_puk(keycard_cli *c) {
-  return change_digits(c, "--new-puk", "CARDFORGE_NEW_PUK", KEYCARD_CLIENT_CHANGE_PUK, KEYCARD_CLIENT_PUK_LEN,
-                       "PUK");
+  return change_digits(c, &new_puk, KEYCARD_CLIENT_CHANGE_PUK, KEYCARD_CLIENT_PUK_LEN, "PUK");
 }
 
 int keycard_cli_cmd_change_pairing(keycard_cli *c) {
   uint8_t secret[32];
-  int code = secret_from_opts(c, "--password", "--secret", false, secret);
+  int code = keycard_cli_pairing_secret(c, &new_password, &new_secret, false, secret);
   if (code != CF_EXIT_OK) return code;
   keycard_cli_card card;
   code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
@@ -260,59 +312,91 @@ int keycard_cli_cmd_change_pairing(keycard_cli *c) {
 }
 
 int keycard_cli_cmd_unblock(keycard_cli *c) {
-  const char *puk = keycard_cli_opt_value(c, "--puk"), *pin = keycard_cli_opt_value(c, "--new-pin");
-  if (!puk) puk = getenv("CARDFORGE_PUK");
-  if (!pin) pin = getenv("CARDFORGE_NEW_PIN");
-  if (!puk || !pin) return keycard_cli_error(c, CF_EXIT_USAGE, "unblock needs --puk and --new-pin");
-  keycard_cli_card card;
-  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_CHANNEL);
+  char puk[64], pin[64];
+  bool has_puk = false, has_pin = false;
+  int code = keycard_cli_secret(c, &puk_spec, puk, sizeof puk, &has_puk);
+  if (code == CF_EXIT_OK) code = keycard_cli_secret(c, &new_pin, pin, sizeof pin, &has_pin);
+  if (code == CF_EXIT_OK && (!has_puk || !has_pin))
+    code = keycard_cli_error(c, CF_EXIT_USAGE, "unblock needs --puk and --new-pin");
+  keycard_cli_card card = {0};
+  if (code == CF_EXIT_OK) code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_CHANNEL);
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_unblock_pin(&card.kc, puk, pin, NULL);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "PIN unblocked and set");
+  cf_wipe(puk, sizeof puk);
+  cf_wipe(pin, sizeof pin);
   keycard_cli_close(&card);
   return code;
 }
 
-int keycard_cli_cmd_load_key(keycard_cli *c) {
-  bool m = keycard_cli_opt_set(c, "--mnemonic"), s = keycard_cli_opt_set(c, "--seed"),
-       k = keycard_cli_opt_set(c, "--key");
-  if (m + s + k != 1) return keycard_cli_error(c, CF_EXIT_USAGE, "give one of --mnemonic, --seed or --key");
+/* The master key load-key sends, from exactly one of --mnemonic (with --passphrase), --seed, --key
+ * (with --chain-code); each also from its environment variable when no option names the source. */
+typedef struct key_material {
+  enum { FROM_MNEMONIC, FROM_SEED, FROM_KEY } from;
+  uint8_t seed[64], priv[32], chain[32];
+  bool has_chain;
+} key_material;
+
+static bool source_given(const keycard_cli *c, const keycard_cli_secret_spec *s, bool any_option) {
+  return any_option ? keycard_cli_opt_set(c, s->option) : getenv(s->env) != NULL;
+}
+
+static int mnemonic_seed(const keycard_cli *c, key_material *m) {
+  char words[CF_SECRET_MAX], pass[CF_SECRET_MAX];
+  bool has_words = false, has_pass = false;
+  int code = keycard_cli_secret(c, &mnemonic_spec, words, sizeof words, &has_words);
+  if (code == CF_EXIT_OK) code = keycard_cli_secret(c, &passphrase_spec, pass, sizeof pass, &has_pass);
+  if (code == CF_EXIT_OK) code = keycard_cli_check_mnemonic(c, words);
+  if (code == CF_EXIT_OK &&
+      keycard_client_mnemonic_to_seed(words, has_pass ? pass : NULL, m->seed) != KEYCARD_CLIENT_OK)
+    code = keycard_cli_error(c, CF_EXIT_USAGE, "the mnemonic cannot be used");
+  cf_wipe(words, sizeof words);
+  cf_wipe(pass, sizeof pass);
+  return code;
+}
+
+static int read_key_material(const keycard_cli *c, key_material *m) {
+  bool any = keycard_cli_opt_set(c, "--mnemonic") || keycard_cli_opt_set(c, "--seed") ||
+             keycard_cli_opt_set(c, "--key");
+  bool mn = source_given(c, &mnemonic_spec, any), sd = source_given(c, &seed_spec, any),
+       k = source_given(c, &key_spec, any), given = false;
+  if (mn + sd + k != 1)
+    return keycard_cli_error(c, CF_EXIT_USAGE,
+                             "give one of --mnemonic, --seed or --key (or one of CARDFORGE_MNEMONIC, "
+                             "CARDFORGE_SEED, CARDFORGE_KEY)");
   if (!k && keycard_cli_opt_set(c, "--chain-code"))
     return keycard_cli_error(c, CF_EXIT_USAGE, "--chain-code goes with --key");
-  if (!m && keycard_cli_opt_set(c, "--passphrase"))
+  if (!mn && keycard_cli_opt_set(c, "--passphrase"))
     return keycard_cli_error(c, CF_EXIT_USAGE, "--passphrase goes with --mnemonic");
-  uint8_t seed[64], priv[32], chain[32], uid[32];
-  int code = CF_EXIT_OK;
-  if (m) {
-    code = keycard_cli_check_mnemonic(c, keycard_cli_opt_value(c, "--mnemonic"));
-    int rc = code != CF_EXIT_OK
-                 ? KEYCARD_CLIENT_OK
-                 : keycard_client_mnemonic_to_seed(keycard_cli_opt_value(c, "--mnemonic"),
-                                                   keycard_cli_opt_value(c, "--passphrase"), seed);
-    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_error(c, CF_EXIT_USAGE, "the mnemonic cannot be used");
-  } else if (s) {
-    code = hex_opt(c, "--seed", seed, 64, 64, NULL);
-  } else {
-    code = hex_opt(c, "--key", priv, 32, 32, NULL);
-    if (code == CF_EXIT_OK && !cf_ec_priv_valid(priv))
-      code = keycard_cli_error(c, CF_EXIT_USAGE, "--key is not a valid secp256k1 private key");
-    if (code == CF_EXIT_OK && keycard_cli_opt_set(c, "--chain-code"))
-      code = hex_opt(c, "--chain-code", chain, 32, 32, NULL);
-  }
+  m->from = mn ? FROM_MNEMONIC : sd ? FROM_SEED : FROM_KEY;
+  if (mn) return mnemonic_seed(c, m);
+  if (sd) return keycard_cli_secret_hex(c, &seed_spec, m->seed, 64, &given);
+  int code = keycard_cli_secret_hex(c, &key_spec, m->priv, 32, &given);
+  if (code == CF_EXIT_OK && !cf_ec_priv_valid(m->priv))
+    code = keycard_cli_error(c, CF_EXIT_USAGE, "--key is not a valid secp256k1 private key");
+  m->has_chain = keycard_cli_opt_set(c, "--chain-code");
+  if (code == CF_EXIT_OK && m->has_chain) code = hex_opt(c, "--chain-code", m->chain, 32, 32, NULL);
+  return code;
+}
+
+int keycard_cli_cmd_load_key(keycard_cli *c) {
+  key_material m;
+  uint8_t uid[32];
+  memset(&m, 0, sizeof m);
   keycard_cli_card card = {0};
+  int code = read_key_material(c, &m);
   if (code == CF_EXIT_OK) code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
   if (code == CF_EXIT_OK) {
     int rc;
-    if (k) {
+    if (m.from == FROM_KEY) {
       uint8_t pub[65];
-      rc = cf_ec_pub_from_priv(priv, pub) == 0
-               ? keycard_client_load_keypair(&card.kc, priv, pub,
-                                             keycard_cli_opt_set(c, "--chain-code") ? chain : NULL, uid)
+      rc = cf_ec_pub_from_priv(m.priv, pub) == 0
+               ? keycard_client_load_keypair(&card.kc, m.priv, pub, m.has_chain ? m.chain : NULL, uid)
                : KEYCARD_CLIENT_EINTERNAL;
     } else {
-      rc = keycard_client_load_seed(&card.kc, seed, uid);
+      rc = keycard_client_load_seed(&card.kc, m.seed, uid);
     }
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
@@ -320,9 +404,7 @@ int keycard_cli_cmd_load_key(keycard_cli *c) {
     keycard_cli_progress(c, "key loaded");
     keycard_cli_print_hex(c, "key-uid", uid, 32);
   }
-  cf_wipe(seed, sizeof seed);
-  cf_wipe(priv, sizeof priv);
-  cf_wipe(chain, sizeof chain);
+  cf_wipe(&m, sizeof m);
   keycard_cli_close(&card);
   return code;
 }

@@ -102,8 +102,7 @@ int keycard_cli_cmd_duplicate(keycard_cli *c) {
                              "duplicate needs --source READER and at least one --target READER");
   if (targets->count > MAX_CARDS - 1)
     return keycard_cli_error(c, CF_EXIT_USAGE, "at most %d targets", MAX_CARDS - 1);
-  if (!keycard_cli_pin(c))
-    return keycard_cli_error(c, CF_EXIT_USAGE, "give the PIN with --pin or CARDFORGE_PIN");
+  if (!keycard_cli_pin(c)) return keycard_cli_pin_code(c);
   dup_state d;
   memset(&d, 0, sizeof d);
   d.n = 1 + targets->count;

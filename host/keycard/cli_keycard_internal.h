@@ -23,12 +23,20 @@ int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard
 /* ---- shared by the command files ---- */
 #define KEYCARD_CLI_MAX_VALUES 8 /* values of a repeatable option (--target) */
 
+/* The PIN, read once per run (a prompt asks once, also for N cards); wiped when the run ends. */
+typedef struct keycard_cli_pin_cache {
+  bool resolved;
+  int code; /* CF_EXIT_OK when text holds the PIN */
+  char text[64];
+} keycard_cli_pin_cache;
+
 typedef struct keycard_cli {
   const cf_cli_global *g;
   const keycard_cli_io *io;
   const char *cmd;  /* subcommand name, for messages */
   char store[4096]; /* pairing store path */
   cf_cli_opts opts;
+  keycard_cli_pin_cache pin;
 } keycard_cli;
 
 /* One open card: transport, client, and which reader it is. */
@@ -62,8 +70,30 @@ int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader,
 /* Re-selects an open card and brings it back to the given level. */
 int keycard_cli_reopen(keycard_cli *c, keycard_cli_card *card, int need);
 void keycard_cli_close(keycard_cli_card *card);
-/* The PIN from --pin or CARDFORGE_PIN (NULL if neither). */
-const char *keycard_cli_pin(const keycard_cli *c);
+/* ---- secrets (cli_keycard_secrets.c): option (literal, @FILE, -), environment, prompt ---- */
+typedef struct keycard_cli_secret_spec {
+  const char *option; /* "--puk" */
+  const char *env;    /* "CARDFORGE_PUK" or NULL */
+  const char *prompt; /* "Keycard PUK" or NULL: never prompted */
+  bool confirm;       /* a new value: prompted twice */
+} keycard_cli_secret_spec;
+/* Reads one secret into out; *given false when it is given nowhere. Returns CF_EXIT_OK or an exit
+ * code (reported). */
+int keycard_cli_secret(const keycard_cli *c, const keycard_cli_secret_spec *s, char *out, size_t cap,
+                       bool *given);
+/* A secret of exactly want bytes of hex (key material). */
+int keycard_cli_secret_hex(const keycard_cli *c, const keycard_cli_secret_spec *s, uint8_t *out, size_t want,
+                           bool *given);
+/* The pairing secret: from the password (NFKD + PBKDF2) or the 32-byte secret; the default password
+ * when neither is given and allow_default. */
+int keycard_cli_pairing_secret(const keycard_cli *c, const keycard_cli_secret_spec *password,
+                               const keycard_cli_secret_spec *secret, bool allow_default, uint8_t out[32]);
+/* The PIN (--pin, CARDFORGE_PIN, or the prompt), read once per run. NULL when it is not given or
+ * cannot be read (already reported: return keycard_cli_pin_code(c)). */
+const char *keycard_cli_pin(keycard_cli *c);
+int keycard_cli_pin_code(const keycard_cli *c);
+/* Wipes the secrets kept for the run. */
+void keycard_cli_forget_secrets(keycard_cli *c);
 
 /* Subcommands (cli_keycard_cmds.c, cli_keycard_duplicate.c). */
 typedef int (*keycard_cli_fn)(keycard_cli *c);

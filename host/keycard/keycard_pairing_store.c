@@ -1,20 +1,26 @@
 /* The host's pairing store: a text file, one pairing per line,
  *   <instance UID, 32 hex digits> <pairing index, decimal> <pairing key, 64 hex digits>
- * kept private (mode 0600) and replaced atomically (temporary file, fsync, rename) so a crash never
- * leaves a half-written store. */
+ * A card may hold several pairings made from this host (each `keycard pair` spends a slot): each
+ * has its line, so no slot the card keeps is ever forgotten here; lookups take the newest (last).
+ *
+ * The file is private (0600; a store that group or others may read is refused: its keys have
+ * leaked) and every change is a read-modify-write under the store's lock, written to a temporary
+ * file and renamed over the store (include/cardforge/file_lock.h): concurrent `cardforge` processes
+ * wait for each other and none loses another's pairing. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cardforge/crypto.h"
+#include "cardforge/file_lock.h"
 #include "cardforge/hex.h"
 #include "cardforge/keycard_client.h"
+#include "cardforge/secret_input.h"
 
 #define LINE_MAX_LEN 256
+#define ANY_INDEX (-1)
 
 typedef struct pairing_line {
   uint8_t uid[KEYCARD_CLIENT_UID_LEN];
@@ -26,28 +32,52 @@ typedef struct pairing_line {
 static bool parse_line(const char *line, pairing_line *out) {
   char uid_hex[LINE_MAX_LEN], key_hex[LINE_MAX_LEN];
   unsigned index;
+  bool ok = false;
   if (line[0] == '#') return false;
-  if (sscanf(line, "%255s %u %255s", uid_hex, &index, key_hex) != 3) return false;
-  if (index > 255) return false;
-  if (cf_hex_decode(uid_hex, out->uid, sizeof out->uid) != KEYCARD_CLIENT_UID_LEN) return false;
-  if (cf_hex_decode(key_hex, out->key, sizeof out->key) != 32) return false;
-  out->index = index;
+  if (sscanf(line, "%255s %u %255s", uid_hex, &index, key_hex) == 3 && index <= 255 &&
+      cf_hex_decode(uid_hex, out->uid, sizeof out->uid) == KEYCARD_CLIENT_UID_LEN &&
+      cf_hex_decode(key_hex, out->key, sizeof out->key) == 32) {
+    out->index = index;
+    ok = true;
+  }
   cf_wipe(key_hex, sizeof key_hex);
-  return true;
+  return ok;
+}
+
+/* Opens the store for reading: NULL with *missing set when there is none yet, NULL with err filled
+ * when it cannot be read or is readable by others. */
+static FILE *open_store(const char *path, bool *missing, char *err, size_t errlen) {
+  struct stat st;
+  *missing = false;
+  int fd = cf_secret_file_open(path, true, &st, err, errlen);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      *missing = true;
+      return NULL;
+    }
+    char why[300];
+    snprintf(why, sizeof why, "%s", err);
+    snprintf(err, errlen, "cannot use the pairing store: %s", why);
+    return NULL;
+  }
+  FILE *f = fdopen(fd, "r");
+  if (f == NULL) {
+    snprintf(err, errlen, "cannot read the pairing store %s: %s", path, strerror(errno));
+    close(fd);
+  }
+  return f;
 }
 
 int keycard_client_pairing_get(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t *index,
                                uint8_t key[32], char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    if (errno == ENOENT) return 0;
-    snprintf(err, errlen, "cannot read the pairing store %s: %s", path, strerror(errno));
-    return -1;
-  }
+  bool missing;
+  FILE *f = open_store(path, &missing, err, errlen);
+  if (f == NULL) return missing ? 0 : -1;
   char line[LINE_MAX_LEN];
   pairing_line p;
   int found = 0;
-  while (!found && fgets(line, sizeof line, f)) {
+  /* the newest pairing is the last line for this card */
+  while (fgets(line, sizeof line, f)) {
     if (parse_line(line, &p) && memcmp(p.uid, uid, KEYCARD_CLIENT_UID_LEN) == 0) {
       *index = (uint8_t)p.index;
       memcpy(key, p.key, 32);
@@ -60,83 +90,87 @@ int keycard_client_pairing_get(const char *path, const uint8_t uid[KEYCARD_CLIEN
   return found;
 }
 
-/* mkdir -p for the store's directory, private to the user. */
-static int make_parent_dirs(const char *path, char *err, size_t errlen) {
-  char dir[4096];
-  if (strlen(path) >= sizeof dir) {
-    snprintf(err, errlen, "pairing store path too long");
-    return -1;
-  }
-  strcpy(dir, path);
-  char *slash = strrchr(dir, '/');
-  if (!slash || slash == dir) return 0;
-  *slash = 0;
-  for (char *p = dir + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) goto fail;
-    *p = '/';
-  }
-  if (mkdir(dir, 0700) != 0 && errno != EEXIST) goto fail;
-  return 0;
-fail:
-  snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-  return -1;
+/* The change one write makes: drop the lines of uid (all of them, or the one of drop_index), then
+ * add the new pairing when key is not NULL. */
+typedef struct store_change {
+  const char *path;
+  const uint8_t *uid;
+  int drop_index; /* ANY_INDEX: every line of uid */
+  uint8_t index;
+  const uint8_t *key;
+} store_change;
+
+static bool dropped(const store_change *ch, const pairing_line *p) {
+  if (memcmp(p->uid, ch->uid, KEYCARD_CLIENT_UID_LEN) != 0) return false;
+  return ch->drop_index == ANY_INDEX || (int)p->index == ch->drop_index;
 }
 
-int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
-                               const uint8_t *key, char *err, size_t errlen) {
-  if (make_parent_dirs(path, err, errlen) != 0) return -1;
-  char tmp[4096 + 16];
-  snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    snprintf(err, errlen, "cannot create a file beside %s: %s", path, strerror(errno));
-    return -1;
-  }
-  FILE *out = fdopen(fd, "w");
-  if (!out || fchmod(fd, 0600) != 0) {
-    snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-    if (out)
-      fclose(out);
-    else
-      close(fd);
-    unlink(tmp);
-    return -1;
-  }
+static int write_changed(void *ctx, FILE *out, char *err, size_t errlen) {
+  const store_change *ch = ctx;
+  bool missing;
+  int rc = 0;
+  FILE *in = open_store(ch->path, &missing, err, errlen);
+  if (in == NULL && !missing) return -1;
   char line[LINE_MAX_LEN];
   pairing_line p;
-  bool write_ok = true;
-  FILE *in = fopen(path, "r");
-  if (!in && errno != ENOENT) {
-    snprintf(err, errlen, "cannot read the pairing store %s: %s", path, strerror(errno));
-    fclose(out);
-    unlink(tmp);
-    return -1;
-  }
   if (in) {
-    /* Keep every other line as it was, including comments; drop the old entry for this card. */
-    while (fgets(line, sizeof line, in)) {
-      if (parse_line(line, &p) && memcmp(p.uid, uid, KEYCARD_CLIENT_UID_LEN) == 0) continue;
-      if (fputs(line, out) < 0) write_ok = false;
+    /* every other line as it was, comments and lines this version cannot read included */
+    while (rc == 0 && fgets(line, sizeof line, in)) {
+      if (parse_line(line, &p) && dropped(ch, &p)) continue;
+      if (fputs(line, out) < 0) rc = -1;
+    }
+    if (ferror(in)) {
+      snprintf(err, errlen, "cannot read the pairing store %s: %s", ch->path, strerror(errno));
+      rc = -1;
     }
     fclose(in);
   }
-  if (key) {
+  if (rc == 0 && ch->key) {
     char uid_hex[2 * KEYCARD_CLIENT_UID_LEN + 1], key_hex[65];
-    cf_hex_encode(uid, KEYCARD_CLIENT_UID_LEN, uid_hex);
-    cf_hex_encode(key, 32, key_hex);
-    if (fprintf(out, "%s %u %s\n", uid_hex, index, key_hex) < 0) write_ok = false;
+    cf_hex_encode(ch->uid, KEYCARD_CLIENT_UID_LEN, uid_hex);
+    cf_hex_encode(ch->key, 32, key_hex);
+    if (fprintf(out, "%s %u %s\n", uid_hex, ch->index, key_hex) < 0) rc = -1;
     cf_wipe(key_hex, sizeof key_hex);
   }
   cf_wipe(line, sizeof line);
   cf_wipe(&p, sizeof p);
-  if (fflush(out) != 0 || fsync(fileno(out)) != 0) write_ok = false;
-  if (fclose(out) != 0) write_ok = false;
-  if (!write_ok || rename(tmp, path) != 0) {
-    snprintf(err, errlen, "cannot write the pairing store %s: %s", path, strerror(errno));
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return rc;
+}
+
+static int change_store(const store_change *ch, char *err, size_t errlen) {
+  cf_state_lock lk;
+  if (cf_state_lock_take(ch->path, &lk, err, errlen) != 0) return -1;
+  int rc = cf_state_replace(ch->path, false, write_changed, (void *)ch, err, errlen);
+  cf_state_lock_release(&lk);
+  return rc;
+}
+
+int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
+                               const uint8_t *key, char *err, size_t errlen) {
+  /* a new pairing replaces only a line of the same slot (the card reuses freed slots) */
+  store_change ch = {
+      .path = path, .uid = uid, .drop_index = key ? index : ANY_INDEX, .index = index, .key = key};
+  return change_store(&ch, err, errlen);
+}
+
+int keycard_client_pairing_forget(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], int index,
+                                  char *err, size_t errlen) {
+  store_change ch = {.path = path, .uid = uid, .drop_index = index < 0 ? ANY_INDEX : index};
+  return change_store(&ch, err, errlen);
+}
+
+int keycard_client_pairing_count(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], char *err,
+                                 size_t errlen) {
+  bool missing;
+  FILE *f = open_store(path, &missing, err, errlen);
+  if (f == NULL) return missing ? 0 : -1;
+  char line[LINE_MAX_LEN];
+  pairing_line p;
+  int n = 0;
+  while (fgets(line, sizeof line, f))
+    if (parse_line(line, &p) && memcmp(p.uid, uid, KEYCARD_CLIENT_UID_LEN) == 0) n++;
+  cf_wipe(line, sizeof line);
+  cf_wipe(&p, sizeof p);
+  fclose(f);
+  return n;
 }

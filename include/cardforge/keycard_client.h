@@ -307,15 +307,23 @@ int keycard_client_duplicate_export(keycard_client *kc, uint8_t *blob, size_t ca
 /* IMPORT on a target card; key_uid receives the imported key's UID (may be NULL). */
 int keycard_client_duplicate_import(keycard_client *kc, const uint8_t *blob, size_t len, uint8_t key_uid[32]);
 
-/* ---- pairing store: one line per pairing "<instance uid hex> <index> <pairing key hex>" ---- */
-/* Finds the pairing for uid in the file at path. Returns 1 found, 0 not found, -1 on a file error
- * (err filled). A malformed line is skipped. */
+/* ---- pairing store: one line per pairing "<instance uid hex> <index> <pairing key hex>" ----
+ * A card may have several (one per slot this host paired); changes are made under the store's lock
+ * and replace the file atomically (cardforge/file_lock.h); a store others may read is refused. */
+/* Finds the newest pairing for uid in the file at path. Returns 1 found, 0 not found, -1 on a file
+ * error (err filled). A malformed line is skipped. */
 int keycard_client_pairing_get(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t *index,
                                uint8_t key[32], char *err, size_t errlen);
-/* Adds or replaces the pairing of uid (key NULL: removes it). Writes a temporary file with mode
- * 0600 and renames it over path. Returns 0 or -1 (err filled). */
+/* Adds the pairing (uid, index), replacing a line of the same card and slot (key NULL: removes every
+ * pairing of uid). Returns 0 or -1 (err filled). */
 int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
                                const uint8_t *key, char *err, size_t errlen);
+/* Removes the pairing of uid in slot index (index < 0: every pairing of uid). Returns 0 or -1. */
+int keycard_client_pairing_forget(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], int index,
+                                  char *err, size_t errlen);
+/* How many pairings of uid the store holds, or -1 (err filled). */
+int keycard_client_pairing_count(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], char *err,
+                                 size_t errlen);
 
 /* Short name for a result code ("card refused", ...). */
 const char *keycard_client_strerror(int rc);

@@ -1,0 +1,41 @@
+/* SIGINT / SIGTERM as a request to stop a batch between two cards (include/cardforge/batch_interrupt.h). */
+#include "cardforge/batch_interrupt.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+static volatile sig_atomic_t requested;
+static struct sigaction old_int, old_term;
+static bool armed;
+
+static void note_signal(int sig) {
+  requested = sig;
+}
+
+void cf_batch_interrupt_arm(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = note_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  requested = 0;
+  if (armed) return;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  armed = true;
+}
+
+void cf_batch_interrupt_disarm(void) {
+  if (!armed) return;
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  armed = false;
+}
+
+int cf_batch_interrupted(void) {
+  return (int)requested;
+}
+
+int cf_batch_interrupt_exit_code(int sig) {
+  return 128 + sig;
+}
