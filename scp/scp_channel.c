@@ -16,6 +16,13 @@ static bool sw_protected(uint16_t sw) {
   return sw == SW_OK || (sw >> 8) == 0x62 || (sw >> 8) == 0x63;
 }
 
+/* Which responses carry an R-MAC: in SCP02 every one (GP Card Specification Annex E generates the
+ * R-MAC for each response; kaoh/globalplatform and GlobalPlatformPro check one on every response);
+ * in SCP03 only 9000, 62xx and 63xx (Amendment D: no protection on an error status word). */
+static bool sw_gets_rmac(const cf_scp_session *s, uint16_t sw) {
+  return s->scp == 0x02 || sw_protected(sw);
+}
+
 /* ---- SCP02 ---- */
 
 /* The ICV for the next C-MAC: zero for the session's first, then the last C-MAC, encrypted with
@@ -52,6 +59,15 @@ static int scp02_cmac(const cf_scp_session *s, uint8_t cla, const cf_apdu *cmd, 
   return cf_mac_alg3(s->s_mac, icv, in, n, mac);
 }
 
+/* Keeps a verified or sent C-MAC as the next ICV. The session's first C-MAC (EXTERNAL
+ * AUTHENTICATE's) also starts the R-MAC chain: real cards and both public hosts take it as the
+ * first R-MAC's ICV (docs/gp.md 2.2.1). */
+static void scp02_chain_cmac(cf_scp_session *s, const uint8_t mac[8]) {
+  if (!s->have_mac) memcpy(s->rmac_chain, mac, 8);
+  memcpy(s->mac_chain, mac, 8);
+  s->have_mac = true;
+}
+
 /* The wrapped command: plain's header with the SM class, buf (data || 8 MAC bytes) as its data. */
 static int wrapped_command(const cf_apdu *plain, uint8_t cla, uint8_t *buf, size_t n, const uint8_t *mac,
                            cf_apdu *out) {
@@ -69,8 +85,7 @@ static int scp02_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, siz
   size_t lc = plain->lc;
   if (lc + 8 + 8 > SCP_MAX_CMD_DATA || cap < lc + 16) return -1;
   if (scp02_cmac(s, plain->cla, plain, plain->data, lc, mac) != 0) return -1;
-  memcpy(s->mac_chain, mac, 8);
-  s->have_mac = true;
+  scp02_chain_cmac(s, mac);
   size_t n = lc;
   if (lc) memcpy(buf, plain->data, lc);
   if ((s->level & CF_SCP_C_DEC) && lc > 0) {
@@ -97,8 +112,7 @@ static uint16_t scp02_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, 
   }
   if (scp02_cmac(s, w->cla, w, buf, lc, mac) != 0) return SW_UNKNOWN;
   if (!cf_ct_equal(mac, w->data + body, 8)) return SW_SECURITY_STATUS_NOT_SATISFIED;
-  memcpy(s->mac_chain, mac, 8);
-  s->have_mac = true;
+  scp02_chain_cmac(s, mac);
   *plain = *w;
   plain->cla = (uint8_t)(w->cla & ~0x04);
   plain->data = lc ? buf : NULL;
@@ -107,8 +121,8 @@ static uint16_t scp02_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, 
 }
 
 /* The SCP02 R-MAC: retail MAC under the R-MAC key over the plain command (CLA without channel and
- * SM bits, INS, P1, P2, Lc, data) and the response (length, data, SW), chained on the previous
- * R-MAC (zero for the first). */
+ * SM bits, INS, P1, P2, Lc, data; no Le) and the response (length, data, SW), padded once, chained
+ * on the previous R-MAC (EXTERNAL AUTHENTICATE's C-MAC for the first), never encrypted. */
 static int scp02_rmac(cf_scp_session *s, const cf_apdu *cmd, const uint8_t *data, size_t len, uint16_t sw,
                       uint8_t rmac[8]) {
   uint8_t in[5 + SCP_MAX_CMD_DATA + 1 + SCP_MAX_CMD_DATA + 2];
@@ -241,7 +255,7 @@ uint16_t cf_scp_unwrap_command(cf_scp_session *s, const cf_apdu *wrapped, uint8_
 int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint8_t *data, size_t len,
                          uint16_t sw, uint8_t *out, size_t cap, size_t *out_len) {
   uint8_t mac[16];
-  if (!(s->level & CF_SCP_R_MAC) || !sw_protected(sw)) {
+  if (!(s->level & CF_SCP_R_MAC) || !sw_gets_rmac(s, sw)) {
     if (len > cap) return -1;
     if (len) memmove(out, data, len);
     *out_len = len;
@@ -273,11 +287,18 @@ int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint
 int cf_scp_unwrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint8_t *data, size_t len,
                            uint16_t sw, uint8_t *out, size_t cap, size_t *out_len) {
   uint8_t mac[16];
-  if (!(s->level & CF_SCP_R_MAC) || !sw_protected(sw)) {
+  if (!(s->level & CF_SCP_R_MAC) || !sw_gets_rmac(s, sw)) {
     if (len > cap) return -1;
     if (len) memmove(out, data, len);
     *out_len = len;
     return 0;
+  }
+  /* An SCP02 error with nothing after it: the card ended the session instead of answering inside
+   * it (a C-MAC that failed), or the reader's stack answered. Nothing to verify; the session is
+   * over either way. */
+  if (s->scp == 0x02 && len == 0 && !sw_protected(sw)) {
+    *out_len = 0;
+    return CF_SCP_UNPROTECTED_ERROR;
   }
   if (len < 8) return -1;
   size_t n = len - 8;

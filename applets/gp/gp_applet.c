@@ -204,7 +204,15 @@ static uint16_t dispatch(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   gp_ctx *ctx = app->ctx;
   uint8_t base_cla = cmd->cla & (uint8_t)~0x04;
-  if (base_cla != 0x00 && base_cla != 0x80) return SW_CLA_NOT_SUPPORTED;
+  if (base_cla != 0x00 && base_cla != 0x80) {
+    /* Not a command of the session: it ends, so that an answer without its R-MAC always means
+     * the session is over (the host relies on it). */
+    if (ctx->state == GP_AUTHENTICATED) {
+      gp_chain_abort(ctx);
+      session_end(ctx);
+    }
+    return SW_CLA_NOT_SUPPORTED;
+  }
   if (ctx->chain_active && cmd->ins != 0xD8) gp_chain_abort(ctx);
   /* INITIALIZE UPDATE and EXTERNAL AUTHENTICATE exist in the GP class only */
   if (cmd->ins == 0x50 || cmd->ins == 0x82) {
@@ -234,21 +242,25 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   }
 
   uint8_t out[CF_CARD_MAX_RESPONSE];
-  cf_rapdu r = {out, 0, sizeof out - CF_SCP_OVERHEAD};
+  cf_rapdu r = {.buf = out, .len = 0, .cap = sizeof out - CF_SCP_OVERHEAD};
   uint16_t sw = dispatch(app, &plain, &r);
   if (!session || ctx->state != GP_AUTHENTICATED) {
     if (!cf_rapdu_put(resp, out, r.len)) sw = SW_UNKNOWN;
     cf_wipe(out, r.len);
     return sw;
   }
-  size_t n = 0;
-  if (resp->cap - resp->len < r.len + CF_SCP_OVERHEAD ||
-      cf_scp_wrap_response(&ctx->scp, &plain, out, r.len, sw, resp->buf + resp->len, resp->cap - resp->len,
+  /* Error answers carry no data of their own; in SCP02 they still carry the R-MAC (over Li = 00
+   * and the SW), which the runtime must then let through. */
+  bool error = !(sw == SW_OK || (sw >> 8) == 0x62 || (sw >> 8) == 0x63);
+  size_t len = error ? 0 : r.len, n = 0;
+  if (resp->cap - resp->len < len + CF_SCP_OVERHEAD ||
+      cf_scp_wrap_response(&ctx->scp, &plain, out, len, sw, resp->buf + resp->len, resp->cap - resp->len,
                            &n) != 0) {
     cf_wipe(out, r.len);
     return SW_UNKNOWN;
   }
   resp->len += n;
+  if (error && n > 0) resp->keep_on_error = true;
   cf_wipe(out, r.len);
   return sw;
 }

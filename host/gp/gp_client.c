@@ -211,12 +211,14 @@ int cf_gp_transmit(cf_gp_client *c, const cf_apdu *plain, unsigned flags, uint8_
   int rc = exchange(c, &wrapped, flags, resp, cap, &n, sw);
   if (rc != CF_GP_OK) return rc;
   if (c->open) {
-    if (cf_scp_unwrap_response(&c->scp, plain, resp, n, *sw, resp, cap, &n) != 0) {
+    int urc = cf_scp_unwrap_response(&c->scp, plain, resp, n, *sw, resp, cap, &n);
+    if (urc < 0) {
       cf_gp_close(c);
       return fail(c, CF_GP_ERR_VERIFY, "the response's R-MAC does not verify");
     }
-    /* GP closes the session after a security failure; so do we. */
-    if (*sw == SW_SECURITY_STATUS_NOT_SATISFIED) cf_gp_close(c);
+    /* GP closes the session after a security failure; so do we. An SCP02 error without its R-MAC
+     * means the card no longer answers inside the session. */
+    if (*sw == SW_SECURITY_STATUS_NOT_SATISFIED || urc == CF_SCP_UNPROTECTED_ERROR) cf_gp_close(c);
   }
   *rlen = n;
   return CF_GP_OK;

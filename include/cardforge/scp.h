@@ -65,7 +65,7 @@ typedef struct cf_scp_session {
   /* SCP02: last C-MAC (8 bytes), none yet when !have_mac; SCP03: MAC chaining value (16). */
   uint8_t mac_chain[16];
   bool have_mac;
-  uint8_t rmac_chain[8]; /* SCP02 R-MAC chaining value */
+  uint8_t rmac_chain[8]; /* SCP02 R-MAC chaining value: EXTERNAL AUTHENTICATE's C-MAC, then the last R-MAC */
   uint32_t enc_counter;  /* SCP03 command encryption counter */
 } cf_scp_session;
 
@@ -115,13 +115,17 @@ int cf_scp_wrap_command(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, s
  * padding). */
 uint16_t cf_scp_unwrap_command(cf_scp_session *s, const cf_apdu *wrapped, uint8_t *buf, size_t cap,
                                cf_apdu *plain);
-/* Card: protects a response (R-ENC, R-MAC) when the level asks and sw is 9000, 62xx or 63xx.
- * plain_cmd is the command as the application saw it (SCP02's R-MAC covers it). Writes the new
- * data into out. Returns 0 or -1 (no room). */
+/* Card: protects a response when the level asks: SCP02 R-MAC on every response whatever sw
+ * (give an error no data), SCP03 R-ENC and R-MAC on 9000, 62xx and 63xx only. plain_cmd is the
+ * command as the application saw it (SCP02's R-MAC covers it). Writes the new data into out.
+ * Returns 0 or -1 (no room). */
 int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint8_t *data, size_t len,
                          uint16_t sw, uint8_t *out, size_t cap, size_t *out_len);
-/* Host: verifies and strips the response protection. Returns 0, or -1 if the R-MAC does not verify
- * or the response is malformed. */
+/* Host: verifies and strips the response protection. Returns 0, CF_SCP_UNPROTECTED_ERROR for an
+ * SCP02 error status word with no data at all (no R-MAC: the card ended the session, so the
+ * caller must too; the status word is unauthenticated), or -1 if the R-MAC does not verify or the
+ * response is malformed (an SCP02 9000/62xx/63xx without an R-MAC included). */
+#define CF_SCP_UNPROTECTED_ERROR 1
 int cf_scp_unwrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint8_t *data, size_t len,
                            uint16_t sw, uint8_t *out, size_t cap, size_t *out_len);
 
