@@ -12,6 +12,10 @@ static const char apdu_usage[] =
     "\n"
     "Sends each HEX argument as one command APDU (spaces and colons allowed inside) and prints\n"
     "one line per answer: \"DATA SW (meaning)\", DATA in hex, omitted when empty.\n"
+    "All APDUs of one run (arguments and file) go in one PC/SC transaction: no other program's\n"
+    "APDU comes between them. Unless every APDU was a plain read (SELECT, GET RESPONSE, READ\n"
+    "BINARY/RECORD, GET DATA), the card is reset at the end, so a PIN verified or a session\n"
+    "opened here does not outlive the run (docs/security.md).\n"
     "61XX is followed with GET RESPONSE and 6CXX by resending with the right Le, unless --raw.\n"
     "\n"
     "options:\n"
@@ -25,7 +29,8 @@ static const char apdu_usage[] =
     "\n"
     "Exit codes: 0 every APDU answered 9000 (with --raw, 61XX counts as success too), 2 bad\n"
     "hex or usage, 3 an APDU answered another status word (the APDUs after it are not sent),\n"
-    "4 reader or PC/SC failure, 6 the file cannot be read.\n";
+    "4 reader or PC/SC failure, 6 the file cannot be read, 7 another program reset or used\n"
+    "the card during the run.\n";
 
 #define APDU_CMD_MAX (4 + 3 + 65535 + 3)
 #define APDU_RESP_MAX 65536
@@ -55,7 +60,7 @@ static int send_one(apdu_run *r, const char *text) {
   uint16_t sw = 0;
   if (cf_transceive_raw(r->t, r->cmd, (size_t)len, r->flags, r->resp, APDU_RESP_MAX, &rlen, &sw) != 0) {
     cf_cli_error("apdu %d: %s", r->number, r->t->err);
-    return CF_EXIT_TRANSPORT;
+    return cf_cli_transport_exit(r->t);
   }
   if (rlen > 0) {
     cf_hex_encode(r->resp, rlen, r->hex);
@@ -143,15 +148,16 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
     cf_cli_error("apdu: out of memory");
     goto out;
   }
-  r.t = cf_cli_connect(g, reader);
+  int code = CF_EXIT_TRANSPORT;
+  r.t = cf_cli_connect_ex(g, reader, &code);
   if (r.t == NULL) {
-    rc = CF_EXIT_TRANSPORT;
+    rc = code;
     goto out;
   }
   rc = -1;
   if (reset && r.t->ops->reset(r.t) != 0) {
     cf_cli_error("apdu: %s", r.t->err);
-    rc = CF_EXIT_TRANSPORT;
+    rc = cf_cli_transport_exit(r.t);
   }
   for (int i = first_hex; rc < 0 && i < argc; i++)
     rc = send_one(&r, argv[i]);

@@ -10,6 +10,7 @@
 #include "cardforge/hex.h"
 #include "cardforge/pcsc.h"
 #include "cardforge/sw.h"
+#include "cardforge/tlv.h"
 #include "cli_cmcc_internal.h"
 
 static const char *const role_option[CF_CMCC_ROLES] = {"--kmc",  "--auth", "--work",
@@ -25,8 +26,26 @@ bool cmcch_cli_hex(const char *text, uint8_t *out, size_t n) {
   return cf_hex_decode(text, out, n) == (long)n;
 }
 
-/* SELECT by the role's AID: 9000 means this reader holds that device. */
-bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
+/* The device code each role's FCI carries in the last 3 bytes of 9F0C (0: the role answers
+ * SELECT without an FCI, spec tables 8-1-17..20). */
+static const uint32_t role_device[CF_CMCC_ROLES] = {
+    CMCC_DEVICE_KMC, CMCC_DEVICE_AUTHCARD, CMCC_DEVICE_WORKCARD, CMCC_DEVICE_USER_CARD, 0, 0};
+
+/* The SELECT answer of a master card or user card: 6F { 84 AID, A5 { ..., 9F0C (.. || device code) } }. */
+static bool fci_names_role(const uint8_t *fci, size_t len, cf_cmcc_role r) {
+  cf_tlv top, name, prop, issuer;
+  if (!cf_tlv_read(fci, len, &top) || top.tag != 0x6F || top.total != len) return false;
+  if (!cf_tlv_find(top.value, top.len, 0x84, &name) || name.len != CMCC_AID_LEN ||
+      memcmp(name.value, role_aid[r], CMCC_AID_LEN) != 0)
+    return false;
+  if (!cf_tlv_find(top.value, top.len, 0xA5, &prop) || !cf_tlv_find(prop.value, prop.len, 0x9F0C, &issuer) ||
+      issuer.len < 3)
+    return false;
+  const uint8_t *code = issuer.value + issuer.len - 3;
+  return ((uint32_t)code[0] << 16 | (uint32_t)code[1] << 8 | code[2]) == role_device[r];
+}
+
+cmcch_identity cmcch_cli_identify_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
   cf_apdu a = {.cla = 0x00,
                .ins = 0xA4,
                .p1 = 0x04,
@@ -38,9 +57,16 @@ bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
   uint8_t resp[256];
   size_t got = 0;
   uint16_t sw = 0;
-  if (cf_transceive(t, &a, 0, resp, sizeof resp, &got, &sw) != 0) sw = 0;
-  if (sw_out) *sw_out = sw;
-  return sw == SW_OK;
+  bool sent = cf_transceive(t, &a, 0, resp, sizeof resp, &got, &sw) == 0;
+  if (sw_out) *sw_out = sent ? sw : 0;
+  if (!sent) return CMCCH_ID_NO_ANSWER;
+  if (sw != SW_OK) return CMCCH_ID_REFUSED;
+  if (role_device[r] == 0) return CMCCH_ID_MATCH;
+  return fci_names_role(resp, got, r) ? CMCCH_ID_MATCH : CMCCH_ID_NOT_THE_ROLE;
+}
+
+bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
+  return cmcch_cli_identify_role(t, r, sw_out) == CMCCH_ID_MATCH;
 }
 
 static bool reader_taken(const cmcch_cli *c, const char *name) {
@@ -49,44 +75,88 @@ static bool reader_taken(const cmcch_cli *c, const char *name) {
   return false;
 }
 
+static void take(cmcch_cli *c, cf_cmcc_role r, cf_transport *t) {
+  c->owned[r] = t;
+  c->host.card[r] = t;
+  cf_cli_note_reader(NULL); /* several readers: every message names its own */
+  if (c->g && !c->g->quiet) fprintf(stderr, "cmcc: %s in reader %s\n", role_label[r], t->name);
+}
+
+/* Every reader holding a card is asked; the role must answer with its own FCI, and in exactly one
+ * reader: a card that merely answers 9000, or a second card claiming the role, is never sent a PIN
+ * (a card plugged in through vpcd by a network peer could be either). */
 static int autodetect(cmcch_cli *c, cf_cmcc_role r) {
   cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
   char err[256];
   int n = cf_pcsc_readers(readers, CF_PCSC_MAX_READERS, err, sizeof err);
   if (n < 0) return cmcch_cli_fail(CF_EXIT_TRANSPORT, "%s", err);
+  cf_transport *found = NULL;
+  char impostor[128] = "";
   for (int i = 0; i < n; i++) {
     if (!readers[i].has_card || reader_taken(c, readers[i].name)) continue;
     cf_transport *t = cf_transport_open_pcsc(readers[i].name, err, sizeof err);
     if (!t) continue; /* a reader another client holds exclusively is not ours to probe */
     if (c->g && c->g->trace) t->trace = stderr;
-    if (cmcch_cli_select_role(t, r, NULL)) {
-      c->owned[r] = t;
-      c->host.card[r] = t;
-      return 0;
+    cmcch_identity id = cmcch_cli_identify_role(t, r, NULL);
+    if (id == CMCCH_ID_NOT_THE_ROLE && !impostor[0]) snprintf(impostor, sizeof impostor, "%s", t->name);
+    if (id != CMCCH_ID_MATCH) {
+      cf_transport_close(t);
+      continue;
     }
-    cf_transport_close(t);
+    if (found) {
+      char first[128];
+      snprintf(first, sizeof first, "%s", found->name);
+      cmcch_cli_fail(CF_EXIT_USAGE, "two readers answer as the %s (%s and %s): name the right one with %s",
+                     role_label[r], first, t->name, role_option[r]);
+      cf_transport_close(t);
+      cf_transport_close(found);
+      return CF_EXIT_USAGE;
+    }
+    found = t;
   }
+  if (found) {
+    take(c, r, found);
+    return 0;
+  }
+  if (impostor[0])
+    return cmcch_cli_fail(CF_EXIT_VERIFY,
+                          "no %s found: the card in reader %s accepts its AID but its SELECT answer is not "
+                          "a %s's FCI (name the reader with %s)",
+                          role_label[r], impostor, role_label[r], role_option[r]);
   return cmcch_cli_fail(CF_EXIT_TRANSPORT, "no %s found in any reader (name its reader with %s)",
                         role_label[r], role_option[r]);
+}
+
+/* Connects the named reader and checks that it holds the role's device. */
+static int connect_named(cmcch_cli *c, cf_cmcc_role r, const char *reader) {
+  int code = CF_EXIT_TRANSPORT;
+  cf_transport *t = cf_cli_connect_ex(c->g, reader, &code);
+  if (!t) return code;
+  uint16_t sw = 0;
+  cmcch_identity id = cmcch_cli_identify_role(t, r, &sw);
+  if (id != CMCCH_ID_MATCH) {
+    char name[sizeof t->name];
+    snprintf(name, sizeof name, "%s", t->name);
+    code = cf_cli_transport_exit(t);
+    char why[sizeof t->err];
+    memcpy(why, t->err, sizeof why);
+    cf_transport_close(t);
+    if (id == CMCCH_ID_NO_ANSWER) return cmcch_cli_fail(code, "%s: the card does not answer (%s)", name, why);
+    if (id == CMCCH_ID_NOT_THE_ROLE)
+      return cmcch_cli_fail(CF_EXIT_VERIFY,
+                            "%s: the card accepts the %s's AID but its SELECT answer is not a %s's FCI", name,
+                            role_label[r], role_label[r]);
+    return cmcch_cli_fail(CF_EXIT_CARD, "%s: no %s there (SELECT answered SW %04X)", name, role_label[r], sw);
+  }
+  take(c, r, t);
+  return 0;
 }
 
 int cmcch_cli_connect(cmcch_cli *c, cf_cmcc_role r) {
   if (c->host.card[r]) return 0;
   const char *reader = cmcch_opt(c, role_option[r]);
   if (!reader) return autodetect(c, r);
-  cf_transport *t = cf_cli_connect(c->g, reader);
-  if (!t) return CF_EXIT_TRANSPORT;
-  uint16_t sw = 0;
-  if (!cmcch_cli_select_role(t, r, &sw)) {
-    char name[sizeof t->name];
-    snprintf(name, sizeof name, "%s", t->name);
-    cf_transport_close(t);
-    if (sw == 0) return cmcch_cli_fail(CF_EXIT_TRANSPORT, "%s: the card does not answer", name);
-    return cmcch_cli_fail(CF_EXIT_CARD, "%s: no %s there (SELECT answered SW %04X)", name, role_label[r], sw);
-  }
-  c->owned[r] = t;
-  c->host.card[r] = t;
-  return 0;
+  return connect_named(c, r, reader);
 }
 
 int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r) {
@@ -101,18 +171,8 @@ int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r) {
   else
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: --card must be kmc, auth or work", c->cmd->name);
   /* the global --reader names the one card of a single-card command */
-  if (!c->host.card[*r] && !cmcch_opt(c, role_option[*r]) && c->g && c->g->reader) {
-    cf_transport *t = cf_cli_connect(c->g, NULL);
-    if (!t) return CF_EXIT_TRANSPORT;
-    uint16_t sw = 0;
-    if (!cmcch_cli_select_role(t, *r, &sw)) {
-      cf_transport_close(t);
-      return cmcch_cli_fail(CF_EXIT_CARD, "%s: no %s there (SELECT answered SW %04X)", c->g->reader,
-                            role_label[*r], sw);
-    }
-    c->owned[*r] = t;
-    c->host.card[*r] = t;
-  }
+  if (!c->host.card[*r] && !cmcch_opt(c, role_option[*r]) && c->g && c->g->reader)
+    return connect_named(c, *r, c->g->reader);
   return 0;
 }
 
@@ -132,13 +192,9 @@ int cmcch_cli_pin(cmcch_cli *c, cf_cmcc_role r, bool export_pin, uint8_t pin[8])
   if (r > CF_CMCC_WORK) return cmcch_cli_fail(CF_EXIT_INTERNAL, "no PIN for that device");
   const char *opt = export_pin ? "--export-pin" : opts[r];
   const char *env = export_pin ? "CARDFORGE_KMC_EXPORT_PIN" : envs[r];
-  const char *text = cmcch_opt(c, opt);
-  if (!text) text = getenv(env);
-  if (!text)
-    return cmcch_cli_fail(CF_EXIT_USAGE, "no PIN for the %s (give %s or set %s)", role_label[r], opt, env);
-  if (cmcch_cli_parse_pin(text, pin) != 0)
-    return cmcch_cli_fail(CF_EXIT_USAGE, "%s: a PIN is 16 hex digits or exactly 8 characters", opt);
-  return 0;
+  char prompt[64];
+  snprintf(prompt, sizeof prompt, "%s %sPIN", role_label[r], export_pin ? "export " : "");
+  return cmcch_cli_secret_pin(c, opt, env, prompt, false, pin);
 }
 
 int cmcch_cli_verify_app_pin(cmcch_cli *c, cf_cmcc_role r) {
@@ -159,6 +215,8 @@ int cmcch_cli_open_kmc(cmcch_cli *c) {
       (rc = cmcch_cli_verify_app_pin(c, CF_CMCC_AUTH)) != 0)
     return rc;
   if (cf_cmcc_auth_kmc_via_authcard(&c->host) != 0) return cmcch_cli_host_fail(c);
+  /* enterprise rights open: a 6982 from now on means another program took them (transport.h) */
+  cf_transport_mark_secured(c->host.card[CF_CMCC_KMC]);
   return 0;
 }
 

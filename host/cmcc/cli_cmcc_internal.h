@@ -36,6 +36,12 @@ struct cmcch_cli {
   bool kmc_keys_read;
   int kmc_nkeys;
   uint8_t kmc_keys[64][CF_CMCC_ATTR_LEN];
+  /* PINs read once per run (a prompt or standard input is asked once); wiped with the struct */
+  int npins;
+  struct {
+    const char *option;
+    uint8_t pin[8];
+  } pins[8];
 };
 
 /* Options. */
@@ -52,7 +58,17 @@ int cmcch_cli_host_fail(cmcch_cli *c);
 /* Connects the card of a role (its option, or auto-detection by SELECT of the role's AID among
  * the readers holding a card). Returns 0 or an exit code (message printed). */
 int cmcch_cli_connect(cmcch_cli *c, cf_cmcc_role r);
-/* SELECT by the role's AID: true when t holds that device (sw_out: the answer, 0 = no answer). */
+/* SELECT by the role's AID and the check of its answer: a master card or user card must answer
+ * with its FCI naming that AID and the role's device code (9F0C); the SAM and the terminal answer
+ * 9000 without data. A card is identified so before any PIN or key is sent to it. */
+typedef enum cmcch_identity {
+  CMCCH_ID_MATCH,        /* the role's device */
+  CMCCH_ID_NO_ANSWER,    /* transport failure (t->err, t->fault) */
+  CMCCH_ID_REFUSED,      /* SELECT answered another SW */
+  CMCCH_ID_NOT_THE_ROLE, /* 9000, but the answer is not the role's FCI */
+} cmcch_identity;
+cmcch_identity cmcch_cli_identify_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out);
+/* True when cmcch_cli_identify_role matches (sw_out: the answer, 0 = no answer). */
 bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out);
 /* The role named by --card (kmc, auth, work). */
 int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r);
@@ -61,6 +77,19 @@ int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r);
  * (CARDFORGE_KMC_PIN ...). Text: 16 hex digits, or exactly 8 characters taken as bytes. */
 int cmcch_cli_pin(cmcch_cli *c, cf_cmcc_role r, bool export_pin, uint8_t pin[8]);
 int cmcch_cli_parse_pin(const char *text, uint8_t pin[8]);
+/* Secrets (cli_cmcc_secrets.c): the option's value (literal, warned about; @FILE; -), else the
+ * environment variable env, else a prompt on a terminal (prompt NULL: none). *given false when the
+ * secret is given nowhere. Return 0 or an exit code (reported). */
+int cmcch_cli_secret(cmcch_cli *c, const char *option, const char *env, const char *prompt, bool confirm,
+                     char *out, size_t cap, bool *given);
+int cmcch_cli_secret_value(const char *value, const char *option, const char *env, const char *prompt,
+                           bool confirm, char *out, size_t cap, bool *given);
+/* A PIN (required: a message when it is given nowhere). */
+int cmcch_cli_secret_pin(cmcch_cli *c, const char *option, const char *env, const char *prompt, bool confirm,
+                         uint8_t pin[8]);
+/* A 16-byte key value in hex from value (literal, @FILE, -) or env; *given false when neither. */
+int cmcch_cli_secret_key(const char *value, const char *option, const char *env, uint8_t key[16],
+                         bool *given);
 /* Verifies the application PIN (02) of a master card. */
 int cmcch_cli_verify_app_pin(cmcch_cli *c, cf_cmcc_role r);
 /* Opens the KMC's enterprise rights: KMC and auth card connected, both application PINs, External

@@ -31,6 +31,8 @@ int cf_cmcc_exit_code(const cf_cmcc_host *h) {
     return CF_EXIT_VERIFY;
   case CF_CMCC_E_INPUT:
     return CF_EXIT_USAGE;
+  case CF_CMCC_E_SHARED:
+    return CF_EXIT_SHARED;
   default:
     return CF_EXIT_INTERNAL;
   }
@@ -108,6 +110,22 @@ const char *cmcch_role_name(cf_cmcc_role r) {
   return (unsigned)r < CF_CMCC_ROLES ? names[r] : "card";
 }
 
+/* KMC commands whose only 6982 is "no enterprise rights" (PIN 02 + External Authentication P2 02):
+ * after this session opened those rights, a 6982 from one of them means the rights are gone. */
+static bool needs_only_enterprise_rights(uint8_t ins, uint8_t p2) {
+  switch (ins) {
+  case CMCC_INS_INIT_FOR_GENERATE:
+  case CMCC_INS_GENERATE_KEY:
+  case CMCC_INS_EXPORT_KEYS_DATA:
+  case CMCC_INS_INST_MAC_GENERATE:
+    return true;
+  case CMCC_INS_COPY_EXPORT_KEY:
+    return p2 != CMCC_COPY_P2_PLATFORM; /* the platform copy also needs the export PIN */
+  default:
+    return false;
+  }
+}
+
 int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
               uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
               size_t cap, size_t *rlen) {
@@ -132,11 +150,15 @@ int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, ui
     cap = sizeof scratch;
   }
   if (cf_transceive(t, &a, flags, resp, cap, &got, &sw) != 0)
-    return cmcch_fail(h, CF_CMCC_E_TRANSPORT, 0, what, "%s", t->err[0] ? t->err : "exchange failed");
+    return cmcch_fail(h, t->fault == CF_TRANSPORT_FAULT_SHARED ? CF_CMCC_E_SHARED : CF_CMCC_E_TRANSPORT, 0,
+                      what, "%s", t->err[0] ? t->err : "exchange failed");
   if (sw != SW_OK) {
     char buf[64];
-    return cmcch_fail(h, CF_CMCC_E_CARD, sw, what, "card answered SW %04X (%s)", sw,
-                      sw_meaning(sw, buf, sizeof buf));
+    if (r == CF_CMCC_KMC && cla == CMCC_CLA_PROP && needs_only_enterprise_rights(ins, p2) &&
+        cf_transport_state_lost(t, sw))
+      return cmcch_fail(h, CF_CMCC_E_SHARED, sw, what, "%s", t->err);
+    return cmcch_fail(h, CF_CMCC_E_CARD, sw, what, "card answered SW %04X (%s) [reader %s]", sw,
+                      sw_meaning(sw, buf, sizeof buf), t->name);
   }
   if (rlen) *rlen = got;
   return 0;

@@ -192,6 +192,11 @@ static const char *level_name(uint8_t level) {
 
 /* Maps a client failure to one line and an exit code. */
 static int report(const cf_gp_client *c, int rc) {
+  /* after EXTERNAL AUTHENTICATE succeeded, only the end of the session makes the card answer 6982 */
+  if (rc == CF_GP_ERR_CARD && cf_transport_state_lost(c->t, c->last_sw)) {
+    cf_cli_error("%s", c->t->err);
+    return CF_EXIT_SHARED;
+  }
   if (rc == CF_GP_ERR_CARD) {
     char what[128];
     const char *cut = strstr(c->err, ": card answered");
@@ -205,7 +210,7 @@ static int report(const cf_gp_client *c, int rc) {
   cf_cli_error("%s", c->err);
   switch (rc) {
   case CF_GP_ERR_TRANSPORT:
-    return CF_EXIT_TRANSPORT;
+    return cf_cli_transport_exit(c->t);
   case CF_GP_ERR_VERIFY:
     return CF_EXIT_VERIFY;
   case CF_GP_ERR_PARAM:
@@ -237,6 +242,7 @@ static int open_channel(cf_gp_client *c, const gp_opts *o) {
   cf_gp_open_opts oo = {.scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn};
   int rc = cf_gp_open(c, &keys, &oo);
   cf_wipe(&keys, sizeof keys);
+  if (rc == CF_GP_OK) cf_transport_mark_secured(c->t); /* a secure channel: reset the card when we leave */
   return rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
 }
 
@@ -588,8 +594,9 @@ int cf_cli_gp(const cf_cli_global *g, int argc, char **argv) {
   const char *reader = NULL;
   for (int i = 1; i + 1 < argc; i++)
     if (!strcmp(argv[i], "--reader")) reader = argv[i + 1];
-  cf_transport *t = cf_cli_connect(g, reader);
-  if (t == NULL) return CF_EXIT_TRANSPORT;
+  int code = CF_EXIT_TRANSPORT;
+  cf_transport *t = cf_cli_connect_ex(g, reader, &code);
+  if (t == NULL) return code;
   int rc = cf_gp_cli_run(g, t, argc, argv);
   cf_transport_close(t);
   return rc;

@@ -118,7 +118,11 @@ int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fprintf(c->io->log, "cardforge: keycard %s: %s\n", c->cmd ? c->cmd : "", msg);
+  const char *reader = cf_cli_current_reader();
+  if (reader && !strstr(msg, reader))
+    fprintf(c->io->log, "cardforge: keycard %s: %s [reader %s]\n", c->cmd ? c->cmd : "", msg, reader);
+  else
+    fprintf(c->io->log, "cardforge: keycard %s: %s\n", c->cmd ? c->cmd : "", msg);
   return code;
 }
 
@@ -126,7 +130,7 @@ int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc) {
   int code;
   switch (rc) {
   case KEYCARD_CLIENT_ETRANSPORT:
-    code = CF_EXIT_TRANSPORT;
+    code = cf_cli_transport_exit(kc->t);
     break;
   case KEYCARD_CLIENT_ECARD:
   case KEYCARD_CLIENT_EPROTO:
@@ -207,8 +211,15 @@ int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader,
   char err[256] = "";
   card->reader = reader ? reader : "(default reader)";
   card->t = c->io->connect(c->io->ctx, reader, err, sizeof err);
-  if (!card->t)
-    return keycard_cli_error(c, CF_EXIT_TRANSPORT, "%s", err[0] ? err : "cannot reach the reader");
+  if (!card->t) {
+    bool shared = strstr(err, "another program") != NULL;
+    return keycard_cli_error(c, shared ? CF_EXIT_SHARED : CF_EXIT_TRANSPORT, "%s",
+                             err[0] ? err : "cannot reach the reader");
+  }
+  if (card->t->name[0] && strcmp(card->t->name, "in-process") != 0) {
+    card->reader = card->t->name; /* the reader actually chosen, for every message */
+    cf_cli_note_reader(card->t->name);
+  }
   if (c->g->trace && !card->t->trace) card->t->trace = c->io->log;
   keycard_client_init(&card->kc, card->t);
   return bring_up(c, card, need);
@@ -222,6 +233,7 @@ void keycard_cli_close(keycard_cli_card *card) {
   keycard_client_wipe(&card->kc);
   if (card->t) cf_transport_close(card->t);
   card->t = NULL;
+  card->reader = "(closed)"; /* it may have pointed into the transport */
 }
 
 static cf_transport *pcsc_connect(void *ctx, const char *reader, char *err, size_t errlen) {

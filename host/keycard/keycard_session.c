@@ -99,8 +99,11 @@ int keycard_client_secure_exchange(keycard_client *kc, uint8_t ins, uint8_t p1, 
     return rc;
   }
   if (kc->sw != SW_OK) {
-    /* The card answers outside the channel only to refuse it; 6982 means it closed its side. */
+    /* The card answers outside the channel only to refuse it; 6982 means it closed its side. Once
+     * the channel was up (established), only a reset or another program's SELECT closes it. */
     keycard_client_sc_close(&kc->sc);
+    if (ins != KEYCARD_CLIENT_INS_MUTUALLY_AUTHENTICATE && cf_transport_state_lost(kc->t, kc->sw))
+      return keycard_client_fail(kc, KEYCARD_CLIENT_ETRANSPORT, "%s", kc->t->err);
     return keycard_client_fail(kc, KEYCARD_CLIENT_ECARD, "card refused the secure command %02X: SW %04X", ins,
                                kc->sw);
   }
@@ -146,6 +149,7 @@ int keycard_client_select(keycard_client *kc, const uint8_t *aid, size_t aid_len
   }
   keycard_client_sc_close(&kc->sc);
   kc->selected = false;
+  kc->t->established = false; /* our own SELECT ends the channel: a later 6982 is not another program's */
   uint8_t resp[512];
   size_t rlen = 0;
   int rc =
@@ -301,5 +305,6 @@ int keycard_client_open_channel(keycard_client *kc) {
     return keycard_client_fail(kc, KEYCARD_CLIENT_EVERIFY, "MUTUALLY AUTHENTICATE: SW %04X with %zu bytes",
                                kc->sw, alen);
   }
+  cf_transport_mark_secured(kc->t); /* the card holds a session now: reset it when we leave */
   return KEYCARD_CLIENT_OK;
 }

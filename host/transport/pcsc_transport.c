@@ -1,5 +1,6 @@
 /* PC/SC transport over pcsc-lite: list readers, pick one (cf_pcsc_match_reader), connect shared
- * with T=0 or T=1, transmit, and warm-reset through SCardReconnect. */
+ * with T=0 or T=1 and hold a transaction for the whole session, transmit, warm-reset through
+ * SCardReconnect, and end the session resetting the card when it may hold security state. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,17 @@ typedef struct pcsc_impl {
   SCARDCONTEXT ctx;
   SCARDHANDLE card;
   DWORD protocol;
+  bool in_transaction;
 } pcsc_impl;
+
+/* How often Begin may meet a reset made by another program before we give up: each such reset is
+ * another session ending, so a handful means a program that resets the card in a loop. */
+#define BEGIN_MAX_RESETS 64
+
+/* Return codes meaning another program took the card from under this session. */
+static bool rv_is_shared(LONG rv) {
+  return rv == SCARD_W_RESET_CARD || rv == SCARD_E_SHARING_VIOLATION;
+}
 
 const char *cf_pcsc_describe(long rv) {
   switch ((LONG)rv) {
@@ -137,7 +148,12 @@ static int pcsc_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_
   DWORD n = (DWORD)cap;
   LONG rv = SCardTransmit(p->card, pci, cmd, (DWORD)len, NULL, resp, &n);
   if (rv != SCARD_S_SUCCESS) {
-    snprintf(t->err, sizeof t->err, "%s: %s", t->name, cf_pcsc_describe(rv));
+    if (rv_is_shared(rv)) {
+      cf_transport_set_shared_fault(t, cf_pcsc_describe(rv));
+    } else {
+      t->fault = CF_TRANSPORT_FAULT_IO;
+      snprintf(t->err, sizeof t->err, "%s: %s", t->name, cf_pcsc_describe(rv));
+    }
     return -1;
   }
   *rlen = n;
@@ -149,7 +165,12 @@ static int pcsc_reset(cf_transport *t) {
   LONG rv = SCardReconnect(p->card, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
                            SCARD_RESET_CARD, &p->protocol);
   if (rv != SCARD_S_SUCCESS) {
-    snprintf(t->err, sizeof t->err, "%s: reset failed: %s", t->name, cf_pcsc_describe(rv));
+    if (rv_is_shared(rv)) {
+      cf_transport_set_shared_fault(t, cf_pcsc_describe(rv));
+    } else {
+      t->fault = CF_TRANSPORT_FAULT_IO;
+      snprintf(t->err, sizeof t->err, "%s: reset failed: %s", t->name, cf_pcsc_describe(rv));
+    }
     return -1;
   }
   return 0;
@@ -158,7 +179,14 @@ static int pcsc_reset(cf_transport *t) {
 static void pcsc_close(cf_transport *t) {
   pcsc_impl *p = t->impl;
   if (p == NULL) return;
-  SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+  DWORD disposition = t->secured ? SCARD_RESET_CARD : SCARD_LEAVE_CARD;
+  /* The reset happens while we still hold the transaction: no other program's APDU can reach the
+   * card between our last command and the reset. */
+  if (p->in_transaction) {
+    LONG rv = SCardEndTransaction(p->card, disposition);
+    if (rv == SCARD_S_SUCCESS) disposition = SCARD_LEAVE_CARD;
+  }
+  SCardDisconnect(p->card, disposition);
   SCardReleaseContext(p->ctx);
   free(p);
   t->impl = NULL;
@@ -170,7 +198,30 @@ static const cf_transport_ops pcsc_transport_ops = {
     .close = pcsc_close,
 };
 
+/* Begins the session's transaction. SCardBeginTransaction waits while another client holds one;
+ * it answers SCARD_W_RESET_CARD when another program reset the card since we connected (typically
+ * a session that just ended): that reset cleared what it left, so we take note and try again. */
+static LONG begin_transaction(pcsc_impl *p) {
+  LONG rv = SCARD_S_SUCCESS;
+  for (int resets = 0; resets <= BEGIN_MAX_RESETS; resets++) {
+    rv = SCardBeginTransaction(p->card);
+    if (rv != SCARD_W_RESET_CARD) break;
+    rv = SCardReconnect(p->card, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_LEAVE_CARD,
+                        &p->protocol);
+    if (rv != SCARD_S_SUCCESS && rv != SCARD_W_RESET_CARD) break;
+    rv = SCARD_W_RESET_CARD;
+  }
+  if (rv == SCARD_S_SUCCESS) p->in_transaction = true;
+  return rv;
+}
+
 cf_transport *cf_transport_open_pcsc(const char *reader, char *err, size_t errlen) {
+  return cf_transport_open_pcsc_ex(reader, err, errlen, NULL);
+}
+
+cf_transport *cf_transport_open_pcsc_ex(const char *reader, char *err, size_t errlen,
+                                        cf_transport_fault *fault) {
+  if (fault != NULL) *fault = CF_TRANSPORT_FAULT_IO;
   pcsc_impl *p = calloc(1, sizeof *p);
   cf_transport *t = calloc(1, sizeof *t);
   if (p == NULL || t == NULL) {
@@ -203,11 +254,21 @@ cf_transport *cf_transport_open_pcsc(const char *reader, char *err, size_t errle
     rv = SCardConnect(p->ctx, t->name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card,
                       &p->protocol);
     if (rv == SCARD_S_SUCCESS) {
-      t->ops = &pcsc_transport_ops;
-      t->impl = p;
-      return t;
+      rv = begin_transaction(p);
+      if (rv == SCARD_S_SUCCESS) {
+        t->ops = &pcsc_transport_ops;
+        t->impl = p;
+        return t;
+      }
+      SCardDisconnect(p->card, SCARD_LEAVE_CARD);
     }
-    snprintf(err, errlen, "%s: %s", t->name, cf_pcsc_describe(rv));
+    if (rv_is_shared(rv)) {
+      snprintf(err, errlen, "another program reset or used the card in reader %s (%s)", t->name,
+               cf_pcsc_describe(rv));
+      if (fault != NULL) *fault = CF_TRANSPORT_FAULT_SHARED;
+    } else {
+      snprintf(err, errlen, "%s: %s", t->name, cf_pcsc_describe(rv));
+    }
   }
   SCardReleaseContext(p->ctx);
   free(p);

@@ -31,6 +31,7 @@ static size_t with_le(const uint8_t *cmd, size_t len, size_t le, uint8_t *out, s
 
 static int tx_fail(cf_transport *t, size_t *rlen, uint16_t *sw, const char *why) {
   if (why != NULL) snprintf(t->err, sizeof t->err, "%s", why);
+  if (t->fault == CF_TRANSPORT_FAULT_NONE) t->fault = CF_TRANSPORT_FAULT_IO;
   if (rlen != NULL) *rlen = 0;
   if (sw != NULL) *sw = 0;
   return -1;
@@ -39,7 +40,10 @@ static int tx_fail(cf_transport *t, size_t *rlen, uint16_t *sw, const char *why)
 int cf_transceive_raw(cf_transport *t, const uint8_t *cmd, size_t len, unsigned flags, uint8_t *resp,
                       size_t cap, size_t *rlen, uint16_t *sw) {
   if (t == NULL) return -1;
+  t->fault = CF_TRANSPORT_FAULT_NONE;
   if (cmd == NULL || len < 4 || len > TX_CMD_MAX) return tx_fail(t, rlen, sw, "invalid command APDU length");
+  /* decided before sending: a command that fails half-way may still have changed the card */
+  if (!cf_transport_command_is_plain_read(cmd, len)) t->secured = true;
   tx_state *st = malloc(sizeof *st);
   if (st == NULL) return tx_fail(t, rlen, sw, "out of memory");
   memcpy(st->cmd, cmd, len);

@@ -129,6 +129,7 @@ enum {
   CF_CMCC_E_VERIFY,    /* a result did not match (response layout, read-back, proof) */
   CF_CMCC_E_INPUT,     /* bad parameters, missing device or key */
   CF_CMCC_E_INTERNAL,
+  CF_CMCC_E_SHARED, /* another program reset or used a card during the session (transport.h) */
 };
 
 typedef struct cf_cmcc_host {
@@ -231,9 +232,14 @@ typedef struct cf_cmcc_batch {
   void *ctx;
   FILE *progress;
   size_t start; /* index of the first card to do (resume) */
+  /* Polled before each card (NULL: never): nonzero stops the batch there, the card before it being
+   * finished (a SIGINT / SIGTERM flag: cardforge/batch_interrupt.h). */
+  int (*stop_requested)(void);
   /* results */
   size_t done;    /* cards completed in this run */
   size_t failed;  /* index of the card that failed, valid when the batch returned -1 */
+  int stopped;    /* what stop_requested returned when it stopped the batch (0: not stopped); the
+                     next card to do is then start + done */
   double seconds; /* wall time of the run */
 } cf_cmcc_batch;
 

@@ -34,7 +34,8 @@ out=$("$cf" apdu "80010000000BB8${data}0000") || cf_fail "extended Lc"
 err=$("$cf" apdu "80 03 00 00 02 6A 82" 80040000 2>&1 >/dev/null)
 rc=$?
 [ $rc = 3 ] || cf_fail "6A82 should exit 3, got $rc"
-[ "$err" = "cardforge: apdu 1: card answered SW 6A82 (file or application not found)" ] || cf_fail "error line: $err"
+[ "$err" = "cardforge: apdu 1: card answered SW 6A82 (file or application not found) [reader Virtual PCD 00 00]" ] ||
+  cf_fail "error line: $err"
 out=$("$cf" apdu --no-check 800300000263C1 80050000) || cf_fail "--no-check exited $?"
 cf_expect_contains "$out" "63C1 (verification failed, 1 tries left)" "no-check first"
 printf '%s\n' "$out" | sed -n 2p | grep -Eq '^[0-9A-F]{8} 9000 \(success\)$' || cf_fail "no-check went on: $out"

@@ -258,14 +258,14 @@ static void keycard_client_e2e_lifecycle(void **state) {
 static void keycard_client_e2e_init_options_and_unblock(void **state) {
   (void)state;
   fixture f;
-  fixture_open(&f, "version=2.2");
+  fixture_open(&f, "version=3.1"); /* retry limits and an alternate PIN in INIT: 3.1 only */
   keycard_client *kc = &f.kc;
   uint8_t secret[32];
   default_secret(secret);
   assert_int_equal(keycard_client_select(kc, NULL, 0), 0);
   assert_int_equal(keycard_client_init_card(kc, PIN, PUK, secret, 4, 6, "111111"), 0);
   assert_int_equal(keycard_client_select(kc, NULL, 0), 0);
-  assert_int_equal(kc->info.version, 0x0202);
+  assert_int_equal(kc->info.version, 0x0301);
   assert_int_equal(keycard_client_pair(kc, secret), 0);
   assert_int_equal(keycard_client_open_channel(kc), 0);
   keycard_client_status st;
@@ -295,7 +295,7 @@ static void keycard_client_e2e_duplicate(void **state) {
   (void)state;
   fixture cards[3];
   for (int i = 0; i < 3; i++) {
-    fixture_open(&cards[i], "");
+    fixture_open(&cards[i], "version=2.2.1"); /* the only version with DUPLICATE KEY */
     bring_up(&cards[i]);
   }
   uint8_t src_uid[32];
@@ -420,12 +420,15 @@ static void keycard_client_e2e_tampered_answers(void **state) {
     assert_int_equal(keycard_client_open_channel(kc), 0);
   }
 
-  /* 6982 outside the channel closes it */
+  /* 6982 outside an open channel: the channel is gone, i.e. another program reset or used the
+   * card (a transport-level failure with its own exit code, never "wrong pairing") */
   keycard_client_status st;
   f.tp.replace_at = f.tp.exchanges + 1;
   f.tp.replace_sw = 0x6982;
-  assert_int_equal(keycard_client_get_status(kc, &st), KEYCARD_CLIENT_ECARD);
+  assert_int_equal(keycard_client_get_status(kc, &st), KEYCARD_CLIENT_ETRANSPORT);
   assert_int_equal(kc->sw, 0x6982);
+  assert_int_equal(kc->t->fault, CF_TRANSPORT_FAULT_SHARED);
+  assert_non_null(strstr(kc->err, "another program reset or used the card"));
   assert_false(kc->sc.open);
 
   /* a wrong pairing key: MUTUALLY AUTHENTICATE fails with 6982 */
