@@ -1,5 +1,6 @@
-/* Batches of user cards: one job over a card list, a progress line at most once a second, and a
- * clean stop at the first card that refuses (nothing after it is touched). */
+/* Batches of user cards: one job over a card list, a progress line at most once a second, a clean
+ * stop at the first card that refuses (nothing after it is touched), and between two cards when the
+ * caller asks (an interrupt). */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
                        cf_cmcc_batch *b) {
   b->done = 0;
   b->failed = 0;
+  b->stopped = 0;
   b->seconds = 0;
   if (b->start > l->count)
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "batch", "start index %zu is past the list's %zu cards",
@@ -36,6 +38,8 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
   size_t todo = l->count - b->start;
   int rc = 0;
   for (size_t i = b->start; i < l->count; i++) {
+    /* between two cards only: a card once begun is finished */
+    if (b->stop_requested && (b->stopped = b->stop_requested()) != 0) break;
     const cf_cmcc_card_entry *e = &l->cards[i];
     char serial[17], err[256] = "";
     cf_hex_encode(e->serial, 8, serial);

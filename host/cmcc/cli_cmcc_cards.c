@@ -22,13 +22,7 @@ static int parse_ref(cmcch_cli *c, uint8_t *ref) {
 }
 
 static int new_pin(cmcch_cli *c, uint8_t pin[8]) {
-  const char *text = cmcch_opt(c, "--new-pin");
-  if (!text) text = getenv("CARDFORGE_NEW_PIN");
-  if (!text)
-    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: give --new-pin or set CARDFORGE_NEW_PIN", c->cmd->name);
-  if (cmcch_cli_parse_pin(text, pin) != 0)
-    return cmcch_cli_fail(CF_EXIT_USAGE, "--new-pin: a PIN is 16 hex digits or exactly 8 characters");
-  return 0;
+  return cmcch_cli_secret_pin(c, "--new-pin", "CARDFORGE_NEW_PIN", "new PIN", true, pin);
 }
 
 /* Explains a PIN refusal with the tries left, as the card counts them. */

@@ -9,6 +9,21 @@
 #include "cardforge/hex.h"
 #include "cli_cmcc_internal.h"
 
+/* After a failed generation: how far it got. The flow names its step "Generate Key N/TOTAL"; keys
+ * 1..N-1 are on the KMC (the card answered 9000 for each), key N was refused, or its answer lost. */
+static void report_partial_generation(const cmcch_cli *c, size_t total) {
+  size_t at = 0, of = 0;
+  if (sscanf(c->host.step, "Generate Key %zu/%zu", &at, &of) != 2 || at == 0 || of != total) {
+    printf("generate: no key generated (stopped at %s)\n", c->host.step[0] ? c->host.step : "the start");
+    return;
+  }
+  char unknown[80] = "";
+  if (c->host.status != CF_CMCC_E_CARD)
+    snprintf(unknown, sizeof unknown, "; whether key %zu was is unknown (no answer)", at);
+  printf("generate: stopped at key %zu of %zu: %zu key%s generated on the KMC (sheet key lines 1..%zu)%s\n",
+         at, total, at - 1, at == 2 ? " was" : "s were", at - 1, unknown);
+}
+
 int cmcch_cmd_generate(cmcch_cli *c) {
   const char *path = cmcch_opt(c, "--sheet");
   if (!path) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc generate: --sheet FILE is required");
@@ -22,6 +37,7 @@ int cmcch_cmd_generate(cmcch_cli *c) {
     size_t checked = 0, skipped = 0;
     if (cf_cmcc_generate(&c->host, s) != 0) {
       rc = cmcch_cli_host_fail(c);
+      report_partial_generation(c, s->count);
     } else if (!cmcch_flag(c, "--no-check") &&
                cf_cmcc_check_generated(&c->host, s, &checked, &skipped) != 0) {
       rc = cmcch_cli_host_fail(c);
@@ -133,12 +149,14 @@ int cmcch_cmd_import_key(cmcch_cli *c) {
     memcpy(attrs, k->attrs, sizeof attrs);
     memcpy(value, k->value, sizeof value);
   } else {
-    const char *v = cmcch_opt(c, "--value");
-    if (!v) v = getenv("CARDFORGE_CMCC_KEY");
+    bool given = false;
     if (parse_attrs(cmcch_opt(c, "--attrs"), attrs) != 0)
       return cmcch_cli_fail(CF_EXIT_USAGE,
                             "cmcc import-key: --attrs \"TT VV II AL IO DV ST CCCCCCCC\" is required");
-    if (!v || !cmcch_cli_hex(v, value, 16))
+    if ((rc = cmcch_cli_secret_key(cmcch_opt(c, "--value"), "--value", "CARDFORGE_CMCC_KEY", value,
+                                   &given)) != 0)
+      return rc;
+    if (!given)
       return cmcch_cli_fail(CF_EXIT_USAGE,
                             "cmcc import-key: --value (or CARDFORGE_CMCC_KEY) must be 32 hex digits");
   }
@@ -241,8 +259,8 @@ int cmcch_cmd_sam_update(cmcch_cli *c) {
     uint8_t value[16];
     if (cmcch_opt(c, "--init-attrs") && parse_attrs(cmcch_opt(c, "--init-attrs"), attrs) != 0)
       return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: --init-attrs \"TT VV II AL IO DV ST CCCCCCCC\"");
-    if (!cmcch_cli_hex(init, value, 16))
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: --init-key is 32 hex digits");
+    bool given = false;
+    if ((rc = cmcch_cli_secret_key(init, "--init-key", NULL, value, &given)) != 0) return rc;
     int irc = cf_cmcc_import_via_authcard(&c->host, attrs, value);
     cf_wipe(value, sizeof value);
     if (irc != 0) return cmcch_cli_host_fail(c);

@@ -23,6 +23,17 @@ static int vault_attrs(const char *text, uint8_t attrs[CF_CMCC_ATTR_LEN]) {
   return 0;
 }
 
+/* The value of --key TT/VV/II=VALUE: 32 hex digits, or @FILE / - holding them (then nothing secret
+ * is on the command line). */
+static int key_value(const char *text, const char *ref, uint8_t value[16]) {
+  char option[40];
+  bool given = false;
+  snprintf(option, sizeof option, "--key %s=", ref);
+  int rc = cmcch_cli_secret_key(text, option, NULL, value, &given);
+  if (rc == 0 && !given) rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: %s needs a key value", option);
+  return rc;
+}
+
 int cmcch_cmd_hsm_init(cmcch_cli *c) {
   char path[1100], err[300];
   const char *p = cmcch_cli_hsm_path(c, path, sizeof path);
@@ -58,9 +69,10 @@ int cmcch_cmd_hsm_init(cmcch_cli *c) {
     ref[rlen] = 0;
     if (vault_attrs(ref, attrs) != 0) {
       rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: \"%s\": expected TT/VV/II (hex)", ref);
-    } else if (random ? cf_rand(value, sizeof value) != 0 : !cmcch_cli_hex(eq + 1, value, 16)) {
-      rc = cmcch_cli_fail(random ? CF_EXIT_INTERNAL : CF_EXIT_USAGE, "cmcc hsm-init: %s",
-                          random ? "no random bytes" : "a key value is 32 hex digits");
+    } else if (random && cf_rand(value, sizeof value) != 0) {
+      rc = cmcch_cli_fail(CF_EXIT_INTERNAL, "cmcc hsm-init: no random bytes");
+    } else if (!random && (rc = key_value(eq + 1, ref, value)) != 0) {
+      break;
     } else if (cf_cmcc_hsm_add(h, attrs, value, random ? "random" : NULL) != 0) {
       rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: key %s given twice (or more than %d keys)", ref,
                           CF_CMCC_HSM_MAX_KEYS);

@@ -2,10 +2,12 @@
  * readers (one per list line, or --user), or emulated in this process (--user-sim), one fresh
  * card per serial, so a batch of 10,000 cards needs no 10,000 readers. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cardforge/batch_interrupt.h"
 #include "cardforge/card.h"
 #include "cardforge/cmcc.h"
 #include "cardforge/crypto.h"
@@ -180,11 +182,24 @@ int cmcch_cmd_user_update(cmcch_cli *c) {
   if (rc == 0) rc = parse_job(c, &job);
   if (rc == 0) {
     b.progress = c->g && c->g->quiet ? NULL : stderr;
-    if (cf_cmcc_user_batch(&c->host, &job, &list, &b) != 0) {
+    /* SIGINT / SIGTERM: the card in progress is finished, then the batch stops with a resume line */
+    b.stop_requested = cf_batch_interrupted;
+    cf_batch_interrupt_arm();
+    int brc = cf_cmcc_user_batch(&c->host, &job, &list, &b);
+    cf_batch_interrupt_disarm();
+    if (brc != 0) {
       rc = cmcch_cli_host_fail(c);
       fprintf(stdout,
               "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with --from %zu\n",
               b.failed + 1, list.count, b.done, b.failed + 1);
+    } else if (b.stopped) {
+      size_t next = b.start + b.done;
+      rc = cf_batch_interrupt_exit_code(b.stopped);
+      cf_cli_error("cmcc user-update: interrupted by %s", b.stopped == SIGINT ? "SIGINT" : "SIGTERM");
+      fprintf(
+          stdout,
+          "user-update: interrupted before card %zu of %zu: %zu updated in this run; rerun with --from %zu\n",
+          next + 1, list.count, b.done, next + 1);
     } else {
       fprintf(stdout, "user-update: %zu cards updated%s in %.2f s (%.0f cards/s)\n", b.done,
               job.verify ? " and proved by use" : "", b.seconds,

@@ -1,16 +1,14 @@
 /* The operator HSM ("加密机"): a software key vault in a 0600 text file, and the few operations
  * the spec routes "通过加密机". The vault never hands a key value to its callers' output: each
  * operation returns only what goes to a card (authentication data, wrapped records, MACs). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cardforge/cmcc_crypto.h"
 #include "cardforge/cmcc_host.h"
 #include "cardforge/crypto.h"
+#include "cardforge/file_lock.h"
 #include "cardforge/hex.h"
 #include "textfile.h"
 
@@ -189,51 +187,45 @@ const cf_cmcc_key *cf_cmcc_hsm_find(const cf_cmcc_hsm *h, uint8_t type, int vers
   return found;
 }
 
-int cf_cmcc_hsm_save(const cf_cmcc_hsm *h, const char *path, bool overwrite, char *err, size_t errlen) {
-  /* Written next to the target and renamed over it, so a crash never leaves half a vault. */
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-    snprintf(err, errlen, "%s: path too long", path);
-    return -1;
-  }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-    return -1;
-  }
-  FILE *f = fdopen(fd, "w");
-  if (f == NULL) {
-    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-    close(fd);
-    unlink(tmp);
-    return -1;
-  }
-  fprintf(f, "%s 1\n", hsm_magic);
-  fprintf(f, "# cardforge operator HSM vault: keep it 0600. Format: docs/cmcc-flows.md.\n");
-  fprintf(f, "# key TT VV II AL IO DV ST CCCCCCCC VALUE [label]\n");
-  for (size_t i = 0; i < h->count; i++) {
+static int hsm_write(void *ctx, FILE *f, char *err, size_t errlen) {
+  const cf_cmcc_hsm *h = ctx;
+  (void)err;
+  (void)errlen;
+  int rc = 0;
+  if (fprintf(f, "%s 1\n", hsm_magic) < 0 ||
+      fprintf(f, "# cardforge operator HSM vault: keep it 0600. Format: docs/cmcc-flows.md.\n") < 0 ||
+      fprintf(f, "# key TT VV II AL IO DV ST CCCCCCCC VALUE [label]\n") < 0)
+    rc = -1;
+  for (size_t i = 0; i < h->count && rc == 0; i++) {
     const cf_cmcc_key *k = &h->keys[i];
     char cnt[9], val[33];
     cf_hex_encode(k->attrs + 7, 4, cnt);
     cf_hex_encode(k->value, 16, val);
-    fprintf(f, "key %02X %02X %02X %02X %02X %02X %02X %s %s%s%s\n", k->attrs[0], k->attrs[1], k->attrs[2],
-            k->attrs[3], k->attrs[4], k->attrs[5], k->attrs[6], cnt, val, k->label[0] ? " " : "", k->label);
+    if (fprintf(f, "key %02X %02X %02X %02X %02X %02X %02X %s %s%s%s\n", k->attrs[0], k->attrs[1],
+                k->attrs[2], k->attrs[3], k->attrs[4], k->attrs[5], k->attrs[6], cnt, val,
+                k->label[0] ? " " : "", k->label) < 0)
+      rc = -1;
     cf_wipe(val, sizeof val);
   }
-  bool ok = fflush(f) == 0 && fsync(fd) == 0;
-  ok = (fclose(f) == 0) && ok;
-  /* link() refuses to replace an existing file atomically; rename() replaces it atomically. */
-  if (ok) ok = overwrite ? rename(tmp, path) == 0 : link(tmp, path) == 0;
-  if (!ok) {
-    if (errno == EEXIST)
+  return rc;
+}
+
+int cf_cmcc_hsm_save(const cf_cmcc_hsm *h, const char *path, bool overwrite, char *err, size_t errlen) {
+  /* Under the vault's lock, written beside it and renamed over it (or linked: never over an
+   * existing vault without overwrite), so concurrent writers wait and a crash never leaves half a
+   * vault (cardforge/file_lock.h). */
+  cf_state_lock lk;
+  if (cf_state_lock_take(path, &lk, err, errlen) != 0) return -1;
+  char why[300] = "";
+  int rc = cf_state_replace(path, !overwrite, hsm_write, (void *)h, why, sizeof why);
+  cf_state_lock_release(&lk);
+  if (rc != 0) {
+    if (strstr(why, "exists already"))
       snprintf(err, errlen, "%s: exists already (will not overwrite a key file)", path);
     else
-      snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    unlink(tmp);
-    return -1;
+      snprintf(err, errlen, "%s", why);
   }
-  if (!overwrite) unlink(tmp);
-  return 0;
+  return rc;
 }
 
 /* ---- operations ("通过加密机") ---- */

@@ -1,83 +1,27 @@
 #include "textfile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/secret_input.h"
 
 int cmcch_textfile_read(const char *path, bool secret, char **text, size_t *len, char *err, size_t errlen) {
-  *text = NULL;
-  *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -1;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    close(fd);
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "%s: not a regular file", path);
-    close(fd);
-    return -1;
-  }
-  /* Key material readable by others has leaked already: refuse it rather than use it. */
-  if (secret && (st.st_mode & 077) != 0) {
-    snprintf(err, errlen, "%s: permissions %04o are too open (it holds keys: chmod 600)", path,
-             (unsigned)(st.st_mode & 07777));
-    close(fd);
-    return -1;
-  }
-  if ((unsigned long long)st.st_size > CMCCH_TEXTFILE_MAX) {
+  /* one rule for every file that holds secrets, in every family (cardforge/secret_input.h) */
+  if (cf_secret_file_read(path, secret, text, len, err, errlen) != 0) return -1;
+  if (*len > CMCCH_TEXTFILE_MAX) {
     snprintf(err, errlen, "%s: larger than %u bytes", path, CMCCH_TEXTFILE_MAX);
-    close(fd);
+    cf_secret_file_free(*text, *len + 1);
+    *text = NULL;
+    *len = 0;
     return -1;
   }
-  size_t cap = (size_t)st.st_size + 1;
-  char *buf = malloc(cap);
-  if (buf == NULL) {
-    snprintf(err, errlen, "%s: out of memory", path);
-    close(fd);
-    return -1;
-  }
-  size_t got = 0;
-  while (got < cap - 1) {
-    ssize_t r = read(fd, buf + got, cap - 1 - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      snprintf(err, errlen, "%s: %s", path, strerror(errno));
-      cmcch_textfile_free(buf, cap);
-      close(fd);
-      return -1;
-    }
-    if (r == 0) break;
-    got += (size_t)r;
-  }
-  close(fd);
-  buf[got] = 0;
-  if (memchr(buf, 0, got) != NULL) {
-    snprintf(err, errlen, "%s: not a text file (NUL byte)", path);
-    cmcch_textfile_free(buf, cap);
-    return -1;
-  }
-  *text = buf;
-  *len = got;
   return 0;
 }
 
 void cmcch_textfile_free(char *text, size_t len) {
-  if (text == NULL) return;
-  cf_wipe(text, len);
-  free(text);
+  cf_secret_file_free(text, len);
 }
 
 void cmcch_lines_init(cmcch_lines *it, const char *text, size_t len) {

@@ -1,6 +1,7 @@
 /* Internal: reading the small line-oriented secret files of the cmcc host (HSM vault, key code
- * sheet, batch lists). One place enforces the file rules: regular file, size cap, and (for files
- * holding keys) no access for group or others, as ssh does for private keys. */
+ * sheet, batch lists). The file rules (regular file, and for files holding keys no access for group
+ * or others, as ssh does for private keys) are the ones every family uses: cf_secret_file_read
+ * (cardforge/secret_input.h); this adds the size cap. */
 #ifndef CMCC_HOST_TEXTFILE_H
 #define CMCC_HOST_TEXTFILE_H
 

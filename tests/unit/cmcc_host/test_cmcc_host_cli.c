@@ -104,7 +104,83 @@ static void cmcc_host_cli_hsm_init(void **state) {
   snprintf(line, sizeof line, "cmcc hsm-list --hsm %s", path);
   assert_int_equal(run(line), CF_EXIT_OK);
   unlink(path);
-  rmdir(dir);
+  snprintf(path, sizeof path, "%s/hsm.keys.lock", dir);
+  unlink(path);
+  assert_int_equal(rmdir(dir), 0); /* nothing else left behind (no temporary file) */
+}
+
+/* Runs a command line with stderr captured into err (NUL-terminated). */
+static int run_capturing(const char *line, char *err, size_t cap) {
+  fflush(stderr);
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  int saved = dup(STDERR_FILENO);
+  assert_true(saved >= 0);
+  assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+  int rc = run(line);
+  fflush(stderr);
+  assert_true(dup2(saved, STDERR_FILENO) >= 0);
+  close(saved);
+  rewind(tmp);
+  size_t n = fread(err, 1, cap - 1, tmp);
+  err[n] = 0;
+  fclose(tmp);
+  return rc;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Key values and PINs from files: used when private, refused (naming the file) when group or
+ * others may read them; a literal key on the command line works but is warned about. */
+static void cmcc_host_cli_secret_files(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cmcc_host_cli_XXXXXX", line[600], vault[128], keyfile[128], pinfile[128], out[2048],
+       err[256];
+  assert_non_null(mkdtemp(dir));
+  snprintf(vault, sizeof vault, "%s/hsm.keys", dir);
+  snprintf(keyfile, sizeof keyfile, "%s/k01.hex", dir);
+  snprintf(pinfile, sizeof pinfile, "%s/kmc.pin", dir);
+  write_file(keyfile, "00112233445566778899AABBCCDDEEFF\n", 0600);
+  snprintf(line, sizeof line, "cmcc hsm-init --hsm %s --key 01/01/01=@%s", vault, keyfile);
+  assert_int_equal(run_capturing(line, out, sizeof out), CF_EXIT_OK);
+  assert_null(strstr(out, "warning"));
+  cf_cmcc_hsm *h = NULL;
+  assert_int_equal(cf_cmcc_hsm_load(vault, &h, err, sizeof err), 0);
+  const cf_cmcc_key *k = cf_cmcc_hsm_find(h, 0x01, 0x01, 0x01, err, sizeof err);
+  assert_non_null(k);
+  assert_int_equal(k->value[0], 0x00);
+  assert_int_equal(k->value[15], 0xFF);
+  cf_cmcc_hsm_free(h);
+
+  chmod(keyfile, 0644);
+  snprintf(line, sizeof line, "cmcc hsm-init --hsm %s --force --key 01/01/01=@%s", vault, keyfile);
+  assert_int_equal(run_capturing(line, out, sizeof out), CF_EXIT_FILE);
+  assert_non_null(strstr(out, keyfile));
+  assert_non_null(strstr(out, "0644"));
+
+  snprintf(line, sizeof line,
+           "cmcc hsm-init --hsm %s --force --key 01/01/01=404142434445464748494A4B4C4D4E4F", vault);
+  assert_int_equal(run_capturing(line, out, sizeof out), CF_EXIT_OK);
+  assert_non_null(strstr(out, "warning: --key 01/01/01= on the command line"));
+
+  /* a PIN file others may read is refused before any card is looked for */
+  write_file(pinfile, "12345678\n", 0640);
+  snprintf(line, sizeof line, "cmcc verify-pin --card kmc --kmc-pin @%s", pinfile);
+  assert_int_equal(run_capturing(line, out, sizeof out), CF_EXIT_FILE);
+  assert_non_null(strstr(out, pinfile));
+  assert_non_null(strstr(out, "0640"));
+  snprintf(line, sizeof line, "cmcc verify-pin --card kmc --kmc-pin @%s/missing.pin", dir);
+  assert_int_equal(run_capturing(line, out, sizeof out), CF_EXIT_FILE);
+  assert_non_null(strstr(out, "missing.pin"));
+
+  snprintf(line, sizeof line, "rm -rf '%s'", dir);
+  assert_int_equal(system(line), 0);
 }
 
 int main(void) {
@@ -112,6 +188,7 @@ int main(void) {
       cmocka_unit_test(cmcc_host_cli_usage_errors),
       cmocka_unit_test(cmcc_host_cli_pin_and_refs),
       cmocka_unit_test(cmcc_host_cli_hsm_init),
+      cmocka_unit_test(cmcc_host_cli_secret_files),
   };
   return cmocka_run_group_tests_name("cmcc_host_cli", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * with it what the host computes independently), and tampered MACs and wrong PINs are refused with
  * the spec's status word and change nothing. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -148,6 +149,31 @@ static void cmcc_host_generate_flow(void **state) {
   world_free(w);
 }
 
+/* A sheet larger than the KMC's key file: the card refuses the first key that does not fit (6A84)
+ * and the step names it, so the command can say how many keys were written before it. */
+static void cmcc_host_generate_fills_key_file(void **state) {
+  (void)state;
+  world *w = world_new("");
+  world_open_kmc(w);
+  cf_cmcc_keysheet big = w->sheet;
+  big.count = 40;
+  for (size_t i = 0; i < big.count; i++) {
+    static const uint8_t base[11] = {0x08, 0x01, 0x00, 0x00, 0x00, 0x00, 0xAA, 0, 0, 0, 0};
+    memcpy(big.attrs[i], base, 11);
+    big.attrs[i][CMCC_ATTR_INDEX] = (uint8_t)(i + 1); /* 40 different keys */
+  }
+  assert_int_equal(cf_cmcc_generate(&w->host, &big), -1);
+  assert_int_equal(w->host.status, CF_CMCC_E_CARD);
+  assert_int_equal(w->host.sw, 0x6A84);
+  /* the KMC holds its 2 keys: 30 fit, key 31 is refused */
+  assert_non_null(strstr(w->host.step, "Generate Key 31/40"));
+  cf_cmcc_host_clear(&w->host);
+  uint8_t attrs[64][11];
+  assert_int_equal(cf_cmcc_read_keyinfo(&w->host, CF_CMCC_KMC, attrs, 64), 32);
+  assert_memory_equal(attrs[31], big.attrs[29], 11);
+  world_free(w);
+}
+
 /* ---- 4.1.4 user-card key update ---- */
 
 static cf_cmcc_user_job user_job(void) {
@@ -255,6 +281,11 @@ static void batch_close(void *ctx, cf_transport *t, const cf_cmcc_card_entry *e,
   loose_card_close(&b->user, t);
 }
 
+static int polls;
+static int stop_at_fourth_poll(void) {
+  return ++polls >= 4 ? SIGINT : 0;
+}
+
 static void cmcc_host_user_batch(void **state) {
   (void)state;
   world *w = world_new("");
@@ -293,6 +324,17 @@ static void cmcc_host_user_batch(void **state) {
   b.start = 5;
   OK(w, cf_cmcc_user_batch(&w->host, &job, &list, &b));
   assert_int_equal(b.done, 295);
+  /* an interrupt (SIGINT) arriving during the 3rd card: that card is finished, the 4th never
+   * opened, and the batch reports where to resume */
+  bc.opened = 0;
+  b.start = 10;
+  b.stop_requested = stop_at_fourth_poll;
+  polls = 0;
+  OK(w, cf_cmcc_user_batch(&w->host, &job, &list, &b));
+  assert_int_equal(b.stopped, SIGINT);
+  assert_int_equal(b.done, 3);
+  assert_int_equal(bc.opened, 3);
+  assert_int_equal(b.start + b.done, 13); /* --from 14 */
   cf_cmcc_cardlist_free(&list);
   world_free(w);
 }
@@ -537,15 +579,11 @@ static int setup(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(cmcc_host_pin_flow),
-      cmocka_unit_test(cmcc_host_auth_flow),
-      cmocka_unit_test(cmcc_host_generate_flow),
-      cmocka_unit_test(cmcc_host_user_update_flow),
-      cmocka_unit_test(cmcc_host_user_batch),
-      cmocka_unit_test(cmcc_host_import_flow),
-      cmocka_unit_test(cmcc_host_working_and_terminal_flow),
-      cmocka_unit_test(cmcc_host_sam_flow),
-      cmocka_unit_test(cmcc_host_trace_redacts_secrets),
+      cmocka_unit_test(cmcc_host_pin_flow),      cmocka_unit_test(cmcc_host_auth_flow),
+      cmocka_unit_test(cmcc_host_generate_flow), cmocka_unit_test(cmcc_host_user_update_flow),
+      cmocka_unit_test(cmcc_host_user_batch),    cmocka_unit_test(cmcc_host_generate_fills_key_file),
+      cmocka_unit_test(cmcc_host_import_flow),   cmocka_unit_test(cmcc_host_working_and_terminal_flow),
+      cmocka_unit_test(cmcc_host_sam_flow),      cmocka_unit_test(cmcc_host_trace_redacts_secrets),
   };
   return cmocka_run_group_tests_name("cmcc_host_flows", tests, setup, NULL);
 }
