@@ -8,8 +8,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_fault.h"
+#include "store_file.h"
 #include "store_sqlite.h"
 #include "store_view.h"
 
@@ -18,10 +20,13 @@ struct cf_store {
   cf_fault_domain fault;
   bool in_tx;
   cf_store_sqlite *file; /* NULL for a memory store */
+  int lock_fd;           /* the owner lock of a file store (store_file.c), -1 for memory */
 };
 
 static cf_store *store_alloc(void) {
-  return calloc(1, sizeof(cf_store));
+  cf_store *s = calloc(1, sizeof(cf_store));
+  if (s) s->lock_fd = -1;
+  return s;
 }
 
 int cf_store_open_memory(cf_store **out) {
@@ -30,19 +35,53 @@ int cf_store_open_memory(cf_store **out) {
   return *out ? CF_STORE_OK : CF_STORE_EIO;
 }
 
-int cf_store_open_file(const char *path, cf_store **out) {
+int cf_store_open_file_ex(const char *path, unsigned flags, cf_store **out) {
   if (!out) return CF_STORE_EINVAL;
   *out = NULL;
-  if (!path || !*path) return CF_STORE_EINVAL;
+  if (!path || !*path || (flags & ~CF_STORE_OPEN_FRESH)) return CF_STORE_EINVAL;
   cf_store *s = store_alloc();
   if (!s) return CF_STORE_EIO;
-  if (cf_store_sqlite_open(path, &s->fault, &s->view, &s->file) != CF_STORE_OK) {
-    cf_store_view_free(&s->view);
-    free(s);
-    return CF_STORE_EIO;
+  int rc = cf_store_file_lock(path, flags & CF_STORE_OPEN_FRESH, cf_store_sqlite_init, &s->lock_fd);
+  if (rc == CF_STORE_OK) rc = cf_store_sqlite_open(path, &s->fault, &s->view, &s->file);
+  if (rc != CF_STORE_OK) {
+    cf_store_close(s);
+    return rc;
   }
   *out = s;
   return CF_STORE_OK;
+}
+
+int cf_store_open_file(const char *path, cf_store **out) {
+  return cf_store_open_file_ex(path, 0, out);
+}
+
+const char *cf_store_error_text(int rc) {
+  switch (rc) {
+  case CF_STORE_OK:
+    return "no error";
+  case CF_STORE_NOT_FOUND:
+    return "no such record";
+  case CF_STORE_EIO:
+    return "input/output error";
+  case CF_STORE_EINVAL:
+    return "invalid argument";
+  case CF_STORE_POWER_CUT:
+    return "power cut";
+  case CF_STORE_BUSY:
+    return "in use by another process (or another card of this one)";
+  case CF_STORE_EMPTY:
+    return "the file is empty (0 bytes)";
+  case CF_STORE_NOT_SQLITE:
+    return "not a card state file (not an SQLite database)";
+  case CF_STORE_FOREIGN:
+    return "not a card state file (an SQLite database of another application)";
+  case CF_STORE_CORRUPT:
+    return "the file is corrupt";
+  case CF_STORE_MISSING:
+    return "records are missing from the file (fewer than its manifest counts)";
+  default:
+    return "unknown error";
+  }
 }
 
 int cf_store_power_restore(cf_store *s) {
@@ -58,6 +97,7 @@ void cf_store_close(cf_store *s) {
   if (!s) return;
   /* An open transaction is simply lost, as at power-off. */
   cf_store_sqlite_close(s->file);
+  if (s->lock_fd >= 0) close(s->lock_fd); /* after SQLite: see store_file.h */
   cf_store_view_free(&s->view);
   free(s);
 }
@@ -129,7 +169,7 @@ int cf_store_commit(cf_store *s) {
     return CF_STORE_EIO;
   }
   if (s->file) {
-    rc = cf_store_sqlite_persist(s->file, &s->view.pending);
+    rc = cf_store_sqlite_persist(s->file, &s->view.pending, cf_store_view_merged_count(&s->view));
     if (rc != CF_STORE_OK) {
       free(merged);
       if (rc == CF_STORE_POWER_CUT) return store_cut(s);

@@ -147,6 +147,16 @@ int cf_store_view_apply(cf_store_view *v, cf_store_record *merged, bool (*write)
   return CF_STORE_OK;
 }
 
+size_t cf_store_view_merged_count(const cf_store_view *v) {
+  size_t count = v->committed.count;
+  for (size_t i = 0; i < v->pending.count; i++) {
+    bool exists = table_find(&v->committed, v->pending.items[i].key) != NULL;
+    if (v->pending.items[i].data && !exists) count++;
+    if (!v->pending.items[i].data && exists) count--;
+  }
+  return count;
+}
+
 int cf_store_view_load(cf_store_view *v, uint32_t key, const void *data, size_t len) {
   cf_store_table *c = &v->committed;
   if (c->count && c->items[c->count - 1].key >= key) return CF_STORE_EIO;

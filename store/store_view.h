@@ -42,6 +42,9 @@ void cf_store_view_discard(cf_store_view *v);
 int cf_store_view_prepare(const cf_store_view *v, cf_store_record **merged);
 int cf_store_view_apply(cf_store_view *v, cf_store_record *merged, bool (*write)(void *ctx), void *ctx);
 
+/* How many records the view will hold once the write set is applied. */
+size_t cf_store_view_merged_count(const cf_store_view *v);
+
 /* Appends a committed record while loading; keys must come in ascending order. */
 int cf_store_view_load(cf_store_view *v, uint32_t key, const void *data, size_t len);
 

@@ -18,6 +18,13 @@ enum {
   CF_STORE_EIO = -1,       /* the back end failed */
   CF_STORE_EINVAL = -2,    /* bad argument (record too large, buffer too small, no transaction) */
   CF_STORE_POWER_CUT = -3, /* the store lost power (fault injection); reopen it */
+  /* Why a card file cannot be opened (cf_store_open_file); cf_store_error_text says it in words. */
+  CF_STORE_BUSY = -4,       /* another owner holds it (a running emulator) */
+  CF_STORE_EMPTY = -5,      /* the file exists and is empty */
+  CF_STORE_NOT_SQLITE = -6, /* not an SQLite database */
+  CF_STORE_FOREIGN = -7,    /* an SQLite database, but not a card store */
+  CF_STORE_CORRUPT = -8,    /* a card store whose content is damaged or was altered */
+  CF_STORE_MISSING = -9,    /* a card store that lost records (fewer than its manifest counts) */
 };
 
 #define CF_STORE_MAX_RECORD 8192
@@ -27,8 +34,17 @@ enum {
 
 typedef struct cf_store cf_store;
 
-/* Opens (creating if needed) the store in file path. */
+/* Opens (creating if needed) the store in file path, and holds it until cf_store_close: a second
+ * owner gets CF_STORE_BUSY. The file (and its -wal) is made mode 0600 whatever the umask. A new
+ * file appears complete or not at all. Errors other than EINVAL/EIO name what is wrong with the
+ * file (BUSY, EMPTY, NOT_SQLITE, FOREIGN, CORRUPT, MISSING); the file is then left as it was. */
 int cf_store_open_file(const char *path, cf_store **out);
+/* With CF_STORE_OPEN_FRESH: erases what the file holds and starts an empty store, after taking
+ * the lock (a running owner makes it fail with CF_STORE_BUSY, erasing nothing). Also replaces a
+ * file that is empty, foreign or corrupt. */
+#define CF_STORE_OPEN_FRESH 1u
+int cf_store_open_file_ex(const char *path, unsigned flags, cf_store **out);
+const char *cf_store_error_text(int rc);
 /* A store that lives in memory only. */
 int cf_store_open_memory(cf_store **out);
 /* Memory stores: forgets the cut and any uncommitted writes, keeps what was committed (a restart).

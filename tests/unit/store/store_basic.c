@@ -424,7 +424,7 @@ static void store_file_rejects_foreign(void **state) {
   for (int i = 0; i < 4096; i++)
     fputc(i * 7, g);
   fclose(g);
-  assert_int_equal(cf_store_open_file(garbage, &s), CF_STORE_EIO);
+  assert_int_equal(cf_store_open_file(garbage, &s), CF_STORE_NOT_SQLITE);
   free(garbage);
 
   char *foreign = store_test_path(f->dir, "foreign.db");
@@ -433,7 +433,7 @@ static void store_file_rejects_foreign(void **state) {
   assert_int_equal(sqlite3_exec(db, "CREATE TABLE kv(key INTEGER PRIMARY KEY, value BLOB)", NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
-  assert_int_equal(cf_store_open_file(foreign, &s), CF_STORE_EIO);
+  assert_int_equal(cf_store_open_file(foreign, &s), CF_STORE_FOREIGN);
   free(foreign);
 }
 
@@ -457,7 +457,7 @@ static void store_file_rejects_bad_rows(void **state) {
     assert_int_equal(sqlite3_exec(db, tamper[i], NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     cf_store *s = (cf_store *)1;
-    assert_int_equal(cf_store_open_file(f->path, &s), CF_STORE_EIO);
+    assert_int_equal(cf_store_open_file(f->path, &s), CF_STORE_CORRUPT);
     assert_null(s);
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "DELETE FROM kv WHERE key <> 1", NULL, NULL, NULL), SQLITE_OK);
@@ -474,7 +474,7 @@ static void store_file_exclusive_owner(void **state) {
   put_str(f->s, 5, "owned");
   assert_int_equal(cf_store_commit(f->s), CF_STORE_OK);
   cf_store *second;
-  assert_int_equal(cf_store_open_file(f->path, &second), CF_STORE_EIO);
+  assert_int_equal(cf_store_open_file(f->path, &second), CF_STORE_BUSY);
   assert_str(f->s, 5, "owned");
   restart(f);
   assert_str(f->s, 5, "owned");
