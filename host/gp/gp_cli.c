@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cardforge/cli.h"
 #include "cardforge/crypto.h"
 #include "cardforge/gp_client.h"
 #include "cardforge/hex.h"
+#include "cardforge/secret_input.h"
 #include "cardforge/sw.h"
 
 static const char usage_text[] =
@@ -36,6 +38,8 @@ static const char usage_text[] =
     "  --kvn N         key set to open, hex (default 00: the card's default set)\n"
     "  --key HEX       ENC=MAC=DEK (default 404142434445464748494A4B4C4D4E4F)\n"
     "  --enc/--mac/--dek HEX, --key-file FILE (lines enc=HEX, mac=HEX, dek=HEX or key=HEX)\n"
+    "                  a key option's HEX may be @FILE (the hex in a file) or - (standard input): a\n"
+    "                  key on the command line is visible to other users; key files must be 0600\n"
     "  --reader R      PC/SC reader (name, part of it, or index)\n"
     "\n"
     "Numbers (KVN, key id) are hex. Exit codes: 0 ok, 2 usage, 3 card refused, 4 reader, 5 check\n"
@@ -69,8 +73,18 @@ static int parse_hex_byte(const char *s, int max, int *out) {
   return 0;
 }
 
-static int parse_key(const char *what, const char *hex, uint8_t out[32], size_t *len) {
-  long n = hex ? cf_hex_decode(hex, out, 32) : -1;
+/* A key option's value: the hex itself (warned about: visible in ps), or @FILE / - holding it
+ * (cardforge/secret_input.h). */
+static int parse_key(const char *what, const char *value, uint8_t out[32], size_t *len) {
+  char hex[CF_SECRET_MAX], err[512] = "";
+  cf_secret_source src = CF_SECRET_NONE;
+  cf_secret_spec spec = {.option = what, .value = value};
+  if (cf_secret_get(&spec, hex, sizeof hex, &src, err, sizeof err) < 0) {
+    cf_cli_error("%s", err);
+    return CF_EXIT_FILE;
+  }
+  long n = cf_hex_decode(hex, out, 32);
+  cf_wipe(hex, sizeof hex);
   if (n != 16 && n != 24 && n != 32) {
     cf_cli_error("%s: expected 16, 24 or 32 bytes of hex", what);
     return CF_EXIT_USAGE;
@@ -81,11 +95,19 @@ static int parse_key(const char *what, const char *hex, uint8_t out[32], size_t 
 
 /* Key file: "enc=HEX", "mac=HEX", "dek=HEX" or "key=HEX" lines; '#' starts a comment. */
 static int read_key_file(const char *path, key_opts *k) {
-  FILE *f = fopen(path, "r");
+  /* a key file others may read is refused, as every file holding secrets is */
+  char why[512];
+  struct stat st;
+  int fd = cf_secret_file_open(path, true, &st, why, sizeof why);
+  FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
   char line[256];
   int rc = CF_EXIT_OK, lineno = 0;
   if (f == NULL) {
-    cf_cli_error("%s: %s", path, strerror(errno));
+    if (fd >= 0) {
+      snprintf(why, sizeof why, "%s: %s", path, strerror(errno));
+      close(fd);
+    }
+    cf_cli_error("%s", why);
     return CF_EXIT_FILE;
   }
   while (rc == CF_EXIT_OK && fgets(line, sizeof line, f) != NULL) {
