@@ -61,9 +61,10 @@ static const keycard_cli_command commands[] = {
      PIN_OPT "--type= --data=", "--data HEX [--type public|ndef|cash]", "write a data object"},
     {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", "--yes",
      "erase everything and return to the pre-INIT state"},
-    {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source= --target+",
-     "--source READER --target READER...",
-     "copy the source card's master key onto every target (DUPLICATE KEY)"},
+    {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source= --target+ --from=",
+     "--source READER --target READER... [--from N]",
+     "copy the source card's master key onto every target (DUPLICATE KEY); --from N starts at\n"
+     "the Nth target (the resume line after an interrupt names it)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

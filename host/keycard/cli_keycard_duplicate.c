@@ -3,8 +3,11 @@
  * piece and the total count, then ADD ENTROPY with each other piece; the source EXPORTs the key
  * encrypted under the combined entropy and every target IMPORTs it. At the end every card must show
  * the source's key UID. */
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/batch_interrupt.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 #include "cli_keycard_internal.h"
@@ -13,7 +16,8 @@
 
 typedef struct dup_state {
   keycard_cli_card cards[MAX_CARDS];
-  int n; /* cards[0] is the source */
+  int n;     /* cards[0] is the source */
+  int first; /* cards[1] is target number first + 1 on the command line (--from) */
   uint8_t entropy[MAX_CARDS][32];
   uint8_t blob[KEYCARD_CLIENT_MAX_PLAIN];
   size_t blob_len;
@@ -67,6 +71,23 @@ static int dup_run(keycard_cli *c, dup_state *d) {
   keycard_cli_progress(c, "card 1 (source): key exported (%zu encrypted bytes)", d->blob_len);
   for (int i = 1; i < n; i++) {
     uint8_t uid[KEYCARD_CLIENT_KEY_UID_LEN];
+    /* SIGINT / SIGTERM: the target in progress is finished, the others are left for --from */
+    int sig = cf_batch_interrupted();
+    if (sig) {
+      keycard_cli_error(c, cf_batch_interrupt_exit_code(sig), "interrupted by %s",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+      int done = d->first + i - 1, total = d->first + n - 1;
+      if (done > 0)
+        fprintf(c->io->out,
+                "duplicate: interrupted before target %d of %d (targets 1..%d hold the key); rerun with "
+                "--from %d\n",
+                done + 1, total, done, done + 1);
+      else
+        fprintf(c->io->out,
+                "duplicate: interrupted before target 1 of %d (none holds the key); rerun with --from 1\n",
+                total);
+      return cf_batch_interrupt_exit_code(sig);
+    }
     if ((code = keycard_cli_reopen(c, &d->cards[i], KEYCARD_CLI_NEED_PIN)) != CF_EXIT_OK) return code;
     rc = keycard_client_duplicate_import(&d->cards[i].kc, d->blob, d->blob_len, uid);
     if (rc != KEYCARD_CLIENT_OK) return dup_step_fail(c, d, i, "IMPORT", rc);
@@ -103,17 +124,31 @@ int keycard_cli_cmd_duplicate(keycard_cli *c) {
   if (targets->count > MAX_CARDS - 1)
     return keycard_cli_error(c, CF_EXIT_USAGE, "at most %d targets", MAX_CARDS - 1);
   if (!keycard_cli_pin(c)) return keycard_cli_pin_code(c);
+  int first = 0;
+  const char *from = keycard_cli_opt_value(c, "--from");
+  if (from) {
+    char *end;
+    unsigned long v = strtoul(from, &end, 10);
+    if (*from == '\0' || *end || v < 1 || v > (unsigned long)targets->count)
+      return keycard_cli_error(c, CF_EXIT_USAGE, "--from is a target number 1..%d", targets->count);
+    first = (int)v - 1;
+  }
   dup_state d;
   memset(&d, 0, sizeof d);
-  d.n = 1 + targets->count;
+  d.n = 1 + targets->count - first;
+  d.first = first;
   d.cards[0].reader = source;
   for (int i = 0; i < targets->count; i++) {
-    d.cards[i + 1].reader = targets->values[i];
-    for (int j = 0; j <= i; j++)
-      if (strcmp(d.cards[j].reader, targets->values[i]) == 0)
+    if (i >= first) d.cards[i - first + 1].reader = targets->values[i];
+    if (strcmp(source, targets->values[i]) == 0)
+      return keycard_cli_error(c, CF_EXIT_USAGE, "reader %s given twice", targets->values[i]);
+    for (int j = 0; j < i; j++)
+      if (strcmp(targets->values[j], targets->values[i]) == 0)
         return keycard_cli_error(c, CF_EXIT_USAGE, "reader %s given twice", targets->values[i]);
   }
+  cf_batch_interrupt_arm();
   int code = dup_run(c, &d);
+  cf_batch_interrupt_disarm();
   for (int i = 0; i < d.n; i++)
     keycard_cli_close(&d.cards[i]);
   cf_wipe(&d, sizeof d);

@@ -2,6 +2,7 @@
  * output a user sees, exit codes, the pairing store, secrets kept out of logs, and duplication
  * over three cards. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,8 @@ typedef struct bench {
   char *out, *log; /* captured by the last run */
   size_t out_len, log_len;
   int liar; /* 1 + index of a card whose SELECT answers show a wrong key UID (0: none) */
+  void (*on_connect)(struct bench *b, const char *reader); /* called before each connection */
+  int connects;
 } bench;
 
 /* A reader that lies about the key UID in SELECT answers (8E 20 <uid>): a card that did not take
@@ -59,6 +62,8 @@ static const cf_transport_ops lying_ops = {.exchange = lying_exchange, .close = 
 
 static cf_transport *connect_by_name(void *ctx, const char *reader, char *err, size_t errlen) {
   bench *b = ctx;
+  b->connects++;
+  if (b->on_connect) b->on_connect(b, reader);
   for (int i = 0; i < 3; i++) {
     if (reader && strcmp(reader, b->names[i]) != 0) continue;
     if (b->liar != i + 1) return cf_transport_open_card(b->cards[i]);
@@ -92,14 +97,14 @@ static int run(bench *b, ...) {
   return code;
 }
 
-static int setup(void **state) {
+static int setup_cards(void **state, const char *params) {
   bench *b = calloc(1, sizeof *b);
   b->names[0] = "A";
   b->names[1] = "B";
   b->names[2] = "C";
   for (int i = 0; i < 3; i++) {
     if (cf_store_open_memory(&b->stores[i]) != 0) return -1;
-    b->cards[i] = keycard_profile.create(b->stores[i], "");
+    b->cards[i] = keycard_profile.create(b->stores[i], params);
     if (!b->cards[i]) return -1;
     cf_card_power_on(b->cards[i]);
   }
@@ -110,8 +115,20 @@ static int setup(void **state) {
   unsetenv("CARDFORGE_PIN");
   unsetenv("CARDFORGE_PUK");
   unsetenv("CARDFORGE_BIP39_WORDLIST");
+  unsetenv("CARDFORGE_SEED");
+  unsetenv("CARDFORGE_MNEMONIC");
+  unsetenv("CARDFORGE_KEY");
   *state = b;
   return 0;
+}
+
+static int setup(void **state) {
+  return setup_cards(state, "");
+}
+
+/* DUPLICATE KEY is in applet 2.2.1 only */
+static int setup_221(void **state) {
+  return setup_cards(state, "version=2.2.1");
 }
 
 static int teardown(void **state) {
@@ -316,6 +333,183 @@ static void keycard_client_cli_duplicate(void **state) {
   unsetenv("CARDFORGE_PIN");
 }
 
+static void write_secret(const bench *b, const char *name, const char *text, mode_t mode, char *path,
+                         size_t cap) {
+  snprintf(path, cap, "%s/%s", b->dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+/* PIN, PUK and key material from files and the environment (nothing secret on the command line);
+ * a secret file that group or others may read is refused, naming it. */
+static void keycard_client_cli_secret_files(void **state) {
+  bench *b = *state;
+  char pin[256], puk[256], words[256], buf[256];
+  write_secret(b, "pin", "123456\n", 0600, pin, sizeof pin);
+  write_secret(b, "puk", "012345678901\n", 0600, puk, sizeof puk);
+  write_secret(b, "words", MNEMONIC "\n", 0600, words, sizeof words);
+  char pin_arg[300], puk_arg[300], words_arg[300];
+  snprintf(pin_arg, sizeof pin_arg, "@%s", pin);
+  snprintf(puk_arg, sizeof puk_arg, "@%s", puk);
+  snprintf(words_arg, sizeof words_arg, "@%s", words);
+  assert_int_equal(run(b, "init", "--reader", "A", "--pin", pin_arg, "--puk", puk_arg, NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", "--pin", pin_arg, NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "load-key", "--reader", "A", "--pin", pin_arg, "--mnemonic", words_arg, NULL),
+                   CF_EXIT_OK);
+  assert_int_equal(run(b, "export-key", "--reader", "A", "--pin", pin_arg, NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "public-key", buf, sizeof buf), MASTER_PUB);
+  /* the seed from the environment alone */
+  setenv("CARDFORGE_PIN", "123456", 1);
+  setenv("CARDFORGE_SEED",
+         "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"
+         "202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F",
+         1);
+  assert_int_equal(run(b, "load-key", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "export-key", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_not_equal(field(b, "public-key", buf, sizeof buf), MASTER_PUB);
+  setenv("CARDFORGE_KEY", "5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C5C", 1);
+  assert_int_equal(run(b, "load-key", "--reader", "A", NULL), CF_EXIT_USAGE); /* two sources */
+  unsetenv("CARDFORGE_KEY");
+  unsetenv("CARDFORGE_SEED");
+  unsetenv("CARDFORGE_PIN");
+  /* too open: refused before the card is touched, the file and its mode named */
+  assert_int_equal(chmod(pin, 0644), 0);
+  b->connects = 0;
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", "--pin", pin_arg, NULL), CF_EXIT_FILE);
+  assert_non_null(strstr(b->log, pin));
+  assert_non_null(strstr(b->log, "0644"));
+  assert_int_equal(run(b, "change-pin", "--reader", "A", "--new-pin", pin_arg, NULL), CF_EXIT_FILE);
+  assert_int_equal(b->connects, 1); /* only verify-pin connected: the PIN is read after SELECT */
+  /* a missing file, an empty one */
+  char missing[300];
+  snprintf(missing, sizeof missing, "@%s/none", b->dir);
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", "--pin", missing, NULL), CF_EXIT_FILE);
+  write_secret(b, "empty", "", 0600, buf, sizeof buf);
+  snprintf(missing, sizeof missing, "@%s", buf);
+  assert_int_equal(run(b, "verify-pin", "--reader", "A", "--pin", missing, NULL), CF_EXIT_FILE);
+  assert_non_null(strstr(b->log, "empty"));
+}
+
+/* After the store is checked, the store file turns into a directory: saving the new pairing fails,
+ * and the slot PAIR took is given back with UNPAIR (the PIN is there to open the channel). */
+static void block_store(bench *b, const char *reader) {
+  (void)reader;
+  char path[300];
+  snprintf(path, sizeof path, "%s/keycard-pairings.txt", b->dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+  snprintf(path, sizeof path, "%s/keycard-pairings.txt/x", b->dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fclose(f);
+  b->on_connect = NULL;
+}
+
+static void unblock_store(bench *b) {
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s/keycard-pairings.txt'", b->dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void keycard_client_cli_pair_undo(void **state) {
+  bench *b = *state;
+  char buf[256], free_before[16];
+  assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
+                   CF_EXIT_OK);
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  snprintf(free_before, sizeof free_before, "%s", field(b, "free-pairing-slots", buf, sizeof buf));
+  setenv("CARDFORGE_PIN", "123456", 1);
+  b->on_connect = block_store;
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_FILE);
+  assert_non_null(strstr(b->log, "cannot be saved"));
+  assert_non_null(strstr(b->log, "pairing undone"));
+  unblock_store(b);
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "free-pairing-slots", buf, sizeof buf), free_before);
+  /* without the PIN the slot cannot be given back: the message says how to free it */
+  unsetenv("CARDFORGE_PIN");
+  b->on_connect = block_store;
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_FILE);
+  assert_non_null(strstr(b->log, "unpair --index"));
+  unblock_store(b);
+  /* a store that cannot take a pairing at all: checked first, the card is not paired */
+  setenv("CARDFORGE_PIN", "123456", 1);
+  /* free the stranded slot 0 through a new pairing (slot 1), then that one */
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "1");
+  assert_int_equal(run(b, "unpair", "--reader", "A", "--index", "0", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "free-pairing-slots", buf, sizeof buf), free_before);
+  unblock_store(b);
+  block_store(b, NULL);
+  b->connects = 0;
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_FILE);
+  assert_non_null(strstr(b->log, "the card was not paired"));
+  assert_int_equal(b->connects, 0);
+  unblock_store(b);
+  unsetenv("CARDFORGE_PIN");
+}
+
+/* Two pairings of one card from this host: both kept, the newest used, each unpair frees its own. */
+static void keycard_client_cli_two_pairings(void **state) {
+  bench *b = *state;
+  char buf[256], free_before[16];
+  assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
+                   CF_EXIT_OK);
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  snprintf(free_before, sizeof free_before, "%s", field(b, "free-pairing-slots", buf, sizeof buf));
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "0");
+  assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "1");
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->log, "slot 1 freed"));
+  assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_OK); /* slot 0 still works */
+  assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->log, "slot 0 freed"));
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "free-pairing-slots", buf, sizeof buf), free_before);
+  unsetenv("CARDFORGE_PIN");
+}
+
+/* SIGINT during duplicate: no further target is touched, the resume line names --from; --from N
+ * starts at target N. */
+static void interrupt_at_third_connect(bench *b, const char *reader) {
+  (void)reader;
+  if (b->connects == 3) raise(SIGINT);
+}
+
+static void keycard_client_cli_duplicate_interrupt(void **state) {
+  bench *b = *state;
+  char buf[256], uid[256];
+  for (int i = 0; i < 3; i++)
+    setup_card(b, b->names[i]);
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "generate-key", "--reader", "A", NULL), CF_EXIT_OK);
+  snprintf(uid, sizeof uid, "%s", field(b, "key-uid", buf, sizeof buf));
+  b->connects = 0;
+  b->on_connect = interrupt_at_third_connect;
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL), 130);
+  b->on_connect = NULL;
+  assert_non_null(strstr(b->out, "rerun with --from 1"));
+  assert_non_null(strstr(b->log, "interrupted by SIGINT"));
+  assert_null(strstr(b->log, "key imported"));
+  assert_int_equal(
+      run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", "--from", "2", NULL),
+      CF_EXIT_OK);
+  assert_int_equal(run(b, "info", "--reader", "C", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "key-uid", buf, sizeof buf), uid);
+  assert_int_equal(run(b, "info", "--reader", "B", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "key-uid", buf, sizeof buf), "none");
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--from", "2", NULL), CF_EXIT_USAGE);
+  unsetenv("CARDFORGE_PIN");
+}
+
 /* set-pinless-path (bare PATH and --path), sign --pinless without pairing or PIN, its refusals. */
 static void keycard_client_cli_pinless(void **state) {
   bench *b = *state;
@@ -416,7 +610,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(keycard_client_cli_usage, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_single_card, setup, teardown),
-      cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate, setup_221, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_secret_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_pair_undo, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_two_pairings, setup, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate_interrupt, setup_221, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_pinless, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_mnemonic, setup, teardown),
   };
