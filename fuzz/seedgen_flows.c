@@ -93,7 +93,6 @@ static int keycard_lifecycle(cf_transport *t) {
   if (rc == 0) rc = keycard_client_verify_pin(&kc, SG_PIN, NULL);
   if (rc == 0) rc = keycard_client_generate_key(&kc, uid);
   if (rc == 0) rc = keycard_client_remove_key(&kc);
-  if (rc == 0) rc = keycard_client_duplicate_start(&kc, 2, hash);
   if (rc == 0) rc = keycard_client_change_secret(&kc, KEYCARD_CLIENT_CHANGE_PAIRING_SECRET, secret, 32);
   if (rc == 0) rc = keycard_client_unpair(&kc, kc.pairing_index);
   if (rc == 0) rc = keycard_client_factory_reset(&kc);

@@ -59,7 +59,7 @@ CMCC_EMK=$(div8 "$SEED" 0801010000000000)
 declare -A DEMO_CARDS=(
   [readers]="--card loopback" [opensc]="--card loopback" [scriptor]="--card loopback"
   [cardforge]="--card loopback"
-  [keycard]="--card keycard --card keycard --card keycard"
+  [keycard]="--card keycard:version=2.2.1 --card keycard:version=2.2.1 --card keycard:version=2.2.1"
   [gp]="--card gp"
   [cmcc]="--card kmc:pin2=$PIN_HEX,k01=$K01,k02=$K02 --card authcard:pin2=$PIN_HEX,k02=$K02,k03=$K03
           --card workcard:pin2=$PIN_HEX,k04=$K04,k05=$K05,eid=$EID
@@ -107,7 +107,8 @@ demo_cardforge() {
 KEYCARD_MNEMONIC="legal winner thank year wave sausage worth useful legal winner thank yellow"
 
 demo_keycard() {
-  say "Status Keycard: three emulated Keycards (applet 3.1), one per reader"
+  say "Status Keycard: three emulated Keycards, one per reader, as applet 2.2.1 (the release with" \
+    "DUPLICATE KEY; version=3.0 and version=3.1, the default, are the later releases)"
   run cardforge readers
   run cardforge -r 0 keycard info
 

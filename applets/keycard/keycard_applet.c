@@ -1,6 +1,7 @@
 /* The Keycard applet: installation, SELECT, command dispatch and the response rule of the secure
- * channel, plus the "keycard" card profile. Behaviour follows the public applet 3.1
- * (status-im/status-keycard) with DUPLICATE KEY as in 2.2.1; docs/keycard.md has the details. */
+ * channel, plus the "keycard" card profile. Behaviour follows the public applet
+ * (status-im/status-keycard) of the version the card is created as (keycard_version.c);
+ * docs/keycard.md has the details. */
 #include <string.h>
 
 #include "cardforge/crypto.h"
@@ -44,22 +45,12 @@ bool kc_digits(const uint8_t *p, size_t len) {
   return true;
 }
 
-static uint16_t kc_version(const cf_applet *app) {
-  size_t len = 0;
-  const uint8_t *v = kc_peek(app, KC_REC_CONFIG, &len);
-  return v && len == 2 ? cf_be16(v) : KEYCARD_VERSION_3_1;
-}
-
 static int keycard_install(cf_applet *app, const char *params) {
-  char value[16] = "3.1";
+  char value[16] = KEYCARD_DEFAULT_VERSION;
   cf_params_get(params, "version", value, sizeof value);
-  uint16_t version;
-  if (strcmp(value, "3.1") == 0)
-    version = KEYCARD_VERSION_3_1;
-  else if (strcmp(value, "2.2") == 0)
-    version = KEYCARD_VERSION_2_2;
-  else
-    return -1;
+  const kc_version *ver = kc_version_by_name(value);
+  if (!ver) return -1;
+  uint16_t version = ver->number;
   size_t len = 0;
   if (kc_peek(app, KC_REC_CONFIG, &len) == NULL) {
     uint8_t v[2];
@@ -94,10 +85,29 @@ static void kc_select_reset(kc_ctx *ctx) {
   cf_wipe(ctx->pair_challenge, sizeof ctx->pair_challenge);
 }
 
+/* 2.2.1 and 3.0 count the SELECTs of an initialized applet and make a new channel key pair at
+ * the 101st (SecureChannel.java updateSecureChannelCounter, SC_COUNTER_MAX 100); the count is
+ * persistent there (a field) and here. 3.1 dropped it. */
+static bool kc_count_select(cf_applet *app, kc_ctx *ctx) {
+  size_t len = 0;
+  const uint8_t *p = kc_peek(app, KC_REC_SELECT_COUNT, &len);
+  uint16_t count = p && len == 2 ? cf_be16(p) : 0;
+  uint8_t next[2];
+  if (count < 100) {
+    cf_put_be16(next, (uint16_t)(count + 1));
+  } else {
+    if (!kc_channel_regenerate(app, ctx)) return false;
+    cf_put_be16(next, 0);
+  }
+  return kc_put(app, KC_REC_SELECT_COUNT, next, sizeof next);
+}
+
 /* A4 application info template: 8F UID, 80 channel key, 02 version, 02 free slots, 8E key UID
  * (empty without a key), 8D capabilities. The length takes the 81 form when a key UID makes it
  * longer than 127 bytes. */
 static uint16_t kc_select_info(cf_applet *app, kc_ctx *ctx, cf_rapdu *resp) {
+  const kc_version *ver = kc_version_of(app);
+  if (ver->channel_key_rotation && !kc_count_select(app, ctx)) return SW_MEMORY_FAILURE;
   size_t uid_len = 0;
   const uint8_t *uid = kc_peek(app, KC_REC_UID, &uid_len);
   const uint8_t *pub = kc_channel_pub(app, ctx);
@@ -116,7 +126,7 @@ static uint16_t kc_select_info(cf_applet *app, kc_ctx *ctx, cf_rapdu *resp) {
   n += 65;
   body[n++] = KEYCARD_TLV_INT;
   body[n++] = 2;
-  cf_put_be16(body + n, kc_version(app));
+  cf_put_be16(body + n, ver->number);
   n += 2;
   body[n++] = KEYCARD_TLV_INT;
   body[n++] = 1;
@@ -131,7 +141,7 @@ static uint16_t kc_select_info(cf_applet *app, kc_ctx *ctx, cf_rapdu *resp) {
   }
   body[n++] = KEYCARD_TLV_CAPABILITIES;
   body[n++] = 1;
-  body[n++] = KEYCARD_CAPABILITIES;
+  body[n++] = ver->capabilities;
   cf_wipe(&key, sizeof key);
   /* the applet writes the 81 length form exactly when a key is loaded (the template is then 129
    * bytes long; without a key it is 97) */
@@ -188,19 +198,35 @@ static uint16_t kc_respond(kc_req *rq, uint16_t sw, cf_rapdu *resp) {
   return sw;
 }
 
-/* Before INIT the applet knows INIT and IDENTIFY CARD only. */
+/* Before INIT the applet knows INIT only, and from 3.1 IDENTIFY CARD. */
 static uint16_t kc_process_uninitialized(kc_req *rq) {
-  switch (rq->cmd->ins) {
-  case KEYCARD_INS_INIT:
-    return kc_init(rq);
+  if (rq->cmd->ins == KEYCARD_INS_INIT) return kc_init(rq);
+  if (rq->cmd->ins == KEYCARD_INS_IDENTIFY_CARD && rq->ver->identify_card) return kc_identify_card(rq);
+  return SW_INS_NOT_SUPPORTED;
+}
+
+/* The instructions only some versions have; any other the version does not know is 6D00 too. */
+static bool kc_version_has(const kc_version *ver, uint8_t ins) {
+  switch (ins) {
   case KEYCARD_INS_IDENTIFY_CARD:
-    return kc_identify_card(rq);
+    return ver->identify_card;
+  case KEYCARD_INS_GET_DATA:
+  case KEYCARD_INS_STORE_DATA:
+    return ver->data_objects;
+  case KEYCARD_INS_FACTORY_RESET:
+    return ver->factory_reset;
+  case KEYCARD_INS_SET_NDEF:
+    return ver->set_ndef;
+  case KEYCARD_INS_DUPLICATE_KEY:
+    return ver->duplicate_key;
   default:
-    return SW_INS_NOT_SUPPORTED;
+    return true;
   }
 }
 
 static uint16_t kc_dispatch(kc_req *rq) {
+  bool eager = rq->ver->eager_derivation;
+  if (!kc_version_has(rq->ver, rq->cmd->ins)) return SW_INS_NOT_SUPPORTED;
   switch (rq->cmd->ins) {
   case KEYCARD_INS_OPEN_SECURE_CHANNEL:
     return kc_open_secure_channel(rq);
@@ -214,6 +240,8 @@ static uint16_t kc_dispatch(kc_req *rq) {
     return kc_identify_card(rq);
   case KEYCARD_INS_GET_STATUS:
     return kc_get_status(rq);
+  case KEYCARD_INS_SET_NDEF:
+    return kc_set_ndef(rq);
   case KEYCARD_INS_VERIFY_PIN:
     return kc_verify_pin(rq);
   case KEYCARD_INS_CHANGE_PIN:
@@ -223,7 +251,7 @@ static uint16_t kc_dispatch(kc_req *rq) {
   case KEYCARD_INS_LOAD_KEY:
     return kc_load_key(rq);
   case KEYCARD_INS_DERIVE_KEY:
-    return kc_derive_key(rq);
+    return eager ? kc_eager_derive_key(rq) : kc_derive_key(rq);
   case KEYCARD_INS_GENERATE_MNEMONIC:
     return kc_generate_mnemonic(rq);
   case KEYCARD_INS_REMOVE_KEY:
@@ -233,11 +261,11 @@ static uint16_t kc_dispatch(kc_req *rq) {
   case KEYCARD_INS_DUPLICATE_KEY:
     return kc_duplicate_key(rq);
   case KEYCARD_INS_SIGN:
-    return kc_sign(rq);
+    return eager ? kc_eager_sign(rq) : kc_sign(rq);
   case KEYCARD_INS_SET_PINLESS_PATH:
-    return kc_set_pinless_path(rq);
+    return eager ? kc_eager_set_pinless_path(rq) : kc_set_pinless_path(rq);
   case KEYCARD_INS_EXPORT_KEY:
-    return kc_export_key(rq);
+    return eager ? kc_eager_export_key(rq) : kc_export_key(rq);
   case KEYCARD_INS_GET_DATA:
     return kc_get_data(rq);
   case KEYCARD_INS_STORE_DATA:
@@ -254,6 +282,7 @@ static uint16_t keycard_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *re
   memset(&rq, 0, sizeof rq);
   rq.app = app;
   rq.ctx = app->ctx;
+  rq.ver = kc_version_of(app);
   rq.cmd = cmd;
   rq.data = cmd->data;
   rq.len = cmd->lc;
@@ -293,6 +322,6 @@ static cf_card *keycard_create(cf_store *store, const char *params) {
 
 const cf_card_profile keycard_profile = {
     .name = "keycard",
-    .summary = "Status Keycard 3.1 with DUPLICATE KEY (params: version=3.1|2.2)",
+    .summary = "Status Keycard applet (params: version=2.2.1|3.0|3.1, default 3.1)",
     .create = keycard_create,
 };

@@ -33,14 +33,15 @@ uint8_t kc_puk_tries(const cf_applet *app) {
 }
 
 /* INIT (before initialization only), one-shot encrypted. Plaintext: PIN (6 digits) || PUK (12
- * digits) || pairing secret (32) [|| PIN tries || PUK tries [|| alternate PIN (6)]]. Without an
- * alternate PIN it is the first 6 digits of the PUK. */
+ * digits) || pairing secret (32); from 3.1 optionally || PIN tries || PUK tries [|| alternate PIN
+ * (6)]. Without an alternate PIN it is the first 6 digits of the PUK (3.1 only has one). */
 uint16_t kc_init(kc_req *rq) {
   uint16_t sw = kc_one_shot_decrypt(rq);
   if (sw != SW_OK) return sw;
   const size_t base = KEYCARD_PIN_LEN + KEYCARD_PUK_LEN + KEYCARD_SECRET_LEN;
   const uint8_t *p = rq->data;
-  if ((rq->len != base && rq->len != base + 2 && rq->len != base + 8) ||
+  bool options = rq->ver->init_options;
+  if ((rq->len != base && !(options && (rq->len == base + 2 || rq->len == base + 8))) ||
       !kc_digits(p, KEYCARD_PIN_LEN + KEYCARD_PUK_LEN))
     return SW_WRONG_DATA;
   uint8_t pin_limit = KEYCARD_DEFAULT_PIN_TRIES, puk_limit = KEYCARD_DEFAULT_PUK_TRIES;
@@ -81,13 +82,15 @@ static bool kc_set_chain_select(cf_applet *app, uint8_t alt) {
   return now == alt || kc_put(app, KC_REC_CHAIN_SELECT, &alt, 1);
 }
 
-/* VERIFY PIN: 6 digits (else 6A80, no try spent). The PIN and the alternate PIN are both tried,
- * each spending a try of its own counter; a match of either restores both. The alternate PIN
- * wins when both match and switches derivation to the alternate chain code. */
+/* VERIFY PIN: 6 digits (else 6A80, no try spent; 2.2.1 has no such check: anything else is a
+ * wrong PIN and costs a try). From 3.1 the PIN and the alternate PIN are both tried, each
+ * spending a try of its own counter; a match of either restores both. The alternate PIN wins
+ * when both match and switches derivation to the alternate chain code. */
 uint16_t kc_verify_pin(kc_req *rq) {
   uint16_t sw = kc_sc_unwrap(rq);
   if (sw != SW_OK) return sw;
-  if (rq->len != KEYCARD_PIN_LEN || !kc_digits(rq->data, rq->len)) return SW_WRONG_DATA;
+  bool well_formed = rq->len == KEYCARD_PIN_LEN && kc_digits(rq->data, rq->len);
+  if (!well_formed && rq->ver->verify_pin_format) return SW_WRONG_DATA;
   kc_ctx *ctx = rq->ctx;
   uint8_t c[KC_CNT_LEN];
   const uint8_t *cred = kc_credentials(rq->app);
@@ -95,7 +98,7 @@ uint16_t kc_verify_pin(kc_req *rq) {
   uint8_t pin[KEYCARD_PIN_LEN], alt[KEYCARD_PIN_LEN];
   memcpy(pin, cred + KC_CRED_PIN, sizeof pin);
   memcpy(alt, cred + KC_CRED_ALT, sizeof alt);
-  bool try_pin = c[KC_CNT_PIN] > 0, try_alt = c[KC_CNT_ALT] > 0;
+  bool try_pin = c[KC_CNT_PIN] > 0, try_alt = rq->ver->alt_pin && c[KC_CNT_ALT] > 0;
   ctx->pin_validated = false;
   if (try_pin || try_alt) {
     c[KC_CNT_PIN] = (uint8_t)(c[KC_CNT_PIN] - try_pin);
@@ -103,8 +106,8 @@ uint16_t kc_verify_pin(kc_req *rq) {
     sw = kc_spend_tries(rq->app, c);
     if (sw != SW_OK) goto out;
   }
-  bool pin_ok = cf_ct_equal(pin, rq->data, KEYCARD_PIN_LEN) && try_pin;
-  bool alt_ok = cf_ct_equal(alt, rq->data, KEYCARD_PIN_LEN) && try_alt;
+  bool pin_ok = well_formed && cf_ct_equal(pin, rq->data, KEYCARD_PIN_LEN) && try_pin;
+  bool alt_ok = well_formed && cf_ct_equal(alt, rq->data, KEYCARD_PIN_LEN) && try_alt;
   if (!pin_ok && !alt_ok) {
     sw = SW_VERIFY_FAIL(ctx->alt_active ? c[KC_CNT_ALT] : c[KC_CNT_PIN]);
     goto out;

@@ -36,6 +36,27 @@ uint16_t kc_get_status(kc_req *rq) {
   return SW_INCORRECT_P1P2;
 }
 
+/* SET NDEF (2.2.1; 3.0 replaced it by STORE DATA P1 01): the NDEF file of the package's NDEF
+ * application is a 2-byte length and the message. Data whose first two bytes are its remaining
+ * length is stored as it is, other data gets 00 Lc put in front (KeycardApplet.java setNDEF, tag
+ * 2.2.1). The file holds 223 bytes: a longer result is the applet's array-bounds exception, 6F00.
+ * With fewer than 2 bytes of data the applet compares stale buffer bytes; here they never match. */
+uint16_t kc_set_ndef(kc_req *rq) {
+  uint16_t sw = kc_sc_unwrap(rq);
+  if (sw != SW_OK) return sw;
+  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+  uint8_t file[KEYCARD_MAX_PLAIN + 2];
+  size_t n = 0;
+  if (!(rq->len >= 2 && cf_be16(rq->data) == rq->len - 2)) {
+    file[n++] = 0x00;
+    file[n++] = (uint8_t)rq->len;
+  }
+  if (n + rq->len > KEYCARD_NDEF_DATA_MAX) return SW_UNKNOWN;
+  memcpy(file + n, rq->data, rq->len);
+  n += rq->len;
+  return kc_put(rq->app, KC_REC_DATA_NDEF, file, n) ? SW_OK : SW_MEMORY_FAILURE;
+}
+
 static unsigned kc_data_record(uint8_t p1, size_t *max) {
   switch (p1) {
   case KEYCARD_DATA_P1_PUBLIC:

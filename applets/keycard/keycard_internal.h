@@ -28,8 +28,27 @@ enum {
   KC_REC_DATA_PUBLIC = 12,   /* STORE DATA objects: the bytes as stored */
   KC_REC_DATA_NDEF = 13,
   KC_REC_DATA_CASH = 14,
-  KC_REC_DUPLICATION = 15, /* expected entropy count (int16 BE) || duplication key (32) */
+  KC_REC_DUPLICATION = 15,  /* expected entropy count (int16 BE) || duplication key (32) */
+  KC_REC_SELECT_COUNT = 16, /* 2.2.1, 3.0: SELECTs since the channel key was made (int16 BE) */
 };
+
+/* One released applet version (keycard_version.c): what differs between the tags. */
+typedef struct kc_version {
+  const char *name;            /* "2.2.1", "3.0", "3.1" */
+  uint16_t number;             /* APPLICATION_VERSION, reported in SELECT */
+  uint8_t capabilities;        /* 8D in SELECT */
+  bool init_options;           /* INIT also takes try limits (52) and an alternate PIN (58) */
+  bool alt_pin;                /* the alternate (duress) PIN and its alternate chain code */
+  bool verify_pin_format;      /* VERIFY PIN: not 6 digits is 6A80, no try spent */
+  bool eager_derivation;       /* DERIVE KEY / SET PINLESS PATH derive at once (keycard_eager.c) */
+  bool channel_key_rotation;   /* a new channel key pair at every 101st SELECT */
+  bool export_extended_public; /* EXPORT KEY P2 02 */
+  bool data_objects;           /* GET DATA (CA) and STORE DATA (E2) */
+  bool identify_card;          /* IDENTIFY CARD (14) */
+  bool factory_reset;          /* FACTORY RESET (FD) */
+  bool set_ndef;               /* SET NDEF (F3) */
+  bool duplicate_key;          /* DUPLICATE KEY (D5) */
+} kc_version;
 
 #define KC_CRED_PIN 0
 #define KC_CRED_ALT 6
@@ -106,6 +125,7 @@ typedef struct kc_ctx {
 typedef struct kc_req {
   cf_applet *app;
   kc_ctx *ctx;
+  const kc_version *ver; /* the card's applet version */
   const cf_apdu *cmd;
   const uint8_t *data; /* command data: the plaintext once unwrapped */
   size_t len;
@@ -133,6 +153,11 @@ bool kc_delete(cf_applet *app, unsigned rec);
 bool kc_initialized(const cf_applet *app);
 bool kc_out(kc_req *rq, const void *data, size_t len);
 bool kc_digits(const uint8_t *p, size_t len);
+
+/* ---- versions (keycard_version.c) ---- */
+const kc_version *kc_version_by_name(const char *name);
+const kc_version *kc_version_by_number(uint16_t number);
+const kc_version *kc_version_of(const cf_applet *app);
 
 /* ---- secure channel (keycard_channel.c) ---- */
 bool kc_sc_open(const kc_ctx *ctx);
@@ -163,6 +188,8 @@ uint16_t kc_key_install(cf_applet *app, const uint8_t priv[32], const uint8_t *p
 uint16_t kc_key_from_seed(cf_applet *app, const uint8_t *seed, size_t len, uint8_t uid[32]);
 uint16_t kc_parse_key_template(const uint8_t *p, size_t len, uint8_t priv[32], uint8_t pub[65], bool *has_pub,
                                uint8_t chain[32], bool *has_chain);
+/* A path record (KC_REC_KEY_PATH, KC_REC_PINLESS_PATH): NULL and *len 0 when absent or malformed */
+const uint8_t *kc_path_record(const cf_applet *app, unsigned rec, size_t *len);
 uint16_t kc_update_path(kc_req *rq, const uint8_t *data, size_t len, uint8_t source);
 bool kc_commit_path(kc_req *rq);
 uint16_t kc_derive(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32]);
@@ -179,12 +206,22 @@ int kc_bip32_derive(const uint8_t priv[32], const uint8_t chain[32], const uint8
                     uint8_t out_priv[32], uint8_t out_chain[32]);
 
 /* ---- signing, export, mnemonic (keycard_sign.c) ---- */
+uint16_t kc_key_at_path(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32], uint8_t pub[65]);
+uint16_t kc_sign_at_path(kc_req *rq, const kc_key *key);
+bool kc_path_is_eip1581(const uint8_t *path, size_t len);
 uint16_t kc_sign(kc_req *rq);
 uint16_t kc_export_key(kc_req *rq);
 uint16_t kc_generate_mnemonic(kc_req *rq);
 
+/* ---- 2.2.1 and 3.0: derivation at DERIVE KEY time and its checks (keycard_eager.c) ---- */
+uint16_t kc_eager_derive_key(kc_req *rq);
+uint16_t kc_eager_set_pinless_path(kc_req *rq);
+uint16_t kc_eager_sign(kc_req *rq);
+uint16_t kc_eager_export_key(kc_req *rq);
+
 /* ---- status, data, reset, identity (keycard_data.c) ---- */
 uint16_t kc_get_status(kc_req *rq);
+uint16_t kc_set_ndef(kc_req *rq);
 uint16_t kc_get_data(kc_req *rq);
 uint16_t kc_store_data(kc_req *rq);
 uint16_t kc_factory_reset(kc_req *rq);

@@ -157,7 +157,7 @@ uint16_t kc_remove_key(kc_req *rq) {
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }
 
-static const uint8_t *kc_path(const cf_applet *app, unsigned rec, size_t *len) {
+const uint8_t *kc_path_record(const cf_applet *app, unsigned rec, size_t *len) {
   const uint8_t *p = kc_peek(app, rec, len);
   if (!p || *len > KC_PATH_MAX || *len % 4 != 0) {
     *len = 0;
@@ -179,7 +179,7 @@ uint16_t kc_update_path(kc_req *rq, const uint8_t *data, size_t len, uint8_t sou
     return SW_OK;
   }
   size_t cur_len = 0, pinless_len = 0;
-  const uint8_t *cur = kc_path(rq->app, KC_REC_KEY_PATH, &cur_len);
+  const uint8_t *cur = kc_path_record(rq->app, KC_REC_KEY_PATH, &cur_len);
   const uint8_t *src = cur;
   size_t keep, total;
   switch (source) {
@@ -198,7 +198,7 @@ uint16_t kc_update_path(kc_req *rq, const uint8_t *data, size_t len, uint8_t sou
     break;
   case KEYCARD_DERIVE_P1_SOURCE_PINLESS:
     if (len != 0) return SW_WRONG_DATA;
-    src = kc_path(rq->app, KC_REC_PINLESS_PATH, &pinless_len);
+    src = kc_path_record(rq->app, KC_REC_PINLESS_PATH, &pinless_len);
     keep = total = pinless_len;
     break;
   default:
@@ -218,7 +218,7 @@ bool kc_commit_path(kc_req *rq) {
 
 bool kc_path_is_pinless(const kc_req *rq) {
   size_t len = 0;
-  const uint8_t *p = kc_path(rq->app, KC_REC_PINLESS_PATH, &len);
+  const uint8_t *p = kc_path_record(rq->app, KC_REC_PINLESS_PATH, &len);
   return len > 0 && len == rq->ctx->tmp_path_len && memcmp(p, rq->ctx->tmp_path, len) == 0;
 }
 

@@ -35,8 +35,7 @@ static void kc_derive_input_of(const kc_req *rq, const kc_key *key, kc_derive_in
  * rq->ctx->derived when every input of its derivation is the same as last time: the result is a
  * function of those inputs alone, so a changed key, chain code, chain selection or path is a miss
  * and nothing needs to invalidate the cache. */
-static uint16_t kc_key_at_path(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32],
-                               uint8_t pub[65]) {
+uint16_t kc_key_at_path(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32], uint8_t pub[65]) {
   if (rq->ctx->tmp_path_len == 0) {
     uint16_t sw = kc_derive(rq, key, priv, chain);
     if (sw == SW_OK) memcpy(pub, key->pub, 65);
@@ -63,6 +62,29 @@ static uint16_t kc_key_at_path(kc_req *rq, const kc_key *key, uint8_t priv[32], 
   }
   cf_wipe(&in, sizeof in);
   return sw;
+}
+
+/* Signs the hash at the start of the command data with the key at the working path; the answer
+ * is A0 81 L { 80 41 public key, DER signature with low S }. */
+uint16_t kc_sign_at_path(kc_req *rq, const kc_key *key) {
+  uint8_t priv[32], chain[32], pub[65], sig[64], der[72];
+  size_t der_len = 0;
+  int recid;
+  uint16_t sw = kc_key_at_path(rq, key, priv, chain, pub);
+  if (sw == SW_OK) {
+    bool ok = cf_ec_sign(priv, rq->data, sig, &recid) == 0 &&
+              (der_len = cf_ec_sig_to_der(sig, der, sizeof der)) > 0;
+    sw = ok ? SW_OK : SW_UNKNOWN;
+  }
+  cf_wipe(priv, sizeof priv);
+  cf_wipe(chain, sizeof chain);
+  if (sw != SW_OK) return sw;
+  uint8_t head[5] = {KEYCARD_TLV_SIGNATURE_TEMPLATE, 0x81, (uint8_t)(2 + 65 + der_len), KEYCARD_TLV_PUB_KEY,
+                     65};
+  kc_out(rq, head, sizeof head);
+  kc_out(rq, pub, 65);
+  kc_out(rq, der, der_len);
+  return SW_OK;
 }
 
 /* SIGN: data = hash (32) || path levels. P1 low bits: 00 current key (source forced to current),
@@ -107,31 +129,16 @@ uint16_t kc_sign(kc_req *rq) {
     cf_wipe(&key, sizeof key);
     return SW_CONDITIONS_NOT_SATISFIED;
   }
-  uint8_t priv[32], chain[32], pub[65], sig[64], der[72];
-  size_t der_len = 0;
-  int recid;
-  sw = kc_key_at_path(rq, &key, priv, chain, pub);
-  if (sw == SW_OK) {
-    bool ok = cf_ec_sign(priv, rq->data, sig, &recid) == 0 &&
-              (der_len = cf_ec_sig_to_der(sig, der, sizeof der)) > 0;
-    sw = ok ? SW_OK : SW_UNKNOWN;
-  }
-  cf_wipe(priv, sizeof priv);
-  cf_wipe(chain, sizeof chain);
+  sw = kc_sign_at_path(rq, &key);
   cf_wipe(&key, sizeof key);
   if (sw != SW_OK) return sw;
-  uint8_t head[5] = {KEYCARD_TLV_SIGNATURE_TEMPLATE, 0x81, (uint8_t)(2 + 65 + der_len), KEYCARD_TLV_PUB_KEY,
-                     65};
-  kc_out(rq, head, sizeof head);
-  kc_out(rq, pub, 65);
-  kc_out(rq, der, der_len);
   if (make_current && !kc_commit_path(rq)) return SW_MEMORY_FAILURE;
   return SW_OK;
 }
 
-static bool kc_path_is_eip1581(const kc_ctx *ctx) {
-  return ctx->tmp_path_len >= sizeof kc_eip1581_prefix + 8 &&
-         memcmp(ctx->tmp_path, kc_eip1581_prefix, sizeof kc_eip1581_prefix) == 0;
+bool kc_path_is_eip1581(const uint8_t *path, size_t len) {
+  return len >= sizeof kc_eip1581_prefix + 8 &&
+         memcmp(path, kc_eip1581_prefix, sizeof kc_eip1581_prefix) == 0;
 }
 
 /* EXPORT KEY: P2 00 private key (A1 { 81 }, only under EIP-1581 with >= 5 levels), 01 public key
@@ -145,7 +152,9 @@ uint16_t kc_export_key(kc_req *rq) {
   cf_wipe(&key, sizeof key);
   if (!rq->ctx->pin_validated || !has_key) return SW_CONDITIONS_NOT_SATISFIED;
   uint8_t p2 = rq->cmd->p2;
-  if (p2 > KEYCARD_EXPORT_P2_EXTENDED_PUBLIC) return SW_INCORRECT_P1P2;
+  uint8_t last_p2 =
+      rq->ver->export_extended_public ? KEYCARD_EXPORT_P2_EXTENDED_PUBLIC : KEYCARD_EXPORT_P2_PUBLIC;
+  if (p2 > last_p2) return SW_INCORRECT_P1P2;
   bool public_only = p2 != KEYCARD_EXPORT_P2_PRIVATE, extended = p2 == KEYCARD_EXPORT_P2_EXTENDED_PUBLIC;
   uint8_t source = rq->cmd->p1 & KC_SOURCE_MASK;
   bool make_current = false;
@@ -163,7 +172,7 @@ uint16_t kc_export_key(kc_req *rq) {
   }
   sw = kc_update_path(rq, rq->data, rq->len, source);
   if (sw != SW_OK) return sw;
-  bool eip1581 = kc_path_is_eip1581(rq->ctx);
+  bool eip1581 = kc_path_is_eip1581(rq->ctx->tmp_path, rq->ctx->tmp_path_len);
   if (!(public_only || eip1581) || (extended && eip1581)) return SW_CONDITIONS_NOT_SATISFIED;
   uint8_t priv[32], chain[32], pub[65];
   kc_key_get(rq->app, &key);

@@ -7,21 +7,27 @@
 
 #include "cardforge/card.h"
 
-/* Profile "keycard". Params: "version=3.1" (default, reports 0x0301) or "version=2.2" (reports
- * 0x0202); the command set is the same in both. The version is fixed when the card is created. */
+/* Profile "keycard". Param "version": one of the released applet versions, each behaving as that
+ * tag of status-im/status-keycard does (command set, INIT, SELECT, status words): "2.2.1" (also
+ * "2.2"), "3.0", "3.1" (default; also "3.1.0"). The version is fixed when the card is created;
+ * docs/keycard.md has the table of differences. */
 extern const cf_card_profile keycard_profile;
 
 /* Instance AID of the Keycard application. */
 #define KEYCARD_AID_LEN 9
 extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
 
+/* APPLICATION_VERSION of each, as SELECT reports it */
+#define KEYCARD_VERSION_2_2_1 0x0202
+#define KEYCARD_VERSION_3_0 0x0300
 #define KEYCARD_VERSION_3_1 0x0301
-#define KEYCARD_VERSION_2_2 0x0202
+#define KEYCARD_DEFAULT_VERSION "3.1"
 
 /* ---- instructions (CLA 80 unless stated) ---- */
 #define KEYCARD_INS_INIT 0xFE
 #define KEYCARD_INS_FACTORY_RESET 0xFD
 #define KEYCARD_INS_GET_STATUS 0xF2
+#define KEYCARD_INS_SET_NDEF 0xF3 /* 2.2.1 only */
 #define KEYCARD_INS_OPEN_SECURE_CHANNEL 0x10
 #define KEYCARD_INS_MUTUALLY_AUTHENTICATE 0x11
 #define KEYCARD_INS_PAIR 0x12
@@ -91,8 +97,12 @@ extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
 #define KEYCARD_TLV_KEY_UID 0x8E
 #define KEYCARD_TLV_CAPABILITIES 0x8D
 
-/* Capabilities byte of applet 3.1: secure channel, key management, credentials management, NDEF. */
-#define KEYCARD_CAPABILITIES 0x0F
+/* Capabilities byte (8D in SELECT): 2.2.1 and 3.0 have the first four, 3.1 adds factory reset. */
+#define KEYCARD_CAP_SECURE_CHANNEL 0x01
+#define KEYCARD_CAP_KEY_MANAGEMENT 0x02
+#define KEYCARD_CAP_CREDENTIALS_MANAGEMENT 0x04
+#define KEYCARD_CAP_NDEF 0x08
+#define KEYCARD_CAP_FACTORY_RESET 0x10
 
 /* ---- sizes and limits ---- */
 #define KEYCARD_PIN_LEN 6

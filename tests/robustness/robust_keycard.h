@@ -13,12 +13,14 @@
 #define RK_MNEMONIC "legal winner thank year wave sausage worth useful legal winner thank yellow"
 
 /* Template files written by rk_make_templates into dir:
- *   fresh.card    installed, not initialized
+ *   fresh.card    installed, not initialized (applet 3.1)
  *   ready.card    INIT (PIN, PUK, pairing secret), paired in slot 0, BIP39 seed loaded, path m/44'/60'/0'/0/0
  *   blocked.card  ready.card with the PIN blocked (3 wrong PINs)
- *   dup.card      ready.card with a DUPLICATE KEY session: START (2 pieces) + ADD ENTROPY done
- * and keeps the pairing key, the pairing secret and a DUPLICATE KEY export blob of another card
- * sharing the same entropy (rk_blob). */
+ *   fresh221.card, ready221.card  the same as an applet 2.2.1 (DUPLICATE KEY, SET NDEF)
+ *   dupstart.card ready221.card with a DUPLICATE KEY session started (2 pieces)
+ *   dup.card      ready221.card with a DUPLICATE KEY session: START (2 pieces) + ADD ENTROPY done
+ * and keeps the pairing keys (rk_channel picks the one of the card's version), the pairing secret
+ * and a DUPLICATE KEY export blob of another card sharing the same entropy (rk_blob). */
 void rk_make_templates(const char *dir);
 
 extern uint8_t rk_secret[32];

@@ -141,6 +141,12 @@ static int do_dup_add_entropy(rb_card *c) {
 static int do_dup_import(rb_card *c) {
   return OK(keycard_client_duplicate_import(KC(c), rk_blob, rk_blob_len, NULL));
 }
+static int do_set_ndef(rb_card *c) {
+  static const uint8_t apdu[] = {
+      0x80, KEYCARD_INS_SET_NDEF, 0x00, 0x00, 0xD1, 0x01, 0x06, 0x55, 0x04, 'a', '.', 'c', 'o', 'm'};
+  uint16_t sw = 0;
+  return rk_secure(c, apdu, sizeof apdu, &sw) == 0 && sw == 0x9000 ? 0 : -1;
+}
 static int do_factory_reset(rb_card *c) {
   return OK(keycard_client_factory_reset(KC(c)));
 }
@@ -177,9 +183,11 @@ static const rb_sweep_step steps[] = {
     {"STORE DATA (public)", "ready.card", rk_pin, do_store_public, NULL, false, NULL, alive},
     {"STORE DATA (NDEF)", "ready.card", rk_pin, do_store_ndef, NULL, false, NULL, alive},
     {"STORE DATA (cash)", "ready.card", rk_pin, do_store_cash, NULL, false, NULL, alive},
-    {"DUPLICATE KEY START", "ready.card", rk_pin, do_dup_start, NULL, false, NULL, alive},
-    {"DUPLICATE KEY ADD ENTROPY", "dupstart.card", rk_select, do_dup_add_entropy, NULL, false, NULL, alive},
-    {"DUPLICATE KEY IMPORT", "dup.card", rk_pin, do_dup_import, NULL, false, NULL, alive},
+    {"SET NDEF (2.2.1)", "ready221.card", rk_pin, do_set_ndef, NULL, false, NULL, alive},
+    {"DUPLICATE KEY START (2.2.1)", "ready221.card", rk_pin, do_dup_start, NULL, false, NULL, alive},
+    {"DUPLICATE KEY ADD ENTROPY (2.2.1)", "dupstart.card", rk_select, do_dup_add_entropy, NULL, false, NULL,
+     alive},
+    {"DUPLICATE KEY IMPORT (2.2.1)", "dup.card", rk_pin, do_dup_import, NULL, false, NULL, alive},
     {"FACTORY RESET", "ready.card", rk_select, do_factory_reset, NULL, true, NULL, alive},
 };
 

@@ -2,7 +2,8 @@
 # `cardforge keycard` through the real PC/SC stack: three emulated Keycards in three vpcd readers.
 # On the first: init, pair, open the channel, verify the PIN, load a BIP39 seed, sign; then DUPLICATE
 # KEY onto the other two and sign the same hash on all three: the public keys must be equal.
-# Runs under cf-pcsc-env with three `--card keycard` (it then offers four vpcd readers).
+# Runs under cf-pcsc-env with three `--card keycard:version=2.2.1` (DUPLICATE KEY is a 2.2.1 command;
+# cf-pcsc-env then offers four vpcd readers).
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
 set -u
 

@@ -71,19 +71,20 @@ static void keycard_init_checks(void **state) {
   assert_int_equal(kch_select(&h), 0x9000);
   assert_true(h.initialized);
   assert_memory_not_equal(old_pub, h.card_pub, 65);
-  /* A4 61 8F 10 uid 80 41 pub 02 02 03 01 02 01 05 8E 00 8D 01 0F */
+  /* A4 61 8F 10 uid 80 41 pub 02 02 03 01 02 01 05 8E 00 8D 01 1F (3.1: factory reset is 10) */
   assert_int_equal(h.len, 99);
   assert_int_equal(h.data[0], 0xA4);
   assert_int_equal(h.data[1], 97);
   assert_int_equal(h.data[2], 0x8F);
   assert_int_equal(h.data[3], 16);
-  const uint8_t tail[] = {0x02, 0x02, 0x03, 0x01, 0x02, 0x01, 0x05, 0x8E, 0x00, 0x8D, 0x01, 0x0F};
+  const uint8_t tail[] = {0x02, 0x02, 0x03, 0x01, 0x02, 0x01, 0x05, 0x8E, 0x00, 0x8D, 0x01, 0x1F};
   assert_memory_equal(h.data + 20 + 67, tail, sizeof tail);
   /* INIT is gone once initialized */
   assert_int_equal(kch_init(&h, KCH_PIN, KCH_PUK, secret, NULL, 0), 0x6D00);
   kch_free(&h);
 }
 
+/* "2.2", the project's earlier spelling, still makes a 2.2.1 card */
 static void keycard_select_version_2_2(void **state) {
   kch h;
   kch_new(&h, "version=2.2");

@@ -1,5 +1,5 @@
-/* Keycard applet: DUPLICATE KEY (D5) as in applet 2.2.1, with the corrected export length and the
- * 2.2.x export form still accepted on import. */
+/* Keycard applet: DUPLICATE KEY (D5) on 2.2.1 cards (the only version that has it), with the
+ * corrected export length and the released 2.2.1 export form still accepted on import. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -34,7 +34,7 @@ static void keycard_duplicate_checks(void **state) {
   for (int i = 0; i < 5; i++)
     assert_int_equal(cf_rand(e[i], 32), 0);
   kch h;
-  kch_ready(&h, NULL);
+  kch_ready(&h, "version=2.2.1");
   kch_reset(&h);
   assert_int_equal(kch_select(&h), 0x9000);
   assert_int_equal(kch_send(&h, 0x80, 0xD5, 0x00, 5, e[0], 32), 0x6985);
@@ -95,7 +95,7 @@ static void keycard_duplicate_checks(void **state) {
 
 static void keycard_duplicate_without_key(void **state) {
   kch h;
-  kch_ready_pin(&h, NULL);
+  kch_ready_pin(&h, "version=2.2.1");
   uint8_t e[32] = {7};
   assert_int_equal(dup_start(&h, 1, e), 0x9000);
   /* 2.2.1 reads an empty key object here: CryptoException UNINITIALIZED_KEY */
@@ -109,7 +109,7 @@ static void keycard_duplicate_three_cards(void **state) {
   kch card[3];
   uint8_t e[3][32], dup_key[32] = {0};
   for (int i = 0; i < 3; i++) {
-    kch_ready_pin(&card[i], NULL);
+    kch_ready_pin(&card[i], "version=2.2.1");
     assert_int_equal(cf_rand(e[i], 32), 0);
     for (int j = 0; j < 32; j++)
       dup_key[j] ^= e[i][j];
@@ -197,7 +197,7 @@ static void keycard_duplicate_import_22x_form(void **state) {
       size_t ct = cf_pad_iso9797_m2(plain, n, 16, sizeof plain);
       assert_int_equal(cf_aes_cbc_encrypt(key, 32, blob, plain, blob + 16, ct), 0);
       kch h;
-      kch_ready_pin(&h, NULL);
+      kch_ready_pin(&h, "version=2.2.1");
       assert_int_equal(dup_start(&h, 1, key), 0x9000);
       uint16_t sw = kch_cmd(&h, 0xD5, 0x03, 0, blob, 16 + ct);
       assert_int_equal(sw, 0x9000);

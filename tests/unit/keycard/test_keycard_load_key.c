@@ -14,7 +14,7 @@
 #include "cardforge/keycard.h"
 #include "kc_host.h"
 
-static const char *const versions[] = {"version=2.2", "version=3.1"};
+static const char *const versions[] = {"version=2.2.1", "version=3.0", "version=3.1"};
 #define VERSION_COUNT (sizeof versions / sizeof versions[0])
 
 /* A valid private key whose first two bytes are zero, so it has 30-, 31- and 32-byte encodings. */

@@ -1,0 +1,70 @@
+/* The released applet versions this card can be, one row each. Every field is a difference found
+ * between the tags 2.2.1, 3.0 and 3.1.0 of status-im/status-keycard (KeycardApplet.java and
+ * SecureChannel.java in src/main/java/im/status/keycard); docs/keycard.md cites each. A later version (3.2)
+ * is one more row plus the fields its new behaviour needs. */
+#include <string.h>
+
+#include "cardforge/apdu.h"
+#include "keycard_internal.h"
+
+static const kc_version kc_versions[] = {
+    {
+        .name = "2.2.1",
+        .number = KEYCARD_VERSION_2_2_1,
+        .capabilities = 0x0F,
+        .eager_derivation = true,
+        .channel_key_rotation = true,
+        .set_ndef = true,
+        .duplicate_key = true,
+    },
+    {
+        .name = "3.0",
+        .number = KEYCARD_VERSION_3_0,
+        .capabilities = 0x0F,
+        .verify_pin_format = true,
+        .eager_derivation = true,
+        .channel_key_rotation = true,
+        .data_objects = true,
+    },
+    {
+        .name = "3.1",
+        .number = KEYCARD_VERSION_3_1,
+        .capabilities = 0x1F,
+        .init_options = true,
+        .alt_pin = true,
+        .verify_pin_format = true,
+        .export_extended_public = true,
+        .data_objects = true,
+        .identify_card = true,
+        .factory_reset = true,
+    },
+};
+
+/* Other spellings accepted for a version: the tag's own name and the project's earlier "2.2". */
+static const struct {
+  const char *alias;
+  const char *name;
+} kc_version_aliases[] = {{"2.2", "2.2.1"}, {"3.1.0", "3.1"}};
+
+const kc_version *kc_version_by_name(const char *name) {
+  for (size_t i = 0; i < sizeof kc_version_aliases / sizeof kc_version_aliases[0]; i++)
+    if (strcmp(name, kc_version_aliases[i].alias) == 0) name = kc_version_aliases[i].name;
+  for (size_t i = 0; i < sizeof kc_versions / sizeof kc_versions[0]; i++)
+    if (strcmp(name, kc_versions[i].name) == 0) return &kc_versions[i];
+  return NULL;
+}
+
+const kc_version *kc_version_by_number(uint16_t number) {
+  for (size_t i = 0; i < sizeof kc_versions / sizeof kc_versions[0]; i++)
+    if (kc_versions[i].number == number) return &kc_versions[i];
+  return NULL;
+}
+
+/* The card's version is a record written when the card is created; a card without one (never
+ * the case once installed) is the default version. */
+const kc_version *kc_version_of(const cf_applet *app) {
+  size_t len = 0;
+  const uint8_t *v = kc_peek(app, KC_REC_CONFIG, &len);
+  const kc_version *ver = v && len == 2 ? kc_version_by_number(cf_be16(v)) : NULL;
+  return ver ? ver : kc_version_by_name(KEYCARD_DEFAULT_VERSION);
+}
