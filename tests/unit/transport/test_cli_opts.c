@@ -1,5 +1,7 @@
 /* The shared subcommand option parser (cardforge/cli_opts.h): spec strings, both value syntaxes,
- * repeatable options, each failure with the argument at fault and its wording. */
+ * repeatable options, each failure with the argument at fault and its wording. Then how secret
+ * option values are read (cardforge/secret_input.h: literal with a warning, @FILE, -, environment,
+ * the one rule for secret files) and the locked, atomic state-file helpers (cardforge/file_lock.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +11,15 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "cardforge/cli_opts.h"
+#include "cardforge/file_lock.h"
+#include "cardforge/secret_input.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -266,6 +276,204 @@ static void message_fits_buffer(void **state) {
   assert_string_equal(cf_cli_opts_message(&opts, CF_CLI_OPTS_UNKNOWN, "hint", small, 0), small);
 }
 
+/* ---- secret option values ---- */
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state) {
+  (void)state;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/cf_secret_XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void put_file(const char *name, const char *text, mode_t mode, char *path, size_t cap) {
+  snprintf(path, cap, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+/* cf_secret_get with stderr captured in warn[]. */
+static char warn[1024];
+static int get_secret(const cf_secret_spec *spec, char *out, size_t cap, cf_secret_source *src, char *err,
+                      size_t errlen) {
+  fflush(stderr);
+  FILE *tmp = tmpfile();
+  int saved = dup(STDERR_FILENO);
+  dup2(fileno(tmp), STDERR_FILENO);
+  int r = cf_secret_get(spec, out, cap, src, err, errlen);
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  rewind(tmp);
+  size_t n = fread(warn, 1, sizeof warn - 1, tmp);
+  warn[n] = 0;
+  fclose(tmp);
+  return r;
+}
+
+static void secret_sources(void **state) {
+  (void)state;
+  char out[64], err[512], path[256], arg[400];
+  cf_secret_source src;
+  unsetenv("CF_TEST_SECRET");
+  cf_secret_spec spec = {.option = "--pin", .env = "CF_TEST_SECRET"};
+  /* given nowhere (standard input is not a terminal under ctest: no prompt) */
+  if (!isatty(STDIN_FILENO)) {
+    spec.prompt = "PIN";
+    assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), 0);
+    assert_int_equal(src, CF_SECRET_NONE);
+  }
+  /* the environment */
+  setenv("CF_TEST_SECRET", "from-env", 1);
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), 1);
+  assert_string_equal(out, "from-env");
+  assert_int_equal(src, CF_SECRET_ENV);
+  assert_string_equal(warn, "");
+  /* the option wins over the environment; a literal value is warned about */
+  spec.value = "123456";
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), 1);
+  assert_string_equal(out, "123456");
+  assert_int_equal(src, CF_SECRET_ARGUMENT);
+  assert_non_null(strstr(warn, "warning: --pin on the command line"));
+  assert_non_null(strstr(warn, "CF_TEST_SECRET"));
+  assert_null(strstr(warn, "123456"));
+  /* "@@x" is the literal "@x" */
+  spec.value = "@@secret";
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), 1);
+  assert_string_equal(out, "@secret");
+  /* @FILE: trailing newlines go */
+  put_file("pin", "654321\r\n\n", 0600, path, sizeof path);
+  snprintf(arg, sizeof arg, "@%s", path);
+  spec.value = arg;
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), 1);
+  assert_string_equal(out, "654321");
+  assert_int_equal(src, CF_SECRET_FILE);
+  assert_string_equal(warn, "");
+  /* too open: refused, naming the file and its mode, nothing returned */
+  assert_int_equal(chmod(path, 0640), 0);
+  memset(out, 'x', sizeof out);
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), -1);
+  assert_non_null(strstr(err, path));
+  assert_non_null(strstr(err, "0640"));
+  assert_int_equal(out[0], 0);
+  /* too long for the buffer; empty; a symbolic link; a directory */
+  put_file("long", "0123456789abcdef", 0600, path, sizeof path);
+  snprintf(arg, sizeof arg, "@%s", path);
+  assert_int_equal(get_secret(&spec, out, 8, &src, err, sizeof err), -1);
+  assert_non_null(strstr(err, "longer than 7"));
+  put_file("empty", "\n", 0600, path, sizeof path);
+  snprintf(arg, sizeof arg, "@%s", path);
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), -1);
+  char link_path[300];
+  snprintf(link_path, sizeof link_path, "%s/link", tmpdir);
+  put_file("target", "123456", 0600, path, sizeof path);
+  assert_int_equal(symlink(path, link_path), 0);
+  snprintf(arg, sizeof arg, "@%s", link_path);
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), -1);
+  assert_non_null(strstr(err, "symbolic link"));
+  snprintf(arg, sizeof arg, "@%s", tmpdir);
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), -1);
+  assert_non_null(strstr(err, "not a regular file"));
+  unsetenv("CF_TEST_SECRET");
+}
+
+/* "-": standard input, here a pipe; a regular file redirected there obeys the permission rule. */
+static void secret_from_stdin(void **state) {
+  (void)state;
+  char out[64], err[512], path[256];
+  cf_secret_source src;
+  int saved = dup(STDIN_FILENO), fds[2];
+  assert_int_equal(pipe(fds), 0);
+  assert_int_equal(write(fds[1], "from-pipe\n", 10), 10);
+  close(fds[1]);
+  dup2(fds[0], STDIN_FILENO);
+  close(fds[0]);
+  cf_secret_spec spec = {.option = "--pin", .value = "-"};
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), 1);
+  assert_string_equal(out, "from-pipe");
+  assert_int_equal(src, CF_SECRET_STDIN);
+  put_file("stdin", "abc\n", 0644, path, sizeof path);
+  int fd = open(path, O_RDONLY);
+  dup2(fd, STDIN_FILENO);
+  close(fd);
+  assert_int_equal(get_secret(&spec, out, sizeof out, &src, err, sizeof err), -1);
+  assert_non_null(strstr(err, "standard input"));
+  assert_non_null(strstr(err, "0644"));
+  dup2(saved, STDIN_FILENO);
+  close(saved);
+  assert_true(cf_secret_is_indirect("-"));
+  assert_true(cf_secret_is_indirect("@f"));
+  assert_false(cf_secret_is_indirect("@@f"));
+  assert_false(cf_secret_is_indirect("1234"));
+}
+
+/* ---- locked, atomic state files ---- */
+
+static int write_text(void *ctx, FILE *out, char *err, size_t errlen) {
+  (void)err, (void)errlen;
+  return fputs(ctx, out) < 0 ? -1 : 0;
+}
+
+static int write_fails(void *ctx, FILE *out, char *err, size_t errlen) {
+  (void)ctx, (void)out;
+  snprintf(err, errlen, "writer refused");
+  return -1;
+}
+
+static void state_file_replace(void **state) {
+  (void)state;
+  char path[300], err[512], text[64];
+  snprintf(path, sizeof path, "%s/sub/state.txt", tmpdir);
+  cf_state_lock lk;
+  assert_int_equal(cf_state_lock_take(path, &lk, err, sizeof err), 0); /* makes sub/ */
+  assert_int_equal(cf_state_replace(path, true, write_text, "one\n", err, sizeof err), 0);
+  /* no_clobber refuses an existing file, replace does not */
+  assert_int_equal(cf_state_replace(path, true, write_text, "two\n", err, sizeof err), -1);
+  assert_non_null(strstr(err, "exists already"));
+  assert_int_equal(cf_state_replace(path, false, write_fails, NULL, err, sizeof err), -1);
+  assert_string_equal(err, "writer refused");
+  assert_int_equal(cf_state_replace(path, false, write_text, "three\n", err, sizeof err), 0);
+  cf_state_lock_release(&lk);
+  FILE *f = fopen(path, "r");
+  assert_non_null(fgets(text, sizeof text, f));
+  fclose(f);
+  assert_string_equal(text, "three\n");
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  /* only the file and its lock are left: no temporary file */
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "test $(ls '%s/sub' | wc -l) = 2", tmpdir);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(cf_state_check_writable(path, err, sizeof err), 0);
+  /* a held lock makes another taker wait, then give up (CARDFORGE_LOCK_WAIT_MS) */
+  assert_int_equal(cf_state_lock_take(path, &lk, err, sizeof err), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    cf_state_lock other;
+    char e[512];
+    setenv("CARDFORGE_LOCK_WAIT_MS", "100", 1);
+    _exit(cf_state_lock_take(path, &other, e, sizeof e) == -1 && strstr(e, "locked") ? 0 : 1);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  cf_state_lock_release(&lk);
+  /* a directory where the file should be cannot be replaced: said before anything is spent */
+  snprintf(path, sizeof path, "%.200s/sub", tmpdir);
+  assert_int_equal(cf_state_check_writable(path, err, sizeof err), -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(spec_kinds),
@@ -283,6 +491,9 @@ int main(void) {
       cmocka_unit_test(limit_clamped),
       cmocka_unit_test(first_problem_wins),
       cmocka_unit_test(message_fits_buffer),
+      cmocka_unit_test_setup_teardown(secret_sources, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(secret_from_stdin, make_tmpdir, remove_tmpdir),
+      cmocka_unit_test_setup_teardown(state_file_replace, make_tmpdir, remove_tmpdir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
