@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cardforge/card.h"
+#include "cardforge/store.h"
+
 #define CF_SIM_MAX_CARDS 16
 #define CF_SIM_DEFAULT_PORT 35963
 
@@ -28,6 +31,7 @@ typedef struct cf_sim_options {
   bool fresh;           /* erase each card's state file first */
   bool memory;          /* keep card state in memory only */
   bool quiet;           /* no status lines */
+  size_t config_cards;  /* filled by cf_sim_config_load: the cards from the file (they come first) */
 } cf_sim_options;
 
 void cf_sim_options_init(cf_sim_options *o);
@@ -52,6 +56,19 @@ int cf_sim_config_line(const char *line, cf_sim_options *o, bool keep_state_dir,
 
 /* The state file of a card: DIR/readerN-TYPE.db (TYPE with unsafe characters replaced). */
 int cf_sim_state_path(const cf_sim_options *o, const cf_sim_card_spec *c, char *out, size_t cap);
+
+/* Checks of an existing state file (sim_state.c), before the card is made on it. */
+enum { CF_SIM_STATE_OK = 0, CF_SIM_STATE_BROKEN, CF_SIM_STATE_CONTRADICTS, CF_SIM_STATE_FAILED };
+/* Whether the store holds a card of c's type made with parameters that agree with c's. Sets
+ * *new_card when the store is empty (the identity is then recorded after creation). */
+int cf_sim_state_check(cf_store *store, const cf_sim_card_spec *c, const char *path, bool *new_card,
+                       char *err, size_t errlen);
+/* Records the card's type and creation parameters (params_known false: a card made before
+ * identities were recorded). Returns 0 or -1. */
+int cf_sim_state_record(cf_store *store, const cf_sim_card_spec *c, bool params_known);
+/* Whether every record the profile's installation needs is there (checked on a copy in memory). */
+int cf_sim_state_required(cf_store *store, const cf_card_profile *profile, const cf_sim_card_spec *c,
+                          const char *path, char *err, size_t errlen);
 
 typedef struct cf_sim cf_sim;
 

@@ -208,6 +208,7 @@ int cf_sim_config_load(const char *path, cf_sim_options *o, bool keep_state_dir,
     }
   }
   fclose(f);
+  o->config_cards = o->card_count;
   return rc;
 }
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cardforge/card.h"
+#include "cardforge/params.h"
 #include "cardforge/store.h"
 #include "cardforge/sw.h"
 #include "sim.h"
@@ -95,15 +96,8 @@ __attribute__((format(printf, 2, 3))) static void status_line(cf_sim *s, const c
   fflush(s->status);
 }
 
-static void remove_state_files(const char *path) {
-  static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
-  char name[1300];
-  for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-    snprintf(name, sizeof name, "%s%s", path, suffixes[i]);
-    unlink(name);
-  }
-}
-
+/* Opens the card's store and makes the card on it, refusing a state file that is not a sound card
+ * of this type made with these parameters. Exit codes: 6 for the file, 2 for the parameters. */
 static int slot_open_card(cf_sim *s, sim_slot *slot, char *err, size_t errlen, int *exit_code) {
   const cf_card_profile *profile = cf_card_profile_find(slot->spec.type);
   if (profile == NULL) {
@@ -121,20 +115,53 @@ static int slot_open_card(cf_sim *s, sim_slot *slot, char *err, size_t errlen, i
       *exit_code = 6;
       return -1;
     }
-    if (s->opt.fresh) remove_state_files(slot->store_path);
-    rc = cf_store_open_file(slot->store_path, &slot->store);
+    /* --fresh erases under the store's lock: a card another emulator serves is left alone. */
+    rc = cf_store_open_file_ex(slot->store_path, s->opt.fresh ? CF_STORE_OPEN_FRESH : 0, &slot->store);
   }
   if (rc != CF_STORE_OK) {
-    snprintf(err, errlen, "cannot open card state %s (store error %d)", slot->store_path, rc);
+    if (rc == CF_STORE_BUSY)
+      snprintf(err, errlen,
+               "reader %d: card state %s is in use by another process (a running cardforge sim?)%s",
+               slot->spec.reader, slot->store_path, s->opt.fresh ? "; nothing was erased" : "");
+    else if (rc == CF_STORE_EIO || rc == CF_STORE_EINVAL)
+      snprintf(err, errlen, "reader %d: cannot open card state %s (%s)", slot->spec.reader, slot->store_path,
+               cf_store_error_text(rc));
+    else
+      snprintf(err, errlen,
+               "reader %d: card state %s: %s; refusing it (add --fresh to erase it and make a new card)",
+               slot->spec.reader, slot->store_path, cf_store_error_text(rc));
     slot->store = NULL;
     *exit_code = 6;
     return -1;
   }
+  bool new_card = false;
+  int state = cf_sim_state_check(slot->store, &slot->spec, slot->store_path, &new_card, err, errlen);
+  if (state == CF_SIM_STATE_OK && !new_card)
+    state = cf_sim_state_required(slot->store, profile, &slot->spec, slot->store_path, err, errlen);
+  if (state != CF_SIM_STATE_OK) {
+    *exit_code = state == CF_SIM_STATE_CONTRADICTS ? 2 : state == CF_SIM_STATE_FAILED ? 1 : 6;
+    return -1;
+  }
+  bool had_identity = cf_store_peek(slot->store, CF_STORE_KEY(0, 1), NULL) != NULL;
   slot->card = profile->create(slot->store, slot->spec.params);
   if (slot->card == NULL) {
-    snprintf(err, errlen, "reader %d: cannot create a %s card with parameters \"%s\"", slot->spec.reader,
-             slot->spec.type, slot->spec.params);
+    /* names only: the values may be keys */
+    char names[200] = "";
+    size_t n = 0;
+    const char *cursor = slot->spec.params;
+    cf_param_item it;
+    while (cf_params_next(&cursor, &it) && n < sizeof names)
+      n += (size_t)snprintf(names + n, sizeof names - n, "%s%.*s", n ? ", " : "", (int)it.name_len, it.name);
+    snprintf(err, errlen,
+             "reader %d: cannot create a %s card with parameters \"%s\" (a value the card refuses)",
+             slot->spec.reader, slot->spec.type, names);
     *exit_code = 2;
+    return -1;
+  }
+  if (!had_identity && cf_sim_state_record(slot->store, &slot->spec, new_card) != 0) {
+    snprintf(err, errlen, "reader %d: cannot record the card's identity in %s", slot->spec.reader,
+             slot->store_path);
+    *exit_code = 6;
     return -1;
   }
   return 0;

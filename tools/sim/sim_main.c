@@ -3,11 +3,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cardforge/card.h"
 #include "cardforge/cli.h"
 #include "cardforge/clicommon.h"
+#include "cardforge/params.h"
+#include "cardforge/secret_input.h"
 #include "../commands.h"
 #include "sim.h"
 
@@ -19,18 +22,22 @@ static const char sim_usage[] =
     "\n"
     "options:\n"
     "  --card TYPE[:PARAMS]  a card of profile TYPE in the next free reader (repeatable);\n"
-    "                        PARAMS are the profile's key=value,key=value options\n"
+    "                        PARAMS are the type's name=value,name=value parameters\n"
+    "                        (--list-types lists them); they apply when a card is made:\n"
+    "                        ones that contradict an existing card are refused. Keys and\n"
+    "                        PINs belong in a --config file (mode 0600), not here\n"
     "  --config FILE         cards from FILE (format below); --card adds to them\n"
     "  --state-dir DIR       card state files (default: <state dir>/cards, where <state dir>\n"
     "                        is $CARDFORGE_HOME, $XDG_DATA_HOME/cardforge or\n"
     "                        ~/.local/share/cardforge); one file per card: readerN-TYPE.db\n"
-    "  --fresh               erase each card's state first (start from a new card)\n"
+    "  --fresh               erase each card's state first (start from a new card); a card\n"
+    "                        another process is serving is refused, not erased\n"
     "  --memory              keep card state in memory only\n"
     "  --port BASE           vpcd port of reader 0 (default 35963; Debian's vpcd listens on\n"
     "                        35963 and 35964)\n"
     "  --host ADDR           vpcd IPv4 address (default 127.0.0.1)\n"
     "  --pidfile FILE        write the process id to FILE (removed on exit)\n"
-    "  --list-types          list the card types and exit\n"
+    "  --list-types          list the card types and their parameters, and exit\n"
     "  -h, --help            this help\n"
     "\n"
     "config file: one statement a line, '#' starts a comment:\n"
@@ -38,8 +45,11 @@ static const char sim_usage[] =
     "  state-dir DIR            port BASE            host ADDR\n"
     "(command-line options win over the file.)\n"
     "\n"
-    "Prints one line per card when it connects to vpcd. Exit codes: 0 stopped by a signal,\n"
-    "1 internal error, 2 usage error (unknown type, bad parameters), 6 state file error.\n";
+    "Prints one line per card when vpcd has talked to it (the card is then in its reader).\n"
+    "Exit codes: 0 stopped by a signal, 1 internal error, 2 usage error (unknown type, bad or\n"
+    "contradicting parameters), 4 the reader already holds another card, 6 state or config\n"
+    "file error (in use, empty, not a card file, another card type, corrupt, missing records,\n"
+    "keys in a file others may read).\n";
 
 /* the emulator the stop signals stop: set before they are installed, cleared before it is freed */
 static cf_sim *volatile running_sim;
@@ -60,11 +70,82 @@ static int install_signals(void) {
   return 0;
 }
 
+typedef struct sim_args {
+  cf_sim_options opt;
+  const char *config;
+  const char *pidfile;
+  const char *cards[CF_SIM_MAX_CARDS];
+  size_t card_args;
+  bool state_dir_given, port_given, host_given, list;
+} sim_args;
+
+/* Each type, then its parameters: name, accepted form, meaning, default, whether secret. */
 static void list_types(void) {
   size_t count = 0;
   const cf_card_profile *const *all = cf_card_profiles(&count);
-  for (size_t i = 0; i < count; i++)
+  for (size_t i = 0; i < count; i++) {
     printf("%-12s %s\n", all[i]->name, all[i]->summary);
+    size_t n = 0;
+    const cf_param_spec *specs = cf_card_type_params(all[i]->name, &n);
+    if (specs == NULL) printf("    (parameters not declared: passed to the card unchecked)\n");
+    for (size_t k = 0; specs != NULL && k < n; k++) {
+      char form[64];
+      cf_params_form(&specs[k], form, sizeof form);
+      printf("    %s=<%s>  %s", specs[k].name, form, specs[k].meaning);
+      if (specs[k].def != NULL && !specs[k].secret) printf(" (default %s)", specs[k].def);
+      printf("%s\n", specs[k].secret ? " [secret: give it in a --config file]" : "");
+    }
+  }
+}
+
+/* The secret parameters a card is given ("pin2, k01"), or "" when none. */
+static void secret_names(const cf_sim_card_spec *c, char *out, size_t cap) {
+  size_t count = 0, n = 0;
+  const cf_param_spec *specs = cf_card_type_params(c->type, &count);
+  const char *cursor = c->params;
+  cf_param_item it;
+  out[0] = '\0';
+  while (specs != NULL && cf_params_next(&cursor, &it) && n < cap) {
+    const cf_param_spec *spec = cf_params_find(specs, count, it.name, it.name_len);
+    if (spec != NULL && spec->secret)
+      n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", spec->name);
+  }
+}
+
+/* Every card's parameters against its type's declaration; keys are refused from a configuration
+ * file others may read, and only warned about on the command line (where `ps` shows them). */
+static int check_card_params(const sim_args *a) {
+  char err[512], secrets[256];
+  bool config_has_secrets = false;
+  for (size_t i = 0; i < a->opt.card_count; i++) {
+    const cf_sim_card_spec *c = &a->opt.cards[i];
+    size_t count = 0;
+    const cf_param_spec *specs = cf_card_type_params(c->type, &count);
+    if (specs != NULL && cf_params_check(c->type, specs, count, c->params, err, sizeof err) != 0) {
+      cf_cli_error("sim: reader %d (%s): %s", c->reader, c->type, err);
+      return CF_EXIT_USAGE;
+    }
+    secret_names(c, secrets, sizeof secrets);
+    if (secrets[0] == '\0') continue;
+    if (i < a->opt.config_cards)
+      config_has_secrets = true;
+    else
+      fprintf(
+          stderr,
+          "cardforge: sim: warning: reader %d (%s): %s given on the command line, where other users can read "
+          "it (ps, /proc); put the card in a --config file with mode 0600 instead\n",
+          c->reader, c->type, secrets);
+  }
+  if (config_has_secrets) {
+    struct stat st;
+    int fd = cf_secret_file_open(a->config, true, &st, err, sizeof err);
+    if (fd < 0) {
+      cf_cli_error("sim: %s; the file holds card keys or PINs", err);
+      return CF_EXIT_FILE;
+    }
+    close(fd);
+  }
+  return -1;
 }
 
 static int write_pidfile(const char *path) {
@@ -82,15 +163,6 @@ static bool parse_port(const char *s, int *out) {
   *out = (int)v;
   return true;
 }
-
-typedef struct sim_args {
-  cf_sim_options opt;
-  const char *config;
-  const char *pidfile;
-  const char *cards[CF_SIM_MAX_CARDS];
-  size_t card_args;
-  bool state_dir_given, port_given, host_given, list;
-} sim_args;
 
 /* Returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, sim_args *a) {
@@ -177,6 +249,8 @@ static int collect_cards(const cf_cli_global *g, sim_args *a) {
       return CF_EXIT_USAGE;
     }
   }
+  int rc = check_card_params(a);
+  if (rc >= 0) return rc;
   if (a->opt.memory) return -1;
   if (a->opt.state_dir[0] == '\0') {
     if (g->state_dir == NULL || snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s/cards",

@@ -19,7 +19,7 @@ expect_fail 2 "no card given" "$cf" sim --memory
 expect_fail 2 "--port wants a number" "$cf" sim --card loopback --port 70000
 expect_fail 2 "unknown option" "$cf" sim --bogus
 expect_fail 2 "needs a value" "$cf" sim --card
-expect_fail 2 "cannot create a loopback card" "$cf" sim --card loopback:mode=t9 --memory
+expect_fail 2 "bad value \"t9\" for mode: expected t1|t0" "$cf" sim --card loopback:mode=t9 --memory
 expect_fail 6 "No such file" "$cf" sim --config /nonexistent/cards.conf
 printf 'reader 0 loopback\nreader 0 loopback\n' >"$CF_PCSC_ENV_DIR/dup.conf"
 expect_fail 2 "dup.conf:2: reader 0 is given two cards" "$cf" sim --config "$CF_PCSC_ENV_DIR/dup.conf"
