@@ -77,11 +77,11 @@ static void select_apdu(char *out, size_t cap, const char *cla, const char *p2, 
   snprintf(out, cap, "%sA404%s%02zX%s", cla, p2, strlen(aid) / 2, aid);
 }
 
-static void check_card(const cf_card_profile *profile, const card_select_rule *rule) {
+static void check_card(const cf_card_profile *profile, const char *params, const card_select_rule *rule) {
   card_fixture f = {0};
   char apdu[80];
   assert_int_equal(cf_store_open_memory(&f.store), CF_STORE_OK);
-  f.card = profile->create(f.store, "");
+  f.card = profile->create(f.store, params);
   assert_non_null(f.card);
   cf_card_power_on(f.card);
 
@@ -133,8 +133,12 @@ static void every_card_type(void **state) {
   for (size_t i = 0; i < count; i++) {
     const card_select_rule *rule = rule_for(all[i]->name);
     if (rule == NULL) fail_msg("card profile '%s' has no SELECT expectations here", all[i]->name);
-    check_card(all[i], rule);
+    check_card(all[i], "", rule);
   }
+  /* the Keycard as each released applet version it can be (the default is 3.1) */
+  const char *keycard_versions[] = {"version=2.2.1", "version=3.0", "version=3.1"};
+  for (size_t i = 0; i < sizeof keycard_versions / sizeof *keycard_versions; i++)
+    check_card(cf_card_profile_find("keycard"), keycard_versions[i], rule_for("keycard"));
 }
 
 /* Unwraps a Keycard secure-channel response to a command the card did not unwrap: the IV is still
@@ -158,24 +162,27 @@ static uint16_t unwrap_not_unwrapped(kch *h) {
 static void keycard_initialized_and_in_channel(void **state) {
   (void)state;
   static const uint8_t unknown[] = {0xF0, 0, 0, 0, 0, 0, 0, 0x99};
-  kch h;
-  kch_new(&h, NULL);
-  assert_int_equal(kch_select(&h), SW_OK);
-  assert_int_equal(kch_init(&h, KCH_PIN, KCH_PUK, kch_test_secret(), NULL, 0), SW_OK);
-  assert_int_equal(kch_select(&h), SW_OK);
-  assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, unknown, sizeof unknown), SW_INS_NOT_SUPPORTED);
-  assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, NULL, 0), SW_INS_NOT_SUPPORTED);
-  kch_free(&h);
+  const char *versions[] = {"version=2.2.1", "version=3.1"};
+  for (size_t v = 0; v < sizeof versions / sizeof *versions; v++) {
+    kch h;
+    kch_new(&h, versions[v]);
+    assert_int_equal(kch_select(&h), SW_OK);
+    assert_int_equal(kch_init(&h, KCH_PIN, KCH_PUK, kch_test_secret(), NULL, 0), SW_OK);
+    assert_int_equal(kch_select(&h), SW_OK);
+    assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, unknown, sizeof unknown), SW_INS_NOT_SUPPORTED);
+    assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, NULL, 0), SW_INS_NOT_SUPPORTED);
+    kch_free(&h);
 
-  kch_ready(&h, NULL);
-  assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, unknown, sizeof unknown), SW_OK);
-  assert_int_equal(unwrap_not_unwrapped(&h), SW_INS_NOT_SUPPORTED);
-  assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, NULL, 0), SW_OK);
-  assert_int_equal(unwrap_not_unwrapped(&h), SW_INS_NOT_SUPPORTED);
-  int pin = 0;
-  kch_status(&h, &pin, NULL, NULL); /* the session goes on */
-  assert_int_equal(pin, 3);
-  kch_free(&h);
+    kch_ready(&h, versions[v]);
+    assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, unknown, sizeof unknown), SW_OK);
+    assert_int_equal(unwrap_not_unwrapped(&h), SW_INS_NOT_SUPPORTED);
+    assert_int_equal(kch_send(&h, 0x00, 0xA4, 0x04, 0x00, NULL, 0), SW_OK);
+    assert_int_equal(unwrap_not_unwrapped(&h), SW_INS_NOT_SUPPORTED);
+    int pin = 0;
+    kch_status(&h, &pin, NULL, NULL); /* the session goes on */
+    assert_int_equal(pin, 3);
+    kch_free(&h);
+  }
 }
 
 int main(void) {
