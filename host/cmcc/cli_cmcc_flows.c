@@ -223,13 +223,16 @@ int cmcch_cmd_terminal_write(cmcch_cli *c) {
   if (ver && !cmcch_cli_hex(ver, &job.key_version, 1))
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc terminal-write: --version is 2 hex digits");
   int rc;
-  if ((rc = cmcch_cli_connect(c, CF_CMCC_WORK)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_TERMINAL)) != 0)
-    return rc;
+  /* every command takes the readers in role order (KMC, auth card, working card, ... terminal):
+   * each holds its cards' PC/SC transactions until it ends, and one order means no two commands
+   * ever wait for each other in a circle */
   if (job.verify) {
     if ((rc = cmcch_cli_open_kmc(c)) != 0) return rc;
     if ((rc = cmcch_cli_key_ref(c, cmcch_opt(c, "--tak"), CMCC_KEY_TERMINAL_APP, job.tak_vit)) != 0)
       return rc;
   }
+  if ((rc = cmcch_cli_connect(c, CF_CMCC_WORK)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_TERMINAL)) != 0)
+    return rc;
   if (cf_cmcc_terminal_write(&c->host, &job) != 0) return cmcch_cli_host_fail(c);
   printf("terminal %s: sub-application %02X key version %02X and the enterprise ID written%s\n",
          c->host.card[CF_CMCC_TERMINAL]->name, job.subapp_index, job.key_version,
@@ -250,7 +253,8 @@ int cmcch_cmd_sam_update(cmcch_cli *c) {
   if (nk == 0 || nk > CF_CMCC_JOB_MAX_KEYS)
     return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc sam-update: give 1..8 --key");
   int rc;
-  if ((rc = cmcch_cli_connect(c, CF_CMCC_SAM)) != 0 || (rc = cmcch_cli_open_kmc(c)) != 0) return rc;
+  if ((rc = cmcch_cli_open_kmc(c)) != 0 || (rc = cmcch_cli_connect(c, CF_CMCC_SAM)) != 0)
+    return rc; /* role order */
   const char *init = cmcch_opt(c, "--init-key");
   if (init) {
     /* step 3: the SAM initial master key into the KMC through the authentication card */

@@ -10,6 +10,7 @@
 #include "cardforge/batch_interrupt.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/pcsc.h"
 #include "cli_keycard_internal.h"
 
 #define MAX_CARDS 9
@@ -32,15 +33,38 @@ static int dup_step_fail(keycard_cli *c, dup_state *d, int i, const char *step, 
   return keycard_cli_fail(c, &d->cards[i].kc, rc);
 }
 
+/* The order to open the cards in: by full reader name. Every card stays open (and its PC/SC
+ * transaction held) until the end, so two runs on overlapping readers must take them in one order
+ * or each could wait for a card the other holds. Names that do not resolve (no such reader yet,
+ * in-process cards) keep their given text, and the open itself reports them. */
+static void open_order(const dup_state *d, int order[MAX_CARDS]) {
+  char keys[MAX_CARDS][128], err[256];
+  for (int i = 0; i < d->n; i++) {
+    order[i] = i;
+    if (cf_pcsc_resolve_reader(d->cards[i].reader, keys[i], sizeof keys[i], err, sizeof err) != 0)
+      snprintf(keys[i], sizeof keys[i], "%s", d->cards[i].reader);
+  }
+  for (int i = 1; i < d->n; i++)
+    for (int j = i; j > 0 && strcmp(keys[order[j - 1]], keys[order[j]]) > 0; j--) {
+      int tmp = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = tmp;
+    }
+}
+
 static int dup_run(keycard_cli *c, dup_state *d) {
   int code, rc;
   const int n = d->n;
-  for (int i = 0; i < n; i++) {
+  int order[MAX_CARDS];
+  open_order(d, order);
+  for (int k = 0; k < n; k++) {
+    int i = order[k];
     code = keycard_cli_open(c, &d->cards[i], d->cards[i].reader, KEYCARD_CLI_NEED_PIN);
     if (code != CF_EXIT_OK) return code;
     keycard_cli_progress(c, "card %d (%s, %s): channel open, PIN verified", i + 1, role(i),
                          d->cards[i].reader);
   }
+  cf_cli_note_reader(NULL); /* several readers: every message names its own */
   const keycard_client_info *src = &d->cards[0].kc.info;
   if (!src->has_key) return keycard_cli_error(c, CF_EXIT_CARD, "the source card has no key to duplicate");
   for (int i = 1; i < n; i++)

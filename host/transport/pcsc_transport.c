@@ -141,6 +141,26 @@ int cf_pcsc_list_readers(char names[][128], bool *has_card, int max, char *err, 
   return count;
 }
 
+/* The reader-choosing rule of cf_transport_open_pcsc, on a list already read. */
+static int choose(const cf_pcsc_reader *readers, int count, const char *want, char *err, size_t errlen) {
+  const char *names[CF_PCSC_MAX_READERS];
+  bool has_card[CF_PCSC_MAX_READERS];
+  for (int i = 0; i < count; i++) {
+    names[i] = readers[i].name;
+    has_card[i] = readers[i].has_card;
+  }
+  return cf_pcsc_match_reader(names, has_card, count, want, err, errlen);
+}
+
+int cf_pcsc_resolve_reader(const char *want, char *name, size_t cap, char *err, size_t errlen) {
+  cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
+  int count = cf_pcsc_readers(readers, CF_PCSC_MAX_READERS, err, errlen);
+  int chosen = count >= 0 ? choose(readers, count, want, err, errlen) : -1;
+  if (chosen < 0) return -1;
+  snprintf(name, cap, "%s", readers[chosen].name);
+  return 0;
+}
+
 static int pcsc_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
                          size_t *rlen) {
   pcsc_impl *p = t->impl;
@@ -240,15 +260,7 @@ cf_transport *cf_transport_open_pcsc_ex(const char *reader, char *err, size_t er
   cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
   int count = readers_in(p->ctx, readers, CF_PCSC_MAX_READERS, err, errlen);
   int chosen = -1;
-  if (count >= 0) {
-    const char *names[CF_PCSC_MAX_READERS];
-    bool has_card[CF_PCSC_MAX_READERS];
-    for (int i = 0; i < count; i++) {
-      names[i] = readers[i].name;
-      has_card[i] = readers[i].has_card;
-    }
-    chosen = cf_pcsc_match_reader(names, has_card, count, reader, err, errlen);
-  }
+  if (count >= 0) chosen = choose(readers, count, reader, err, errlen);
   if (chosen >= 0) {
     snprintf(t->name, sizeof t->name, "%s", readers[chosen].name);
     rv = SCardConnect(p->ctx, t->name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card,

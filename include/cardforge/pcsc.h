@@ -31,6 +31,12 @@ int cf_pcsc_readers(cf_pcsc_reader *out, int max, char *err, size_t errlen);
 int cf_pcsc_match_reader(const char *const *names, const bool *has_card, int count, const char *want,
                          char *err, size_t errlen);
 
+/* The full name of the reader that cf_transport_open_pcsc would choose for want (NULL or "":
+ * the first reader holding a card). Returns 0, or -1 with err filled. Programs that hold several
+ * readers at once open them in the order of these names, so two of them never wait for each other
+ * in a circle (each holds a PC/SC transaction on every card it has open). */
+int cf_pcsc_resolve_reader(const char *want, char *name, size_t cap, char *err, size_t errlen);
+
 /* A one-line explanation of a PC/SC return code ("PC/SC service not running (start pcscd)"). */
 const char *cf_pcsc_describe(long rv);
 
