@@ -157,8 +157,10 @@ int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, ui
     if (r == CF_CMCC_KMC && cla == CMCC_CLA_PROP && needs_only_enterprise_rights(ins, p2) &&
         cf_transport_state_lost(t, sw))
       return cmcch_fail(h, CF_CMCC_E_SHARED, sw, what, "%s", t->err);
-    return cmcch_fail(h, CF_CMCC_E_CARD, sw, what, "card answered SW %04X (%s) [reader %s]", sw,
-                      sw_meaning(sw, buf, sizeof buf), t->name);
+    bool pcsc = strcmp(t->name, "in-process") != 0; /* emulated user cards of a batch have no reader */
+    return cmcch_fail(h, CF_CMCC_E_CARD, sw, what, "card answered SW %04X (%s)%s%s%s", sw,
+                      sw_meaning(sw, buf, sizeof buf), pcsc ? " [reader " : "", pcsc ? t->name : "",
+                      pcsc ? "]" : "");
   }
   if (rlen) *rlen = got;
   return 0;
