@@ -8,6 +8,7 @@ The convention (tests/integration/docs/README.md):
   - A fenced block with no info string, or `sh` / `shell` / `bash`, is a shell session: every line
     that is not blank and not a `#` comment is a command, run in order in one shell (so `export`
     carries over), with standard input empty. A line ending in `\\` continues on the next one.
+  - `console`: only the lines that start with `$ ` are commands (the rest is their output).
   - Any other info string (`text` for output, file formats, synopses) is never run.
   - `<!-- not-run: REASON -->` on the line before a command block's opening fence skips it; the
     reason is mandatory and is printed.
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 
-RUN_LANGS = {"", "sh", "shell", "bash"}
+RUN_LANGS = {"", "sh", "shell", "bash", "console"}
 BUILTINS = {"export", "unset", "cd", "set", "echo", "printf", "test", "[", "true", "false", "sleep", "wait",
             "kill"}
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -124,6 +125,10 @@ def parse(path, name):
         block_errors = []
         for line_no, raw in body:
             line = raw[indent:] if raw[:indent].strip() == "" else raw.lstrip()
+            if lang == "console" and pending is None:
+                if not line.startswith("$ "):
+                    continue  # output
+                line = line[2:]
             if pending is not None:
                 line = pending + "\n" + line
             elif line.strip() == "" or line.lstrip().startswith("#"):

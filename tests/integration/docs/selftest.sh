@@ -15,7 +15,7 @@ $out"
 $out" ;; esac
   echo "ok $1 (exit $rc)"
 }
-expect runs.md 0 "ok   fixtures/runs.md:23 (exit 0): test \"\$DOC_TEST_VALUE\" = 42"
+expect runs.md 0 "ok   fixtures/runs.md:31 (exit 0): test \"\$DOC_TEST_VALUE\" = 42 && echo fine"
 out=$(run runs.md)
 case "$out" in *"fixtures/runs.md:4: not run: shows that a marked block is skipped"*) ;; *) fail "skipped block not reported: $out" ;; esac
 case "$out" in *"never run"*) fail "a text block ran: $out" ;; esac
