@@ -52,6 +52,23 @@ watched "cmcc generate" "$CARDFORGE" cmcc generate --sheet "$D/sheet"
 watched "cmcc user-update (300 cards)" "$CARDFORGE" cmcc user-update --serials "$D/serials" --user-sim mem \
   --user-sim-params "emk=$(div8 "$SEED" 0801010000000000)" --create 0A0B0C0D0E0F --key 01:01=09
 cf_expect_contains "$(cat "$D/flow.out")" "300 cards updated and proved by use" "batch summary"
+# a batch killed (SIGKILL: no clean-up of its own) while it holds the KMC's rights: pcscd ends
+# the dead client's transaction and the card's state goes with it
+seq 1 100000 | awk '{ printf "8603%012X\n", $1 }' >"$D/many"
+"$CARDFORGE" --quiet cmcc user-update --serials "$D/many" --user-sim mem --user-sim-params \
+  "emk=$(div8 "$SEED" 0801010000000000)" --create 0A0B0C0D0E0F --key 01:01=09 >/dev/null 2>&1 &
+batch=$!
+sleep 1.5
+rm -f "$D/stop"
+/usr/bin/python3 "$here/shared_probe.py" watch "$D/stop" 1.5 >"$D/probe.out" 2>&1 &
+probe_pid=$!
+sleep 0.3
+cf_pid_alive "$batch" || cf_fail "the batch ended before it was killed"
+kill -KILL "$batch"
+wait "$batch" 2>/dev/null
+touch "$D/stop"
+wait "$probe_pid" || cf_fail "batch killed: the probe was served: $(cat "$D/probe.out")"
+echo "batch killed mid-way: $(cat "$D/probe.out")"
 # a multi-APDU `apdu` run that verifies the PIN: the card is reset when it ends
 watched "apdu VERIFY + Read KeyInfo (reader 0: the KMC)" "$CARDFORGE" apdu -r 0 "F0200002083837363534333231" \
   00B401000B
