@@ -7,11 +7,16 @@
 #include "cardforge/apdu.h"
 #include "keycard_internal.h"
 
+/* 2.2.1 and 3.0 announce the four original capabilities; 3.1.0 adds factory reset */
+#define KC_CAPS_2X_30                                                                                        \
+  (KEYCARD_CAP_SECURE_CHANNEL | KEYCARD_CAP_KEY_MANAGEMENT | KEYCARD_CAP_CREDENTIALS_MANAGEMENT |            \
+   KEYCARD_CAP_NDEF)
+
 static const kc_version kc_versions[] = {
     {
         .name = "2.2.1",
         .number = KEYCARD_VERSION_2_2_1,
-        .capabilities = 0x0F,
+        .capabilities = KC_CAPS_2X_30,
         .eager_derivation = true,
         .channel_key_rotation = true,
         .set_ndef = true,
@@ -20,7 +25,7 @@ static const kc_version kc_versions[] = {
     {
         .name = "3.0",
         .number = KEYCARD_VERSION_3_0,
-        .capabilities = 0x0F,
+        .capabilities = KC_CAPS_2X_30,
         .verify_pin_format = true,
         .eager_derivation = true,
         .channel_key_rotation = true,
@@ -29,7 +34,7 @@ static const kc_version kc_versions[] = {
     {
         .name = "3.1",
         .number = KEYCARD_VERSION_3_1,
-        .capabilities = 0x1F,
+        .capabilities = KC_CAPS_2X_30 | KEYCARD_CAP_FACTORY_RESET,
         .init_options = true,
         .alt_pin = true,
         .verify_pin_format = true,
