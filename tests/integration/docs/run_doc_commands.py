@@ -167,9 +167,10 @@ def add_command(name, line_no, text, commands, errors):
 PRELUDE = r"""set -u
 exec </dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+for __v in $(compgen -v | grep '^CARDFORGE_'); do unset "$__v"; done  # a reader's machine has none set
+unset XDG_DATA_HOME
 export HOME="$CF_PCSC_ENV_DIR/home"
 export CARDFORGE_HOME="$HOME/cardforge"
-unset XDG_DATA_HOME CARDFORGE_PIN CARDFORGE_PUK
 export PATH="$__DOC_BIN:$PATH"
 mkdir -p "$HOME" "$CF_PCSC_ENV_DIR/work" && cd "$CF_PCSC_ENV_DIR/work" || exit 125
 __out="$CF_PCSC_ENV_DIR/doc-command.out"
