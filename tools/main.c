@@ -53,7 +53,7 @@ static void usage(FILE *f) {
         "\n"
         "exit codes: 0 success, 1 internal error, 2 usage error, 3 the card refused a command\n"
         "(unexpected status word), 4 reader or PC/SC failure, 5 a verification failed,\n"
-        "6 file error.\n"
+        "6 file error, 7 another program reset or used the card during the session (run again).\n"
         "\n"
         "environment: CARDFORGE_HOME (host state; default $XDG_DATA_HOME/cardforge or\n"
         "~/.local/share/cardforge).\n",

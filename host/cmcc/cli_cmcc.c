@@ -122,7 +122,9 @@ static void print_help(FILE *f) {
           "\ncommon options (every command):\n"
           "  --kmc R --auth R --work R --user R --sam R --terminal R\n"
           "        the reader of each device (name, substring or index); without one, the device is found\n"
-          "        by selecting its AID in every reader that holds a card\n"
+          "        by selecting its AID in every reader that holds a card: its answer must be the device's\n"
+          "        FCI (master cards, user card), and exactly one reader may answer so; no PIN goes to a\n"
+          "        card before that check. The reader chosen is printed on stderr (not with --quiet).\n"
           "  --kmc-pin P --auth-pin P --work-pin P --export-pin P\n"
           "        the application PINs (export: the KMC's PIN 03); better in the environment:\n"
           "        CARDFORGE_KMC_PIN, CARDFORGE_AUTH_PIN, CARDFORGE_WORK_PIN, CARDFORGE_KMC_EXPORT_PIN.\n"
@@ -132,7 +134,10 @@ static void print_help(FILE *f) {
           "KMC's only key of that type. `cardforge cmcc COMMAND --help` describes each command; the\n"
           "flows, APDUs and file formats are in docs/cmcc-flows.md.\n"
           "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 a card refused (status word printed),\n"
-          "            4 reader/PC/SC failure, 5 a verification or proof failed, 6 file error\n");
+          "            4 reader/PC/SC failure, 5 a verification or proof failed, 6 file error,\n"
+          "            7 another program reset or used a card during the session (run again)\n"
+          "\nEach card is held in a PC/SC transaction from its first command to the end of the command\n"
+          "(a batch holds the KMC for the whole batch: other programs wait) and reset at the end.\n");
 }
 
 static void print_command_help(FILE *f, const cmcch_cli_command *k) {

@@ -43,7 +43,7 @@ static const char usage_text[] =
     "  --reader R      PC/SC reader (name, part of it, or index)\n"
     "\n"
     "Numbers (KVN, key id) are hex. Exit codes: 0 ok, 2 usage, 3 card refused, 4 reader, 5 check\n"
-    "value or cryptogram mismatch, 6 file.\n";
+    "value or cryptogram mismatch, 6 file, 7 another program reset or used the card.\n";
 
 typedef struct key_opts {
   uint8_t enc[32], mac[32], dek[32];

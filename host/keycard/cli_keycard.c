@@ -61,8 +61,8 @@ static const keycard_cli_command commands[] = {
      PIN_OPT "--type= --data=", "--data HEX [--type public|ndef|cash]", "write a data object"},
     {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", "--yes",
      "erase everything and return to the pre-INIT state"},
-    {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source= --target+ --from=",
-     "--source READER --target READER... [--from N]",
+    {"duplicate", keycard_cli_cmd_duplicate,
+     PIN_OPT "--source= --target+ --from=", "--source READER --target READER... [--from N]",
      "copy the source card's master key onto every target (DUPLICATE KEY); --from N starts at\n"
      "the Nth target (the resume line after an interrupt names it)"},
 };
@@ -86,7 +86,8 @@ static void print_help(FILE *f) {
     }
   }
   fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 card refused or wrong card state,\n"
-             "            4 reader/PC/SC failure, 5 verification failed, 6 file error\n");
+             "            4 reader/PC/SC failure, 5 verification failed, 6 file error,\n"
+             "            7 another program reset or used the card during the session\n");
 }
 
 const cf_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name) {
