@@ -166,6 +166,37 @@ static const rb_bad_case pin_cases[] = {
     {"UNPAIR slot 5", "80130500", SW_INCORRECT_P1P2, 0, true},
 };
 
+/* applet 2.2.1, no channel: the 3.x commands are unknown (FACTORY RESET must not reset) */
+static const rb_bad_case plain_221_cases[] = {
+    {"FACTORY RESET on 2.2.1", "80FDAA55", SW_INS_NOT_SUPPORTED, 0, false},
+    {"GET DATA on 2.2.1", "80CA0000", SW_INS_NOT_SUPPORTED, 0, false},
+    {"STORE DATA on 2.2.1", "80E2000001AA", SW_INS_NOT_SUPPORTED, 0, false},
+    {"IDENTIFY CARD on 2.2.1", "8014000020000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F",
+     SW_INS_NOT_SUPPORTED, 0, false},
+    {"SET NDEF without the channel", "80F3000003D00000", SW_CONDITIONS_NOT_SATISFIED, 0, false},
+};
+
+/* applet 2.2.1, channel open, PIN verified: DUPLICATE KEY and the 2.2.1 derivation checks */
+static const rb_bad_case pin_221_cases[] = {
+    {"DUPLICATE KEY with P1 04", "80D50405", SW_INCORRECT_P1P2, 0, true},
+    {"DUPLICATE KEY START with 31 bytes",
+     "80D50002000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E", SW_WRONG_DATA, 0, true},
+    {"DUPLICATE KEY EXPORT without a session", "80D50200", SW_CONDITIONS_NOT_SATISFIED, 0, true},
+    {"DUPLICATE KEY IMPORT without a session", "80D50300000102030405060708090A0B0C0D0E0F",
+     SW_CONDITIONS_NOT_SATISFIED, 0, true},
+    {"DERIVE KEY from the PIN-less path (no such source in 2.2.1)", "80D1C000", SW_INCORRECT_P1P2, 0, true},
+    {"DERIVE KEY from the current key without a level", "80D18000", SW_WRONG_DATA, 0, true},
+    {"SIGN the current key with a level after the hash",
+     "80C00000"
+     "424242424242424242424242424242424242424242424242424242424242424200000001",
+     SW_WRONG_DATA, 0, true},
+    {"SIGN with derivation and no level",
+     "80C00100"
+     "4242424242424242424242424242424242424242424242424242424242424242",
+     SW_WRONG_DATA, 0, true},
+    {"EXPORT KEY with P2 02 (3.1 only)", "80C20002", SW_INCORRECT_P1P2, 0, true},
+};
+
 static int group_setup(void **state) {
   (void)state;
   dir = rb_tmpdir();
@@ -208,12 +239,22 @@ static void test_pin(void **state) {
   assert_int_equal(rb_bad_run(dir, &t), t.count);
 }
 
+static void test_plain_221(void **state) {
+  (void)state;
+  rb_bad_table t = TABLE("keycard 2.2.1 without a channel", "ready221.card", rk_select, plain_221_cases);
+  assert_int_equal(rb_bad_run(dir, &t), t.count);
+}
+
+static void test_pin_221(void **state) {
+  (void)state;
+  rb_bad_table t = TABLE("keycard 2.2.1 with the PIN", "ready221.card", rk_pin, pin_221_cases);
+  assert_int_equal(rb_bad_run(dir, &t), t.count);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_fresh),
-      cmocka_unit_test(test_plain),
-      cmocka_unit_test(test_channel),
-      cmocka_unit_test(test_pin),
+      cmocka_unit_test(test_fresh), cmocka_unit_test(test_plain),     cmocka_unit_test(test_channel),
+      cmocka_unit_test(test_pin),   cmocka_unit_test(test_plain_221), cmocka_unit_test(test_pin_221),
   };
   return cmocka_run_group_tests_name("robust_malformed_keycard", tests, group_setup, group_teardown);
 }
