@@ -76,8 +76,11 @@ typedef struct cf_sim cf_sim;
  * says which CLI exit code fits (usage for an unknown type, file for a store that cannot open). */
 cf_sim *cf_sim_new(const cf_sim_options *o, FILE *status, char *err, size_t errlen, int *exit_code);
 /* Serves every card, reconnecting to vpcd as needed, until cf_sim_stop is called. Returns 0
- * then, -1 if the loop itself failed (poll). */
+ * then, -1 if the loop itself failed (poll), -2 if a card cannot get into its reader because
+ * vpcd does not serve it (the reader holds another card; cf_sim_error says which). A card counts
+ * as connected only once vpcd has sent it something. */
 int cf_sim_run(cf_sim *s);
+const char *cf_sim_error(const cf_sim *s);
 /* Makes cf_sim_run return promptly, whatever it is doing (even a lone card blocked waiting for
  * its next command). Async-signal-safe, and callable from another thread. */
 void cf_sim_stop(cf_sim *s);

@@ -44,6 +44,12 @@
 #define BACKOFF_MAX_MS 1000
 /* with several cards: the longest the rest of a begun frame is waited for before poll() again */
 #define FRAME_WAIT_MS 100
+/* How long a connection may stay silent before we conclude vpcd is not serving it. vpcd accepts
+ * one card per port, when pcscd polls the reader (every ~400 ms), and then asks for the ATR at
+ * once; a second card's connection completes in the kernel's listen backlog but is never
+ * accepted, and a third one's connect() hangs. Measured on Debian 12 (pcscd 1.9.9, vpcd 0.8): the
+ * first ATR request 0.2-0.4 s after connect; a second card heard nothing in 4 s. */
+#define VPCD_SILENCE_MS 3000
 
 /* cf_sim_stop runs in signal handlers: what it touches must be lock-free */
 _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
@@ -62,6 +68,9 @@ typedef struct sim_slot {
   long long next_try_ms;
   int backoff_ms;
   bool waiting_reported; /* "waiting for vpcd" said once per outage */
+  bool heard;            /* vpcd has sent something on this connection: the card is in its reader */
+  bool ever_heard;       /* ... on any connection so far */
+  long long silent_deadline;
   size_t rx_len;
   uint8_t rx[FRAME_MAX];
   uint8_t tx[FRAME_MAX];
@@ -78,6 +87,7 @@ struct cf_sim {
   atomic_bool stopping;
   int wake[2];
   atomic_int blocked_fd;
+  char error[300]; /* why cf_sim_run returned -2 */
 };
 
 static long long now_ms(void) {
@@ -224,7 +234,7 @@ cf_sim *cf_sim_new(const cf_sim_options *o, FILE *status, char *err, size_t errl
 
 static void slot_disconnect(cf_sim *s, sim_slot *slot, long long now, bool report) {
   if (slot->fd >= 0) close(slot->fd);
-  bool was_connected = slot->state == SLOT_CONNECTED;
+  bool was_connected = slot->state == SLOT_CONNECTED && slot->heard;
   slot->fd = -1;
   slot->state = SLOT_IDLE;
   slot->rx_len = 0;
@@ -257,6 +267,8 @@ static void slot_connect(cf_sim *s, sim_slot *slot, long long now) {
   struct sockaddr_in addr = s->addr;
   addr.sin_port = htons((uint16_t)slot->port);
   slot->fd = fd;
+  slot->heard = false;
+  slot->silent_deadline = now + VPCD_SILENCE_MS;
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EINPROGRESS) {
     slot->state = SLOT_CONNECTING;
     return;
@@ -278,10 +290,41 @@ static void slot_connected(cf_sim *s, sim_slot *slot) {
     setsockopt(slot->fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   }
   slot->state = SLOT_CONNECTED;
+  slot->silent_deadline = now_ms() + VPCD_SILENCE_MS;
+}
+
+/* vpcd spoke: it has accepted this card into its reader. Only now is the card "connected". */
+static void slot_heard(cf_sim *s, sim_slot *slot) {
+  slot->heard = slot->ever_heard = true;
+  /* Inserted again: the card comes up powered, as after an ATR. pcscd powers it on only if it
+   * noticed the removal; when vpcd dropped the connection and the card was back before pcscd's
+   * next presence poll (after an oversize command, say), pcscd goes on sending APDUs to a card
+   * it believes powered, which must then answer, not 6999. */
+  cf_card_power_on(slot->card);
   slot->backoff_ms = BACKOFF_FIRST_MS;
   slot->waiting_reported = false;
   status_line(s, "reader %d: %s card connected to vpcd %s:%d (state %s)", slot->spec.reader, slot->spec.type,
               s->opt.host, slot->port, slot->store_path);
+}
+
+/* The connection was not served in time: the reader holds another card. A card that was never in
+ * its reader refuses to start; one that was (pcscd restarted, someone took the reader meanwhile)
+ * says so and keeps trying. Returns -1 when the emulator must stop. */
+static int slot_silent(cf_sim *s, sim_slot *slot, long long now) {
+  if (!slot->ever_heard) {
+    snprintf(s->error, sizeof s->error,
+             "reader %d: vpcd at %s:%d does not serve this card (%s after %d s): the reader already holds "
+             "another card (another cardforge sim or virtual card?)",
+             slot->spec.reader, s->opt.host, slot->port,
+             slot->state == SLOT_CONNECTING ? "connection pending" : "accepted, no word",
+             VPCD_SILENCE_MS / 1000);
+    return -1;
+  }
+  status_line(s, "reader %d: %s card not served by vpcd %s:%d (another card in the reader?), retrying",
+              slot->spec.reader, slot->spec.type, s->opt.host, slot->port);
+  slot->state = SLOT_CONNECTING; /* no "lost" line: it was never connected this time */
+  slot_disconnect(s, slot, now, false);
+  return 0;
 }
 
 /* Sends length + payload as one segment; waits (briefly) only if the socket buffer is full. */
@@ -391,6 +434,9 @@ static int slot_serve(cf_sim *s, sim_slot *slot) {
   bool lone = s->count == 1;
   ssize_t n = slot_recv(slot, sizeof slot->rx - slot->rx_len, MSG_DONTWAIT);
   if (n < 0) return -1;
+  if (n > 0 && !slot->heard) slot_heard(s, slot);
+  /* not heard yet: back to poll(), which keeps the silence deadline */
+  if (!slot->heard) return 0;
   for (bool waited = false;; waited = true) {
     if (slot_process(slot) < 0) return -1;
     size_t missing = slot_missing(slot);
@@ -412,6 +458,10 @@ static void slot_check_connect(cf_sim *s, sim_slot *slot, long long now) {
     return;
   }
   slot_connect_failed(s, slot, now);
+}
+
+const char *cf_sim_error(const cf_sim *s) {
+  return s->error;
 }
 
 void cf_sim_stop(cf_sim *s) {
@@ -445,9 +495,22 @@ int cf_sim_run(cf_sim *s) {
       }
       pfds[n] = (struct pollfd){.fd = slot->fd, .events = slot->state == SLOT_CONNECTING ? POLLOUT : POLLIN};
       polled[n++] = slot;
+      if (!slot->heard) {
+        long long wait = slot->silent_deadline - now;
+        if (timeout < 0 || wait < timeout) timeout = wait < 0 ? 0 : (int)wait;
+      }
     }
     int ready = poll(pfds, n, timeout);
     if (ready < 0 && errno != EINTR) return -1;
+    if (ready == 0) {
+      now = now_ms();
+      for (nfds_t i = 1; i < n; i++) {
+        sim_slot *slot = polled[i];
+        if (!slot->heard && slot->state != SLOT_IDLE && now >= slot->silent_deadline &&
+            slot_silent(s, slot, now) != 0)
+          return -2;
+      }
+    }
     if (ready <= 0) continue;
     if (pfds[0].revents != 0 || atomic_load(&s->stopping)) return 0;
     now = now_ms();

@@ -299,12 +299,14 @@ int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv) {
     cf_sim_free(sim);
     return CF_EXIT_FILE;
   }
-  rc = cf_sim_run(sim) == 0 ? CF_EXIT_OK : CF_EXIT_INTERNAL;
-  if (rc != CF_EXIT_OK) cf_cli_error("sim: event loop failed: %s", strerror(errno));
+  int run = cf_sim_run(sim);
+  rc = run == 0 ? CF_EXIT_OK : run == -2 ? CF_EXIT_TRANSPORT : CF_EXIT_INTERNAL;
+  if (run == -2) cf_cli_error("sim: %s", cf_sim_error(sim));
+  if (run == -1) cf_cli_error("sim: event loop failed: %s", strerror(errno));
   running_sim = NULL;
   cf_sim_free(sim);
   if (a.pidfile != NULL) unlink(a.pidfile);
-  if (!g->quiet) {
+  if (!g->quiet && rc == CF_EXIT_OK) {
     printf("sim: stopped\n");
     fflush(stdout);
   }

@@ -322,6 +322,46 @@ static void stop_at_any_moment_is_not_lost(void **state) {
   }
 }
 
+/* The card is "connected" once vpcd has talked to it, not when TCP connects: a connection sits
+ * in vpcd's listen backlog, unserved, while its reader holds another card. */
+static void connected_only_after_vpcd_speaks(void **state) {
+  fake_vpcd *v = *state;
+  usleep(300 * 1000);
+  fflush(v->status_f);
+  assert_true(v->status == NULL || strstr(v->status, "connected") == NULL);
+  control(v->conn, 4);
+  uint8_t atr[64];
+  assert_true(read_frame(v->conn, atr, sizeof atr) > 0);
+  fflush(v->status_f);
+  assert_non_null(strstr(v->status, "card connected to vpcd"));
+}
+
+/* The largest command vpcd's 16-bit frame carries (extended Lc 65528 + 7 header bytes = 65535) is
+ * answered with a status word, and the card is not reset by it: the transient counter of the
+ * loopback applet keeps counting. */
+static void largest_frame_is_answered_without_reset(void **state) {
+  fake_vpcd *v = *state;
+  control(v->conn, 1);
+  const uint8_t transient[] = {0x80, 0x05, 0x00, 0x00, 0x00};
+  uint8_t data[8];
+  size_t dlen = 0;
+  assert_int_equal(exchange(v->conn, transient, sizeof transient, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 1);
+  size_t lc = 0xFFFF - 7;
+  uint8_t *big = malloc(7 + lc);
+  assert_non_null(big);
+  const uint8_t head[7] = {0x80, 0x01, 0x00, 0x00, 0x00, (uint8_t)(lc >> 8), (uint8_t)lc};
+  memcpy(big, head, 7);
+  memset(big + 7, 0x5A, lc);
+  uint16_t sw = exchange(v->conn, big, 7 + lc, NULL, NULL);
+  free(big);
+  assert_true(sw >= 0x6000); /* answered: a status word, whatever the card thinks of the size */
+  assert_int_equal(exchange(v->conn, transient, sizeof transient, data, &dlen), 0x9000);
+  assert_int_equal(data[3], 3);
+  fflush(v->status_f);
+  assert_null(strstr(v->status, "card lost vpcd"));
+}
+
 static void malformed_apdu_gets_status_word(void **state) {
   fake_vpcd *v = *state;
   control(v->conn, 1);
@@ -331,8 +371,51 @@ static void malformed_apdu_gets_status_word(void **state) {
   assert_int_equal(exchange(v->conn, tiny, sizeof tiny, NULL, NULL), 0x6700);
 }
 
+/* vpcd accepts one card per port: a second card's connection completes in the listen backlog and
+ * is never spoken to. A card that never got into its reader stops the emulator with a reason. */
+static void silent_vpcd_means_reader_taken(void **state) {
+  (void)state;
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(lfd >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(lfd, 4), 0); /* never accepts: like vpcd with a card in the reader */
+  socklen_t alen = sizeof a;
+  assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+  cf_sim_options o;
+  char err[256];
+  cf_sim_options_init(&o);
+  o.memory = true;
+  o.base_port = ntohs(a.sin_port);
+  assert_int_equal(cf_sim_add_card(&o, 0, "loopback", "", err, sizeof err), 0);
+  char *status = NULL;
+  size_t status_len = 0;
+  FILE *sf = open_memstream(&status, &status_len);
+  int code = 0;
+  cf_sim *sim = cf_sim_new(&o, sf, err, sizeof err, &code);
+  assert_non_null(sim);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  assert_int_equal(cf_sim_run(sim), -2);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ms = elapsed_ms(&t0, &t1);
+  printf("# refused after %.0f ms\n", ms);
+  assert_true(ms >= 2500 && ms < 6000);
+  assert_non_null(strstr(cf_sim_error(sim), "already holds another card"));
+  fflush(sf);
+  assert_true(status == NULL || strstr(status, "connected") == NULL);
+  cf_sim_free(sim);
+  fclose(sf);
+  free(status);
+  close(lfd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(connected_only_after_vpcd_speaks, setup, teardown),
+      cmocka_unit_test_setup_teardown(largest_frame_is_answered_without_reset, setup, teardown),
+      cmocka_unit_test(silent_vpcd_means_reader_taken),
       cmocka_unit_test_setup_teardown(atr_and_apdu, setup, teardown),
       cmocka_unit_test_setup_teardown(coalesced_and_byte_by_byte_frames, setup, teardown),
       cmocka_unit_test_setup_teardown(reset_clears_transient_state_power_keeps_counter, setup, teardown),
