@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cardforge/card.h"
+#include "cardforge/params.h"
 #include "sim.h"
 
 static void card_args_take_free_readers(void **state) {
@@ -122,6 +123,118 @@ static void profile_registry(void **state) {
   }
 }
 
+/* Every registered card type declares its parameters; a string is checked against them. */
+static void declared_parameters_are_checked(void **state) {
+  (void)state;
+  size_t types = 0;
+  const cf_card_profile *const *all = cf_card_profiles(&types);
+  for (size_t i = 0; i < types; i++) {
+    size_t n = 99;
+    assert_non_null(cf_card_type_params(all[i]->name, &n));
+    assert_true(n > 0);
+  }
+  size_t n = 0;
+  const cf_param_spec *gp = cf_card_type_params("gp", &n);
+  assert_non_null(gp);
+  char err[512];
+  assert_int_equal(cf_params_check("gp", gp, n, "", err, sizeof err), 0);
+  assert_int_equal(
+      cf_params_check("gp", gp, n, "scp=03,kvn=30,key=404142434445464748494a4b4c4d4e4f", err, sizeof err), 0);
+  assert_int_equal(cf_params_check("gp", gp, n, "scp=03,kvm=30", err, sizeof err), -1);
+  assert_non_null(strstr(err, "unknown parameter \"kvm\" (gp parameters: scp, key, enc, mac, dek, kvn, i02"));
+  assert_int_equal(cf_params_check("gp", gp, n, "scp=04", err, sizeof err), -1);
+  assert_non_null(strstr(err, "bad value \"04\" for scp: expected 02|03"));
+  assert_int_equal(cf_params_check("gp", gp, n, "kvn=300", err, sizeof err), -1);
+  assert_non_null(strstr(err, "expected 1 byte in hex"));
+  /* a malformed key is refused without showing it */
+  assert_int_equal(cf_params_check("gp", gp, n, "key=4041424344454647XX", err, sizeof err), -1);
+  assert_non_null(strstr(err, "bad value for key (secret, not shown)"));
+  assert_null(strstr(err, "4041"));
+  assert_int_equal(cf_params_check("gp", gp, n, "scp=02,scp=03", err, sizeof err), -1);
+  assert_non_null(strstr(err, "given twice"));
+  assert_int_equal(cf_params_check("gp", gp, n, "scp", err, sizeof err), -1);
+  assert_non_null(strstr(err, "needs a value"));
+  assert_int_equal(cf_params_check("gp", gp, n, "scp=02,", err, sizeof err), -1);
+  assert_int_equal(cf_params_check("gp", gp, n, ",scp=02", err, sizeof err), -1);
+  const cf_param_spec *kmc = cf_card_type_params("kmc", &n);
+  assert_int_equal(
+      cf_params_check("kmc", kmc, n, "keys=01020B,k0B=000102030405060708090A0B0C0D0E0F", err, sizeof err), 0);
+  assert_int_equal(cf_params_check("kmc", kmc, n, "keys=0C", err, sizeof err), -1);
+  assert_int_equal(cf_params_check("kmc", kmc, n, "keys=", err, sizeof err), 0); /* no preset key */
+  assert_null(cf_card_type_params("nosuch", &n));
+  assert_int_equal(n, 0);
+}
+
+static cf_store *made_card(const char *type, const char *params) {
+  cf_store *store = NULL;
+  assert_int_equal(cf_store_open_memory(&store), CF_STORE_OK);
+  cf_sim_card_spec c = {.reader = 0};
+  snprintf(c.type, sizeof c.type, "%s", type);
+  snprintf(c.params, sizeof c.params, "%s", params);
+  bool new_card = false;
+  char err[512];
+  assert_int_equal(cf_sim_state_check(store, &c, "mem", &new_card, err, sizeof err), CF_SIM_STATE_OK);
+  assert_true(new_card);
+  cf_card *card = cf_card_profile_find(type)->create(store, params);
+  assert_non_null(card);
+  cf_card_free(card);
+  assert_int_equal(cf_sim_state_record(store, &c, true), 0);
+  return store;
+}
+
+static int state_check(cf_store *store, const char *type, const char *params, char *err, size_t errlen) {
+  cf_sim_card_spec c = {.reader = 2};
+  snprintf(c.type, sizeof c.type, "%s", type);
+  snprintf(c.params, sizeof c.params, "%s", params);
+  bool new_card = true;
+  int rc = cf_sim_state_check(store, &c, "card.db", &new_card, err, errlen);
+  assert_false(new_card);
+  if (rc == CF_SIM_STATE_OK)
+    rc = cf_sim_state_required(store, cf_card_profile_find(type), &c, "card.db", err, errlen);
+  return rc;
+}
+
+/* A made card remembers its type and creation parameters: the same or none again are fine, the
+ * defaults too, another value (secret or not) or another type is refused, and a record the type
+ * needs must be there. No key appears in the record. */
+static void state_identity_and_required_records(void **state) {
+  (void)state;
+  char err[512];
+  cf_store *store = made_card("gp", "scp=03,key=000102030405060708090A0B0C0D0E0F");
+  size_t len = 0;
+  const uint8_t *id = cf_store_peek(store, CF_STORE_KEY(0, 1), &len);
+  assert_non_null(id);
+  char text[512] = {0};
+  memcpy(text, id, len < sizeof text - 1 ? len : sizeof text - 1);
+  assert_non_null(strstr(text, "type=gp\np scp=03\ns key="));
+  assert_null(strstr(text, "000102030405060708090A0B0C0D0E0F"));
+  assert_int_equal(state_check(store, "gp", "", err, sizeof err), CF_SIM_STATE_OK);
+  assert_int_equal(
+      state_check(store, "gp", "scp=03,key=000102030405060708090a0b0c0d0e0f,kvn=FF", err, sizeof err),
+      CF_SIM_STATE_OK);
+  assert_int_equal(state_check(store, "gp", "scp=02", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
+  assert_non_null(
+      strstr(err, "reader 2: scp contradicts the existing card in card.db (it was made with scp=03)"));
+  assert_non_null(strstr(err, "--fresh"));
+  assert_int_equal(state_check(store, "gp", "key=00000000000000000000000000000000", err, sizeof err),
+                   CF_SIM_STATE_CONTRADICTS);
+  assert_non_null(strstr(err, "made with another key"));
+  assert_int_equal(state_check(store, "gp", "serial=01020304", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
+  assert_non_null(strstr(err, "made without serial"));
+  assert_int_equal(state_check(store, "keycard", "", err, sizeof err), CF_SIM_STATE_BROKEN);
+  assert_non_null(strstr(err, "holds a gp card, not a keycard card"));
+  /* the GP card's configuration record (namespace 1, record 1), gone: installing would make a new
+   * card identity (the manifest check is the file store's; this one is the type's) */
+  size_t n = cf_store_keys(store, NULL, 0);
+  assert_int_equal(cf_store_begin(store), CF_STORE_OK);
+  assert_int_equal(cf_store_delete(store, CF_STORE_KEY(1, 1)), CF_STORE_OK);
+  assert_int_equal(cf_store_commit(store), CF_STORE_OK);
+  assert_int_equal(state_check(store, "gp", "", err, sizeof err), CF_SIM_STATE_BROKEN);
+  assert_non_null(strstr(err, "lacks record 0001:0001 that a gp card needs"));
+  assert_int_equal(cf_store_keys(store, NULL, 0), n - 1); /* the check changed nothing */
+  cf_store_close(store);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(card_args_take_free_readers),
@@ -130,6 +243,8 @@ int main(void) {
       cmocka_unit_test(config_file_reports_line),
       cmocka_unit_test(state_path_is_sanitised),
       cmocka_unit_test(profile_registry),
+      cmocka_unit_test(declared_parameters_are_checked),
+      cmocka_unit_test(state_identity_and_required_records),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
