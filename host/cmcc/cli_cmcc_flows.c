@@ -9,11 +9,12 @@
 #include "cardforge/hex.h"
 #include "cli_cmcc_internal.h"
 
-/* After a failed generation: how far it got. The flow names its step "Generate Key N/TOTAL"; keys
+/* After a failed generation: how far it got. The flow names its step "... Generate Key N/TOTAL"; keys
  * 1..N-1 are on the KMC (the card answered 9000 for each), key N was refused, or its answer lost. */
 static void report_partial_generation(const cmcch_cli *c, size_t total) {
   size_t at = 0, of = 0;
-  if (sscanf(c->host.step, "Generate Key %zu/%zu", &at, &of) != 2 || at == 0 || of != total) {
+  const char *step = strstr(c->host.step, "Generate Key "); /* after the card's name */
+  if (!step || sscanf(step, "Generate Key %zu/%zu", &at, &of) != 2 || at == 0 || of != total) {
     printf("generate: no key generated (stopped at %s)\n", c->host.step[0] ? c->host.step : "the start");
     return;
   }

@@ -20,8 +20,11 @@ void cf_batch_interrupt_arm(void) {
   sa.sa_flags = SA_RESTART;
   requested = 0;
   if (armed) return;
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGINT, NULL, &old_int);
+  sigaction(SIGTERM, NULL, &old_term);
+  /* a signal the caller chose to ignore (nohup, a shell's background job) stays ignored */
+  if (old_int.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, NULL);
+  if (old_term.sa_handler != SIG_IGN) sigaction(SIGTERM, &sa, NULL);
   armed = true;
 }
 

@@ -5,7 +5,8 @@
 #define CARDFORGE_BATCH_INTERRUPT_H
 
 /* Catches SIGINT and SIGTERM until cf_batch_interrupt_disarm (system calls restart, so the card in
- * progress is finished). Clears an earlier request. */
+ * progress is finished); a signal that was ignored (nohup, a background job) stays ignored. Clears an
+ * earlier request. */
 void cf_batch_interrupt_arm(void);
 /* Puts the previous handlers back. */
 void cf_batch_interrupt_disarm(void);
