@@ -126,8 +126,11 @@ static void print_help(FILE *f) {
           "        FCI (master cards, user card), and exactly one reader may answer so; no PIN goes to a\n"
           "        card before that check. The reader chosen is printed on stderr (not with --quiet).\n"
           "  --kmc-pin P --auth-pin P --work-pin P --export-pin P\n"
-          "        the application PINs (export: the KMC's PIN 03); better in the environment:\n"
-          "        CARDFORGE_KMC_PIN, CARDFORGE_AUTH_PIN, CARDFORGE_WORK_PIN, CARDFORGE_KMC_EXPORT_PIN.\n"
+          "        the application PINs (export: the KMC's PIN 03); P is @FILE (a 0600 file), - (standard\n"
+          "        input) or, visible to other users (ps), the PIN itself; else the environment:\n"
+          "        CARDFORGE_KMC_PIN, CARDFORGE_AUTH_PIN, CARDFORGE_WORK_PIN, CARDFORGE_KMC_EXPORT_PIN;\n"
+          "        else a prompt on a terminal. Key values (--value, --init-key, hsm-init --key\n"
+          "        TT/VV/II=V) take @FILE and - too.\n"
           "        A PIN is 16 hex digits, or exactly 8 characters. PINs are never printed or traced.\n"
           "  --hsm FILE   the HSM key file (default $CARDFORGE_CMCC_HSM, else <state dir>/cmcc-hsm.keys)\n"
           "\nKey references TT[/VV/II]: type, version, index in hex (e.g. 08/01/01); TT alone means the\n"
@@ -135,7 +138,8 @@ static void print_help(FILE *f) {
           "flows, APDUs and file formats are in docs/cmcc-flows.md.\n"
           "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 a card refused (status word printed),\n"
           "            4 reader/PC/SC failure, 5 a verification or proof failed, 6 file error,\n"
-          "            7 another program reset or used a card during the session (run again)\n"
+          "            7 another program reset or used a card during the session (run again),\n"
+          "            130/143 a batch stopped by SIGINT/SIGTERM between two cards (resume: --from N)\n"
           "\nEach card is held in a PC/SC transaction from its first command to the end of the command\n"
           "(a batch holds the KMC for the whole batch: other programs wait) and reset at the end.\n");
 }

@@ -72,7 +72,9 @@ static void print_help(FILE *f) {
   fprintf(f, "usage: cardforge [--reader R] [--trace] [--quiet] keycard COMMAND [OPTIONS]\n\n"
              "Status Keycard host commands. Commands that use the secure channel need a pairing made\n"
              "with `keycard pair` (kept in the state directory); commands marked PIN take --pin or the\n"
-             "environment variable CARDFORGE_PIN (PUKs: --puk or CARDFORGE_PUK). Every command also takes\n"
+             "environment variable CARDFORGE_PIN (PUKs: --puk or CARDFORGE_PUK), else ask on a terminal.\n"
+             "Every secret option also takes @FILE (the secret in a 0600 file) or - (standard input):\n"
+             "a secret typed as an option is visible to other users (ps). Every command also takes\n"
              "--reader R.\n\ncommands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
     const keycard_cli_command *k = &commands[i];
@@ -87,7 +89,8 @@ static void print_help(FILE *f) {
   }
   fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 card refused or wrong card state,\n"
              "            4 reader/PC/SC failure, 5 verification failed, 6 file error,\n"
-             "            7 another program reset or used the card during the session\n");
+             "            7 another program reset or used the card during the session,\n"
+             "            130/143 duplicate stopped by SIGINT/SIGTERM (resume with --from N)\n");
 }
 
 const cf_cli_opt *keycard_cli_opt_get(const keycard_cli *c, const char *name) {
