@@ -164,7 +164,9 @@ static uint16_t select_applet(cf_card *card, cf_applet *a, const cf_apdu *cmd, c
   if (card->selected != a && a->ops->reset) a->ops->reset(a);
   card->selected = NULL;
   uint16_t sw = run_in_transaction(card, a, cmd, r, true);
-  if (sw_commits(sw)) card->selected = a;
+  /* As on a Java Card: only an applet that declines selection (select() false, answered 6999) is not
+   * selected; an error in its answer to the SELECT APDU (process) leaves it selected. */
+  if (sw != SW_APPLET_SELECT_FAILED) card->selected = a;
   return sw;
 }
 

@@ -28,8 +28,9 @@ typedef struct cf_applet_ops {
   int (*install)(cf_applet *app, const char *params);
   /* Power on, reset, or power off: forget all transient state. */
   void (*reset)(cf_applet *app);
-  /* A SELECT naming this applet's AID (or an implicit selection when it is the default).
-   * Returns the status word; the applet becomes selected only on success. */
+  /* A SELECT naming this applet's AID (or an implicit selection when it is the default): the Java
+   * Card select() and the processing of the SELECT APDU in one. Returns the status word; the applet
+   * is selected afterwards unless it answers 6999 (SW_APPLET_SELECT_FAILED: it declines). */
   uint16_t (*select)(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
   /* Another application was selected. May be NULL. */
   void (*deselect)(cf_applet *app);

@@ -158,6 +158,8 @@ static void probe_reset(cf_applet *app) {
 }
 static uint16_t probe_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r) {
   ((probe_ctx *)app->ctx)->selects++;
+  if (cmd->p2 == 0x08) return SW_INCORRECT_P1P2;       /* an error answer to the SELECT APDU */
+  if (cmd->p2 == 0x10) return SW_APPLET_SELECT_FAILED; /* declines selection */
   cf_rapdu_put(r, app->aid, app->aid_len);
   return SW_OK;
 }
@@ -324,6 +326,21 @@ static void card_nothing_selected(void **state) {
   assert_int_equal(tx(f, "00C0000000"), SW_APPLET_SELECT_FAILED);
 }
 
+/* Java Card: an applet whose select() accepts stays selected whatever its process answers to the
+ * SELECT APDU; one that declines (6999) leaves no applet selected. */
+static void card_select_errors(void **state) {
+  fixture *f = *state;
+  assert_int_equal(tx(f, "00A4040807F001020304060700"), SW_INCORRECT_P1P2);
+  assert_int_equal(f->rlen, 0);
+  assert_memory_equal(cf_card_selected(f->card)->aid, AID2, sizeof(AID2));
+  assert_int_equal(tx(f, "8010000001AA"), SW_OK); /* AID2 answers */
+  assert_int_equal(tx(f, "00A4041006F00102030405"), SW_APPLET_SELECT_FAILED);
+  assert_null(cf_card_selected(f->card));
+  assert_int_equal(tx(f, "8010000001AA"), SW_APPLET_SELECT_FAILED);
+  assert_int_equal(tx(f, "00A4040000"), SW_OK); /* the default accepts again */
+  assert_memory_equal(cf_card_selected(f->card)->aid, AID1, sizeof(AID1));
+}
+
 static void card_class_checks(void **state) {
   fixture *f = *state;
   assert_int_equal(tx(f, "FF100000"), SW_CLA_NOT_SUPPORTED);
@@ -448,6 +465,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(card_select, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_select_forwarding, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_nothing_selected, setup_no_default, teardown),
+      cmocka_unit_test_setup_teardown(card_select_errors, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_class_checks, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_t1_long_response, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_t0_get_response, setup_t0, teardown),

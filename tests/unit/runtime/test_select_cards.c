@@ -141,6 +141,24 @@ static void every_card_type(void **state) {
     check_card(cf_card_profile_find("keycard"), keycard_versions[i], rule_for("keycard"));
 }
 
+/* The ISD refuses a SELECT with P2 04 (FCP) in its answer, not by declining selection: as on a Java
+ * Card it stays selected and answers the next command. */
+static void gp_select_error_keeps_isd(void **state) {
+  (void)state;
+  card_fixture f = {0};
+  assert_int_equal(cf_store_open_memory(&f.store), CF_STORE_OK);
+  f.card = cf_card_profile_find("gp")->create(f.store, "");
+  assert_non_null(f.card);
+  cf_card_power_on(f.card);
+  const cf_applet *isd = cf_card_selected(f.card);
+  assert_non_null(isd);
+  assert_int_equal(tx(&f, "00A4040408A000000151000000"), SW_INCORRECT_P1P2);
+  assert_ptr_equal(cf_card_selected(f.card), isd);
+  assert_int_equal(tx(&f, "80CA9F7F00"), SW_OK); /* CPLC */
+  cf_card_free(f.card);
+  cf_store_close(f.store);
+}
+
 /* Unwraps a Keycard secure-channel response to a command the card did not unwrap: the IV is still
  * the one before the command (kc_host.c explains). Returns the inner status word. */
 static uint16_t unwrap_not_unwrapped(kch *h) {
@@ -188,6 +206,7 @@ static void keycard_initialized_and_in_channel(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_card_type),
+      cmocka_unit_test(gp_select_error_keeps_isd),
       cmocka_unit_test(keycard_initialized_and_in_channel),
   };
   return cmocka_run_group_tests_name("select_cards", tests, NULL, NULL);
