@@ -293,7 +293,7 @@ int cf_secret_get(const cf_secret_spec *spec, char *out, size_t cap, cf_secret_s
     src = CF_SECRET_PROMPT;
     rc = from_prompt(spec, out, cap, err, errlen);
   }
-  if (source) *source = rc == 0 ? src : CF_SECRET_NONE;
+  if (source) *source = src; /* on a failure too: the caller words it by where it came from */
   if (rc != 0) return -1;
   return src == CF_SECRET_NONE ? 0 : 1;
 }

@@ -57,8 +57,9 @@ typedef struct cf_secret_spec {
 
 /* Resolves a secret: the option (literal, @FILE or -), else the environment variable, else the
  * prompt when standard input is a terminal. out receives it NUL-terminated (cap <= CF_SECRET_MAX
- * is enough). Returns 1 with *source set, 0 when given nowhere, -1 with err filled (unreadable or
- * too open file, too long, prompts that differ). Warns on stderr for a literal value. */
+ * is enough). Returns 1, 0 when given nowhere, -1 with err filled (unreadable or too open file, too
+ * long, prompts that differ); *source says where the secret came (or failed to come) from. Warns on
+ * stderr for a literal value. */
 int cf_secret_get(const cf_secret_spec *spec, char *out, size_t cap, cf_secret_source *source, char *err,
                   size_t errlen);
 

@@ -108,4 +108,8 @@ chmod 640 "$D/k01"
 out=$("$CARDFORGE" cmcc hsm-init --hsm "$D/hsm2.keys" --key "01/01/01=@$D/k01" 2>&1) && cf_fail "a 0640 key file was used"
 cf_expect_contains "$out" "$D/k01: permissions 0640 are too open" "0640 CMCC key file message"
 [ ! -e "$D/hsm2.keys" ] || cf_fail "a vault was written from a refused key file"
+# ---- typed at a terminal: no echo, echo restored, a new PIN twice ----
+chmod 600 "$D/newpin"
+/usr/bin/python3 "$(dirname "$0")/prompt_pty.py" "$CARDFORGE" "$R_KC" "$KC_NEW_PIN" || cf_fail "PIN prompt on a terminal"
+run 0 "the PIN is unchanged after the refused change" kc verify-pin --pin "@$D/newpin"
 echo "secrets: $scans scans of /proc/*/cmdline during the flows, no secret seen; 0644/0640 secret files refused"

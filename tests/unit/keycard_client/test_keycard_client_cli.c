@@ -416,7 +416,7 @@ static void unblock_store(bench *b) {
 
 static void keycard_client_cli_pair_undo(void **state) {
   bench *b = *state;
-  char buf[256], free_before[16];
+  char buf[256], free_before[256];
   assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
                    CF_EXIT_OK);
   assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
@@ -457,7 +457,7 @@ static void keycard_client_cli_pair_undo(void **state) {
 /* Two pairings of one card from this host: both kept, the newest used, each unpair frees its own. */
 static void keycard_client_cli_two_pairings(void **state) {
   bench *b = *state;
-  char buf[256], free_before[16];
+  char buf[256], free_before[256];
   assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
                    CF_EXIT_OK);
   assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
