@@ -34,11 +34,15 @@ static void secret_digest(const char *value, size_t len, char out[65]) {
     snprintf(out + 2 * i, 3, "%02X", d[i]);
 }
 
-/* The line of the identity that records name, or NULL; *secret tells which kind. */
+static size_t line_len(const char *s) {
+  const char *nl = strchr(s, '\n');
+  return nl ? (size_t)(nl - s) : strlen(s);
+}
+
+/* The value the identity records for name, or NULL; *secret tells which kind of line holds it. */
 static const char *recorded(const char *identity, const char *name, bool *secret) {
   size_t nlen = strlen(name);
-  for (const char *line = identity; line && *line;
-       line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+  for (const char *line = identity; *line != '\0'; line += line_len(line) + (line[line_len(line)] ? 1 : 0)) {
     if ((line[0] == 'p' || line[0] == 's') && line[1] == ' ' && strncmp(line + 2, name, nlen) == 0 &&
         line[2 + nlen] == '=') {
       *secret = line[0] == 's';
@@ -46,11 +50,6 @@ static const char *recorded(const char *identity, const char *name, bool *secret
     }
   }
   return NULL;
-}
-
-static size_t line_len(const char *s) {
-  const char *nl = strchr(s, '\n');
-  return nl ? (size_t)(nl - s) : strlen(s);
 }
 
 /* Does the parameter given now agree with how the card was made? */
