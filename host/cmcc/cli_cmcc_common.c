@@ -1,5 +1,5 @@
-/* What the `cardforge cmcc` commands share: finding each device's reader, PINs from options or
- * the environment, the HSM file, key references. */
+/* What the `cardforge cmcc` commands share: PINs from options or the environment, the HSM file,
+ * key references (finding each device's reader: cli_cmcc_readers.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,172 +8,12 @@
 #include "cardforge/cmcc_crypto.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
-#include "cardforge/pcsc.h"
 #include "cardforge/sw.h"
-#include "cardforge/tlv.h"
 #include "cli_cmcc_internal.h"
-
-static const char *const role_option[CF_CMCC_ROLES] = {"--kmc",  "--auth", "--work",
-                                                       "--user", "--sam",  "--terminal"};
-static const uint8_t role_aid[CF_CMCC_ROLES][CMCC_AID_LEN] = {
-    CMCC_AID_KMC, CMCC_AID_AUTHCARD, CMCC_AID_WORKCARD, CMCC_AID_USERCARD, CMCC_AID_SAM, CMCC_AID_TERMINAL,
-};
-static const char *const role_label[CF_CMCC_ROLES] = {
-    "KMC", "authentication card", "working card", "user card", "SAM", "terminal"};
 
 bool cmcch_cli_hex(const char *text, uint8_t *out, size_t n) {
   if (!text || strlen(text) != 2 * n) return false;
   return cf_hex_decode(text, out, n) == (long)n;
-}
-
-/* The device code each role's FCI carries in the last 3 bytes of 9F0C (0: the role answers
- * SELECT without an FCI, spec tables 8-1-17..20). */
-static const uint32_t role_device[CF_CMCC_ROLES] = {
-    CMCC_DEVICE_KMC, CMCC_DEVICE_AUTHCARD, CMCC_DEVICE_WORKCARD, CMCC_DEVICE_USER_CARD, 0, 0};
-
-/* The SELECT answer of a master card or user card: 6F { 84 AID, A5 { ..., 9F0C (.. || device code) } }. */
-static bool fci_names_role(const uint8_t *fci, size_t len, cf_cmcc_role r) {
-  cf_tlv top, name, prop, issuer;
-  if (!cf_tlv_read(fci, len, &top) || top.tag != 0x6F || top.total != len) return false;
-  if (!cf_tlv_find(top.value, top.len, 0x84, &name) || name.len != CMCC_AID_LEN ||
-      memcmp(name.value, role_aid[r], CMCC_AID_LEN) != 0)
-    return false;
-  if (!cf_tlv_find(top.value, top.len, 0xA5, &prop) || !cf_tlv_find(prop.value, prop.len, 0x9F0C, &issuer) ||
-      issuer.len < 3)
-    return false;
-  const uint8_t *code = issuer.value + issuer.len - 3;
-  return ((uint32_t)code[0] << 16 | (uint32_t)code[1] << 8 | code[2]) == role_device[r];
-}
-
-cmcch_identity cmcch_cli_identify_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
-  cf_apdu a = {.cla = 0x00,
-               .ins = 0xA4,
-               .p1 = 0x04,
-               .p2 = 0x00,
-               .data = role_aid[r],
-               .lc = CMCC_AID_LEN,
-               .le = 256,
-               .has_le = true};
-  uint8_t resp[256];
-  size_t got = 0;
-  uint16_t sw = 0;
-  bool sent = cf_transceive(t, &a, 0, resp, sizeof resp, &got, &sw) == 0;
-  if (sw_out) *sw_out = sent ? sw : 0;
-  if (!sent) return CMCCH_ID_NO_ANSWER;
-  if (sw != SW_OK) return CMCCH_ID_REFUSED;
-  if (role_device[r] == 0) return CMCCH_ID_MATCH;
-  return fci_names_role(resp, got, r) ? CMCCH_ID_MATCH : CMCCH_ID_NOT_THE_ROLE;
-}
-
-bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out) {
-  return cmcch_cli_identify_role(t, r, sw_out) == CMCCH_ID_MATCH;
-}
-
-static bool reader_taken(const cmcch_cli *c, const char *name) {
-  for (int r = 0; r < CF_CMCC_ROLES; r++)
-    if (c->owned[r] && strcmp(c->owned[r]->name, name) == 0) return true;
-  return false;
-}
-
-static void take(cmcch_cli *c, cf_cmcc_role r, cf_transport *t) {
-  c->owned[r] = t;
-  c->host.card[r] = t;
-  cf_cli_note_reader(NULL); /* several readers: every message names its own */
-  if (c->g && !c->g->quiet) fprintf(stderr, "cmcc: %s in reader %s\n", role_label[r], t->name);
-}
-
-/* Every reader holding a card is asked; the role must answer with its own FCI, and in exactly one
- * reader: a card that merely answers 9000, or a second card claiming the role, is never sent a PIN
- * (a card plugged in through vpcd by a network peer could be either). */
-static int autodetect(cmcch_cli *c, cf_cmcc_role r) {
-  cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
-  char err[256];
-  int n = cf_pcsc_readers(readers, CF_PCSC_MAX_READERS, err, sizeof err);
-  if (n < 0) return cmcch_cli_fail(CF_EXIT_TRANSPORT, "%s", err);
-  cf_transport *found = NULL;
-  char impostor[128] = "";
-  for (int i = 0; i < n; i++) {
-    if (!readers[i].has_card || reader_taken(c, readers[i].name)) continue;
-    cf_transport *t = cf_transport_open_pcsc(readers[i].name, err, sizeof err);
-    if (!t) continue; /* a reader another client holds exclusively is not ours to probe */
-    if (c->g && c->g->trace) t->trace = stderr;
-    cmcch_identity id = cmcch_cli_identify_role(t, r, NULL);
-    if (id == CMCCH_ID_NOT_THE_ROLE && !impostor[0]) snprintf(impostor, sizeof impostor, "%s", t->name);
-    if (id != CMCCH_ID_MATCH) {
-      cf_transport_close(t);
-      continue;
-    }
-    if (found) {
-      char first[128];
-      snprintf(first, sizeof first, "%s", found->name);
-      cmcch_cli_fail(CF_EXIT_USAGE, "two readers answer as the %s (%s and %s): name the right one with %s",
-                     role_label[r], first, t->name, role_option[r]);
-      cf_transport_close(t);
-      cf_transport_close(found);
-      return CF_EXIT_USAGE;
-    }
-    found = t;
-  }
-  if (found) {
-    take(c, r, found);
-    return 0;
-  }
-  if (impostor[0])
-    return cmcch_cli_fail(CF_EXIT_VERIFY,
-                          "no %s found: the card in reader %s accepts its AID but its SELECT answer is not "
-                          "a %s's FCI (name the reader with %s)",
-                          role_label[r], impostor, role_label[r], role_option[r]);
-  return cmcch_cli_fail(CF_EXIT_TRANSPORT, "no %s found in any reader (name its reader with %s)",
-                        role_label[r], role_option[r]);
-}
-
-/* Connects the named reader and checks that it holds the role's device. */
-static int connect_named(cmcch_cli *c, cf_cmcc_role r, const char *reader) {
-  int code = CF_EXIT_TRANSPORT;
-  cf_transport *t = cf_cli_connect_ex(c->g, reader, &code);
-  if (!t) return code;
-  uint16_t sw = 0;
-  cmcch_identity id = cmcch_cli_identify_role(t, r, &sw);
-  if (id != CMCCH_ID_MATCH) {
-    char name[sizeof t->name];
-    snprintf(name, sizeof name, "%s", t->name);
-    code = cf_cli_transport_exit(t);
-    char why[sizeof t->err];
-    memcpy(why, t->err, sizeof why);
-    cf_transport_close(t);
-    if (id == CMCCH_ID_NO_ANSWER) return cmcch_cli_fail(code, "%s: the card does not answer (%s)", name, why);
-    if (id == CMCCH_ID_NOT_THE_ROLE)
-      return cmcch_cli_fail(CF_EXIT_VERIFY,
-                            "%s: the card accepts the %s's AID but its SELECT answer is not a %s's FCI", name,
-                            role_label[r], role_label[r]);
-    return cmcch_cli_fail(CF_EXIT_CARD, "%s: no %s there (SELECT answered SW %04X)", name, role_label[r], sw);
-  }
-  take(c, r, t);
-  return 0;
-}
-
-int cmcch_cli_connect(cmcch_cli *c, cf_cmcc_role r) {
-  if (c->host.card[r]) return 0;
-  const char *reader = cmcch_opt(c, role_option[r]);
-  if (!reader) return autodetect(c, r);
-  return connect_named(c, r, reader);
-}
-
-int cmcch_cli_card_role(cmcch_cli *c, cf_cmcc_role *r) {
-  const char *v = cmcch_opt(c, "--card");
-  if (!v) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: --card kmc|auth|work is required", c->cmd->name);
-  if (strcmp(v, "kmc") == 0)
-    *r = CF_CMCC_KMC;
-  else if (strcmp(v, "auth") == 0 || strcmp(v, "authcard") == 0)
-    *r = CF_CMCC_AUTH;
-  else if (strcmp(v, "work") == 0 || strcmp(v, "workcard") == 0)
-    *r = CF_CMCC_WORK;
-  else
-    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: --card must be kmc, auth or work", c->cmd->name);
-  /* the global --reader names the one card of a single-card command */
-  if (!c->host.card[*r] && !cmcch_opt(c, role_option[*r]) && c->g && c->g->reader)
-    return connect_named(c, *r, c->g->reader);
-  return 0;
 }
 
 int cmcch_cli_parse_pin(const char *text, uint8_t pin[8]) {
@@ -193,7 +33,7 @@ int cmcch_cli_pin(cmcch_cli *c, cf_cmcc_role r, bool export_pin, uint8_t pin[8])
   const char *opt = export_pin ? "--export-pin" : opts[r];
   const char *env = export_pin ? "CARDFORGE_KMC_EXPORT_PIN" : envs[r];
   char prompt[64];
-  snprintf(prompt, sizeof prompt, "%s %sPIN", role_label[r], export_pin ? "export " : "");
+  snprintf(prompt, sizeof prompt, "%s %sPIN", cmcch_cli_role_label(r), export_pin ? "export " : "");
   return cmcch_cli_secret_pin(c, opt, env, prompt, false, pin);
 }
 

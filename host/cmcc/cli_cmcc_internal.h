@@ -25,12 +25,22 @@ typedef struct cmcch_cli_command {
   const char *help; /* longer description for `cardforge cmcc CMD --help` */
 } cmcch_cli_command;
 
+/* What probing the readers found (cli_cmcc_readers.c): for each role, the readers whose card
+ * answers with the role's FCI (up to two are named) and one whose card accepts the AID without it. */
+typedef struct cmcch_discovery {
+  bool done;
+  int count[CF_CMCC_ROLES];
+  char reader[CF_CMCC_ROLES][2][128];
+  char impostor[CF_CMCC_ROLES][128];
+} cmcch_discovery;
+
 struct cmcch_cli {
   const cf_cli_global *g;
   const cmcch_cli_command *cmd;
   cf_cli_opts opts;
   cf_cmcc_host host;
   cf_transport *owned[CF_CMCC_ROLES];
+  cmcch_discovery found;
   cf_cmcc_hsm *hsm;
   /* Read KeyInfo of the KMC, read once when a key reference needs it */
   bool kmc_keys_read;
@@ -68,6 +78,8 @@ typedef enum cmcch_identity {
   CMCCH_ID_NOT_THE_ROLE, /* 9000, but the answer is not the role's FCI */
 } cmcch_identity;
 cmcch_identity cmcch_cli_identify_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out);
+/* "KMC", "authentication card", ... */
+const char *cmcch_cli_role_label(cf_cmcc_role r);
 /* True when cmcch_cli_identify_role matches (sw_out: the answer, 0 = no answer). */
 bool cmcch_cli_select_role(cf_transport *t, cf_cmcc_role r, uint16_t *sw_out);
 /* The role named by --card (kmc, auth, work). */
