@@ -43,7 +43,8 @@ int cf_sim_add_card(cf_sim_options *o, int reader, const char *type, const char 
                     size_t errlen);
 
 /* Configuration file, one statement a line ('#' starts a comment):
- *   reader N TYPE [PARAMS]    card of profile TYPE in reader N (PARAMS: key=value,key=value)
+ *   reader N TYPE [PARAMS]    card of profile TYPE in reader N (PARAMS: key=value,key=value; a
+ *                             file giving secret parameters must be private, see sim_main.c)
  *   state-dir DIR             where card state files live (a --state-dir option wins)
  *   port BASE                 vpcd port of reader 0 (a --port option wins)
  *   host ADDR                 vpcd address (a --host option wins)
