@@ -72,4 +72,14 @@ echo "batch killed mid-way: $(cat "$D/probe.out")"
 # a multi-APDU `apdu` run that verifies the PIN: the card is reset when it ends
 watched "apdu VERIFY + Read KeyInfo (reader 0: the KMC)" "$CARDFORGE" apdu -r 0 "F0200002083837363534333231" \
   00B401000B
+# a program that holds the reader exclusively: one message naming the reader, exit 7
+/usr/bin/python3 "$here/shared_probe.py" exclusive 3 >"$D/excl.out" 2>&1 &
+excl=$!
+for _ in $(seq 1 50); do grep -q held "$D/excl.out" && break; sleep 0.1; done
+grep -q held "$D/excl.out" || cf_fail "the exclusive client did not take the reader: $(cat "$D/excl.out")"
+"$CARDFORGE" apdu -r 0 00A4040008D156000101800004 >/dev/null 2>"$D/excl.err" && rc=0 || rc=$?
+[ "$rc" = 7 ] || cf_fail "a reader held exclusively: exit $rc, expected 7: $(cat "$D/excl.err")"
+cf_expect_contains "$(cat "$D/excl.err")" "cardforge: another program reset or used the card in reader Virtual PCD 00 00" \
+  "the other-program message"
+wait "$excl"
 echo "no program without the PIN was served during or after any flow: ok"

@@ -6,6 +6,8 @@ authentication card's services? (pyscard, no PC/SC transaction, like any plain c
         A careless client (no transaction, leaves the card as it is) verifies both PINs and
         authenticates the KMC on one connection; the probe, on a second connection, must then get
         Inst_MAC and Encrypt Data answered: proves the probe sees a leak when there is one.
+    shared_probe.py exclusive SECONDS
+        Holds the KMC's reader with SCARD_SHARE_EXCLUSIVE for SECONDS (prints "held" once it does).
     shared_probe.py watch STOPFILE AFTER
         Until STOPFILE exists and AFTER seconds more: SELECT + Inst_MAC on the KMC and SELECT +
         Encrypt Data on the authentication card, again and again, without any PIN. Every answer
@@ -20,7 +22,7 @@ import time
 
 from smartcard.System import readers
 from smartcard.Exceptions import CardConnectionException, NoCardException
-from smartcard.scard import SCARD_RESET_CARD
+from smartcard.scard import SCARD_RESET_CARD, SCARD_SHARE_EXCLUSIVE
 
 KMC_AID = bytes.fromhex("D156000101800004")
 AUTH_AID = bytes.fromhex("D156000101800003")
@@ -142,7 +144,22 @@ def watch(stopfile, after):
     return 0
 
 
+def exclusive(seconds):
+    kmc_r = find(KMC_AID)
+    if kmc_r is None:
+        print("FAIL: KMC not found", file=sys.stderr)
+        return 1
+    conn = kmc_r.createConnection()
+    conn.connect(mode=SCARD_SHARE_EXCLUSIVE)
+    print("held", flush=True)
+    time.sleep(seconds)
+    conn.disconnect()
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "exclusive":
+        return exclusive(float(sys.argv[2]))
     if len(sys.argv) == 3 and sys.argv[1] == "control":
         return control(sys.argv[2])
     if len(sys.argv) == 4 and sys.argv[1] == "watch":
