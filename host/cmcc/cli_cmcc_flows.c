@@ -9,20 +9,17 @@
 #include "cardforge/hex.h"
 #include "cli_cmcc_internal.h"
 
-/* After a failed generation: how far it got. The flow names its step "... Generate Key N/TOTAL"; keys
- * 1..N-1 are on the KMC (the card answered 9000 for each), key N was refused, or its answer lost. */
-static void report_partial_generation(const cmcch_cli *c, size_t total) {
-  size_t at = 0, of = 0;
-  const char *step = strstr(c->host.step, "Generate Key "); /* after the card's name */
-  if (!step || sscanf(step, "Generate Key %zu/%zu", &at, &of) != 2 || at == 0 || of != total) {
-    printf("generate: no key generated (stopped at %s)\n", c->host.step[0] ? c->host.step : "the start");
-    return;
-  }
+/* After a multi-key flow failed: how far it got (host.done keys completed, the card answered 9000 for
+ * each). When the failing key's answer was lost (no answer, not a refusal) the card may have done it
+ * too. Prints "WHAT: stopped at key N of TOTAL: K keys were DONE_TEXT". */
+static void report_partial(const cmcch_cli *c, const char *what, size_t total, const char *done_text) {
+  size_t done = c->host.done;
+  if (done >= total) return; /* every key went through: it failed in the checks after them */
   char unknown[80] = "";
-  if (c->host.status != CF_CMCC_E_CARD)
-    snprintf(unknown, sizeof unknown, "; whether key %zu was is unknown (no answer)", at);
-  printf("generate: stopped at key %zu of %zu: %zu key%s generated on the KMC (sheet key lines 1..%zu)%s\n",
-         at, total, at - 1, at == 2 ? " was" : "s were", at - 1, unknown);
+  if (c->host.status != CF_CMCC_E_CARD && c->host.status != CF_CMCC_E_INPUT)
+    snprintf(unknown, sizeof unknown, "; whether key %zu was is unknown (no answer)", done + 1);
+  printf("%s: stopped at key %zu of %zu: %zu key%s %s%s\n", what, done + 1, total, done,
+         done == 1 ? " was" : "s were", done_text, unknown);
 }
 
 int cmcch_cmd_generate(cmcch_cli *c) {
@@ -38,7 +35,7 @@ int cmcch_cmd_generate(cmcch_cli *c) {
     size_t checked = 0, skipped = 0;
     if (cf_cmcc_generate(&c->host, s) != 0) {
       rc = cmcch_cli_host_fail(c);
-      report_partial_generation(c, s->count);
+      report_partial(c, "generate", s->count, "generated on the KMC");
     } else if (!cmcch_flag(c, "--no-check") &&
                cf_cmcc_check_generated(&c->host, s, &checked, &skipped) != 0) {
       rc = cmcch_cli_host_fail(c);
@@ -208,9 +205,13 @@ int cmcch_cmd_make_working(cmcch_cli *c) {
   const cf_cmcc_key *wk = cf_cmcc_hsm_find(c->hsm, CMCC_KEY_WORKCARD, -1, -1, err, sizeof err);
   if (!wk) return cmcch_cli_fail(CF_EXIT_FILE, "HSM: %s", err);
   if ((rc = cmcch_cli_verify_app_pin(c, CF_CMCC_WORK)) != 0) return rc;
-  if (cf_cmcc_auth_via_hsm(&c->host, CF_CMCC_WORK, CMCC_AUTH_P2_SECOND, wk->attrs[1], wk->attrs[2]) != 0 ||
-      cf_cmcc_make_working_card(&c->host, &job) != 0)
+  if (cf_cmcc_auth_via_hsm(&c->host, CF_CMCC_WORK, CMCC_AUTH_P2_SECOND, wk->attrs[1], wk->attrs[2]) != 0)
     return cmcch_cli_host_fail(c);
+  if (cf_cmcc_make_working_card(&c->host, &job) != 0) {
+    rc = cmcch_cli_host_fail(c);
+    report_partial(c, "make-working", job.nkeys, "copied to the working card");
+    return rc;
+  }
   printf("working card %s: %zu keys copied from the KMC (attributes checked)\n",
          c->host.card[CF_CMCC_WORK]->name, job.nkeys);
   return 0;
@@ -276,7 +277,11 @@ int cmcch_cmd_sam_update(cmcch_cli *c) {
   for (int i = 0; i < nk; i++)
     if ((rc = cmcch_cli_target_key(c, cmcch_opt_at(c, "--key", i), &job.keys[job.nkeys++], false)) != 0)
       return rc;
-  if (cf_cmcc_sam_update(&c->host, &job) != 0) return cmcch_cli_host_fail(c);
+  if (cf_cmcc_sam_update(&c->host, &job) != 0) {
+    rc = cmcch_cli_host_fail(c);
+    report_partial(c, "sam-update", job.nkeys, "written to the SAM");
+    return rc;
+  }
   printf("SAM %s: %zu keys written%s\n", c->host.card[CF_CMCC_SAM]->name, job.nkeys,
          job.verify ? " (proved by use: VERIFY MAC)" : "");
   return 0;

@@ -6,6 +6,7 @@
 #include "cmcc_host_internal.h"
 
 int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
+  h->done = 0;
   if (s->count == 0 || s->count > CF_CMCC_SHEET_MAX_KEYS)
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Generate Key", "the sheet must list 1..255 keys");
   uint8_t init[1 + 16];
@@ -23,6 +24,7 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
     if (cmcch_cmd(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, 0, 0, s->attrs[i],
                   CF_CMCC_ATTR_LEN, 0, 0, NULL, 0, NULL) != 0)
       return -1;
+    h->done = i + 1;
   }
   return 0;
 }

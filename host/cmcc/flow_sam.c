@@ -45,6 +45,7 @@ static int sam_read_back(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
 }
 
 int cf_cmcc_sam_update(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
+  h->done = 0;
   if (job->nkeys == 0 || job->nkeys > CF_CMCC_JOB_MAX_KEYS)
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "SAM update", "write 1..8 keys");
   for (size_t i = 0; i < job->nkeys; i++) {
@@ -58,8 +59,10 @@ int cf_cmcc_sam_update(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
   }
   uint8_t factor[CMCC_SAM_FACTOR_LEN];
   if (cmcch_sam_factor(h, job, factor) != 0) return -1;
-  for (size_t i = 0; i < job->nkeys; i++)
+  for (size_t i = 0; i < job->nkeys; i++) {
     if (sam_write_one(h, job, factor, &job->keys[i]) != 0) return -1;
+    h->done = i + 1;
+  }
   if (!job->verify) return 0;
   if (sam_read_back(h, job) != 0) return -1;
   for (size_t i = 0; i < job->nkeys; i++) {

@@ -18,6 +18,7 @@ static int find_attrs(uint8_t (*list)[CF_CMCC_ATTR_LEN], int n, const uint8_t vi
 }
 
 int cf_cmcc_make_working_card(cf_cmcc_host *h, const cf_cmcc_copy_job *job) {
+  h->done = 0;
   if (job->nkeys == 0 || job->nkeys > CF_CMCC_JOB_MAX_KEYS)
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "working card", "copy 1..8 keys");
   /* The working card imports what the KMC copies under its own master key as level 2 (spec
@@ -44,6 +45,7 @@ int cf_cmcc_make_working_card(cf_cmcc_host *h, const cf_cmcc_copy_job *job) {
     int rc = cmcch_cmd_raw(h, CF_CMCC_WORK, step, record, sizeof record, 0);
     cf_wipe(record, sizeof record);
     if (rc != 0) return -1;
+    h->done = i + 1;
   }
   /* The copy carries every attribute (spec 1.2.4.1): the working card must now show the KMC's. */
   uint8_t kmc[32][CF_CMCC_ATTR_LEN], work[16][CF_CMCC_ATTR_LEN];

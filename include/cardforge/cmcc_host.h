@@ -139,6 +139,9 @@ typedef struct cf_cmcc_host {
   uint16_t sw;                       /* with CF_CMCC_E_CARD: the card's answer */
   char step[96];                     /* "KMC External Authentication", ... */
   char message[256];                 /* one line, no secrets */
+  /* Keys a multi-key flow (generate, make-working, sam-update) completed, valid after it failed:
+   * the partial result the command reports. */
+  size_t done;
 } cf_cmcc_host;
 
 void cf_cmcc_host_init(cf_cmcc_host *h);

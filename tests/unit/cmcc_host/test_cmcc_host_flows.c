@@ -167,6 +167,7 @@ static void cmcc_host_generate_fills_key_file(void **state) {
   assert_int_equal(w->host.sw, 0x6A84);
   /* the KMC holds its 2 keys: 30 fit, key 31 is refused */
   assert_non_null(strstr(w->host.step, "Generate Key 31/40"));
+  assert_int_equal(w->host.done, 30);
   cf_cmcc_host_clear(&w->host);
   uint8_t attrs[64][11];
   assert_int_equal(cf_cmcc_read_keyinfo(&w->host, CF_CMCC_KMC, attrs, 64), 32);
@@ -456,6 +457,15 @@ static void cmcc_host_working_and_terminal_flow(void **state) {
   REFUSED(w, cf_cmcc_terminal_write(&w->host, &tj), CF_CMCC_E_CARD, 0x6982);
   assert_true(snapshot_equal(w, CF_CMCC_TERMINAL, &before));
   snapshot_free(&before);
+  /* a copy whose second key the KMC does not hold: the first goes through, and the flow says so
+   * (host.done, the partial result `cmcc make-working` prints) */
+  OK(w, cf_cmcc_auth_via_hsm(&w->host, CF_CMCC_WORK, CMCC_AUTH_P2_SECOND, -1, -1));
+  cf_cmcc_copy_job part = {
+      .export_vit = {0x01, 0x01, 0x05}, .nkeys = 2, .key_vit = {{0x01, 0x01, 0x07}, {0x09, 0x01, 0x07}}};
+  assert_int_equal(cf_cmcc_make_working_card(&w->host, &part), -1);
+  assert_int_equal(w->host.status, CF_CMCC_E_CARD);
+  assert_int_equal(w->host.done, 1);
+  cf_cmcc_host_clear(&w->host);
   world_free(w);
 }
 
@@ -513,7 +523,10 @@ static void cmcc_host_sam_flow(void **state) {
   uint8_t newmk[16];
   world_sheet_key(w, W_ATTR_SAMKEY2, newmk);
   internal_auth(w, CF_CMCC_SAM, 0x00, 0x00, newmk);
-  REFUSED(w, cf_cmcc_sam_update(&w->host, &job), CF_CMCC_E_CARD, 0x6988);
+  assert_int_equal(cf_cmcc_sam_update(&w->host, &job), -1);
+  assert_int_equal(w->host.sw, 0x6988);
+  assert_int_equal(w->host.done, 0); /* refused at its first key: none written (sam-update says so) */
+  cf_cmcc_host_clear(&w->host);
   /* the master key must come last in a job */
   cf_cmcc_sam_job order = job;
   order.keys[0].id = 0x00;
