@@ -6,42 +6,37 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 
-#include <stdio.h>
-#include <stdlib.h>
-
-/* The digest functions have no error return: a digest can only fail when OpenSSL itself is
- * unusable (no memory, no default provider). Carrying on with an unset hash could pass a
- * check it should fail, so stop instead. */
-static void digest_failed(void) {
-  fputs("cardforge: OpenSSL digest failed\n", stderr);
-  abort();
-}
-
-static void digest_v(const EVP_MD *md, const cf_iov *parts, size_t n, uint8_t *out) {
+/* A digest fails only when OpenSSL itself is unusable (no memory, no default provider). The
+ * caller gets -1 and a zeroed output, never a partial hash it could mistake for a real one. */
+static int digest_v(const EVP_MD *md, const cf_iov *parts, size_t n, uint8_t *out, size_t out_len) {
   EVP_MD_CTX *ctx = cf_crypto_tls_md_ctx();
-  if (!md || !ctx || !EVP_DigestInit_ex2(ctx, md, NULL)) digest_failed();
-  for (size_t i = 0; i < n; i++) {
-    if (parts[i].len && !EVP_DigestUpdate(ctx, parts[i].p, parts[i].len)) digest_failed();
+  bool ok = md && ctx && EVP_DigestInit_ex2(ctx, md, NULL);
+  for (size_t i = 0; ok && i < n; i++)
+    ok = !parts[i].len || EVP_DigestUpdate(ctx, parts[i].p, parts[i].len);
+  ok = ok && EVP_DigestFinal_ex(ctx, out, NULL);
+  if (!ok) {
+    cf_wipe(out, out_len);
+    return -1;
   }
-  if (!EVP_DigestFinal_ex(ctx, out, NULL)) digest_failed();
+  return 0;
 }
 
-void cf_sha256(const void *data, size_t len, uint8_t out[32]) {
+int cf_sha256(const void *data, size_t len, uint8_t out[32]) {
   cf_iov part = {data, len};
-  digest_v(cf_crypto_sha256(), &part, 1, out);
+  return digest_v(cf_crypto_sha256(), &part, 1, out, 32);
 }
 
-void cf_sha512(const void *data, size_t len, uint8_t out[64]) {
+int cf_sha512(const void *data, size_t len, uint8_t out[64]) {
   cf_iov part = {data, len};
-  digest_v(cf_crypto_sha512(), &part, 1, out);
+  return digest_v(cf_crypto_sha512(), &part, 1, out, 64);
 }
 
-void cf_sha256_v(const cf_iov *parts, size_t n, uint8_t out[32]) {
-  digest_v(cf_crypto_sha256(), parts, n, out);
+int cf_sha256_v(const cf_iov *parts, size_t n, uint8_t out[32]) {
+  return digest_v(cf_crypto_sha256(), parts, n, out, 32);
 }
 
-void cf_sha512_v(const cf_iov *parts, size_t n, uint8_t out[64]) {
-  digest_v(cf_crypto_sha512(), parts, n, out);
+int cf_sha512_v(const cf_iov *parts, size_t n, uint8_t out[64]) {
+  return digest_v(cf_crypto_sha512(), parts, n, out, 64);
 }
 
 static int mac_run(enum cf_mac_ctx_id id, const void *key, size_t klen, const void *data, size_t len,

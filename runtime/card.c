@@ -53,12 +53,13 @@ void cf_card_free(cf_card *card) {
     cf_applet *a = card->applets[i];
     if (a->ops->destroy) a->ops->destroy(a);
     if (a->ctx) {
-      memset(a->ctx, 0, a->ops->ctx_size); /* transient secrets (session keys) go with the card */
+      /* transient secrets (session keys) go with the card; explicit_bzero is not optimised away */
+      explicit_bzero(a->ctx, a->ops->ctx_size);
       free(a->ctx);
     }
     free(a);
   }
-  memset(card, 0, sizeof(*card));
+  explicit_bzero(card, sizeof(*card)); /* the chaining buffer may hold a PIN */
   free(card);
 }
 
@@ -90,6 +91,7 @@ cf_applet *cf_card_add_applet(cf_card *card, const cf_applet_ops *ops, const uin
   }
   if (rc != 0) {
     if (ops->destroy) ops->destroy(a);
+    explicit_bzero(a->ctx, ops->ctx_size ? ops->ctx_size : 1);
     free(a->ctx);
     free(a);
     return NULL;

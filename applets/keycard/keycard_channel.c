@@ -185,13 +185,14 @@ uint16_t kc_open_secure_channel(kc_req *rq) {
   }
   cf_iov parts[3] = {{secret, 32}, {pairings + idx * KC_SLOT_LEN + 1, 32}, {salt_iv, 32}};
   uint8_t keys[64];
-  cf_sha512_v(parts, 3, keys);
+  int rc = cf_sha512_v(parts, 3, keys);
+  cf_wipe(secret, sizeof secret);
+  if (rc != 0) return SW_UNKNOWN;
   memcpy(ctx->sc_enc, keys, 32);
   memcpy(ctx->sc_mac, keys + 32, 32);
   memcpy(ctx->sc_iv, salt_iv + 32, KC_BLOCK);
   ctx->sc_keys = true;
   cf_wipe(keys, sizeof keys);
-  cf_wipe(secret, sizeof secret);
   kc_out(rq, salt_iv, sizeof salt_iv);
   rq->final = true;
   return SW_OK;
@@ -229,8 +230,7 @@ static uint16_t kc_pair_step1(kc_req *rq, const uint8_t *secret, const uint8_t *
   if (ctx->pair_slot == 0) return SW_NOT_ENOUGH_MEMORY;
   uint8_t cryptogram[32];
   cf_iov parts[2] = {{secret, 32}, {rq->data, 32}};
-  cf_sha256_v(parts, 2, cryptogram);
-  if (cf_rand(ctx->pair_challenge, 32) != 0) {
+  if (cf_sha256_v(parts, 2, cryptogram) != 0 || cf_rand(ctx->pair_challenge, 32) != 0) {
     ctx->pair_slot = 0;
     return SW_UNKNOWN;
   }
@@ -244,10 +244,11 @@ static uint16_t kc_pair_step2(kc_req *rq, const uint8_t *secret, const uint8_t *
   kc_ctx *ctx = rq->ctx;
   uint8_t expected[32];
   cf_iov parts[2] = {{secret, 32}, {ctx->pair_challenge, 32}};
-  cf_sha256_v(parts, 2, expected);
+  int rc = cf_sha256_v(parts, 2, expected);
   uint8_t slot = (uint8_t)(ctx->pair_slot - 1);
   ctx->pair_slot = 0;
   cf_wipe(ctx->pair_challenge, sizeof ctx->pair_challenge);
+  if (rc != 0) return SW_UNKNOWN;
   if (!cf_ct_equal(expected, rq->data, 32)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   uint8_t salt[32];
   if (cf_rand(salt, sizeof salt) != 0) return SW_UNKNOWN;
@@ -256,8 +257,8 @@ static uint16_t kc_pair_step2(kc_req *rq, const uint8_t *secret, const uint8_t *
   uint8_t *entry = updated + slot * KC_SLOT_LEN;
   entry[0] = 1;
   cf_iov key_parts[2] = {{secret, 32}, {salt, 32}};
-  cf_sha256_v(key_parts, 2, entry + 1);
-  bool ok = kc_put(rq->app, KC_REC_PAIRINGS, updated, sizeof updated);
+  bool ok =
+      cf_sha256_v(key_parts, 2, entry + 1) == 0 && kc_put(rq->app, KC_REC_PAIRINGS, updated, sizeof updated);
   cf_wipe(updated, sizeof updated);
   if (!ok) return SW_MEMORY_FAILURE;
   kc_out(rq, &slot, 1);

@@ -42,9 +42,12 @@ uint16_t kc_key_install(cf_applet *app, const uint8_t priv[32], const uint8_t *p
   if (chain) {
     rec[KC_KEY_FLAGS] = KC_KEY_EXTENDED;
     memcpy(rec + KC_KEY_CHAIN, chain, 32);
-    cf_sha256(chain, 32, rec + KC_KEY_ALT_CHAIN);
   }
-  cf_sha256(rec + KC_KEY_PUB, 65, rec + KC_KEY_UID);
+  if ((chain && cf_sha256(chain, 32, rec + KC_KEY_ALT_CHAIN) != 0) ||
+      cf_sha256(rec + KC_KEY_PUB, 65, rec + KC_KEY_UID) != 0) {
+    cf_wipe(rec, sizeof rec);
+    return SW_UNKNOWN;
+  }
   memcpy(uid, rec + KC_KEY_UID, 32);
   bool ok = kc_put(app, KC_REC_KEY, rec, sizeof rec) && kc_put(app, KC_REC_KEY_PATH, kc_empty, 0) &&
             kc_delete(app, KC_REC_PINLESS_PATH);

@@ -217,7 +217,10 @@ uint16_t kc_generate_mnemonic(kc_req *rq) {
   uint8_t bits[33];
   if (cf_rand(bits, ent_len) != 0) return SW_UNKNOWN;
   uint8_t hash[32];
-  cf_sha256(bits, ent_len, hash);
+  if (cf_sha256(bits, ent_len, hash) != 0) {
+    cf_wipe(bits, sizeof bits);
+    return SW_UNKNOWN;
+  }
   bits[ent_len] = hash[0];
   size_t words = (ent_len * 8 + cs) / 11;
   for (size_t w = 0; w < words; w++) {
