@@ -52,6 +52,57 @@ struct cf_applet {
   void *ctx;
 };
 
+/* ---- Command tables ----
+ * Every application lists its commands in one table: a row per instruction (per class too where
+ * the class matters) names the INS constant, the security condition and the handler. The
+ * application's dispatcher finds the row with cf_command_find, checks the row's condition at the
+ * point of processing where the card has always checked it (the order of status words is part of
+ * the card's behaviour), then runs the handler. docs/architecture.md has the picture. */
+
+/* The security condition a command needs before its handler runs. */
+typedef enum cf_command_access {
+  CF_ACCESS_NONE = 0,       /* none (the handler may still refuse by rules of its own) */
+  CF_ACCESS_CHANNEL_SETUP,  /* opens the secure channel: runs before any unwrapping, checks its state */
+  CF_ACCESS_SECURE_CHANNEL, /* comes inside the open secure channel, its MAC verified */
+  CF_ACCESS_PIN,            /* as CF_ACCESS_SECURE_CHANNEL, and the PIN verified in this session */
+  CF_ACCESS_AUTHENTICATED,  /* the host authenticated itself (GlobalPlatform EXTERNAL AUTHENTICATE) */
+} cf_command_access;
+
+/* A row with this class matches every class the application accepts. */
+#define CF_CLA_ANY 0xFF
+
+/* One command of an application. A table ends with a row whose handler is NULL. */
+typedef struct cf_command {
+  uint8_t cla;
+  uint8_t ins;
+  cf_command_access access;
+  /* request: the application's per-command request, a cf_apdu_request unless the application
+   * says otherwise (the Keycard's carries its secure channel state) */
+  uint16_t (*handler)(void *request);
+} cf_command;
+
+/* The request of a handler that needs the command and the response only. */
+typedef struct cf_apdu_request {
+  cf_applet *app;
+  const cf_apdu *cmd; /* as the handler must see it: unwrapped if it came protected */
+  cf_rapdu *resp;
+} cf_apdu_request;
+
+/* The row for (cla, ins): the first with this INS whose class is cla or CF_CLA_ANY (pass CF_CLA_ANY
+ * as cla to match on INS alone). NULL if none; *ins_known (may be NULL) then tells whether a row
+ * has the INS in another class. */
+static inline const cf_command *cf_command_find(const cf_command *table, uint8_t cla, uint8_t ins,
+                                                bool *ins_known) {
+  bool known = false;
+  for (const cf_command *row = table; row->handler; row++) {
+    if (row->ins != ins) continue;
+    known = true;
+    if (cla == CF_CLA_ANY || row->cla == CF_CLA_ANY || row->cla == cla) return row;
+  }
+  if (ins_known) *ins_known = known;
+  return NULL;
+}
+
 /* How the card delivers response data longer than the host asked for. */
 typedef enum {
   /* T=1 style: data is returned whatever Le says (Le absent or 00 = all, up to 256 for a short
