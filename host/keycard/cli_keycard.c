@@ -211,13 +211,17 @@ static int bring_up(keycard_cli *c, keycard_cli_card *card, int need) {
   return CF_EXIT_OK;
 }
 
+/* Why the last PC/SC connect failed (the connect hook's signature has no room for it). */
+static cf_transport_fault pcsc_connect_fault;
+
 int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader, int need) {
   memset(card, 0, sizeof *card);
   char err[256] = "";
   card->reader = reader ? reader : "(default reader)";
+  pcsc_connect_fault = CF_TRANSPORT_FAULT_NONE;
   card->t = c->io->connect(c->io->ctx, reader, err, sizeof err);
   if (!card->t) {
-    bool shared = strstr(err, "another program") != NULL;
+    bool shared = pcsc_connect_fault == CF_TRANSPORT_FAULT_SHARED;
     return keycard_cli_error(c, shared ? CF_EXIT_SHARED : CF_EXIT_TRANSPORT, "%s",
                              err[0] ? err : "cannot reach the reader");
   }
@@ -244,7 +248,7 @@ void keycard_cli_close(keycard_cli_card *card) {
 static cf_transport *pcsc_connect(void *ctx, const char *reader, char *err, size_t errlen) {
   const cf_cli_global *g = ctx;
   /* no reader named anywhere: the transport takes the first reader holding a card */
-  return cf_transport_open_pcsc(reader ? reader : g->reader, err, errlen);
+  return cf_transport_open_pcsc_ex(reader ? reader : g->reader, err, errlen, &pcsc_connect_fault);
 }
 
 /* The pairing file lives in the state directory (--state-dir, else cf_cli_default_state_dir, else
