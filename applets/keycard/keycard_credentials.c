@@ -35,7 +35,8 @@ uint8_t kc_puk_tries(const cf_applet *app) {
 /* INIT (before initialization only), one-shot encrypted. Plaintext: PIN (6 digits) || PUK (12
  * digits) || pairing secret (32); from 3.1 optionally || PIN tries || PUK tries [|| alternate PIN
  * (6)]. Without an alternate PIN it is the first 6 digits of the PUK (3.1 only has one). */
-uint16_t kc_init(kc_req *rq) {
+uint16_t kc_init(void *request) {
+  kc_req *rq = request;
   uint16_t sw = kc_one_shot_decrypt(rq);
   if (sw != SW_OK) return sw;
   const size_t base = KEYCARD_PIN_LEN + KEYCARD_PUK_LEN + KEYCARD_SECRET_LEN;
@@ -86,9 +87,9 @@ static bool kc_set_chain_select(cf_applet *app, uint8_t alt) {
  * wrong PIN and costs a try). From 3.1 the PIN and the alternate PIN are both tried, each
  * spending a try of its own counter; a match of either restores both. The alternate PIN wins
  * when both match and switches derivation to the alternate chain code. */
-uint16_t kc_verify_pin(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_verify_pin(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   bool well_formed = rq->len == KEYCARD_PIN_LEN && kc_digits(rq->data, rq->len);
   if (!well_formed && rq->ver->verify_pin_format) return SW_WRONG_DATA;
   kc_ctx *ctx = rq->ctx;
@@ -129,11 +130,9 @@ out:
 
 /* CHANGE PIN: P1 00 the current PIN (the alternate one when it was used to log in), 01 the PUK,
  * 02 the pairing secret. A new PIN or PUK gets its full try count back. */
-uint16_t kc_change_pin(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_change_pin(void *request) {
+  kc_req *rq = request;
   kc_ctx *ctx = rq->ctx;
-  if (!ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
   const uint8_t *stored = kc_credentials(rq->app);
   uint8_t c[KC_CNT_LEN];
   if (!stored || !kc_counters(rq->app, c)) return SW_MEMORY_FAILURE;
@@ -170,9 +169,9 @@ uint16_t kc_change_pin(kc_req *rq) {
 
 /* UNBLOCK PIN: only while the current PIN is blocked (else 6985); data = PUK (12 digits) || new
  * PIN (6 digits), else 6A80 with no try spent. */
-uint16_t kc_unblock_pin(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_unblock_pin(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   kc_ctx *ctx = rq->ctx;
   uint8_t c[KC_CNT_LEN];
   const uint8_t *stored = kc_credentials(rq->app);

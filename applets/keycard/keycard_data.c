@@ -7,9 +7,8 @@
 
 /* GET STATUS: P1 00 = A3 09 { 02 01 PIN tries, 02 01 PUK tries, 01 01 FF|00 key loaded },
  * P1 01 = the current path (4 bytes per level, nothing for the master key). */
-uint16_t kc_get_status(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_get_status(void *request) {
+  kc_req *rq = request;
   if (rq->cmd->p1 == KEYCARD_GET_STATUS_P1_APPLICATION) {
     size_t len = 0;
     bool has_key = kc_peek(rq->app, KC_REC_KEY, &len) != NULL;
@@ -41,10 +40,8 @@ uint16_t kc_get_status(kc_req *rq) {
  * length is stored as it is, other data gets 00 Lc put in front (KeycardApplet.java setNDEF, tag
  * 2.2.1). The file holds 223 bytes: a longer result is the applet's array-bounds exception, 6F00.
  * With fewer than 2 bytes of data the applet compares stale buffer bytes; here they never match. */
-uint16_t kc_set_ndef(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_set_ndef(void *request) {
+  kc_req *rq = request;
   uint8_t file[KEYCARD_MAX_PLAIN + 2];
   size_t n = 0;
   if (!(rq->len >= 2 && cf_be16(rq->data) == rq->len - 2)) {
@@ -74,7 +71,8 @@ static unsigned kc_data_record(uint8_t p1, size_t *max) {
 }
 
 /* GET DATA: no PIN needed; wrapped when the channel is open, plain otherwise. */
-uint16_t kc_get_data(kc_req *rq) {
+uint16_t kc_get_data(void *request) {
+  kc_req *rq = request;
   if (kc_sc_open(rq->ctx)) {
     uint16_t sw = kc_sc_unwrap(rq);
     if (sw != SW_OK) return sw;
@@ -89,10 +87,8 @@ uint16_t kc_get_data(kc_req *rq) {
 
 /* STORE DATA: P1 00 public data (127 bytes max), 01 NDEF (223), 02 cash data (127); the object
  * is replaced as a whole, an empty one clears it. */
-uint16_t kc_store_data(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_store_data(void *request) {
+  kc_req *rq = request;
   size_t max = 0;
   unsigned rec = kc_data_record(rq->cmd->p1, &max);
   if (rec == 0) return SW_INCORRECT_P1P2;
@@ -104,7 +100,8 @@ uint16_t kc_store_data(kc_req *rq) {
 /* FACTORY RESET: P1 AA P2 55, no channel or PIN needed. The card goes back to the state before
  * INIT with a new instance UID and a new channel key. NDEF and cash data stay, as in the applet
  * (they belong to the other applications of the package). */
-uint16_t kc_factory_reset(kc_req *rq) {
+uint16_t kc_factory_reset(void *request) {
+  kc_req *rq = request;
   if (rq->cmd->p1 != KEYCARD_FACTORY_RESET_P1 || rq->cmd->p2 != KEYCARD_FACTORY_RESET_P2)
     return SW_INCORRECT_P1P2;
   static const unsigned wiped[] = {
@@ -128,7 +125,8 @@ uint16_t kc_factory_reset(kc_req *rq) {
 
 /* IDENTIFY CARD: this card carries no identity certificate (none can be provisioned), so after
  * the usual unwrapping it answers 6985 as an unprovisioned applet does. */
-uint16_t kc_identify_card(kc_req *rq) {
+uint16_t kc_identify_card(void *request) {
+  kc_req *rq = request;
   if (kc_sc_open(rq->ctx)) {
     uint16_t sw = kc_sc_unwrap(rq);
     if (sw != SW_OK) return sw;

@@ -134,7 +134,8 @@ static uint16_t kc_dup_start(kc_req *rq) {
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }
 
-uint16_t kc_duplicate_key(kc_req *rq) {
+uint16_t kc_duplicate_key(void *request) {
+  kc_req *rq = request;
   if (rq->cmd->p1 == KEYCARD_DUPLICATE_P1_ADD_ENTROPY) return kc_dup_add_entropy(rq);
   uint16_t sw = kc_sc_unwrap(rq);
   if (sw != SW_OK) return sw;

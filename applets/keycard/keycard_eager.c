@@ -80,10 +80,9 @@ static uint16_t kc_eager_check_derivation(kc_req *rq) {
 
 /* DERIVE KEY: P1 is the source (00, 40, 80; C0 is 6A86 here); the derived key becomes current.
  * Unlike 3.1, a key without a chain code is 6985 even for no levels, and 40 / 80 need levels. */
-uint16_t kc_eager_derive_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_eager_derive_key(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   bool to_master;
   sw = kc_eager_path(rq, rq->data, rq->len, rq->cmd->p1, &to_master);
   if (sw == SW_OK && !to_master) sw = kc_eager_check_derivation(rq);
@@ -93,10 +92,9 @@ uint16_t kc_eager_derive_key(kc_req *rq) {
 
 /* SET PINLESS PATH: whole levels, at most 10 (6A80); a path is derived from the master key at
  * once, so it needs a key with a chain code (6985). Empty data removes it. */
-uint16_t kc_eager_set_pinless_path(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_eager_set_pinless_path(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   if (rq->len % 4 != 0 || rq->len > KC_PATH_MAX) return SW_WRONG_DATA;
   if (rq->len == 0) return kc_delete(rq->app, KC_REC_PINLESS_PATH) ? SW_OK : SW_MEMORY_FAILURE;
   bool to_master;
@@ -114,7 +112,8 @@ uint16_t kc_eager_set_pinless_path(kc_req *rq) {
  * Choice: doDerive tests "hardened" on the first data byte, which for SIGN is the hash, not the
  * first level; a non-hardened first level under a hash starting 80..FF then derives from stale
  * buffer bytes. This card derives the level as BIP32 says. */
-uint16_t kc_eager_sign(kc_req *rq) {
+uint16_t kc_eager_sign(void *request) {
+  kc_req *rq = request;
   uint8_t p1 = rq->cmd->p1;
   uint8_t mode = p1 & (uint8_t)~KC_SOURCE_MASK;
   if (mode > KEYCARD_SIGN_P1_PINLESS) return SW_WRONG_P1P2;
@@ -168,12 +167,12 @@ static void kc_out_key(kc_req *rq, uint8_t tag, const uint8_t *value, size_t len
  * private } alone.
  * Choice: after going back to the master key with P1 01 P2 01 the applet derives the public key
  * from stale derivation output; this card gives the master public key. */
-uint16_t kc_eager_export_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_eager_export_key(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   kc_key key;
   bool has_key = kc_key_get(rq->app, &key);
-  if (!rq->ctx->pin_validated || !has_key) {
+  if (!has_key) {
     cf_wipe(&key, sizeof key);
     return SW_CONDITIONS_NOT_SATISFIED;
   }

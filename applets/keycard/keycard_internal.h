@@ -40,14 +40,11 @@ typedef struct kc_version {
   bool init_options;           /* INIT also takes try limits (52) and an alternate PIN (58) */
   bool alt_pin;                /* the alternate (duress) PIN and its alternate chain code */
   bool verify_pin_format;      /* VERIFY PIN: not 6 digits is 6A80, no try spent */
-  bool eager_derivation;       /* DERIVE KEY / SET PINLESS PATH derive at once (keycard_eager.c) */
   bool channel_key_rotation;   /* a new channel key pair at every 101st SELECT */
   bool export_extended_public; /* EXPORT KEY P2 02 */
-  bool data_objects;           /* GET DATA (CA) and STORE DATA (E2) */
-  bool identify_card;          /* IDENTIFY CARD (14) */
-  bool factory_reset;          /* FACTORY RESET (FD) */
-  bool set_ndef;               /* SET NDEF (F3) */
-  bool duplicate_key;          /* DUPLICATE KEY (D5) */
+  /* the commands it knows (keycard_commands.c), and before INIT */
+  const cf_command *commands;
+  const cf_command *commands_before_init;
 } kc_version;
 
 #define KC_CRED_PIN 0
@@ -146,13 +143,19 @@ typedef struct kc_key {
   uint8_t uid[32];
 } kc_key;
 
-/* ---- store access (keycard_applet.c) ---- */
+/* ---- store access (keycard_store.c) ---- */
 const uint8_t *kc_peek(const cf_applet *app, unsigned rec, size_t *len);
 bool kc_put(cf_applet *app, unsigned rec, const void *data, size_t len);
 bool kc_delete(cf_applet *app, unsigned rec);
 bool kc_initialized(const cf_applet *app);
+
+/* ---- the command being processed (keycard_request.c) ---- */
 bool kc_out(kc_req *rq, const void *data, size_t len);
 bool kc_digits(const uint8_t *p, size_t len);
+
+/* ---- command tables, one per version (keycard_commands.c); handlers take a kc_req ---- */
+extern const cf_command kc_commands_2_2_1[], kc_commands_3_0[], kc_commands_3_1[];
+extern const cf_command kc_commands_before_init_2x[], kc_commands_before_init_3_1[];
 
 /* ---- versions (keycard_version.c) ---- */
 const kc_version *kc_version_by_name(const char *name);
@@ -168,16 +171,16 @@ uint16_t kc_one_shot_decrypt(kc_req *rq);
 const uint8_t *kc_channel_pub(cf_applet *app, kc_ctx *ctx);
 bool kc_channel_regenerate(cf_applet *app, kc_ctx *ctx);
 uint8_t kc_free_slots(const cf_applet *app);
-uint16_t kc_open_secure_channel(kc_req *rq);
-uint16_t kc_mutually_authenticate(kc_req *rq);
-uint16_t kc_pair(kc_req *rq);
-uint16_t kc_unpair(kc_req *rq);
+uint16_t kc_open_secure_channel(void *request);
+uint16_t kc_mutually_authenticate(void *request);
+uint16_t kc_pair(void *request);
+uint16_t kc_unpair(void *request);
 
 /* ---- credentials (keycard_credentials.c) ---- */
-uint16_t kc_init(kc_req *rq);
-uint16_t kc_verify_pin(kc_req *rq);
-uint16_t kc_change_pin(kc_req *rq);
-uint16_t kc_unblock_pin(kc_req *rq);
+uint16_t kc_init(void *request);
+uint16_t kc_verify_pin(void *request);
+uint16_t kc_change_pin(void *request);
+uint16_t kc_unblock_pin(void *request);
 uint8_t kc_pin_tries(const cf_applet *app, const kc_ctx *ctx);
 uint8_t kc_puk_tries(const cf_applet *app);
 
@@ -194,11 +197,11 @@ uint16_t kc_update_path(kc_req *rq, const uint8_t *data, size_t len, uint8_t sou
 bool kc_commit_path(kc_req *rq);
 uint16_t kc_derive(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32]);
 bool kc_path_is_pinless(const kc_req *rq);
-uint16_t kc_load_key(kc_req *rq);
-uint16_t kc_generate_key(kc_req *rq);
-uint16_t kc_remove_key(kc_req *rq);
-uint16_t kc_derive_key(kc_req *rq);
-uint16_t kc_set_pinless_path(kc_req *rq);
+uint16_t kc_load_key(void *request);
+uint16_t kc_generate_key(void *request);
+uint16_t kc_remove_key(void *request);
+uint16_t kc_derive_key(void *request);
+uint16_t kc_set_pinless_path(void *request);
 
 /* ---- BIP32 (keycard_bip32.c) ---- */
 int kc_bip32_master(const uint8_t *seed, size_t len, uint8_t priv[32], uint8_t chain[32]);
@@ -209,25 +212,25 @@ int kc_bip32_derive(const uint8_t priv[32], const uint8_t chain[32], const uint8
 uint16_t kc_key_at_path(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chain[32], uint8_t pub[65]);
 uint16_t kc_sign_at_path(kc_req *rq, const kc_key *key);
 bool kc_path_is_eip1581(const uint8_t *path, size_t len);
-uint16_t kc_sign(kc_req *rq);
-uint16_t kc_export_key(kc_req *rq);
-uint16_t kc_generate_mnemonic(kc_req *rq);
+uint16_t kc_sign(void *request);
+uint16_t kc_export_key(void *request);
+uint16_t kc_generate_mnemonic(void *request);
 
 /* ---- 2.2.1 and 3.0: derivation at DERIVE KEY time and its checks (keycard_eager.c) ---- */
-uint16_t kc_eager_derive_key(kc_req *rq);
-uint16_t kc_eager_set_pinless_path(kc_req *rq);
-uint16_t kc_eager_sign(kc_req *rq);
-uint16_t kc_eager_export_key(kc_req *rq);
+uint16_t kc_eager_derive_key(void *request);
+uint16_t kc_eager_set_pinless_path(void *request);
+uint16_t kc_eager_sign(void *request);
+uint16_t kc_eager_export_key(void *request);
 
 /* ---- status, data, reset, identity (keycard_data.c) ---- */
-uint16_t kc_get_status(kc_req *rq);
-uint16_t kc_set_ndef(kc_req *rq);
-uint16_t kc_get_data(kc_req *rq);
-uint16_t kc_store_data(kc_req *rq);
-uint16_t kc_factory_reset(kc_req *rq);
-uint16_t kc_identify_card(kc_req *rq);
+uint16_t kc_get_status(void *request);
+uint16_t kc_set_ndef(void *request);
+uint16_t kc_get_data(void *request);
+uint16_t kc_store_data(void *request);
+uint16_t kc_factory_reset(void *request);
+uint16_t kc_identify_card(void *request);
 
 /* ---- DUPLICATE KEY (keycard_duplicate.c) ---- */
-uint16_t kc_duplicate_key(kc_req *rq);
+uint16_t kc_duplicate_key(void *request);
 
 #endif

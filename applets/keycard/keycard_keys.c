@@ -118,10 +118,9 @@ static uint16_t kc_load_key_template(kc_req *rq, uint8_t uid[32]) {
 
 /* LOAD KEY: P1 01/02 key template (a chain code makes the key extended), 03 BIP39 seed (64
  * bytes). Answers the key UID. */
-uint16_t kc_load_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_load_key(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   uint8_t uid[32];
   switch (rq->cmd->p1) {
   case KEYCARD_LOAD_KEY_P1_EC:
@@ -139,10 +138,9 @@ uint16_t kc_load_key(kc_req *rq) {
 }
 
 /* GENERATE KEY: a random 64-byte seed through the BIP32 master key function. */
-uint16_t kc_generate_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_generate_key(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   uint8_t seed[KC_SEED_LEN], uid[32];
   sw = cf_rand(seed, sizeof seed) == 0 ? kc_key_from_seed(rq->app, seed, sizeof seed, uid) : SW_UNKNOWN;
   cf_wipe(seed, sizeof seed);
@@ -151,10 +149,8 @@ uint16_t kc_generate_key(kc_req *rq) {
 }
 
 /* REMOVE KEY: the key, its paths and the PIN-less path go. */
-uint16_t kc_remove_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_remove_key(void *request) {
+  kc_req *rq = request;
   bool ok = kc_delete(rq->app, KC_REC_KEY) && kc_delete(rq->app, KC_REC_KEY_PATH) &&
             kc_delete(rq->app, KC_REC_PINLESS_PATH);
   return ok ? SW_OK : SW_MEMORY_FAILURE;
@@ -243,20 +239,17 @@ uint16_t kc_derive(kc_req *rq, const kc_key *key, uint8_t priv[32], uint8_t chai
 }
 
 /* DERIVE KEY: P1 is the source as a whole byte (00, 40, 80, C0); the path becomes current. */
-uint16_t kc_derive_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_derive_key(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   sw = kc_update_path(rq, rq->data, rq->len, rq->cmd->p1);
   if (sw != SW_OK) return sw;
   return kc_commit_path(rq) ? SW_OK : SW_MEMORY_FAILURE;
 }
 
 /* SET PINLESS PATH: up to 10 levels; empty data removes it. */
-uint16_t kc_set_pinless_path(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (!rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+uint16_t kc_set_pinless_path(void *request) {
+  kc_req *rq = request;
   if (rq->len % 4 != 0 || rq->len > KC_PATH_MAX) return SW_WRONG_DATA;
   bool ok = rq->len ? kc_put(rq->app, KC_REC_PINLESS_PATH, rq->data, rq->len)
                     : kc_delete(rq->app, KC_REC_PINLESS_PATH);

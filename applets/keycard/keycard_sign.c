@@ -92,7 +92,8 @@ uint16_t kc_sign_at_path(kc_req *rq, const kc_key *key) {
  * before the command is unwrapped, as the applet does (6B00). PIN-less signing works without a
  * secure channel; then the answer is plain. Answer: A0 81 L { 80 41 public key, DER signature
  * with low S }. */
-uint16_t kc_sign(kc_req *rq) {
+uint16_t kc_sign(void *request) {
+  kc_req *rq = request;
   uint8_t p1 = rq->cmd->p1;
   uint8_t source = p1 & KC_SOURCE_MASK;
   bool pinless = false, make_current = false;
@@ -144,13 +145,13 @@ bool kc_path_is_eip1581(const uint8_t *path, size_t len) {
 /* EXPORT KEY: P2 00 private key (A1 { 81 }, only under EIP-1581 with >= 5 levels), 01 public key
  * (A1 { 80 }), 02 extended public key (A1 { 80 82 }, refused under EIP-1581). P1 as for SIGN
  * without the PIN-less case; data = path levels. */
-uint16_t kc_export_key(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_export_key(void *request) {
+  kc_req *rq = request;
+  uint16_t sw = SW_OK;
   kc_key key;
   bool has_key = kc_key_get(rq->app, &key);
   cf_wipe(&key, sizeof key);
-  if (!rq->ctx->pin_validated || !has_key) return SW_CONDITIONS_NOT_SATISFIED;
+  if (!has_key) return SW_CONDITIONS_NOT_SATISFIED;
   uint8_t p2 = rq->cmd->p2;
   uint8_t last_p2 =
       rq->ver->export_extended_public ? KEYCARD_EXPORT_P2_EXTENDED_PUBLIC : KEYCARD_EXPORT_P2_PUBLIC;
@@ -208,9 +209,8 @@ uint16_t kc_export_key(kc_req *rq) {
 /* GENERATE MNEMONIC: P1 = checksum length in bits (4..8); entropy = 32 * P1 bits. Answers the
  * 11-bit word indexes of entropy || checksum as 16-bit big-endian numbers (3 * P1 words). Needs
  * the secure channel only. */
-uint16_t kc_generate_mnemonic(kc_req *rq) {
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
+uint16_t kc_generate_mnemonic(void *request) {
+  kc_req *rq = request;
   unsigned cs = rq->cmd->p1;
   if (cs < 4 || cs > 8) return SW_INCORRECT_P1P2;
   size_t ent_len = cs * 4;
