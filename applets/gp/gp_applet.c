@@ -33,7 +33,11 @@ static uint16_t gp_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   return gp_fci(app, resp);
 }
 
-static uint16_t initialize_update(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t initialize_update(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   gp_ctx *ctx = app->ctx;
   gp_config cfg;
   gp_key_table t;
@@ -134,7 +138,10 @@ static bool level_allowed(const cf_scp_session *s, uint8_t level) {
   return level == 0x33 && (s->i & CF_SCP03_I_RENC);
 }
 
-static uint16_t external_authenticate(cf_applet *app, const cf_apdu *cmd) {
+static uint16_t external_authenticate(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   gp_ctx *ctx = app->ctx;
   uint8_t buf[16];
   cf_apdu plain;
@@ -165,40 +172,43 @@ static uint16_t external_authenticate(cf_applet *app, const cf_apdu *cmd) {
   }
   if (!cf_ct_equal(plain.data, ctx->host_cryptogram, 8)) {
     session_end(ctx);
-    return 0x6300; /* authentication of the host cryptogram failed */
+    return GP_SW_AUTHENTICATION_FAILED;
   }
   ctx->scp.level = cmd->p1;
   ctx->state = GP_AUTHENTICATED;
   return SW_OK;
 }
 
-static uint16_t dispatch(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+/* A SELECT that named no application of this card. */
+static uint16_t select_unknown(void *request) {
+  return SW_FILE_NOT_FOUND;
+}
+
+/* The ISD's commands. INITIALIZE UPDATE and EXTERNAL AUTHENTICATE run before any unwrapping;
+ * PUT KEY, DELETE and GET STATUS (GP 2.3.1 11.4: inside an authenticated session only) need the
+ * session, checked after the class. */
+static const cf_command gp_commands[] = {
+    {GP_CLA_GP, GP_INS_INITIALIZE_UPDATE, CF_ACCESS_CHANNEL_SETUP, initialize_update},
+    {GP_CLA_GP, GP_INS_EXTERNAL_AUTHENTICATE, CF_ACCESS_CHANNEL_SETUP, external_authenticate},
+    {CF_CLA_ANY, GP_INS_GET_DATA, CF_ACCESS_NONE, gp_get_data},
+    {GP_CLA_GP, GP_INS_PUT_KEY, CF_ACCESS_AUTHENTICATED, gp_put_key},
+    {GP_CLA_GP, GP_INS_DELETE, CF_ACCESS_AUTHENTICATED, gp_delete_key},
+    {GP_CLA_GP, GP_INS_GET_STATUS, CF_ACCESS_AUTHENTICATED, gp_get_status},
+    {CF_CLA_ANY, GP_INS_SELECT, CF_ACCESS_NONE, select_unknown},
+    {0, 0, CF_ACCESS_NONE, NULL},
+};
+
+/* The class the row asks for, then its condition, then the handler. */
+static uint16_t dispatch(const cf_command *row, cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   gp_ctx *ctx = app->ctx;
-  bool gp_class = (cmd->cla & 0x80) != 0;
-  switch (cmd->ins) {
-  case 0xCA:
-    return gp_get_data(app, cmd, resp);
-  case 0xD8:
-    if (!gp_class) return SW_CLA_NOT_SUPPORTED;
-    if (ctx->state != GP_AUTHENTICATED) {
-      gp_chain_abort(ctx);
-      return SW_SECURITY_STATUS_NOT_SATISFIED;
-    }
-    return gp_put_key(app, cmd, resp);
-  case 0xE4:
-    if (!gp_class) return SW_CLA_NOT_SUPPORTED;
-    if (ctx->state != GP_AUTHENTICATED) return SW_SECURITY_STATUS_NOT_SATISFIED;
-    return gp_delete_key(app, cmd, resp);
-  case 0xF2:
-    /* GP 2.3.1 11.4: the ISD answers GET STATUS inside an authenticated session only. */
-    if (!gp_class) return SW_CLA_NOT_SUPPORTED;
-    if (ctx->state != GP_AUTHENTICATED) return SW_SECURITY_STATUS_NOT_SATISFIED;
-    return gp_get_status(app, cmd, resp);
-  case 0xA4:
-    return SW_FILE_NOT_FOUND; /* a SELECT that named no application of this card */
-  default:
-    return SW_INS_NOT_SUPPORTED;
+  if (!row) return SW_INS_NOT_SUPPORTED;
+  if (row->cla == GP_CLA_GP && !(cmd->cla & GP_CLA_GP)) return SW_CLA_NOT_SUPPORTED;
+  if (row->access == CF_ACCESS_AUTHENTICATED && ctx->state != GP_AUTHENTICATED) {
+    gp_chain_abort(ctx); /* a PUT KEY chain ends here; any other command ended it already */
+    return SW_SECURITY_STATUS_NOT_SATISFIED;
   }
+  cf_apdu_request rq = {app, cmd, resp};
+  return row->handler(&rq);
 }
 
 static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
@@ -213,12 +223,9 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
     }
     return SW_CLA_NOT_SUPPORTED;
   }
-  if (ctx->chain_active && cmd->ins != 0xD8) gp_chain_abort(ctx);
-  /* INITIALIZE UPDATE and EXTERNAL AUTHENTICATE exist in the GP class only */
-  if (cmd->ins == 0x50 || cmd->ins == 0x82) {
-    if (base_cla != 0x80) return SW_CLA_NOT_SUPPORTED;
-    return cmd->ins == 0x50 ? initialize_update(app, cmd, resp) : external_authenticate(app, cmd);
-  }
+  if (ctx->chain_active && cmd->ins != GP_INS_PUT_KEY) gp_chain_abort(ctx);
+  const cf_command *row = cf_command_find(gp_commands, CF_CLA_ANY, cmd->ins, NULL);
+  if (row && row->access == CF_ACCESS_CHANNEL_SETUP) return dispatch(row, app, cmd, resp);
 
   bool sm = (cmd->cla & 0x04) != 0;
   bool session = ctx->state == GP_AUTHENTICATED;
@@ -243,7 +250,7 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 
   uint8_t out[CF_CARD_MAX_RESPONSE];
   cf_rapdu r = {.buf = out, .len = 0, .cap = sizeof out - CF_SCP_OVERHEAD};
-  uint16_t sw = dispatch(app, &plain, &r);
+  uint16_t sw = dispatch(row, app, &plain, &r);
   if (!session || ctx->state != GP_AUTHENTICATED) {
     if (!cf_rapdu_put(resp, out, r.len)) sw = SW_UNKNOWN;
     cf_wipe(out, r.len);

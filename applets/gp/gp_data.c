@@ -88,7 +88,11 @@ static bool put_default_counter(cf_tlv_writer *w, cf_applet *app, bool *found) {
   return type == CF_GP_KEY_DES ? cf_tlv_put(w, 0xC1, v + 1, 2) : cf_tlv_put(w, 0xC1, v, 3);
 }
 
-uint16_t gp_get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t gp_get_data(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   gp_config cfg;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   if (gp_config_get(app, &cfg) != 0) return SW_MEMORY_FAILURE;

@@ -16,6 +16,19 @@
 #define GP_REC_KEYS 2
 #define GP_REC_COUNTER_BASE 0x100 /* + KVN: a key set's sequence counter, 3 bytes */
 
+/* The commands of the ISD (GP 2.3.1 chapter 11; the table is in gp_applet.c). */
+#define GP_INS_INITIALIZE_UPDATE 0x50
+#define GP_INS_EXTERNAL_AUTHENTICATE 0x82
+#define GP_INS_SELECT 0xA4
+#define GP_INS_GET_DATA 0xCA
+#define GP_INS_PUT_KEY 0xD8
+#define GP_INS_DELETE 0xE4
+#define GP_INS_GET_STATUS 0xF2
+/* A table row of this class needs the GlobalPlatform class (b8 set: 80 or 84), else 6E00. */
+#define GP_CLA_GP 0x80
+/* EXTERNAL AUTHENTICATE: the host cryptogram is wrong (GP 2.3.1 11.8.3 / 11.8.4, SW 6300). */
+#define GP_SW_AUTHENTICATION_FAILED 0x6300
+
 #define GP_MAX_KEYS 24 /* key table entries */
 #define GP_MAX_KEY_LEN 32
 
@@ -69,18 +82,20 @@ int gp_counter_put(cf_applet *app, uint8_t kvn, uint32_t value);
 int gp_counter_reset(cf_applet *app, uint8_t kvn);
 void gp_key_table_wipe(gp_key_table *t);
 
+/* Command handlers take a cf_apdu_request (card.h). */
+
 /* gp_put_key.c */
-uint16_t gp_put_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
-uint16_t gp_delete_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t gp_put_key(void *request);
+uint16_t gp_delete_key(void *request);
 void gp_chain_abort(gp_ctx *ctx);
 
 /* gp_data.c */
-uint16_t gp_get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t gp_get_data(void *request);
 /* The FCI of the Security Domain (answer to SELECT). */
 uint16_t gp_fci(cf_applet *app, cf_rapdu *resp);
 
 /* gp_status.c: GET STATUS (needs an authenticated session, checked by the caller) */
-uint16_t gp_get_status(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t gp_get_status(void *request);
 
 /* gp_install.c */
 int gp_install(cf_applet *app, const char *params);

@@ -135,7 +135,11 @@ out:
   return sw;
 }
 
-uint16_t gp_put_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t gp_put_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   gp_ctx *ctx = app->ctx;
   key_field fields[GP_MAX_KEYS];
   uint8_t reply[1 + 3 * GP_MAX_KEYS];
@@ -222,7 +226,11 @@ fail:
 }
 
 /* DELETE KEY: 80 E4 00 00|80 with D0 01 <id> and/or D2 01 <kvn>. */
-uint16_t gp_delete_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t gp_delete_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   int id = -1, kvn = -1;
   size_t pos = 0;
   if (cmd->p1 != 0x00 || (cmd->p2 != 0x00 && cmd->p2 != 0x80)) return SW_INCORRECT_P1P2;

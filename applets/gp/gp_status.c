@@ -68,7 +68,11 @@ static uint16_t put_isd(cf_applet *app, bool tlv_format, cf_rapdu *resp) {
   return SW_OK;
 }
 
-uint16_t gp_get_status(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t gp_get_status(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   const uint8_t *aid = NULL;
   size_t aid_len = 0;
   if (cmd->p1 != GP_STATUS_ISD && cmd->p1 != GP_STATUS_APPS && cmd->p1 != GP_STATUS_ELF &&
