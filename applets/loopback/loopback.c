@@ -47,13 +47,19 @@ static uint16_t loopback_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *re
   return SW_OK;
 }
 
-static uint16_t loopback_echo(const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t loopback_echo(void *request) {
+  const cf_apdu_request *rq = request;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc > 0 && !cf_rapdu_put(resp, cmd->data, cmd->lc)) return SW_WRONG_LENGTH;
   return SW_OK;
 }
 
-static uint16_t loopback_generate(const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t loopback_generate(void *request) {
+  const cf_apdu_request *rq = request;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   size_t count = ((size_t)cmd->p1 << 8) | cmd->p2;
   if (count > resp->cap - resp->len) return SW_INCORRECT_P1P2;
@@ -62,7 +68,10 @@ static uint16_t loopback_generate(const cf_apdu *cmd, cf_rapdu *resp) {
   return SW_OK;
 }
 
-static uint16_t loopback_status(const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t loopback_status(void *request) {
+  const cf_apdu_request *rq = request;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc < 2) return SW_WRONG_LENGTH;
   uint8_t sw1 = cmd->data[0];
@@ -72,7 +81,11 @@ static uint16_t loopback_status(const cf_apdu *cmd, cf_rapdu *resp) {
   return cf_be16(cmd->data);
 }
 
-static uint16_t loopback_counter(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t loopback_counter(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t value[4];
@@ -90,7 +103,11 @@ static uint16_t loopback_counter(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
   return SW_OK;
 }
 
-static uint16_t loopback_transient(const loopback_ctx *ctx, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t loopback_transient(void *request) {
+  const cf_apdu_request *rq = request;
+  const loopback_ctx *ctx = rq->app->ctx;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t value[4];
@@ -99,24 +116,25 @@ static uint16_t loopback_transient(const loopback_ctx *ctx, const cf_apdu *cmd, 
   return SW_OK;
 }
 
+/* No command needs a security condition: this card tests the transport, not security. */
+static const cf_command loopback_commands[] = {
+    {CF_CLA_ANY, LOOPBACK_INS_ECHO, CF_ACCESS_NONE, loopback_echo},
+    {CF_CLA_ANY, LOOPBACK_INS_GENERATE, CF_ACCESS_NONE, loopback_generate},
+    {CF_CLA_ANY, LOOPBACK_INS_STATUS, CF_ACCESS_NONE, loopback_status},
+    {CF_CLA_ANY, LOOPBACK_INS_COUNTER, CF_ACCESS_NONE, loopback_counter},
+    {CF_CLA_ANY, LOOPBACK_INS_TRANSIENT, CF_ACCESS_NONE, loopback_transient},
+    {0, 0, CF_ACCESS_NONE, NULL},
+};
+
 static uint16_t loopback_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   loopback_ctx *ctx = app->ctx;
   if (ctx->commands_since_reset < UINT32_MAX) ctx->commands_since_reset++;
+  /* every command comes in class 00 or 80 (CF_CLA_ANY rows mean those two) */
   if (cmd->cla != 0x00 && cmd->cla != 0x80) return SW_CLA_NOT_SUPPORTED;
-  switch (cmd->ins) {
-  case LOOPBACK_INS_ECHO:
-    return loopback_echo(cmd, resp);
-  case LOOPBACK_INS_GENERATE:
-    return loopback_generate(cmd, resp);
-  case LOOPBACK_INS_STATUS:
-    return loopback_status(cmd, resp);
-  case LOOPBACK_INS_COUNTER:
-    return loopback_counter(app, cmd, resp);
-  case LOOPBACK_INS_TRANSIENT:
-    return loopback_transient(ctx, cmd, resp);
-  default:
-    return SW_INS_NOT_SUPPORTED;
-  }
+  const cf_command *row = cf_command_find(loopback_commands, CF_CLA_ANY, cmd->ins, NULL);
+  if (!row) return SW_INS_NOT_SUPPORTED;
+  cf_apdu_request rq = {app, cmd, resp};
+  return row->handler(&rq);
 }
 
 const cf_applet_ops loopback_applet_ops = {
