@@ -1,10 +1,11 @@
 # cardforge: the two commands of the README, and a few more.
 #   make demo   installs what is missing, builds, runs the main demonstration
 #   make check  installs what is missing, builds with ASan+UBSan and -Werror, runs every test
+#   make unit   the unit tests only (ctest label "unit": no pcscd, no root, seconds)
 JOBS ?= 2
 BUILD ?= build
 
-.PHONY: all deps build demo check fuzz bench format format-check clean
+.PHONY: all deps build demo check unit fuzz bench format format-check clean
 
 all: build
 
@@ -25,6 +26,11 @@ check: deps format-check
 	cmake -S . -B $(BUILD)/release-werror -DCMAKE_BUILD_TYPE=Release -DCF_WERROR=ON -DCF_TESTS=OFF >/dev/null
 	cmake --build $(BUILD)/release-werror -j$(JOBS) >/dev/null
 	cd $(BUILD)/check && ctest --output-on-failure -j$(JOBS)
+
+unit: deps
+	cmake -S . -B $(BUILD)/unit -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_WERROR=ON >/dev/null
+	cmake --build $(BUILD)/unit -j$(JOBS)
+	cd $(BUILD)/unit && ctest -L unit --output-on-failure -j$(JOBS)
 
 bench:
 	@scripts/install-deps.sh valgrind vsmartcard-vpicc python3-pycryptodome

@@ -13,6 +13,7 @@
 #include "cardforge/card.h"
 #include "cardforge/store.h"
 #include "cardforge/transport.h"
+#include "cardforge/registry.h"
 
 typedef struct bench_card {
   cf_store *store; /* NULL through PC/SC */

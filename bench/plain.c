@@ -13,6 +13,7 @@
 #include "bench_harness.h"
 
 #include "cardforge/hex.h"
+#include "cardforge/registry.h"
 
 static const char usage[] =
     "usage: bench_plain [options] [--reader R --card PROFILE [--null-reader N] [--peer-reader P]\n"

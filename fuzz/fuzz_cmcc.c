@@ -12,6 +12,7 @@
 
 #include "cardforge/cmcc.h"
 #include "cardforge/cmcc_host.h"
+#include "cardforge/registry.h"
 #include "fuzz_driver.h"
 #include "fuzz_entry.h"
 

@@ -5,6 +5,7 @@
 
 #include "cardforge/card.h"
 #include "cardforge/loopback.h"
+#include "cardforge/registry.h"
 #include "fuzz_driver.h"
 #include "fuzz_entry.h"
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cardforge/card.h"
+#include "cardforge/registry.h"
 #include "fuzz_driver.h"
 #include "seedgen.h"
 #include "trace_corpus.h"

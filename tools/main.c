@@ -20,13 +20,13 @@ static const command commands[] = {
     {"readers", cf_cmd_readers, "list PC/SC readers and the cards in them"},
     {"apdu", cf_cmd_apdu, "send command APDUs given in hex"},
     {"sim", cf_cmd_sim, "emulate cards and plug them into pcscd (vpcd)"},
-#ifdef CF_HAVE_KEYCARD_CLI
+#ifdef CF_WITH_KEYCARD
     {"keycard", cf_cli_keycard, "Status Keycard: pairing, PIN, keys, signing"},
 #endif
-#ifdef CF_HAVE_GP_CLI
+#ifdef CF_WITH_GP
     {"gp", cf_cli_gp, "GlobalPlatform security domain: SCP02/SCP03, PUT KEY"},
 #endif
-#ifdef CF_HAVE_CMCC_CLI
+#ifdef CF_WITH_CMCC
     {"cmcc", cf_cli_cmcc, "China Mobile E-Card Pass mother cards"},
 #endif
 };

@@ -13,6 +13,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 #include "cardforge/store.h"
+#include "cardforge/registry.h"
 #include "cli_cmcc_internal.h"
 
 typedef struct user_source {

@@ -136,16 +136,14 @@ cf_applet *cf_card_selected(const cf_card *card);
 /* The runtime's response buffer capacity: the most data one command may produce. */
 #define CF_CARD_MAX_RESPONSE 4096
 
-/* Card profiles: named kinds of card ("keycard", "gp", "kmc", ...) the emulator can create. */
+/* Card profiles: named kinds of card ("keycard", "gp", "kmc", ...). A card application exports
+ * its profiles; the card-type registry (cardforge/registry.h) lists those of the build. */
 typedef struct cf_card_profile {
   const char *name;
   const char *summary;
   /* Builds the card on the given store: ATR, applets in a fixed order. params as for install. */
   cf_card *(*create)(cf_store *store, const char *params);
 } cf_card_profile;
-
-const cf_card_profile *cf_card_profile_find(const char *name);
-const cf_card_profile *const *cf_card_profiles(size_t *count);
 
 /* Small helper for applets: reads "key=value" from a params string. Returns true and copies
  * the value (NUL-terminated) if present. */

@@ -54,8 +54,6 @@ bool cf_params_same_value(const cf_param_spec *spec, const char *a, size_t alen,
 /* The accepted form of spec's values, for messages and listings: "3.1|2.2", "16/24/32 bytes hex". */
 void cf_params_form(const cf_param_spec *spec, char *out, size_t cap);
 
-/* The registry's declarations (tools/profile_params.c): the parameters of a card type. NULL when
- * the type declares none at all (its parameters then go to the card unchecked). */
-const cf_param_spec *cf_card_type_params(const char *type, size_t *count);
+/* The declarations of each card type: cf_card_type_params (cardforge/registry.h). */
 
 #endif

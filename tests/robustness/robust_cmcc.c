@@ -11,6 +11,7 @@
 
 #include "cardforge/cmcc.h"
 #include "cardforge/sw.h"
+#include "cardforge/registry.h"
 
 static cf_cmcc_hsm *rc_hsm;
 static cf_cmcc_host rc_h;

@@ -32,6 +32,7 @@
 #include "cardforge/params.h"
 #include "cardforge/store.h"
 #include "cardforge/sw.h"
+#include "cardforge/registry.h"
 #include "sim.h"
 
 #define VPCD_CTRL_OFF 0

@@ -11,6 +11,7 @@
 #include "cardforge/clicommon.h"
 #include "cardforge/params.h"
 #include "cardforge/secret_input.h"
+#include "cardforge/registry.h"
 #include "../commands.h"
 #include "sim.h"
 

@@ -15,6 +15,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/params.h"
 #include "cardforge/store.h"
+#include "cardforge/registry.h"
 #include "sim.h"
 
 #define IDENTITY_KEY CF_STORE_KEY(0, 1)

@@ -17,6 +17,7 @@
 #include "cardforge/hex.h"
 #include "cardforge/store.h"
 #include "cardforge/sw.h"
+#include "cardforge/registry.h"
 #include "kc_host.h"
 
 /* An AID no card has, and that is no prefix of one. */

@@ -12,6 +12,7 @@
 
 #include "cardforge/card.h"
 #include "cardforge/params.h"
+#include "cardforge/registry.h"
 #include "sim.h"
 
 static void card_args_take_free_readers(void **state) {

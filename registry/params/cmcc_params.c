@@ -1,53 +1,9 @@
-/* What each card type of the registry accepts as parameters (cardforge/params.h). The cards read
- * the values themselves (applets/ * install functions, docs/cmcc-profile.md section 3.1,
- * docs/gp.md, docs/keycard.md); this table is what the emulator checks a parameter string
- * against, lists in `cardforge sim --list-types`, and compares with an existing state file. */
-#include <string.h>
-
-#include "cardforge/params.h"
+/* The parameters of the six China Mobile card types (applets/cmcc, docs/cmcc-profile.md section 3.1).
+ * The cards read the values themselves; this table is what the emulator checks a parameter string against,
+ * lists in `cardforge sim --list-types`, and compares with an existing state file. */
+#include "registry_build.h"
 
 #define HEX(n, ...) .kind = CF_PARAM_HEX, .sizes = {n, __VA_ARGS__}
-
-static const cf_param_spec loopback_params[] = {
-    {.name = "mode",
-     .kind = CF_PARAM_CHOICE,
-     .choices = "t1|t0",
-     .def = "t1",
-     .meaning = "how long responses are delivered: T=1 style, or T=0 style (61XX/6CXX)"},
-};
-
-/* The version names and aliases the keycard entry itself parses (applets/keycard/keycard_version.c). */
-static const cf_param_spec keycard_params[] = {
-    {.name = "version",
-     .kind = CF_PARAM_CHOICE,
-     .choices = "3.1|3.0|2.2.1|2.2|3.1.0",
-     .def = "3.1",
-     .meaning = "applet version the card reports and behaves as"},
-};
-
-static const cf_param_spec gp_params[] = {
-    {.name = "scp",
-     .kind = CF_PARAM_CHOICE,
-     .choices = "02|03",
-     .def = "02",
-     .meaning = "secure channel protocol of the initial keys (02: DES, 03: AES)"},
-    {.name = "key",
-     HEX(16, 24, 32),
-     .secret = true,
-     .def = "404142434445464748494A4B4C4D4E4F",
-     .meaning = "initial ENC, MAC and DEK key"},
-    {.name = "enc", HEX(16, 24, 32), .secret = true, .meaning = "initial ENC key (default: key)"},
-    {.name = "mac", HEX(16, 24, 32), .secret = true, .meaning = "initial MAC key (default: key)"},
-    {.name = "dek", HEX(16, 24, 32), .secret = true, .meaning = "initial DEK key (default: key)"},
-    {.name = "kvn", HEX(1), .def = "FF", .meaning = "key version number of the initial keys (01-FF)"},
-    {.name = "i02", .kind = CF_PARAM_CHOICE, .choices = "15|55", .def = "55", .meaning = "SCP02 option i"},
-    {.name = "i03",
-     .kind = CF_PARAM_CHOICE,
-     .choices = "00|10|30|70",
-     .def = "70",
-     .meaning = "SCP03 option i"},
-    {.name = "serial", HEX(4), .meaning = "IC serial number in CPLC, KDD and CIN (default: random)"},
-};
 
 /* The three mother cards share their parameters; only the defaults of keys= and eid= differ. */
 #define MASTER_PARAMS(default_keys, default_eid, eid_meaning)                                                \
@@ -96,32 +52,9 @@ static const cf_param_spec terminal_params[] = {
     {.name = "tik", HEX(16), .secret = true, .meaning = "terminal initial key (default: the spec's)"},
 };
 
-#define ENTRY(type, table)                                                                                   \
-  { type, table, sizeof table / sizeof table[0] }
-
-static const struct {
-  const char *type;
-  const cf_param_spec *specs;
-  size_t count;
-} declarations[] = {
-    ENTRY("loopback", loopback_params),
-    ENTRY("keycard", keycard_params),
-    ENTRY("gp", gp_params),
-    ENTRY("kmc", kmc_params),
-    ENTRY("authcard", authcard_params),
-    ENTRY("workcard", workcard_params),
-    ENTRY("usercard", usercard_params),
-    ENTRY("sam", sam_params),
-    ENTRY("terminal", terminal_params),
+const cf_card_type_decl cf_cmcc_type_params[] = {
+    CF_CARD_TYPE_DECL("kmc", kmc_params),           CF_CARD_TYPE_DECL("authcard", authcard_params),
+    CF_CARD_TYPE_DECL("workcard", workcard_params), CF_CARD_TYPE_DECL("usercard", usercard_params),
+    CF_CARD_TYPE_DECL("sam", sam_params),           CF_CARD_TYPE_DECL("terminal", terminal_params),
 };
-
-const cf_param_spec *cf_card_type_params(const char *type, size_t *count) {
-  for (size_t i = 0; type != NULL && i < sizeof declarations / sizeof declarations[0]; i++) {
-    if (strcmp(declarations[i].type, type) == 0) {
-      if (count != NULL) *count = declarations[i].count;
-      return declarations[i].specs;
-    }
-  }
-  if (count != NULL) *count = 0;
-  return NULL;
-}
+const size_t cf_cmcc_type_params_count = sizeof cf_cmcc_type_params / sizeof cf_cmcc_type_params[0];
