@@ -27,7 +27,11 @@ static uint16_t front(cf_applet *app, const cf_apdu *cmd, cmcc_key *key) {
   return sw == CMCC_SW_FILE_TYPE ? CMCC_SW_KEY_STATE : sw;
 }
 
-static uint16_t cmd_encrypt_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t cmd_encrypt_data(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   cmcc_key key;
   uint16_t sw = front(app, cmd, &key);
   if (sw == SW_OK) {
@@ -48,7 +52,11 @@ static uint16_t cmd_encrypt_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
   return sw;
 }
 
-static uint16_t cmd_mac_generate(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t cmd_mac_generate(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   cmcc_key key;
   uint16_t sw = front(app, cmd, &key);
   if (sw == SW_OK) {
@@ -61,10 +69,23 @@ static uint16_t cmd_mac_generate(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
   return sw;
 }
 
-const cmcc_command cmcc_authcard_commands[] = {
-    {CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, cmd_encrypt_data},
-    {CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, cmd_mac_generate},
-    {0, 0, NULL},
+/* The card's commands: the basic commands of every master card (cmcc_master.c, cmcc_import.c), then
+ * its own. Conditions are checked by each handler after its parameter checks, as the spec orders. */
+static const cf_command authcard_commands[] = {
+    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_NONE, cmcc_cmd_reload_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},
+    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},
+    {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},
+    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_NONE, cmcc_cmd_import_key},
+    {CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, CF_ACCESS_NONE, cmd_encrypt_data},
+    {CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, CF_ACCESS_NONE, cmd_mac_generate},
+    {0, 0, CF_ACCESS_NONE, NULL},
+    {0, 0, CF_ACCESS_NONE, NULL},
 };
 
 static const cmcc_master_kind authcard_kind = {
@@ -78,7 +99,7 @@ static const cmcc_master_kind authcard_kind = {
     .select_random = false,
     .default_keys = "0203",
     .default_eid = NULL,
-    .commands = cmcc_authcard_commands,
+    .commands = authcard_commands,
 };
 
 const cmcc_master_ops cmcc_authcard_ops = CMCC_MASTER_OPS("cmcc-authcard", &authcard_kind);

@@ -95,18 +95,15 @@ bool cmcc_cmd_mac_ok(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, con
 
 /* ---- dispatch ---- */
 
-uint16_t cmcc_dispatch(const cmcc_command *const *tables, size_t ntables, cf_applet *app, const cf_apdu *cmd,
-                       cf_rapdu *resp) {
-  bool cla_known = false, ins_known = false;
-  for (size_t t = 0; t < ntables; t++) {
-    for (const cmcc_command *c = tables[t]; c->handler; c++) {
-      cla_known |= c->cla == cmd->cla;
-      if (c->ins != cmd->ins) continue;
-      ins_known = true;
-      if (c->cla == cmd->cla) return c->handler(app, cmd, resp);
-    }
-  }
+uint16_t cmcc_dispatch(const cf_command *table, cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   /* a class no command uses is refused before its instruction is looked at */
-  if (!cla_known || ins_known) return SW_CLA_NOT_SUPPORTED;
-  return SW_INS_NOT_SUPPORTED;
+  bool cla_known = false;
+  for (const cf_command *row = table; row->handler; row++)
+    cla_known |= row->cla == cmd->cla;
+  if (!cla_known) return SW_CLA_NOT_SUPPORTED;
+  bool ins_known = false;
+  const cf_command *row = cf_command_find(table, cmd->cla, cmd->ins, &ins_known);
+  if (!row) return ins_known ? SW_CLA_NOT_SUPPORTED : SW_INS_NOT_SUPPORTED;
+  cf_apdu_request rq = {app, cmd, resp};
+  return row->handler(&rq);
 }

@@ -145,7 +145,11 @@ static uint16_t build_plain(cf_applet *app, const cf_apdu *cmd, const export_req
   return SW_OK;
 }
 
-uint16_t cmcc_kmc_export_keys_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_kmc_export_keys_data(void *request) {
+  const cf_apdu_request *req = request;
+  cf_applet *app = req->app;
+  const cf_apdu *cmd = req->cmd;
+  cf_rapdu *resp = req->resp;
   if ((cmd->p1 & (CMCC_P1_EXPORT_KEY_DIV_MASK | CMCC_P1_KEY_DIV_MASK)) != 0 || cmd->p2 != 0)
     return SW_INCORRECT_P1P2; /* only standard 3DES diversification exists */
   export_request rq;

@@ -51,8 +51,10 @@ static uint16_t update_info(cf_applet *app, const cf_apdu *cmd) {
   return sw;
 }
 
-uint16_t cmcc_cmd_import_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+uint16_t cmcc_cmd_import_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   const cmcc_master_kind *kind = cmcc_kind(app);
   if (cmd->p1 != 0) return SW_INCORRECT_P1P2;
   if (cmd->p2 == CMCC_IMPORT_P2_INFO) return update_info(app, cmd);

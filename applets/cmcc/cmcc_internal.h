@@ -28,12 +28,6 @@ typedef struct cmcc_key {
 } cmcc_key;
 
 typedef struct cmcc_applet_ctx cmcc_applet_ctx;
-typedef uint16_t (*cmcc_handler)(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
-
-typedef struct cmcc_command {
-  uint8_t cla, ins;
-  cmcc_handler handler;
-} cmcc_command;
 
 /* What distinguishes one master card from another. */
 typedef struct cmcc_master_kind {
@@ -44,10 +38,10 @@ typedef struct cmcc_master_kind {
   uint8_t info_keys[2];  /* Update Info keys, operator (may write the enterprise ID) first */
   uint8_t (*import_level)(uint8_t type); /* level a type is imported at on this card, 0 = never */
   size_t max_keys;
-  bool select_random;           /* working card: SELECT answers a fresh random (tag 9F37) */
-  const char *default_keys;     /* key types preset at install, hex list */
-  const char *default_eid;      /* enterprise ID preset at install (hex) or NULL */
-  const cmcc_command *commands; /* card-specific commands, ended by a NULL handler */
+  bool select_random;         /* working card: SELECT answers a fresh random (tag 9F37) */
+  const char *default_keys;   /* key types preset at install, hex list */
+  const char *default_eid;    /* enterprise ID preset at install (hex) or NULL */
+  const cf_command *commands; /* all the card's commands, its table (one file per card) */
 } cmcc_master_kind;
 
 /* cf_applet_ops is the first member, so app->ops leads back to the kind. */
@@ -128,13 +122,23 @@ bool cmcc_key_can_compute(const cmcc_key *key);
 void cmcc_key_default_attrs(uint8_t type, uint8_t attrs[CMCC_ATTR_LEN]);
 void cmcc_key_default_value(uint8_t type, uint8_t value[CMCC_KEY_LEN]);
 
-/* ---- commands shared by the three master cards (cmcc_import.c) ---- */
-uint16_t cmcc_cmd_import_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
+/* ---- commands every master card has; handlers take a cf_apdu_request (card.h) ---- */
+/* cmcc_master.c */
+uint16_t cmcc_cmd_verify_pin(void *request);
+uint16_t cmcc_cmd_change_pin(void *request);
+uint16_t cmcc_cmd_reload_pin(void *request);
+uint16_t cmcc_cmd_get_challenge(void *request);
+uint16_t cmcc_cmd_external_auth(void *request);
+uint16_t cmcc_cmd_select(void *request);
+uint16_t cmcc_cmd_read_keyinfo(void *request);
+uint16_t cmcc_cmd_get_response(void *request);
+/* cmcc_import.c: Import Key, and Update Info (P2 00) */
+uint16_t cmcc_cmd_import_key(void *request);
 
-/* ---- card-specific command tables ---- */
-extern const cmcc_command cmcc_kmc_commands[];
-extern const cmcc_command cmcc_authcard_commands[];
-extern const cmcc_command cmcc_workcard_commands[];
+/* ---- KMC Export Keys&Data (cmcc_export.c) ---- */
+uint16_t cmcc_kmc_export_keys_data(void *request);
+
+/* ---- the three master cards (one file each, with its command table) ---- */
 extern const cmcc_master_ops cmcc_kmc_ops, cmcc_authcard_ops, cmcc_workcard_ops;
 
 /* ---- target devices: what the user card, the SAM and the terminal share (cmcc_target.c) ---- */
@@ -157,7 +161,7 @@ typedef struct cmcc_tgt_object {
 /* What distinguishes one target from another. */
 typedef struct cmcc_target_kind {
   uint32_t fci_device;            /* SELECT answers the FCI with this device code; 0 = no data */
-  const cmcc_command *commands;   /* the device's own commands, ended by a NULL handler */
+  const cf_command *commands;     /* all the device's commands, its table (one file per device) */
   const cmcc_tgt_object *objects; /* GET DATA */
   size_t nobjects;
   /* INTERNAL AUTHENTICATE / VERIFY MAC: whether P1 P2 can name a key (else 6A86), and the key they
@@ -188,6 +192,17 @@ uint16_t cmcc_tgt_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
             .destroy = NULL},                                                                                \
     .kind = kind_,                                                                                           \
   }
+
+/* The classes and the instruction of the targets' commands beside those of cmcc.h. */
+#define CMCC_TGT_CLA_PLAIN 0x00
+#define CMCC_TGT_INS_SELECT 0xA4
+
+/* Commands every target has; handlers take a cf_apdu_request (card.h). */
+uint16_t cmcc_tgt_get_challenge(void *request);
+uint16_t cmcc_tgt_internal_auth(void *request);
+uint16_t cmcc_tgt_get_data(void *request);
+uint16_t cmcc_tgt_select_other(void *request);
+uint16_t cmcc_tgt_verify_mac(void *request);
 
 /* The random of the GET CHALLENGE right before this command, or NULL. */
 const uint8_t *cmcc_tgt_random(cf_applet *app);
@@ -229,10 +244,8 @@ uint16_t cmcc_rmac_check(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random,
 /* The MAC of a MAC-protected command cmd = CIPP Lc body || MAC (9.19, IV random || 0): Import Key,
  * Update Info, VERIFY MAC. Constant-time comparison. */
 bool cmcc_cmd_mac_ok(const uint8_t key[CMCC_KEY_LEN], const uint8_t *random, const cf_apdu *cmd);
-/* Runs the handler of (CLA, INS) from the first table that has it (tables end with a NULL
- * handler). 6E00 for a class no table uses or an instruction known with another class, 6D00 for
- * an unknown instruction. */
-uint16_t cmcc_dispatch(const cmcc_command *const *tables, size_t ntables, cf_applet *app, const cf_apdu *cmd,
-                       cf_rapdu *resp);
+/* Runs the handler of the row of the card's table with this CLA and INS. 6E00 for a class no row
+ * uses or an instruction known with another class, 6D00 for an unknown instruction. */
+uint16_t cmcc_dispatch(const cf_command *table, cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
 
 #endif

@@ -7,8 +7,6 @@
 #include <cardforge/crypto.h>
 #include <cardforge/sw.h>
 
-uint16_t cmcc_kmc_export_keys_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp);
-
 /* Enterprise operations need the application PIN and the master-card master key (spec 1.2.3.1). */
 static bool enterprise_ok(cf_applet *app) {
   return cmcc_pin_ok(app, CMCC_PIN_APP) && cmcc_auth_ok(app, CMCC_KEY_MASTER_CARD);
@@ -39,8 +37,10 @@ static bool generatable(uint8_t type) {
 
 /* ---- INIT_FOR_GENERATE, Generate Key ---- */
 
-static uint16_t cmd_init_for_generate(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+static uint16_t cmd_init_for_generate(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   cmcc_applet_ctx *c = cmcc_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 1 + 16) return SW_WRONG_LENGTH;
@@ -70,8 +70,10 @@ static uint16_t generate_key(cf_applet *app, const cf_apdu *cmd) {
   return SW_OK;
 }
 
-static uint16_t cmd_generate_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+static uint16_t cmd_generate_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   cmcc_applet_ctx *c = cmcc_ctx(app);
   uint16_t sw = generate_key(app, cmd);
   /* A refused Generate Key leaves the session as it was; a key generated uses one up. */
@@ -82,7 +84,11 @@ static uint16_t cmd_generate_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
 
 /* ---- CopyExport Key ---- */
 
-static uint16_t cmd_copy_export(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t cmd_copy_export(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 > CMCC_COPY_P2_PLATFORM) return SW_INCORRECT_P1P2;
   if (cmd->lc != 4 + 3 + 3 + CMCC_RANDOM_LEN) return SW_WRONG_LENGTH;
   bool platform = cmd->p2 == CMCC_COPY_P2_PLATFORM;
@@ -132,7 +138,11 @@ static uint16_t cmd_copy_export(cf_applet *app, const cf_apdu *cmd, cf_rapdu *re
 
 /* ---- Inst_MAC Generate ---- */
 
-static uint16_t cmd_inst_mac(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t cmd_inst_mac(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   const uint8_t allowed = CMCC_P1_EXPORT_KEY_FACTOR16 | CMCC_P1_NO_SESSION_KEY | CMCC_P1_MAC_99;
   if ((cmd->p1 & ~allowed) != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   size_t flen = (cmd->p1 & CMCC_P1_EXPORT_KEY_FACTOR16) ? 16 : 8;
@@ -171,13 +181,26 @@ static uint16_t cmd_inst_mac(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
   return sw;
 }
 
-const cmcc_command cmcc_kmc_commands[] = {
-    {CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, cmd_init_for_generate},
-    {CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, cmd_generate_key},
-    {CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, cmcc_kmc_export_keys_data},
-    {CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, cmd_copy_export},
-    {CMCC_CLA_PROP, CMCC_INS_INST_MAC_GENERATE, cmd_inst_mac},
-    {0, 0, NULL},
+/* The card's commands: the basic commands of every master card (cmcc_master.c, cmcc_import.c), then
+ * its own. Conditions are checked by each handler after its parameter checks, as the spec orders. */
+static const cf_command kmc_commands[] = {
+    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_NONE, cmcc_cmd_reload_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},
+    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},
+    {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},
+    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_NONE, cmcc_cmd_import_key},
+    {CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, CF_ACCESS_NONE, cmd_init_for_generate},
+    {CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, CF_ACCESS_NONE, cmd_generate_key},
+    {CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, CF_ACCESS_NONE, cmcc_kmc_export_keys_data},
+    {CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, CF_ACCESS_NONE, cmd_copy_export},
+    {CMCC_CLA_PROP, CMCC_INS_INST_MAC_GENERATE, CF_ACCESS_NONE, cmd_inst_mac},
+    {0, 0, CF_ACCESS_NONE, NULL},
+    {0, 0, CF_ACCESS_NONE, NULL},
 };
 
 static const cmcc_master_kind kmc_kind = {
@@ -191,7 +214,7 @@ static const cmcc_master_kind kmc_kind = {
     .select_random = false,
     .default_keys = "0102",
     .default_eid = NULL,
-    .commands = cmcc_kmc_commands,
+    .commands = kmc_commands,
 };
 
 const cmcc_master_ops cmcc_kmc_ops = CMCC_MASTER_OPS("cmcc-kmc", &kmc_kind);

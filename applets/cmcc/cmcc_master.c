@@ -119,7 +119,11 @@ uint16_t cmcc_master_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
 }
 
 /* SELECT that the runtime did not match (CLA F0, or an unknown name): spec 1.1.6. */
-static uint16_t cmd_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_cmd_select(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0x04 || (cmd->p2 != 0x00 && cmd->p2 != 0x02)) return SW_INCORRECT_P1P2;
   if (cmd->lc < 5 || cmd->lc > 16) return SW_WRONG_LENGTH;
   /* single-directory card: there is never a "next" file matching the name */
@@ -169,15 +173,19 @@ static bool pin_p1p2_ok(const cf_apdu *cmd) {
   return cmd->p1 == 0 && cmd->p2 >= CMCC_PIN_MAIN && cmd->p2 <= CMCC_PIN_EXPORT;
 }
 
-static uint16_t cmd_verify_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+uint16_t cmcc_cmd_verify_pin(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_PIN_LEN) return SW_WRONG_LENGTH;
   return pin_check(app, cmd->p2, cmd->data);
 }
 
-static uint16_t cmd_change_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+uint16_t cmcc_cmd_change_pin(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
   if (cmd->lc != 2 * CMCC_PIN_LEN) return SW_WRONG_LENGTH;
   uint16_t sw = pin_check(app, cmd->p2, cmd->data);
@@ -190,8 +198,10 @@ static uint16_t cmd_change_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *res
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }
 
-static uint16_t cmd_reload_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+uint16_t cmcc_cmd_reload_pin(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_PIN_LEN) return SW_WRONG_LENGTH;
   /* only the highest-level (operator) master key unlocks a PIN, never the second master key */
@@ -208,7 +218,11 @@ static uint16_t cmd_reload_pin(cf_applet *app, const cf_apdu *cmd, cf_rapdu *res
 
 /* ---- Get Challenge, External Authentication ---- */
 
-static uint16_t cmd_get_challenge(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_cmd_get_challenge(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   cmcc_applet_ctx *c = cmcc_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
@@ -219,8 +233,10 @@ static uint16_t cmd_get_challenge(cf_applet *app, const cf_apdu *cmd, cf_rapdu *
   return SW_OK;
 }
 
-static uint16_t cmd_external_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+uint16_t cmcc_cmd_external_auth(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   cmcc_applet_ctx *c = cmcc_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 > CMCC_AUTH_P2_SECOND) return SW_INCORRECT_P1P2;
   uint8_t type = cmcc_kind(app)->auth_key[cmd->p2];
@@ -260,7 +276,11 @@ static uint16_t cmd_external_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *
 
 /* ---- Read KeyInfo, Get Response with nothing pending ---- */
 
-static uint16_t cmd_read_keyinfo(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_cmd_read_keyinfo(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 == 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   cmcc_key key;
@@ -270,27 +290,14 @@ static uint16_t cmd_read_keyinfo(cf_applet *app, const cf_apdu *cmd, cf_rapdu *r
   return ok ? SW_OK : SW_UNKNOWN;
 }
 
-static uint16_t cmd_get_response(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)app, (void)resp;
+uint16_t cmcc_cmd_get_response(void *request) {
+  const cf_apdu_request *rq = request;
+  const cf_apdu *cmd = rq->cmd;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   return SW_UNKNOWN; /* 6F00: no data waiting */
 }
 
 /* ---- dispatch ---- */
-
-static const cmcc_command common_commands[] = {
-    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, cmd_verify_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, cmd_change_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, cmd_reload_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, cmd_get_challenge},
-    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, cmd_external_auth},
-    {CMCC_CLA_BASIC, CMCC_INS_SELECT, cmd_select},
-    {CMCC_CLA_ISO, CMCC_INS_SELECT, cmd_select},
-    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, cmd_read_keyinfo},
-    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, cmd_get_response},
-    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, cmcc_cmd_import_key},
-    {0, 0, NULL},
-};
 
 uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   cmcc_applet_ctx *c = cmcc_ctx(app);
@@ -299,8 +306,7 @@ uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
   c->challenge_valid = false;
   c->gen_now = c->gen_remaining;
   c->gen_remaining = 0;
-  const cmcc_command *const tables[] = {cmcc_kind(app)->commands, common_commands};
-  uint16_t sw = cmcc_dispatch(tables, 2, app, cmd, resp);
+  uint16_t sw = cmcc_dispatch(cmcc_kind(app)->commands, app, cmd, resp);
   c->challenge_now = false;
   c->gen_now = 0;
   return sw;

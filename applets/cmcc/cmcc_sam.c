@@ -44,8 +44,10 @@ static bool load(cf_applet *app, uint8_t card[SAM_REC_CARD_LEN], uint8_t keys[SA
          cmcc_get(app, SAM_REC_KEYS, keys, SAM_KEYS_LEN);
 }
 
-static uint16_t write_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+static uint16_t write_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   uint8_t card[SAM_REC_CARD_LEN], keys[SAM_KEYS_LEN], plain[256];
   size_t plain_len = 0;
@@ -72,7 +74,11 @@ static uint16_t write_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 }
 
 /* READ 00 B0 00 00: key count || n x (key id, version); the master key is not listed. */
-static uint16_t read_keys(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t read_keys(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t keys[SAM_KEYS_LEN], out[1 + CMCC_SAM_MAX_KEYS * CMCC_TGT_KEY_ATTR_LEN];
@@ -100,10 +106,17 @@ static uint16_t key_find(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMC
   return found ? SW_OK : SW_REFERENCED_DATA_NOT_FOUND;
 }
 
-static const cmcc_command sam_commands[] = {
-    {0x00, CMCC_TGT_INS_READ, read_keys},
-    {CMCC_TGT_CLA_SECURE, CMCC_SAM_INS_WRITE_KEY, write_key},
-    {0, 0, NULL},
+/* The device's commands: those of every target (cmcc_target.c), then its own. */
+static const cf_command sam_commands[] = {
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_tgt_get_challenge},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_INTERNAL_AUTH, CF_ACCESS_NONE, cmcc_tgt_internal_auth},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_DATA, CF_ACCESS_NONE, cmcc_tgt_get_data},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_SELECT, CF_ACCESS_NONE, cmcc_tgt_select_other},
+    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC, CF_ACCESS_NONE, cmcc_tgt_verify_mac},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_READ, CF_ACCESS_NONE, read_keys},
+    {CMCC_TGT_CLA_SECURE, CMCC_SAM_INS_WRITE_KEY, CF_ACCESS_NONE, write_key},
+    {0, 0, CF_ACCESS_NONE, NULL},
+    {0, 0, CF_ACCESS_NONE, NULL},
 };
 
 /* GET DATA: the factor, so that the host can name the SAM's export key without being told it */

@@ -35,7 +35,11 @@ uint16_t cmcc_tgt_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 
 /* ---- commands common to the targets ---- */
 
-static uint16_t get_challenge(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_tgt_get_challenge(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   cmcc_target_ctx *t = tgt_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
@@ -46,14 +50,17 @@ static uint16_t get_challenge(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp
 }
 
 /* A SELECT the runtime matched to no application. */
-static uint16_t select_other(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)app, (void)cmd, (void)resp;
+uint16_t cmcc_tgt_select_other(void *request) {
   return SW_FILE_NOT_FOUND;
 }
 
 /* GET DATA 00 CA 00 tag: the device's identity, which the host needs before it exports to it (the
  * user card's serial, the SAM's diversification factor). */
-static uint16_t get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_tgt_get_data(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   const cmcc_target_kind *kind = tgt_kind(app);
   if (cmd->p1 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
@@ -71,7 +78,11 @@ static uint16_t get_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 }
 
 /* INTERNAL AUTHENTICATE 00 88 P1 P2 08 D: 3DES-ECB of D under the stored key P1 P2 name. */
-static uint16_t internal_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+uint16_t cmcc_tgt_internal_auth(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   const cmcc_target_kind *kind = tgt_kind(app);
   if (!kind->key_ref_ok(cmd->p1, cmd->p2)) return SW_INCORRECT_P1P2;
   if (cmd->lc != 8) return SW_WRONG_LENGTH;
@@ -86,8 +97,10 @@ static uint16_t internal_auth(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp
 }
 
 /* VERIFY MAC 84 82 P1 P2 Lc data || MAC: proves a stored key without reading it. */
-static uint16_t verify_mac(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+uint16_t cmcc_tgt_verify_mac(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   const cmcc_target_kind *kind = tgt_kind(app);
   const uint8_t *random = cmcc_tgt_random(app);
   if (!kind->key_ref_ok(cmd->p1, cmd->p2)) return SW_INCORRECT_P1P2;
@@ -103,22 +116,12 @@ static uint16_t verify_mac(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   return sw;
 }
 
-static const cmcc_command common_commands[] = {
-    {0x00, CMCC_TGT_INS_GET_CHALLENGE, get_challenge},
-    {0x00, CMCC_TGT_INS_INTERNAL_AUTH, internal_auth},
-    {0x00, CMCC_TGT_INS_GET_DATA, get_data},
-    {0x00, 0xA4, select_other},
-    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC, verify_mac},
-    {0, 0, NULL},
-};
-
 uint16_t cmcc_tgt_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   cmcc_target_ctx *t = tgt_ctx(app);
   /* the random lives for the next command only: take it out before anything runs */
   t->challenge_now = t->challenge_valid;
   t->challenge_valid = false;
-  const cmcc_command *const tables[] = {tgt_kind(app)->commands, common_commands};
-  uint16_t sw = cmcc_dispatch(tables, 2, app, cmd, resp);
+  uint16_t sw = cmcc_dispatch(tgt_kind(app)->commands, app, cmd, resp);
   t->challenge_now = false;
   return sw;
 }

@@ -46,7 +46,11 @@ static bool load_keys(cf_applet *app, uint8_t keys[TERM_KEYS_LEN]) {
 }
 
 /* W(4) idx(1) ver(1) -> T1(4) F(8) 02 idx ver MAC1(4): the working card's Export Key data */
-static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t prepare_export_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   terminal_ctx *c = app->ctx;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_RANDOM_LEN + 2) return SW_WRONG_LENGTH;
@@ -73,8 +77,10 @@ static uint16_t prepare_export_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu 
 }
 
 /* len(1) cipher MAC2(4) from the working card */
-static uint16_t load_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+static uint16_t load_key(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   terminal_ctx *c = app->ctx;
   const uint8_t *d = cmd->data;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
@@ -104,7 +110,11 @@ static uint16_t load_key(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
 }
 
 /* -> T2(4) MAC3(4): the working card's Export Data data */
-static uint16_t prepare_export_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t prepare_export_data(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   terminal_ctx *c = app->ctx;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
@@ -120,8 +130,10 @@ static uint16_t prepare_export_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu
 }
 
 /* enterprise ID(6) MAC4(4) from the working card */
-static uint16_t load_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+static uint16_t load_data(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   terminal_ctx *c = app->ctx;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_ENTERPRISE_ID_LEN + CMCC_MAC_LEN) return SW_WRONG_LENGTH;
@@ -134,7 +146,11 @@ static uint16_t load_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   return SW_OK;
 }
 
-static uint16_t read_terminal(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t read_terminal(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t keys[TERM_KEYS_LEN], out[CMCC_ENTERPRISE_ID_LEN + 1 + CMCC_TERM_MAX_KEYS * 2] = {0};
@@ -163,13 +179,20 @@ static uint16_t key_find(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMC
   return entry ? SW_OK : SW_REFERENCED_DATA_NOT_FOUND;
 }
 
-static const cmcc_command terminal_commands[] = {
-    {0x00, CMCC_TGT_INS_READ, read_terminal},
-    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_KEY, prepare_export_key},
-    {TERM_CLA, CMCC_TERM_INS_LOAD_KEY, load_key},
-    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_DATA, prepare_export_data},
-    {TERM_CLA, CMCC_TERM_INS_LOAD_DATA, load_data},
-    {0, 0, NULL},
+/* The device's commands: those of every target (cmcc_target.c), then its own. */
+static const cf_command terminal_commands[] = {
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_tgt_get_challenge},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_INTERNAL_AUTH, CF_ACCESS_NONE, cmcc_tgt_internal_auth},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_DATA, CF_ACCESS_NONE, cmcc_tgt_get_data},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_SELECT, CF_ACCESS_NONE, cmcc_tgt_select_other},
+    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC, CF_ACCESS_NONE, cmcc_tgt_verify_mac},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_READ, CF_ACCESS_NONE, read_terminal},
+    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_KEY, CF_ACCESS_NONE, prepare_export_key},
+    {TERM_CLA, CMCC_TERM_INS_LOAD_KEY, CF_ACCESS_NONE, load_key},
+    {TERM_CLA, CMCC_TERM_INS_PREPARE_EXPORT_DATA, CF_ACCESS_NONE, prepare_export_data},
+    {TERM_CLA, CMCC_TERM_INS_LOAD_DATA, CF_ACCESS_NONE, load_data},
+    {0, 0, CF_ACCESS_NONE, NULL},
+    {0, 0, CF_ACCESS_NONE, NULL},
 };
 
 /* The terminal has no data object: its keys are found by sub-application index. */

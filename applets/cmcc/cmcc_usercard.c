@@ -60,61 +60,103 @@ static bool key_list_ok(const uint8_t *p, size_t len) {
   return true;
 }
 
-/* CREATE SUB_APPLICATION, UPDATE SUB_APPLICATION DATA, UPDATE SUB_APPLICATION KEYS */
-static uint16_t write_subapp(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)resp;
+/* ---- CREATE SUB_APPLICATION, UPDATE SUB_APPLICATION DATA, UPDATE SUB_APPLICATION KEYS ---- */
+
+/* What the three writes share: the plaintext of the command and the sub-application's record. */
+typedef struct subapp_write {
+  uint8_t plain[256];
+  size_t plain_len;
+  uint8_t rec[UC_SUBAPP_LEN];
+  bool exists; /* rec holds the stored sub-application P1 */
+} subapp_write;
+
+/* P1 names a sub-application (else 6A86) and the command comes wrapped under the session key of
+ * the card key and the GET CHALLENGE random (cmcc_tgt_unwrap's checks). */
+static uint16_t subapp_write_open(cf_applet *app, const cf_apdu *cmd, subapp_write *w) {
   const uint8_t *random = cmcc_tgt_random(app);
   if (cmd->p1 == 0 || cmd->p1 > CMCC_UC_MAX_SUBAPPS || cmd->p2 != 0) return SW_INCORRECT_P1P2;
-  uint8_t card[UC_REC_CARD_LEN], sk[CMCC_KEY_LEN] = {0}, plain[256], rec[UC_SUBAPP_LEN];
-  size_t plain_len = 0;
+  uint8_t card[UC_REC_CARD_LEN], sk[CMCC_KEY_LEN] = {0};
   if (!cmcc_get(app, UC_REC_CARD, card, sizeof card)) return SW_UNKNOWN;
   uint16_t sw = SW_OK;
   if (random && cmcc_session_key(card + CMCC_UC_SERIAL_LEN, random, sk) != 0) sw = SW_UNKNOWN;
-  if (sw == SW_OK) sw = cmcc_tgt_unwrap(sk, random, cmd, plain, sizeof plain, &plain_len);
+  if (sw == SW_OK) sw = cmcc_tgt_unwrap(sk, random, cmd, w->plain, sizeof w->plain, &w->plain_len);
   cf_wipe(card, sizeof card);
   cf_wipe(sk, sizeof sk);
-  bool exists = sw == SW_OK && load_subapp(app, cmd->p1, rec);
-  if (sw != SW_OK) {
-    /* nothing to do */
-  } else if (cmd->ins == CMCC_UC_INS_CREATE_SUBAPP) {
-    if (plain_len < CMCC_ENTERPRISE_ID_LEN ||
-        !key_list_ok(plain + CMCC_ENTERPRISE_ID_LEN, plain_len - CMCC_ENTERPRISE_ID_LEN))
-      sw = SW_WRONG_DATA;
-    else if (exists)
-      sw = CMCC_SW_ALREADY_EXISTS;
-    else {
-      memset(rec, 0, sizeof rec);
-      memcpy(rec + UC_EID, plain, CMCC_ENTERPRISE_ID_LEN);
-      /* at most CMCC_UC_MAX_KEYS entries (key_list_ok): they always fit an empty sub-application */
-      (void)merge_keys(rec, plain + CMCC_ENTERPRISE_ID_LEN,
-                       (plain_len - CMCC_ENTERPRISE_ID_LEN) / CMCC_TGT_KEY_ENTRY);
-    }
-  } else if (cmd->ins == CMCC_UC_INS_UPDATE_SUBAPP_DATA) {
-    if (plain_len == 0 || plain_len > CMCC_UC_MAX_DATA)
-      sw = SW_WRONG_DATA;
-    else if (!exists)
-      sw = SW_REFERENCED_DATA_NOT_FOUND;
-    else {
-      memset(rec + UC_DATA, 0, CMCC_UC_MAX_DATA);
-      memcpy(rec + UC_DATA, plain, plain_len);
-      rec[UC_DLEN] = (uint8_t)plain_len;
-    }
-  } else { /* UPDATE SUB_APPLICATION KEYS */
-    if (!key_list_ok(plain, plain_len))
-      sw = SW_WRONG_DATA;
-    else if (!exists)
-      sw = SW_REFERENCED_DATA_NOT_FOUND;
-    else if (!merge_keys(rec, plain, plain_len / CMCC_TGT_KEY_ENTRY))
-      sw = SW_NOT_ENOUGH_MEMORY;
-  }
-  if (sw == SW_OK && !cmcc_put(app, (uint16_t)UC_REC_SUBAPP(cmd->p1), rec, sizeof rec))
-    sw = SW_MEMORY_FAILURE;
-  cf_wipe(plain, sizeof plain);
-  cf_wipe(rec, sizeof rec);
+  w->exists = sw == SW_OK && load_subapp(app, cmd->p1, w->rec);
   return sw;
 }
 
-static uint16_t read_subapp(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+/* Stores the record if the command succeeded; the plaintext goes either way. */
+static uint16_t subapp_write_close(cf_applet *app, const cf_apdu *cmd, subapp_write *w, uint16_t sw) {
+  if (sw == SW_OK && !cmcc_put(app, (uint16_t)UC_REC_SUBAPP(cmd->p1), w->rec, sizeof w->rec))
+    sw = SW_MEMORY_FAILURE;
+  cf_wipe(w, sizeof *w);
+  return sw;
+}
+
+/* data: enterprise ID || key entries; the sub-application must not exist yet. */
+static uint16_t create_subapp(void *request) {
+  const cf_apdu_request *rq = request;
+  subapp_write w = {.plain_len = 0};
+  uint16_t sw = subapp_write_open(rq->app, rq->cmd, &w);
+  if (sw != SW_OK) {
+    /* nothing to do */
+  } else if (w.plain_len < CMCC_ENTERPRISE_ID_LEN ||
+             !key_list_ok(w.plain + CMCC_ENTERPRISE_ID_LEN, w.plain_len - CMCC_ENTERPRISE_ID_LEN)) {
+    sw = SW_WRONG_DATA;
+  } else if (w.exists) {
+    sw = CMCC_SW_ALREADY_EXISTS;
+  } else {
+    memset(w.rec, 0, sizeof w.rec);
+    memcpy(w.rec + UC_EID, w.plain, CMCC_ENTERPRISE_ID_LEN);
+    /* at most CMCC_UC_MAX_KEYS entries (key_list_ok): they always fit an empty sub-application */
+    (void)merge_keys(w.rec, w.plain + CMCC_ENTERPRISE_ID_LEN,
+                     (w.plain_len - CMCC_ENTERPRISE_ID_LEN) / CMCC_TGT_KEY_ENTRY);
+  }
+  return subapp_write_close(rq->app, rq->cmd, &w, sw);
+}
+
+/* data: the sub-application's new data, replacing the old. */
+static uint16_t update_subapp_data(void *request) {
+  const cf_apdu_request *rq = request;
+  subapp_write w = {.plain_len = 0};
+  uint16_t sw = subapp_write_open(rq->app, rq->cmd, &w);
+  if (sw != SW_OK) {
+    /* nothing to do */
+  } else if (w.plain_len == 0 || w.plain_len > CMCC_UC_MAX_DATA) {
+    sw = SW_WRONG_DATA;
+  } else if (!w.exists) {
+    sw = SW_REFERENCED_DATA_NOT_FOUND;
+  } else {
+    memset(w.rec + UC_DATA, 0, CMCC_UC_MAX_DATA);
+    memcpy(w.rec + UC_DATA, w.plain, w.plain_len);
+    w.rec[UC_DLEN] = (uint8_t)w.plain_len;
+  }
+  return subapp_write_close(rq->app, rq->cmd, &w, sw);
+}
+
+/* data: key entries, added to or replacing those of the sub-application. */
+static uint16_t update_subapp_keys(void *request) {
+  const cf_apdu_request *rq = request;
+  subapp_write w = {.plain_len = 0};
+  uint16_t sw = subapp_write_open(rq->app, rq->cmd, &w);
+  if (sw != SW_OK) {
+    /* nothing to do */
+  } else if (!key_list_ok(w.plain, w.plain_len)) {
+    sw = SW_WRONG_DATA;
+  } else if (!w.exists) {
+    sw = SW_REFERENCED_DATA_NOT_FOUND;
+  } else if (!merge_keys(w.rec, w.plain, w.plain_len / CMCC_TGT_KEY_ENTRY)) {
+    sw = SW_NOT_ENOUGH_MEMORY;
+  }
+  return subapp_write_close(rq->app, rq->cmd, &w, sw);
+}
+
+static uint16_t read_subapp(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 == 0 || cmd->p1 > CMCC_UC_MAX_SUBAPPS || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 0) return SW_WRONG_LENGTH;
   uint8_t rec[UC_SUBAPP_LEN], out[UC_SUBAPP_LEN];
@@ -139,12 +181,19 @@ static uint16_t key_find(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMC
   return entry ? SW_OK : SW_REFERENCED_DATA_NOT_FOUND;
 }
 
-static const cmcc_command usercard_commands[] = {
-    {0x00, CMCC_TGT_INS_READ, read_subapp},
-    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_CREATE_SUBAPP, write_subapp},
-    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_DATA, write_subapp},
-    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, write_subapp},
-    {0, 0, NULL},
+/* The device's commands: those of every target (cmcc_target.c), then its own. */
+static const cf_command usercard_commands[] = {
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_tgt_get_challenge},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_INTERNAL_AUTH, CF_ACCESS_NONE, cmcc_tgt_internal_auth},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_DATA, CF_ACCESS_NONE, cmcc_tgt_get_data},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_SELECT, CF_ACCESS_NONE, cmcc_tgt_select_other},
+    {CMCC_TGT_CLA_SECURE, CMCC_TGT_INS_VERIFY_MAC, CF_ACCESS_NONE, cmcc_tgt_verify_mac},
+    {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_READ, CF_ACCESS_NONE, read_subapp},
+    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_CREATE_SUBAPP, CF_ACCESS_NONE, create_subapp},
+    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_DATA, CF_ACCESS_NONE, update_subapp_data},
+    {CMCC_TGT_CLA_SECURE, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, CF_ACCESS_NONE, update_subapp_keys},
+    {0, 0, CF_ACCESS_NONE, NULL},
+    {0, 0, CF_ACCESS_NONE, NULL},
 };
 
 /* GET DATA: the serial, so that a batch host can check it holds the card its list names */

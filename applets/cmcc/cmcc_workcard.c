@@ -95,14 +95,31 @@ static uint16_t export_data(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
   return SW_OK;
 }
 
-static uint16_t cmd_export(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+static uint16_t cmd_export(void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
+  cf_rapdu *resp = rq->resp;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   return cmd->lc == EXPORT_DATA_LC ? export_data(app, cmd, resp) : export_key(app, cmd, resp);
 }
 
-const cmcc_command cmcc_workcard_commands[] = {
-    {CMCC_CLA_PROP, CMCC_INS_WC_EXPORT, cmd_export},
-    {0, 0, NULL},
+/* The card's commands: the basic commands of every master card (cmcc_master.c, cmcc_import.c), then
+ * its own. Conditions are checked by each handler after its parameter checks, as the spec orders. */
+static const cf_command workcard_commands[] = {
+    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_NONE, cmcc_cmd_reload_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},
+    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},
+    {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
+    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},
+    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_NONE, cmcc_cmd_import_key},
+    {CMCC_CLA_PROP, CMCC_INS_WC_EXPORT, CF_ACCESS_NONE, cmd_export},
+    {0, 0, CF_ACCESS_NONE, NULL},
+    {0, 0, CF_ACCESS_NONE, NULL},
 };
 
 static const cmcc_master_kind workcard_kind = {
@@ -116,7 +133,7 @@ static const cmcc_master_kind workcard_kind = {
     .select_random = true,
     .default_keys = "0405",
     .default_eid = "112233445566",
-    .commands = cmcc_workcard_commands,
+    .commands = workcard_commands,
 };
 
 const cmcc_master_ops cmcc_workcard_ops = CMCC_MASTER_OPS("cmcc-workcard", &workcard_kind);
