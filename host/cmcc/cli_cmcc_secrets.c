@@ -20,7 +20,8 @@ int cmcch_cli_secret_value(const char *value, const char *option, const char *en
   int r = cf_secret_get(&spec, out, cap, &src, err, sizeof err);
   *given = r == 1;
   if (r >= 0) return 0;
-  return cmcch_cli_fail(src == CF_SECRET_PROMPT ? CF_EXIT_USAGE : CF_EXIT_FILE, "%s", err);
+  bool file = src == CF_SECRET_FILE || src == CF_SECRET_STDIN;
+  return cmcch_cli_fail(file ? CF_EXIT_FILE : CF_EXIT_USAGE, "%s", err);
 }
 
 int cmcch_cli_secret_pin(cmcch_cli *c, const char *option, const char *env, const char *prompt, bool confirm,

@@ -81,7 +81,7 @@ static int parse_key(const char *what, const char *value, uint8_t out[32], size_
   cf_secret_spec spec = {.option = what, .value = value};
   if (cf_secret_get(&spec, hex, sizeof hex, &src, err, sizeof err) < 0) {
     cf_cli_error("%s", err);
-    return CF_EXIT_FILE;
+    return src == CF_SECRET_FILE || src == CF_SECRET_STDIN ? CF_EXIT_FILE : CF_EXIT_USAGE;
   }
   long n = cf_hex_decode(hex, out, 32);
   cf_wipe(hex, sizeof hex);

@@ -21,8 +21,9 @@ int keycard_cli_secret(const keycard_cli *c, const keycard_cli_secret_spec *s, c
   int r = cf_secret_get(&spec, out, cap, &src, err, sizeof err);
   *given = r == 1;
   if (r >= 0) return CF_EXIT_OK;
-  /* a file that cannot be used is a file error; a bad entry at the prompt, a usage error */
-  return keycard_cli_error(c, src == CF_SECRET_PROMPT ? CF_EXIT_USAGE : CF_EXIT_FILE, "%s", err);
+  /* a file (or standard input) that cannot be used is a file error; anything else, a usage error */
+  bool file = src == CF_SECRET_FILE || src == CF_SECRET_STDIN;
+  return keycard_cli_error(c, file ? CF_EXIT_FILE : CF_EXIT_USAGE, "%s", err);
 }
 
 static const keycard_cli_secret_spec pin_spec = {"--pin", "CARDFORGE_PIN", "Keycard PIN", false};
