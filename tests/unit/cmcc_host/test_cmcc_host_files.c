@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -195,6 +196,32 @@ static void cmcc_host_hsm_save_round_trip(void **state) {
   /* two keys of type 05: a lookup by type alone is ambiguous */
   assert_null(cf_cmcc_hsm_find(back, 0x05, -1, -1, err, sizeof err));
   assert_non_null(strstr(err, "several keys of type 05"));
+  cf_cmcc_hsm_free(back);
+
+  /* four processes create the same new vault at once: exactly one wins, the others are told it
+   * exists, and the vault is whole (the winner's) */
+  snprintf(path, sizeof path, "%s/raced", tmpdir);
+  pid_t pids[4];
+  for (int p = 0; p < 4; p++) {
+    pids[p] = fork();
+    assert_true(pids[p] >= 0);
+    if (pids[p] == 0) {
+      char e[256];
+      _exit(cf_cmcc_hsm_save(h, path, false, e, sizeof e) == 0 ? 0 : strstr(e, "exists already") ? 1 : 2);
+    }
+  }
+  int won = 0, lost = 0;
+  for (int p = 0; p < 4; p++) {
+    int status = 0;
+    assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+    assert_true(WIFEXITED(status));
+    won += WEXITSTATUS(status) == 0;
+    lost += WEXITSTATUS(status) == 1;
+  }
+  assert_int_equal(won, 1);
+  assert_int_equal(lost, 3);
+  assert_int_equal(cf_cmcc_hsm_load(path, &back, err, sizeof err), 0);
+  assert_int_equal(cf_cmcc_hsm_count(back), 2);
   cf_cmcc_hsm_free(back);
   cf_cmcc_hsm_free(h);
 }
