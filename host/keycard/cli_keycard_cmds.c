@@ -77,7 +77,10 @@ int keycard_cli_cmd_info(keycard_cli *c) {
     char err[256] = "";
     int found = keycard_client_pairing_get(c->store, in->instance_uid, &index, key, err, sizeof err);
     cf_wipe(key, sizeof key);
-    if (found > 0)
+    int stored = found > 0 ? keycard_client_pairing_count(c->store, in->instance_uid, err, sizeof err) : 0;
+    if (stored > 1)
+      fprintf(o, "paired: yes (slot %u, the newest of %d pairings stored)\n", index, stored);
+    else if (found > 0)
       fprintf(o, "paired: yes (slot %u)\n", index);
     else
       fprintf(o, "paired: no\n");

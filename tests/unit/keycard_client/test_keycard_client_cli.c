@@ -466,9 +466,13 @@ static void keycard_client_cli_two_pairings(void **state) {
   assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "0");
   assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
   assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "1");
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "paired", buf, sizeof buf), "yes (slot 1, the newest of 2 pairings stored)");
   setenv("CARDFORGE_PIN", "123456", 1);
   assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
   assert_non_null(strstr(b->log, "slot 1 freed"));
+  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "paired", buf, sizeof buf), "yes (slot 0)");
   assert_int_equal(run(b, "status", "--reader", "A", NULL), CF_EXIT_OK); /* slot 0 still works */
   assert_int_equal(run(b, "unpair", "--reader", "A", NULL), CF_EXIT_OK);
   assert_non_null(strstr(b->log, "slot 0 freed"));
