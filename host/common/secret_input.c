@@ -201,7 +201,8 @@ static int read_tty_line(const char *prompt, char *out, size_t cap, char *err, s
   quiet.c_lflag |= ECHONL;
   fprintf(stderr, "%s: ", prompt);
   fflush(stderr);
-  tty_changed = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  tty_changed = 1; /* before the change: a signal right after it must still restore the echo */
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
   size_t n = 0;
   bool too_long = false, eof = false;
   for (;;) {
