@@ -199,10 +199,11 @@ static int read_tty_line(const char *prompt, char *out, size_t cap, char *err, s
   quiet = saved_tty;
   quiet.c_lflag &= ~(tcflag_t)ECHO;
   quiet.c_lflag |= ECHONL;
-  fprintf(stderr, "%s: ", prompt);
-  fflush(stderr);
+  /* echo off before the prompt shows: nothing typed after the prompt appears is echoed */
   tty_changed = 1; /* before the change: a signal right after it must still restore the echo */
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  fprintf(stderr, "%s: ", prompt);
+  fflush(stderr);
   size_t n = 0;
   bool too_long = false, eof = false;
   for (;;) {
