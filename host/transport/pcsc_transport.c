@@ -20,6 +20,16 @@ typedef struct pcsc_impl {
 /* How often Begin may meet a reset made by another program before we give up: each such reset is
  * another session ending, so a handful means a program that resets the card in a loop. */
 #define BEGIN_MAX_RESETS 64
+/* vsmartcard's vpcd frames every APDU with a 16-bit length: a longer command never reaches the card
+ * and vpcd drops the card's connection (measured on Debian 12, docs/cli.md). Other readers take what
+ * pcsc-lite's extended buffer holds. */
+#define VPCD_READER_PREFIX "Virtual PCD"
+#define VPCD_FRAME_MAX 0xFFFFu
+
+static size_t reader_command_limit(const char *reader) {
+  if (strncmp(reader, VPCD_READER_PREFIX, strlen(VPCD_READER_PREFIX)) == 0) return VPCD_FRAME_MAX;
+  return MAX_BUFFER_SIZE_EXTENDED;
+}
 
 /* Return codes meaning another program took the card from under this session. */
 static bool rv_is_shared(LONG rv) {
@@ -270,6 +280,7 @@ cf_transport *cf_transport_open_pcsc_ex(const char *reader, char *err, size_t er
       if (rv == SCARD_S_SUCCESS) {
         t->ops = &pcsc_transport_ops;
         t->impl = p;
+        t->max_command = reader_command_limit(t->name);
         return t;
       }
       SCardDisconnect(p->card, SCARD_LEAVE_CARD);

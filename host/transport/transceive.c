@@ -42,6 +42,12 @@ int cf_transceive_raw(cf_transport *t, const uint8_t *cmd, size_t len, unsigned 
   if (t == NULL) return -1;
   t->fault = CF_TRANSPORT_FAULT_NONE;
   if (cmd == NULL || len < 4 || len > TX_CMD_MAX) return tx_fail(t, rlen, sw, "invalid command APDU length");
+  if (t->max_command != 0 && len > t->max_command) {
+    /* refused before sending: past the reader's frame the APDU would be cut or the card dropped */
+    snprintf(t->err, sizeof t->err, "%s: a %zu-byte command is longer than this reader carries (%zu bytes)",
+             t->name, len, t->max_command);
+    return tx_fail(t, rlen, sw, NULL);
+  }
   /* decided before sending: a command that fails half-way may still have changed the card */
   if (!cf_transport_command_is_plain_read(cmd, len)) t->secured = true;
   tx_state *st = malloc(sizeof *st);

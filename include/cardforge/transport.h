@@ -40,6 +40,7 @@ struct cf_transport {
   cf_transport_fault fault; /* kind of the last error */
   bool secured;             /* the session may have created security state: reset the card at close */
   bool established;         /* a flow confirmed it created security state (cf_transport_mark_secured) */
+  size_t max_command;       /* longest encoded command the reader path carries; 0 = no limit of its own */
 };
 
 /* Flags for cf_transceive. */

@@ -278,6 +278,34 @@ static void response_without_sw_is_an_error(void **state) {
   run_fake(short_exchange, "without a status word");
 }
 
+/* An exchange that must never be reached. */
+static int unreachable_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                                size_t *rlen) {
+  fail_msg("a command longer than the reader carries was sent");
+  return -1;
+}
+
+/* vpcd's 16-bit frame: 65535 bytes pass, 65536 are refused before sending, naming the reader. */
+static void command_past_reader_limit_is_refused_before_sending(void **state) {
+  cf_transport_ops ops = {.exchange = unreachable_exchange, .reset = NULL, .close = fake_close};
+  cf_transport t = {.ops = &ops, .name = "Virtual PCD 00 00", .max_command = 0xFFFF};
+  size_t len = 0x10000;
+  uint8_t *cmd = calloc(len, 1);
+  assert_non_null(cmd);
+  cmd[0] = 0x80; /* case 3 extended: 4 + 3 + 65529 data bytes */
+  cmd[1] = 0x10;
+  cmd[5] = (uint8_t)((len - 7) >> 8);
+  cmd[6] = (uint8_t)(len - 7);
+  size_t rlen = 1;
+  uint16_t sw = 1;
+  assert_int_equal(cf_transceive_raw(&t, cmd, len, 0, NULL, 0, &rlen, &sw), -1);
+  assert_non_null(strstr(t.err, "Virtual PCD 00 00"));
+  assert_non_null(strstr(t.err, "65536-byte command"));
+  assert_int_equal(rlen, 0);
+  assert_int_equal(sw, 0);
+  free(cmd);
+}
+
 static void short_command_is_rejected(void **state) {
   fixture *f = *state;
   const uint8_t cmd[] = {0x00, 0xA4, 0x04};
@@ -319,6 +347,7 @@ int main(void) {
       cmocka_unit_test(get_response_loop_is_bounded),
       cmocka_unit_test(exchange_failure_keeps_its_message),
       cmocka_unit_test(response_without_sw_is_an_error),
+      cmocka_unit_test(command_past_reader_limit_is_refused_before_sending),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
