@@ -1,5 +1,6 @@
 /* Replays fuzz inputs through a harness without libFuzzer: the regression test of every finding.
- * Arguments are files or directories (every regular file inside, sorted). A finding aborts. */
+ * Arguments are files or directories (every file inside but dot files, sorted). A finding aborts;
+ * nothing to replay is a failure too. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,11 @@ int main(int argc, char **argv) {
       if (replay_file(path) != 0) return 1;
       replayed++;
     }
+  }
+  /* An empty corpus would pass without testing anything: every harness keeps a seed corpus. */
+  if (replayed == 0) {
+    fprintf(stderr, "robust_replay: no input to replay\n");
+    return 1;
   }
   printf("robust_replay: %zu inputs replayed, no finding\n", replayed);
   return 0;
