@@ -77,9 +77,24 @@ static bool choice_listed(const char *choices, const char *v, size_t len) {
   return false;
 }
 
+/* The choice an alias stands for ("alias=choice|..."), or v itself when it is no alias. */
+static void choice_canonical(const cf_param_spec *s, const char **v, size_t *len) {
+  for (const char *a = s->aliases; a != NULL && *a;) {
+    const char *bar = strchr(a, '|'), *eq = strchr(a, '=');
+    size_t alen = bar ? (size_t)(bar - a) : strlen(a);
+    if (eq != NULL && eq < a + alen && (size_t)(eq - a) == *len && strncmp(a, *v, *len) == 0) {
+      *v = eq + 1;
+      *len = alen - (size_t)(eq - a) - 1;
+      return;
+    }
+    a += alen + (bar ? 1 : 0);
+  }
+}
+
 static bool value_valid(const cf_param_spec *s, const char *v, size_t len) {
   switch (s->kind) {
   case CF_PARAM_CHOICE:
+    choice_canonical(s, &v, &len);
     return choice_listed(s->choices, v, len);
   case CF_PARAM_HEX: {
     long n = hex_bytes(v, len);
@@ -104,7 +119,10 @@ void cf_params_form(const cf_param_spec *s, char *out, size_t cap) {
   out[0] = '\0';
   switch (s->kind) {
   case CF_PARAM_CHOICE:
-    snprintf(out, cap, "%s", s->choices);
+    if (s->aliases != NULL)
+      snprintf(out, cap, "%s (also %s)", s->choices, s->aliases);
+    else
+      snprintf(out, cap, "%s", s->choices);
     return;
   case CF_PARAM_HEX: {
     size_t n = 0;
@@ -177,8 +195,12 @@ int cf_params_check(const char *type, const cf_param_spec *specs, size_t count, 
 }
 
 bool cf_params_same_value(const cf_param_spec *spec, const char *a, size_t alen, const char *b, size_t blen) {
+  if (spec->kind == CF_PARAM_CHOICE) {
+    choice_canonical(spec, &a, &alen);
+    choice_canonical(spec, &b, &blen);
+    return alen == blen && strncmp(a, b, alen) == 0;
+  }
   if (alen != blen) return false;
-  if (spec->kind == CF_PARAM_CHOICE) return strncmp(a, b, alen) == 0;
   for (size_t i = 0; i < alen; i++)
     if (hex_nibble(a[i]) != hex_nibble(b[i])) return false;
   return true;

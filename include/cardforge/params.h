@@ -22,10 +22,12 @@ typedef struct cf_param_spec {
   const char *name;
   cf_param_kind kind;
   const char *choices; /* CF_PARAM_CHOICE */
-  uint8_t sizes[4];    /* CF_PARAM_HEX: accepted byte counts, 0-terminated */
-  uint8_t max_item;    /* CF_PARAM_HEX_LIST */
-  bool secret;         /* a key or a PIN: not for command lines, never echoed */
-  const char *def;     /* the value the card takes when it is absent; NULL: the card chooses */
+  const char
+      *aliases;     /* CF_PARAM_CHOICE: other spellings, "alias=choice|...", the same value as that choice */
+  uint8_t sizes[4]; /* CF_PARAM_HEX: accepted byte counts, 0-terminated */
+  uint8_t max_item; /* CF_PARAM_HEX_LIST */
+  bool secret;      /* a key or a PIN: not for command lines, never echoed */
+  const char *def;  /* the value the card takes when it is absent; NULL: the card chooses */
   const char *meaning;
 } cf_param_spec;
 

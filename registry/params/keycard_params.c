@@ -7,7 +7,8 @@
 static const cf_param_spec keycard_params[] = {
     {.name = "version",
      .kind = CF_PARAM_CHOICE,
-     .choices = "3.1|3.0|2.2.1|2.2|3.1.0",
+     .choices = "3.1|3.0|2.2.1",
+     .aliases = "2.2=2.2.1|3.1.0=3.1",
      .def = "3.1",
      .meaning = "applet version the card reports and behaves as"},
 };

@@ -236,8 +236,29 @@ static void state_identity_and_required_records(void **state) {
   cf_store_close(store);
 }
 
+/* A version alias is the same version: a card made as 2.2 is a 2.2.1 card, and its default (3.1) is
+ * the same as 3.1.0; another version contradicts it. */
+static void version_aliases_agree(void **state) {
+  (void)state;
+  char err[512];
+  size_t n = 0;
+  const cf_param_spec *kc = cf_card_type_params("keycard", &n);
+  assert_int_equal(cf_params_check("keycard", kc, n, "version=2.2", err, sizeof err), 0);
+  assert_int_equal(cf_params_check("keycard", kc, n, "version=2.3", err, sizeof err), -1);
+  cf_store *store = made_card("keycard", "version=2.2");
+  assert_int_equal(state_check(store, "keycard", "version=2.2.1", err, sizeof err), CF_SIM_STATE_OK);
+  assert_int_equal(state_check(store, "keycard", "version=2.2", err, sizeof err), CF_SIM_STATE_OK);
+  assert_int_equal(state_check(store, "keycard", "version=3.0", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
+  cf_store_close(store);
+  store = made_card("keycard", "");
+  assert_int_equal(state_check(store, "keycard", "version=3.1.0", err, sizeof err), CF_SIM_STATE_OK);
+  assert_int_equal(state_check(store, "keycard", "version=2.2", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
+  cf_store_close(store);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(version_aliases_agree),
       cmocka_unit_test(card_args_take_free_readers),
       cmocka_unit_test(config_statements),
       cmocka_unit_test(config_errors),
