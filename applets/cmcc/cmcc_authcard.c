@@ -15,10 +15,13 @@ static uint8_t authcard_import_level(uint8_t type) {
 
 /* Common front of Encrypt Data and MAC Generate: KMC random(4) || length(1) || data. Finds the
  * master-card master key and counts its use. */
-static uint16_t front(cf_applet *app, const cf_apdu *cmd, cmcc_key *key) {
+static uint16_t front(const void *request, cmcc_key *key) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc < CMCC_RANDOM_LEN + 1 || cmd->data[4] != cmd->lc - CMCC_RANDOM_LEN - 1) return SW_WRONG_LENGTH;
-  if (!cmcc_pin_ok(app, CMCC_PIN_APP)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cmcc_access_ok(request, 0)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   if (cmd->data[4] > AUTHCARD_MAX_PLAIN) return SW_WRONG_DATA;
   size_t n = cmcc_key_find_type(app, CMCC_KEY_MASTER_CARD, key);
   if (!n) return CMCC_SW_EXPORTED_KEY_MISSING; /* 6479 "密钥未找到" */
@@ -29,11 +32,10 @@ static uint16_t front(cf_applet *app, const cf_apdu *cmd, cmcc_key *key) {
 
 static uint16_t cmd_encrypt_data(void *request) {
   const cf_apdu_request *rq = request;
-  cf_applet *app = rq->app;
   const cf_apdu *cmd = rq->cmd;
   cf_rapdu *resp = rq->resp;
   cmcc_key key;
-  uint16_t sw = front(app, cmd, &key);
+  uint16_t sw = front(request, &key);
   if (sw == SW_OK) {
     uint8_t out[1 + AUTHCARD_MAX_PLAIN + 8];
     size_t len = 0;
@@ -54,11 +56,10 @@ static uint16_t cmd_encrypt_data(void *request) {
 
 static uint16_t cmd_mac_generate(void *request) {
   const cf_apdu_request *rq = request;
-  cf_applet *app = rq->app;
   const cf_apdu *cmd = rq->cmd;
   cf_rapdu *resp = rq->resp;
   cmcc_key key;
-  uint16_t sw = front(app, cmd, &key);
+  uint16_t sw = front(request, &key);
   if (sw == SW_OK) {
     uint8_t mac[CMCC_MAC_LEN];
     if (cmcc_rmac(key.value, cmd->data, cmd->data + 5, cmd->data[4], mac) != 0 ||
@@ -70,20 +71,22 @@ static uint16_t cmd_mac_generate(void *request) {
 }
 
 /* The card's commands: the basic commands of every master card (cmcc_master.c, cmcc_import.c), then
- * its own. Conditions are checked by each handler after its parameter checks, as the spec orders. */
+ * its own. CF_ACCESS_PIN: the application PIN verified; CF_ACCESS_AUTHENTICATED: the key the
+ * handler names authenticated. The handler checks them with cmcc_access_ok after its parameter
+ * checks, the order the spec gives the status words in. */
 static const cf_command authcard_commands[] = {
     {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},
     {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_NONE, cmcc_cmd_reload_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_AUTHENTICATED, cmcc_cmd_reload_pin},
     {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},
     {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},
     {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
     {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
     {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},
     {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},
-    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_NONE, cmcc_cmd_import_key},
-    {CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, CF_ACCESS_NONE, cmd_encrypt_data},
-    {CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, CF_ACCESS_NONE, cmd_mac_generate},
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmcc_cmd_import_key},
+    {CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, CF_ACCESS_PIN, cmd_encrypt_data},
+    {CMCC_CLA_PROP, CMCC_INS_MAC_GENERATE, CF_ACCESS_PIN, cmd_mac_generate},
     {0, 0, CF_ACCESS_NONE, NULL},
     {0, 0, CF_ACCESS_NONE, NULL},
 };

@@ -104,6 +104,6 @@ uint16_t cmcc_dispatch(const cf_command *table, cf_applet *app, const cf_apdu *c
   bool ins_known = false;
   const cf_command *row = cf_command_find(table, cmd->cla, cmd->ins, &ins_known);
   if (!row) return ins_known ? SW_CLA_NOT_SUPPORTED : SW_INS_NOT_SUPPORTED;
-  cf_apdu_request rq = {app, cmd, resp};
+  cmcc_request rq = {.apdu = {app, cmd, resp}, .access = row->access};
   return row->handler(&rq);
 }

@@ -155,8 +155,7 @@ uint16_t cmcc_kmc_export_keys_data(void *request) {
   export_request rq;
   uint16_t sw = parse(cmd, &rq);
   if (sw != SW_OK) return sw;
-  if (!cmcc_pin_ok(app, CMCC_PIN_APP) || !cmcc_auth_ok(app, CMCC_KEY_MASTER_CARD))
-    return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cmcc_access_ok(request, cmcc_key_bit(CMCC_KEY_MASTER_CARD))) return SW_SECURITY_STATUS_NOT_SATISFIED;
   cmcc_key ek;
   size_t ekn = 0;
   sw = check_keys(app, &rq, &ek, &ekn);

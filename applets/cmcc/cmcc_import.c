@@ -8,13 +8,14 @@
 #include <cardforge/sw.h>
 
 /* Update Info: encrypted type || length || data under the key the host authenticated with. */
-static uint16_t update_info(cf_applet *app, const cf_apdu *cmd) {
+static uint16_t update_info(const void *request) {
+  const cf_apdu_request *rq = request;
+  cf_applet *app = rq->app;
+  const cf_apdu *cmd = rq->cmd;
   const cmcc_master_kind *kind = cmcc_kind(app);
   if (cmd->lc < 8 + CMCC_MAC_LEN || (cmd->lc - CMCC_MAC_LEN) % 8 != 0) return SW_WRONG_LENGTH;
-  bool authenticated = false;
-  for (int i = 0; i < 2; i++)
-    authenticated |= cmcc_auth_ok(app, kind->info_keys[i]);
-  if (!cmcc_pin_ok(app, CMCC_PIN_APP) || !authenticated) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cmcc_access_ok(request, cmcc_key_bit(kind->info_keys[0]) | cmcc_key_bit(kind->info_keys[1])))
+    return SW_SECURITY_STATUS_NOT_SATISFIED;
   const uint8_t *random = cmcc_challenge(app);
   if (!random) return SW_CONDITIONS_NOT_SATISFIED;
 
@@ -57,12 +58,11 @@ uint16_t cmcc_cmd_import_key(void *request) {
   const cf_apdu *cmd = rq->cmd;
   const cmcc_master_kind *kind = cmcc_kind(app);
   if (cmd->p1 != 0) return SW_INCORRECT_P1P2;
-  if (cmd->p2 == CMCC_IMPORT_P2_INFO) return update_info(app, cmd);
+  if (cmd->p2 == CMCC_IMPORT_P2_INFO) return update_info(request);
   if (cmd->p2 > CMCC_IMPORT_P2_LEVEL2 || kind->import_key[cmd->p2] == 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_IMPORT_LC) return SW_WRONG_LENGTH;
   uint8_t dec_type = kind->import_key[cmd->p2];
-  if (!cmcc_pin_ok(app, CMCC_PIN_APP) || !cmcc_auth_ok(app, dec_type))
-    return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cmcc_access_ok(request, cmcc_key_bit(dec_type))) return SW_SECURITY_STATUS_NOT_SATISFIED;
   const uint8_t *random = cmcc_challenge(app);
   if (!random) return SW_CONDITIONS_NOT_SATISFIED;
   cmcc_key key;

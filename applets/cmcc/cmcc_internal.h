@@ -88,6 +88,13 @@ static inline cmcc_applet_ctx *cmcc_ctx(cf_applet *app) {
   return (cmcc_applet_ctx *)app->ctx;
 }
 
+/* A China Mobile handler's request: the APDU request first (handlers read it as a cf_apdu_request)
+ * and the conditions its table row declares, which cmcc_access_ok checks. */
+typedef struct cmcc_request {
+  cf_apdu_request apdu;
+  cf_command_access access;
+} cmcc_request;
+
 /* ---- master-card ops (cmcc_master.c) ---- */
 int cmcc_master_install(cf_applet *app, const char *params);
 void cmcc_master_reset(cf_applet *app);
@@ -97,6 +104,14 @@ uint16_t cmcc_master_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp)
 /* Security state. */
 bool cmcc_pin_ok(cf_applet *app, uint8_t pin);
 bool cmcc_auth_ok(cf_applet *app, uint8_t key_type);
+/* The conditions of the command's table row on a master card: the application PIN verified
+ * (CF_ACCESS_PIN) and one of key_types (bit t: key type t, cmcc_key_bit) authenticated by External
+ * Authentication (CF_ACCESS_AUTHENTICATED). The handler calls it where the spec orders the check:
+ * after its parameter checks, which answer first. */
+bool cmcc_access_ok(const void *request, uint32_t key_types);
+static inline uint32_t cmcc_key_bit(uint8_t key_type) {
+  return key_type && key_type < 32 ? 1u << key_type : 0; /* type 0: no key */
+}
 /* The random of the Get Challenge right before this command: CMCC_RANDOM_LEN bytes, or NULL. */
 const uint8_t *cmcc_challenge(cf_applet *app);
 

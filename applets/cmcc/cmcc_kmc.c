@@ -7,9 +7,10 @@
 #include <cardforge/crypto.h>
 #include <cardforge/sw.h>
 
-/* Enterprise operations need the application PIN and the master-card master key (spec 1.2.3.1). */
-static bool enterprise_ok(cf_applet *app) {
-  return cmcc_pin_ok(app, CMCC_PIN_APP) && cmcc_auth_ok(app, CMCC_KEY_MASTER_CARD);
+/* Enterprise operations need the application PIN and the master-card master key (spec 1.2.3.1):
+ * their rows declare CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, this names the key. */
+static bool enterprise_ok(const void *request) {
+  return cmcc_access_ok(request, cmcc_key_bit(CMCC_KEY_MASTER_CARD));
 }
 
 static uint8_t kmc_import_level(uint8_t type) {
@@ -44,18 +45,18 @@ static uint16_t cmd_init_for_generate(void *request) {
   cmcc_applet_ctx *c = cmcc_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != 1 + 16) return SW_WRONG_LENGTH;
-  if (!enterprise_ok(app)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!enterprise_ok(request)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   if (cmd->data[0] == 0) return SW_WRONG_DATA;
   memcpy(c->gen_seed, cmd->data + 1, 16);
   c->gen_remaining = cmd->data[0];
   return SW_OK;
 }
 
-static uint16_t generate_key(cf_applet *app, const cf_apdu *cmd) {
+static uint16_t generate_key(const void *request, cf_applet *app, const cf_apdu *cmd) {
   cmcc_applet_ctx *c = cmcc_ctx(app);
   if (cmd->p1 != 0 || cmd->p2 != 0) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_ATTR_LEN) return SW_WRONG_LENGTH;
-  if (!enterprise_ok(app)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!enterprise_ok(request)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   if (c->gen_now == 0) return SW_CONDITIONS_NOT_SATISFIED;
   const uint8_t *attrs = cmd->data;
   if (!generatable(attrs[CMCC_ATTR_TYPE])) return CMCC_SW_KEY_TYPE;
@@ -75,7 +76,7 @@ static uint16_t cmd_generate_key(void *request) {
   cf_applet *app = rq->app;
   const cf_apdu *cmd = rq->cmd;
   cmcc_applet_ctx *c = cmcc_ctx(app);
-  uint16_t sw = generate_key(app, cmd);
+  uint16_t sw = generate_key(request, app, cmd);
   /* A refused Generate Key leaves the session as it was; a key generated uses one up. */
   c->gen_remaining = sw == SW_OK ? (uint8_t)(c->gen_now - 1) : c->gen_now;
   if (c->gen_remaining == 0) cf_wipe(c->gen_seed, sizeof c->gen_seed);
@@ -92,7 +93,7 @@ static uint16_t cmd_copy_export(void *request) {
   if (cmd->p1 != 0 || cmd->p2 > CMCC_COPY_P2_PLATFORM) return SW_INCORRECT_P1P2;
   if (cmd->lc != 4 + 3 + 3 + CMCC_RANDOM_LEN) return SW_WRONG_LENGTH;
   bool platform = cmd->p2 == CMCC_COPY_P2_PLATFORM;
-  if (!enterprise_ok(app) || (platform && !cmcc_pin_ok(app, CMCC_PIN_EXPORT)))
+  if (!enterprise_ok(request) || (platform && !cmcc_pin_ok(app, CMCC_PIN_EXPORT)))
     return SW_SECURITY_STATUS_NOT_SATISFIED;
   const uint8_t *cipp = cmd->data, *exp_attr = cmd->data + 4, *key_attr = cmd->data + 7,
                 *random = cmd->data + 10;
@@ -156,7 +157,7 @@ static uint16_t cmd_inst_mac(void *request) {
   size_t dlen = attr[3];
   if (lc != 9 + levels * flen + 4 + dlen) return SW_WRONG_LENGTH;
   if (dlen > 251) return SW_WRONG_LENGTH;
-  if (!enterprise_ok(app)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!enterprise_ok(request)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   cmcc_key k;
   size_t n = cmcc_key_find(app, attr[0], attr[1], attr[2], &k);
   if (!n) return CMCC_SW_KEY_NOT_FOUND;
@@ -182,23 +183,27 @@ static uint16_t cmd_inst_mac(void *request) {
 }
 
 /* The card's commands: the basic commands of every master card (cmcc_master.c, cmcc_import.c), then
- * its own. Conditions are checked by each handler after its parameter checks, as the spec orders. */
+ * its own. CF_ACCESS_PIN: the application PIN verified; CF_ACCESS_AUTHENTICATED: the key the
+ * handler names authenticated. The handler checks them with cmcc_access_ok after its parameter
+ * checks, the order the spec gives the status words in. */
 static const cf_command kmc_commands[] = {
     {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},
     {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_NONE, cmcc_cmd_reload_pin},
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_AUTHENTICATED, cmcc_cmd_reload_pin},
     {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},
     {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},
     {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
     {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
     {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},
     {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},
-    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_NONE, cmcc_cmd_import_key},
-    {CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, CF_ACCESS_NONE, cmd_init_for_generate},
-    {CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, CF_ACCESS_NONE, cmd_generate_key},
-    {CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, CF_ACCESS_NONE, cmcc_kmc_export_keys_data},
-    {CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, CF_ACCESS_NONE, cmd_copy_export},
-    {CMCC_CLA_PROP, CMCC_INS_INST_MAC_GENERATE, CF_ACCESS_NONE, cmd_inst_mac},
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmcc_cmd_import_key},
+    {CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED,
+     cmd_init_for_generate},
+    {CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmd_generate_key},
+    {CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED,
+     cmcc_kmc_export_keys_data},
+    {CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmd_copy_export},
+    {CMCC_CLA_PROP, CMCC_INS_INST_MAC_GENERATE, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmd_inst_mac},
     {0, 0, CF_ACCESS_NONE, NULL},
     {0, 0, CF_ACCESS_NONE, NULL},
 };

@@ -86,6 +86,13 @@ bool cmcc_pin_ok(cf_applet *app, uint8_t pin) {
 bool cmcc_auth_ok(cf_applet *app, uint8_t key_type) {
   return key_type && key_type < 32 && ((cmcc_ctx(app)->auth_ok >> key_type) & 1);
 }
+bool cmcc_access_ok(const void *request, uint32_t key_types) {
+  const cmcc_request *rq = request;
+  cf_applet *app = rq->apdu.app;
+  if ((rq->access & CF_ACCESS_PIN) && !cmcc_pin_ok(app, CMCC_PIN_APP)) return false;
+  if ((rq->access & CF_ACCESS_AUTHENTICATED) && !(cmcc_ctx(app)->auth_ok & key_types)) return false;
+  return true;
+}
 const uint8_t *cmcc_challenge(cf_applet *app) {
   cmcc_applet_ctx *c = cmcc_ctx(app);
   return c->challenge_now ? c->challenge : NULL;
@@ -205,7 +212,8 @@ uint16_t cmcc_cmd_reload_pin(void *request) {
   if (!pin_p1p2_ok(cmd)) return SW_INCORRECT_P1P2;
   if (cmd->lc != CMCC_PIN_LEN) return SW_WRONG_LENGTH;
   /* only the highest-level (operator) master key unlocks a PIN, never the second master key */
-  if (!cmcc_auth_ok(app, cmcc_kind(app)->reload_key)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cmcc_access_ok(request, cmcc_key_bit(cmcc_kind(app)->reload_key)))
+    return SW_SECURITY_STATUS_NOT_SATISFIED;
   uint8_t rec[CMCC_PIN_LEN + 1];
   if (!pin_record(app, cmd->p2, rec)) return CMCC_SW_FILE_NOT_FOUND;
   memcpy(rec, cmd->data, CMCC_PIN_LEN);

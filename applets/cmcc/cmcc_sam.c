@@ -106,7 +106,9 @@ static uint16_t key_find(cf_applet *app, uint8_t p1, uint8_t p2, uint8_t key[CMC
   return found ? SW_OK : SW_REFERENCED_DATA_NOT_FOUND;
 }
 
-/* The device's commands: those of every target (cmcc_target.c), then its own. */
+/* The device's commands: those of every target (cmcc_target.c), then its own. None needs a PIN or
+ * an authentication; a protected command (class 84) carries a MAC under the GET CHALLENGE random,
+ * which its handler verifies with the key the command names. */
 static const cf_command sam_commands[] = {
     {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_tgt_get_challenge},
     {CMCC_TGT_CLA_PLAIN, CMCC_TGT_INS_INTERNAL_AUTH, CF_ACCESS_NONE, cmcc_tgt_internal_auth},

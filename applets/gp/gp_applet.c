@@ -203,7 +203,7 @@ static uint16_t dispatch(const cf_command *row, cf_applet *app, const cf_apdu *c
   gp_ctx *ctx = app->ctx;
   if (!row) return SW_INS_NOT_SUPPORTED;
   if (row->cla == GP_CLA_GP && !(cmd->cla & GP_CLA_GP)) return SW_CLA_NOT_SUPPORTED;
-  if (row->access == CF_ACCESS_AUTHENTICATED && ctx->state != GP_AUTHENTICATED) {
+  if ((row->access & CF_ACCESS_AUTHENTICATED) && ctx->state != GP_AUTHENTICATED) {
     gp_chain_abort(ctx); /* a PUT KEY chain ends here; any other command ended it already */
     return SW_SECURITY_STATUS_NOT_SATISFIED;
   }
@@ -225,7 +225,7 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   }
   if (ctx->chain_active && cmd->ins != GP_INS_PUT_KEY) gp_chain_abort(ctx);
   const cf_command *row = cf_command_find(gp_commands, CF_CLA_ANY, cmd->ins, NULL);
-  if (row && row->access == CF_ACCESS_CHANNEL_SETUP) return dispatch(row, app, cmd, resp);
+  if (row && (row->access & CF_ACCESS_CHANNEL_SETUP)) return dispatch(row, app, cmd, resp);
 
   bool sm = (cmd->cla & 0x04) != 0;
   bool session = ctx->state == GP_AUTHENTICATED;

@@ -170,10 +170,11 @@ static uint16_t kc_respond(kc_req *rq, uint16_t sw, cf_rapdu *resp) {
 /* The condition a row declares, checked before its handler (keycard_commands.c): a command of
  * the secure channel is unwrapped first, then the PIN is looked at. */
 static uint16_t kc_check_access(kc_req *rq, cf_command_access access) {
-  if (access != CF_ACCESS_SECURE_CHANNEL && access != CF_ACCESS_PIN) return SW_OK;
-  uint16_t sw = kc_sc_unwrap(rq);
-  if (sw != SW_OK) return sw;
-  if (access == CF_ACCESS_PIN && !rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
+  if (access & CF_ACCESS_SECURE_CHANNEL) {
+    uint16_t sw = kc_sc_unwrap(rq);
+    if (sw != SW_OK) return sw;
+  }
+  if ((access & CF_ACCESS_PIN) && !rq->ctx->pin_validated) return SW_CONDITIONS_NOT_SATISFIED;
   return SW_OK;
 }
 

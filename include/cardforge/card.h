@@ -54,19 +54,21 @@ struct cf_applet {
 
 /* ---- Command tables ----
  * Every application lists its commands in one table: a row per instruction (per class too where
- * the class matters) names the INS constant, the security condition and the handler. The
- * application's dispatcher finds the row with cf_command_find, checks the row's condition at the
- * point of processing where the card has always checked it (the order of status words is part of
- * the card's behaviour), then runs the handler. docs/architecture.md has the picture. */
+ * the class matters) names the INS constant, the security conditions and the handler. The
+ * application's dispatcher finds the row with cf_command_find and checks the row's conditions
+ * where the card has always checked them, the order of status words being part of the card's
+ * behaviour: before the handler (Keycard, GlobalPlatform), or through one check function the
+ * handler calls after its parameter checks (China Mobile). docs/architecture.md has the picture. */
 
-/* The security condition a command needs before its handler runs. */
-typedef enum cf_command_access {
-  CF_ACCESS_NONE = 0,       /* none (the handler may still refuse by rules of its own) */
-  CF_ACCESS_CHANNEL_SETUP,  /* opens the secure channel: runs before any unwrapping, checks its state */
-  CF_ACCESS_SECURE_CHANNEL, /* comes inside the open secure channel, its MAC verified */
-  CF_ACCESS_PIN,            /* as CF_ACCESS_SECURE_CHANNEL, and the PIN verified in this session */
-  CF_ACCESS_AUTHENTICATED,  /* the host authenticated itself (GlobalPlatform EXTERNAL AUTHENTICATE) */
-} cf_command_access;
+/* The security conditions a command needs before its handler runs; a row ORs them. */
+enum {
+  CF_ACCESS_NONE = 0,                /* none (the handler may still refuse by rules of its own) */
+  CF_ACCESS_CHANNEL_SETUP = 1 << 0,  /* opens the secure channel: before any unwrapping, checks its state */
+  CF_ACCESS_SECURE_CHANNEL = 1 << 1, /* comes inside the open secure channel, its MAC verified */
+  CF_ACCESS_PIN = 1 << 2,            /* the user's PIN verified in this session */
+  CF_ACCESS_AUTHENTICATED = 1 << 3,  /* the host authenticated itself with a key (EXTERNAL AUTHENTICATE) */
+};
+typedef uint8_t cf_command_access;
 
 /* A row with this class matches every class the application accepts. */
 #define CF_CLA_ANY 0xFF
