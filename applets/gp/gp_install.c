@@ -96,7 +96,12 @@ int gp_install(cf_applet *app, const char *params) {
   for (int n = 0; n < 3; n++) {
     gp_key *k = &t.keys[t.count++];
     long len = param_key(params, names[n], one);
-    if (len < 0) return -1;
+    if (len < 0) { /* the keys read so far go with the error */
+      gp_key_table_wipe(&t);
+      cf_wipe(all, sizeof all);
+      cf_wipe(one, sizeof one);
+      return -1;
+    }
     k->id = (uint8_t)(n + 1);
     k->kvn = (uint8_t)kvn;
     k->type = type;
