@@ -1,5 +1,5 @@
-/* China Mobile key-management constructions on top of the crypto.h wrappers (profile: shared
- * specs cmcc-profile.md; worked examples: docs/cmcc-profile.md). */
+/* China Mobile key-management constructions on top of the crypto.h wrappers (the profile and its
+ * worked examples: docs/cmcc-profile.md). */
 #include <cardforge/cmcc_crypto.h>
 #include <cardforge/crypto.h>
 

@@ -1,10 +1,11 @@
 /* China Mobile E-Card Pass key-management constructions, shared by the emulated cards and the
- * host tools: PBOC-style 3DES diversification, session keys, the X9.19 / X9.9 command MACs with
- * the profile's initial vectors, key-record and Export Keys&Data wrapping, external-auth data.
+ * host tools (library cf_cmcc_crypto, folder cmcc_crypto/): PBOC-style 3DES diversification,
+ * session keys, the X9.19 / X9.9 command MACs with the profile's initial vectors, key-record and
+ * Export Keys&Data wrapping, external-auth data.
  *
- * Everything here follows shared/specs/cmcc-profile.md; docs/cmcc-profile.md has the worked
- * examples. Keys are two-key 3DES (KL || KR, 16 bytes); no parity adjustment anywhere.
- * Functions return 0 on success and -1 on a bad argument or a crypto failure unless stated. */
+ * docs/cmcc-profile.md states the profile everything here follows and has the worked examples.
+ * Keys are two-key 3DES (KL || KR, 16 bytes); no parity adjustment anywhere. Functions return 0
+ * on success and -1 on a bad argument or a crypto failure unless stated. */
 #ifndef CARDFORGE_CMCC_CRYPTO_H
 #define CARDFORGE_CMCC_CRYPTO_H
 
