@@ -34,12 +34,10 @@ static int w_recover(void *c) {
   return cf_ec_recover(P.hash, P.sig, P.recid, P.out);
 }
 static int w_sha512(void *c) {
-  cf_sha512(P.in, P.len, P.out);
-  return 0;
+  return cf_sha512(P.in, P.len, P.out);
 }
 static int w_sha256(void *c) {
-  cf_sha256(P.in, P.len, P.out);
-  return 0;
+  return cf_sha256(P.in, P.len, P.out);
 }
 static int w_aes256_cbc(void *c) {
   return cf_aes_cbc_encrypt(P.key, 32, P.iv, P.in, P.out, P.len);

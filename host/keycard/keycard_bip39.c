@@ -28,9 +28,8 @@ bool keycard_client_bip39_checksum_ok(const uint16_t *indexes, size_t n) {
     }
   }
   size_t cs = n / 3, ent_len = cs * 4;
-  cf_sha256(bits, ent_len, hash);
   uint8_t mask = (uint8_t)(0xFFu << (8 - cs));
-  bool ok = ((bits[ent_len] ^ hash[0]) & mask) == 0;
+  bool ok = cf_sha256(bits, ent_len, hash) == 0 && ((bits[ent_len] ^ hash[0]) & mask) == 0;
   cf_wipe(bits, sizeof bits);
   cf_wipe(hash, sizeof hash);
   return ok;

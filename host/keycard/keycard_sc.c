@@ -13,7 +13,7 @@ int keycard_client_sc_derive(keycard_client_sc *sc, const uint8_t secret[32], co
   if (card_resp_len != KEYCARD_CLIENT_SECRET_LEN + SC_BLOCK) return KEYCARD_CLIENT_EPROTO;
   uint8_t keys[64];
   cf_iov parts[3] = {{secret, 32}, {pairing_key, 32}, {card_resp, KEYCARD_CLIENT_SECRET_LEN}};
-  cf_sha512_v(parts, 3, keys);
+  if (cf_sha512_v(parts, 3, keys) != 0) return KEYCARD_CLIENT_EINTERNAL;
   memcpy(sc->enc_key, keys, 32);
   memcpy(sc->mac_key, keys + 32, 32);
   memcpy(sc->iv, card_resp + KEYCARD_CLIENT_SECRET_LEN, SC_BLOCK);

@@ -240,14 +240,16 @@ int keycard_client_pair(keycard_client *kc, const uint8_t secret[32]) {
     return keycard_client_fail(kc, KEYCARD_CLIENT_EPROTO, "PAIR step 1: answer of %zu bytes, not 64", rlen);
   /* The card proves it knows the secret before we answer its challenge. */
   cf_iov card_proof[2] = {{secret, 32}, {challenge, 32}};
-  cf_sha256_v(card_proof, 2, expect);
+  if (cf_sha256_v(card_proof, 2, expect) != 0)
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EINTERNAL, "PAIR: SHA-256 failed");
   if (!cf_ct_equal(expect, resp, 32))
     return keycard_client_fail(
         kc, KEYCARD_CLIENT_EVERIFY,
         "PAIR: the card cryptogram does not verify (wrong pairing password or secret)");
   uint8_t cryptogram[32];
   cf_iov our_proof[2] = {{secret, 32}, {resp + 32, 32}};
-  cf_sha256_v(our_proof, 2, cryptogram);
+  if (cf_sha256_v(our_proof, 2, cryptogram) != 0)
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EINTERNAL, "PAIR: SHA-256 failed");
   rc = keycard_client_plain_exchange(kc, KEYCARD_CLIENT_CLA, KEYCARD_CLIENT_INS_PAIR, 0x01, 0x00, cryptogram,
                                      32, 0, resp, sizeof resp, &rlen);
   if (rc != KEYCARD_CLIENT_OK) return rc;
@@ -257,7 +259,8 @@ int keycard_client_pair(keycard_client *kc, const uint8_t secret[32]) {
     return keycard_client_fail(kc, KEYCARD_CLIENT_EPROTO, "PAIR step 2: answer of %zu bytes, not 33", rlen);
   uint8_t key[32];
   cf_iov key_parts[2] = {{secret, 32}, {resp + 1, 32}};
-  cf_sha256_v(key_parts, 2, key);
+  if (cf_sha256_v(key_parts, 2, key) != 0)
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EINTERNAL, "PAIR: SHA-256 failed");
   keycard_client_set_pairing(kc, resp[0], key);
   cf_wipe(key, sizeof key);
   return KEYCARD_CLIENT_OK;

@@ -17,15 +17,16 @@ bool cf_ct_equal(const void *a, const void *b, size_t len);
 /* ---- hashes and MACs ---- */
 /* The digests return 0, or -1 (out zeroed) when OpenSSL cannot compute them (no memory, no
  * provider): a caller must not go on with the hash then. */
-int cf_sha256(const void *data, size_t len, uint8_t out[32]);
-int cf_sha512(const void *data, size_t len, uint8_t out[64]);
+#define CF_MUST_CHECK __attribute__((warn_unused_result))
+CF_MUST_CHECK int cf_sha256(const void *data, size_t len, uint8_t out[32]);
+CF_MUST_CHECK int cf_sha512(const void *data, size_t len, uint8_t out[64]);
 /* Hashes the concatenation of n parts without copying them. */
 typedef struct cf_iov {
   const void *p;
   size_t len;
 } cf_iov;
-int cf_sha256_v(const cf_iov *parts, size_t n, uint8_t out[32]);
-int cf_sha512_v(const cf_iov *parts, size_t n, uint8_t out[64]);
+CF_MUST_CHECK int cf_sha256_v(const cf_iov *parts, size_t n, uint8_t out[32]);
+CF_MUST_CHECK int cf_sha512_v(const cf_iov *parts, size_t n, uint8_t out[64]);
 int cf_hmac_sha256(const void *key, size_t klen, const void *data, size_t len, uint8_t out[32]);
 int cf_hmac_sha512(const void *key, size_t klen, const void *data, size_t len, uint8_t out[64]);
 int cf_pbkdf2_sha256(const void *pw, size_t pwlen, const void *salt, size_t saltlen, unsigned iter,

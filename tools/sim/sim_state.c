@@ -22,17 +22,21 @@
 #define IDENTITY_MAGIC "cardforge-card 1\n"
 #define IDENTITY_MAX 4096
 
-/* Upper-case hex of SHA-256(upper-case value). */
-static void secret_digest(const char *value, size_t len, char out[65]) {
+/* Upper-case hex of SHA-256(upper-case value). False (out empty) when the digest fails: a caller
+ * then records nothing and agrees with nothing. */
+static bool secret_digest(const char *value, size_t len, char out[65]) {
   char upper[128];
   uint8_t d[32];
   size_t n = len < sizeof upper ? len : sizeof upper;
   for (size_t i = 0; i < n; i++)
     upper[i] = (value[i] >= 'a' && value[i] <= 'f') ? (char)(value[i] - 32) : value[i];
-  cf_sha256(upper, n, d);
+  bool ok = cf_sha256(upper, n, d) == 0;
   cf_wipe(upper, sizeof upper);
-  for (size_t i = 0; i < 32; i++)
+  out[0] = '\0';
+  for (size_t i = 0; ok && i < 32; i++)
     snprintf(out + 2 * i, 3, "%02X", d[i]);
+  cf_wipe(d, sizeof d);
+  return ok;
 }
 
 static size_t line_len(const char *s) {
@@ -61,8 +65,8 @@ static bool agrees(const cf_param_spec *spec, const char *identity, const cf_par
     return spec->def && cf_params_same_value(spec, it->value, it->value_len, spec->def, strlen(spec->def));
   if (!secret) return cf_params_same_value(spec, it->value, it->value_len, was, line_len(was));
   char digest[65];
-  secret_digest(it->value, it->value_len, digest);
-  bool same = line_len(was) == 64 && cf_ct_equal(digest, was, 64);
+  bool same =
+      secret_digest(it->value, it->value_len, digest) && line_len(was) == 64 && cf_ct_equal(digest, was, 64);
   cf_wipe(digest, sizeof digest);
   return same;
 }
@@ -139,7 +143,10 @@ int cf_sim_state_record(cf_store *store, const cf_sim_card_spec *c, bool params_
     if (spec == NULL || it.value == NULL) continue;
     if (spec->secret) {
       char digest[65];
-      secret_digest(it.value, it.value_len, digest);
+      if (!secret_digest(it.value, it.value_len, digest)) {
+        cf_wipe(identity, sizeof identity);
+        return -1;
+      }
       n += (size_t)snprintf(identity + n, sizeof identity - n, "s %s=%s\n", spec->name, digest);
       cf_wipe(digest, sizeof digest);
     } else {

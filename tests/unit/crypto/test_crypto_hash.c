@@ -12,25 +12,25 @@ static const char msg_448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnom
 static void test_sha256_fips180(void **state) {
   (void)state;
   uint8_t h[32];
-  cf_sha256("abc", 3, h);
+  assert_int_equal(cf_sha256("abc", 3, h), 0);
   assert_hex(h, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  cf_sha256(msg_448, strlen(msg_448), h);
+  assert_int_equal(cf_sha256(msg_448, strlen(msg_448), h), 0);
   assert_hex(h, 32, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  cf_sha256(NULL, 0, h);
+  assert_int_equal(cf_sha256(NULL, 0, h), 0);
   assert_hex(h, 32, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 static void test_sha512_fips180(void **state) {
   (void)state;
   uint8_t h[64];
-  cf_sha512("abc", 3, h);
+  assert_int_equal(cf_sha512("abc", 3, h), 0);
   assert_hex(h, 64,
              "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
              "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
   const char *m896 =
       "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
       "mnopqrstnopqrstu";
-  cf_sha512(m896, strlen(m896), h);
+  assert_int_equal(cf_sha512(m896, strlen(m896), h), 0);
   assert_hex(h, 64,
              "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
              "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909");
@@ -41,12 +41,12 @@ static void test_sha_vectored(void **state) {
   (void)state;
   uint8_t h[64];
   cf_iov abc[] = {{"a", 1}, {NULL, 0}, {"bc", 2}};
-  cf_sha256_v(abc, 3, h);
+  assert_int_equal(cf_sha256_v(abc, 3, h), 0);
   assert_hex(h, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   cf_iov two[] = {{msg_448, 20}, {msg_448 + 20, strlen(msg_448) - 20}};
-  cf_sha256_v(two, 2, h);
+  assert_int_equal(cf_sha256_v(two, 2, h), 0);
   assert_hex(h, 32, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  cf_sha512_v(abc, 3, h);
+  assert_int_equal(cf_sha512_v(abc, 3, h), 0);
   assert_hex(h, 64,
              "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
              "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");

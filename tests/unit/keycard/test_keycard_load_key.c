@@ -64,7 +64,7 @@ static void keycard_load_key_short_private_key(void **state) {
   uint8_t priv[32], pub[65], chain[32], uid[32];
   short_key(priv, pub);
   assert_int_equal(cf_rand(chain, 32), 0);
-  cf_sha256(pub, 65, uid);
+  assert_int_equal(cf_sha256(pub, 65, uid), 0);
   for (size_t v = 0; v < VERSION_COUNT; v++) {
     kch h;
     kch_ready_pin(&h, versions[v]);
@@ -99,7 +99,7 @@ static void keycard_load_key_length_rules(void **state) {
   assert_int_equal(cf_ec_keygen(priv, pub), 0);
   assert_int_equal(cf_ec_pub_normalize(pub, 65, NULL, pub33), 0);
   assert_int_equal(cf_rand(chain, 32), 0);
-  cf_sha256(pub, 65, uid);
+  assert_int_equal(cf_sha256(pub, 65, uid), 0);
   for (size_t v = 0; v < VERSION_COUNT; v++) {
     kch h;
     kch_ready_pin(&h, versions[v]);

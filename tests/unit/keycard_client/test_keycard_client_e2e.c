@@ -170,7 +170,7 @@ static void keycard_client_e2e_lifecycle(void **state) {
   assert_int_equal(keycard_client_mnemonic_to_seed(MNEMONIC, "", seed), 0);
   assert_int_equal(keycard_client_load_seed(kc, seed, uid), 0);
   assert_int_equal(cf_hex_decode(MASTER_PUB, pub, sizeof pub), 65);
-  cf_sha256(pub, 65, want_uid);
+  assert_int_equal(cf_sha256(pub, 65, want_uid), 0);
   assert_memory_equal(uid, want_uid, 32);
 
   keycard_client_exported key;
@@ -190,7 +190,7 @@ static void keycard_client_e2e_lifecycle(void **state) {
 
   /* SIGN with the master key and with a derived one; the recovery id recovers the key */
   uint8_t hash[32];
-  cf_sha256("cardforge", 9, hash);
+  assert_int_equal(cf_sha256("cardforge", 9, hash), 0);
   keycard_client_signature sig;
   assert_int_equal(keycard_client_sign(kc, hash, NULL, false, &sig), 0);
   expect_hex(sig.pub, 65, MASTER_PUB);
@@ -332,7 +332,7 @@ static void keycard_client_e2e_duplicate(void **state) {
   }
   /* the same hash signed on the three cards: same key, same (deterministic) signature */
   uint8_t hash[32];
-  cf_sha256("duplicate", 9, hash);
+  assert_int_equal(cf_sha256("duplicate", 9, hash), 0);
   keycard_client_signature sig[3];
   for (int i = 0; i < 3; i++) {
     assert_int_equal(keycard_client_sign(&cards[i].kc, hash, NULL, false, &sig[i]), 0);
@@ -358,8 +358,8 @@ static void keycard_client_e2e_load_keypair(void **state) {
   memset(priv, 0x5C, 32);
   memset(chain, 0xC5, 32);
   assert_int_equal(cf_ec_pub_from_priv(priv, pub), 0);
-  cf_sha256(pub, 65, want_uid);
-  cf_sha256("keypair", 7, hash);
+  assert_int_equal(cf_sha256(pub, 65, want_uid), 0);
+  assert_int_equal(cf_sha256("keypair", 7, hash), 0);
   keycard_client_path path;
   assert_int_equal(keycard_client_parse_path("m/1", &path), 0);
   for (int variant = 0; variant < 4; variant++) {
