@@ -33,12 +33,26 @@ static uint16_t echo_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
   return SW_OK;
 }
 
-static uint16_t echo_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  if (cmd->ins != ECHO_CARD_INS_ECHO) return SW_INS_NOT_SUPPORTED;
-  const uint8_t tag = ((const echo_ctx *)app->ctx)->tag;
-  if (!cf_rapdu_put(resp, &tag, 1) || (cmd->lc > 0 && !cf_rapdu_put(resp, cmd->data, cmd->lc)))
+static uint16_t echo_echo(void *request) {
+  const cf_apdu_request *rq = request;
+  const uint8_t tag = ((const echo_ctx *)rq->app->ctx)->tag;
+  if (!cf_rapdu_put(rq->resp, &tag, 1) ||
+      (rq->cmd->lc > 0 && !cf_rapdu_put(rq->resp, rq->cmd->data, rq->cmd->lc)))
     return SW_WRONG_LENGTH;
   return SW_OK;
+}
+
+/* The command table (docs/architecture.md, "Card applications: the command table"). */
+static const cf_command echo_commands[] = {
+    {CF_CLA_ANY, ECHO_CARD_INS_ECHO, CF_ACCESS_NONE, echo_echo},
+    {0, 0, CF_ACCESS_NONE, NULL},
+};
+
+static uint16_t echo_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  const cf_command *row = cf_command_find(echo_commands, CF_CLA_ANY, cmd->ins, NULL);
+  if (row == NULL) return SW_INS_NOT_SUPPORTED;
+  cf_apdu_request rq = {app, cmd, resp};
+  return row->handler(&rq);
 }
 
 static const cf_applet_ops echo_applet_ops = {
