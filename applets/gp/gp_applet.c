@@ -11,7 +11,7 @@
 #include "cardforge/sw.h"
 #include "gp_internal.h"
 
-static const uint8_t isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+const uint8_t gp_isd_aid[GP_ISD_AID_LEN] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
 static void session_end(gp_ctx *ctx) {
   cf_scp_session_wipe(&ctx->scp);
@@ -276,7 +276,7 @@ static int gp_install_op(cf_applet *app, const char *params) {
   return gp_install(app, params);
 }
 
-static const cf_applet_ops gp_ops = {
+const cf_applet_ops gp_isd_ops = {
     .name = "gp-isd",
     .ctx_size = sizeof(gp_ctx),
     .install = gp_install_op,
@@ -294,7 +294,8 @@ static const uint8_t gp_atr[] = {0x3B, 0x8A, 0x80, 0x01, 0x43, 0x46, 0x47, 0x50,
 static cf_card *gp_create(cf_store *store, const char *params) {
   cf_card *card = cf_card_new(store, gp_atr, sizeof gp_atr, CF_RESP_T1);
   if (card == NULL) return NULL;
-  if (cf_card_add_applet(card, &gp_ops, isd_aid, sizeof isd_aid, params ? params : "", true) == NULL) {
+  if (cf_card_add_applet(card, &gp_isd_ops, gp_isd_aid, sizeof gp_isd_aid, params ? params : "", true) ==
+      NULL) {
     cf_card_free(card);
     return NULL;
   }

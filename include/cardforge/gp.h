@@ -13,4 +13,10 @@
 
 extern const cf_card_profile gp_profile;
 
+/* The Issuer Security Domain itself, for a card type that holds it beside other applications
+ * (the Keycard as shipped, cardforge/keycard_card.h). */
+#define GP_ISD_AID_LEN 8
+extern const uint8_t gp_isd_aid[GP_ISD_AID_LEN];
+extern const cf_applet_ops gp_isd_ops;
+
 #endif
