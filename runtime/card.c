@@ -18,6 +18,8 @@ struct cf_card {
   size_t applet_count;
   cf_applet *default_applet;
   cf_applet *selected;
+  cf_select_gate gate;
+  void *gate_ctx;
   /* response data left for GET RESPONSE, and the status word to give once it is all read */
   uint8_t pending[CF_CARD_MAX_RESPONSE];
   size_t pending_len, pending_off;
@@ -90,6 +92,7 @@ cf_applet *cf_card_add_applet(cf_card *card, const cf_applet_ops *ops, const uin
       cf_store_rollback(card->store);
   }
   if (rc != 0) {
+    if (card->gate_ctx == a) cf_card_set_select_gate(card, NULL, NULL); /* the gate went with it */
     if (ops->destroy) ops->destroy(a);
     explicit_bzero(a->ctx, ops->ctx_size ? ops->ctx_size : 1);
     free(a->ctx);
@@ -110,9 +113,14 @@ static void clear_session(cf_card *card) {
 
 static uint16_t select_applet(cf_card *card, cf_applet *a, const cf_apdu *cmd, cf_rapdu *r);
 
+/* Whether the card manager (if any) lets a be selected. */
+static bool may_select(const cf_card *card, const cf_applet *a) {
+  return a && (!card->gate || card->gate(card->gate_ctx, a));
+}
+
 void cf_card_power_on(cf_card *card) {
   cf_card_power_off(card);
-  if (card->default_applet) {
+  if (may_select(card, card->default_applet)) {
     uint8_t raw[5 + 16];
     cf_apdu sel;
     raw[0] = 0x00, raw[1] = 0xA4, raw[2] = 0x04, raw[3] = 0x00,
@@ -139,6 +147,16 @@ cf_store *cf_card_store(const cf_card *card) {
 }
 cf_applet *cf_card_selected(const cf_card *card) {
   return card->selected;
+}
+size_t cf_card_applet_count(const cf_card *card) {
+  return card->applet_count;
+}
+cf_applet *cf_card_applet_at(const cf_card *card, size_t index) {
+  return index < card->applet_count ? card->applets[index] : NULL;
+}
+void cf_card_set_select_gate(cf_card *card, cf_select_gate gate, void *ctx) {
+  card->gate = gate;
+  card->gate_ctx = ctx;
 }
 
 /* Runs fn (select or process) inside a store transaction: commit on success or warning, roll back
@@ -181,14 +199,14 @@ static bool is_applet_select(const cf_apdu *cmd) {
 }
 
 static cf_applet *find_applet(cf_card *card, const uint8_t *aid, size_t len) {
-  if (len == 0) return card->default_applet;
+  if (len == 0) return may_select(card, card->default_applet) ? card->default_applet : NULL;
   for (size_t i = 0; i < card->applet_count; i++) { /* full match first, then a partial (prefix) one */
     cf_applet *a = card->applets[i];
-    if (a->aid_len == len && memcmp(a->aid, aid, len) == 0) return a;
+    if (a->aid_len == len && memcmp(a->aid, aid, len) == 0 && may_select(card, a)) return a;
   }
   for (size_t i = 0; i < card->applet_count; i++) {
     cf_applet *a = card->applets[i];
-    if (len >= 5 && len < a->aid_len && memcmp(a->aid, aid, len) == 0) return a;
+    if (len >= 5 && len < a->aid_len && memcmp(a->aid, aid, len) == 0 && may_select(card, a)) return a;
   }
   return NULL;
 }

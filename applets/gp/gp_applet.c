@@ -17,6 +17,7 @@ static void session_end(gp_ctx *ctx) {
   cf_scp_session_wipe(&ctx->scp);
   cf_wipe(ctx->host_cryptogram, sizeof ctx->host_cryptogram);
   ctx->state = GP_NO_SESSION;
+  ctx->status_next = 0;
 }
 
 static void gp_reset(cf_applet *app) {
@@ -185,8 +186,8 @@ static uint16_t select_unknown(void *request) {
 }
 
 /* The ISD's commands. INITIALIZE UPDATE and EXTERNAL AUTHENTICATE run before any unwrapping;
- * PUT KEY, DELETE and GET STATUS (GP 2.3.1 11.4: inside an authenticated session only) need the
- * session, checked after the class. */
+ * PUT KEY, DELETE, GET STATUS and SET STATUS (GP 2.3.1 11.4, 11.10: inside an authenticated
+ * session only) need the session, checked after the class. */
 static const cf_command gp_commands[] = {
     {GP_CLA_GP, GP_INS_INITIALIZE_UPDATE, CF_ACCESS_CHANNEL_SETUP, initialize_update},
     {GP_CLA_GP, GP_INS_EXTERNAL_AUTHENTICATE, CF_ACCESS_CHANNEL_SETUP, external_authenticate},
@@ -194,6 +195,7 @@ static const cf_command gp_commands[] = {
     {GP_CLA_GP, GP_INS_PUT_KEY, CF_ACCESS_AUTHENTICATED, gp_put_key},
     {GP_CLA_GP, GP_INS_DELETE, CF_ACCESS_AUTHENTICATED, gp_delete_key},
     {GP_CLA_GP, GP_INS_GET_STATUS, CF_ACCESS_AUTHENTICATED, gp_get_status},
+    {GP_CLA_GP, GP_INS_SET_STATUS, CF_ACCESS_AUTHENTICATED, gp_set_status},
     {CF_CLA_ANY, GP_INS_SELECT, CF_ACCESS_NONE, select_unknown},
     {0, 0, CF_ACCESS_NONE, NULL},
 };
@@ -224,6 +226,16 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
     return SW_CLA_NOT_SUPPORTED;
   }
   if (ctx->chain_active && cmd->ins != GP_INS_PUT_KEY) gp_chain_abort(ctx);
+  /* GP 2.3.1 5.1.1.5: a TERMINATED card answers GET DATA only (and SELECT of the ISD, which the
+   * runtime handles); everything else, the secure channel included, is refused. */
+  if (cmd->ins != GP_INS_GET_DATA && cmd->ins != GP_INS_SELECT) {
+    gp_registry reg;
+    if (gp_registry_get(app, &reg) != 0) return SW_MEMORY_FAILURE;
+    if (reg.card_state == GP_CARD_TERMINATED) {
+      session_end(ctx);
+      return SW_CONDITIONS_NOT_SATISFIED;
+    }
+  }
   const cf_command *row = cf_command_find(gp_commands, CF_CLA_ANY, cmd->ins, NULL);
   if (row && (row->access & CF_ACCESS_CHANNEL_SETUP)) return dispatch(row, app, cmd, resp);
 
@@ -272,8 +284,11 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   return sw;
 }
 
+/* The ISD is the card's manager: the runtime asks it before selecting any application. */
 static int gp_install_op(cf_applet *app, const char *params) {
-  return gp_install(app, params);
+  if (gp_install(app, params) != 0) return -1;
+  cf_card_set_select_gate(app->card, gp_select_gate, app);
+  return 0;
 }
 
 const cf_applet_ops gp_isd_ops = {

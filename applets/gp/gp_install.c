@@ -62,6 +62,8 @@ int gp_install(cf_applet *app, const char *params) {
   cfg.version = 1;
   int i02 = param_byte(params, "i02", 0x55), i03 = param_byte(params, "i03", 0x70);
   int kvn = param_byte(params, "kvn", 0xFF);
+  int life = param_byte(params, "life", GP_CARD_SECURED);
+  if (life != GP_CARD_OP_READY && life != GP_CARD_INITIALIZED && life != GP_CARD_SECURED) return -1;
   if (i02 != 0x15 && i02 != 0x55) return -1;
   if (i03 != 0x00 && i03 != 0x10 && i03 != 0x30 && i03 != 0x70) return -1;
   if (kvn < 1) return -1;
@@ -119,6 +121,12 @@ int gp_install(cf_applet *app, const char *params) {
   int rc = gp_keys_save(app, &t);
   gp_key_table_wipe(&t);
   if (rc != 0) return -1;
+  if (life != GP_CARD_SECURED) { /* the registry record exists once the card differs from its default */
+    gp_registry reg;
+    if (gp_registry_get(app, &reg) != 0) return -1;
+    reg.card_state = (uint8_t)life;
+    if (gp_registry_put(app, &reg) != 0) return -1;
+  }
   return cf_store_put(app->store, CF_STORE_KEY(app->ns, GP_REC_CONFIG), &cfg, sizeof cfg) == CF_STORE_OK ? 0
                                                                                                          : -1;
 }

@@ -14,6 +14,7 @@
 /* Persistent records (namespace = the applet's). */
 #define GP_REC_CONFIG 1
 #define GP_REC_KEYS 2
+#define GP_REC_REGISTRY 3         /* gp_registry: card life cycle, application states */
 #define GP_REC_COUNTER_BASE 0x100 /* + KVN: a key set's sequence counter, 3 bytes */
 
 /* The commands of the ISD (GP 2.3.1 chapter 11; the table is in gp_applet.c). */
@@ -24,6 +25,7 @@
 #define GP_INS_PUT_KEY 0xD8
 #define GP_INS_DELETE 0xE4
 #define GP_INS_GET_STATUS 0xF2
+#define GP_INS_SET_STATUS 0xF0
 /* A table row of this class needs the GlobalPlatform class (b8 set: 80 or 84), else 6E00. */
 #define GP_CLA_GP 0x80
 /* EXTERNAL AUTHENTICATE: the host cryptogram is wrong (GP 2.3.1 11.8.3 / 11.8.4, SW 6300). */
@@ -51,6 +53,48 @@ typedef struct gp_config {
   uint8_t cin[8];  /* card image number, tag 45 */
 } gp_config;
 
+/* Card life cycle states (GP 2.3.1 11.1.1, table 11-3). */
+#define GP_CARD_OP_READY 0x01
+#define GP_CARD_INITIALIZED 0x07
+#define GP_CARD_SECURED 0x0F
+#define GP_CARD_LOCKED 0x7F
+#define GP_CARD_TERMINATED 0xFF
+/* Application life cycle (table 11-4): SELECTABLE; LOCKED is b8 over the state it locks. */
+#define GP_APP_SELECTABLE 0x07
+#define GP_APP_LOCKED_BIT 0x80
+/* Executable Load File life cycle (table 11-2): LOADED. */
+#define GP_ELF_LOADED 0x01
+
+#define GP_MAX_APP_STATES 16
+
+/* The card's registry as the store keeps it: what differs from the card as built. Instances
+ * absent from apps[] are SELECTABLE. */
+typedef struct gp_registry {
+  uint8_t version;
+  uint8_t card_state;
+  uint8_t count;
+  struct {
+    uint8_t aid_len;
+    uint8_t aid[16];
+    uint8_t state;
+  } apps[GP_MAX_APP_STATES];
+} gp_registry;
+
+/* A package built into cardforge: its AID and its modules (applet classes). An instance belongs
+ * to a module when its AID begins with the module's AID or is one of the module's usual instance
+ * AIDs (NDEF's D2760000850101). */
+typedef struct gp_aid {
+  uint8_t len;
+  uint8_t b[16];
+} gp_aid;
+#define GP_MAX_MODULES 4
+typedef struct gp_package {
+  gp_aid aid;
+  size_t module_count;
+  gp_aid modules[GP_MAX_MODULES];
+  gp_aid instances[GP_MAX_MODULES]; /* a usual instance AID per module outside its prefix, or len 0 */
+} gp_package;
+
 enum gp_state { GP_NO_SESSION = 0, GP_INITIALIZED, GP_AUTHENTICATED };
 
 typedef struct gp_ctx {
@@ -65,6 +109,9 @@ typedef struct gp_ctx {
   uint8_t chain_old_kvn, chain_new_kvn;
   size_t chain_count;
   gp_key chain_keys[GP_MAX_KEYS];
+  /* GET STATUS answered 6310: where "next occurrence" continues (0 = nothing left) */
+  uint8_t status_p1;
+  size_t status_next;
 } gp_ctx;
 
 /* gp_keys.c */
@@ -96,6 +143,23 @@ uint16_t gp_fci(cf_applet *app, cf_rapdu *resp);
 
 /* gp_status.c: GET STATUS (needs an authenticated session, checked by the caller) */
 uint16_t gp_get_status(void *request);
+
+/* gp_registry.c */
+int gp_registry_get(cf_applet *isd, gp_registry *r); /* defaults when the record is absent */
+int gp_registry_put(cf_applet *isd, const gp_registry *r);
+uint8_t gp_registry_app_state(const gp_registry *r, const uint8_t *aid, size_t aid_len);
+int gp_registry_set_app_state(gp_registry *r, const uint8_t *aid, size_t aid_len, uint8_t state);
+/* The built-in package and module an instance comes from; NULL when none is known. */
+const gp_package *gp_package_of(const cf_applet *a, const gp_aid **module);
+/* The built-in packages, in a fixed order, and whether an instance of this card comes from one. */
+size_t gp_package_count(void);
+const gp_package *gp_package_at(size_t index);
+bool gp_package_on_card(const cf_applet *isd, const gp_package *p);
+/* Selection under the card manager: installed as the runtime's select gate (cf_card.h). */
+bool gp_select_gate(void *isd, const cf_applet *a);
+
+/* gp_set_status.c */
+uint16_t gp_set_status(void *request);
 
 /* gp_install.c */
 int gp_install(cf_applet *app, const char *params);

@@ -135,6 +135,14 @@ size_t cf_card_transmit(cf_card *card, const uint8_t *cmd, size_t cmd_len, uint8
 const uint8_t *cf_card_atr(const cf_card *card, size_t *len);
 cf_store *cf_card_store(const cf_card *card);
 cf_applet *cf_card_selected(const cf_card *card);
+/* The card's applications in the order they were added (a card manager lists them). */
+size_t cf_card_applet_count(const cf_card *card);
+cf_applet *cf_card_applet_at(const cf_card *card, size_t index); /* NULL past the end */
+/* A card manager's say over selection (GlobalPlatform: a locked application, a locked card): the
+ * runtime asks gate(ctx, a) before selecting a by AID, at power on too, and treats a refused
+ * application as absent. NULL removes the gate. */
+typedef bool (*cf_select_gate)(void *ctx, const cf_applet *a);
+void cf_card_set_select_gate(cf_card *card, cf_select_gate gate, void *ctx);
 /* The runtime's response buffer capacity: the most data one command may produce. */
 #define CF_CARD_MAX_RESPONSE 4096
 

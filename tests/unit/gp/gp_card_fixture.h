@@ -19,6 +19,7 @@ typedef struct fixture {
   cf_transport *t;
   cf_gp_client c;
   char params[256];
+  cf_card *(*create)(cf_store *store, const char *params); /* NULL: the "gp" profile's */
 } fixture;
 
 static const uint8_t default_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
@@ -26,7 +27,7 @@ static const uint8_t default_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46
 
 /* Creates the card on fx->store (already open) and selects the Security Domain. */
 static inline void fx_attach(fixture *fx) {
-  fx->card = gp_profile.create(fx->store, fx->params);
+  fx->card = (fx->create ? fx->create : gp_profile.create)(fx->store, fx->params);
   assert_non_null(fx->card);
   cf_card_power_on(fx->card);
   fx->t = cf_transport_open_card(fx->card);
@@ -43,13 +44,18 @@ static inline void fx_detach(fixture *fx) {
   fx->card = NULL;
 }
 
-static inline fixture *fx_new(const char *params) {
+static inline fixture *fx_new_card(cf_card *(*create)(cf_store *, const char *), const char *params) {
   fixture *fx = calloc(1, sizeof *fx);
   assert_non_null(fx);
+  fx->create = create;
   snprintf(fx->params, sizeof fx->params, "%s", params);
   assert_int_equal(cf_store_open_memory(&fx->store), CF_STORE_OK);
   fx_attach(fx);
   return fx;
+}
+
+static inline fixture *fx_new(const char *params) {
+  return fx_new_card(NULL, params);
 }
 
 static inline void fx_free(fixture *fx) {

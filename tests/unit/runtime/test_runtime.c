@@ -433,6 +433,44 @@ static void card_power_cycle_resets(void **state) {
   assert_int_equal(tx(f, "00C0000000"), SW_INS_NOT_SUPPORTED); /* the pending response is gone */
 }
 
+/* The applets in the order they were added; past the end, NULL. */
+static void card_enumerates_applets(void **state) {
+  fixture *f = *state;
+  assert_int_equal(cf_card_applet_count(f->card), 2);
+  assert_memory_equal(cf_card_applet_at(f->card, 0)->aid, AID1, sizeof(AID1));
+  assert_memory_equal(cf_card_applet_at(f->card, 1)->aid, AID2, sizeof(AID2));
+  assert_null(cf_card_applet_at(f->card, 2));
+}
+
+static const cf_applet *refused_by_gate;
+static int gate_calls;
+static bool test_gate(void *ctx, const cf_applet *a) {
+  assert_ptr_equal(ctx, &refused_by_gate);
+  gate_calls++;
+  return a != refused_by_gate;
+}
+
+/* A refused applet is treated as absent: by full AID, by partial AID, as default at power on and
+ * for a SELECT without data; removing the gate restores it. */
+static void card_select_gate(void **state) {
+  fixture *f = *state;
+  cf_applet *a1 = cf_card_applet_at(f->card, 0);
+  refused_by_gate = cf_card_applet_at(f->card, 1);
+  cf_card_set_select_gate(f->card, test_gate, &refused_by_gate);
+  assert_int_equal(tx(f, "00A4040007F0010203040607"), SW_FILE_NOT_FOUND); /* a1's process answers */
+  assert_ptr_equal(cf_card_selected(f->card), a1);
+  assert_true(gate_calls > 0);
+  refused_by_gate = a1;
+  assert_int_equal(tx(f, "00A4040007F0010203040607"), SW_OK);
+  assert_int_equal(tx(f, "00A4040006F00102030405"), SW_FILE_NOT_FOUND); /* AID2's process answers */
+  cf_card_power_on(f->card);
+  assert_null(cf_card_selected(f->card)); /* the default is refused */
+  assert_int_equal(tx(f, "00A40400"), SW_APPLET_SELECT_FAILED);
+  cf_card_set_select_gate(f->card, NULL, NULL);
+  cf_card_power_on(f->card);
+  assert_ptr_equal(cf_card_selected(f->card), a1);
+}
+
 static void params_and_hex(void **state) {
   (void)state;
   char v[16];
@@ -472,6 +510,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(card_transactions, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_chaining, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_power_cycle_resets, setup_t1, teardown),
+      cmocka_unit_test_setup_teardown(card_enumerates_applets, setup_t1, teardown),
+      cmocka_unit_test_setup_teardown(card_select_gate, setup_t1, teardown),
       cmocka_unit_test(params_and_hex),
   };
   return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
