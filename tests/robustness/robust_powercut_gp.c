@@ -1,6 +1,7 @@
 /* Power-cut sweep of the GlobalPlatform card: the sequence counters the handshakes advance, PUT KEY
- * in one command and chained, replacing a set, DELETE KEY; a cut at each physical write, a restart
- * from the file, then the key table is the old one or the new one, never a mix. */
+ * in one command and chained, replacing a set, DELETE KEY, SET STATUS of the card and of an
+ * application; a cut at each physical write, a restart from the file, then the key table and the
+ * registry are the old ones or the new ones, never a mix. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,53 @@ static int do_delete_factory(rb_card *c) {
   return OK(cf_gp_delete_key(GC(c), 0xFF, -1));
 }
 
+static int set_status(rb_card *c, uint8_t p1, uint8_t p2, const uint8_t *aid, size_t aid_len) {
+  uint8_t apdu[4 + 16] = {0x80, 0xF0, p1, p2};
+  uint16_t sw = 0;
+  if (aid_len) memcpy(apdu + 4, aid, aid_len);
+  return rg_secure(c, apdu, 4 + aid_len, &sw) == 0 && sw == 0x9000 ? 0 : -1;
+}
+static int do_lock_card(rb_card *c) {
+  return set_status(c, 0x80, 0x7F, NULL, 0);
+}
+static int do_lock_unlock_card(rb_card *c) {
+  return do_lock_card(c) == 0 ? set_status(c, 0x80, 0x0F, NULL, 0) : -1;
+}
+static int do_terminate_card(rb_card *c) {
+  return set_status(c, 0x80, 0xFF, NULL, 0);
+}
+
+/* A card with an application beside the ISD, on the same templates: the ISD keeps namespace 1 and
+ * the probe writes nothing, so a template made by the "gp" profile opens as this card. */
+static const uint8_t app_aid[9] = {0xA0, 0x00, 0x00, 0x08, 0x04, 0x00, 0x01, 0x03, 0x01};
+static uint16_t probe_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  (void)app, (void)cmd, (void)resp;
+  return 0x9000;
+}
+static const cf_applet_ops probe_ops = {.name = "probe", .select = probe_select, .process = probe_select};
+static cf_card *with_app_create(cf_store *store, const char *params) {
+  cf_card *card = gp_profile.create(store, params);
+  if (card && !cf_card_add_applet(card, &probe_ops, app_aid, sizeof app_aid, "", false)) {
+    cf_card_free(card);
+    return NULL;
+  }
+  return card;
+}
+static const cf_card_profile with_app_profile = {"gp+app", "ISD and one application", with_app_create};
+
+static int do_lock_app(rb_card *c) {
+  return set_status(c, 0x40, 0x80, app_aid, sizeof app_aid);
+}
+static int do_lock_unlock_app(rb_card *c) {
+  return do_lock_app(c) == 0 ? set_status(c, 0x40, 0x00, app_aid, sizeof app_aid) : -1;
+}
+
+static const rb_sweep_step app_steps[] = {
+    {"SCP03 SET STATUS, lock an application", "scp03.card", rg_open, do_lock_app, NULL, false, NULL, rg_open},
+    {"SCP02 SET STATUS, lock and unlock an application", "scp02.card", rg_open, do_lock_unlock_app, NULL,
+     false, NULL, rg_open},
+};
+
 static const rb_sweep_step steps[] = {
     {"SCP02 handshake (sequence counter)", "scp02.card", rg_select, do_open, NULL, false, NULL, rg_select},
     {"SCP03 handshake (pseudo-random counter)", "scp03.card", rg_select, do_open, NULL, false, NULL,
@@ -78,6 +126,11 @@ static const rb_sweep_step steps[] = {
      rg_select},
     {"SCP03 DELETE KEY, factory set FF", "scp03-two.card", rg_open, do_delete_factory, NULL, false, NULL,
      rg_select},
+    {"SCP03 SET STATUS, lock the card", "scp03.card", rg_open, do_lock_card, NULL, false, NULL, rg_open},
+    {"SCP02 SET STATUS, lock and unlock the card", "scp02.card", rg_open, do_lock_unlock_card, NULL, false,
+     NULL, rg_open},
+    {"SCP03 SET STATUS, terminate the card", "scp03.card", rg_open, do_terminate_card, NULL, false, NULL,
+     rg_select},
 };
 
 static int group_setup(void **state) {
@@ -94,18 +147,29 @@ static int group_teardown(void **state) {
   return 0;
 }
 
-static void test_sweep(void **state) {
-  const rb_sweep_step *step = *state;
+static void sweep(const cf_card_profile *profile, const rb_sweep_step *step) {
   const char *params = strstr(step->from, "scp03") ? "scp=03" : "scp=02";
   size_t before = stats.cut_points;
-  rb_sweep(dir, &gp_profile, params, rg_isd_aid, sizeof rg_isd_aid, step, &stats);
+  rb_sweep(dir, profile, params, rg_isd_aid, sizeof rg_isd_aid, step, &stats);
   assert_true(stats.cut_points > before); /* every step here writes */
 }
+static void test_sweep(void **state) {
+  sweep(&gp_profile, *state);
+}
+static void test_sweep_with_app(void **state) {
+  sweep(&with_app_profile, *state);
+}
+
+#define N_STEPS (sizeof steps / sizeof steps[0])
+#define N_APP_STEPS (sizeof app_steps / sizeof app_steps[0])
 
 int main(void) {
-  struct CMUnitTest tests[sizeof steps / sizeof steps[0]];
-  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+  struct CMUnitTest tests[N_STEPS + N_APP_STEPS];
+  for (size_t i = 0; i < N_STEPS; i++)
     tests[i] = (struct CMUnitTest){steps[i].name, test_sweep, NULL, NULL, (void *)&steps[i]};
-  return _cmocka_run_group_tests("robust_powercut_gp", tests, sizeof steps / sizeof steps[0], group_setup,
+  for (size_t i = 0; i < N_APP_STEPS; i++)
+    tests[N_STEPS + i] =
+        (struct CMUnitTest){app_steps[i].name, test_sweep_with_app, NULL, NULL, (void *)&app_steps[i]};
+  return _cmocka_run_group_tests("robust_powercut_gp", tests, N_STEPS + N_APP_STEPS, group_setup,
                                  group_teardown);
 }
