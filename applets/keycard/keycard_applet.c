@@ -45,9 +45,12 @@ static void keycard_reset(cf_applet *app) {
   cf_wipe(ctx, sizeof *ctx);
 }
 
-/* The applet forgets the session and the PIN status when it is selected again. */
+/* The applet forgets the session and the PIN status when it is selected again. 3.2's ephemeral
+ * pairing lives in a CLEAR_ON_DESELECT array, which the Java Card runtime clears whenever the
+ * applet is deselected, also by a SELECT of the applet itself (JCRE 3.0 classic, 4.6). */
 static void kc_select_reset(kc_ctx *ctx) {
   kc_sc_reset(ctx);
+  kc_forget_ephemeral_pairing(ctx);
   ctx->pin_validated = false;
   ctx->alt_active = false;
   ctx->pair_slot = 0;
@@ -228,6 +231,6 @@ static cf_card *keycard_create(cf_store *store, const char *params) {
 
 const cf_card_profile keycard_profile = {
     .name = "keycard",
-    .summary = "Status Keycard applet (params: version=2.2.1|3.0|3.1, default 3.1)",
+    .summary = "Status Keycard applet (params: version=2.2.1|3.0|3.1|3.2, default 3.2)",
     .create = keycard_create,
 };

@@ -53,18 +53,34 @@ bool kc_channel_regenerate(cf_applet *app, kc_ctx *ctx) {
   return ok;
 }
 
-static const uint8_t *kc_pairings(const cf_applet *app) {
+/* The persistent slots, as many as the card's version has. */
+static const uint8_t *kc_pairings(const cf_applet *app, const kc_version *ver) {
   size_t len = 0;
   const uint8_t *p = kc_peek(app, KC_REC_PAIRINGS, &len);
-  return p && len == KC_PAIRINGS_LEN ? p : NULL;
+  return p && len == KC_PAIRINGS_LEN(ver) ? p : NULL;
 }
 
+/* The applet's remainingSlots: persistent slots only, an ephemeral pairing takes none. */
 uint8_t kc_free_slots(const cf_applet *app) {
-  const uint8_t *p = kc_pairings(app);
+  const kc_version *ver = kc_version_of(app);
+  const uint8_t *p = kc_pairings(app, ver);
   uint8_t n = 0;
-  for (int i = 0; p && i < KEYCARD_PAIRING_SLOTS; i++)
+  for (int i = 0; p && i < ver->pairing_slots; i++)
     if (p[i * KC_SLOT_LEN] != 1) n++;
   return n;
+}
+
+/* checkPairingIndexAndGetOffset (SecureChannel.java, every tag): the index is a signed Java byte,
+ * so 80..FF give a negative offset that passes its bound check and then fails the array access:
+ * an uncaught exception, 6F00. An index past the slots is 6A86. */
+static uint16_t kc_pairing_index_check(const kc_version *ver, uint8_t idx) {
+  if (idx >= 0x80) return SW_UNKNOWN;
+  return idx < ver->pairing_slots ? SW_OK : SW_INCORRECT_P1P2;
+}
+
+void kc_forget_ephemeral_pairing(kc_ctx *ctx) {
+  ctx->eph_paired = false;
+  cf_wipe(ctx->eph_key, sizeof ctx->eph_key);
 }
 
 /* CBC-MAC over a 16-byte header block followed by the ciphertext. */
@@ -160,18 +176,28 @@ uint16_t kc_one_shot_decrypt(kc_req *rq) {
   return SW_OK;
 }
 
-/* OPEN SECURE CHANNEL: P1 = pairing index, data = host ephemeral public key (65 bytes). Answers
- * salt (32) || IV (16) in the clear; session keys = SHA-512(ECDH X || pairing key || salt). */
+/* OPEN SECURE CHANNEL: P1 = pairing index (3.2: FF the ephemeral pairing), data = host ephemeral
+ * public key (65 bytes). Answers salt (32) || IV (16) in the clear; session keys =
+ * SHA-512(ECDH X || pairing key || salt). */
 uint16_t kc_open_secure_channel(void *request) {
   kc_req *rq = request;
   kc_ctx *ctx = rq->ctx;
   /* the applet drops a pending pairing and the authenticated state before any check */
   ctx->pair_slot = 0;
   ctx->sc_auth = false;
-  const uint8_t *pairings = kc_pairings(rq->app);
+  const uint8_t *pairings = kc_pairings(rq->app, rq->ver);
   if (!pairings) return SW_MEMORY_FAILURE;
   uint8_t idx = rq->cmd->p1;
-  if (idx >= KEYCARD_PAIRING_SLOTS || pairings[idx * KC_SLOT_LEN] != 1) return SW_INCORRECT_P1P2;
+  const uint8_t *pairing_key = NULL;
+  if (rq->ver->ephemeral_pairing && idx == KEYCARD_PAIR_SLOT_EPHEMERAL) {
+    if (!ctx->eph_paired) return SW_INCORRECT_P1P2;
+    pairing_key = ctx->eph_key;
+  } else {
+    uint16_t sw = kc_pairing_index_check(rq->ver, idx);
+    if (sw != SW_OK) return sw;
+    if (pairings[idx * KC_SLOT_LEN] != 1) return SW_INCORRECT_P1P2;
+    pairing_key = pairings + idx * KC_SLOT_LEN + 1;
+  }
   const uint8_t *priv = kc_channel_priv(rq->app);
   if (!priv) return SW_MEMORY_FAILURE;
   uint8_t secret[32];
@@ -184,7 +210,7 @@ uint16_t kc_open_secure_channel(void *request) {
     cf_wipe(secret, sizeof secret);
     return SW_UNKNOWN;
   }
-  cf_iov parts[3] = {{secret, 32}, {pairings + idx * KC_SLOT_LEN + 1, 32}, {salt_iv, 32}};
+  cf_iov parts[3] = {{secret, 32}, {pairing_key, 32}, {salt_iv, 32}};
   uint8_t keys[64];
   int rc = cf_sha512_v(parts, 3, keys);
   cf_wipe(secret, sizeof secret);
@@ -220,16 +246,33 @@ uint16_t kc_mutually_authenticate(void *request) {
   return SW_OK;
 }
 
-static uint16_t kc_pair_step1(kc_req *rq, const uint8_t *secret, const uint8_t *pairings) {
+/* The slot the first step reserves. 3.2 reads P2 (SecureChannel.java pairStep1, tag 3.2): 01 the
+ * ephemeral slot; otherwise the first free slot, and with none free 02 (persistent) is 6A84 while
+ * any other P2 falls back to the ephemeral slot. Before 3.2, P2 is ignored and a full card 6A84. */
+static uint16_t kc_pair_reserve(kc_req *rq, const uint8_t *pairings) {
   kc_ctx *ctx = rq->ctx;
+  uint8_t p2 = rq->cmd->p2;
+  bool ephemeral_modes = rq->ver->ephemeral_pairing;
   ctx->pair_slot = 0;
-  for (int i = 0; i < KEYCARD_PAIRING_SLOTS; i++) {
+  if (ephemeral_modes && p2 == KEYCARD_PAIR_P2_EPHEMERAL) {
+    ctx->pair_slot = KC_PAIR_PENDING_EPHEMERAL;
+    return SW_OK;
+  }
+  for (int i = 0; i < rq->ver->pairing_slots; i++) {
     if (pairings[i * KC_SLOT_LEN] != 1) {
       ctx->pair_slot = (uint8_t)(i + 1);
-      break;
+      return SW_OK;
     }
   }
-  if (ctx->pair_slot == 0) return SW_NOT_ENOUGH_MEMORY;
+  if (!ephemeral_modes || p2 == KEYCARD_PAIR_P2_PERSISTENT) return SW_NOT_ENOUGH_MEMORY;
+  ctx->pair_slot = KC_PAIR_PENDING_EPHEMERAL;
+  return SW_OK;
+}
+
+static uint16_t kc_pair_step1(kc_req *rq, const uint8_t *secret, const uint8_t *pairings) {
+  kc_ctx *ctx = rq->ctx;
+  uint16_t sw = kc_pair_reserve(rq, pairings);
+  if (sw != SW_OK) return sw;
   uint8_t cryptogram[32];
   cf_iov parts[2] = {{secret, 32}, {rq->data, 32}};
   if (cf_sha256_v(parts, 2, cryptogram) != 0 || cf_rand(ctx->pair_challenge, 32) != 0) {
@@ -247,22 +290,32 @@ static uint16_t kc_pair_step2(kc_req *rq, const uint8_t *secret, const uint8_t *
   uint8_t expected[32];
   cf_iov parts[2] = {{secret, 32}, {ctx->pair_challenge, 32}};
   int rc = cf_sha256_v(parts, 2, expected);
-  uint8_t slot = (uint8_t)(ctx->pair_slot - 1);
+  bool ephemeral = ctx->pair_slot == KC_PAIR_PENDING_EPHEMERAL;
+  uint8_t slot = ephemeral ? KEYCARD_PAIR_SLOT_EPHEMERAL : (uint8_t)(ctx->pair_slot - 1);
   ctx->pair_slot = 0;
   cf_wipe(ctx->pair_challenge, sizeof ctx->pair_challenge);
   if (rc != 0) return SW_UNKNOWN;
   if (!cf_ct_equal(expected, rq->data, 32)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   uint8_t salt[32];
   if (cf_rand(salt, sizeof salt) != 0) return SW_UNKNOWN;
-  uint8_t updated[KC_PAIRINGS_LEN];
-  memcpy(updated, pairings, sizeof updated);
-  uint8_t *entry = updated + slot * KC_SLOT_LEN;
-  entry[0] = 1;
   cf_iov key_parts[2] = {{secret, 32}, {salt, 32}};
-  bool ok =
-      cf_sha256_v(key_parts, 2, entry + 1) == 0 && kc_put(rq->app, KC_REC_PAIRINGS, updated, sizeof updated);
-  cf_wipe(updated, sizeof updated);
-  if (!ok) return SW_MEMORY_FAILURE;
+  if (ephemeral) {
+    /* transient: the persistent slots and their count stay as they are */
+    if (cf_sha256_v(key_parts, 2, ctx->eph_key) != 0) {
+      kc_forget_ephemeral_pairing(ctx);
+      return SW_UNKNOWN;
+    }
+    ctx->eph_paired = true;
+  } else {
+    size_t len = KC_PAIRINGS_LEN(rq->ver);
+    uint8_t updated[KC_PAIRINGS_MAX_LEN];
+    memcpy(updated, pairings, len);
+    uint8_t *entry = updated + slot * KC_SLOT_LEN;
+    entry[0] = 1;
+    bool ok = cf_sha256_v(key_parts, 2, entry + 1) == 0 && kc_put(rq->app, KC_REC_PAIRINGS, updated, len);
+    cf_wipe(updated, sizeof updated);
+    if (!ok) return SW_MEMORY_FAILURE;
+  }
   kc_out(rq, &slot, 1);
   kc_out(rq, salt, 32);
   rq->final = true;
@@ -270,15 +323,16 @@ static uint16_t kc_pair_step2(kc_req *rq, const uint8_t *secret, const uint8_t *
 }
 
 /* PAIR: P1 00 = client challenge -> SHA-256(secret || challenge) || card challenge; P1 01 = client
- * cryptogram SHA-256(secret || card challenge) -> index || salt, pairing key SHA-256(secret ||
- * salt). Checks in the applet's order: open channel 6985, length 6A80, step/P1 6A86. */
+ * cryptogram SHA-256(secret || card challenge) -> index (3.2: FF for the ephemeral slot) || salt,
+ * pairing key SHA-256(secret || salt). Checks in the applet's order: open channel 6985, length
+ * 6A80, step/P1 6A86, then (first step) a full card 6A84. */
 uint16_t kc_pair(void *request) {
   kc_req *rq = request;
   if (kc_sc_open(rq->ctx)) return SW_CONDITIONS_NOT_SATISFIED;
   if (rq->len != KEYCARD_SECRET_LEN) return SW_WRONG_DATA;
   size_t len = 0;
   const uint8_t *secret = kc_peek(rq->app, KC_REC_PAIRING_SECRET, &len);
-  const uint8_t *pairings = kc_pairings(rq->app);
+  const uint8_t *pairings = kc_pairings(rq->app, rq->ver);
   if (!secret || len != 32 || !pairings) return SW_MEMORY_FAILURE;
   if (rq->cmd->p1 == KEYCARD_PAIR_P1_FIRST_STEP) return kc_pair_step1(rq, secret, pairings);
   if (rq->cmd->p1 == KEYCARD_PAIR_P1_LAST_STEP && rq->ctx->pair_slot != 0)
@@ -286,18 +340,26 @@ uint16_t kc_pair(void *request) {
   return SW_INCORRECT_P1P2;
 }
 
-/* UNPAIR: wrapped, PIN verified; P1 = index; an index already free is not an error. */
+/* UNPAIR: wrapped, PIN verified; P1 = index; an index already free is not an error. 3.2: P1 FF
+ * ends the ephemeral pairing (the applet clears its used flag only; the key goes here too), the
+ * open channel keeps its session keys as in the applet. */
 uint16_t kc_unpair(void *request) {
   kc_req *rq = request;
   uint8_t idx = rq->cmd->p1;
-  if (idx >= KEYCARD_PAIRING_SLOTS) return SW_INCORRECT_P1P2;
-  const uint8_t *pairings = kc_pairings(rq->app);
+  if (rq->ver->ephemeral_pairing && idx == KEYCARD_PAIR_SLOT_EPHEMERAL) {
+    kc_forget_ephemeral_pairing(rq->ctx);
+    return SW_OK;
+  }
+  uint16_t sw = kc_pairing_index_check(rq->ver, idx);
+  if (sw != SW_OK) return sw;
+  const uint8_t *pairings = kc_pairings(rq->app, rq->ver);
   if (!pairings) return SW_MEMORY_FAILURE;
   if (pairings[idx * KC_SLOT_LEN] != 1) return SW_OK;
-  uint8_t updated[KC_PAIRINGS_LEN];
-  memcpy(updated, pairings, sizeof updated);
+  size_t len = KC_PAIRINGS_LEN(rq->ver);
+  uint8_t updated[KC_PAIRINGS_MAX_LEN];
+  memcpy(updated, pairings, len);
   memset(updated + idx * KC_SLOT_LEN, 0, KC_SLOT_LEN);
-  bool ok = kc_put(rq->app, KC_REC_PAIRINGS, updated, sizeof updated);
+  bool ok = kc_put(rq->app, KC_REC_PAIRINGS, updated, len);
   cf_wipe(updated, sizeof updated);
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }

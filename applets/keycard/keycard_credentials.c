@@ -60,12 +60,13 @@ uint16_t kc_init(void *request) {
   memcpy(cred + KC_CRED_ALT, alt, KEYCARD_PIN_LEN);
   memcpy(cred + KC_CRED_PUK, p + KEYCARD_PIN_LEN, KEYCARD_PUK_LEN);
   uint8_t counters[KC_CNT_LEN] = {pin_limit, pin_limit, pin_limit, puk_limit, puk_limit};
-  uint8_t pairings[KC_PAIRINGS_LEN] = {0};
+  uint8_t pairings[KC_PAIRINGS_MAX_LEN] = {0};
   bool ok =
       kc_put(rq->app, KC_REC_CREDENTIALS, cred, sizeof cred) &&
       kc_put(rq->app, KC_REC_COUNTERS, counters, sizeof counters) &&
       kc_put(rq->app, KC_REC_PAIRING_SECRET, p + KEYCARD_PIN_LEN + KEYCARD_PUK_LEN, KEYCARD_SECRET_LEN) &&
-      kc_put(rq->app, KC_REC_PAIRINGS, pairings, sizeof pairings) && kc_channel_regenerate(rq->app, rq->ctx);
+      kc_put(rq->app, KC_REC_PAIRINGS, pairings, KC_PAIRINGS_LEN(rq->ver)) &&
+      kc_channel_regenerate(rq->app, rq->ctx);
   cf_wipe(cred, sizeof cred);
   return ok ? SW_OK : SW_MEMORY_FAILURE;
 }

@@ -115,6 +115,7 @@ uint16_t kc_factory_reset(void *request) {
     return SW_MEMORY_FAILURE;
   kc_ctx *ctx = rq->ctx;
   kc_sc_reset(ctx);
+  kc_forget_ephemeral_pairing(ctx); /* the applet drops its SecureChannel object */
   ctx->pin_validated = false;
   ctx->alt_active = false;
   ctx->pair_slot = 0;

@@ -20,13 +20,13 @@ enum {
   KC_REC_CREDENTIALS = 4,    /* PIN (6) || alternate PIN (6) || PUK (12); present = initialized */
   KC_REC_COUNTERS = 5,       /* see KC_CNT_*: try limits and tries left */
   KC_REC_PAIRING_SECRET = 6, /* 32 */
-  KC_REC_PAIRINGS = 7,       /* 5 slots of used flag (1) || pairing key (32) */
+  KC_REC_PAIRINGS = 7,       /* pairing_slots (5; 3.2: 10) of used flag (1) || pairing key (32) */
   KC_REC_KEY = 8,            /* see KC_KEY_*; absent = no key loaded */
   KC_REC_KEY_PATH = 9,       /* current derivation path, 4 bytes per level */
   KC_REC_PINLESS_PATH = 10,  /* PIN-less path, 4 bytes per level; absent or empty = none */
   KC_REC_CHAIN_SELECT = 11,  /* 1 byte: 1 = derive with the alternate chain code (alt PIN) */
   KC_REC_DATA_PUBLIC = 12,   /* STORE DATA objects: the bytes as stored */
-  KC_REC_DATA_NDEF = 13,
+  KC_REC_DATA_NDEF = 13,     /* shared with the NDEF application: layout in cardforge/keycard.h */
   KC_REC_DATA_CASH = 14,
   KC_REC_DUPLICATION = 15,  /* expected entropy count (int16 BE) || duplication key (32) */
   KC_REC_SELECT_COUNT = 16, /* 2.2.1, 3.0: SELECTs since the channel key was made (int16 BE) */
@@ -34,7 +34,7 @@ enum {
 
 /* One released applet version (keycard_version.c): what differs between the tags. */
 typedef struct kc_version {
-  const char *name;            /* "2.2.1", "3.0", "3.1" */
+  const char *name;            /* "2.2.1", "3.0", "3.1", "3.2" */
   uint16_t number;             /* APPLICATION_VERSION, reported in SELECT */
   uint8_t capabilities;        /* 8D in SELECT */
   bool init_options;           /* INIT also takes try limits (52) and an alternate PIN (58) */
@@ -42,6 +42,10 @@ typedef struct kc_version {
   bool verify_pin_format;      /* VERIFY PIN: not 6 digits is 6A80, no try spent */
   bool channel_key_rotation;   /* a new channel key pair at every 101st SELECT */
   bool export_extended_public; /* EXPORT KEY P2 02 */
+  uint8_t pairing_slots;       /* PAIRING_MAX_CLIENT_COUNT: 5, from 3.2 10 */
+  bool ephemeral_pairing;      /* PAIR P2 modes and the ephemeral slot FF */
+  bool ndef_chunked;           /* STORE DATA P1 01 writes a chunk at P2 * 4 into the 512-byte file */
+  uint8_t seed_min;            /* LOAD KEY P1 03: seed length from seed_min to 64 (64 only before 3.2) */
   /* the commands it knows (keycard_commands.c), and before INIT */
   const cf_command *commands;
   const cf_command *commands_before_init;
@@ -55,7 +59,10 @@ typedef struct kc_version {
 enum { KC_CNT_PIN_LIMIT, KC_CNT_PIN, KC_CNT_ALT, KC_CNT_PUK_LIMIT, KC_CNT_PUK, KC_CNT_LEN };
 
 #define KC_SLOT_LEN 33
-#define KC_PAIRINGS_LEN (KEYCARD_PAIRING_SLOTS * KC_SLOT_LEN)
+#define KC_PAIRINGS_MAX_LEN (KEYCARD_PAIRING_SLOTS_MAX * KC_SLOT_LEN)
+#define KC_PAIRINGS_LEN(ver) ((size_t)(ver)->pairing_slots * KC_SLOT_LEN)
+/* ctx->pair_slot while the first PAIR step has chosen the ephemeral slot */
+#define KC_PAIR_PENDING_EPHEMERAL 0xFF
 
 #define KC_KEY_FLAGS 0 /* bit 0: extended (has a chain code) */
 #define KC_KEY_PRIV 1
@@ -105,9 +112,12 @@ typedef struct kc_ctx {
   uint8_t sc_enc[32];
   uint8_t sc_mac[32];
   uint8_t sc_iv[16];
-  /* PAIR: 0 = no first step done, else preassigned slot + 1 */
+  /* PAIR: 0 = no first step done, KC_PAIR_PENDING_EPHEMERAL, else preassigned slot + 1 */
   uint8_t pair_slot;
   uint8_t pair_challenge[32];
+  /* 3.2: the ephemeral pairing (slot FF), transient like the applet's CLEAR_ON_DESELECT array */
+  bool eph_paired;
+  uint8_t eph_key[32];
   /* PIN state: validated in this session; alt_active = the alternate PIN is the current PIN */
   bool pin_validated;
   bool alt_active;
@@ -154,7 +164,7 @@ bool kc_out(kc_req *rq, const void *data, size_t len);
 bool kc_digits(const uint8_t *p, size_t len);
 
 /* ---- command tables, one per version (keycard_commands.c); handlers take a kc_req ---- */
-extern const cf_command kc_commands_2_2_1[], kc_commands_3_0[], kc_commands_3_1[];
+extern const cf_command kc_commands_2_2_1[], kc_commands_3_0[], kc_commands_3_1[], kc_commands_3_2[];
 extern const cf_command kc_commands_before_init_2x[], kc_commands_before_init_3_1[];
 
 /* ---- versions (keycard_version.c) ---- */
@@ -171,6 +181,7 @@ uint16_t kc_one_shot_decrypt(kc_req *rq);
 const uint8_t *kc_channel_pub(cf_applet *app, kc_ctx *ctx);
 bool kc_channel_regenerate(cf_applet *app, kc_ctx *ctx);
 uint8_t kc_free_slots(const cf_applet *app);
+void kc_forget_ephemeral_pairing(kc_ctx *ctx);
 uint16_t kc_open_secure_channel(void *request);
 uint16_t kc_mutually_authenticate(void *request);
 uint16_t kc_pair(void *request);

@@ -1,7 +1,6 @@
 /* The released applet versions this card can be, one row each. Every field is a difference found
- * between the tags 2.2.1, 3.0 and 3.1.0 of status-im/status-keycard (KeycardApplet.java and
- * SecureChannel.java in src/main/java/im/status/keycard); docs/keycard.md cites each. A later version (3.2)
- * is one more row plus the fields its new behaviour needs. */
+ * between the tags 2.2.1, 3.0, 3.1.0 and 3.2 of status-im/status-keycard (KeycardApplet.java and
+ * SecureChannel.java in src/main/java/im/status/keycard); docs/keycard.md cites each. */
 #include <string.h>
 
 #include "cardforge/apdu.h"
@@ -18,6 +17,8 @@ static const kc_version kc_versions[] = {
         .number = KEYCARD_VERSION_2_2_1,
         .capabilities = KC_CAPS_2X_30,
         .channel_key_rotation = true,
+        .pairing_slots = 5,
+        .seed_min = 64,
         .commands = kc_commands_2_2_1,
         .commands_before_init = kc_commands_before_init_2x,
     },
@@ -27,6 +28,8 @@ static const kc_version kc_versions[] = {
         .capabilities = KC_CAPS_2X_30,
         .verify_pin_format = true,
         .channel_key_rotation = true,
+        .pairing_slots = 5,
+        .seed_min = 64,
         .commands = kc_commands_3_0,
         .commands_before_init = kc_commands_before_init_2x,
     },
@@ -38,7 +41,27 @@ static const kc_version kc_versions[] = {
         .alt_pin = true,
         .verify_pin_format = true,
         .export_extended_public = true,
+        .pairing_slots = 5,
+        .seed_min = 64,
         .commands = kc_commands_3_1,
+        .commands_before_init = kc_commands_before_init_3_1,
+    },
+    {
+        /* tag 3.2 (APPLICATION_VERSION 0302): PAIRING_MAX_CLIENT_COUNT 10, PAIR_P2_* and
+         * PAIR_SLOT_EPHEMERAL, NDEF_MAX_SIZE 512 with STORE DATA P1 01 at P2 * 4,
+         * BIP32_MIN_SEED_SIZE 16; capabilities, INIT and the command set as 3.1.0 */
+        .name = "3.2",
+        .number = KEYCARD_VERSION_3_2,
+        .capabilities = KC_CAPS_2X_30 | KEYCARD_CAP_FACTORY_RESET,
+        .init_options = true,
+        .alt_pin = true,
+        .verify_pin_format = true,
+        .export_extended_public = true,
+        .pairing_slots = KEYCARD_PAIRING_SLOTS_3_2,
+        .ephemeral_pairing = true,
+        .ndef_chunked = true,
+        .seed_min = 16,
+        .commands = kc_commands_3_2,
         .commands_before_init = kc_commands_before_init_3_1,
     },
 };

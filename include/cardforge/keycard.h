@@ -3,15 +3,20 @@
 #ifndef CARDFORGE_KEYCARD_H
 #define CARDFORGE_KEYCARD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cardforge/card.h"
+#include "cardforge/store.h"
 
 /* Profile "keycard". Param "version": one of the released applet versions, each behaving as that
  * tag of status-im/status-keycard does (command set, INIT, SELECT, status words): "2.2.1" (also
- * "2.2"), "3.0", "3.1" (default; also "3.1.0"). The version is fixed when the card is created;
+ * "2.2"), "3.0", "3.1" (also "3.1.0"), "3.2" (default). The version is fixed when the card is created;
  * docs/keycard.md has the table of differences. */
 extern const cf_card_profile keycard_profile;
+/* The wallet applet itself, for a card type that holds it beside other applications (the Keycard
+ * as shipped, cardforge/keycard_card.h). */
+extern const cf_applet_ops keycard_applet_ops;
 
 /* Instance AID of the Keycard application. */
 #define KEYCARD_AID_LEN 9
@@ -21,7 +26,8 @@ extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
 #define KEYCARD_VERSION_2_2_1 0x0202
 #define KEYCARD_VERSION_3_0 0x0300
 #define KEYCARD_VERSION_3_1 0x0301
-#define KEYCARD_DEFAULT_VERSION "3.1"
+#define KEYCARD_VERSION_3_2 0x0302
+#define KEYCARD_DEFAULT_VERSION "3.2"
 
 /* ---- instructions (CLA 80 unless stated) ---- */
 #define KEYCARD_INS_INIT 0xFE
@@ -53,6 +59,10 @@ extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
 #define KEYCARD_GET_STATUS_P1_KEY_PATH 0x01
 #define KEYCARD_PAIR_P1_FIRST_STEP 0x00
 #define KEYCARD_PAIR_P1_LAST_STEP 0x01
+#define KEYCARD_PAIR_P2_ANY 0x00        /* 3.2: a free slot, else the ephemeral one */
+#define KEYCARD_PAIR_P2_EPHEMERAL 0x01  /* 3.2 */
+#define KEYCARD_PAIR_P2_PERSISTENT 0x02 /* 3.2: a free slot, else 6A84 */
+#define KEYCARD_PAIR_SLOT_EPHEMERAL 0xFF
 #define KEYCARD_CHANGE_PIN_P1_PIN 0x00
 #define KEYCARD_CHANGE_PIN_P1_PUK 0x01
 #define KEYCARD_CHANGE_PIN_P1_PAIRING_SECRET 0x02
@@ -108,7 +118,9 @@ extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
 #define KEYCARD_PIN_LEN 6
 #define KEYCARD_PUK_LEN 12
 #define KEYCARD_SECRET_LEN 32
-#define KEYCARD_PAIRING_SLOTS 5
+#define KEYCARD_PAIRING_SLOTS 5      /* 2.2.1 .. 3.1 */
+#define KEYCARD_PAIRING_SLOTS_3_2 10 /* 3.2 */
+#define KEYCARD_PAIRING_SLOTS_MAX 10
 #define KEYCARD_UID_LEN 16
 #define KEYCARD_KEY_UID_LEN 32
 #define KEYCARD_PATH_MAX_DEPTH 10
@@ -121,12 +133,39 @@ extern const uint8_t keycard_aid[KEYCARD_AID_LEN];
 #define KEYCARD_PUK_TRIES_MAX 12
 #define KEYCARD_PUBLIC_DATA_MAX 127
 #define KEYCARD_CASH_DATA_MAX 127
-#define KEYCARD_NDEF_DATA_MAX 223
+#define KEYCARD_NDEF_DATA_MAX 223 /* 2.2.1 .. 3.1: one STORE DATA / SET NDEF */
+#define KEYCARD_NDEF_FILE_MAX 512 /* 3.2: the shared NDEF memory, written in chunks */
 
 /* Pairing password -> pairing secret: PBKDF2-HMAC-SHA256(NFKD(password), salt, 50000, 32). */
 #define KEYCARD_PAIRING_SALT "Keycard Pairing Password Salt"
 #define KEYCARD_PAIRING_ITERATIONS 50000
 
 #define KEYCARD_SW_REFERENCED_DATA_NOT_FOUND 0x6A88
+
+/* ---- the NDEF file the wallet applet shares with the package's NDEF application ----
+ * On the card the wallet (STORE DATA P1 01, 2.2.1 SET NDEF) and the NDEF Type 4 Tag application
+ * (file E104) use one array (SharedMemory.ndefDataFile, status-im/status-keycard). Here it is the
+ * store record 13 (KC_REC_DATA_NDEF) in the wallet applet's namespace (the wallet's cf_applet ns):
+ * - 3.2: the array itself from its start (a 2-byte big-endian length NLEN, then the message),
+ *   KEYCARD_NDEF_FILE_MAX bytes at most; bytes past the record's end are zero (never written);
+ * - 2.2.1 .. 3.1: the bytes the last STORE DATA P1 01 / SET NDEF wrote (the applet keeps their
+ *   count in the array's first byte and the NDEF application serves exactly that many).
+ * wallet_ns: the namespace of the wallet applet on the card (its cf_applet ns). */
+#define KEYCARD_NDEF_OK 0
+#define KEYCARD_NDEF_SHORT_BUFFER (-1) /* cap < *len; nothing copied */
+#define KEYCARD_NDEF_OVERRUN (-2)      /* 3.2: NLEN + 2 runs past the shared memory, see below */
+#define KEYCARD_NDEF_STORE_ERROR (-3)
+
+/* The content of file E104 as the NDEF application serves it: 3.2, the first NLEN + 2 bytes of the
+ * array (*len = NLEN + 2); older versions, the record (*len its length, 0 when never written).
+ * KEYCARD_NDEF_OVERRUN: chunked writes left an NLEN + 2 beyond KEYCARD_NDEF_FILE_MAX; *len is
+ * NLEN + 2 and out holds the KEYCARD_NDEF_FILE_MAX bytes that exist (cap must allow them); the
+ * applet's READ BINARY fails past them (an array-bounds exception, 6F00). */
+int cf_keycard_ndef_read(cf_store *store, uint16_t wallet_ns, uint8_t *out, size_t cap, size_t *len);
+
+/* For the NDEF application's install (inside the runtime's install transaction): the initial
+ * file (NLEN || message, KEYCARD_NDEF_FILE_MAX bytes at most) when the record does not exist yet,
+ * so a reopened card keeps what the wallet wrote. KEYCARD_NDEF_OK when written or already there. */
+int cf_keycard_ndef_install(cf_store *store, uint16_t wallet_ns, const uint8_t *file, size_t len);
 
 #endif

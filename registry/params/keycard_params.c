@@ -7,9 +7,9 @@
 static const cf_param_spec keycard_params[] = {
     {.name = "version",
      .kind = CF_PARAM_CHOICE,
-     .choices = "3.1|3.0|2.2.1",
+     .choices = "3.2|3.1|3.0|2.2.1",
      .aliases = "2.2=2.2.1|3.1.0=3.1",
-     .def = "3.1",
+     .def = "3.2",
      .meaning = "applet version the card reports and behaves as"},
 };
 

@@ -71,13 +71,13 @@ static void keycard_init_checks(void **state) {
   assert_int_equal(kch_select(&h), 0x9000);
   assert_true(h.initialized);
   assert_memory_not_equal(old_pub, h.card_pub, 65);
-  /* A4 61 8F 10 uid 80 41 pub 02 02 03 01 02 01 05 8E 00 8D 01 1F (3.1: factory reset is 10) */
+  /* A4 61 8F 10 uid 80 41 pub 02 02 03 02 02 01 0A 8E 00 8D 01 1F (3.2: ten slots; factory reset is 10) */
   assert_int_equal(h.len, 99);
   assert_int_equal(h.data[0], 0xA4);
   assert_int_equal(h.data[1], 97);
   assert_int_equal(h.data[2], 0x8F);
   assert_int_equal(h.data[3], 16);
-  const uint8_t tail[] = {0x02, 0x02, 0x03, 0x01, 0x02, 0x01, 0x05, 0x8E, 0x00, 0x8D, 0x01, 0x1F};
+  const uint8_t tail[] = {0x02, 0x02, 0x03, 0x02, 0x02, 0x01, 0x0A, 0x8E, 0x00, 0x8D, 0x01, 0x1F};
   assert_memory_equal(h.data + 20 + 67, tail, sizeof tail);
   /* INIT is gone once initialized */
   assert_int_equal(kch_init(&h, KCH_PIN, KCH_PUK, secret, NULL, 0), 0x6D00);
@@ -148,16 +148,16 @@ static void keycard_pair_checks(void **state) {
   assert_int_equal(kch_send(&h, 0x80, 0x12, 0x00, 0, challenge, 32), 0x9000);
   assert_int_equal(kch_select(&h), 0x9000);
   assert_int_equal(kch_send(&h, 0x80, 0x12, 0x01, 0, challenge, 32), 0x6A86);
-  /* five slots, then 6A84; SELECT counts them down */
-  for (int i = 0; i < KEYCARD_PAIRING_SLOTS; i++) {
+  /* ten slots (3.2), then 6A84 for a persistent pairing (P2 02); SELECT counts them down */
+  for (int i = 0; i < KEYCARD_PAIRING_SLOTS_3_2; i++) {
     assert_int_equal(kch_select(&h), 0x9000);
-    assert_int_equal(h.select[20 + 67 + 6], KEYCARD_PAIRING_SLOTS - i);
+    assert_int_equal(h.select[20 + 67 + 6], KEYCARD_PAIRING_SLOTS_3_2 - i);
     assert_int_equal(kch_pair(&h, kch_test_secret()), 0x9000);
     assert_int_equal(h.pairing_index, i);
   }
   assert_int_equal(kch_select(&h), 0x9000);
   assert_int_equal(h.select[20 + 67 + 6], 0);
-  assert_int_equal(kch_send(&h, 0x80, 0x12, 0x00, 0, challenge, 32), 0x6A84);
+  assert_int_equal(kch_send(&h, 0x80, 0x12, 0x00, KEYCARD_PAIR_P2_PERSISTENT, challenge, 32), 0x6A84);
   assert_int_equal(kch_open(&h), 0x9000); /* with the last pairing */
   /* with the channel open PAIR answers 6985, wrapped before any unwrapping */
   assert_int_equal(kch_cmd_not_unwrapped(&h, 0x12, 0x00, 0x00, challenge, 32), 0x6985);
@@ -272,7 +272,8 @@ static void keycard_unpair_checks(void **state) {
   /* PIN not verified */
   assert_int_equal(kch_cmd(&h, 0x13, first, 0, NULL, 0), 0x6985);
   assert_int_equal(kch_cmd(&h, 0x20, 0, 0, KCH_PIN, 6), 0x9000);
-  assert_int_equal(kch_cmd(&h, 0x13, 0x05, 0, NULL, 0), 0x6A86);
+  assert_int_equal(kch_cmd(&h, 0x13, 0x0A, 0, NULL, 0), 0x6A86);
+  assert_int_equal(kch_cmd(&h, 0x13, 0x80, 0, NULL, 0), 0x6F00); /* a negative Java byte */
   assert_int_equal(kch_cmd(&h, 0x13, first, 0, NULL, 0), 0x9000);
   /* unpairing a free slot is fine */
   assert_int_equal(kch_cmd(&h, 0x13, first, 0, NULL, 0), 0x9000);
@@ -280,7 +281,7 @@ static void keycard_unpair_checks(void **state) {
   /* the old pairing no longer opens a channel */
   kch_reset(&h);
   assert_int_equal(kch_select(&h), 0x9000);
-  assert_int_equal(h.select[20 + 67 + 6], 4);
+  assert_int_equal(h.select[20 + 67 + 6], 9);
   memcpy(h.pairing_key, first_key, 32);
   h.pairing_index = first;
   assert_int_equal(kch_open(&h), 0x6A86);

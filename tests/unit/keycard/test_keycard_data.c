@@ -102,7 +102,7 @@ static void keycard_factory_reset(void **state) {
   assert_int_equal(kch_init(&h, "111111", "222222222222", kch_test_secret(), NULL, 0), 0x9000);
   assert_int_equal(kch_select(&h), 0x9000);
   assert_memory_not_equal(uid, h.data + 4, 16);
-  assert_int_equal(h.data[20 + 67 + 6], 5);                 /* pairings are gone */
+  assert_int_equal(h.data[20 + 67 + 6], 10);                /* pairings are gone (3.2: ten slots) */
   assert_memory_equal(h.data + 20 + 67 + 7, "\x8E\x00", 2); /* so is the key */
   assert_int_equal(kch_pair(&h, kch_test_secret()), 0x9000);
   assert_int_equal(h.pairing_index, 0);

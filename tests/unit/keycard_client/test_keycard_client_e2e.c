@@ -138,8 +138,8 @@ static void keycard_client_e2e_lifecycle(void **state) {
   assert_int_equal(keycard_client_init_card(kc, PIN, PUK, secret, 0, 0, NULL), 0);
   assert_int_equal(keycard_client_select(kc, NULL, 0), 0);
   assert_true(kc->info.initialized);
-  assert_int_equal(kc->info.version, 0x0301);
-  assert_int_equal(kc->info.free_slots, 5);
+  assert_int_equal(kc->info.version, 0x0302); /* the default card is 3.2, with ten pairing slots */
+  assert_int_equal(kc->info.free_slots, 10);
   assert_false(kc->info.has_key);
   assert_int_equal(keycard_client_init_card(kc, PIN, PUK, secret, 0, 0, NULL), KEYCARD_CLIENT_ESTATE);
 
@@ -231,7 +231,7 @@ static void keycard_client_e2e_lifecycle(void **state) {
   assert_int_equal(keycard_client_select(kc, NULL, 0), 0);
   assert_true(kc->info.has_key);
   assert_memory_equal(kc->info.key_uid, want_uid, 32);
-  assert_int_equal(kc->info.free_slots, 4);
+  assert_int_equal(kc->info.free_slots, 9); /* ten slots (3.2), one used */
   /* GET DATA works without a channel too */
   assert_int_equal(keycard_client_get_data(kc, KEYCARD_CLIENT_DATA_PUBLIC, data, sizeof data, &dlen), 0);
   assert_int_equal(dlen, 5);
@@ -245,7 +245,7 @@ static void keycard_client_e2e_lifecycle(void **state) {
   assert_false(st.key_initialized);
   assert_int_equal(keycard_client_unpair(kc, kc->pairing_index), 0);
   assert_int_equal(keycard_client_select(kc, NULL, 0), 0);
-  assert_int_equal(kc->info.free_slots, 5);
+  assert_int_equal(kc->info.free_slots, 10);
   assert_int_equal(keycard_client_open_channel(kc), KEYCARD_CLIENT_ECARD);
 
   /* FACTORY RESET: back to the pre-INIT form */
