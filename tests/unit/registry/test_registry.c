@@ -28,6 +28,11 @@ typedef struct expected_type {
 #else
 #define GP_BUILT false
 #endif
+#ifdef CF_WITH_KEYCARD_CARD
+#define KEYCARD_CARD_BUILT true
+#else
+#define KEYCARD_CARD_BUILT false
+#endif
 #ifdef CF_WITH_CMCC
 #define CMCC_BUILT true
 #else
@@ -35,9 +40,11 @@ typedef struct expected_type {
 #endif
 
 static const expected_type expected[] = {
-    {"loopback", true},       {"keycard", KEYCARD_BUILT}, {"gp", GP_BUILT},
-    {"kmc", CMCC_BUILT},      {"authcard", CMCC_BUILT},   {"workcard", CMCC_BUILT},
-    {"usercard", CMCC_BUILT}, {"sam", CMCC_BUILT},        {"terminal", CMCC_BUILT},
+    {"loopback", true},       {"keycard", KEYCARD_BUILT},
+    {"gp", GP_BUILT},         {"keycard-card", KEYCARD_CARD_BUILT},
+    {"kmc", CMCC_BUILT},      {"authcard", CMCC_BUILT},
+    {"workcard", CMCC_BUILT}, {"usercard", CMCC_BUILT},
+    {"sam", CMCC_BUILT},      {"terminal", CMCC_BUILT},
 };
 #define EXPECTED_COUNT (sizeof expected / sizeof expected[0])
 

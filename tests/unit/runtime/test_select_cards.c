@@ -33,11 +33,13 @@ typedef struct card_select_rule {
 /* Keycard: KeycardApplet.process (status-im/status-keycard 2.2.1 and 3.1.0) has no case for INS A4
  * when selectingApplet() is false, so it answers ISO7816.SW_INS_NOT_SUPPORTED; the loopback card
  * has no SELECT either. GP ISD: GP Card Specification 2.3.1 11.9, application not found. China
- * Mobile cards: docs/cmcc-profile.md 2.1 and the master cards' SELECT row. */
+ * Mobile cards: docs/cmcc-profile.md 2.1 and the master cards' SELECT row. The Keycard as shipped:
+ * its Security Domain is the default application, as on the card (docs/keycard-card.md). */
 static const card_select_rule rules[] = {
     {"loopback", "F063666C6F6F70", true, SW_INS_NOT_SUPPORTED},
     {"keycard", "A00000080400010101", false, SW_INS_NOT_SUPPORTED},
     {"gp", "A000000151000000", true, SW_FILE_NOT_FOUND},
+    {"keycard-card", "A000000151000000", true, SW_FILE_NOT_FOUND},
     {"kmc", "D156000101800004", true, SW_FILE_NOT_FOUND},
     {"authcard", "D156000101800003", true, SW_FILE_NOT_FOUND},
     {"workcard", "D156000101800002", true, SW_FILE_NOT_FOUND},
