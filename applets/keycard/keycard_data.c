@@ -70,6 +70,22 @@ static unsigned kc_data_record(uint8_t p1, size_t *max) {
   }
 }
 
+/* 3.2 GET DATA P1 01: the NDEF file from its start, NLEN + 2 bytes (NLEN a signed Java short)
+ * cut to the 223 bytes a secure response carries (KeycardApplet.java getData, tag 3.2; reading at
+ * a P2 offset is a TODO there, P2 is ignored). A negative length fails the array copy: 6F00. */
+static uint16_t kc_get_ndef_chunked(kc_req *rq) {
+  uint8_t file[KEYCARD_NDEF_FILE_MAX];
+  size_t len = 0;
+  int rc = cf_keycard_ndef_read(rq->app->store, rq->app->ns, file, sizeof file, &len);
+  if (rc != KEYCARD_NDEF_OK && rc != KEYCARD_NDEF_OVERRUN) return SW_UNKNOWN;
+  /* (short)(makeShort(file[0], file[1]) + 2): 7FFE..FFFD wrap to a negative length */
+  int32_t out_len = (int16_t)(uint16_t)(cf_be16(file) + 2);
+  if (out_len < 0) return SW_UNKNOWN;
+  if (out_len > KEYCARD_MAX_PLAIN) out_len = KEYCARD_MAX_PLAIN;
+  kc_out(rq, file, (size_t)out_len);
+  return SW_OK;
+}
+
 /* GET DATA: no PIN needed; wrapped when the channel is open, plain otherwise. */
 uint16_t kc_get_data(void *request) {
   kc_req *rq = request;
@@ -77,6 +93,7 @@ uint16_t kc_get_data(void *request) {
     uint16_t sw = kc_sc_unwrap(rq);
     if (sw != SW_OK) return sw;
   }
+  if (rq->ver->ndef_chunked && rq->cmd->p1 == KEYCARD_DATA_P1_NDEF) return kc_get_ndef_chunked(rq);
   size_t max = 0, len = 0;
   unsigned rec = kc_data_record(rq->cmd->p1, &max);
   if (rec == 0) return SW_INCORRECT_P1P2;
@@ -85,10 +102,30 @@ uint16_t kc_get_data(void *request) {
   return SW_OK;
 }
 
-/* STORE DATA: P1 00 public data (127 bytes max), 01 NDEF (223), 02 cash data (127); the object
- * is replaced as a whole, an empty one clears it. */
+/* 3.2 STORE DATA P1 01: the data goes into the 512-byte NDEF file at P2 * 4 (KeycardApplet.java
+ * storeData, tag 3.2), so a message up to 512 bytes arrives in chunks; the rest of the file stays.
+ * P2 is a signed Java byte: 80..FF give a negative offset the bound check lets through and the
+ * copy then refuses, 6F00. Past the file's end: 6A80. Empty data changes nothing. */
+static uint16_t kc_store_ndef_chunk(kc_req *rq) {
+  int32_t off = (int8_t)rq->cmd->p2 * 4;
+  if ((int32_t)rq->len + off > KEYCARD_NDEF_FILE_MAX) return SW_WRONG_DATA;
+  if (off < 0) return SW_UNKNOWN;
+  if (rq->len == 0) return SW_OK;
+  size_t have = 0;
+  const uint8_t *old = kc_peek(rq->app, KC_REC_DATA_NDEF, &have);
+  if (!old || have > KEYCARD_NDEF_FILE_MAX) have = 0;
+  uint8_t file[KEYCARD_NDEF_FILE_MAX] = {0};
+  if (have) memcpy(file, old, have);
+  memcpy(file + off, rq->data, rq->len);
+  size_t end = (size_t)off + rq->len;
+  return kc_put(rq->app, KC_REC_DATA_NDEF, file, end > have ? end : have) ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+/* STORE DATA: P1 00 public data (127 bytes max), 01 NDEF (223; 3.2 in chunks, above), 02 cash
+ * data (127); the object is replaced as a whole, an empty one clears it. */
 uint16_t kc_store_data(void *request) {
   kc_req *rq = request;
+  if (rq->ver->ndef_chunked && rq->cmd->p1 == KEYCARD_DATA_P1_NDEF) return kc_store_ndef_chunk(rq);
   size_t max = 0;
   unsigned rec = kc_data_record(rq->cmd->p1, &max);
   if (rec == 0) return SW_INCORRECT_P1P2;

@@ -116,8 +116,10 @@ static uint16_t kc_load_key_template(kc_req *rq, uint8_t uid[32]) {
   return sw;
 }
 
-/* LOAD KEY: P1 01/02 key template (a chain code makes the key extended), 03 BIP39 seed (64
- * bytes). Answers the key UID. */
+/* LOAD KEY: P1 01/02 key template (a chain code makes the key extended), 03 a seed: 64 bytes
+ * (BIP39) up to 3.1.0, 16 to 64 bytes from 3.2 (BIP32_MIN_SEED_SIZE, for SLIP39 seeds), any other
+ * length 6A80. Answers the key UID. 3.2 computes the UID inside the key's transaction (3.1.0
+ * after it): both are one store transaction here, so no tear leaves a stale UID in either. */
 uint16_t kc_load_key(void *request) {
   kc_req *rq = request;
   uint16_t sw = SW_OK;
@@ -128,7 +130,9 @@ uint16_t kc_load_key(void *request) {
     sw = kc_load_key_template(rq, uid);
     break;
   case KEYCARD_LOAD_KEY_P1_SEED:
-    sw = rq->len == KC_SEED_LEN ? kc_key_from_seed(rq->app, rq->data, rq->len, uid) : SW_WRONG_DATA;
+    sw = rq->len >= rq->ver->seed_min && rq->len <= KC_SEED_LEN
+             ? kc_key_from_seed(rq->app, rq->data, rq->len, uid)
+             : SW_WRONG_DATA;
     break;
   default:
     return SW_INCORRECT_P1P2;

@@ -127,9 +127,13 @@ uint16_t kch_init(kch *h, const char *pin, const char *puk, const uint8_t secret
 }
 
 uint16_t kch_pair(kch *h, const uint8_t secret[32]) {
+  return kch_pair_p2(h, secret, 0x00);
+}
+
+uint16_t kch_pair_p2(kch *h, const uint8_t secret[32], uint8_t mode) {
   uint8_t challenge[32], expect[32];
   assert_int_equal(cf_rand(challenge, 32), 0);
-  uint16_t sw = kch_send(h, 0x80, 0x12, 0x00, 0x00, challenge, 32);
+  uint16_t sw = kch_send(h, 0x80, 0x12, 0x00, mode, challenge, 32);
   if (sw != 0x9000) return sw;
   if (h->len != 64) return KCH_BAD;
   cf_iov p1[2] = {{secret, 32}, {challenge, 32}};

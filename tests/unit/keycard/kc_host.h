@@ -52,6 +52,8 @@ uint16_t kch_init(kch *h, const char *pin, const char *puk, const uint8_t secret
 /* Sends plaintext one-shot encrypted (INIT, DUPLICATE KEY ADD ENTROPY). */
 uint16_t kch_one_shot(kch *h, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *plain, size_t len);
 uint16_t kch_pair(kch *h, const uint8_t secret[32]);
+/* PAIR with a P2 mode on the first step (3.2: 00 any, 01 ephemeral, 02 persistent). */
+uint16_t kch_pair_p2(kch *h, const uint8_t secret[32], uint8_t mode);
 /* OPEN SECURE CHANNEL + MUTUALLY AUTHENTICATE with the current pairing. */
 uint16_t kch_open(kch *h);
 /* A command through the secure channel; returns the inner status word (or the plain one). */
