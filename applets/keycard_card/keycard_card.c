@@ -34,7 +34,9 @@ static const char *const gp_keys[] = {"scp", "key", "enc", "mac", "dek", "kvn", 
 static cf_card *keycard_card_create(cf_store *store, const char *params) {
   if (!params) params = "";
   char value[VALUE_MAX];
-  char gp[512] = "", ident[96] = "", ndef[32], cash[64];
+  char gp[512] = "", ident[96] = "", wallet[48], ndef[32], cash[64];
+  /* ident_ns: where the wallet's IDENTIFY CARD finds the identity (cf_ident_identify) */
+  snprintf(wallet, sizeof wallet, "version=3.2,ident_ns=%d", KEYCARD_CARD_NS_IDENT);
   snprintf(ndef, sizeof ndef, "wallet_ns=%d", KEYCARD_CARD_NS_WALLET);
   snprintf(cash, sizeof cash, "wallet_ns=%d,ident_ns=%d", KEYCARD_CARD_NS_WALLET, KEYCARD_CARD_NS_IDENT);
   bool ok = true;
@@ -45,15 +47,15 @@ static cf_card *keycard_card_create(cf_store *store, const char *params) {
 
   cf_card *card = ok ? cf_card_new(store, keycard_card_atr, sizeof keycard_card_atr, CF_RESP_T1) : NULL;
   /* the order fixes the namespaces (KEYCARD_CARD_NS_*); the Security Domain is selected at power on */
-  if (card && !(cf_card_add_applet(card, &keycard_applet_ops, keycard_aid, sizeof keycard_aid, "version=3.2",
-                                   false) &&
-                cf_card_add_applet(card, &ndef_applet_ops, ndef_instance_aid, sizeof ndef_instance_aid, ndef,
-                                   false) &&
-                cf_card_add_applet(card, &cash_applet_ops, cash_instance_aid, sizeof cash_instance_aid, cash,
-                                   false) &&
-                cf_card_add_applet(card, &ident_applet_ops, ident_instance_aid, sizeof ident_instance_aid,
-                                   ident, false) &&
-                cf_card_add_applet(card, &gp_isd_ops, gp_isd_aid, sizeof gp_isd_aid, gp, true))) {
+  if (card &&
+      !(cf_card_add_applet(card, &keycard_applet_ops, keycard_aid, sizeof keycard_aid, wallet, false) &&
+        cf_card_add_applet(card, &ndef_applet_ops, ndef_instance_aid, sizeof ndef_instance_aid, ndef,
+                           false) &&
+        cf_card_add_applet(card, &cash_applet_ops, cash_instance_aid, sizeof cash_instance_aid, cash,
+                           false) &&
+        cf_card_add_applet(card, &ident_applet_ops, ident_instance_aid, sizeof ident_instance_aid, ident,
+                           false) &&
+        cf_card_add_applet(card, &gp_isd_ops, gp_isd_aid, sizeof gp_isd_aid, gp, true))) {
     cf_card_free(card);
     card = NULL;
   }
@@ -65,6 +67,6 @@ static cf_card *keycard_card_create(cf_store *store, const char *params) {
 const cf_card_profile keycard_card_profile = {
     .name = "keycard-card",
     .summary = "the Keycard as shipped: GP Security Domain, wallet applet 3.2, Cash, NDEF (Type 4 Tag) and "
-               "Ident applications on one card (params: the gp ones, ident_ca=, ndef=)",
+               "Ident applications on one card (params: the gp ones, ident_ca=)",
     .create = keycard_card_create,
 };
