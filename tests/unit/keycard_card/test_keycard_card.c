@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -158,6 +159,49 @@ static void without_ca_identify_is_refused(void **state) {
   cf_store_close(s3);
 }
 
+/* Every INS with odd P1 P2 and lengths, on each package application: no crash, and what an
+ * application keeps (the Cash key, the certificate, the NDEF file) stays as it was. */
+static void malformed_commands_change_nothing(void **state) {
+  (void)state;
+  static const char *const aids[] = {"D2760000850101", "A00000080400010301", "A00000080400010401"};
+  uint8_t before[3][128];
+  size_t before_len[3];
+  char sel[64];
+  for (size_t a = 0; a < 3; a++) {
+    snprintf(sel, sizeof sel, "00A40400%02zX%s", strlen(aids[a]) / 2, aids[a]);
+    assert_int_equal(tx(sel), SW_OK);
+    before_len[a] = rlen < sizeof before[a] ? rlen : sizeof before[a];
+    memcpy(before[a], resp, before_len[a]);
+  }
+  static const char *const shapes[] = {"", "00", "01FF",
+                                       "20"
+                                       "00000000000000000000000000000000000000000000000000000000000000"
+                                       "00",
+                                       "FF"};
+  char apdu[600];
+  for (size_t a = 0; a < 3; a++) {
+    snprintf(sel, sizeof sel, "00A40400%02zX%s", strlen(aids[a]) / 2, aids[a]);
+    for (unsigned ins = 0; ins < 256; ins++) {
+      if (ins == 0xA4 || ins == 0xC0 || ins == 0xE2 || (ins & 0xF0) == 0x60 || (ins & 0xF0) == 0x90) continue;
+      for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        assert_int_equal(tx(sel), SW_OK);
+        snprintf(apdu, sizeof apdu, "80%02X%s%s", ins, k % 2 ? "FFFF" : "0000", shapes[k]);
+        (void)tx(apdu);
+      }
+    }
+  }
+  for (size_t a = 0; a < 3; a++) {
+    snprintf(sel, sizeof sel, "00A40400%02zX%s", strlen(aids[a]) / 2, aids[a]);
+    assert_int_equal(tx(sel), SW_OK);
+    assert_int_equal(rlen < sizeof before[a] ? rlen : sizeof before[a], before_len[a]);
+    assert_memory_equal(resp, before[a], before_len[a]);
+  }
+  assert_int_equal(tx("00A4040007D2760000850101"), SW_OK);
+  assert_int_equal(tx("00A4000C02E104"), SW_OK);
+  assert_int_equal(tx("00B0000002"), SW_OK);
+  assert_int_equal(cf_be16(resp), 0); /* the NDEF file is still empty */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(applications_and_namespaces, setup, teardown),
@@ -165,6 +209,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(reopened_card_keeps_keys_and_certificate, setup, teardown),
       cmocka_unit_test_setup_teardown(ndef_application_reads_the_wallet_file, setup, teardown),
       cmocka_unit_test_setup_teardown(without_ca_identify_is_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(malformed_commands_change_nothing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
