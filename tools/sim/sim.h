@@ -22,8 +22,17 @@ typedef struct cf_sim_card_spec {
   char params[256]; /* profile params, "" when none */
 } cf_sim_card_spec;
 
+/* A timing model for one reader's card, or for every card without one (reader -1); the text form
+ * of sim_timing.h. */
+typedef struct cf_sim_timing_arg {
+  int reader;
+  char spec[128];
+} cf_sim_timing_arg;
+
 typedef struct cf_sim_options {
   cf_sim_card_spec cards[CF_SIM_MAX_CARDS];
+  cf_sim_timing_arg timings[CF_SIM_MAX_CARDS + 1];
+  size_t timing_count;
   size_t card_count;
   char host[64];
   int base_port;
@@ -42,12 +51,17 @@ int cf_sim_add_card_arg(cf_sim_options *o, const char *arg, char *err, size_t er
 int cf_sim_add_card(cf_sim_options *o, int reader, const char *type, const char *params, char *err,
                     size_t errlen);
 
+/* "[READER:]SPEC" (--timing): a timing model for the card in READER, or for every card. The
+ * model is checked here; a reader given twice is refused. Returns 0 or -1 (err). */
+int cf_sim_add_timing_arg(cf_sim_options *o, const char *arg, char *err, size_t errlen);
+
 /* Configuration file, one statement a line ('#' starts a comment):
  *   reader N TYPE [PARAMS]    card of profile TYPE in reader N (PARAMS: key=value,key=value; a
  *                             file giving secret parameters must be private, see sim_main.c)
  *   state-dir DIR             where card state files live (a --state-dir option wins)
  *   port BASE                 vpcd port of reader 0 (a --port option wins)
  *   host ADDR                 vpcd address (a --host option wins)
+ *   timing [N] SPEC           timing model of reader N's card, or of every card (sim_timing.h)
  * Returns 0, -1 with err naming the file and line, or -2 if the file cannot be read. */
 int cf_sim_config_load(const char *path, cf_sim_options *o, bool keep_state_dir, bool keep_port,
                        bool keep_host, char *err, size_t errlen);
@@ -70,6 +84,13 @@ int cf_sim_state_record(cf_store *store, const cf_sim_card_spec *c, bool params_
 /* Whether every record the profile's installation needs is there (checked on a copy in memory). */
 int cf_sim_state_required(cf_store *store, const cf_card_profile *profile, const cf_sim_card_spec *c,
                           const char *path, char *err, size_t errlen);
+
+/* Opens a card's store (its state file under o->state_dir, or memory) and makes the card on it,
+ * refusing a state file that is not a sound card of this type made with these parameters: what
+ * the emulator and the IFD handler (ifd/) serve. store_path receives the file's path. Returns 0,
+ * or -1 with err and *exit_code (2 parameters, 6 the file, 1 internal); nothing stays open then. */
+int cf_sim_card_open(const cf_sim_options *o, const cf_sim_card_spec *c, cf_store **store, cf_card **card,
+                     char *store_path, size_t path_cap, char *err, size_t errlen, int *exit_code);
 
 typedef struct cf_sim cf_sim;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_timing.h"
 
 void cf_sim_options_init(cf_sim_options *o) {
   memset(o, 0, sizeof *o);
@@ -69,6 +70,48 @@ int cf_sim_add_card_arg(cf_sim_options *o, const char *arg, char *err, size_t er
   while (reader_taken(o, reader))
     reader++;
   return cf_sim_add_card(o, reader, type, colon != NULL ? colon + 1 : "", err, errlen);
+}
+
+/* --timing options are parsed before the configuration file is read, and win over it: the file's
+ * model for a reader that already has one is checked, then dropped (keep_given). Among options,
+ * the last one for a reader counts. */
+static int add_timing(cf_sim_options *o, int reader, const char *spec, size_t len, bool keep_given, char *err,
+                      size_t errlen) {
+  char text[sizeof o->timings[0].spec];
+  cf_timing t;
+  if (!copy_field(text, sizeof text, spec, len)) {
+    snprintf(err, errlen, "timing model too long");
+    return -1;
+  }
+  if (cf_timing_parse(text, &t, err, errlen) != 0) return -1;
+  size_t i = 0;
+  while (i < o->timing_count && o->timings[i].reader != reader)
+    i++;
+  if (i == sizeof o->timings / sizeof o->timings[0]) {
+    snprintf(err, errlen, "too many timing models");
+    return -1;
+  }
+  if (i < o->timing_count && keep_given) return 0;
+  if (i == o->timing_count) o->timing_count++;
+  o->timings[i].reader = reader;
+  memcpy(o->timings[i].spec, text, len + 1);
+  return 0;
+}
+
+int cf_sim_add_timing_arg(cf_sim_options *o, const char *arg, char *err, size_t errlen) {
+  const char *colon = strchr(arg, ':');
+  int reader = -1;
+  if (colon != NULL) {
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (end != colon || colon == arg || v < 0 || v > 99) {
+      snprintf(err, errlen, "expected [READER:]SPEC with READER 0-99");
+      return -1;
+    }
+    reader = (int)v;
+    arg = colon + 1;
+  }
+  return add_timing(o, reader, arg, strlen(arg), false, err, errlen);
 }
 
 /* Splits off the next whitespace-separated word; returns its length (0 at the end). */
@@ -179,7 +222,26 @@ int cf_sim_config_line(const char *line, cf_sim_options *o, bool keep_state_dir,
     }
     return 0;
   }
-  snprintf(err, errlen, "unknown statement \"%.*s\" (expected reader, state-dir, port or host)",
+  if (word_is(word, wlen, "timing")) {
+    const char *first;
+    const char *after = p;
+    size_t flen = next_word(&after, &first);
+    long reader = -1;
+    if (flen > 0 && isdigit((unsigned char)first[0])) {
+      if (!parse_int(first, flen, 0, 99, &reader)) {
+        snprintf(err, errlen, "expected a reader number 0-99 or a model after \"timing\"");
+        return -1;
+      }
+      p = after;
+    }
+    size_t slen = rest_of_line(&p, &rest);
+    if (slen == 0) {
+      snprintf(err, errlen, "expected a timing model after \"timing\"");
+      return -1;
+    }
+    return add_timing(o, (int)reader, rest, slen, true, err, errlen);
+  }
+  snprintf(err, errlen, "unknown statement \"%.*s\" (expected reader, state-dir, port, host or timing)",
            (int)(wlen > 40 ? 40 : wlen), word);
   return -1;
 }

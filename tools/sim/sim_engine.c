@@ -34,6 +34,7 @@
 #include "cardforge/sw.h"
 #include "cardforge/registry.h"
 #include "sim.h"
+#include "sim_timing.h"
 
 #define VPCD_CTRL_OFF 0
 #define VPCD_CTRL_ON 1
@@ -72,6 +73,12 @@ typedef struct sim_slot {
   bool heard;            /* vpcd has sent something on this connection: the card is in its reader */
   bool ever_heard;       /* ... on any connection so far */
   long long silent_deadline;
+  /* the card's timing model; with several cards a modelled reply waits in tx until reply_at_ns
+   * (no frame is read meanwhile) so that one slow card does not hold up the others */
+  cf_timing timing;
+  bool reply_pending;
+  size_t reply_len;
+  long long reply_at_ns;
   size_t rx_len;
   uint8_t rx[FRAME_MAX];
   uint8_t tx[FRAME_MAX];
@@ -91,6 +98,12 @@ struct cf_sim {
   char error[300]; /* why cf_sim_run returned -2 */
 };
 
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -109,70 +122,100 @@ __attribute__((format(printf, 2, 3))) static void status_line(cf_sim *s, const c
 
 /* Opens the card's store and makes the card on it, refusing a state file that is not a sound card
  * of this type made with these parameters. Exit codes: 6 for the file, 2 for the parameters. */
-static int slot_open_card(cf_sim *s, sim_slot *slot, char *err, size_t errlen, int *exit_code) {
-  const cf_card_profile *profile = cf_card_profile_find(slot->spec.type);
+int cf_sim_card_open(const cf_sim_options *opt, const cf_sim_card_spec *spec, cf_store **store_out,
+                     cf_card **card_out, char *store_path, size_t path_cap, char *err, size_t errlen,
+                     int *exit_code) {
+  cf_store *store = NULL;
+  *store_out = NULL;
+  *card_out = NULL;
+  const cf_card_profile *profile = cf_card_profile_find(spec->type);
   if (profile == NULL) {
-    snprintf(err, errlen, "unknown card type \"%s\" (see `cardforge sim --list-types`)", slot->spec.type);
+    snprintf(err, errlen, "unknown card type \"%s\" (see `cardforge sim --list-types`)", spec->type);
     *exit_code = 2;
     return -1;
   }
   int rc;
-  if (s->opt.memory) {
-    rc = cf_store_open_memory(&slot->store);
-    snprintf(slot->store_path, sizeof slot->store_path, "memory");
+  if (opt->memory) {
+    rc = cf_store_open_memory(&store);
+    snprintf(store_path, path_cap, "memory");
   } else {
-    if (cf_sim_state_path(&s->opt, &slot->spec, slot->store_path, sizeof slot->store_path) != 0) {
+    if (cf_sim_state_path(opt, spec, store_path, path_cap) != 0) {
       snprintf(err, errlen, "state directory path too long");
       *exit_code = 6;
       return -1;
     }
     /* --fresh erases under the store's lock: a card another emulator serves is left alone. */
-    rc = cf_store_open_file_ex(slot->store_path, s->opt.fresh ? CF_STORE_OPEN_FRESH : 0, &slot->store);
+    rc = cf_store_open_file_ex(store_path, opt->fresh ? CF_STORE_OPEN_FRESH : 0, &store);
   }
   if (rc != CF_STORE_OK) {
     if (rc == CF_STORE_BUSY)
       snprintf(err, errlen,
                "reader %d: card state %s is in use by another process (a running cardforge sim?)%s",
-               slot->spec.reader, slot->store_path, s->opt.fresh ? "; nothing was erased" : "");
+               spec->reader, store_path, opt->fresh ? "; nothing was erased" : "");
     else if (rc == CF_STORE_EIO || rc == CF_STORE_EINVAL)
-      snprintf(err, errlen, "reader %d: cannot open card state %s (%s)", slot->spec.reader, slot->store_path,
+      snprintf(err, errlen, "reader %d: cannot open card state %s (%s)", spec->reader, store_path,
                cf_store_error_text(rc));
     else
       snprintf(err, errlen,
                "reader %d: card state %s: %s; refusing it (add --fresh to erase it and make a new card)",
-               slot->spec.reader, slot->store_path, cf_store_error_text(rc));
-    slot->store = NULL;
+               spec->reader, store_path, cf_store_error_text(rc));
     *exit_code = 6;
     return -1;
   }
   bool new_card = false;
-  int state = cf_sim_state_check(slot->store, &slot->spec, slot->store_path, &new_card, err, errlen);
+  int state = cf_sim_state_check(store, spec, store_path, &new_card, err, errlen);
   if (state == CF_SIM_STATE_OK && !new_card)
-    state = cf_sim_state_required(slot->store, profile, &slot->spec, slot->store_path, err, errlen);
+    state = cf_sim_state_required(store, profile, spec, store_path, err, errlen);
   if (state != CF_SIM_STATE_OK) {
     *exit_code = state == CF_SIM_STATE_CONTRADICTS ? 2 : state == CF_SIM_STATE_FAILED ? 1 : 6;
+    cf_store_close(store);
     return -1;
   }
-  bool had_identity = cf_store_peek(slot->store, CF_STORE_KEY(0, 1), NULL) != NULL;
-  slot->card = profile->create(slot->store, slot->spec.params);
-  if (slot->card == NULL) {
+  bool had_identity = cf_store_peek(store, CF_STORE_KEY(0, 1), NULL) != NULL;
+  *card_out = profile->create(store, spec->params);
+  if (*card_out == NULL) {
     /* names only: the values may be keys */
     char names[200] = "";
     size_t n = 0;
-    const char *cursor = slot->spec.params;
+    const char *cursor = spec->params;
     cf_param_item it;
     while (cf_params_next(&cursor, &it) && n < sizeof names)
       n += (size_t)snprintf(names + n, sizeof names - n, "%s%.*s", n ? ", " : "", (int)it.name_len, it.name);
     snprintf(err, errlen,
              "reader %d: cannot create a %s card with parameters \"%s\" (a value the card refuses)",
-             slot->spec.reader, slot->spec.type, names);
+             spec->reader, spec->type, names);
     *exit_code = 2;
+    cf_store_close(store);
     return -1;
   }
-  if (!had_identity && cf_sim_state_record(slot->store, &slot->spec, new_card) != 0) {
-    snprintf(err, errlen, "reader %d: cannot record the card's identity in %s", slot->spec.reader,
-             slot->store_path);
+  if (!had_identity && cf_sim_state_record(store, spec, new_card) != 0) {
+    snprintf(err, errlen, "reader %d: cannot record the card's identity in %s", spec->reader, store_path);
     *exit_code = 6;
+    cf_card_free(*card_out);
+    *card_out = NULL;
+    cf_store_close(store);
+    return -1;
+  }
+  *store_out = store;
+  return 0;
+}
+
+static int slot_open_card(cf_sim *s, sim_slot *slot, char *err, size_t errlen, int *exit_code) {
+  return cf_sim_card_open(&s->opt, &slot->spec, &slot->store, &slot->card, slot->store_path,
+                          sizeof slot->store_path, err, errlen, exit_code);
+}
+
+/* The card's own timing model, else the one for every card, else none. */
+static int slot_timing(cf_sim *s, sim_slot *slot, char *err, size_t errlen, int *exit_code) {
+  const char *spec = NULL, *every = NULL;
+  for (size_t i = 0; i < s->opt.timing_count; i++) {
+    if (s->opt.timings[i].reader == slot->spec.reader) spec = s->opt.timings[i].spec;
+    if (s->opt.timings[i].reader < 0) every = s->opt.timings[i].spec;
+  }
+  if (spec == NULL) spec = every;
+  if (spec == NULL) return 0;
+  if (cf_timing_parse(spec, &slot->timing, err, errlen) != 0) {
+    *exit_code = 2;
     return -1;
   }
   return 0;
@@ -225,7 +268,19 @@ cf_sim *cf_sim_new(const cf_sim_options *o, FILE *status, char *err, size_t errl
       cf_sim_free(s);
       return NULL;
     }
-    if (slot_open_card(s, slot, err, errlen, exit_code) != 0) {
+    if (slot_open_card(s, slot, err, errlen, exit_code) != 0 ||
+        slot_timing(s, slot, err, errlen, exit_code) != 0) {
+      cf_sim_free(s);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < o->timing_count; i++) {
+    bool used = o->timings[i].reader < 0;
+    for (size_t k = 0; k < o->card_count && !used; k++)
+      used = o->cards[k].reader == o->timings[i].reader;
+    if (!used) {
+      snprintf(err, errlen, "a timing model for reader %d, which has no card", o->timings[i].reader);
+      *exit_code = 2;
       cf_sim_free(s);
       return NULL;
     }
@@ -239,6 +294,7 @@ static void slot_disconnect(cf_sim *s, sim_slot *slot, long long now, bool repor
   slot->fd = -1;
   slot->state = SLOT_IDLE;
   slot->rx_len = 0;
+  slot->reply_pending = false;
   /* The card loses power with its reader: transient state (selection, PIN, sessions) goes. */
   cf_card_power_off(slot->card);
   slot->next_try_ms = now + slot->backoff_ms;
@@ -348,7 +404,7 @@ static int slot_send(sim_slot *slot, size_t payload_len) {
   return 0;
 }
 
-static int slot_handle_frame(sim_slot *slot, const uint8_t *payload, size_t len) {
+static int slot_handle_frame(cf_sim *s, sim_slot *slot, const uint8_t *payload, size_t len) {
   if (len == 0) return 0;
   if (len == 1) {
     switch (payload[0]) {
@@ -369,10 +425,23 @@ static int slot_handle_frame(sim_slot *slot, const uint8_t *payload, size_t len)
       return 0; /* unknown control codes carry no reply in the protocol */
     }
   }
+  cf_timing_mark mark;
+  cf_timing_begin(&mark, slot->store);
   size_t n = cf_card_transmit(slot->card, payload, len, slot->tx + 2, sizeof slot->tx - 2);
   if (n < 2) {
     cf_put_be16(slot->tx + 2, SW_UNKNOWN);
     n = 2;
+  }
+  if (cf_timing_enabled(&slot->timing)) {
+    if (s->count == 1) {
+      cf_timing_end(&slot->timing, &mark, slot->store);
+    } else {
+      slot->reply_pending = true;
+      slot->reply_len = n;
+      slot->reply_at_ns =
+          mark.start_ns + (long long)cf_timing_cost_us(&slot->timing, &mark, slot->store) * 1000;
+      return 0;
+    }
   }
   return slot_send(slot, n);
 }
@@ -392,13 +461,13 @@ static ssize_t slot_recv(sim_slot *slot, size_t want, int flags) {
 
 /* Answers every whole frame in rx and keeps the incomplete rest. Returns the frames answered,
  * or -1 when a reply could not be sent. */
-static int slot_process(sim_slot *slot) {
+static int slot_process(cf_sim *s, sim_slot *slot) {
   size_t off = 0;
   int frames = 0;
-  while (slot->rx_len - off >= 2) {
+  while (!slot->reply_pending && slot->rx_len - off >= 2) {
     size_t len = cf_be16(slot->rx + off);
     if (slot->rx_len - off < 2 + len) break;
-    if (slot_handle_frame(slot, slot->rx + off + 2, len) != 0) return -1;
+    if (slot_handle_frame(s, slot, slot->rx + off + 2, len) != 0) return -1;
     off += 2 + len;
     frames++;
   }
@@ -439,7 +508,8 @@ static int slot_serve(cf_sim *s, sim_slot *slot) {
   /* not heard yet: back to poll(), which keeps the silence deadline */
   if (!slot->heard) return 0;
   for (bool waited = false;; waited = true) {
-    if (slot_process(slot) < 0) return -1;
+    if (slot_process(s, slot) < 0) return -1;
+    if (slot->reply_pending) return 0; /* back to poll(), which waits for the reply's time */
     size_t missing = slot_missing(slot);
     /* Several cards share poll(): between frames, and after one bounded wait for the rest of a
      * frame (a trickling reader must not keep the others waiting), back to it. */
@@ -459,6 +529,22 @@ static void slot_check_connect(cf_sim *s, sim_slot *slot, long long now) {
     return;
   }
   slot_connect_failed(s, slot, now);
+}
+
+/* Sends the modelled replies whose time has come, then answers what their connections already
+ * hold. Returns how many were sent. */
+static int slots_send_due(cf_sim *s) {
+  int sent = 0;
+  long long now = now_ns();
+  for (size_t i = 0; i < s->count; i++) {
+    sim_slot *slot = s->slots[i];
+    if (!slot->reply_pending || slot->reply_at_ns > now) continue;
+    slot->reply_pending = false;
+    sent++;
+    if (slot_send(slot, slot->reply_len) != 0 || slot_process(s, slot) < 0)
+      slot_disconnect(s, slot, now_ms(), true);
+  }
+  return sent;
 }
 
 const char *cf_sim_error(const cf_sim *s) {
@@ -494,7 +580,14 @@ int cf_sim_run(cf_sim *s) {
         if (timeout < 0 || wait < timeout) timeout = wait < 0 ? 0 : (int)wait;
         continue;
       }
-      pfds[n] = (struct pollfd){.fd = slot->fd, .events = slot->state == SLOT_CONNECTING ? POLLOUT : POLLIN};
+      if (slot->reply_pending) {
+        long long wait = (slot->reply_at_ns - now_ns() + 999999) / 1000000;
+        if (timeout < 0 || wait < timeout) timeout = wait < 0 ? 0 : (int)wait;
+      }
+      pfds[n] = (struct pollfd){.fd = slot->fd,
+                                .events = slot->state == SLOT_CONNECTING ? POLLOUT
+                                          : slot->reply_pending          ? 0
+                                                                         : POLLIN};
       polled[n++] = slot;
       if (!slot->heard) {
         long long wait = slot->silent_deadline - now;
@@ -503,6 +596,7 @@ int cf_sim_run(cf_sim *s) {
     }
     int ready = poll(pfds, n, timeout);
     if (ready < 0 && errno != EINTR) return -1;
+    if (slots_send_due(s) > 0) continue; /* their next frames may already be waiting: poll again */
     if (ready == 0) {
       now = now_ms();
       for (nfds_t i = 1; i < n; i++) {

@@ -34,6 +34,10 @@ static const char sim_usage[] =
     "  --fresh               erase each card's state first (start from a new card); a card\n"
     "                        another process is serving is refused, not erased\n"
     "  --memory              keep card state in memory only\n"
+    "  --timing [N:]SPEC     a card timing model for reader N's card, or for every card\n"
+    "                        (repeatable): a profile (apdu20, jcop-cj2a081), NAME=DURATION\n"
+    "                        pairs (apdu, ecdh, keygen, sign, derive, write; e.g. apdu=20ms),\n"
+    "                        or a profile then pairs; off by default (docs/performance.md)\n"
     "  --port BASE           vpcd port of reader 0 (default 35963; Debian's vpcd listens on\n"
     "                        35963 and 35964)\n"
     "  --host ADDR           vpcd IPv4 address (default 127.0.0.1)\n"
@@ -44,6 +48,7 @@ static const char sim_usage[] =
     "config file: one statement a line, '#' starts a comment:\n"
     "  reader N TYPE [PARAMS]   e.g. \"reader 0 keycard version=3.1\"\n"
     "  state-dir DIR            port BASE            host ADDR\n"
+    "  timing [N] SPEC\n"
     "(command-line options win over the file.)\n"
     "\n"
     "Prints one line per card when vpcd has talked to it (the card is then in its reader).\n"
@@ -172,7 +177,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes = strcmp(arg, "--card") == 0 || strcmp(arg, "--config") == 0 ||
                  strcmp(arg, "--state-dir") == 0 || strcmp(arg, "--port") == 0 ||
-                 strcmp(arg, "--host") == 0 || strcmp(arg, "--pidfile") == 0;
+                 strcmp(arg, "--host") == 0 || strcmp(arg, "--pidfile") == 0 || strcmp(arg, "--timing") == 0;
     if (takes && val == NULL) {
       cf_cli_error("sim: %s needs a value (see cardforge sim --help)", arg);
       return CF_EXIT_USAGE;
@@ -206,6 +211,12 @@ static int parse_args(int argc, char **argv, sim_args *a) {
         return CF_EXIT_USAGE;
       }
       a->host_given = true;
+    } else if (strcmp(arg, "--timing") == 0) {
+      char err[300];
+      if (cf_sim_add_timing_arg(&a->opt, val, err, sizeof err) != 0) {
+        cf_cli_error("sim: --timing %s: %s", val, err);
+        return CF_EXIT_USAGE;
+      }
     } else if (strcmp(arg, "--pidfile") == 0) {
       a->pidfile = val;
     } else if (strcmp(arg, "--fresh") == 0) {

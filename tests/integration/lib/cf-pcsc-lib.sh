@@ -53,6 +53,14 @@ cf_write_reader_conf() {
   done
 }
 
+# Adds a reader.conf entry FILE to DIR/vpcd.conf.d (after cf_write_reader_conf), "@ENV_DIR@"
+# replaced by DIR. The entry keeps its file name, so two entries need two names.
+cf_add_reader_conf() {
+  local file=$1 dir=$2
+  [ -r "$file" ] || { echo "cf-pcsc-env: reader configuration $file not readable" >&2; return 1; }
+  sed "s|@ENV_DIR@|$dir|g" "$file" >"$dir/vpcd.conf.d/$(basename "$file")"
+}
+
 # Starts pcscd in the foreground mode, in the background; records its pid in pcscd.pid and waits
 # for its socket and for vpcd's last port. Uses $CF_PCSC_ENV_DIR/vpcd.conf.d when it exists
 # (more than two readers), else the system's /etc/reader.conf.d.
@@ -60,8 +68,10 @@ cf_start_pcscd() {
   local i last_port conf=()
   last_port=$((35963 + ${CF_PCSC_READERS:-2} - 1))
   [ -d "$CF_PCSC_ENV_DIR/vpcd.conf.d" ] && conf=(-c "$CF_PCSC_ENV_DIR/vpcd.conf.d")
+  local preload=()
+  [ -n "${CF_PCSCD_PRELOAD:-}" ] && preload=(env "LD_PRELOAD=$CF_PCSCD_PRELOAD" ASAN_OPTIONS=detect_leaks=0)
   # shellcheck disable=SC2086
-  pcscd $CF_PCSCD_ARGS "${conf[@]}" >>"$CF_PCSC_ENV_DIR/pcscd.log" 2>&1 &
+  "${preload[@]}" pcscd $CF_PCSCD_ARGS "${conf[@]}" >>"$CF_PCSC_ENV_DIR/pcscd.log" 2>&1 &
   echo $! >"$CF_PCSC_ENV_DIR/pcscd.pid"
   for i in $(seq 1 $((${CF_PCSC_TIMEOUT:-10} * 20))); do
     if [ -S /run/pcscd/pcscd.comm ] && cf_port_listening 35963 && cf_port_listening "$last_port"; then

@@ -1,0 +1,29 @@
+# Helpers of the IFD handler tests (source after cf-pcsc-lib.sh). pcscd names a reader.conf
+# reader "FRIENDLYNAME NN 00", NN counting the readers of one driver in the order it loads them,
+# so the tests find their readers by the FRIENDLYNAME part.
+
+# The PC/SC reader index (opensc-tool -r) of the reader whose name contains $1.
+ifd_reader_index() {
+  opensc-tool -l 2>/dev/null | awk -v n="$1" '$1 ~ /^[0-9]+$/ && index($0, n) { print $1; exit }'
+}
+
+# The response bytes of APDU (hex, no spaces) on the reader named $1, as one upper-case hex string
+# with the status word last; fails when opensc-tool does.
+ifd_apdu() {
+  local idx out
+  idx=$(ifd_reader_index "$1")
+  [ -n "$idx" ] || { echo "no reader named $1" >&2; return 1; }
+  out=$(opensc-tool -r "$idx" -s "$2" 2>&1) || { echo "$out" >&2; return 1; }
+  local data sw
+  data=$(echo "$out" | sed -n '/^Received/,$p' | sed 1d | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9A-Fa-f][0-9A-Fa-f]$/) printf "%s", toupper($i) }')
+  sw=$(echo "$out" | sed -n 's/.*SW1=0x\([0-9A-Fa-f]*\), SW2=0x\([0-9A-Fa-f]*\).*/\1 \2/p')
+  [ -n "$sw" ] || { echo "$out" >&2; return 1; }
+  # shellcheck disable=SC2086
+  printf '%s%02X%02X\n' "$data" $(for b in $sw; do echo $((16#$b)); done)
+}
+
+# Every IFD card must be there before a test starts: CF_IFD_CARDS of them (set by CMakeLists.txt).
+CF_IFD_CARDS=${CF_IFD_CARDS:-5}
+ifd_wait_ready() {
+  cf_wait_cards "$CF_IFD_CARDS" 15 || cf_fail "the IFD readers did not all show a card: $(opensc-tool -l 2>&1; tail -20 "$CF_PCSC_ENV_DIR/pcscd.log")"
+}
