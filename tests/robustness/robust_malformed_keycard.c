@@ -119,11 +119,15 @@ static const rb_bad_case pin_cases[] = {
     {"CHANGE pairing secret of 31 bytes",
      "80210200000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E", SW_WRONG_DATA, 0, true},
     {"LOAD KEY with P1 04", "80D00400", SW_INCORRECT_P1P2, 0, true},
-    {"LOAD KEY seed of 63 bytes",
+    /* 3.2 (the default) takes seeds of 16..64 bytes */
+    {"LOAD KEY seed of 65 bytes",
      "80D00300"
      "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"
-     "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E",
+     "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20",
      SW_WRONG_DATA, 0, true},
+    {"LOAD KEY seed of 15 bytes", "80D00300000102030405060708090A0B0C0D0E", SW_WRONG_DATA, 0, true},
+    {"STORE DATA NDEF chunk past 512 bytes", "80E2017F0102030405", SW_WRONG_DATA, 0, true},
+    {"STORE DATA NDEF at a negative offset (P2 80)", "80E2018001020304", SW_UNKNOWN, 0, true},
     {"LOAD KEY, template that is not A1",
      "80D00100A2228120"
      "1F2E3D4C5B6A798897A6B5C4D3E2F10010213243546576"
@@ -163,7 +167,8 @@ static const rb_bad_case pin_cases[] = {
     {"SET PINLESS PATH of 3 bytes", "80C10000800000", SW_WRONG_DATA, 0, true},
     {"STORE DATA with P1 03", "80E2030001", SW_INCORRECT_P1P2, 0, true},
     {"GET DATA with P1 03", "80CA0300", SW_INCORRECT_P1P2, 0, true},
-    {"UNPAIR slot 5", "80130500", SW_INCORRECT_P1P2, 0, true},
+    {"UNPAIR slot 10", "80130A00", SW_INCORRECT_P1P2, 0, true},
+    {"UNPAIR slot 80 (a negative Java byte)", "80138000", SW_UNKNOWN, 0, true},
 };
 
 /* applet 2.2.1, no channel: the 3.x commands are unknown (FACTORY RESET must not reset) */
