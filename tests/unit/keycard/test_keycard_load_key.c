@@ -1,5 +1,5 @@
 /* Keycard applet: how LOAD KEY reads its key template. The applet walks the TLV by offsets
- * (status-keycard KeycardApplet.java loadKeyPair, tags 2.2.1 to 3.1.0) and hands the private key
+ * (status-keycard KeycardApplet.java loadKeyPair, tags 2.2.1 to 3.2) and hands the private key
  * to ECPrivateKey.setS with the length its TLV gives, right-aligned: SDKs that strip a leading 00
  * byte send 81 1F (or shorter), and the card must load the same key. Run on every version. */
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include "cardforge/keycard.h"
 #include "kc_host.h"
 
-static const char *const versions[] = {"version=2.2.1", "version=3.0", "version=3.1"};
+static const char *const versions[] = {"version=2.2.1", "version=3.0", "version=3.1", "version=3.2"};
 #define VERSION_COUNT (sizeof versions / sizeof versions[0])
 
 /* A valid private key whose first two bytes are zero, so it has 30-, 31- and 32-byte encodings. */

@@ -1,5 +1,5 @@
 /* Keycard applet: each selectable version is that tag of status-im/status-keycard (2.2.1, 3.0,
- * 3.1.0): its instruction set, its INIT forms, its SELECT answer, its PIN rules and its key
+ * 3.1.0, 3.2): its instruction set, its INIT forms, its SELECT answer, its PIN rules and its key
  * derivation. The expectations are the table in docs/keycard.md. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,16 +21,20 @@ typedef struct version_case {
   size_t extra_count;
   bool init_options;
   bool identify_before_init;
+  uint8_t slots; /* pairing slots, free after INIT */
 } version_case;
 
 static const uint8_t ins_221[] = {0xD5, 0xF3};
 static const uint8_t ins_30[] = {0xCA, 0xE2};
 static const uint8_t ins_31[] = {0x14, 0xCA, 0xE2, 0xFD};
+static const uint8_t ins_32[] = {0x14, 0xCA, 0xE2, 0xFD}; /* the tag 3.2 process() adds none */
 
 static const version_case cases[] = {
-    {"version=2.2.1", 0x0202, 0x0F, ins_221, sizeof ins_221, false, false},
-    {"version=3.0", 0x0300, 0x0F, ins_30, sizeof ins_30, false, false},
-    {"version=3.1", 0x0301, 0x1F, ins_31, sizeof ins_31, true, true},
+    {"version=2.2.1", 0x0202, 0x0F, ins_221, sizeof ins_221, false, false, 5},
+    {"version=3.0", 0x0300, 0x0F, ins_30, sizeof ins_30, false, false, 5},
+    {"version=3.1", 0x0301, 0x1F, ins_31, sizeof ins_31, true, true, 5},
+    {"version=3.2", 0x0302, 0x1F, ins_32, sizeof ins_32, true, true, 10},
+    {"", 0x0302, 0x1F, ins_32, sizeof ins_32, true, true, 10}, /* the default is 3.2 */
 };
 #define CASE_COUNT (sizeof cases / sizeof cases[0])
 
@@ -108,8 +112,8 @@ static void keycard_versions_init_forms(void **state) {
   }
 }
 
-/* SELECT after INIT: version and capabilities; 2.2.1 and 3.0 make a new channel key at the 101st
- * SELECT (SC_COUNTER_MAX 100), 3.1 never does. */
+/* SELECT after INIT: version, free slots and capabilities; 2.2.1 and 3.0 make a new channel key at
+ * the 101st SELECT (SC_COUNTER_MAX 100), 3.1 and 3.2 never do. */
 static void keycard_versions_application_info(void **state) {
   (void)state;
   for (size_t v = 0; v < CASE_COUNT; v++) {
@@ -120,7 +124,9 @@ static void keycard_versions_application_info(void **state) {
     const uint8_t *tail = h.select + 20 + 67;
     assert_memory_equal(tail, "\x02\x02", 2);
     assert_int_equal((tail[2] << 8) | tail[3], c->number);
-    assert_memory_equal(tail + 4, "\x02\x01\x05\x8E\x00\x8D\x01", 7); /* taken before PAIR */
+    assert_memory_equal(tail + 4, "\x02\x01", 2);
+    assert_int_equal(tail[6], c->slots); /* taken before PAIR */
+    assert_memory_equal(tail + 7, "\x8E\x00\x8D\x01", 4);
     assert_int_equal(tail[11], c->capabilities);
     uint8_t first[65];
     memcpy(first, h.card_pub, 65);
@@ -129,7 +135,7 @@ static void keycard_versions_application_info(void **state) {
       assert_memory_equal(h.card_pub, first, 65);
     }
     assert_int_equal(kch_select(&h), 0x9000);
-    if (c->number == 0x0301)
+    if (c->number >= 0x0301)
       assert_memory_equal(h.card_pub, first, 65);
     else
       assert_memory_not_equal(h.card_pub, first, 65);
@@ -171,7 +177,7 @@ static void export_public(kch *h, const uint8_t *path, size_t len, uint8_t out[3
 }
 
 /* A card initialized with the 50-byte INIT, PIN 123456 and PUK 123456789012 (a common choice),
- * TV2's seed loaded, logged in with 123456. In 3.1 the alternate PIN defaults to the PUK's first
+ * TV2's seed loaded, logged in with 123456. In 3.1 and 3.2 the alternate PIN defaults to the PUK's first
  * six digits, here the PIN itself, and it wins: the keys are another tree. 2.2.1 and 3.0 have no
  * alternate PIN and give the standard BIP32 keys. */
 static void keycard_versions_default_credentials_derivation(void **state) {
@@ -192,7 +198,7 @@ static void keycard_versions_default_credentials_derivation(void **state) {
     assert_int_equal(kch_open(&h), 0x9000);
     assert_int_equal(kch_cmd(&h, 0x20, 0, 0, "123456", 6), 0x9000);
     assert_int_equal(kch_cmd(&h, 0xD0, 0x03, 0, seed, 64), 0x9000);
-    bool duress = cases[v].number == 0x0301;
+    bool duress = cases[v].number >= 0x0301;
     assert_int_equal(kch_cmd(&h, 0xC2, 0x00, 0x01, NULL, 0), 0x9000); /* the master key: same in all */
     assert_int_equal(cf_ec_pub_normalize(h.data + 4, 65, NULL, got), 0);
     assert_memory_equal(got, want_m, 33);
