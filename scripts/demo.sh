@@ -162,22 +162,22 @@ demo_gp() {
   run cardforge gp auth
 
   say "1. add a new AES-128 key set, KVN 30; the CLI checks the card's key check values"
-  run cardforge gp put-key --kvn 30 --type aes --key $GP_AES
+  run cardforge gp put-key --new-kvn 30 --type aes --new-key $GP_AES
   say "2. the new keys open a secure channel (SCP03) at the strongest level"
-  run cardforge gp --kvn 30 --key $GP_AES --level mac+enc+rmac+renc auth
+  run cardforge gp --key-ver 30 --key $GP_AES --level mac+enc+rmac+renc auth
   say "3. delete the factory set through the new keys: from now on the old keys are refused"
-  run cardforge gp --kvn 30 --key $GP_AES delete-key --kvn FF
+  run cardforge gp --key-ver 30 --key $GP_AES delete-key --delete-kvn FF
   run cardforge gp keys
-  refused 3 cardforge gp --kvn FF auth
+  refused 3 cardforge gp --key-ver FF auth
   refused 5 cardforge gp auth
   say "the card keeps it: the emulator restarts from its state file"
   restart_emulator
   refused 5 cardforge gp auth
-  run cardforge gp --kvn 30 --key $GP_AES auth
+  run cardforge gp --key-ver 30 --key $GP_AES auth
 
   say "4. roll back: the default keys return as KVN 01 (FF cannot be named again), KVN 30 goes"
-  run cardforge gp --kvn 30 --key $GP_AES put-key --kvn 01 --type des --key $GP_DEFAULT
-  run cardforge gp --kvn 01 delete-key --kvn 30
+  run cardforge gp --key-ver 30 --key $GP_AES put-key --new-kvn 01 --type des --new-key $GP_DEFAULT
+  run cardforge gp --key-ver 01 delete-key --delete-kvn 30
   run cardforge gp auth
   run cardforge gp keys
 }

@@ -9,31 +9,33 @@
 
 #define COMMON_OPTS                                                                                          \
   "--kmc= --auth= --work= --user= --sam= --terminal= --hsm= --kmc-pin= --auth-pin= --work-pin= "             \
-  "--export-pin= --reader= "
+  "--export-pin= "
 
-static const cmcch_cli_command commands[] = {
-    {"verify-pin", cmcch_cmd_verify_pin, "--card= --ref=", "--card kmc|auth|work [--ref main|app|export]",
+/* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
+static const cf_cli_command commands[] = {
+    {"verify-pin", cmcch_cmd_verify_pin, "--card= --ref=", 0, "--card kmc|auth|work [--ref main|app|export]",
      "4.1.1 verify a master card's PIN",
      "Sends Verify PIN (F0 20 00 ref 08). The PIN comes from --kmc-pin / --auth-pin / --work-pin (or\n"
      "--export-pin for ref export), or from CARDFORGE_KMC_PIN / CARDFORGE_AUTH_PIN / CARDFORGE_WORK_PIN /\n"
      "CARDFORGE_KMC_EXPORT_PIN. A wrong PIN prints the tries left (card answers 63Cx) and exits 3.\n"},
-    {"change-pin", cmcch_cmd_change_pin, "--card= --ref= --new-pin=",
+    {"change-pin", cmcch_cmd_change_pin, "--card= --ref= --new-pin=", 0,
      "--card kmc|auth|work [--ref main|app|export] --new-pin PIN", "change a master card's PIN",
      "Sends Change PIN (F0 24 00 ref 10: old || new). --new-pin or CARDFORGE_NEW_PIN.\n"},
-    {"reload-pin", cmcch_cmd_reload_pin,
-     "--card= --ref= --new-pin=", "--card kmc|auth|work [--ref main|app|export] --new-pin PIN",
+    {"reload-pin", cmcch_cmd_reload_pin, "--card= --ref= --new-pin=", 0,
+     "--card kmc|auth|work [--ref main|app|export] --new-pin PIN",
      "reset a (blocked) PIN with the operator key from the HSM",
      "External Authentication with the card's operator master key computed by the HSM (KMC P2 01,\n"
      "auth card P2 00, working card P2 01), then Reload PIN (F0 26 00 ref 08).\n"},
-    {"auth", cmcch_cmd_auth, "--card= --via= --p2=", "[--card kmc|auth|work] [--via authcard|hsm] [--p2 NN]",
-     "4.1.2 external authentication",
+    {"auth", cmcch_cmd_auth, "--card= --via= --p2=", 0,
+     "[--card kmc|auth|work] [--via authcard|hsm] [--p2 NN]", "4.1.2 external authentication",
      "Default: the KMC authenticates the authentication card's master-card master key (Get Challenge\n"
      "on the KMC, Encrypt Data on the auth card, External Authentication P2 02 on the KMC); needs both\n"
      "application PINs. --via hsm: the HSM computes the data for --card with the key P2 names (KMC 01:\n"
      "operator KMC master key, auth card 00, working card 01 or 02).\n"},
-    {"keyinfo", cmcch_cmd_keyinfo, "--card=", "--card kmc|auth|work", "list a master card's key attributes",
+    {"keyinfo", cmcch_cmd_keyinfo, "--card=", 0, "--card kmc|auth|work",
+     "list a master card's key attributes",
      "Read KeyInfo (00 B4 rec 00 0B) from record 1 until 6B00. Needs no PIN.\n"},
-    {"generate", cmcch_cmd_generate, "--sheet= --no-check", "--sheet FILE [--no-check]",
+    {"generate", cmcch_cmd_generate, "--sheet= --no-check", 0, "--sheet FILE [--no-check]",
      "4.1.3 generate the KMC's keys from a key code sheet",
      "PIN + external authentication, INIT_FOR_GENERATE (seed, count), one Generate Key per sheet line.\n"
      "Then each key the KMC may compute with is proved by use: Inst_MAC Generate must equal the host's\n"
@@ -41,6 +43,7 @@ static const cmcch_cli_command commands[] = {
     {"user-update", cmcch_cmd_user_update,
      "--serials= --serial= --subapp= --create= --data= --key+ --emk= --no-verify --no-serial-check --from= "
      "--user-sim= --user-sim-params=",
+     0,
      "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key "
      "ID:VER=TT[/VV/II][,plain]]... "
      "[--emk TT[/VV/II]] [--no-verify] [--no-serial-check] [--from N] [--user-sim mem|DIR]",
@@ -59,7 +62,7 @@ static const cmcch_cli_command commands[] = {
      "proof; DIR: one state file per serial, DIR/usercard-SERIAL.db), each created with\n"
      "serial=SERIAL[,--user-sim-params]. Progress on stderr (once a second), a summary on stdout. The\n"
      "first card that refuses stops the batch (exit 3 or 5); --from N resumes at line N.\n"},
-    {"import-key", cmcch_cmd_import_key, "--via= --card= --attrs= --value= --from-hsm= --wrap= --p2=",
+    {"import-key", cmcch_cmd_import_key, "--via= --card= --attrs= --value= --from-hsm= --wrap= --p2=", 0,
      "[--via authcard|hsm] (--attrs ATTRS --value HEX | --from-hsm TT/VV/II) [--card kmc|auth|work] [--wrap "
      "TT/VV/II] [--p2 01|02]",
      "4.1.5 key import (through the auth card, or the HSM)",
@@ -70,25 +73,25 @@ static const cmcch_cli_command commands[] = {
      "(--from-hsm). ATTRS: 'TT VV II AL IO DV ST CCCCCCCC' or 22 hex digits. --value may come from\n"
      "CARDFORGE_CMCC_KEY. The KMC's Read KeyInfo must then list the key; keys the KMC may compute with\n"
      "are proved by use (Inst_MAC Generate against the host's MAC).\n"},
-    {"set-info", cmcch_cmd_set_info,
-     "--card= --eid= --type= --data=", "--card kmc|auth|work (--eid HEX12 | --type NN --data HEX)",
+    {"set-info", cmcch_cmd_set_info, "--card= --eid= --type= --data=", 0,
+     "--card kmc|auth|work (--eid HEX12 | --type NN --data HEX)",
      "Update Info through the HSM (enterprise ID)",
      "External Authentication with the card's operator key (HSM), then Update Info (80 D8 00 00) with\n"
      "type || length || data wrapped by the HSM.\n"},
-    {"make-working", cmcch_cmd_make_working, "--export-key= --key+",
+    {"make-working", cmcch_cmd_make_working, "--export-key= --key+", 0,
      "[--export-key TT[/VV/II]] [--key TT[/VV/II]]...", "4.1.6 working-card production (CopyExport Key)",
      "KMC: PIN + external authentication through the auth card; working card: PIN + External\n"
      "Authentication P2 02 (working-card master key, computed by the HSM). For each key (default 06\n"
      "and 07): Get Challenge on the working card, CopyExport Key P2 00 on the KMC under --export-key\n"
      "(default 05), Import Key P2 02 on the working card. Read KeyInfo must then match the KMC's.\n"},
-    {"terminal-write", cmcch_cmd_terminal_write, "--index= --version= --no-verify --tak=",
+    {"terminal-write", cmcch_cmd_terminal_write, "--index= --version= --no-verify --tak=", 0,
      "--index NN [--version VV] [--no-verify] [--tak TT[/VV/II]]", "4.1.7 terminal key writing (MAC1..MAC4)",
      "Relays between the working card and the terminal: SELECT (working-card random), PREPARE EXPORT\n"
      "KEY on the terminal (MAC1), Export Key (MAC2), LOAD KEY, PREPARE EXPORT DATA (MAC3), Export Data\n"
      "(MAC4), LOAD DATA, READ. Unless --no-verify, the KMC (PIN + authentication) MACs a VERIFY MAC\n"
      "with the terminal application key (--tak, default 07) diversified by the sub-application factor,\n"
      "and the terminal must accept it.\n"},
-    {"sam-update", cmcch_cmd_sam_update, "--factor= --imk= --key+ --init-key= --init-attrs= --no-verify",
+    {"sam-update", cmcch_cmd_sam_update, "--factor= --imk= --key+ --init-key= --init-attrs= --no-verify", 0,
      "--key ID:VER=TT[/VV/II][@F1,...]... [--factor HEX32] [--imk TT[/VV/II]] [--init-key HEX] [--no-verify]",
      "4.1.8 SAM key update (WRITE_KEY)",
      "Optionally first imports the SAM initial master key into the KMC through the auth card\n"
@@ -98,12 +101,12 @@ static const cmcch_cli_command commands[] = {
      "(GET DATA); --factor gives it for SAMs that cannot (a SAM reporting another one stops the run\n"
      "before anything is written, exit 5). Key id 00 (the SAM master key)\n"
      "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"},
-    {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force",
+    {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force", 0,
      "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]", "create the HSM key file (mode 0600)",
      "Writes the vault (--hsm FILE, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys) with the given\n"
      "keys (attributes 00 00 00 AA 00000000 after type/version/index) and fresh random ones. Refuses to\n"
      "overwrite an existing file without --force.\n"},
-    {"hsm-list", cmcch_cmd_hsm_list, "", "",
+    {"hsm-list", cmcch_cmd_hsm_list, "", 0, "",
      "list the HSM's keys (attributes and check values, never values)",
      "Prints type, version, index, the remaining attributes, the key check value (first 3 bytes of\n"
      "3DES_K(00..00)) and the label of each vault key.\n"},
@@ -144,11 +147,6 @@ static void print_help(FILE *f) {
           "(a batch holds the KMC for the whole batch: other programs wait) and reset at the end.\n");
 }
 
-static void print_command_help(FILE *f, const cmcch_cli_command *k) {
-  fprintf(f, "usage: cardforge cmcc %s %s\n\n%s\n%s", k->name, k->usage, k->summary, k->help);
-  fprintf(f, "\nAlso the common options (cardforge cmcc --help).\n");
-}
-
 int cmcch_cli_fail(int code, const char *fmt, ...) {
   char msg[512];
   va_list ap;
@@ -164,22 +162,6 @@ int cmcch_cli_host_fail(cmcch_cli *c) {
     return cmcch_cli_fail(CF_EXIT_INTERNAL, "internal error: failure not recorded");
   cf_cmcc_print_error(&c->host, stderr);
   return cf_cmcc_exit_code(&c->host);
-}
-
-/* The common options, then the command's. */
-static int parse_opts(cmcch_cli *c, int argc, char **argv) {
-  cf_cli_opts_init(&c->opts, CMCCH_CLI_MAX_VALUES);
-  if (cf_cli_opts_declare(&c->opts, COMMON_OPTS) != 0 || cf_cli_opts_declare(&c->opts, c->cmd->options) != 0)
-    return cmcch_cli_fail(CF_EXIT_INTERNAL, "option table too large");
-  cf_cli_opts_status st = cf_cli_opts_parse(&c->opts, argc, argv);
-  if (st == CF_CLI_OPTS_OK) return 0;
-  /* an unknown argument is echoed quoted and cut: it may be anything */
-  if (st == CF_CLI_OPTS_UNKNOWN)
-    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: unknown option \"%.40s\" (see cardforge cmcc %s --help)",
-                          c->cmd->name, c->opts.bad_arg, c->cmd->name);
-  char msg[256];
-  return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc %s: %s", c->cmd->name,
-                        cf_cli_opts_message(&c->opts, st, NULL, msg, sizeof msg));
 }
 
 const char *cmcch_opt(const cmcch_cli *c, const char *name) {
@@ -198,32 +180,30 @@ const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i) {
   return cf_cli_opts_value_at(&c->opts, name, i);
 }
 
+static const cf_cli_family cmcc_family = {
+    .name = "cmcc",
+    .commands = commands,
+    .count = NCOMMANDS,
+    .common_options = COMMON_OPTS,
+    .common_help = "  (readers, PINs and the HSM file: cardforge cmcc --help)\n",
+    .print_help = print_help,
+};
+
 int cf_cli_cmcc(const cf_cli_global *g, int argc, char **argv) {
-  /* argv[0] is "cmcc" */
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-      strcmp(argv[1], "help") == 0) {
-    print_help(argc < 2 ? stderr : stdout);
-    return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
-  }
-  const cmcch_cli_command *k = NULL;
-  for (size_t i = 0; i < NCOMMANDS; i++)
-    if (strcmp(commands[i].name, argv[1]) == 0) k = &commands[i];
-  if (!k)
-    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc: unknown command \"%.40s\" (see cardforge cmcc --help)",
-                          argv[1]);
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      print_command_help(stdout, k);
-      return CF_EXIT_OK;
-    }
-  }
   cmcch_cli *c = calloc(1, sizeof *c);
   if (!c) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
-  c->g = g;
-  c->cmd = k;
+  char err[256];
+  int rc = cf_cli_parse_command(&cmcc_family, g, argc, argv, &c->opts, CMCCH_CLI_MAX_VALUES, &c->cmd,
+                                &c->global, stdout, stderr, err, sizeof err);
+  if (rc >= 0) {
+    if (err[0] != '\0')
+      cmcch_cli_fail(rc, "cmcc%s%s: %s", c->cmd ? " " : "", c->cmd ? c->cmd->name : "", err);
+    free(c);
+    return rc;
+  }
+  c->g = &c->global;
   cf_cmcc_host_init(&c->host);
-  int rc = parse_opts(c, argc - 2, argv + 2);
-  if (rc == 0) rc = k->fn(c);
+  rc = c->cmd->run(c);
   for (int r = 0; r < CF_CMCC_ROLES; r++)
     if (c->owned[r]) cf_transport_close(c->owned[r]);
   cf_cmcc_hsm_free(c->hsm);

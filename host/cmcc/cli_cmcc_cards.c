@@ -43,7 +43,8 @@ static int card_ref_pin(cmcch_cli *c, cf_cmcc_role *r, uint8_t *ref, uint8_t pin
   return cmcch_cli_pin(c, *r, *r == CF_CMCC_KMC && *ref == CMCC_PIN_EXPORT, pin);
 }
 
-int cmcch_cmd_verify_pin(cmcch_cli *c) {
+int cmcch_cmd_verify_pin(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_role r;
   uint8_t ref, pin[8];
   int rc = card_ref_pin(c, &r, &ref, pin);
@@ -55,7 +56,8 @@ int cmcch_cmd_verify_pin(cmcch_cli *c) {
   return rc;
 }
 
-int cmcch_cmd_change_pin(cmcch_cli *c) {
+int cmcch_cmd_change_pin(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_role r;
   uint8_t ref, data[16];
   int rc = card_ref_pin(c, &r, &ref, data);
@@ -77,7 +79,8 @@ static void operator_key(cf_cmcc_role r, uint8_t *p2, uint8_t *type) {
   *type = cf_cmcc_auth_key_type(r, *p2);
 }
 
-int cmcch_cmd_reload_pin(cmcch_cli *c) {
+int cmcch_cmd_reload_pin(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_role r;
   uint8_t ref, pin[8], p2, type;
   int rc;
@@ -93,7 +96,8 @@ int cmcch_cmd_reload_pin(cmcch_cli *c) {
   return rc;
 }
 
-int cmcch_cmd_auth(cmcch_cli *c) {
+int cmcch_cmd_auth(void *ctx) {
+  cmcch_cli *c = ctx;
   const char *via = cmcch_opt(c, "--via");
   if (!via || strcmp(via, "authcard") == 0) {
     if (cmcch_opt(c, "--card") && strcmp(cmcch_opt(c, "--card"), "kmc") != 0)
@@ -122,7 +126,8 @@ int cmcch_cmd_auth(cmcch_cli *c) {
   return 0;
 }
 
-int cmcch_cmd_keyinfo(cmcch_cli *c) {
+int cmcch_cmd_keyinfo(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_role r;
   int rc = cmcch_cli_card_role(c, &r);
   if (rc != 0 || (rc = cmcch_cli_connect(c, r)) != 0) return rc;
@@ -138,7 +143,8 @@ int cmcch_cmd_keyinfo(cmcch_cli *c) {
   return 0;
 }
 
-int cmcch_cmd_set_info(cmcch_cli *c) {
+int cmcch_cmd_set_info(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_role r;
   int rc = cmcch_cli_card_role(c, &r);
   if (rc != 0) return rc;

@@ -22,7 +22,8 @@ static void report_partial(const cmcch_cli *c, const char *what, size_t total, c
          done == 1 ? " was" : "s were", done_text, unknown);
 }
 
-int cmcch_cmd_generate(cmcch_cli *c) {
+int cmcch_cmd_generate(void *ctx) {
+  cmcch_cli *c = ctx;
   const char *path = cmcch_opt(c, "--sheet");
   if (!path) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc generate: --sheet FILE is required");
   cf_cmcc_keysheet *s = calloc(1, sizeof *s);
@@ -124,7 +125,8 @@ static int check_listed(cmcch_cli *c, cf_cmcc_role r, const uint8_t attrs[11]) {
   return cmcch_cli_fail(CF_EXIT_VERIFY, "Read KeyInfo: the imported key is not listed");
 }
 
-int cmcch_cmd_import_key(cmcch_cli *c) {
+int cmcch_cmd_import_key(void *ctx) {
+  cmcch_cli *c = ctx;
   const char *via = cmcch_opt(c, "--via");
   bool hsm = via && strcmp(via, "hsm") == 0;
   if (via && !hsm && strcmp(via, "authcard") != 0)
@@ -182,7 +184,8 @@ int cmcch_cmd_import_key(cmcch_cli *c) {
   return rc;
 }
 
-int cmcch_cmd_make_working(cmcch_cli *c) {
+int cmcch_cmd_make_working(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_copy_job job;
   memset(&job, 0, sizeof job);
   int rc;
@@ -217,7 +220,8 @@ int cmcch_cmd_make_working(cmcch_cli *c) {
   return 0;
 }
 
-int cmcch_cmd_terminal_write(cmcch_cli *c) {
+int cmcch_cmd_terminal_write(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_terminal_job job = {.key_version = 0x01, .verify = !cmcch_flag(c, "--no-verify")};
   const char *idx = cmcch_opt(c, "--index"), *ver = cmcch_opt(c, "--version");
   if (!idx || !cmcch_cli_hex(idx, &job.subapp_index, 1) || job.subapp_index == 0)
@@ -242,7 +246,8 @@ int cmcch_cmd_terminal_write(cmcch_cli *c) {
   return 0;
 }
 
-int cmcch_cmd_sam_update(cmcch_cli *c) {
+int cmcch_cmd_sam_update(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_sam_job job;
   memset(&job, 0, sizeof job);
   job.verify = !cmcch_flag(c, "--no-verify");

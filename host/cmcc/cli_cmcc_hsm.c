@@ -34,7 +34,8 @@ static int key_value(const char *text, const char *ref, uint8_t value[16]) {
   return rc;
 }
 
-int cmcch_cmd_hsm_init(cmcch_cli *c) {
+int cmcch_cmd_hsm_init(void *ctx) {
+  cmcch_cli *c = ctx;
   char path[1100], err[300];
   const char *p = cmcch_cli_hsm_path(c, path, sizeof path);
   if (!p)
@@ -86,7 +87,8 @@ int cmcch_cmd_hsm_init(cmcch_cli *c) {
   return rc;
 }
 
-int cmcch_cmd_hsm_list(cmcch_cli *c) {
+int cmcch_cmd_hsm_list(void *ctx) {
+  cmcch_cli *c = ctx;
   int rc = cmcch_cli_load_hsm(c);
   if (rc != 0) return rc;
   printf("type ver idx alg i/e div status counter   KCV     label\n");

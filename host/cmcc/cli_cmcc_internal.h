@@ -14,16 +14,6 @@
 #define CMCCH_CLI_MAX_VALUES 16 /* values of a repeatable option (--key) */
 
 typedef struct cmcch_cli cmcch_cli;
-typedef int (*cmcch_cli_fn)(cmcch_cli *c);
-
-typedef struct cmcch_cli_command {
-  const char *name;
-  cmcch_cli_fn fn;
-  const char *options; /* space-separated; "=" takes a value, "+" a repeatable value */
-  const char *usage;
-  const char *summary;
-  const char *help; /* longer description for `cardforge cmcc CMD --help` */
-} cmcch_cli_command;
 
 /* What probing the readers found (cli_cmcc_readers.c): for each role, the readers whose card
  * answers with the role's FCI (up to two are named) and one whose card accepts the AID without it. */
@@ -36,7 +26,8 @@ typedef struct cmcch_discovery {
 
 struct cmcch_cli {
   const cf_cli_global *g;
-  const cmcch_cli_command *cmd;
+  const cf_cli_command *cmd;
+  cf_cli_global global; /* the global options, with those given after the command */
   cf_cli_opts opts;
   cf_cmcc_host host;
   cf_transport *owned[CF_CMCC_ROLES];
@@ -123,20 +114,20 @@ int cmcch_cli_target_key(cmcch_cli *c, const char *text, cf_cmcc_target_key *k, 
 /* Hex of exactly n bytes. */
 bool cmcch_cli_hex(const char *text, uint8_t *out, size_t n);
 
-/* Subcommands. */
-int cmcch_cmd_verify_pin(cmcch_cli *c);
-int cmcch_cmd_change_pin(cmcch_cli *c);
-int cmcch_cmd_reload_pin(cmcch_cli *c);
-int cmcch_cmd_auth(cmcch_cli *c);
-int cmcch_cmd_keyinfo(cmcch_cli *c);
-int cmcch_cmd_generate(cmcch_cli *c);
-int cmcch_cmd_user_update(cmcch_cli *c);
-int cmcch_cmd_import_key(cmcch_cli *c);
-int cmcch_cmd_set_info(cmcch_cli *c);
-int cmcch_cmd_make_working(cmcch_cli *c);
-int cmcch_cmd_terminal_write(cmcch_cli *c);
-int cmcch_cmd_sam_update(cmcch_cli *c);
-int cmcch_cmd_hsm_init(cmcch_cli *c);
-int cmcch_cmd_hsm_list(cmcch_cli *c);
+/* Subcommands: each takes the run's cmcch_cli (the command table's cf_cli_command.run). */
+int cmcch_cmd_verify_pin(void *ctx);
+int cmcch_cmd_change_pin(void *ctx);
+int cmcch_cmd_reload_pin(void *ctx);
+int cmcch_cmd_auth(void *ctx);
+int cmcch_cmd_keyinfo(void *ctx);
+int cmcch_cmd_generate(void *ctx);
+int cmcch_cmd_user_update(void *ctx);
+int cmcch_cmd_import_key(void *ctx);
+int cmcch_cmd_set_info(void *ctx);
+int cmcch_cmd_make_working(void *ctx);
+int cmcch_cmd_terminal_write(void *ctx);
+int cmcch_cmd_sam_update(void *ctx);
+int cmcch_cmd_hsm_init(void *ctx);
+int cmcch_cmd_hsm_list(void *ctx);
 
 #endif

@@ -154,7 +154,8 @@ static int load_list(cmcch_cli *c, cf_cmcc_cardlist *l) {
   return 0;
 }
 
-int cmcch_cmd_user_update(cmcch_cli *c) {
+int cmcch_cmd_user_update(void *ctx) {
+  cmcch_cli *c = ctx;
   cf_cmcc_cardlist list = {0};
   cf_cmcc_user_job job;
   user_source src = {.c = c, .sim = cmcch_opt(c, "--user-sim"), .params = cmcch_opt(c, "--user-sim-params")};

@@ -1,9 +1,18 @@
-/* The option parser every `cardforge` subcommand with a command table uses (spec strings, see
- * include/cardforge/cli_opts.h). Fixed-size tables: no allocation, nothing to free. */
+/* The option parser of every `cardforge` command line (spec strings, see
+ * include/cardforge/cli_opts.h), on top of getopt_long. Fixed-size tables: no allocation, nothing
+ * to free.
+ *
+ * getopt_long is given one argument at a time (with the next one, for a value): that keeps its
+ * global state out of the way of the caller, lets a word stop the parse where the subcommand
+ * starts, and tells exactly which argument was at fault. */
+#include <ctype.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cardforge/cli_opts.h"
+
+#define LONG_VAL_BASE 256 /* getopt_long's val for option k is LONG_VAL_BASE + k */
 
 void cf_cli_opts_init(cf_cli_opts *o, int max_values) {
   memset(o, 0, sizeof *o);
@@ -19,6 +28,12 @@ static cf_cli_opt *find_n(const cf_cli_opts *o, const char *name, size_t len) {
   return NULL;
 }
 
+static cf_cli_opt *find_short(const cf_cli_opts *o, int c) {
+  for (int i = 0; i < o->n; i++)
+    if (c != 0 && o->opt[i].short_name == c) return (cf_cli_opt *)&o->opt[i];
+  return NULL;
+}
+
 int cf_cli_opts_declare(cf_cli_opts *o, const char *spec) {
   for (const char *p = spec + strspn(spec, " "); *p != '\0'; p += strspn(p, " ")) {
     size_t len = strcspn(p, " ");
@@ -27,15 +42,50 @@ int cf_cli_opts_declare(cf_cli_opts *o, const char *spec) {
     char last = tok[len - 1];
     bool has_value = last == '=' || last == '+';
     if (has_value) len--;
-    if (len == 0 || len >= CF_CLI_OPT_NAME_MAX || o->n == CF_CLI_OPTS_MAX || find_n(o, tok, len) != NULL)
+    char short_name = 0;
+    const char *bar = memchr(tok, '|', len);
+    if (bar != NULL) {
+      size_t short_len = len - (size_t)(bar - tok) - 1;
+      if (short_len != 2 || bar[1] != '-' || !isalnum((unsigned char)bar[2]) || find_short(o, bar[2]) != NULL)
+        return -1;
+      short_name = bar[2];
+      len = (size_t)(bar - tok);
+    }
+    if (len < 3 || strncmp(tok, "--", 2) != 0 || len >= CF_CLI_OPT_NAME_MAX || o->n == CF_CLI_OPTS_MAX ||
+        find_n(o, tok, len) != NULL)
       return -1;
     cf_cli_opt *opt = &o->opt[o->n++];
     memset(opt, 0, sizeof *opt);
     memcpy(opt->name, tok, len);
+    opt->short_name = short_name;
     opt->has_value = has_value;
     opt->repeat = last == '+';
   }
   return 0;
+}
+
+/* getopt_long's tables for the declared options. */
+typedef struct getopt_tables {
+  struct option longs[CF_CLI_OPTS_MAX + 1];
+  char shorts[3 + 2 * CF_CLI_OPTS_MAX + 1];
+} getopt_tables;
+
+static void build_tables(const cf_cli_opts *o, getopt_tables *t) {
+  /* '+': stop at a word (the caller handles words); ':': report a missing value as ':' */
+  size_t s = 0;
+  t->shorts[s++] = '+';
+  t->shorts[s++] = ':';
+  for (int k = 0; k < o->n; k++) {
+    const cf_cli_opt *opt = &o->opt[k];
+    t->longs[k] = (struct option){opt->name + 2, opt->has_value ? required_argument : no_argument, NULL,
+                                  LONG_VAL_BASE + k};
+    if (opt->short_name != 0) {
+      t->shorts[s++] = opt->short_name;
+      if (opt->has_value) t->shorts[s++] = ':';
+    }
+  }
+  t->longs[o->n] = (struct option){NULL, 0, NULL, 0};
+  t->shorts[s] = '\0';
 }
 
 static cf_cli_opts_status failed(cf_cli_opts *o, cf_cli_opts_status st, const char *arg,
@@ -45,32 +95,107 @@ static cf_cli_opts_status failed(cf_cli_opts *o, cf_cli_opts_status st, const ch
   return st;
 }
 
-cf_cli_opts_status cf_cli_opts_parse(cf_cli_opts *o, int argc, char **argv) {
-  o->bad_arg = NULL;
-  o->bad_opt = NULL;
-  for (int i = 0; i < argc; i++) {
-    const char *arg = argv[i], *eq = strchr(arg, '=');
-    cf_cli_opt *opt = find_n(o, arg, eq ? (size_t)(eq - arg) : strlen(arg));
-    if (opt == NULL) return failed(o, CF_CLI_OPTS_UNKNOWN, arg, NULL);
+/* The option a "--name" or "--name=value" argument names exactly (getopt_long also accepts
+ * abbreviations, which are refused here). */
+static cf_cli_opt *long_named(const cf_cli_opts *o, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  return find_n(o, arg, eq ? (size_t)(eq - arg) : strlen(arg));
+}
+
+/* Parses argv[*i] (an argument starting with '-'), taking argv[*i + 1] as its value when it needs
+ * one. Advances *i past what it used. */
+static cf_cli_opts_status parse_one(cf_cli_opts *o, const getopt_tables *t, int argc, char **argv, int *i) {
+  char *arg = argv[*i];
+  char *mini[4] = {"cardforge", arg, *i + 1 < argc ? argv[*i + 1] : NULL, NULL};
+  int mini_argc = *i + 1 < argc ? 3 : 2;
+  bool is_long = strncmp(arg, "--", 2) == 0;
+  optind = 0; /* glibc: start afresh */
+  opterr = 0;
+  do {
+    int index = -1;
+    int c = getopt_long(mini_argc, mini, t->shorts, t->longs, &index);
+    cf_cli_opt *opt = NULL;
+    bool missing = false;
+    if (c == -1) return failed(o, CF_CLI_OPTS_UNKNOWN, arg, NULL);
+    if (c == ':') {
+      missing = true;
+      c = optopt;
+    }
+    if (c == '?') {
+      /* a flag given "=value", or no such option */
+      opt = is_long ? long_named(o, arg) : NULL;
+      if (opt == NULL || opt->has_value) return failed(o, CF_CLI_OPTS_UNKNOWN, arg, NULL);
+      if (opt->count > 0 && !opt->repeat) return failed(o, CF_CLI_OPTS_TWICE, arg, opt);
+      return failed(o, CF_CLI_OPTS_FLAG_VALUE, arg, opt);
+    }
+    opt = c >= LONG_VAL_BASE ? &o->opt[c - LONG_VAL_BASE] : find_short(o, c);
+    if (opt == NULL || (is_long && long_named(o, arg) != opt))
+      return failed(o, CF_CLI_OPTS_UNKNOWN, arg, NULL);
     if (opt->count > 0 && !opt->repeat) return failed(o, CF_CLI_OPTS_TWICE, arg, opt);
     /* before the value: another value would not fit whether or not it is there */
     if (opt->count >= o->max_values) return failed(o, CF_CLI_OPTS_TOO_MANY, arg, opt);
-    if (opt->has_value) {
-      const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-      if (v == NULL) return failed(o, CF_CLI_OPTS_NO_VALUE, arg, opt);
-      opt->values[opt->count] = v;
-    } else if (eq) {
-      return failed(o, CF_CLI_OPTS_FLAG_VALUE, arg, opt);
-    }
+    if (missing) return failed(o, CF_CLI_OPTS_NO_VALUE, arg, opt);
+    if (opt->has_value) opt->values[opt->count] = optarg;
     opt->count++;
+  } while (optind <= 1); /* "-tq": one letter at a time until the argument is used up */
+  *i += optind - 2;      /* the loop steps over the argument itself */
+  return CF_CLI_OPTS_OK;
+}
+
+/* "--help" (or its short name) anywhere before "--": help wins over any usage error. */
+static bool help_asked(const cf_cli_opts *o, int argc, char **argv) {
+  const cf_cli_opt *help = find_n(o, "--help", 6);
+  if (help == NULL) return false;
+  char short_form[3] = {'-', help->short_name, '\0'};
+  for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--help") == 0 || (help->short_name && strcmp(argv[i], short_form) == 0)) return true;
+  return false;
+}
+
+cf_cli_opts_status cf_cli_opts_parse_mode(cf_cli_opts *o, int argc, char **argv, cf_cli_operands mode) {
+  o->bad_arg = NULL;
+  o->bad_opt = NULL;
+  o->operands = 0;
+  o->stop = argc;
+  o->help = help_asked(o, argc, argv);
+  getopt_tables t;
+  build_tables(o, &t);
+  bool words_only = false;
+  for (int i = 0; i < argc; i++) {
+    char *arg = argv[i];
+    bool word = words_only || arg[0] != '-' || arg[1] == '\0';
+    if (!word && strcmp(arg, "--") == 0 && mode != CF_CLI_NO_OPERANDS) {
+      if (mode == CF_CLI_STOP_AT_OPERAND) {
+        o->stop = i + 1;
+        return CF_CLI_OPTS_OK;
+      }
+      words_only = true;
+      continue;
+    }
+    if (word) {
+      if (mode == CF_CLI_NO_OPERANDS) return failed(o, CF_CLI_OPTS_UNKNOWN, arg, NULL);
+      if (mode == CF_CLI_STOP_AT_OPERAND) {
+        o->stop = i;
+        return CF_CLI_OPTS_OK;
+      }
+      if (o->operands == CF_CLI_OPERANDS_MAX) return failed(o, CF_CLI_OPTS_TOO_MANY, arg, NULL);
+      o->operand[o->operands++] = arg;
+      continue;
+    }
+    cf_cli_opts_status st = parse_one(o, &t, argc, argv, &i);
+    if (st != CF_CLI_OPTS_OK) return st;
   }
   return CF_CLI_OPTS_OK;
+}
+
+cf_cli_opts_status cf_cli_opts_parse(cf_cli_opts *o, int argc, char **argv) {
+  return cf_cli_opts_parse_mode(o, argc, argv, CF_CLI_NO_OPERANDS);
 }
 
 const char *cf_cli_opts_message(const cf_cli_opts *o, cf_cli_opts_status st, const char *help_hint, char *out,
                                 size_t cap) {
   if (cap == 0) return out;
-  const char *name = o->bad_opt ? o->bad_opt->name : "option";
+  const char *name = o->bad_opt ? o->bad_opt->name : "arguments";
   const char *arg = o->bad_arg ? o->bad_arg : "";
   switch (st) {
   case CF_CLI_OPTS_OK:
@@ -123,4 +248,33 @@ const char *cf_cli_opts_value(const cf_cli_opts *o, const char *name) {
 const char *cf_cli_opts_value_at(const cf_cli_opts *o, const char *name, int i) {
   const cf_cli_opt *opt = cf_cli_opts_find(o, name);
   return opt != NULL && opt->has_value && i >= 0 && i < opt->count ? opt->values[i] : NULL;
+}
+
+void cf_cli_opts_print_spec(FILE *f, const char *heading, const char *spec) {
+  bool first = true;
+  for (const char *p = spec + strspn(spec, " "); *p != '\0'; p += strspn(p, " ")) {
+    size_t len = strcspn(p, " ");
+    const char *tok = p;
+    p += len;
+    char last = tok[len - 1];
+    bool value = last == '=' || last == '+';
+    size_t name_len = value ? len - 1 : len;
+    const char *bar = memchr(tok, '|', name_len);
+    if (bar != NULL) name_len = (size_t)(bar - tok);
+    if (first) fprintf(f, "%s\n", heading);
+    first = false;
+    fputs("  ", f);
+    if (bar != NULL) fprintf(f, "-%c, ", bar[2]);
+    fprintf(f, "%.*s", (int)name_len, tok);
+    if (value) {
+      /* the value's placeholder: the name's last word, upper case ("--new-pin" -> PIN) */
+      const char *word = tok + 2;
+      for (const char *q = tok + 2; q < tok + name_len; q++)
+        if (*q == '-') word = q + 1;
+      fputc(' ', f);
+      for (; word < tok + name_len; word++)
+        fputc(toupper((unsigned char)*word), f);
+    }
+    fputs(last == '+' ? " (repeatable)\n" : "\n", f);
+  }
 }

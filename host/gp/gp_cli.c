@@ -1,9 +1,12 @@
 /* `cardforge gp`: inspect a GlobalPlatform card and manage its Security Domain keys.
  *
- *   cardforge [global options] gp [channel options] COMMAND [command options]
+ *   cardforge [global options] gp [channel options] COMMAND [command options] [channel options]
  *
- * Channel options come before the command (which keys open the secure channel), command options
- * after it (what the command does), so --kvn and --key can mean both without ambiguity. */
+ * Every option means one thing wherever it stands: the channel's keys are --key/--key-enc/
+ * --key-mac/--key-dek/--key-file and --key-ver (GlobalPlatformPro's names), the key set put-key
+ * writes is --new-kvn with --new-key/--new-enc/--new-mac/--new-dek/--new-key-file, and the set
+ * delete-key removes is --delete-kvn. (Before, --kvn and --key meant the channel before the
+ * command and the new set after it.) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,39 +14,49 @@
 #include <unistd.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/crypto.h"
 #include "cardforge/gp_client.h"
 #include "cardforge/hex.h"
 #include "cardforge/secret_input.h"
 #include "cardforge/sw.h"
 
-static const char usage_text[] =
-    "usage: cardforge gp [channel options] COMMAND [command options]\n"
-    "\n"
-    "Commands:\n"
-    "  info         CPLC, card recognition data and key information (no secure channel needed)\n"
-    "  keys         list the key information template\n"
-    "  auth         open a secure channel with the channel options and report it (verifies keys)\n"
-    "  list         GET STATUS: the Issuer Security Domain and the applications (opens a channel)\n"
-    "  put-key      add or replace a key set:\n"
-    "                 --kvn N (new KVN, hex 01..7F) [--replace N] [--type des|aes] [--id N] [--chain]\n"
-    "                 --key HEX (ENC=MAC=DEK) | --enc HEX --mac HEX --dek HEX | --key-file FILE\n"
-    "  delete-key   --kvn N and/or --id N\n"
-    "\n"
-    "Channel options (before the command):\n"
+static const char channel_help[] =
     "  --aid HEX       Security Domain AID (default A000000151000000, then A000000003000000)\n"
     "  --scp 02|03     insist on this protocol (default: what the card answers)\n"
     "  --level L       none, mac, mac+enc (default), mac+rmac, mac+enc+rmac, mac+enc+rmac+renc,\n"
     "                  rmac (SCP02 only)\n"
-    "  --kvn N         key set to open, hex (default 00: the card's default set)\n"
-    "  --key HEX       ENC=MAC=DEK (default 404142434445464748494A4B4C4D4E4F)\n"
-    "  --enc/--mac/--dek HEX, --key-file FILE (lines enc=HEX, mac=HEX, dek=HEX or key=HEX)\n"
-    "                  a key option's HEX may be @FILE (the hex in a file) or - (standard input): a\n"
-    "                  key on the command line is visible to other users; key files must be 0600\n"
-    "  --reader R      PC/SC reader (name, part of it, or index)\n"
-    "\n"
-    "Numbers (KVN, key id) are hex. Exit codes: 0 ok, 2 usage, 3 card refused, 4 reader, 5 check\n"
-    "value or cryptogram mismatch, 6 file, 7 another program reset or used the card.\n";
+    "  --key-ver N     the key set that opens the channel, hex (default 00: the card's default set)\n"
+    "  --key HEX       its ENC=MAC=DEK (default 404142434445464748494A4B4C4D4E4F)\n"
+    "  --key-enc HEX, --key-mac HEX, --key-dek HEX   one key each\n"
+    "  --key-file FILE lines enc=HEX, mac=HEX, dek=HEX or key=HEX (mode 0600)\n"
+    "                  a key's HEX may be @FILE (the hex in a 0600 file) or - (standard input): a\n"
+    "                  key on the command line is visible to other users\n";
+
+static void print_help(FILE *f) {
+  fputs("usage: cardforge gp [channel options] COMMAND [command options]\n"
+        "\n"
+        "Commands:\n"
+        "  info         CPLC, card recognition data and key information (no secure channel needed)\n"
+        "  keys         list the key information template\n"
+        "  auth         open a secure channel with the channel options and report it (verifies keys)\n"
+        "  list         GET STATUS: the Issuer Security Domain and the applications (opens a channel)\n"
+        "  put-key      add or replace a key set:\n"
+        "                 --new-kvn N (hex 01..7F) [--replace N] [--type des|aes] [--id N] [--chain]\n"
+        "                 --new-key HEX (ENC=MAC=DEK) | --new-enc HEX --new-mac HEX --new-dek HEX\n"
+        "                 | --new-key-file FILE\n"
+        "  delete-key   --delete-kvn N and/or --id N\n"
+        "\n"
+        "Channel options (before or after the command; they always mean the channel):\n",
+        f);
+  fputs(channel_help, f);
+  fputs("\n"
+        "Global options (--reader R, --trace, --quiet) may also follow the command.\n"
+        "`cardforge gp COMMAND --help` describes one command.\n"
+        "Numbers (KVN, key id) are hex. Exit codes: 0 ok, 2 usage, 3 card refused, 4 reader, 5 check\n"
+        "value or cryptogram mismatch, 6 file, 7 another program reset or used the card.\n",
+        f);
+}
 
 typedef struct key_opts {
   uint8_t enc[32], mac[32], dek[32];
@@ -51,16 +64,24 @@ typedef struct key_opts {
 } key_opts;
 
 typedef struct gp_opts {
-  const char *aid_hex, *reader, *level_text;
+  const char *aid_hex, *level_text;
   int scp;
-  int kvn; /* channel: INITIALIZE UPDATE P1 */
+  int kvn; /* channel: INITIALIZE UPDATE P1 (--key-ver) */
   key_opts chan;
-  /* command */
+  /* command: put-key's new set (--new-kvn) or delete-key's (--delete-kvn), and key id */
   int cmd_kvn, cmd_id, replace;
   const char *type_text;
   bool chain;
   key_opts new_keys;
 } gp_opts;
+
+/* One run: the parsed options and the client; the context every command gets. */
+typedef struct gp_run {
+  cf_cli_opts opts;
+  cf_cli_global global;
+  gp_opts o;
+  cf_gp_client c;
+} gp_run;
 
 static int parse_hex_byte(const char *s, int max, int *out) {
   char *end;
@@ -149,31 +170,27 @@ static int read_key_file(const char *path, key_opts *k) {
   return rc;
 }
 
-/* Options naming keys, shared by the channel and put-key. Returns 1 if argv[*i] was one. */
-static int key_option(int argc, char **argv, int *i, key_opts *k, int *rc) {
-  const char *o = argv[*i];
-  bool is_key = !strcmp(o, "--key"), is_enc = !strcmp(o, "--enc"), is_mac = !strcmp(o, "--mac"),
-       is_dek = !strcmp(o, "--dek"), is_file = !strcmp(o, "--key-file");
-  if (!is_key && !is_enc && !is_mac && !is_dek && !is_file) return 0;
-  if (*i + 1 >= argc) {
-    cf_cli_error("%s needs a value", o);
-    *rc = CF_EXIT_USAGE;
-    return 1;
+/* A key set from its options: ENC=MAC=DEK, one key each, or a key file (names[0..4]: all three,
+ * enc, mac, dek, file). */
+static int read_key_set(const cf_cli_opts *opts, const char *const names[5], key_opts *k) {
+  const char *file = cf_cli_opts_value(opts, names[4]);
+  if (file != NULL) {
+    int rc = read_key_file(file, k);
+    if (rc != CF_EXIT_OK) return rc;
   }
-  const char *v = argv[++*i];
-  if (is_file) {
-    *rc = read_key_file(v, k);
-    return 1;
+  for (int which = 0; which < 4; which++) {
+    const char *v = cf_cli_opts_value(opts, names[which]);
+    if (v == NULL) continue;
+    uint8_t key[32];
+    size_t len = 0;
+    int rc = parse_key(names[which], v, key, &len);
+    if (rc != CF_EXIT_OK) return rc;
+    if (which == 0 || which == 1) memcpy(k->enc, key, len), k->enc_len = len;
+    if (which == 0 || which == 2) memcpy(k->mac, key, len), k->mac_len = len;
+    if (which == 0 || which == 3) memcpy(k->dek, key, len), k->dek_len = len;
+    cf_wipe(key, sizeof key);
   }
-  uint8_t key[32];
-  size_t len = 0;
-  *rc = parse_key(o, v, key, &len);
-  if (*rc != CF_EXIT_OK) return 1;
-  if (is_key || is_enc) memcpy(k->enc, key, len), k->enc_len = len;
-  if (is_key || is_mac) memcpy(k->mac, key, len), k->mac_len = len;
-  if (is_key || is_dek) memcpy(k->dek, key, len), k->dek_len = len;
-  cf_wipe(key, sizeof key);
-  return 1;
+  return CF_EXIT_OK;
 }
 
 static int parse_level(const char *text, uint8_t *level) {
@@ -276,7 +293,7 @@ static void print_keys(const cf_gp_key_info *ki, size_t n) {
 }
 
 /* GET DATA 00E0, first without a channel; cards that want one get it. */
-static int cmd_keys(cf_gp_client *c, const gp_opts *o, bool with_header) {
+static int show_keys(cf_gp_client *c, const gp_opts *o, bool with_header) {
   uint8_t buf[1024];
   size_t len = 0;
   int rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
@@ -297,7 +314,10 @@ static int cmd_keys(cf_gp_client *c, const gp_opts *o, bool with_header) {
   return CF_EXIT_OK;
 }
 
-static int cmd_info(cf_gp_client *c, const gp_opts *o) {
+static int cmd_info(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  const gp_opts *o = &r->o;
   uint8_t buf[512];
   size_t len = 0;
   printf("Security Domain: ");
@@ -326,11 +346,18 @@ static int cmd_info(cf_gp_client *c, const gp_opts *o) {
   } else {
     printf("CPLC: (not available)\n");
   }
-  return cmd_keys(c, o, true);
+  return show_keys(c, o, true);
 }
 
-static int cmd_auth(cf_gp_client *c, const gp_opts *o) {
-  int erc = open_channel(c, o);
+static int cmd_keys(void *ctx) {
+  gp_run *r = ctx;
+  return show_keys(&r->c, &r->o, false);
+}
+
+static int cmd_auth(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  int erc = open_channel(c, &r->o);
   if (erc != CF_EXIT_OK) return erc;
   printf("Secure channel open: SCP%02X i=%02X, KVN %02X, level %s\n", c->scp.scp, c->scp.i, c->kvn,
          level_name(c->scp.level));
@@ -376,7 +403,10 @@ static void print_entries(const char *kind, const cf_gp_registry_entry *e, size_
 
 /* GET STATUS of the ISD, then of the applications and Security Domains; the TLV format first, the
  * deprecated one for cards that refuse it (6A86). */
-static int cmd_list(cf_gp_client *c, const gp_opts *o) {
+static int cmd_list(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  const gp_opts *o = &r->o;
   cf_gp_registry_entry e[32];
   size_t n = 0;
   bool tlv = true;
@@ -396,14 +426,18 @@ static int cmd_list(cf_gp_client *c, const gp_opts *o) {
   return CF_EXIT_OK;
 }
 
-static int cmd_put_key(cf_gp_client *c, const gp_opts *o) {
+static int cmd_put_key(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  const gp_opts *o = &r->o;
   const key_opts *k = &o->new_keys;
   if (o->cmd_kvn < 1 || o->cmd_kvn > 0x7F) {
-    cf_cli_error("put-key: --kvn (new key version, 01..7F) is required");
+    cf_cli_error("put-key: --new-kvn (the new key version, 01..7F) is required");
     return CF_EXIT_USAGE;
   }
   if (!k->enc_len || !k->mac_len || !k->dek_len) {
-    cf_cli_error("put-key: give the new keys (--key, or --enc, --mac and --dek, or --key-file)");
+    cf_cli_error("put-key: give the new keys (--new-key, or --new-enc, --new-mac and --new-dek, or "
+                 "--new-key-file)");
     return CF_EXIT_USAGE;
   }
   if (k->mac_len != k->enc_len || k->dek_len != k->enc_len) {
@@ -448,9 +482,12 @@ static int cmd_put_key(cf_gp_client *c, const gp_opts *o) {
   return CF_EXIT_OK;
 }
 
-static int cmd_delete_key(cf_gp_client *c, const gp_opts *o) {
+static int cmd_delete_key(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  const gp_opts *o = &r->o;
   if (o->cmd_kvn < 0 && o->cmd_id < 0) {
-    cf_cli_error("delete-key: give --kvn and/or --id");
+    cf_cli_error("delete-key: give --delete-kvn and/or --id");
     return CF_EXIT_USAGE;
   }
   int erc = open_channel(c, o);
@@ -466,160 +503,172 @@ static int cmd_delete_key(cf_gp_client *c, const gp_opts *o) {
   return CF_EXIT_OK;
 }
 
-/* Which options each command takes after its name. */
-static bool command_takes(const char *cmd, const char *opt) {
-  static const char *put_key[] = {"--kvn", "--replace", "--type", "--id",       "--chain", "--key",
-                                  "--enc", "--mac",     "--dek",  "--key-file", NULL};
-  static const char *delete_key[] = {"--kvn", "--id", NULL};
-  const char **list = !strcmp(cmd, "put-key") ? put_key : !strcmp(cmd, "delete-key") ? delete_key : NULL;
-  for (size_t i = 0; list != NULL && list[i] != NULL; i++)
-    if (!strcmp(list[i], opt)) return true;
-  return false;
+#define CHANNEL_OPTIONS                                                                                      \
+  "--aid= --scp= --level= --key-ver= --key= --key-enc= --key-mac= --key-dek= --key-file= "
+
+/* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
+static const cf_cli_command commands[] = {
+    {"info", cmd_info, "", 0, "[channel options]", "CPLC, card recognition data and key information",
+     "Needs no secure channel; a card that shows its key information only inside one gets one,\n"
+     "opened with the channel options.\n"},
+    {"keys", cmd_keys, "", 0, "[channel options]", "list the key information template (GET DATA 00E0)",
+     "Without a secure channel first; with one, opened with the channel options, when the card\n"
+     "answers 6982.\n"},
+    {"auth", cmd_auth, "", 0, "[channel options]",
+     "open a secure channel with the channel options and report it (verifies the keys)", NULL},
+    {"list", cmd_list, "", 0, "[channel options]",
+     "GET STATUS: the Issuer Security Domain and the applications (opens a channel)", NULL},
+    {"put-key", cmd_put_key,
+     "--new-kvn= --replace= --type= --id= --chain --new-key= --new-enc= --new-mac= --new-dek= "
+     "--new-key-file=",
+     0,
+     "--new-kvn N [--replace N] [--type des|aes] [--id N] [--chain]\n"
+     "(--new-key HEX | --new-enc HEX --new-mac HEX --new-dek HEX | --new-key-file FILE) [channel options]",
+     "add a key set (or replace one with --replace N) through a secure channel",
+     "--new-kvn is the version of the set written (hex 01..7F); the channel is opened with the\n"
+     "channel options (--key-ver, --key, ...), which never name the new set. --id is the first key's\n"
+     "id (default 01); --type defaults to AES on SCP03 or for 24/32-byte keys, else DES; --chain\n"
+     "sends the set in chained commands. The new keys' HEX may be @FILE or -, like every key.\n"
+     "The card's key check values are compared with the host's.\n"},
+    {"delete-key", cmd_delete_key, "--delete-kvn= --id=", 0,
+     "(--delete-kvn N | --id N | both) [channel options]",
+     "delete a key set, a key id from every set, or one key", NULL},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const cf_cli_family gp_family = {
+    .name = "gp",
+    .commands = commands,
+    .count = NCOMMANDS,
+    .common_options = CHANNEL_OPTIONS,
+    .common_help = channel_help,
+    .print_help = print_help,
+};
+
+/* A hex number option into *out (left alone when the option is not given). */
+static int hex_number(const cf_cli_opts *opts, const char *name, int max, int *out) {
+  const char *v = cf_cli_opts_value(opts, name);
+  int byte = 0;
+  if (v == NULL) return CF_EXIT_OK;
+  if (parse_hex_byte(v, max, &byte) != 0) {
+    cf_cli_error("%s: '%s' is not a valid hex number (00..%02X)", name, v, max);
+    return CF_EXIT_USAGE;
+  }
+  *out = byte;
+  return CF_EXIT_OK;
 }
 
-/* Parses argv; returns the index of the command word, or -1 after printing the reason. */
-static int parse_args(int argc, char **argv, gp_opts *o, int *rc) {
-  int i = 1, cmd = -1;
-  *rc = CF_EXIT_OK;
-  for (; i < argc && *rc == CF_EXIT_OK; i++) {
-    const char *a = argv[i];
-    bool after = cmd >= 0;
-    if (a[0] != '-') {
-      if (after) {
-        cf_cli_error("unexpected argument '%s'", a);
-        *rc = CF_EXIT_USAGE;
-      } else {
-        cmd = i;
-      }
-      continue;
+/* The parsed options into r->o: numbers checked, keys read. */
+static int collect(gp_run *r) {
+  static const char *const channel_keys[5] = {"--key", "--key-enc", "--key-mac", "--key-dek", "--key-file"};
+  static const char *const new_keys[5] = {"--new-key", "--new-enc", "--new-mac", "--new-dek",
+                                          "--new-key-file"};
+  const cf_cli_opts *opts = &r->opts;
+  gp_opts *o = &r->o;
+  o->cmd_kvn = o->cmd_id = -1;
+  o->aid_hex = cf_cli_opts_value(opts, "--aid");
+  o->level_text = cf_cli_opts_value(opts, "--level");
+  o->type_text = cf_cli_opts_value(opts, "--type");
+  o->chain = cf_cli_opts_given(opts, "--chain");
+  const char *scp = cf_cli_opts_value(opts, "--scp");
+  if (scp != NULL) {
+    if (strcmp(scp, "02") && strcmp(scp, "2") && strcmp(scp, "03") && strcmp(scp, "3")) {
+      cf_cli_error("--scp: 02 or 03");
+      return CF_EXIT_USAGE;
     }
-    if (after && !command_takes(argv[cmd], a)) {
-      cf_cli_error("%s: no option %s (see cardforge gp --help)", argv[cmd], a);
-      *rc = CF_EXIT_USAGE;
-      break;
-    }
-    if (key_option(argc, argv, &i, after ? &o->new_keys : &o->chan, rc)) continue;
-    if (!strcmp(a, "--chain") && after) {
-      o->chain = true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      cf_cli_error("%s needs a value or is unknown (see cardforge gp --help)", a);
-      *rc = CF_EXIT_USAGE;
-      break;
-    }
-    const char *v = argv[++i];
-    int byte = 0;
-    if (!strcmp(a, "--kvn")) {
-      if (parse_hex_byte(v, 0xFF, &byte) != 0) goto bad_number;
-      if (after)
-        o->cmd_kvn = byte;
-      else
-        o->kvn = byte;
-    } else if (!strcmp(a, "--id") && after) {
-      if (parse_hex_byte(v, 0x7F, &byte) != 0) goto bad_number;
-      o->cmd_id = byte;
-    } else if (!strcmp(a, "--replace") && after) {
-      if (parse_hex_byte(v, 0x7F, &byte) != 0 || byte == 0) goto bad_number;
-      o->replace = byte;
-    } else if (!strcmp(a, "--type") && after) {
-      o->type_text = v;
-    } else if (!strcmp(a, "--aid") && !after) {
-      o->aid_hex = v;
-    } else if (!strcmp(a, "--reader") && !after) {
-      o->reader = v;
-    } else if (!strcmp(a, "--level") && !after) {
-      o->level_text = v;
-    } else if (!strcmp(a, "--scp") && !after) {
-      if (strcmp(v, "02") && strcmp(v, "2") && strcmp(v, "03") && strcmp(v, "3")) {
-        cf_cli_error("--scp: 02 or 03");
-        *rc = CF_EXIT_USAGE;
-      }
-      o->scp = atoi(v);
-    } else {
-      cf_cli_error("unknown option %s%s", a,
-                   after ? " for this command" : " (channel options go before the command)");
-      *rc = CF_EXIT_USAGE;
-    }
-    continue;
-  bad_number:
-    cf_cli_error("%s: '%s' is not a valid hex number", a, v);
-    *rc = CF_EXIT_USAGE;
+    o->scp = atoi(scp);
   }
-  if (*rc == CF_EXIT_OK && cmd < 0) {
-    cf_cli_error("gp: no command (info, keys, auth, list, put-key, delete-key; see cardforge gp --help)");
-    *rc = CF_EXIT_USAGE;
+  int rc;
+  if ((rc = hex_number(opts, "--key-ver", 0xFF, &o->kvn)) != CF_EXIT_OK ||
+      (rc = hex_number(opts, "--new-kvn", 0xFF, &o->cmd_kvn)) != CF_EXIT_OK ||
+      (rc = hex_number(opts, "--delete-kvn", 0xFF, &o->cmd_kvn)) != CF_EXIT_OK ||
+      (rc = hex_number(opts, "--id", 0x7F, &o->cmd_id)) != CF_EXIT_OK ||
+      (rc = hex_number(opts, "--replace", 0x7F, &o->replace)) != CF_EXIT_OK)
+    return rc;
+  if (cf_cli_opts_given(opts, "--replace") && o->replace == 0) {
+    cf_cli_error("--replace: the key version to replace is 01..7F");
+    return CF_EXIT_USAGE;
   }
-  return *rc == CF_EXIT_OK ? cmd : -1;
+  if ((rc = read_key_set(opts, channel_keys, &o->chan)) != CF_EXIT_OK) return rc;
+  return read_key_set(opts, new_keys, &o->new_keys);
 }
 
-static bool wants_help(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "help")) return true;
-  return false;
+/* The options that meant two things (channel before the command, new set after it) are gone:
+ * name the ones that replace them. */
+static void retired_option_hint(const cf_cli_opts *opts) {
+  const char *bad = opts->bad_arg;
+  if (bad == NULL) return;
+  size_t n = strcspn(bad, "=");
+  if (n == 5 && strncmp(bad, "--kvn", 5) == 0)
+    cf_cli_error("--kvn is now --key-ver N (the key set that opens the channel), put-key --new-kvn N "
+                 "(the set written) or delete-key --delete-kvn N (the set deleted)");
+  else if (n == 5 && (!strncmp(bad, "--enc", 5) || !strncmp(bad, "--mac", 5) || !strncmp(bad, "--dek", 5)))
+    cf_cli_error("%.5s is now --key-%.3s (the channel's key) or put-key --new-%.3s (the new key)", bad,
+                 bad + 2, bad + 2);
+}
+
+/* Parses argv (argv[0] = "gp"). Returns -1 to go on, or an exit code (reported). */
+static int parse(const cf_cli_global *g, int argc, char **argv, gp_run *r, const cf_cli_command **cmd) {
+  char err[256];
+  int rc = cf_cli_parse_command(&gp_family, g, argc, argv, &r->opts, 1, cmd, &r->global, stdout, stderr, err,
+                                sizeof err);
+  if (rc >= 0) {
+    if (err[0] != '\0') {
+      cf_cli_error("gp%s%s: %s", *cmd ? " " : "", *cmd ? (*cmd)->name : "", err);
+      retired_option_hint(&r->opts);
+    }
+    return rc;
+  }
+  rc = collect(r);
+  return rc == CF_EXIT_OK ? -1 : rc;
+}
+
+static int execute(gp_run *r, const cf_cli_command *cmd, cf_transport *t) {
+  uint8_t aid[16];
+  long aid_len = 0;
+  if (r->o.aid_hex && ((aid_len = cf_hex_decode(r->o.aid_hex, aid, sizeof aid)) < 5)) {
+    cf_cli_error("--aid: expected 5 to 16 bytes of hex");
+    return CF_EXIT_USAGE;
+  }
+  cf_gp_client_init(&r->c, t);
+  int crc = cf_gp_select(&r->c, r->o.aid_hex ? aid : NULL, (size_t)aid_len, NULL, 0, NULL);
+  int rc = crc == CF_GP_OK ? cmd->run(r) : report(&r->c, crc);
+  cf_gp_close(&r->c);
+  return rc;
 }
 
 int cf_gp_cli_run(const struct cf_cli_global *g, cf_transport *t, int argc, char **argv) {
-  gp_opts o;
-  int rc;
-  (void)g;
-  memset(&o, 0, sizeof o);
-  o.cmd_kvn = o.cmd_id = -1;
-  int cmd = parse_args(argc, argv, &o, &rc);
-  if (cmd < 0) goto out;
-  const char *name = argv[cmd];
-  if (strcmp(name, "info") && strcmp(name, "keys") && strcmp(name, "auth") && strcmp(name, "list") &&
-      strcmp(name, "put-key") && strcmp(name, "delete-key")) {
-    cf_cli_error("gp: unknown command '%s' (info, keys, auth, list, put-key, delete-key)", name);
-    rc = CF_EXIT_USAGE;
-    goto out;
+  gp_run *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    cf_cli_error("gp: out of memory");
+    return CF_EXIT_INTERNAL;
   }
-  uint8_t aid[16];
-  long aid_len = 0;
-  if (o.aid_hex && ((aid_len = cf_hex_decode(o.aid_hex, aid, sizeof aid)) < 5)) {
-    cf_cli_error("--aid: expected 5 to 16 bytes of hex");
-    rc = CF_EXIT_USAGE;
-    goto out;
-  }
-  cf_gp_client c;
-  cf_gp_client_init(&c, t);
-  int crc = cf_gp_select(&c, o.aid_hex ? aid : NULL, (size_t)aid_len, NULL, 0, NULL);
-  if (crc != CF_GP_OK) {
-    rc = report(&c, crc);
-    goto out;
-  }
-  if (!strcmp(name, "info"))
-    rc = cmd_info(&c, &o);
-  else if (!strcmp(name, "keys"))
-    rc = cmd_keys(&c, &o, false);
-  else if (!strcmp(name, "auth"))
-    rc = cmd_auth(&c, &o);
-  else if (!strcmp(name, "list"))
-    rc = cmd_list(&c, &o);
-  else if (!strcmp(name, "put-key"))
-    rc = cmd_put_key(&c, &o);
-  else
-    rc = cmd_delete_key(&c, &o);
-  cf_gp_close(&c);
-out:
-  cf_wipe(&o, sizeof o);
+  const cf_cli_command *cmd = NULL;
+  int rc = parse(g, argc, argv, r, &cmd);
+  if (rc < 0) rc = execute(r, cmd, t);
+  cf_wipe(r, sizeof *r);
+  free(r);
   fflush(stdout);
   return rc;
 }
 
 int cf_cli_gp(const cf_cli_global *g, int argc, char **argv) {
-  if (wants_help(argc, argv)) {
-    fputs(usage_text, stdout);
-    return CF_EXIT_OK;
+  gp_run *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    cf_cli_error("gp: out of memory");
+    return CF_EXIT_INTERNAL;
   }
-  /* Find --reader before connecting; everything else is parsed by cf_gp_cli_run. */
-  const char *reader = NULL;
-  for (int i = 1; i + 1 < argc; i++)
-    if (!strcmp(argv[i], "--reader")) reader = argv[i + 1];
-  int code = CF_EXIT_TRANSPORT;
-  cf_transport *t = cf_cli_connect_ex(g, reader, &code);
-  if (t == NULL) return code;
-  int rc = cf_gp_cli_run(g, t, argc, argv);
-  cf_transport_close(t);
+  const cf_cli_command *cmd = NULL;
+  int rc = parse(g, argc, argv, r, &cmd);
+  if (rc < 0) {
+    /* the reader is a global option: before `gp`, or anywhere after it */
+    int code = CF_EXIT_TRANSPORT;
+    cf_transport *t = cf_cli_connect_ex(&r->global, NULL, &code);
+    rc = t != NULL ? execute(r, cmd, t) : code;
+    if (t != NULL) cf_transport_close(t);
+  }
+  cf_wipe(r, sizeof *r);
+  free(r);
+  fflush(stdout);
   return rc;
 }

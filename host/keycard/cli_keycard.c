@@ -9,62 +9,61 @@
 #include "cardforge/hex.h"
 #include "cli_keycard_internal.h"
 
-typedef struct keycard_cli_command {
-  const char *name;
-  keycard_cli_fn fn;
-  const char *options; /* space-separated; "=" marks a value, "+" a repeatable value */
-  const char *usage;
-  const char *summary;
-} keycard_cli_command;
-
 #define PIN_OPT "--pin= "
-static const keycard_cli_command commands[] = {
-    {"info", keycard_cli_cmd_info, "", "", "select the applet and show its application info"},
+/* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
+static const cf_cli_command commands[] = {
+    {"info", keycard_cli_cmd_info, "", 0, "", "select the applet and show its application info", NULL},
     {"init", keycard_cli_cmd_init,
-     PIN_OPT "--puk= --pairing-password= --pairing-secret= --pin-retries= --puk-retries= --alt-pin=",
+     PIN_OPT "--puk= --pairing-password= --pairing-secret= --pin-retries= --puk-retries= --alt-pin=", 0,
      "--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX]\n"
      "[--pin-retries N --puk-retries N] [--alt-pin PIN]",
-     "initialize a new card (PIN 6 digits, PUK 12 digits)"},
-    {"pair", keycard_cli_cmd_pair, PIN_OPT "--password= --secret=", "[--password PW | --secret HEX]",
+     "initialize a new card (PIN 6 digits, PUK 12 digits)", NULL},
+    {"pair", keycard_cli_cmd_pair, PIN_OPT "--password= --secret=", 0, "[--password PW | --secret HEX]",
      "pair with the card and remember the pairing (default password KeycardDefaultPairing; the PIN\n"
-     "is asked only to undo the pairing when the pairing file cannot take it)"},
-    {"unpair", keycard_cli_cmd_unpair, PIN_OPT "--index=", "[--index N]",
-     "free a pairing slot (default: this host's) and forget the pairing"},
-    {"status", keycard_cli_cmd_status, "", "",
-     "show PIN/PUK tries left, key presence and the current key path"},
-    {"verify-pin", keycard_cli_cmd_verify_pin, PIN_OPT, "[--pin PIN]", "check the PIN"},
-    {"change-pin", keycard_cli_cmd_change_pin, PIN_OPT "--new-pin=", "--new-pin PIN", "set a new PIN"},
-    {"change-puk", keycard_cli_cmd_change_puk, PIN_OPT "--new-puk=", "--new-puk PUK", "set a new PUK"},
-    {"change-pairing", keycard_cli_cmd_change_pairing, PIN_OPT "--password= --secret=",
-     "--password PW | --secret HEX", "set the secret that future pairings need"},
-    {"unblock", keycard_cli_cmd_unblock, "--puk= --new-pin=", "--puk PUK --new-pin PIN",
-     "unblock a blocked PIN with the PUK"},
+     "is asked only to undo the pairing when the pairing file cannot take it)",
+     NULL},
+    {"unpair", keycard_cli_cmd_unpair, PIN_OPT "--index=", 0, "[--index N]",
+     "free a pairing slot (default: this host's) and forget the pairing", NULL},
+    {"status", keycard_cli_cmd_status, "", 0, "",
+     "show PIN/PUK tries left, key presence and the current key path", NULL},
+    {"verify-pin", keycard_cli_cmd_verify_pin, PIN_OPT, 0, "[--pin PIN]", "check the PIN", NULL},
+    {"change-pin", keycard_cli_cmd_change_pin, PIN_OPT "--new-pin=", 0, "--new-pin PIN", "set a new PIN",
+     NULL},
+    {"change-puk", keycard_cli_cmd_change_puk, PIN_OPT "--new-puk=", 0, "--new-puk PUK", "set a new PUK",
+     NULL},
+    {"change-pairing", keycard_cli_cmd_change_pairing, PIN_OPT "--password= --secret=", 0,
+     "--password PW | --secret HEX", "set the secret that future pairings need", NULL},
+    {"unblock", keycard_cli_cmd_unblock, "--puk= --new-pin=", 0, "--puk PUK --new-pin PIN",
+     "unblock a blocked PIN with the PUK", NULL},
     {"load-key", keycard_cli_cmd_load_key, PIN_OPT "--mnemonic= --passphrase= --seed= --key= --chain-code=",
-     "--mnemonic WORDS [--passphrase P] | --seed HEX | --key HEX [--chain-code HEX]",
-     "load a master key (BIP39 mnemonic, 64-byte seed, or a private key)"},
-    {"generate-key", keycard_cli_cmd_generate_key, PIN_OPT, "", "generate a new master key on the card"},
-    {"generate-mnemonic", keycard_cli_cmd_generate_mnemonic, "--words=", "[--words 12|15|18|21|24]",
-     "have the card draw a BIP39 mnemonic (printed; nothing is stored on the card)"},
-    {"derive", keycard_cli_cmd_derive, PIN_OPT "--path=", "--path m/44'/60'/0'/0/0",
-     "make a derived key current"},
-    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash= --path= --make-current --pinless",
+     0, "--mnemonic WORDS [--passphrase P] | --seed HEX | --key HEX [--chain-code HEX]",
+     "load a master key (BIP39 mnemonic, 64-byte seed, or a private key)", NULL},
+    {"generate-key", keycard_cli_cmd_generate_key, PIN_OPT, 0, "", "generate a new master key on the card",
+     NULL},
+    {"generate-mnemonic", keycard_cli_cmd_generate_mnemonic, "--words=", 0, "[--words 12|15|18|21|24]",
+     "have the card draw a BIP39 mnemonic (printed; nothing is stored on the card)", NULL},
+    {"derive", keycard_cli_cmd_derive, PIN_OPT "--path=", 0, "--path m/44'/60'/0'/0/0",
+     "make a derived key current", NULL},
+    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash= --path= --make-current --pinless", 0,
      "--hash HEX32 [--path P [--make-current] | --pinless]",
-     "sign a 32-byte hash; prints r||s, recovery id, public key (--pinless: no PIN)"},
-    {"set-pinless-path", keycard_cli_cmd_set_pinless_path, PIN_OPT "--path= --remove",
-     "PATH | --path PATH | --remove", "set (or remove) the path `sign --pinless` uses; PATH is m/..."},
-    {"export-key", keycard_cli_cmd_export_key, PIN_OPT "--path= --private --extended --make-current",
+     "sign a 32-byte hash; prints r||s, recovery id, public key (--pinless: no PIN)", NULL},
+    {"set-pinless-path", keycard_cli_cmd_set_pinless_path, PIN_OPT "--path= --remove", 1,
+     "PATH | --path PATH | --remove", "set (or remove) the path `sign --pinless` uses; PATH is m/...", NULL},
+    {"export-key", keycard_cli_cmd_export_key, PIN_OPT "--path= --private --extended --make-current", 0,
      "[--path P] [--private | --extended] [--make-current]",
-     "export a public key (or a private key under m/43'/60'/1581'/...)"},
-    {"remove-key", keycard_cli_cmd_remove_key, PIN_OPT, "", "erase the master key"},
-    {"get-data", keycard_cli_cmd_get_data, "--type=", "[--type public|ndef|cash]", "read a data object"},
-    {"store-data", keycard_cli_cmd_store_data,
-     PIN_OPT "--type= --data=", "--data HEX [--type public|ndef|cash]", "write a data object"},
-    {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", "--yes",
-     "erase everything and return to the pre-INIT state"},
-    {"duplicate", keycard_cli_cmd_duplicate,
-     PIN_OPT "--source= --target+ --from=", "--source READER --target READER... [--from N]",
+     "export a public key (or a private key under m/43'/60'/1581'/...)", NULL},
+    {"remove-key", keycard_cli_cmd_remove_key, PIN_OPT, 0, "", "erase the master key", NULL},
+    {"get-data", keycard_cli_cmd_get_data, "--type=", 0, "[--type public|ndef|cash]", "read a data object",
+     NULL},
+    {"store-data", keycard_cli_cmd_store_data, PIN_OPT "--type= --data=", 0,
+     "--data HEX [--type public|ndef|cash]", "write a data object", NULL},
+    {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", 0, "--yes",
+     "erase everything and return to the pre-INIT state", NULL},
+    {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source= --target+ --from=", 0,
+     "--source READER --target READER... [--from N]",
      "copy the source card's master key onto every target (DUPLICATE KEY); --from N starts at\n"
-     "the Nth target (the resume line after an interrupt names it)"},
+     "the Nth target (the resume line after an interrupt names it)",
+     NULL},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -74,10 +73,11 @@ static void print_help(FILE *f) {
              "with `keycard pair` (kept in the state directory); commands marked PIN take --pin or the\n"
              "environment variable CARDFORGE_PIN (PUKs: --puk or CARDFORGE_PUK), else ask on a terminal.\n"
              "Every secret option also takes @FILE (the secret in a 0600 file) or - (standard input):\n"
-             "a secret typed as an option is visible to other users (ps). Every command also takes\n"
-             "--reader R.\n\ncommands:\n");
+             "a secret typed as an option is visible to other users (ps). The global options\n"
+             "(--reader R, --trace, --quiet) may also follow the command. `cardforge keycard COMMAND\n"
+             "--help` describes one command.\n\ncommands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
-    const keycard_cli_command *k = &commands[i];
+    const cf_cli_command *k = &commands[i];
     bool pin = strstr(k->options, "--pin=") != NULL && strcmp(k->name, "init") != 0;
     fprintf(f, "  %-17s %s%s\n", k->name, k->summary, pin ? " [PIN]" : "");
     /* usages may hold "\n" to wrap; every line gets the same indent */
@@ -103,18 +103,6 @@ const char *keycard_cli_opt_value(const keycard_cli *c, const char *name) {
 
 bool keycard_cli_opt_set(const keycard_cli *c, const char *name) {
   return cf_cli_opts_given(&c->opts, name);
-}
-
-/* The command's options plus --reader, which every command takes. */
-static int parse_opts(keycard_cli *c, const char *spec, int argc, char **argv) {
-  cf_cli_opts_init(&c->opts, KEYCARD_CLI_MAX_VALUES);
-  if (cf_cli_opts_declare(&c->opts, spec) != 0 || cf_cli_opts_declare(&c->opts, "--reader=") != 0)
-    return keycard_cli_error(c, CF_EXIT_INTERNAL, "bad option table");
-  cf_cli_opts_status st = cf_cli_opts_parse(&c->opts, argc, argv);
-  if (st == CF_CLI_OPTS_OK) return CF_EXIT_OK;
-  char msg[512];
-  cf_cli_opts_message(&c->opts, st, "cardforge keycard --help", msg, sizeof msg);
-  return keycard_cli_error(c, CF_EXIT_USAGE, "%s", msg);
 }
 
 int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...) {
@@ -263,39 +251,33 @@ static bool store_path(const cf_cli_global *g, char *out, size_t cap) {
   return n > 0 && (size_t)n < cap;
 }
 
+static const cf_cli_family keycard_family = {.name = "keycard",
+                                             .commands = commands,
+                                             .count = NCOMMANDS,
+                                             .common_options = "",
+                                             .print_help = print_help};
+
 int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io) {
-  keycard_cli c = {.g = g, .io = io};
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-      strcmp(argv[1], "help") == 0) {
-    print_help(argc < 2 ? io->log : io->out);
-    return argc < 2 ? CF_EXIT_USAGE : CF_EXIT_OK;
-  }
-  const keycard_cli_command *k = NULL;
-  for (size_t i = 0; i < NCOMMANDS; i++)
-    if (strcmp(commands[i].name, argv[1]) == 0) k = &commands[i];
-  c.cmd = argv[1];
-  if (!k) return keycard_cli_error(&c, CF_EXIT_USAGE, "unknown command (see cardforge keycard --help)");
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fprintf(io->out, "usage: cardforge keycard %s %s\n  %s\n", k->name, k->usage, k->summary);
-      return CF_EXIT_OK;
+  keycard_cli c = {.io = io};
+  cf_cli_global global;
+  const cf_cli_command *k = NULL;
+  char err[256];
+  int code = cf_cli_parse_command(&keycard_family, g, argc, argv, &c.opts, KEYCARD_CLI_MAX_VALUES, &k,
+                                  &global, io->out, io->log, err, sizeof err);
+  c.cmd = k != NULL ? k->name : (argc > 1 ? argv[1] : "");
+  c.g = &global;
+  if (code >= 0) {
+    if (err[0] == '\0') return code;
+    /* before the command is known, the message says so itself */
+    if (k == NULL) {
+      fprintf(io->log, "cardforge: keycard: %s\n", err);
+      return code;
     }
+    return keycard_cli_error(&c, code, "%s", err);
   }
-  /* set-pinless-path takes its path as a bare argument too */
-  char *args[64];
-  if (k->fn == keycard_cli_cmd_set_pinless_path && argc > 2 && argv[2][0] != '-' && argc < 63) {
-    args[0] = argv[0];
-    args[1] = argv[1];
-    args[2] = "--path";
-    for (int i = 2; i < argc; i++)
-      args[i + 1] = argv[i];
-    argv = args;
-    argc++;
-  }
-  if (!store_path(g, c.store, sizeof c.store))
+  if (!store_path(&global, c.store, sizeof c.store))
     return keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
-  int code = parse_opts(&c, k->options, argc - 2, argv + 2);
-  if (code == CF_EXIT_OK) code = k->fn(&c);
+  code = k->run(&c);
   keycard_cli_forget_secrets(&c);
   return code;
 }

@@ -53,7 +53,8 @@ static void print_uid_line(const keycard_cli *c, const char *label, const uint8_
   keycard_cli_print_hex(c, label, uid, len);
 }
 
-int keycard_cli_cmd_info(keycard_cli *c) {
+int keycard_cli_cmd_info(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_cli_card card;
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
   if (code != CF_EXIT_OK) goto out;
@@ -127,7 +128,8 @@ static int read_init_secrets(const keycard_cli *c, init_secrets *s) {
   return code;
 }
 
-int keycard_cli_cmd_init(keycard_cli *c) {
+int keycard_cli_cmd_init(void *ctx) {
+  keycard_cli *c = ctx;
   unsigned long pin_tries = 0, puk_tries = 0;
   int code = retry_counts(c, &pin_tries, &puk_tries);
   if (code != CF_EXIT_OK) return code;
@@ -179,7 +181,8 @@ static int undo_pair(keycard_cli *c, keycard_cli_card *card, const char *why) {
       slot, slot);
 }
 
-int keycard_cli_cmd_pair(keycard_cli *c) {
+int keycard_cli_cmd_pair(void *ctx) {
+  keycard_cli *c = ctx;
   uint8_t secret[32];
   int code = keycard_cli_pairing_secret(c, &pair_password, &pair_secret, true, secret);
   if (code != CF_EXIT_OK) return code;
@@ -210,7 +213,8 @@ int keycard_cli_cmd_pair(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_unpair(keycard_cli *c) {
+int keycard_cli_cmd_unpair(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_cli_card card;
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
   if (code != CF_EXIT_OK) goto out;
@@ -239,7 +243,8 @@ out:
   return code;
 }
 
-int keycard_cli_cmd_status(keycard_cli *c) {
+int keycard_cli_cmd_status(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_cli_card card;
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_CHANNEL);
   keycard_client_status st;
@@ -262,7 +267,8 @@ out:
   return code;
 }
 
-int keycard_cli_cmd_verify_pin(keycard_cli *c) {
+int keycard_cli_cmd_verify_pin(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_cli_card card;
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "PIN verified");
@@ -290,15 +296,18 @@ static int change_digits(keycard_cli *c, const keycard_cli_secret_spec *spec, ui
   return code;
 }
 
-int keycard_cli_cmd_change_pin(keycard_cli *c) {
+int keycard_cli_cmd_change_pin(void *ctx) {
+  keycard_cli *c = ctx;
   return change_digits(c, &new_pin, KEYCARD_CLIENT_CHANGE_PIN, KEYCARD_CLIENT_PIN_LEN, "PIN");
 }
 
-int keycard_cli_cmd_change_puk(keycard_cli *c) {
+int keycard_cli_cmd_change_puk(void *ctx) {
+  keycard_cli *c = ctx;
   return change_digits(c, &new_puk, KEYCARD_CLIENT_CHANGE_PUK, KEYCARD_CLIENT_PUK_LEN, "PUK");
 }
 
-int keycard_cli_cmd_change_pairing(keycard_cli *c) {
+int keycard_cli_cmd_change_pairing(void *ctx) {
+  keycard_cli *c = ctx;
   uint8_t secret[32];
   int code = keycard_cli_pairing_secret(c, &new_password, &new_secret, false, secret);
   if (code != CF_EXIT_OK) return code;
@@ -314,7 +323,8 @@ int keycard_cli_cmd_change_pairing(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_unblock(keycard_cli *c) {
+int keycard_cli_cmd_unblock(void *ctx) {
+  keycard_cli *c = ctx;
   char puk[64], pin[64];
   bool has_puk = false, has_pin = false;
   int code = keycard_cli_secret(c, &puk_spec, puk, sizeof puk, &has_puk);
@@ -384,7 +394,8 @@ static int read_key_material(const keycard_cli *c, key_material *m) {
   return code;
 }
 
-int keycard_cli_cmd_load_key(keycard_cli *c) {
+int keycard_cli_cmd_load_key(void *ctx) {
+  keycard_cli *c = ctx;
   key_material m;
   uint8_t uid[32];
   memset(&m, 0, sizeof m);
@@ -412,7 +423,8 @@ int keycard_cli_cmd_load_key(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_generate_key(keycard_cli *c) {
+int keycard_cli_cmd_generate_key(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_cli_card card;
   uint8_t uid[32];
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
@@ -435,7 +447,8 @@ static int path_opt(const keycard_cli *c, keycard_client_path *path, bool requir
   return CF_EXIT_OK;
 }
 
-int keycard_cli_cmd_derive(keycard_cli *c) {
+int keycard_cli_cmd_derive(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_client_path path;
   int code = path_opt(c, &path, true);
   if (code != CF_EXIT_OK) return code;
@@ -451,7 +464,8 @@ int keycard_cli_cmd_derive(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_sign(keycard_cli *c) {
+int keycard_cli_cmd_sign(void *ctx) {
+  keycard_cli *c = ctx;
   uint8_t hash[32];
   keycard_client_path path;
   int code = hex_opt(c, "--hash", hash, 32, 32, NULL);
@@ -478,7 +492,8 @@ int keycard_cli_cmd_sign(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_export_key(keycard_cli *c) {
+int keycard_cli_cmd_export_key(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_client_path path;
   int has_path = path_opt(c, &path, false);
   if (has_path != CF_EXIT_OK && has_path != 1) return has_path;
@@ -508,7 +523,8 @@ int keycard_cli_cmd_export_key(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_remove_key(keycard_cli *c) {
+int keycard_cli_cmd_remove_key(void *ctx) {
+  keycard_cli *c = ctx;
   keycard_cli_card card;
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_PIN);
   if (code == CF_EXIT_OK) {
@@ -533,7 +549,8 @@ static int data_type(const keycard_cli *c, uint8_t *type) {
   return CF_EXIT_OK;
 }
 
-int keycard_cli_cmd_get_data(keycard_cli *c) {
+int keycard_cli_cmd_get_data(void *ctx) {
+  keycard_cli *c = ctx;
   uint8_t type = 0, data[256];
   size_t n = 0;
   int code = data_type(c, &type);
@@ -549,7 +566,8 @@ int keycard_cli_cmd_get_data(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_store_data(keycard_cli *c) {
+int keycard_cli_cmd_store_data(void *ctx) {
+  keycard_cli *c = ctx;
   uint8_t type = 0, data[KEYCARD_CLIENT_MAX_PLAIN];
   size_t n = 0;
   int code = data_type(c, &type);
@@ -566,7 +584,8 @@ int keycard_cli_cmd_store_data(keycard_cli *c) {
   return code;
 }
 
-int keycard_cli_cmd_factory_reset(keycard_cli *c) {
+int keycard_cli_cmd_factory_reset(void *ctx) {
+  keycard_cli *c = ctx;
   if (!keycard_cli_opt_set(c, "--yes"))
     return keycard_cli_error(c, CF_EXIT_USAGE,
                              "factory-reset erases keys, PIN and pairings: confirm with --yes");

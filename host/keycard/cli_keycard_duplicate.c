@@ -139,7 +139,8 @@ static int dup_run(keycard_cli *c, dup_state *d) {
   return CF_EXIT_OK;
 }
 
-int keycard_cli_cmd_duplicate(keycard_cli *c) {
+int keycard_cli_cmd_duplicate(void *ctx) {
+  keycard_cli *c = ctx;
   const cf_cli_opt *targets = keycard_cli_opt_get(c, "--target");
   const char *source = keycard_cli_opt_value(c, "--source");
   if (!source || !targets || targets->count < 1)

@@ -96,30 +96,30 @@ int keycard_cli_pin_code(const keycard_cli *c);
 void keycard_cli_forget_secrets(keycard_cli *c);
 
 /* Subcommands (cli_keycard_cmds.c, cli_keycard_duplicate.c). */
-typedef int (*keycard_cli_fn)(keycard_cli *c);
-int keycard_cli_cmd_info(keycard_cli *c);
-int keycard_cli_cmd_init(keycard_cli *c);
-int keycard_cli_cmd_pair(keycard_cli *c);
-int keycard_cli_cmd_unpair(keycard_cli *c);
-int keycard_cli_cmd_status(keycard_cli *c);
-int keycard_cli_cmd_verify_pin(keycard_cli *c);
-int keycard_cli_cmd_change_pin(keycard_cli *c);
-int keycard_cli_cmd_change_puk(keycard_cli *c);
-int keycard_cli_cmd_change_pairing(keycard_cli *c);
-int keycard_cli_cmd_unblock(keycard_cli *c);
-int keycard_cli_cmd_load_key(keycard_cli *c);
-int keycard_cli_cmd_generate_key(keycard_cli *c);
-int keycard_cli_cmd_derive(keycard_cli *c);
-int keycard_cli_cmd_sign(keycard_cli *c);
-int keycard_cli_cmd_export_key(keycard_cli *c);
-int keycard_cli_cmd_remove_key(keycard_cli *c);
-int keycard_cli_cmd_get_data(keycard_cli *c);
-int keycard_cli_cmd_store_data(keycard_cli *c);
-int keycard_cli_cmd_factory_reset(keycard_cli *c);
-int keycard_cli_cmd_duplicate(keycard_cli *c);
+/* Each takes the run's keycard_cli (the command table's cf_cli_command.run). */
+int keycard_cli_cmd_info(void *ctx);
+int keycard_cli_cmd_init(void *ctx);
+int keycard_cli_cmd_pair(void *ctx);
+int keycard_cli_cmd_unpair(void *ctx);
+int keycard_cli_cmd_status(void *ctx);
+int keycard_cli_cmd_verify_pin(void *ctx);
+int keycard_cli_cmd_change_pin(void *ctx);
+int keycard_cli_cmd_change_puk(void *ctx);
+int keycard_cli_cmd_change_pairing(void *ctx);
+int keycard_cli_cmd_unblock(void *ctx);
+int keycard_cli_cmd_load_key(void *ctx);
+int keycard_cli_cmd_generate_key(void *ctx);
+int keycard_cli_cmd_derive(void *ctx);
+int keycard_cli_cmd_sign(void *ctx);
+int keycard_cli_cmd_export_key(void *ctx);
+int keycard_cli_cmd_remove_key(void *ctx);
+int keycard_cli_cmd_get_data(void *ctx);
+int keycard_cli_cmd_store_data(void *ctx);
+int keycard_cli_cmd_factory_reset(void *ctx);
+int keycard_cli_cmd_duplicate(void *ctx);
 /* cli_keycard_pinless_mnemonic.c */
-int keycard_cli_cmd_set_pinless_path(keycard_cli *c);
-int keycard_cli_cmd_generate_mnemonic(keycard_cli *c);
+int keycard_cli_cmd_set_pinless_path(void *ctx);
+int keycard_cli_cmd_generate_mnemonic(void *ctx);
 /* sign --pinless: no pairing, no PIN, no channel. */
 int keycard_cli_sign_pinless(keycard_cli *c, const uint8_t hash[32]);
 /* Checks a mnemonic against the BIP39 word list when this host has one (else a progress note). */

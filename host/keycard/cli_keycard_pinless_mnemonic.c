@@ -9,9 +9,15 @@
 #define NO_WORDLIST_NOTE                                                                                     \
   "no BIP39 word list on this host (install python3-mnemonic or set CARDFORGE_BIP39_WORDLIST)"
 
-int keycard_cli_cmd_set_pinless_path(keycard_cli *c) {
+int keycard_cli_cmd_set_pinless_path(void *ctx) {
+  keycard_cli *c = ctx;
   bool remove = keycard_cli_opt_set(c, "--remove");
   const char *text = keycard_cli_opt_value(c, "--path");
+  /* the path may also come as a bare word */
+  if (c->opts.operands > 0) {
+    if (text != NULL) return keycard_cli_error(c, CF_EXIT_USAGE, "--path given twice");
+    text = c->opts.operand[0];
+  }
   if (remove == (text != NULL)) return keycard_cli_error(c, CF_EXIT_USAGE, "give a path or --remove");
   keycard_client_path path = {0};
   if (text && keycard_client_parse_path(text, &path) != KEYCARD_CLIENT_OK)
@@ -57,7 +63,8 @@ static int parse_word_count(const keycard_cli *c, size_t *words) {
   return CF_EXIT_OK;
 }
 
-int keycard_cli_cmd_generate_mnemonic(keycard_cli *c) {
+int keycard_cli_cmd_generate_mnemonic(void *ctx) {
+  keycard_cli *c = ctx;
   size_t words = 0;
   int code = parse_word_count(c, &words);
   if (code != CF_EXIT_OK) return code;

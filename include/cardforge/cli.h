@@ -33,6 +33,57 @@ typedef struct cf_cli_global {
                             $XDG_DATA_HOME/cardforge or ~/.local/share/cardforge */
 } cf_cli_global;
 
+/* Every command line, top to bottom, is described by one table type and parsed by one parser
+ * (cardforge/cli_opts.h, getopt_long):
+ *   cardforge [GLOBAL] FAMILY [COMMON] COMMAND [OPTIONS] [WORDS]
+ * tools/main.c holds the table of families; keycard, gp and cmcc hold a table of commands; apdu,
+ * readers and sim are one command each. An option means one thing wherever it stands: global
+ * options (CF_CLI_GLOBAL_OPTIONS) and a family's common options may come before or after the
+ * command, a command's own options after it. */
+#define CF_CLI_GLOBAL_OPTIONS "--reader|-r= --trace|-t --quiet|-q --help|-h "
+
+typedef struct cf_cli_command {
+  const char *name;
+  int (*run)(void *ctx); /* ctx: the family's state for this run (keycard_cli, cmcch_cli, ...) */
+  const char *options;   /* what it takes beyond the global and common options (cli_opts spec) */
+  int max_words;         /* words after the options it takes: 0 none, -1 any number */
+  const char *usage;     /* synopsis after "cardforge FAMILY COMMAND" ("\n" wraps) */
+  const char *summary;   /* one line in the family's list */
+  const char *help;      /* more for `cardforge FAMILY COMMAND --help`, or NULL */
+} cf_cli_command;
+
+typedef struct cf_cli_family {
+  const char *name; /* "keycard"; NULL for a command without subcommands (apdu) */
+  const cf_cli_command *commands;
+  size_t count;
+  const char *common_options; /* options every command takes (cli_opts spec) */
+  const char *common_help;    /* how the common options are described in a command's --help */
+  void (*print_help)(FILE *f);
+} cf_cli_family;
+
+/* What the family's entry point gets from tools/main.c. */
+typedef struct cf_cli_invocation {
+  const cf_cli_global *g;
+  int argc; /* argv[0] is the family's name */
+  char **argv;
+} cf_cli_invocation;
+
+struct cf_cli_opts;
+/* Finds the command of argv (argv[0] = the family's name) and parses the options: global and
+ * common ones anywhere, the command's after it. out: help text; log: the family's help when no
+ * command is given. Returns -1 to go on, with *cmd set, o parsed and *g_out = *g with the global
+ * options given here applied; CF_EXIT_OK after printing help (a --help anywhere, or `FAMILY help
+ * [COMMAND]`); or CF_EXIT_USAGE with the reason in err ("" when already printed) and *cmd the
+ * command when it was found. */
+int cf_cli_parse_command(const cf_cli_family *f, const cf_cli_global *g, int argc, char **argv,
+                         struct cf_cli_opts *o, int max_values, const cf_cli_command **cmd,
+                         cf_cli_global *g_out, FILE *out, FILE *log, char *err, size_t cap);
+/* The same for a command without subcommands (apdu, readers, sim): argv[0] is its name. */
+int cf_cli_parse_single(const cf_cli_command *c, const cf_cli_global *g, int argc, char **argv,
+                        struct cf_cli_opts *o, int max_values, cf_cli_global *g_out, char *err, size_t cap);
+/* `usage: cardforge FAMILY COMMAND ...`, summary, help, and the options it takes. */
+void cf_cli_print_command_help(FILE *f, const cf_cli_family *fam, const cf_cli_command *c);
+
 /* Subcommands: argv[0] is the subcommand name ("keycard", "gp", "cmcc", ...). Each prints its
  * own help for --help / -h and returns an exit code. */
 int cf_cli_keycard(const cf_cli_global *g, int argc, char **argv);

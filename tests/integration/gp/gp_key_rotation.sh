@@ -44,12 +44,12 @@ out=$("$cf" --trace gp --level mac+enc+rmac list 2>"$CF_PCSC_ENV_DIR/trace.txt")
 grep -q "^> 84 F2 80 02" "$CF_PCSC_ENV_DIR/trace.txt" || cf_fail "no GET STATUS in the trace"
 
 # 1. a new AES-128 set, KVN 30, next to the factory set; check values verified by the CLI
-expect_rc 0 put-key --kvn 30 --type aes --key $AES
+expect_rc 0 put-key --new-kvn 30 --type aes --new-key $AES
 cf_expect_contains "$out" "KVN 30 added (AES-128): check values ENC EE72CB MAC EE72CB DEK EE72CB verified" "put-key"
-expect_rc 0 --kvn 30 --key $AES --level mac+enc+rmac+renc auth
+expect_rc 0 --key-ver 30 --key $AES --level mac+enc+rmac+renc auth
 cf_expect_contains "$out" "SCP03 i=70, KVN 30, level mac+enc+rmac+renc" "new keys open SCP03"
 # 2. the factory set goes; the trace shows no key material
-"$cf" --trace gp --kvn 30 --key $AES delete-key --kvn FF >/dev/null 2>"$CF_PCSC_ENV_DIR/trace.txt" ||
+"$cf" --trace gp --key-ver 30 --key $AES delete-key --delete-kvn FF >/dev/null 2>"$CF_PCSC_ENV_DIR/trace.txt" ||
   cf_fail "delete-key FF"
 grep -q "^> 84 E4 00 00" "$CF_PCSC_ENV_DIR/trace.txt" || cf_fail "no DELETE in the trace"
 expect_rc 0 keys
@@ -59,12 +59,12 @@ expect_rc 0 keys
 30   03  AES   16" ] || cf_fail "keys after rotation: $out"
 
 check_rotated() {
-  expect_rc 3 --kvn FF auth
+  expect_rc 3 --key-ver FF auth
   cf_expect_contains "$err" "INITIALIZE UPDATE: card answered SW 6A88" "factory KVN gone"
-  expect_rc 5 --kvn 30 --key $DEFAULT auth
+  expect_rc 5 --key-ver 30 --key $DEFAULT auth
   cf_expect_contains "$err" "card cryptogram does not verify" "old keys refused"
-  expect_rc 5 --kvn 00 --scp 03 --key $DEFAULT auth
-  expect_rc 0 --kvn 30 --key $AES auth
+  expect_rc 5 --key-ver 00 --scp 03 --key $DEFAULT auth
+  expect_rc 0 --key-ver 30 --key $AES auth
 }
 check_rotated
 # 3. the emulator restarts from its state file: the rotation holds
@@ -77,14 +77,14 @@ check_rotated
 
 # 4. roll back: the default keys return (as KVN 01, FF cannot be named again), chained PUT KEY;
 #    then KVN 30 goes
-expect_rc 0 --kvn 30 --key $AES put-key --kvn 01 --type des --chain --key $DEFAULT
+expect_rc 0 --key-ver 30 --key $AES put-key --new-kvn 01 --type des --chain --new-key $DEFAULT
 cf_expect_contains "$out" "KVN 01 added (DES-112): check values ENC 8BAF47 MAC 8BAF47 DEK 8BAF47 verified" "rollback"
-expect_rc 0 --kvn 01 delete-key --kvn 30
+expect_rc 0 --key-ver 01 delete-key --delete-kvn 30
 stop_sim
 start_sim --card gp:serial=0A0B0C0D
 expect_rc 0 auth
 cf_expect_contains "$out" "SCP02 i=55, KVN 01" "default keys open again"
-expect_rc 3 --kvn 30 --key $AES auth
+expect_rc 3 --key-ver 30 --key $AES auth
 expect_rc 0 --level mac+enc+rmac keys
 [ "$out" = "KVN  ID  TYPE  LENGTH
 01   01  DES   16

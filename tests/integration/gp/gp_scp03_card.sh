@@ -18,17 +18,17 @@ done
 out=$("$cf" gp --scp 02 --key $K256 auth 2>&1)
 [ $? = 2 ] || cf_fail "--scp 02 against an SCP03 card should exit 2"
 # replace the set in place (P1 = 32, new KVN 32)
-"$cf" gp --key $K256 put-key --replace 32 --kvn 32 --key $N256 >/dev/null || cf_fail "replace in place"
+"$cf" gp --key $K256 put-key --replace 32 --new-kvn 32 --new-key $N256 >/dev/null || cf_fail "replace in place"
 "$cf" gp --key $K256 auth 2>/dev/null
 [ $? = 5 ] || cf_fail "old AES-256 keys should be refused (exit 5)"
 "$cf" gp --key $N256 auth >/dev/null || cf_fail "new AES-256 keys"
 # a different length in the same slot is refused by the card (6A80): exit 3
-err=$("$cf" gp --key $N256 put-key --replace 32 --kvn 32 --key $K192 2>&1 >/dev/null)
+err=$("$cf" gp --key $N256 put-key --replace 32 --new-kvn 32 --new-key $K192 2>&1 >/dev/null)
 [ $? = 3 ] || cf_fail "AES-192 into an AES-256 slot should exit 3"
 cf_expect_contains "$err" "PUT KEY: card answered SW 6A80" "slot keeps its length"
 # an AES-192 set next to it, at the strongest level
-"$cf" gp --key $N256 --level mac+enc+rmac+renc put-key --kvn 33 --key $K192 >/dev/null || cf_fail "AES-192 set"
-out=$("$cf" gp --kvn 33 --key $K192 --level mac+enc+rmac+renc auth) || cf_fail "AES-192 channel"
+"$cf" gp --key $N256 --level mac+enc+rmac+renc put-key --new-kvn 33 --new-key $K192 >/dev/null || cf_fail "AES-192 set"
+out=$("$cf" gp --key-ver 33 --key $K192 --level mac+enc+rmac+renc auth) || cf_fail "AES-192 channel"
 cf_expect_contains "$out" "KVN 33" "AES-192 channel"
 kill -TERM $sim
 wait $sim

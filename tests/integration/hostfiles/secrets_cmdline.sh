@@ -76,10 +76,10 @@ run 0 "keycard change-pin (new PIN on a pipe)" \
 run 0 "keycard sign with the new PIN" kc sign --pin "@$D/newpin" --hash "$(printf '%064d' 7)"
 
 # ---- GlobalPlatform: key values from files ----
-run 0 "gp put-key --key @FILE" "$CARDFORGE" --reader "$R_GP" gp put-key --kvn 30 --type aes --key "@$D/gpkey"
+run 0 "gp put-key --new-key @FILE" "$CARDFORGE" --reader "$R_GP" gp put-key --new-kvn 30 --type aes --new-key "@$D/gpkey"
 cf_expect_contains "$out" "KVN 30 added" "gp put-key"
-run 0 "gp auth with the new keys (@FILE)" "$CARDFORGE" --reader "$R_GP" gp --kvn 30 --key "@$D/gpkey" auth
-run 0 "gp auth (--key-file)" "$CARDFORGE" --reader "$R_GP" gp --kvn 30 --key-file "$D/gpkeys" auth
+run 0 "gp auth with the new keys (@FILE)" "$CARDFORGE" --reader "$R_GP" gp --key-ver 30 --key "@$D/gpkey" auth
+run 0 "gp auth (--key-file)" "$CARDFORGE" --reader "$R_GP" gp --key-ver 30 --key-file "$D/gpkeys" auth
 
 # ---- China Mobile: the vault's keys from files, PINs from files and the environment ----
 run 0 "cmcc hsm-init" "$CARDFORGE" cmcc hsm-init --hsm "$D/hsm.keys" --key "01/01/01=@$D/k01" --key "03/01/01=@$D/k03"
@@ -102,7 +102,7 @@ out=$(kc verify-pin --pin "@$D/newpin" 2>&1) && cf_fail "a 0644 PIN file was use
 [ "$(kc verify-pin --pin "@$D/newpin" >/dev/null 2>&1; echo $?)" = 6 ] || cf_fail "a 0644 PIN file: exit code"
 cf_expect_contains "$out" "$D/newpin: permissions 0644 are too open" "0644 PIN file message"
 chmod 644 "$D/gpkeys"
-out=$("$CARDFORGE" --reader "$R_GP" gp --kvn 30 --key-file "$D/gpkeys" auth 2>&1) && cf_fail "a 0644 key file was used"
+out=$("$CARDFORGE" --reader "$R_GP" gp --key-ver 30 --key-file "$D/gpkeys" auth 2>&1) && cf_fail "a 0644 key file was used"
 cf_expect_contains "$out" "$D/gpkeys: permissions 0644 are too open" "0644 GP key file message"
 chmod 640 "$D/k01"
 out=$("$CARDFORGE" cmcc hsm-init --hsm "$D/hsm2.keys" --key "01/01/01=@$D/k01" 2>&1) && cf_fail "a 0640 key file was used"

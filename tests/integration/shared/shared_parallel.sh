@@ -56,9 +56,9 @@ gp_worker() {
   key=$(gp_key "$1")
   for j in $(seq 1 $OPS); do
     if [ $((j % 2)) = 1 ]; then
-      "${cf[@]}" gp --reader "$R_GP" put-key --kvn "$kvn" --type aes --key "$key" >/dev/null 2>>"$D/err.gp.$1"
+      "${cf[@]}" gp --reader "$R_GP" put-key --new-kvn "$kvn" --type aes --new-key "$key" >/dev/null 2>>"$D/err.gp.$1"
     else
-      "${cf[@]}" gp --reader "$R_GP" delete-key --kvn "$kvn" >/dev/null 2>>"$D/err.gp.$1"
+      "${cf[@]}" gp --reader "$R_GP" delete-key --delete-kvn "$kvn" >/dev/null 2>>"$D/err.gp.$1"
     fi || echo "gp worker $1 op $j exited $?" >>"$D/failures"
   done
 }
@@ -98,7 +98,7 @@ keys=$("${cf[@]}" gp --reader "$R_GP" keys) || cf_fail "gp keys"
 for i in $(seq 1 $PROCS); do # OPS is odd: each worker's last operation is a put-key
   kvn=$(printf '%02X' $((0x10 + i)))
   [ "$(printf '%s\n' "$keys" | grep -c "^$kvn ")" = 3 ] || cf_fail "KVN $kvn is not there with 3 keys: $keys"
-  "${cf[@]}" gp --reader "$R_GP" --kvn "$kvn" --key "$(gp_key "$i")" auth >/dev/null || cf_fail "KVN $kvn keys do not open a channel"
+  "${cf[@]}" gp --reader "$R_GP" --key-ver "$kvn" --key "$(gp_key "$i")" auth >/dev/null || cf_fail "KVN $kvn keys do not open a channel"
 done
 [ "$(printf '%s\n' "$keys" | grep -c '^[0-9A-F][0-9A-F] ')" = $((3 + 3 * PROCS)) ] || cf_fail "unexpected key sets: $keys"
 updated=$(cat "$D"/user.* | grep -c '1 cards updated and proved by use')

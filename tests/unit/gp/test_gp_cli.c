@@ -44,23 +44,35 @@ static void test_usage_errors(void **state) {
   assert_int_equal(run(fx, ""), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "frobnicate"), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "--level fast keys"), CF_EXIT_OK); /* keys needs no channel here */
-  assert_int_equal(run(fx, "--level fast delete-key --kvn 30"), CF_EXIT_USAGE);
-  assert_int_equal(run(fx, "put-key --key " AES_KEY), CF_EXIT_USAGE); /* no --kvn */
-  assert_int_equal(run(fx, "put-key --kvn 30"), CF_EXIT_USAGE);       /* no keys */
-  assert_int_equal(run(fx, "put-key --kvn 80 --key " AES_KEY), CF_EXIT_USAGE);
-  assert_int_equal(run(fx, "put-key --kvn 30 --key 0102"), CF_EXIT_USAGE);
-  assert_int_equal(run(fx, "put-key --kvn 30 --type rsa --key " AES_KEY), CF_EXIT_USAGE);
-  assert_int_equal(run(fx, "put-key --kvn 30 --type des --key " AES_KEY AES_KEY), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "--level fast delete-key --delete-kvn 30"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "put-key --new-key " AES_KEY), CF_EXIT_USAGE); /* no --new-kvn */
+  assert_int_equal(run(fx, "put-key --new-kvn 30"), CF_EXIT_USAGE);       /* no keys */
+  assert_int_equal(run(fx, "put-key --new-kvn 80 --new-key " AES_KEY), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "put-key --new-kvn 30 --new-key 0102"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "put-key --new-kvn 30 --type rsa --new-key " AES_KEY), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "put-key --new-kvn 30 --type des --new-key " AES_KEY AES_KEY), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "delete-key"), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "keys extra"), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "keys --chain"), CF_EXIT_USAGE);
-  assert_int_equal(run(fx, "--kvn zz keys"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "--key-ver zz keys"), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "--scp 04 keys"), CF_EXIT_USAGE);
   assert_int_equal(run(fx, "--key-file /nonexistent/keys.txt keys"), CF_EXIT_FILE);
   /* the card answers SCP02, SCP03 was asked for */
-  assert_int_equal(run(fx, "--scp 03 delete-key --kvn 30"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "--scp 03 delete-key --delete-kvn 30"), CF_EXIT_USAGE);
   /* SCP02 cannot give R-ENC */
-  assert_int_equal(run(fx, "--level mac+enc+rmac+renc delete-key --kvn 30"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "--level mac+enc+rmac+renc delete-key --delete-kvn 30"), CF_EXIT_USAGE);
+  /* the options that named the channel before the command and the new set after it are refused */
+  assert_int_equal(run(fx, "--kvn FF auth"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "put-key --kvn 30 --type aes --new-key " AES_KEY), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "delete-key --kvn 30"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "--enc " AES_KEY " auth"), CF_EXIT_USAGE);
+  /* a command's own option before the command is refused, not taken for a channel option */
+  assert_int_equal(run(fx, "--new-kvn 30 put-key --new-key " AES_KEY), CF_EXIT_USAGE);
+  /* help per command, wherever --help stands */
+  assert_int_equal(run(fx, "put-key --help"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "--help delete-key"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "put-key --bogus --help"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "help auth"), CF_EXIT_OK);
   fx_free(fx);
 }
 
@@ -69,26 +81,31 @@ static void test_rotation(void **state) {
   (void)state;
   fixture *fx = fx_new("");
   char info[256];
-  assert_int_equal(run(fx, "--level mac+enc put-key --kvn 30 --type aes --key " AES_KEY), CF_EXIT_OK);
-  assert_int_equal(run(fx, "--kvn 30 --key " AES_KEY " --level mac+enc+rmac+renc delete-key --kvn FF"),
-                   CF_EXIT_OK);
+  assert_int_equal(run(fx, "--level mac+enc put-key --new-kvn 30 --type aes --new-key " AES_KEY), CF_EXIT_OK);
+  assert_int_equal(
+      run(fx, "--key-ver 30 --key " AES_KEY " --level mac+enc+rmac+renc delete-key --delete-kvn FF"),
+      CF_EXIT_OK);
   key_info(fx, info, sizeof info);
   assert_string_equal(info, "01308810 02308810 03308810");
   /* the factory keys are refused now: the card no longer has KVN FF */
-  assert_int_equal(run(fx, "--kvn FF delete-key --kvn 30"), CF_EXIT_CARD);
+  assert_int_equal(run(fx, "--key-ver FF delete-key --delete-kvn 30"), CF_EXIT_CARD);
   /* wrong keys for KVN 30: the card cryptogram does not verify */
-  assert_int_equal(run(fx, "--kvn 30 delete-key --kvn 30"), CF_EXIT_VERIFY);
+  assert_int_equal(run(fx, "--key-ver 30 delete-key --delete-kvn 30"), CF_EXIT_VERIFY);
   /* roll back: the default keys return as a DES set (KVN 01), chained this time, then 30 goes */
-  assert_int_equal(run(fx, "--kvn 30 --key " AES_KEY
-                           " put-key --kvn 01 --type des --chain --key 404142434445464748494A4B4C4D4E4F"),
+  assert_int_equal(run(fx,
+                       "--key-ver 30 --key " AES_KEY
+                       " put-key --new-kvn 01 --type des --chain --new-key 404142434445464748494A4B4C4D4E4F"),
                    CF_EXIT_OK);
-  assert_int_equal(run(fx, "--kvn 01 delete-key --kvn 30"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "--key-ver 01 delete-key --delete-kvn 30"), CF_EXIT_OK);
   key_info(fx, info, sizeof info);
   assert_string_equal(info, "01018010 02018010 03018010");
-  assert_int_equal(run(fx, "--kvn 01 --scp 02 --level mac+enc+rmac auth"), CF_EXIT_OK);
-  assert_int_equal(run(fx, "--kvn 01 --level rmac auth"), CF_EXIT_OK);
-  assert_int_equal(run(fx, "--kvn 01 --level none auth"), CF_EXIT_OK);
-  assert_int_equal(run(fx, "--kvn 01 auth --kvn 01"), CF_EXIT_USAGE);
+  assert_int_equal(run(fx, "--key-ver 01 --scp 02 --level mac+enc+rmac auth"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "--key-ver 01 --level rmac auth"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "--key-ver 01 --level none auth"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "--key-ver 01 auth --key-ver 01"), CF_EXIT_USAGE); /* given twice */
+  /* channel options mean the channel after the command too */
+  assert_int_equal(run(fx, "auth --key-ver 01 --level mac"), CF_EXIT_OK);
+  assert_int_equal(run(fx, "auth --key-ver 30"), CF_EXIT_CARD); /* KVN 30 is gone: 6A88 */
   /* replacing with the same KVN from a key file */
   char path[] = "/tmp/cf-gp-keys-XXXXXX";
   int fd = mkstemp(path);
@@ -98,11 +115,11 @@ static void test_rotation(void **state) {
              "dek=D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF\n");
   fclose(f);
   char line[300];
-  snprintf(line, sizeof line, "--kvn 01 put-key --kvn 01 --replace 01 --key-file %s", path);
+  snprintf(line, sizeof line, "--key-ver 01 put-key --new-kvn 01 --replace 01 --new-key-file %s", path);
   assert_int_equal(run(fx, line), CF_EXIT_OK);
-  snprintf(line, sizeof line, "--kvn 01 --key-file %s --level mac+enc+rmac auth", path);
+  snprintf(line, sizeof line, "--key-ver 01 --key-file %s --level mac+enc+rmac auth", path);
   assert_int_equal(run(fx, line), CF_EXIT_OK);
-  snprintf(line, sizeof line, "--kvn 01 --key-file %s delete-key --kvn 01 --id 03", path);
+  snprintf(line, sizeof line, "--key-ver 01 --key-file %s delete-key --delete-kvn 01 --id 03", path);
   assert_int_equal(run(fx, line), CF_EXIT_CARD); /* would leave no usable set: 6985 */
   /* a malformed key file */
   f = fopen(path, "w");

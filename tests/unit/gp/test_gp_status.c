@@ -233,7 +233,7 @@ static void test_cli_list(void **state) {
   assert_non_null(strstr(out, "ISD  A000000151000000"));
   assert_int_equal(run_cli(fx, "--key 000102030405060708090A0B0C0D0E0F list", out, sizeof out),
                    CF_EXIT_VERIFY);
-  assert_int_equal(run_cli(fx, "list --kvn 01", out, sizeof out), CF_EXIT_USAGE);
+  assert_int_equal(run_cli(fx, "list --new-kvn 01", out, sizeof out), CF_EXIT_USAGE);
   fx_free(fx);
 }
 

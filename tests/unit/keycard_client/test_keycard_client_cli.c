@@ -173,12 +173,21 @@ static void keycard_client_cli_usage(void **state) {
   assert_non_null(strstr(b->out, "exit codes"));
   assert_int_equal(run(b, NULL), CF_EXIT_USAGE);
   assert_int_equal(run(b, "bogus", NULL), CF_EXIT_USAGE);
-  assert_non_null(strstr(b->log, "cardforge: keycard bogus: unknown command"));
+  assert_non_null(strstr(b->log, "cardforge: keycard: unknown command \"bogus\""));
+  /* options the family takes may come before the command; a command's own may not */
+  assert_int_equal(run(b, "--pin", "123456", "verify-pin", NULL), CF_EXIT_USAGE);
+  assert_non_null(strstr(b->log, "unknown option \"--pin\""));
   assert_int_equal(run(b, "sign", "--bogus", NULL), CF_EXIT_USAGE);
   assert_int_equal(run(b, "sign", "--hash", "00", NULL), CF_EXIT_USAGE);
   assert_int_equal(run(b, "sign", "--hash", NULL), CF_EXIT_USAGE);
   assert_int_equal(run(b, "sign", "--help", NULL), CF_EXIT_OK);
   assert_non_null(strstr(b->out, "--hash HEX32"));
+  /* a command's help lists each option it takes and the global ones */
+  assert_non_null(strstr(b->out, "  --make-current\n"));
+  assert_non_null(strstr(b->out, "  --pin PIN\n"));
+  assert_non_null(strstr(b->out, "--trace"));
+  assert_int_equal(run(b, "help", "sign", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->out, "usage: cardforge keycard sign --hash HEX32"));
   assert_int_equal(run(b, "factory-reset", NULL), CF_EXIT_USAGE);
   assert_int_equal(run(b, "info", "--reader", "Z", NULL), CF_EXIT_TRANSPORT);
   assert_non_null(strstr(b->log, "no reader named Z"));
