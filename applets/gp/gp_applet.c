@@ -18,6 +18,8 @@ static void session_end(gp_ctx *ctx) {
   cf_wipe(ctx->host_cryptogram, sizeof ctx->host_cryptogram);
   ctx->state = GP_NO_SESSION;
   ctx->status_next = 0;
+  ctx->perso = NULL;
+  gp_load_abort(ctx);
 }
 
 static void gp_reset(cf_applet *app) {
@@ -193,7 +195,10 @@ static const cf_command gp_commands[] = {
     {GP_CLA_GP, GP_INS_EXTERNAL_AUTHENTICATE, CF_ACCESS_CHANNEL_SETUP, external_authenticate},
     {CF_CLA_ANY, GP_INS_GET_DATA, CF_ACCESS_NONE, gp_get_data},
     {GP_CLA_GP, GP_INS_PUT_KEY, CF_ACCESS_AUTHENTICATED, gp_put_key},
-    {GP_CLA_GP, GP_INS_DELETE, CF_ACCESS_AUTHENTICATED, gp_delete_key},
+    {GP_CLA_GP, GP_INS_DELETE, CF_ACCESS_AUTHENTICATED, gp_delete},
+    {GP_CLA_GP, GP_INS_INSTALL, CF_ACCESS_AUTHENTICATED, gp_install_cmd},
+    {GP_CLA_GP, GP_INS_LOAD, CF_ACCESS_AUTHENTICATED, gp_load},
+    {GP_CLA_GP, GP_INS_STORE_DATA, CF_ACCESS_AUTHENTICATED, gp_store_data},
     {GP_CLA_GP, GP_INS_GET_STATUS, CF_ACCESS_AUTHENTICATED, gp_get_status},
     {GP_CLA_GP, GP_INS_SET_STATUS, CF_ACCESS_AUTHENTICATED, gp_set_status},
     {CF_CLA_ANY, GP_INS_SELECT, CF_ACCESS_NONE, select_unknown},
@@ -226,6 +231,7 @@ static uint16_t gp_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
     return SW_CLA_NOT_SUPPORTED;
   }
   if (ctx->chain_active && cmd->ins != GP_INS_PUT_KEY) gp_chain_abort(ctx);
+  if (ctx->load_active && cmd->ins != GP_INS_LOAD) gp_load_abort(ctx); /* LOAD blocks come in a row */
   /* GP 2.3.1 5.1.1.5: a TERMINATED card answers GET DATA only (and SELECT of the ISD, which the
    * runtime handles); everything else, the secure channel included, is refused. */
   if (cmd->ins != GP_INS_GET_DATA && cmd->ins != GP_INS_SELECT) {

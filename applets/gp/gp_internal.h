@@ -26,6 +26,9 @@
 #define GP_INS_DELETE 0xE4
 #define GP_INS_GET_STATUS 0xF2
 #define GP_INS_SET_STATUS 0xF0
+#define GP_INS_INSTALL 0xE6
+#define GP_INS_LOAD 0xE8
+#define GP_INS_STORE_DATA 0xE2
 /* A table row of this class needs the GlobalPlatform class (b8 set: 80 or 84), else 6E00. */
 #define GP_CLA_GP 0x80
 /* EXTERNAL AUTHENTICATE: the host cryptogram is wrong (GP 2.3.1 11.8.3 / 11.8.4, SW 6300). */
@@ -59,19 +62,29 @@ typedef struct gp_config {
 #define GP_CARD_SECURED 0x0F
 #define GP_CARD_LOCKED 0x7F
 #define GP_CARD_TERMINATED 0xFF
-/* Application life cycle (table 11-4): SELECTABLE; LOCKED is b8 over the state it locks. */
+/* Application life cycle (table 11-4): INSTALLED, SELECTABLE; LOCKED is b8 over the state it
+ * locks. GP_APP_DELETED is ours: no GP state is 00; the instance is gone from the registry. */
+#define GP_APP_DELETED 0x00
+#define GP_APP_INSTALLED 0x03
 #define GP_APP_SELECTABLE 0x07
 #define GP_APP_LOCKED_BIT 0x80
 /* Executable Load File life cycle (table 11-2): LOADED. */
 #define GP_ELF_LOADED 0x01
 
 #define GP_MAX_APP_STATES 16
+#define GP_MAX_PACKAGES 8
+/* gp_registry.elf[]: a built-in package as built (listed when the card holds an instance of it),
+ * deleted, or loaded with LOAD. */
+#define GP_ELF_AS_BUILT 0
+#define GP_ELF_DELETED 1
+#define GP_ELF_LOADED_BY_HOST 2
 
 /* The card's registry as the store keeps it: what differs from the card as built. Instances
  * absent from apps[] are SELECTABLE. */
 typedef struct gp_registry {
   uint8_t version;
   uint8_t card_state;
+  uint8_t elf[GP_MAX_PACKAGES]; /* per built-in package, GP_ELF_* */
   uint8_t count;
   struct {
     uint8_t aid_len;
@@ -95,6 +108,9 @@ typedef struct gp_package {
   gp_aid instances[GP_MAX_MODULES]; /* a usual instance AID per module outside its prefix, or len 0 */
 } gp_package;
 
+/* The longest load file (all LOAD blocks together) the card accepts. */
+#define GP_LOAD_MAX 65536
+
 enum gp_state { GP_NO_SESSION = 0, GP_INITIALIZED, GP_AUTHENTICATED };
 
 typedef struct gp_ctx {
@@ -112,6 +128,16 @@ typedef struct gp_ctx {
   /* GET STATUS answered 6310: where "next occurrence" continues (0 = nothing left) */
   uint8_t status_p1;
   size_t status_next;
+  /* INSTALL [for personalization]: the application STORE DATA goes to */
+  cf_applet *perso;
+  /* INSTALL [for load] then LOAD blocks: the load file collects here until the last block */
+  bool load_active;
+  uint8_t load_package; /* index of the built-in package */
+  uint8_t load_block;   /* the block number the next LOAD must carry */
+  uint8_t load_hash_len;
+  uint8_t load_hash[32];
+  size_t load_len;
+  uint8_t load_buf[GP_LOAD_MAX];
 } gp_ctx;
 
 /* gp_keys.c */
@@ -155,8 +181,30 @@ const gp_package *gp_package_of(const cf_applet *a, const gp_aid **module);
 size_t gp_package_count(void);
 const gp_package *gp_package_at(size_t index);
 bool gp_package_on_card(const cf_applet *isd, const gp_package *p);
+/* Whether a package is in the registry now (GET STATUS 20 lists it). */
+bool gp_package_listed(const cf_applet *isd, const gp_registry *r, size_t index);
+/* Removes every record of an application's store namespace (its instance is deleted or made
+ * afresh). 0 or -1. */
+int gp_wipe_namespace(cf_applet *a);
 /* Selection under the card manager: installed as the runtime's select gate (cf_card.h). */
 bool gp_select_gate(void *isd, const cf_applet *a);
+
+/* The length-prefixed fields of INSTALL's data (GP 2.3.1 11.5.2.3): exactly n of them, filling
+ * the whole data field. */
+typedef struct gp_lv {
+  const uint8_t *v;
+  size_t len;
+} gp_lv;
+bool gp_parse_lv(const uint8_t *data, size_t len, gp_lv *out, size_t n);
+
+/* gp_content.c: DELETE of applications and load files, INSTALL, STORE DATA */
+uint16_t gp_delete(void *request);
+uint16_t gp_install_cmd(void *request);
+uint16_t gp_store_data(void *request);
+/* gp_load.c: INSTALL [for load] and LOAD */
+uint16_t gp_install_for_load(cf_applet *isd, const cf_apdu *cmd, cf_rapdu *resp);
+uint16_t gp_load(void *request);
+void gp_load_abort(gp_ctx *ctx);
 
 /* gp_set_status.c */
 uint16_t gp_set_status(void *request);

@@ -241,7 +241,6 @@ uint16_t gp_delete_key(void *request) {
     if (cmd->lc - pos - 2 < len) return SW_WRONG_DATA;
     const uint8_t *v = cmd->data + pos + 2;
     pos += 2 + (size_t)len;
-    if (tag == 0x4F) return SW_REFERENCED_DATA_NOT_FOUND; /* no applications on this card */
     if ((tag != 0xD0 && tag != 0xD2) || len != 1) return SW_WRONG_DATA;
     int *slot = tag == 0xD0 ? &id : &kvn;
     if (*slot != -1) return SW_WRONG_DATA;

@@ -3,6 +3,7 @@
  * command changes it in its single store transaction. The instances themselves are the runtime's
  * applets; the Executable Load Files are the packages built into cardforge that this card holds an
  * instance of. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cardforge/store.h"
@@ -25,6 +26,9 @@ static const gp_package packages[] = {
      .module_count = 1,
      .modules = {{7, {0xF0, 0x63, 0x66, 0x6C, 0x6F, 0x6F, 0x70}}}},
 };
+
+_Static_assert(sizeof packages / sizeof packages[0] <= GP_MAX_PACKAGES,
+               "gp_registry.elf[] holds every package");
 
 size_t gp_package_count(void) {
   return sizeof packages / sizeof packages[0];
@@ -58,6 +62,24 @@ bool gp_package_on_card(const cf_applet *isd, const gp_package *p) {
     if (a != isd && gp_package_of(a, NULL) == p) return true;
   }
   return false;
+}
+
+bool gp_package_listed(const cf_applet *isd, const gp_registry *r, size_t index) {
+  if (index >= gp_package_count()) return false;
+  if (r->elf[index] == GP_ELF_LOADED_BY_HOST) return true;
+  return r->elf[index] == GP_ELF_AS_BUILT && gp_package_on_card(isd, &packages[index]);
+}
+
+int gp_wipe_namespace(cf_applet *a) {
+  size_t n = cf_store_keys(a->store, NULL, 0);
+  uint32_t *keys = n ? calloc(n, sizeof *keys) : NULL;
+  if (n && !keys) return -1;
+  n = cf_store_keys(a->store, keys, n);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    if ((keys[i] >> 16) == a->ns && cf_store_delete(a->store, keys[i]) != CF_STORE_OK) rc = -1;
+  free(keys);
+  return rc;
 }
 
 int gp_registry_get(cf_applet *isd, gp_registry *r) {
@@ -111,12 +133,16 @@ int gp_registry_set_app_state(gp_registry *r, const uint8_t *aid, size_t aid_len
 }
 
 /* GP 2.3.1 5.1.1.4/5.1.1.5: a locked or terminated card lets only the ISD be selected; 5.3.1: a
- * LOCKED application cannot be selected. A registry that cannot be read refuses all but the ISD. */
+ * LOCKED application, or one not (yet) SELECTABLE, cannot be selected. A registry that cannot be read refuses
+ * all but the ISD. */
 bool gp_select_gate(void *isd_ptr, const cf_applet *a) {
   cf_applet *isd = isd_ptr;
   gp_registry r;
   if (a == isd) return true;
   if (gp_registry_get(isd, &r) != 0) return false;
   if (r.card_state == GP_CARD_LOCKED || r.card_state == GP_CARD_TERMINATED) return false;
-  return (gp_registry_app_state(&r, a->aid, a->aid_len) & GP_APP_LOCKED_BIT) == 0;
+  /* SELECTABLE or an application-specific state (b1..b3 set), not LOCKED; INSTALLED and deleted
+   * instances are not selectable */
+  uint8_t state = gp_registry_app_state(&r, a->aid, a->aid_len);
+  return (state & GP_APP_LOCKED_BIT) == 0 && (state & GP_APP_SELECTABLE) == GP_APP_SELECTABLE;
 }

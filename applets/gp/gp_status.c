@@ -1,6 +1,7 @@
 /* GET STATUS (GP Card Specification 2.3.1, 11.4) of the Issuer Security Domain: the ISD (P1 80),
  * the applications (40: every instance of the card but the ISD), the Executable Load Files (20:
- * the built-in packages this card holds an instance of) and the same with their modules (10), in
+ * the built-in packages this card holds an instance of or that were loaded, unless deleted) and
+ * the same with their modules (10), in
  * the TLV format (P2 b2) or the deprecated one. An answer carries whole entries up to
  * GP_STATUS_CHUNK bytes; if more remain it ends 6310 and "next occurrence" (P2 b1) continues. */
 #include <string.h>
@@ -69,10 +70,11 @@ static bool entry_at(cf_applet *isd, const gp_registry *reg, uint8_t p1, size_t 
     size_t seen = 0;
     for (size_t n = 0; n < cf_card_applet_count(isd->card); n++) {
       const cf_applet *a = cf_card_applet_at(isd->card, n);
-      if (a == isd || seen++ != index) continue;
+      uint8_t state = gp_registry_app_state(reg, a->aid, a->aid_len);
+      if (a == isd || state == GP_APP_DELETED || seen++ != index) continue;
       e->aid = a->aid;
       e->aid_len = a->aid_len;
-      e->life_cycle = gp_registry_app_state(reg, a->aid, a->aid_len);
+      e->life_cycle = state;
       e->privileges = app_privileges;
       e->package = gp_package_of(a, NULL);
       return true;
@@ -82,7 +84,7 @@ static bool entry_at(cf_applet *isd, const gp_registry *reg, uint8_t p1, size_t 
   size_t seen = 0;
   for (size_t n = 0; n < gp_package_count(); n++) {
     const gp_package *p = gp_package_at(n);
-    if (!gp_package_on_card(isd, p) || seen++ != index) continue;
+    if (!gp_package_listed(isd, reg, n) || seen++ != index) continue;
     e->aid = p->aid.b;
     e->aid_len = p->aid.len;
     e->life_cycle = GP_ELF_LOADED;

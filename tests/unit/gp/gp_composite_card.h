@@ -8,19 +8,55 @@
 #include "cardforge/card.h"
 #include "cardforge/gp.h"
 #include "cardforge/hex.h"
+#include "cardforge/store.h"
 #include "cardforge/sw.h"
+
+/* A probe keeps its install parameters in record 1 (written once, like every application's
+ * install) and the data of the last STORE DATA in record 2; INS 10 reads record 1, 12 record 2. */
+#define PROBE_REC_PARAMS 1
+#define PROBE_REC_STORED 2
+
+static int probe_install(cf_applet *app, const char *params) {
+  if (cf_store_peek(app->store, CF_STORE_KEY(app->ns, PROBE_REC_PARAMS), NULL)) return 0;
+  return cf_store_put(app->store, CF_STORE_KEY(app->ns, PROBE_REC_PARAMS), params, strlen(params) + 1) ==
+                 CF_STORE_OK
+             ? 0
+             : -1;
+}
 
 static uint16_t probe_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   (void)app, (void)cmd, (void)resp;
   return SW_OK;
 }
 
-static uint16_t probe_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
-  (void)app, (void)resp;
-  return cmd->ins == 0xA4 ? SW_FILE_NOT_FOUND : SW_OK;
+static uint16_t probe_read(cf_applet *app, uint16_t rec, cf_rapdu *resp) {
+  size_t len = 0;
+  const uint8_t *v = cf_store_peek(app->store, CF_STORE_KEY(app->ns, rec), &len);
+  if (!v) return SW_REFERENCED_DATA_NOT_FOUND;
+  return cf_rapdu_put(resp, v, len) ? SW_OK : SW_UNKNOWN;
 }
 
-static const cf_applet_ops probe_ops = {.name = "probe", .select = probe_select, .process = probe_process};
+static uint16_t probe_process(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
+  switch (cmd->ins) {
+  case 0xA4:
+    return SW_FILE_NOT_FOUND;
+  case 0xE2:
+    if (cmd->cla != 0x80) return SW_CLA_NOT_SUPPORTED;
+    return cf_store_put(app->store, CF_STORE_KEY(app->ns, PROBE_REC_STORED), cmd->data, cmd->lc) ==
+                   CF_STORE_OK
+               ? SW_OK
+               : SW_MEMORY_FAILURE;
+  case 0x10:
+    return probe_read(app, PROBE_REC_PARAMS, resp);
+  case 0x12:
+    return probe_read(app, PROBE_REC_STORED, resp);
+  default:
+    return SW_OK;
+  }
+}
+
+static const cf_applet_ops probe_ops = {
+    .name = "probe", .install = probe_install, .select = probe_select, .process = probe_process};
 
 #define WALLET_AID "A00000080400010101"
 #define NDEF_AID "D2760000850101"

@@ -373,14 +373,16 @@ static void test_card_like_trace_level13(void **state) {
   assert_hex(w->rec.cmd[iu], w->rec.cmd_len[iu], TRACE_IU);
   assert_int_equal(w->rec.resp_len[iu], 30);
   assert_hex(w->rec.resp[iu] + 10, 20, TRACE_IU_TAIL "9000");
-  /* independent: the trace's INSTALL, which this card does not implement: 6D00 with its R-MAC
-   * (ICV = the C-MAC above); the chain goes on over a success and another error */
-  send_checked(w, TRACE_INSTALL, SW_INS_NOT_SUPPORTED, "18E0B3E3743CB0426D00");
+  /* independent: the trace's INSTALL [for extradition] (P1 10), which this card refuses (no
+   * supplementary Security Domain to extradite to): 6A86 with its R-MAC (ICV = the C-MAC above);
+   * the chain goes on over a success and another error. The same model gives the real card's
+   * 6DFCFE5065740D30 for its 00 9000 and this file's earlier 6D00 chain. */
+  send_checked(w, TRACE_INSTALL, SW_INCORRECT_P1P2, "BD05C8DACF77B4C26A86");
   send_checked(w, "80CA00E000", SW_OK,
                "E012C00401208010C00402208010C00403208010"
-               "3FDEDA67CC6E87B3"
+               "322870CAB8396AA5"
                "9000");
-  send_checked(w, "80CA00FE00", SW_REFERENCED_DATA_NOT_FOUND, "39BAEE6E44E9163E6A88");
+  send_checked(w, "80CA00FE00", SW_REFERENCED_DATA_NOT_FOUND, "213B893101E1E08C6A88");
   world_free(w);
 }
 
