@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cardforge/gp.h"
+#include "cardforge/hex.h"
 #include "robust_gp.h"
 
 static char *dir;
@@ -96,10 +97,59 @@ static int do_lock_unlock_app(rb_card *c) {
   return do_lock_app(c) == 0 ? set_status(c, 0x40, 0x00, app_aid, sizeof app_aid) : -1;
 }
 
+/* A command (CLA INS P1 P2 data, no Lc) through the channel that must answer 9000. */
+static int secure_ok(rb_card *c, const char *hex) {
+  uint8_t apdu[300];
+  long n = cf_hex_decode(hex, apdu, sizeof apdu);
+  uint16_t sw = 0;
+  return n > 0 && rg_secure(c, apdu, (size_t)n, &sw) == 0 && sw == 0x9000 ? 0 : -1;
+}
+#define DELETE_APP "80E400004F09A00000080400010301"
+#define DELETE_PKG_RELATED "80E400804F07A0000008040001"
+#define INSTALL_APP                                                                                          \
+  "80E60C00"                                                                                                 \
+  "07A0000008040001"                                                                                         \
+  "08A000000804000103"                                                                                       \
+  "09A00000080400010301"                                                                                     \
+  "0100"                                                                                                     \
+  "02C90000"
+#define INSTALL_FOR_LOAD                                                                                     \
+  "80E60200"                                                                                                 \
+  "07A0000008040001"                                                                                         \
+  "00000000"
+/* one block: C4 with a CAP Header component naming the Keycard package */
+#define LOAD_LAST                                                                                            \
+  "80E88000"                                                                                                 \
+  "C414"                                                                                                     \
+  "010011DECAFFED0102040001"                                                                                 \
+  "07A0000008040001"
+static int do_delete_app(rb_card *c) {
+  return secure_ok(c, DELETE_APP);
+}
+static int do_delete_package(rb_card *c) {
+  return secure_ok(c, DELETE_PKG_RELATED);
+}
+static int do_delete_install_app(rb_card *c) {
+  return secure_ok(c, DELETE_APP) == 0 ? secure_ok(c, INSTALL_APP) : -1;
+}
+static int do_reload_package(rb_card *c) {
+  if (secure_ok(c, DELETE_PKG_RELATED) != 0 || secure_ok(c, INSTALL_FOR_LOAD) != 0 ||
+      secure_ok(c, LOAD_LAST) != 0)
+    return -1;
+  return secure_ok(c, INSTALL_APP);
+}
+
 static const rb_sweep_step app_steps[] = {
     {"SCP03 SET STATUS, lock an application", "scp03.card", rg_open, do_lock_app, NULL, false, NULL, rg_open},
     {"SCP02 SET STATUS, lock and unlock an application", "scp02.card", rg_open, do_lock_unlock_app, NULL,
      false, NULL, rg_open},
+    {"SCP03 DELETE an application", "scp03.card", rg_open, do_delete_app, NULL, false, NULL, rg_open},
+    {"SCP02 DELETE a load file and its applications", "scp02.card", rg_open, do_delete_package, NULL, false,
+     NULL, rg_open},
+    {"SCP03 DELETE an application, INSTALL it again", "scp03.card", rg_open, do_delete_install_app, NULL,
+     false, NULL, rg_open},
+    {"SCP03 DELETE a load file, LOAD it, INSTALL", "scp03.card", rg_open, do_reload_package, NULL, false,
+     NULL, rg_open},
 };
 
 static const rb_sweep_step steps[] = {
