@@ -1,11 +1,11 @@
 /* Malformed input against the Keycard, in each state a host meets: before INIT, initialized
  * without a channel, inside the channel without and with the PIN. Expected status words are the
  * public applet's (status-im/status-keycard 3.2, the default card's version, KeycardApplet.java /
- * SecureChannel.java): its order of checks decides which error a doubly wrong command gets. Inside the channel the status
- * word is the inner one. (Commands the applet refuses before it unwraps them, such as an unknown INS
- * inside the channel, get an answer the host cannot read, in the public applet as here: they are
- * checked without a channel.) Every case must leave the persistent state byte-identical: a PIN of the
- * wrong format, for one, must not cost a try. */
+ * SecureChannel.java): its order of checks decides which error a doubly wrong command gets. Inside
+ * the channel the status word is the inner one. (Commands the applet refuses before it unwraps them,
+ * such as an unknown INS inside the channel, get an answer the host cannot read, in the public
+ * applet as here: they are checked without a channel.) Every case must leave the persistent state
+ * byte-identical: a PIN of the wrong format, for one, must not cost a try. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
