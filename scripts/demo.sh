@@ -108,7 +108,7 @@ KEYCARD_MNEMONIC="legal winner thank year wave sausage worth useful legal winner
 
 demo_keycard() {
   say "Status Keycard: three emulated Keycards, one per reader, as applet 2.2.1 (the release with" \
-    "DUPLICATE KEY; version=3.0 and version=3.1, the default, are the later releases)"
+    "DUPLICATE KEY; version=3.0, 3.1 and 3.2, the default, are the later releases)"
   run cardforge readers
   run cardforge -r 0 keycard info
 
