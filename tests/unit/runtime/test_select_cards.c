@@ -138,8 +138,8 @@ static void every_card_type(void **state) {
     if (rule == NULL) fail_msg("card profile '%s' has no SELECT expectations here", all[i]->name);
     check_card(all[i], "", rule);
   }
-  /* the Keycard as each released applet version it can be (the default is 3.1) */
-  const char *keycard_versions[] = {"version=2.2.1", "version=3.0", "version=3.1"};
+  /* the Keycard as each released applet version it can be (the default is 3.2) */
+  const char *keycard_versions[] = {"version=2.2.1", "version=3.0", "version=3.1", "version=3.2"};
   for (size_t i = 0; i < sizeof keycard_versions / sizeof *keycard_versions; i++)
     check_card(cf_card_profile_find("keycard"), keycard_versions[i], rule_for("keycard"));
 }

@@ -236,8 +236,8 @@ static void state_identity_and_required_records(void **state) {
   cf_store_close(store);
 }
 
-/* A version alias is the same version: a card made as 2.2 is a 2.2.1 card, and its default (3.1) is
- * the same as 3.1.0; another version contradicts it. */
+/* A version alias is the same version: a card made as 2.2 is a 2.2.1 card, one made as 3.1 is the
+ * same as 3.1.0, and one made with the default is 3.2; another version contradicts it. */
 static void version_aliases_agree(void **state) {
   (void)state;
   char err[512];
@@ -250,9 +250,13 @@ static void version_aliases_agree(void **state) {
   assert_int_equal(state_check(store, "keycard", "version=2.2", err, sizeof err), CF_SIM_STATE_OK);
   assert_int_equal(state_check(store, "keycard", "version=3.0", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
   cf_store_close(store);
-  store = made_card("keycard", "");
+  store = made_card("keycard", "version=3.1");
   assert_int_equal(state_check(store, "keycard", "version=3.1.0", err, sizeof err), CF_SIM_STATE_OK);
   assert_int_equal(state_check(store, "keycard", "version=2.2", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
+  cf_store_close(store);
+  store = made_card("keycard", "");
+  assert_int_equal(state_check(store, "keycard", "version=3.2", err, sizeof err), CF_SIM_STATE_OK);
+  assert_int_equal(state_check(store, "keycard", "version=3.1.0", err, sizeof err), CF_SIM_STATE_CONTRADICTS);
   cf_store_close(store);
 }
 
