@@ -31,6 +31,16 @@ static int parse_tlv(const uint8_t *data, size_t len, cf_gp_registry_entry *out,
       memcpy(e.privileges, t.value, t.len);
       e.privileges_len = t.len;
     }
+    if (cf_tlv_find(e3.value, e3.len, 0xC4, &t)) {
+      if (t.len > sizeof e.elf_aid) return -1;
+      memcpy(e.elf_aid, t.value, t.len);
+      e.elf_aid_len = t.len;
+    }
+    size_t mpos = 0;
+    bool merr = false;
+    while (cf_tlv_next(e3.value, e3.len, &mpos, &t, &merr))
+      if (t.tag == 0x84) e.module_count++;
+    if (merr) return -1;
     add(out, max, n, &e);
   }
   return err ? -1 : 0;
@@ -52,6 +62,7 @@ static int parse_legacy(uint8_t p1, const uint8_t *data, size_t len, cf_gp_regis
     if (p1 == CF_GP_STATUS_ELF_MODULES) { /* number of modules, then each as length || AID */
       if (pos >= len) return -1;
       size_t modules = data[pos++];
+      e.module_count = modules;
       for (size_t m = 0; m < modules; m++) {
         if (pos >= len || len - pos - 1 < data[pos]) return -1;
         pos += 1 + data[pos];

@@ -1,6 +1,7 @@
 /* Host side of GlobalPlatform: selecting a Security Domain, opening SCP02/SCP03 secure channels at
  * a chosen security level, GET DATA (CPLC, card recognition data, key information), PUT KEY with
- * encrypted key values and verified check values, DELETE KEY, GET STATUS. Nothing here assumes the card is a
+ * encrypted key values and verified check values, DELETE KEY, GET STATUS, and card content
+ * management (SET STATUS, DELETE, INSTALL, LOAD, STORE DATA). Nothing here assumes the card is a
  * cardforge card: it speaks to any GP 2.x card through a cf_transport. */
 #ifndef CARDFORGE_GP_CLIENT_H
 #define CARDFORGE_GP_CLIENT_H
@@ -110,6 +111,9 @@ typedef struct cf_gp_registry_entry {
   uint8_t life_cycle;
   uint8_t privileges[3]; /* the deprecated format gives the first byte only */
   size_t privileges_len;
+  uint8_t elf_aid[16]; /* an application's load file (TLV tag C4), when the card gives it */
+  size_t elf_aid_len;
+  size_t module_count; /* P1 10: the load file's modules */
 } cf_gp_registry_entry;
 
 #define CF_GP_STATUS_ISD 0x80
@@ -128,6 +132,47 @@ int cf_gp_parse_status(uint8_t p1, bool tlv_format, const uint8_t *data, size_t 
  * deprecated format. */
 int cf_gp_get_status(cf_gp_client *c, uint8_t p1, bool tlv_format, cf_gp_registry_entry *out, size_t max,
                      size_t *n);
+
+/* ---- Card content management (GP 2.3.1 11.2, 11.5, 11.6, 11.10, 11.11); each needs an open
+ * channel on cards that follow the specification. A status word other than 9000 is
+ * CF_GP_ERR_CARD with c->last_sw. ---- */
+
+/* Card life cycle states (SET STATUS P1 80) and the application lock (P1 40). */
+#define CF_GP_CARD_INITIALIZED 0x07
+#define CF_GP_CARD_SECURED 0x0F
+#define CF_GP_CARD_LOCKED 0x7F
+#define CF_GP_CARD_TERMINATED 0xFF
+/* SET STATUS of the card (aid NULL: no data field) to state. */
+int cf_gp_set_card_status(cf_gp_client *c, uint8_t state);
+/* Locks (true) or unlocks an application. */
+int cf_gp_lock_app(cf_gp_client *c, const uint8_t *aid, size_t aid_len, bool lock);
+
+/* DELETE of an application or a load file; related: P2 80 (a load file with its applications). */
+int cf_gp_delete_aid(cf_gp_client *c, const uint8_t *aid, size_t aid_len, bool related);
+
+typedef struct cf_gp_install_req {
+  const uint8_t *elf_aid, *module_aid, *app_aid;
+  size_t elf_aid_len, module_aid_len, app_aid_len;
+  uint8_t privileges[3];
+  size_t privileges_len; /* 1 or 3; 0 = one byte 00 */
+  const uint8_t *c9;     /* the application's install parameters (tag C9), may be NULL */
+  size_t c9_len;         /* at most 127 */
+  bool selectable;       /* [for install and make selectable] (P1 0C), else [for install] (04) */
+} cf_gp_install_req;
+int cf_gp_install(cf_gp_client *c, const cf_gp_install_req *r);
+int cf_gp_make_selectable(cf_gp_client *c, const uint8_t *aid, size_t aid_len);
+
+/* INSTALL [for load] then LOAD of a Load File Data Block (the CAP components, without C4), in
+ * blocks of block_len bytes (0: 200, which leaves room for a C-MAC and C-DEC padding). With
+ * hash true the Load File Data Block's SHA-256 goes in INSTALL [for load]. sd_aid NULL: empty. */
+int cf_gp_load(cf_gp_client *c, const uint8_t *elf_aid, size_t elf_aid_len, const uint8_t *sd_aid,
+               size_t sd_aid_len, const uint8_t *lfdb, size_t lfdb_len, bool hash, size_t block_len);
+
+/* INSTALL [for personalization] of an application, then STORE DATA blocks to it (P1 as the
+ * application wants it, P2 the block number the caller counts). */
+int cf_gp_install_for_personalization(cf_gp_client *c, const uint8_t *aid, size_t aid_len);
+int cf_gp_store_data(cf_gp_client *c, uint8_t p1, uint8_t block, const uint8_t *data, size_t len,
+                     uint8_t *resp, size_t cap, size_t *rlen);
 
 /* The `cardforge gp` command on a given transport (cf_cli_gp connects through PC/SC and calls
  * this). Returns an exit code of cli.h. */
