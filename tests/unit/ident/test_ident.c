@@ -209,6 +209,49 @@ static void install_with_a_test_ca_provisions_and_survives_reopening(void **stat
   cf_card_free(card);
 }
 
+/* STORE DATA writes the key and the certificate in one transaction: a power cut at any write of
+ * its commit leaves the card either unprovisioned or provisioned with a key that signs, never a
+ * certificate without its key. */
+static void power_cut_during_store_data_is_all_or_nothing(void **state) {
+  fixture *f = *state;
+  uint8_t data[IDENT_STORE_DATA_LEN], out[IDENT_RESPONSE_MAX], chal[32] = {9}, ca33[33];
+  assert_int_equal(cf_ident_make_store_data(ca_priv, ident_priv, data), 0);
+  bool saw_before = false, saw_after = false;
+  for (long cut_at = 1; cut_at <= 4; cut_at++) {
+    cf_card_free(f->card);
+    cf_store_close(f->store);
+    assert_int_equal(cf_store_open_memory(&f->store), CF_STORE_OK);
+    open_card(f, "");
+    size_t n = 0;
+    assert_int_equal(select_ident(f->card, out, &n), SW_OK);
+    cf_store_fault_at(f->store, cut_at);
+    uint8_t cmd[5 + IDENT_STORE_DATA_LEN] = {0x80, IDENT_INS_STORE_DATA, 0x00, 0x00, IDENT_STORE_DATA_LEN};
+    memcpy(cmd + 5, data, sizeof data);
+    uint16_t sw = send(f->card, cmd, sizeof cmd, out, &n);
+    bool cut = cf_store_is_cut(f->store);
+    cf_store_fault_at(f->store, 0);
+    assert_int_equal(sw, cut ? SW_MEMORY_FAILURE : SW_OK);
+    /* power comes back: the card is reopened on what the store committed */
+    cf_card_free(f->card);
+    assert_int_equal(cf_store_power_restore(f->store), CF_STORE_OK);
+    open_card(f, "");
+    assert_int_equal(select_ident(f->card, out, &n), SW_OK);
+    if (n == 0) {
+      saw_before = true;
+      assert_true(cut);
+      assert_int_equal(cf_ident_identify(f->store, f->ident->ns, chal, 32, out, sizeof out, &n),
+                       SW_CONDITIONS_NOT_SATISFIED);
+    } else {
+      saw_after = true;
+      assert_int_equal(n, IDENT_CERT_LEN);
+      assert_int_equal(cf_ident_identify(f->store, f->ident->ns, chal, 32, out, sizeof out, &n), SW_OK);
+      assert_int_equal(cf_ident_verify(out, n, chal, ca33), 0);
+    }
+  }
+  assert_true(saw_before);
+  assert_true(saw_after);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(store_data_payload_is_a_certificate_of_the_identity_key),
@@ -219,6 +262,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(ident_application_knows_store_data_only, setup, teardown),
       cmocka_unit_test_setup_teardown(install_with_a_test_ca_provisions_and_survives_reopening, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(power_cut_during_store_data_is_all_or_nothing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
