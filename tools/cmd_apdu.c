@@ -4,12 +4,11 @@
 #include <string.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/hex.h"
 #include "commands.h"
 
-static const char apdu_usage[] =
-    "usage: cardforge apdu [OPTIONS] HEX...\n"
-    "\n"
+static const char apdu_help[] =
     "Sends each HEX argument as one command APDU (spaces and colons allowed inside) and prints\n"
     "one line per answer: \"DATA SW (meaning)\", DATA in hex, omitted when empty.\n"
     "All APDUs of one run (arguments and file) go in one PC/SC transaction: no other program's\n"
@@ -26,11 +25,20 @@ static const char apdu_usage[] =
     "  --reset          warm-reset the card before the first APDU\n"
     "  --no-check       send every APDU whatever the status words, and exit 0\n"
     "  -h, --help       this help\n"
+    "  --               every argument after it is an APDU\n"
     "\n"
     "Exit codes: 0 every APDU answered 9000 (with --raw, 61XX counts as success too), 2 bad\n"
     "hex or usage, 3 an APDU answered another status word (the APDUs after it are not sent),\n"
     "4 reader or PC/SC failure, 6 the file cannot be read, 7 another program reset or used\n"
     "the card during the run.\n";
+
+static const cf_cli_command apdu_command = {"apdu",
+                                            NULL,
+                                            "--file|-f= --raw --reset --no-check",
+                                            -1,
+                                            "[OPTIONS] HEX...",
+                                            "send command APDUs given in hex",
+                                            apdu_help};
 
 #define APDU_CMD_MAX (4 + 3 + 65535 + 3)
 #define APDU_RESP_MAX 65536
@@ -100,43 +108,19 @@ static int send_file(apdu_run *r, const char *path) {
 }
 
 int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
-  const char *reader = NULL, *file = NULL;
-  bool reset = false;
-  apdu_run r = {.check = true};
-  int first_hex = argc;
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    bool takes = strcmp(arg, "-r") == 0 || strcmp(arg, "--reader") == 0 || strcmp(arg, "-f") == 0 ||
-                 strcmp(arg, "--file") == 0;
-    if (takes && i + 1 >= argc) {
-      cf_cli_error("apdu: %s needs a value (see cardforge apdu --help)", arg);
-      return CF_EXIT_USAGE;
-    }
-    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      fputs(apdu_usage, stdout);
-      return CF_EXIT_OK;
-    } else if (strcmp(arg, "-r") == 0 || strcmp(arg, "--reader") == 0) {
-      reader = argv[++i];
-    } else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--file") == 0) {
-      file = argv[++i];
-    } else if (strcmp(arg, "--raw") == 0) {
-      r.flags |= CF_TX_RAW;
-    } else if (strcmp(arg, "--no-check") == 0) {
-      r.check = false;
-    } else if (strcmp(arg, "--reset") == 0) {
-      reset = true;
-    } else if (strcmp(arg, "--") == 0) {
-      first_hex = i + 1;
-      break;
-    } else if (arg[0] == '-' && arg[1] != '\0') {
-      cf_cli_error("apdu: unknown option \"%s\" (see cardforge apdu --help)", arg);
-      return CF_EXIT_USAGE;
-    } else {
-      first_hex = i;
-      break;
-    }
+  static cf_cli_opts opts;
+  cf_cli_global global;
+  char err[256];
+  int code = cf_cli_parse_single(&apdu_command, g, argc, argv, &opts, 1, &global, err, sizeof err);
+  if (code >= 0) {
+    if (err[0] != '\0') cf_cli_error("apdu: %s", err);
+    return code;
   }
-  if (first_hex >= argc && file == NULL) {
+  const char *file = cf_cli_opts_value(&opts, "--file");
+  bool reset = cf_cli_opts_given(&opts, "--reset");
+  apdu_run r = {.check = !cf_cli_opts_given(&opts, "--no-check")};
+  if (cf_cli_opts_given(&opts, "--raw")) r.flags |= CF_TX_RAW;
+  if (opts.operands == 0 && file == NULL) {
     cf_cli_error("apdu: no APDU given (see cardforge apdu --help)");
     return CF_EXIT_USAGE;
   }
@@ -148,8 +132,8 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
     cf_cli_error("apdu: out of memory");
     goto out;
   }
-  int code = CF_EXIT_TRANSPORT;
-  r.t = cf_cli_connect_ex(g, reader, &code);
+  code = CF_EXIT_TRANSPORT;
+  r.t = cf_cli_connect_ex(&global, NULL, &code);
   if (r.t == NULL) {
     rc = code;
     goto out;
@@ -159,8 +143,8 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
     cf_cli_error("apdu: %s", r.t->err);
     rc = cf_cli_transport_exit(r.t);
   }
-  for (int i = first_hex; rc < 0 && i < argc; i++)
-    rc = send_one(&r, argv[i]);
+  for (int i = 0; rc < 0 && i < opts.operands; i++)
+    rc = send_one(&r, opts.operand[i]);
   if (rc < 0 && file != NULL) rc = send_file(&r, file);
   if (rc < 0) rc = CF_EXIT_OK;
   cf_transport_close(r.t);

@@ -2,28 +2,32 @@
 #include <string.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/hex.h"
 #include "cardforge/pcsc.h"
 #include "commands.h"
 
-static const char readers_usage[] =
-    "usage: cardforge readers\n"
-    "\n"
+static const cf_cli_command readers_command = {
+    "readers",
+    NULL,
+    "",
+    0,
+    "",
+    "list the PC/SC readers and the cards in them",
     "Lists the PC/SC readers, numbered as --reader accepts them, one a line:\n"
     "  N: NAME (card, ATR HEX)   or   N: NAME (no card)\n"
-    "Exit codes: 0 listed, 4 PC/SC failure or no reader.\n";
+    "Exit codes: 0 listed, 4 PC/SC failure or no reader.\n"};
 
 int cf_cmd_readers(const cf_cli_global *g, int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(readers_usage, stdout);
-      return CF_EXIT_OK;
-    }
-    cf_cli_error("readers: unexpected argument \"%s\" (see cardforge readers --help)", argv[i]);
-    return CF_EXIT_USAGE;
+  static cf_cli_opts opts;
+  cf_cli_global global;
+  char err[256];
+  int code = cf_cli_parse_single(&readers_command, g, argc, argv, &opts, 1, &global, err, sizeof err);
+  if (code >= 0) {
+    if (err[0] != '\0') cf_cli_error("readers: %s", err);
+    return code;
   }
   cf_pcsc_reader readers[CF_PCSC_MAX_READERS];
-  char err[256];
   int count = cf_pcsc_readers(readers, CF_PCSC_MAX_READERS, err, sizeof err);
   if (count < 0) {
     cf_cli_error("%s", err);
@@ -42,6 +46,5 @@ int cf_cmd_readers(const cf_cli_global *g, int argc, char **argv) {
       printf("%d: %s (no card)\n", i, readers[i].name);
     }
   }
-  (void)g;
   return CF_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/clicommon.h"
 #include "commands.h"
 
@@ -10,24 +11,38 @@
 #define CF_VERSION "unknown"
 #endif
 
-typedef struct command {
-  const char *name;
-  int (*run)(const cf_cli_global *g, int argc, char **argv);
-  const char *summary;
-} command;
-
-static const command commands[] = {
-    {"readers", cf_cmd_readers, "list PC/SC readers and the cards in them"},
-    {"apdu", cf_cmd_apdu, "send command APDUs given in hex"},
-    {"sim", cf_cmd_sim, "emulate cards and plug them into pcscd (vpcd)"},
+/* The families: each entry runs `cardforge NAME ...` with the global options parsed so far. */
+#define FAMILY(fn)                                                                                           \
+  static int run_##fn(void *ctx) {                                                                           \
+    const cf_cli_invocation *in = ctx;                                                                       \
+    return fn(in->g, in->argc, in->argv);                                                                    \
+  }
+FAMILY(cf_cmd_readers)
+FAMILY(cf_cmd_apdu)
+FAMILY(cf_cmd_sim)
 #ifdef CF_WITH_KEYCARD
-    {"keycard", cf_cli_keycard, "Status Keycard: pairing, PIN, keys, signing"},
+FAMILY(cf_cli_keycard)
 #endif
 #ifdef CF_WITH_GP
-    {"gp", cf_cli_gp, "GlobalPlatform security domain: SCP02/SCP03, PUT KEY"},
+FAMILY(cf_cli_gp)
 #endif
 #ifdef CF_WITH_CMCC
-    {"cmcc", cf_cli_cmcc, "China Mobile E-Card Pass mother cards"},
+FAMILY(cf_cli_cmcc)
+#endif
+
+/* name, run, options, words, usage, summary, help: each family parses its own options */
+static const cf_cli_command commands[] = {
+    {"readers", run_cf_cmd_readers, "", -1, "", "list PC/SC readers and the cards in them", NULL},
+    {"apdu", run_cf_cmd_apdu, "", -1, "", "send command APDUs given in hex", NULL},
+    {"sim", run_cf_cmd_sim, "", -1, "", "emulate cards and plug them into pcscd (vpcd)", NULL},
+#ifdef CF_WITH_KEYCARD
+    {"keycard", run_cf_cli_keycard, "", -1, "", "Status Keycard: pairing, PIN, keys, signing", NULL},
+#endif
+#ifdef CF_WITH_GP
+    {"gp", run_cf_cli_gp, "", -1, "", "GlobalPlatform security domain: SCP02/SCP03, PUT KEY", NULL},
+#endif
+#ifdef CF_WITH_CMCC
+    {"cmcc", run_cf_cli_cmcc, "", -1, "", "China Mobile E-Card Pass mother cards", NULL},
 #endif
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -43,6 +58,7 @@ static void usage(FILE *f) {
         "  -q, --quiet      no progress output\n"
         "  -V, --version    print the version\n"
         "  -h, --help       this help\n"
+        "The global options may also follow the command (`cardforge gp auth -r 1 --trace`).\n"
         "\n"
         "commands:\n",
         f);
@@ -60,42 +76,47 @@ static void usage(FILE *f) {
         f);
 }
 
-static const command *find_command(const char *name) {
+static const cf_cli_command *find_command(const char *name) {
   for (size_t i = 0; i < COMMAND_COUNT; i++)
     if (strcmp(commands[i].name, name) == 0) return &commands[i];
   return NULL;
 }
 
+static int run(const cf_cli_command *c, const cf_cli_global *g, int argc, char **argv) {
+  cf_cli_invocation in = {.g = g, .argc = argc, .argv = argv};
+  return c->run(&in);
+}
+
 int main(int argc, char **argv) {
   static char state_dir[1024];
+  static cf_cli_opts opts;
   cf_cli_global g = {0};
   if (cf_cli_default_state_dir(state_dir, sizeof state_dir) == 0) g.state_dir = state_dir;
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    const char *arg = argv[i];
-    if (strcmp(arg, "-t") == 0 || strcmp(arg, "--trace") == 0) {
-      g.trace = true;
-    } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
-      g.quiet = true;
-    } else if (strcmp(arg, "-r") == 0 || strcmp(arg, "--reader") == 0) {
-      if (i + 1 >= argc) {
-        cf_cli_error("%s needs a reader name or number", arg);
-        return CF_EXIT_USAGE;
-      }
-      g.reader = argv[++i];
-    } else if (strncmp(arg, "--reader=", 9) == 0) {
-      g.reader = arg + 9;
-    } else if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-      printf("cardforge %s\n", CF_VERSION);
-      return CF_EXIT_OK;
-    } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      usage(stdout);
-      return CF_EXIT_OK;
-    } else {
-      cf_cli_error("unknown option \"%s\" (see cardforge --help)", arg);
-      return CF_EXIT_USAGE;
-    }
+  /* the global options up to the command (the family parses the rest, globals included) */
+  cf_cli_opts_init(&opts, 1);
+  if (cf_cli_opts_declare(&opts, CF_CLI_GLOBAL_OPTIONS "--version|-V") != 0) return CF_EXIT_INTERNAL;
+  cf_cli_opts_status st = cf_cli_opts_parse_mode(&opts, argc - 1, argv + 1, CF_CLI_STOP_AT_OPERAND);
+  int i = 1 + opts.stop;
+  if (st != CF_CLI_OPTS_OK) {
+    char msg[256];
+    if (st == CF_CLI_OPTS_UNKNOWN)
+      cf_cli_error("unknown option \"%.*s\" (see cardforge --help)", (int)strcspn(opts.bad_arg, "="),
+                   opts.bad_arg);
+    else
+      cf_cli_error("%s (see cardforge --help)", cf_cli_opts_message(&opts, st, NULL, msg, sizeof msg));
+    return CF_EXIT_USAGE;
   }
+  if (cf_cli_opts_given(&opts, "--version")) {
+    printf("cardforge %s\n", CF_VERSION);
+    return CF_EXIT_OK;
+  }
+  if (opts.help && i >= argc) {
+    usage(stdout);
+    return CF_EXIT_OK;
+  }
+  g.trace = cf_cli_opts_given(&opts, "--trace");
+  g.quiet = cf_cli_opts_given(&opts, "--quiet");
+  g.reader = cf_cli_opts_value(&opts, "--reader");
   if (i >= argc) {
     usage(stderr);
     return CF_EXIT_USAGE;
@@ -105,18 +126,23 @@ int main(int argc, char **argv) {
       usage(stdout);
       return CF_EXIT_OK;
     }
-    const command *c = find_command(argv[i + 1]);
+    const cf_cli_command *c = find_command(argv[i + 1]);
     if (c == NULL) {
       cf_cli_error("unknown command \"%s\" (see cardforge --help)", argv[i + 1]);
       return CF_EXIT_USAGE;
     }
     char *help_argv[] = {argv[i + 1], "--help", NULL};
-    return c->run(&g, 2, help_argv);
+    return run(c, &g, 2, help_argv);
   }
-  const command *c = find_command(argv[i]);
+  const cf_cli_command *c = find_command(argv[i]);
   if (c == NULL) {
     cf_cli_error("unknown command \"%s\" (see cardforge --help)", argv[i]);
     return CF_EXIT_USAGE;
   }
-  return c->run(&g, argc - i, argv + i);
+  /* a --help before the command is the command's help */
+  if (opts.help) {
+    char *help_argv[] = {argv[i], "--help", NULL};
+    return run(c, &g, 2, help_argv);
+  }
+  return run(c, &g, argc - i, argv + i);
 }

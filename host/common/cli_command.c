@@ -21,21 +21,26 @@ static void print_wrapped(FILE *f, const char *prefix, const char *text) {
 
 void cf_cli_print_command_help(FILE *f, const cf_cli_family *fam, const cf_cli_command *c) {
   char prefix[128];
+  const char *space = c->usage[0] != '\0' ? " " : "";
   if (fam != NULL && fam->name != NULL)
-    snprintf(prefix, sizeof prefix, "usage: cardforge %s %s ", fam->name, c->name);
+    snprintf(prefix, sizeof prefix, "usage: cardforge %s %s%s", fam->name, c->name, space);
   else
-    snprintf(prefix, sizeof prefix, "usage: cardforge %s ", c->name);
+    snprintf(prefix, sizeof prefix, "usage: cardforge %s%s", c->name, space);
   print_wrapped(f, prefix, c->usage);
   fprintf(f, "\n%s\n", c->summary);
   if (c->help != NULL) fprintf(f, "\n%s", c->help);
-  if (c->options[strspn(c->options, " ")] != '\0') {
+  /* a help that has its own "options:" section describes them better than a bare list */
+  bool described = c->help != NULL && strstr(c->help, "options:\n") != NULL;
+  if (!described && c->options[strspn(c->options, " ")] != '\0') {
     fputc('\n', f);
     cf_cli_opts_print_spec(f, "options:", c->options);
   }
   if (fam != NULL && fam->common_options != NULL && fam->common_options[0] != '\0') {
     fputc('\n', f);
-    cf_cli_opts_print_spec(f, "common options (before or after the command):", fam->common_options);
-    if (fam->common_help != NULL) fprintf(f, "%s", fam->common_help);
+    if (fam->common_help != NULL)
+      fprintf(f, "common options (before or after the command):\n%s", fam->common_help);
+    else
+      cf_cli_opts_print_spec(f, "common options (before or after the command):", fam->common_options);
   }
   fputs("\nglobal options (before or after the command): -r, --reader R   -t, --trace   -q, --quiet\n", f);
 }
@@ -50,7 +55,10 @@ static int parse_failed(cf_cli_opts *o, cf_cli_opts_status st, const char *hint,
   if (st == CF_CLI_OPTS_UNKNOWN) {
     const char *arg = o->bad_arg ? o->bad_arg : "";
     bool word = arg[0] != '-' || arg[1] == '\0';
-    snprintf(err, cap, "%s \"%.40s\" (see %s)", word ? "unexpected argument" : "unknown option", arg, hint);
+    /* an option's "=value" is not echoed: it may be a key given to a misspelt option */
+    int shown = word ? 40 : (int)strcspn(arg, "=");
+    snprintf(err, cap, "%s \"%.*s\" (see %s)", word ? "unexpected argument" : "unknown option",
+             shown > 40 ? 40 : shown, arg, hint);
     return CF_EXIT_USAGE;
   }
   cf_cli_opts_message(o, st, NULL, err, cap);

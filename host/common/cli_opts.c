@@ -34,32 +34,57 @@ static cf_cli_opt *find_short(const cf_cli_opts *o, int c) {
   return NULL;
 }
 
+/* One token of a spec: NAME ["|-" LETTER] [("=" | "+") [PLACEHOLDER]]. */
+typedef struct spec_token {
+  const char *name;
+  size_t name_len;
+  char short_name;
+  char kind; /* '=', '+' or 0 (a flag) */
+  const char *placeholder;
+  size_t placeholder_len;
+} spec_token;
+
+/* Reads the token at *p (spaces before it skipped) and advances *p. Returns false at the end;
+ * *ok false when the token is malformed. */
+static bool next_token(const char **p, spec_token *t, bool *ok) {
+  const char *q = *p + strspn(*p, " ");
+  *ok = true;
+  if (*q == '\0') return false;
+  size_t len = strcspn(q, " ");
+  *p = q + len;
+  memset(t, 0, sizeof *t);
+  t->name = q;
+  t->name_len = strcspn(q, "|=+ ");
+  const char *rest = q + t->name_len, *end = q + len;
+  if (rest < end && *rest == '|') {
+    if (end - rest < 3 || rest[1] != '-' || !isalnum((unsigned char)rest[2])) *ok = false;
+    t->short_name = rest[2];
+    rest += 3;
+  }
+  if (rest < end && (*rest == '=' || *rest == '+')) {
+    t->kind = *rest++;
+    t->placeholder = rest;
+    t->placeholder_len = (size_t)(end - rest);
+  } else if (rest != end) {
+    *ok = false;
+  }
+  if (t->name_len < 3 || strncmp(t->name, "--", 2) != 0) *ok = false;
+  return true;
+}
+
 int cf_cli_opts_declare(cf_cli_opts *o, const char *spec) {
-  for (const char *p = spec + strspn(spec, " "); *p != '\0'; p += strspn(p, " ")) {
-    size_t len = strcspn(p, " ");
-    const char *tok = p;
-    p += len;
-    char last = tok[len - 1];
-    bool has_value = last == '=' || last == '+';
-    if (has_value) len--;
-    char short_name = 0;
-    const char *bar = memchr(tok, '|', len);
-    if (bar != NULL) {
-      size_t short_len = len - (size_t)(bar - tok) - 1;
-      if (short_len != 2 || bar[1] != '-' || !isalnum((unsigned char)bar[2]) || find_short(o, bar[2]) != NULL)
-        return -1;
-      short_name = bar[2];
-      len = (size_t)(bar - tok);
-    }
-    if (len < 3 || strncmp(tok, "--", 2) != 0 || len >= CF_CLI_OPT_NAME_MAX || o->n == CF_CLI_OPTS_MAX ||
-        find_n(o, tok, len) != NULL)
+  spec_token t;
+  bool ok;
+  for (const char *p = spec; next_token(&p, &t, &ok);) {
+    if (!ok || t.name_len >= CF_CLI_OPT_NAME_MAX || o->n == CF_CLI_OPTS_MAX ||
+        find_n(o, t.name, t.name_len) || (t.short_name && find_short(o, t.short_name)))
       return -1;
     cf_cli_opt *opt = &o->opt[o->n++];
     memset(opt, 0, sizeof *opt);
-    memcpy(opt->name, tok, len);
-    opt->short_name = short_name;
-    opt->has_value = has_value;
-    opt->repeat = last == '+';
+    memcpy(opt->name, t.name, t.name_len);
+    opt->short_name = t.short_name;
+    opt->has_value = t.kind != 0;
+    opt->repeat = t.kind == '+';
   }
   return 0;
 }
@@ -142,7 +167,7 @@ static cf_cli_opts_status parse_one(cf_cli_opts *o, const getopt_tables *t, int 
   return CF_CLI_OPTS_OK;
 }
 
-/* "--help" (or its short name) anywhere before "--": help wins over any usage error. */
+/* "--help" (or its short name) among argv[0..argc) before "--": help wins over any usage error. */
 static bool help_asked(const cf_cli_opts *o, int argc, char **argv) {
   const cf_cli_opt *help = find_n(o, "--help", 6);
   if (help == NULL) return false;
@@ -167,6 +192,7 @@ cf_cli_opts_status cf_cli_opts_parse_mode(cf_cli_opts *o, int argc, char **argv,
     if (!word && strcmp(arg, "--") == 0 && mode != CF_CLI_NO_OPERANDS) {
       if (mode == CF_CLI_STOP_AT_OPERAND) {
         o->stop = i + 1;
+        o->help = help_asked(o, i, argv);
         return CF_CLI_OPTS_OK;
       }
       words_only = true;
@@ -176,6 +202,7 @@ cf_cli_opts_status cf_cli_opts_parse_mode(cf_cli_opts *o, int argc, char **argv,
       if (mode == CF_CLI_NO_OPERANDS) return failed(o, CF_CLI_OPTS_UNKNOWN, arg, NULL);
       if (mode == CF_CLI_STOP_AT_OPERAND) {
         o->stop = i;
+        o->help = help_asked(o, i, argv); /* a --help after the word is the subcommand's */
         return CF_CLI_OPTS_OK;
       }
       if (o->operands == CF_CLI_OPERANDS_MAX) return failed(o, CF_CLI_OPTS_TOO_MANY, arg, NULL);
@@ -251,30 +278,25 @@ const char *cf_cli_opts_value_at(const cf_cli_opts *o, const char *name, int i) 
 }
 
 void cf_cli_opts_print_spec(FILE *f, const char *heading, const char *spec) {
-  bool first = true;
-  for (const char *p = spec + strspn(spec, " "); *p != '\0'; p += strspn(p, " ")) {
-    size_t len = strcspn(p, " ");
-    const char *tok = p;
-    p += len;
-    char last = tok[len - 1];
-    bool value = last == '=' || last == '+';
-    size_t name_len = value ? len - 1 : len;
-    const char *bar = memchr(tok, '|', name_len);
-    if (bar != NULL) name_len = (size_t)(bar - tok);
+  spec_token t;
+  bool ok, first = true;
+  for (const char *p = spec; next_token(&p, &t, &ok);) {
     if (first) fprintf(f, "%s\n", heading);
     first = false;
     fputs("  ", f);
-    if (bar != NULL) fprintf(f, "-%c, ", bar[2]);
-    fprintf(f, "%.*s", (int)name_len, tok);
-    if (value) {
-      /* the value's placeholder: the name's last word, upper case ("--new-pin" -> PIN) */
-      const char *word = tok + 2;
-      for (const char *q = tok + 2; q < tok + name_len; q++)
+    if (t.short_name) fprintf(f, "-%c, ", t.short_name);
+    fprintf(f, "%.*s", (int)t.name_len, t.name);
+    if (t.kind != 0 && t.placeholder_len > 0) {
+      fprintf(f, " %.*s", (int)t.placeholder_len, t.placeholder);
+    } else if (t.kind != 0) {
+      /* no placeholder given: the name's last word, upper case ("--new-pin" -> PIN) */
+      const char *word = t.name + 2, *end = t.name + t.name_len;
+      for (const char *q = word; q < end; q++)
         if (*q == '-') word = q + 1;
       fputc(' ', f);
-      for (; word < tok + name_len; word++)
+      for (; word < end; word++)
         fputc(toupper((unsigned char)*word), f);
     }
-    fputs(last == '+' ? " (repeatable)\n" : "\n", f);
+    fputs(t.kind == '+' ? " (repeatable)\n" : "\n", f);
   }
 }

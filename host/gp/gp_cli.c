@@ -504,7 +504,8 @@ static int cmd_delete_key(void *ctx) {
 }
 
 #define CHANNEL_OPTIONS                                                                                      \
-  "--aid= --scp= --level= --key-ver= --key= --key-enc= --key-mac= --key-dek= --key-file= "
+  "--aid=HEX --scp=02|03 --level=L --key-ver=N --key=HEX --key-enc=HEX --key-mac=HEX --key-dek=HEX "         \
+  "--key-file=FILE "
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
 static const cf_cli_command commands[] = {
@@ -519,18 +520,19 @@ static const cf_cli_command commands[] = {
     {"list", cmd_list, "", 0, "[channel options]",
      "GET STATUS: the Issuer Security Domain and the applications (opens a channel)", NULL},
     {"put-key", cmd_put_key,
-     "--new-kvn= --replace= --type= --id= --chain --new-key= --new-enc= --new-mac= --new-dek= "
-     "--new-key-file=",
+     "--new-kvn=N --replace=N --type=des|aes --id=N --chain --new-key=HEX --new-enc=HEX --new-mac=HEX "
+     "--new-dek=HEX --new-key-file=FILE",
      0,
      "--new-kvn N [--replace N] [--type des|aes] [--id N] [--chain]\n"
-     "(--new-key HEX | --new-enc HEX --new-mac HEX --new-dek HEX | --new-key-file FILE) [channel options]",
+     "(--new-key HEX | --new-enc HEX --new-mac HEX --new-dek HEX | --new-key-file FILE)\n"
+     "[channel options]",
      "add a key set (or replace one with --replace N) through a secure channel",
      "--new-kvn is the version of the set written (hex 01..7F); the channel is opened with the\n"
      "channel options (--key-ver, --key, ...), which never name the new set. --id is the first key's\n"
      "id (default 01); --type defaults to AES on SCP03 or for 24/32-byte keys, else DES; --chain\n"
      "sends the set in chained commands. The new keys' HEX may be @FILE or -, like every key.\n"
      "The card's key check values are compared with the host's.\n"},
-    {"delete-key", cmd_delete_key, "--delete-kvn= --id=", 0,
+    {"delete-key", cmd_delete_key, "--delete-kvn=N --id=N", 0,
      "(--delete-kvn N | --id N | both) [channel options]",
      "delete a key set, a key id from every set, or one key", NULL},
 };

@@ -2,10 +2,11 @@
  * subcommands, apdu, readers, sim), built on getopt_long.
  *
  * Options are declared by a spec string: names separated by spaces, "--pin= --key+ --force
- * --reader|-r=". A trailing '=' means the option takes a value, '+' a value that may be given
- * several times (all values kept), no suffix a flag; "|-x" after the name adds a one-letter
- * spelling. On the command line a value follows as the next argument ("--pin 1234", "-r 1") or
- * after '=' ("--pin=1234"); a flag takes no value. Names match whole: getopt_long's abbreviations
+ * --reader|-r= --kvn=N". After the name, '=' means the option takes a value, '+' a value that may
+ * be given several times (all values kept), neither a flag; "|-x" before it adds a one-letter
+ * spelling, and a word after it names the value in help ("--kvn=N": "--kvn N"). On the command line a value
+ * follows as the next argument ("--pin 1234", "-r 1") or after '=' ("--pin=1234"); a flag takes no value.
+ * Names match whole: getopt_long's abbreviations
  * ("--pi" for "--pin") are refused, so adding an option never changes what an old command line
  * means. Values point into argv, nothing is copied.
  *
@@ -19,7 +20,7 @@
 #include <stdio.h>
 
 #define CF_CLI_OPTS_MAX 56        /* options a command may declare */
-#define CF_CLI_OPTS_MAX_VALUES 16 /* values one repeatable option can hold */
+#define CF_CLI_OPTS_MAX_VALUES 32 /* values one repeatable option can hold */
 #define CF_CLI_OPT_NAME_MAX 32    /* longest name + 1 */
 #define CF_CLI_OPERANDS_MAX 256   /* words that are not options (apdu HEX...) */
 
@@ -53,8 +54,8 @@ typedef struct cf_cli_opts {
   int max_values; /* values kept per option, 1..CF_CLI_OPTS_MAX_VALUES */
   cf_cli_opt opt[CF_CLI_OPTS_MAX];
   /* After a parse: the words (CF_CLI_OPERANDS), where a CF_CLI_STOP_AT_OPERAND parse stopped
-   * (argc when no word came), and whether "--help" (when declared) was given anywhere, even after
-   * a problem, so help always wins over a usage error. */
+   * (argc when no word came), and whether "--help" (when declared) was given anywhere (before
+   * the stop word in CF_CLI_STOP_AT_OPERAND), even after a problem: help wins over a usage error. */
   int operands;
   char *operand[CF_CLI_OPERANDS_MAX];
   int stop;

@@ -8,6 +8,7 @@
 
 #include "cardforge/card.h"
 #include "cardforge/cli.h"
+#include "cardforge/cli_opts.h"
 #include "cardforge/clicommon.h"
 #include "cardforge/params.h"
 #include "cardforge/secret_input.h"
@@ -15,9 +16,7 @@
 #include "../commands.h"
 #include "sim.h"
 
-static const char sim_usage[] =
-    "usage: cardforge sim [OPTIONS]\n"
-    "\n"
+static const char sim_help[] =
     "Emulates cards and plugs each into pcscd through the vpcd driver (the card is the TCP\n"
     "client of vpcd; reader N is reached on port BASE+N). Runs until SIGINT or SIGTERM.\n"
     "\n"
@@ -170,66 +169,66 @@ static bool parse_port(const char *s, int *out) {
   return true;
 }
 
-/* Returns -1 to go on, or an exit code. */
-static int parse_args(int argc, char **argv, sim_args *a) {
-  for (int i = 1; i < argc; i++) {
-    const char *arg = argv[i];
-    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-    bool takes = strcmp(arg, "--card") == 0 || strcmp(arg, "--config") == 0 ||
-                 strcmp(arg, "--state-dir") == 0 || strcmp(arg, "--port") == 0 ||
-                 strcmp(arg, "--host") == 0 || strcmp(arg, "--pidfile") == 0 || strcmp(arg, "--timing") == 0;
-    if (takes && val == NULL) {
-      cf_cli_error("sim: %s needs a value (see cardforge sim --help)", arg);
+static const cf_cli_command sim_command = {
+    "sim",
+    NULL,
+    "--card+ --config= --state-dir= --fresh --memory --timing+ --port= --host= --pidfile= --list-types",
+    0,
+    "[OPTIONS]",
+    "emulate cards and plug them into pcscd (vpcd)",
+    sim_help};
+
+/* Returns -1 to go on (global: the global options, with those given after `sim`), or an exit
+ * code. */
+static int parse_args(const cf_cli_global *g, int argc, char **argv, sim_args *a, cf_cli_global *global) {
+  static cf_cli_opts opts;
+  char err[256];
+  int code =
+      cf_cli_parse_single(&sim_command, g, argc, argv, &opts, CF_SIM_MAX_CARDS + 1, global, err, sizeof err);
+  if (code >= 0) {
+    if (err[0] != '\0') cf_cli_error("sim: %s", err);
+    return code;
+  }
+  int cards = cf_cli_opts_count(&opts, "--card");
+  if (cards > CF_SIM_MAX_CARDS) {
+    cf_cli_error("sim: too many cards (at most %d)", CF_SIM_MAX_CARDS);
+    return CF_EXIT_USAGE;
+  }
+  for (int i = 0; i < cards; i++)
+    a->cards[a->card_args++] = cf_cli_opts_value_at(&opts, "--card", i);
+  a->config = cf_cli_opts_value(&opts, "--config");
+  a->pidfile = cf_cli_opts_value(&opts, "--pidfile");
+  a->opt.fresh = cf_cli_opts_given(&opts, "--fresh");
+  a->opt.memory = cf_cli_opts_given(&opts, "--memory");
+  a->list = cf_cli_opts_given(&opts, "--list-types");
+  const char *val = cf_cli_opts_value(&opts, "--state-dir");
+  if (val != NULL) {
+    if (snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s", val) >= (int)sizeof a->opt.state_dir) {
+      cf_cli_error("sim: state directory path too long");
       return CF_EXIT_USAGE;
     }
-    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-      fputs(sim_usage, stdout);
-      return CF_EXIT_OK;
-    } else if (strcmp(arg, "--card") == 0) {
-      if (a->card_args == CF_SIM_MAX_CARDS) {
-        cf_cli_error("sim: too many cards (at most %d)", CF_SIM_MAX_CARDS);
-        return CF_EXIT_USAGE;
-      }
-      a->cards[a->card_args++] = val;
-    } else if (strcmp(arg, "--config") == 0) {
-      a->config = val;
-    } else if (strcmp(arg, "--state-dir") == 0) {
-      if (snprintf(a->opt.state_dir, sizeof a->opt.state_dir, "%s", val) >= (int)sizeof a->opt.state_dir) {
-        cf_cli_error("sim: state directory path too long");
-        return CF_EXIT_USAGE;
-      }
-      a->state_dir_given = true;
-    } else if (strcmp(arg, "--port") == 0) {
-      if (!parse_port(val, &a->opt.base_port)) {
-        cf_cli_error("sim: --port wants a number 1-65535, not \"%s\"", val);
-        return CF_EXIT_USAGE;
-      }
-      a->port_given = true;
-    } else if (strcmp(arg, "--host") == 0) {
-      if (snprintf(a->opt.host, sizeof a->opt.host, "%s", val) >= (int)sizeof a->opt.host) {
-        cf_cli_error("sim: --host address too long");
-        return CF_EXIT_USAGE;
-      }
-      a->host_given = true;
-    } else if (strcmp(arg, "--timing") == 0) {
-      char err[300];
-      if (cf_sim_add_timing_arg(&a->opt, val, err, sizeof err) != 0) {
-        cf_cli_error("sim: --timing %s: %s", val, err);
-        return CF_EXIT_USAGE;
-      }
-    } else if (strcmp(arg, "--pidfile") == 0) {
-      a->pidfile = val;
-    } else if (strcmp(arg, "--fresh") == 0) {
-      a->opt.fresh = true;
-    } else if (strcmp(arg, "--memory") == 0) {
-      a->opt.memory = true;
-    } else if (strcmp(arg, "--list-types") == 0) {
-      a->list = true;
-    } else {
-      cf_cli_error("sim: unknown option \"%s\" (see cardforge sim --help)", arg);
+    a->state_dir_given = true;
+  }
+  if ((val = cf_cli_opts_value(&opts, "--port")) != NULL) {
+    if (!parse_port(val, &a->opt.base_port)) {
+      cf_cli_error("sim: --port wants a number 1-65535, not \"%s\"", val);
       return CF_EXIT_USAGE;
     }
-    if (takes) i++;
+    a->port_given = true;
+  }
+  if ((val = cf_cli_opts_value(&opts, "--host")) != NULL) {
+    if (snprintf(a->opt.host, sizeof a->opt.host, "%s", val) >= (int)sizeof a->opt.host) {
+      cf_cli_error("sim: --host address too long");
+      return CF_EXIT_USAGE;
+    }
+    a->host_given = true;
+  }
+  for (int i = 0; i < cf_cli_opts_count(&opts, "--timing"); i++) {
+    val = cf_cli_opts_value_at(&opts, "--timing", i);
+    if (cf_sim_add_timing_arg(&a->opt, val, err, sizeof err) != 0) {
+      cf_cli_error("sim: --timing %s: %s", val, err);
+      return CF_EXIT_USAGE;
+    }
   }
   return -1;
 }
@@ -282,9 +281,11 @@ int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv) {
   sim_args a;
   memset(&a, 0, sizeof a);
   cf_sim_options_init(&a.opt);
-  a.opt.quiet = g->quiet;
-  int rc = parse_args(argc, argv, &a);
+  cf_cli_global global;
+  int rc = parse_args(g, argc, argv, &a, &global);
   if (rc >= 0) return rc;
+  g = &global;
+  a.opt.quiet = g->quiet;
   if (a.list) {
     list_types();
     return CF_EXIT_OK;

@@ -1,5 +1,6 @@
 /* The shared subcommand option parser (cardforge/cli_opts.h): spec strings, both value syntaxes,
- * repeatable options, each failure with the argument at fault and its wording. Then how secret
+ * repeatable options, each failure with the argument at fault and its wording, one-letter names,
+ * words and the subcommand word, --help, getopt_long's abbreviations refused. Then how secret
  * option values are read (cardforge/secret_input.h: literal with a warning, @FILE, -, environment,
  * the one rule for secret files) and the locked, atomic state-file helpers (cardforge/file_lock.h). */
 #include <setjmp.h>
@@ -276,6 +277,127 @@ static void message_fits_buffer(void **state) {
   assert_string_equal(cf_cli_opts_message(&opts, CF_CLI_OPTS_UNKNOWN, "hint", small, 0), small);
 }
 
+/* ---- getopt_long underneath: one-letter names, words, the stop word, help ---- */
+
+static void short_names(void **state) {
+  declare("--reader|-r= --trace|-t --quiet|-q --file|-f=", 1);
+  char *argv[] = {"-r", "1", "-tq", "-fcmds.txt"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_OK);
+  assert_string_equal(cf_cli_opts_value(&opts, "--reader"), "1");
+  assert_true(cf_cli_opts_given(&opts, "--trace"));
+  assert_true(cf_cli_opts_given(&opts, "--quiet"));
+  assert_string_equal(cf_cli_opts_value(&opts, "--file"), "cmds.txt");
+  /* the long and the short spelling are one option */
+  declare("--reader|-r=", 1);
+  char *both[] = {"--reader", "a", "-r", "b"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(both), both), CF_CLI_OPTS_TWICE);
+  assert_string_equal(opts.bad_opt->name, "--reader");
+  declare("--reader|-r=", 1);
+  char *missing[] = {"-r"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, missing), CF_CLI_OPTS_NO_VALUE);
+  declare("--reader|-r=", 1);
+  char *unknown[] = {"-x"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, unknown), CF_CLI_OPTS_UNKNOWN);
+  assert_string_equal(opts.bad_arg, "-x");
+  /* malformed declarations */
+  cf_cli_opts_init(&opts, 1);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--a|-"), -1);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--b|x="), -1);
+  assert_int_equal(cf_cli_opts_declare(&opts, "-c"), -1);
+  assert_int_equal(cf_cli_opts_declare(&opts, "--d|-r --e|-r"), -1); /* -r twice */
+}
+
+static void abbreviations_refused(void **state) {
+  /* getopt_long would take "--new" for "--new-pin" and "--pi" for "--pin": names match whole */
+  const char *bad[] = {"--new", "--new=1", "--pi", "--pin-"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    declare("--pin= --new-pin=", 1);
+    char *argv[] = {(char *)bad[i], "x"};
+    assert_int_equal(cf_cli_opts_parse(&opts, 2, argv), CF_CLI_OPTS_UNKNOWN);
+    assert_string_equal(opts.bad_arg, bad[i]);
+    assert_false(cf_cli_opts_given(&opts, "--pin"));
+    assert_false(cf_cli_opts_given(&opts, "--new-pin"));
+  }
+}
+
+static void words(void **state) {
+  declare("--raw --file=", 1);
+  char *argv[] = {"00A40400", "--raw", "80CA9F7F00", "--", "--file", "-"};
+  assert_int_equal(cf_cli_opts_parse_mode(&opts, ARGC(argv), argv, CF_CLI_OPERANDS), CF_CLI_OPTS_OK);
+  assert_true(cf_cli_opts_given(&opts, "--raw"));
+  assert_false(cf_cli_opts_given(&opts, "--file")); /* after "--": a word */
+  assert_int_equal(opts.operands, 4);
+  assert_string_equal(opts.operand[0], "00A40400");
+  assert_string_equal(opts.operand[1], "80CA9F7F00");
+  assert_string_equal(opts.operand[2], "--file");
+  assert_string_equal(opts.operand[3], "-");
+  /* a value is never a word, even when it looks like an option */
+  declare("--pin= --yes", 1);
+  char *value[] = {"--pin", "--yes", "word"};
+  assert_int_equal(cf_cli_opts_parse_mode(&opts, ARGC(value), value, CF_CLI_OPERANDS), CF_CLI_OPTS_OK);
+  assert_string_equal(cf_cli_opts_value(&opts, "--pin"), "--yes");
+  assert_false(cf_cli_opts_given(&opts, "--yes"));
+  assert_int_equal(opts.operands, 1);
+}
+
+static void stop_at_word(void **state) {
+  /* the global options before a subcommand; the subcommand's own come after it */
+  declare("--reader|-r= --trace|-t --help|-h", 1);
+  char *argv[] = {"-r", "1", "--trace", "keycard", "--pin", "1", "--help"};
+  assert_int_equal(cf_cli_opts_parse_mode(&opts, ARGC(argv), argv, CF_CLI_STOP_AT_OPERAND), CF_CLI_OPTS_OK);
+  assert_int_equal(opts.stop, 3);
+  assert_string_equal(cf_cli_opts_value(&opts, "--reader"), "1");
+  assert_false(opts.help); /* the --help after the word is the subcommand's */
+  declare("--reader|-r= --help|-h", 1);
+  char *none[] = {"-r", "1"};
+  assert_int_equal(cf_cli_opts_parse_mode(&opts, ARGC(none), none, CF_CLI_STOP_AT_OPERAND), CF_CLI_OPTS_OK);
+  assert_int_equal(opts.stop, 2);
+  declare("--reader|-r= --help|-h", 1);
+  char *dashes[] = {"-h", "--", "-r"};
+  assert_int_equal(cf_cli_opts_parse_mode(&opts, ARGC(dashes), dashes, CF_CLI_STOP_AT_OPERAND),
+                   CF_CLI_OPTS_OK);
+  assert_int_equal(opts.stop, 2);
+  assert_true(opts.help);
+}
+
+static void help_wins(void **state) {
+  /* --help is seen even after a problem, and its short name too */
+  declare("--pin= --help|-h", 1);
+  char *argv[] = {"--bogus", "-h"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(argv), argv), CF_CLI_OPTS_UNKNOWN);
+  assert_true(opts.help);
+  declare("--pin= --help|-h", 1);
+  char *quiet[] = {"--pin", "1"};
+  assert_int_equal(cf_cli_opts_parse(&opts, ARGC(quiet), quiet), CF_CLI_OPTS_OK);
+  assert_false(opts.help);
+  /* not declared: "--help" is an unknown option like any other */
+  declare("--pin=", 1);
+  char *undeclared[] = {"--help"};
+  assert_int_equal(cf_cli_opts_parse(&opts, 1, undeclared), CF_CLI_OPTS_UNKNOWN);
+  assert_false(opts.help);
+}
+
+static void spec_listing(void **state) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  cf_cli_opts_print_spec(f, "options:", "--reader|-r= --new-pin= --kvn=N --key+TT/VV/II --force");
+  cf_cli_opts_print_spec(f, "none:", "  ");
+  fclose(f);
+  assert_string_equal(text, "options:\n"
+                            "  -r, --reader READER\n"
+                            "  --new-pin PIN\n"
+                            "  --kvn N\n"
+                            "  --key TT/VV/II (repeatable)\n"
+                            "  --force\n");
+  free(text);
+  /* the placeholder is not part of the name */
+  declare("--kvn=N --key+TT/VV/II", 4);
+  assert_non_null(cf_cli_opts_find(&opts, "--kvn"));
+  assert_true(cf_cli_opts_find(&opts, "--key")->repeat);
+}
+
 /* ---- secret option values ---- */
 
 static char tmpdir[64];
@@ -491,6 +613,12 @@ int main(void) {
       cmocka_unit_test(limit_clamped),
       cmocka_unit_test(first_problem_wins),
       cmocka_unit_test(message_fits_buffer),
+      cmocka_unit_test(short_names),
+      cmocka_unit_test(abbreviations_refused),
+      cmocka_unit_test(words),
+      cmocka_unit_test(stop_at_word),
+      cmocka_unit_test(help_wins),
+      cmocka_unit_test(spec_listing),
       cmocka_unit_test_setup_teardown(secret_sources, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(secret_from_stdin, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(state_file_replace, make_tmpdir, remove_tmpdir),
