@@ -31,14 +31,6 @@ bool gp_parse_lv(const uint8_t *data, size_t len, gp_lv *out, size_t n) {
   return pos == len;
 }
 
-static cf_applet *find_instance(cf_applet *isd, const uint8_t *aid, size_t aid_len) {
-  for (size_t n = 0; n < cf_card_applet_count(isd->card); n++) {
-    cf_applet *a = cf_card_applet_at(isd->card, n);
-    if (a->aid_len == aid_len && memcmp(a->aid, aid, aid_len) == 0) return a;
-  }
-  return NULL;
-}
-
 static int find_listed_package(cf_applet *isd, const gp_registry *reg, const uint8_t *aid, size_t len) {
   for (size_t n = 0; n < gp_package_count(); n++) {
     const gp_package *p = gp_package_at(n);
@@ -69,7 +61,7 @@ static uint16_t delete_content(cf_applet *isd, const cf_apdu *cmd, cf_rapdu *res
   if (gp_registry_get(isd, &reg) != 0) return SW_MEMORY_FAILURE;
   if (t.len == isd->aid_len && memcmp(t.value, isd->aid, t.len) == 0) return SW_CONDITIONS_NOT_SATISFIED;
   uint16_t sw;
-  cf_applet *a = find_instance(isd, t.value, t.len);
+  cf_applet *a = gp_find_instance(isd, t.value, t.len);
   int package = find_listed_package(isd, &reg, t.value, t.len);
   if (a && gp_registry_app_state(&reg, a->aid, a->aid_len) != GP_APP_DELETED) {
     sw = delete_instance(isd, &reg, a);
@@ -153,7 +145,7 @@ static uint16_t install_instance(cf_applet *isd, uint8_t p1, const gp_lv f[6]) {
     if (p->modules[m].len == f[1].len && memcmp(p->modules[m].b, f[1].v, f[1].len) == 0)
       module = &p->modules[m];
   if (!module) return SW_REFERENCED_DATA_NOT_FOUND;
-  cf_applet *a = find_instance(isd, f[2].v, f[2].len);
+  cf_applet *a = gp_find_instance(isd, f[2].v, f[2].len);
   if (a == isd || (a && gp_registry_app_state(&reg, a->aid, a->aid_len) != GP_APP_DELETED))
     return SW_CONDITIONS_NOT_SATISFIED; /* the AID is in use */
   const gp_aid *slot_module = NULL;
@@ -172,7 +164,7 @@ static uint16_t make_selectable(cf_applet *isd, const gp_lv f[6]) {
   gp_registry reg;
   if (f[0].len || f[1].len || f[4].len || f[5].len || !no_privileges(&f[3])) return SW_WRONG_DATA;
   if (gp_registry_get(isd, &reg) != 0) return SW_MEMORY_FAILURE;
-  cf_applet *a = find_instance(isd, f[2].v, f[2].len);
+  cf_applet *a = gp_find_instance(isd, f[2].v, f[2].len);
   if (!a || a == isd || gp_registry_app_state(&reg, a->aid, a->aid_len) == GP_APP_DELETED)
     return SW_REFERENCED_DATA_NOT_FOUND;
   if (gp_registry_app_state(&reg, a->aid, a->aid_len) != GP_APP_INSTALLED) return SW_CONDITIONS_NOT_SATISFIED;
@@ -188,7 +180,7 @@ static uint16_t for_personalization(cf_applet *isd, const gp_lv f[6]) {
   gp_registry reg;
   if (f[0].len || f[1].len || f[3].len || f[4].len || f[5].len) return SW_WRONG_DATA;
   if (gp_registry_get(isd, &reg) != 0) return SW_MEMORY_FAILURE;
-  cf_applet *a = find_instance(isd, f[2].v, f[2].len);
+  cf_applet *a = gp_find_instance(isd, f[2].v, f[2].len);
   if (!a || a == isd || gp_registry_app_state(&reg, a->aid, a->aid_len) == GP_APP_DELETED)
     return SW_REFERENCED_DATA_NOT_FOUND;
   if (!gp_select_gate(isd, a)) return SW_CONDITIONS_NOT_SATISFIED;

@@ -181,6 +181,8 @@ const gp_package *gp_package_of(const cf_applet *a, const gp_aid **module);
 size_t gp_package_count(void);
 const gp_package *gp_package_at(size_t index);
 bool gp_package_on_card(const cf_applet *isd, const gp_package *p);
+/* The card's applet with exactly this AID (deleted instances too), or NULL. */
+cf_applet *gp_find_instance(cf_applet *isd, const uint8_t *aid, size_t aid_len);
 /* Whether a package is in the registry now (GET STATUS 20 lists it). */
 bool gp_package_listed(const cf_applet *isd, const gp_registry *r, size_t index);
 /* Removes every record of an application's store namespace (its instance is deleted or made

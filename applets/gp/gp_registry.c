@@ -56,6 +56,14 @@ const gp_package *gp_package_of(const cf_applet *a, const gp_aid **module) {
   return NULL;
 }
 
+cf_applet *gp_find_instance(cf_applet *isd, const uint8_t *aid, size_t aid_len) {
+  for (size_t n = 0; n < cf_card_applet_count(isd->card); n++) {
+    cf_applet *a = cf_card_applet_at(isd->card, n);
+    if (a->aid_len == aid_len && memcmp(a->aid, aid, aid_len) == 0) return a;
+  }
+  return NULL;
+}
+
 bool gp_package_on_card(const cf_applet *isd, const gp_package *p) {
   for (size_t n = 0; n < cf_card_applet_count(isd->card); n++) {
     const cf_applet *a = cf_card_applet_at(isd->card, n);

@@ -34,14 +34,6 @@ static bool is_card_state(uint8_t s) {
   return s == GP_CARD_INITIALIZED || s == GP_CARD_SECURED || s == GP_CARD_LOCKED || s == GP_CARD_TERMINATED;
 }
 
-static cf_applet *find_instance(cf_applet *isd, const uint8_t *aid, size_t aid_len) {
-  for (size_t n = 0; n < cf_card_applet_count(isd->card); n++) {
-    cf_applet *a = cf_card_applet_at(isd->card, n);
-    if (a->aid_len == aid_len && memcmp(a->aid, aid, aid_len) == 0) return a;
-  }
-  return NULL;
-}
-
 static uint16_t set_card_state(cf_applet *isd, gp_registry *reg, const cf_apdu *cmd) {
   /* The data field may name the ISD (GlobalPlatformPro sends it empty). */
   if (cmd->lc != 0 && (cmd->lc != isd->aid_len || memcmp(cmd->data, isd->aid, isd->aid_len) != 0))
@@ -55,7 +47,7 @@ static uint16_t set_card_state(cf_applet *isd, gp_registry *reg, const cf_apdu *
 static uint16_t set_app_state(cf_applet *isd, gp_registry *reg, const cf_apdu *cmd) {
   if (cmd->p2 != GP_APP_LOCK && cmd->p2 != GP_APP_UNLOCK) return SW_INCORRECT_P1P2;
   if (cmd->lc < 5 || cmd->lc > 16) return SW_WRONG_DATA;
-  cf_applet *a = find_instance(isd, cmd->data, cmd->lc);
+  cf_applet *a = gp_find_instance(isd, cmd->data, cmd->lc);
   if (a == NULL) return SW_REFERENCED_DATA_NOT_FOUND;
   /* The ISD is locked by locking the card (P1 80), never as an application. */
   if (a == isd) return SW_CONDITIONS_NOT_SATISFIED;

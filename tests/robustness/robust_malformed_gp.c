@@ -62,6 +62,10 @@ static const rb_bad_case plain_cases[] = {
      "8010" B16 "03000000",
      SW_CLA_NOT_SUPPORTED, 0, false},
     {"DELETE KEY without a channel", "80E4000003D201FF", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"SET STATUS without a channel", "80F0807F00", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"INSTALL without a channel", "80E60C000100", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"LOAD without a channel", "80E880000200C4", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
+    {"STORE DATA without a channel", "80E280000101", SW_SECURITY_STATUS_NOT_SATISFIED, 0, false},
     {"protected command outside a channel", "84CA00E0081122334455667788", SW_SECURITY_STATUS_NOT_SATISFIED, 0,
      false},
 };
@@ -140,6 +144,39 @@ static const rb_bad_case scp03_cases[] = {
      SW_REFERENCED_DATA_NOT_FOUND, 0, true},
     {"DELETE KEY, no such set", "80E40000D20142", SW_REFERENCED_DATA_NOT_FOUND, 0, true},
     {"GET DATA, unknown tag", "80CA1234", SW_REFERENCED_DATA_NOT_FOUND, 0, true},
+    {"SET STATUS, P1 20", "80F02080", SW_INCORRECT_P1P2, 0, true},
+    {"SET STATUS, card to OP_READY", "80F08001", SW_INCORRECT_P1P2, 0, true},
+    {"SET STATUS, card back to INITIALIZED", "80F08007", SW_CONDITIONS_NOT_SATISFIED, 0, true},
+    {"SET STATUS, another AID for the card", "80F0807FA000000151000001", SW_REFERENCED_DATA_NOT_FOUND, 0,
+     true},
+    {"SET STATUS, lock the ISD as an application", "80F04080A000000151000000", SW_CONDITIONS_NOT_SATISFIED, 0,
+     true},
+    {"SET STATUS, lock an unknown application", "80F04080A000000151000001", SW_REFERENCED_DATA_NOT_FOUND, 0,
+     true},
+    {"SET STATUS, application AID of 4 bytes", "80F04080A0000001", SW_WRONG_DATA, 0, true},
+    {"DELETE the ISD", "80E400004F08A000000151000000", SW_CONDITIONS_NOT_SATISFIED, 0, true},
+    {"DELETE, AID of 3 bytes", "80E400004F03A00000", SW_WRONG_DATA, 0, true},
+    {"DELETE, 4F truncated", "80E400004F09A000000151", SW_WRONG_DATA, 0, true},
+    {"INSTALL for extradition", "80E6100000", SW_INCORRECT_P1P2, 0, true},
+    {"INSTALL, P2 01", "80E60C0100", SW_INCORRECT_P1P2, 0, true},
+    {"INSTALL without data", "80E60C00", SW_WRONG_LENGTH, 0, true},
+    {"INSTALL, fields overrun the data", "80E60C0007A000000804", SW_WRONG_DATA, 0, true},
+    {"INSTALL, a load file this card does not have",
+     "80E60C00"
+     "07A0000008040001"
+     "08A000000804000103"
+     "09A00000080400010301"
+     "0100"
+     "02C900"
+     "00",
+     SW_REFERENCED_DATA_NOT_FOUND, 0, true},
+    {"INSTALL for load, a package cardforge does not have", "80E6020007A0000000620001000000", SW_WRONG_DATA,
+     0, true},
+    {"INSTALL for load, hash of 5 bytes", "80E6020007A00000080400010005111111111100", SW_WRONG_DATA, 0, true},
+    {"INSTALL for personalization, unknown application", "80E62000000009A00000080400010101000000",
+     SW_REFERENCED_DATA_NOT_FOUND, 0, true},
+    {"LOAD without INSTALL for load", "80E88000C400", SW_CONDITIONS_NOT_SATISFIED, 0, true},
+    {"STORE DATA without INSTALL for personalization", "80E2800001", SW_CONDITIONS_NOT_SATISFIED, 0, true},
 };
 
 /* inside the channel of the SCP02 factory card: its only set cannot go */
