@@ -1,6 +1,8 @@
 /* The GlobalPlatform Issuer Security Domain applet: shared declarations of its parts
  * (gp_applet.c dispatch and secure channel, gp_keys.c key table, gp_put_key.c PUT KEY and DELETE
- * KEY, gp_data.c GET DATA and SELECT data). docs/gp.md describes every byte. */
+ * KEY, gp_data.c GET DATA and SELECT data, gp_registry.c the card manager's registry and select
+ * gate, gp_status.c GET STATUS, gp_set_status.c SET STATUS, gp_content.c DELETE / INSTALL /
+ * STORE DATA, gp_load.c INSTALL [for load] and LOAD). docs/gp.md describes every byte. */
 #ifndef CARDFORGE_GP_INTERNAL_H
 #define CARDFORGE_GP_INTERNAL_H
 
