@@ -8,7 +8,10 @@
  *   --null-reader N  the same command on a card that does no work (bench_null_card) in reader N,
  *                    measured in alternation: the floor, with the target ours <= 1.10 x null;
  *   --peer-reader P  the same on another emulator (vsmartcard's vicc), reported as ours/theirs;
- *                    --peer-name names it in the row, --apdu HEX overrides the command. */
+ *                    --peer-name names it in the row, --apdu HEX overrides the command;
+ *   --floor-target X / --floor-name NAME  another target or name for the floor row (the IFD
+ *                    handler's floor is its do-nothing twin, target 1.15: docs/performance.md);
+ *   --peer-target X  a target for the peer row: ours/theirs <= X. */
 #include "bench_cards.h"
 #include "bench_harness.h"
 
@@ -24,7 +27,10 @@ static const char usage[] =
     "  --null-reader N   compare with the no-work card in reader N (target: ours <= 1.10 x)\n"
     "  --peer-reader P   compare with another emulator in reader P (ratio ours/theirs)\n"
     "  --peer-name NAME  how to name that emulator in the row (default: peer)\n"
-    "  --apdu HEX        the command to send instead of the card type's own\n";
+    "  --apdu HEX        the command to send instead of the card type's own\n"
+    "  --floor-target X  target ratio ours/floor for --null-reader (default 1.10)\n"
+    "  --floor-name NAME how to name the floor card in the row (default: no-work card)\n"
+    "  --peer-target X   target ratio ours/theirs for --peer-reader (default: none)\n";
 
 /* The plain command of each card type: a read that changes nothing durable. select is the
  * SELECT to send first (NULL: the card's default application answers). */
@@ -158,8 +164,14 @@ static int run_inproc(const bench_cfg *cfg) {
   return rc;
 }
 
-static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_reader,
-                    const char *peer_reader, const char *peer_name, const char *apdu) {
+typedef struct pcsc_opts {
+  const char *null_reader, *peer_reader, *peer_name, *apdu, *floor_name;
+  double floor_target, peer_target; /* 0: none */
+} pcsc_opts;
+
+static int run_pcsc(const bench_cfg *cfg, const char *profile, const pcsc_opts *po) {
+  const char *null_reader = po->null_reader, *peer_reader = po->peer_reader, *peer_name = po->peer_name,
+             *apdu = po->apdu;
   const plain_cmd *pc = profile ? find_cmd(profile) : NULL;
   if (pc == NULL && apdu == NULL) {
     fprintf(stderr, "%s: --reader needs --card PROFILE (one of the known types) or --apdu\n", cfg->program);
@@ -184,18 +196,20 @@ static int run_pcsc(const bench_cfg *cfg, const char *profile, const char *null_
   }
   if (bench_card_pcsc(cfg, other_reader, &other) != 0 || prepare(b, cfg, other.t, hex) != 0) goto close;
   char row[260], note[200];
-  static const bench_target within_10pct = {BENCH_MAX_RATIO, 1.10, "pcsc"};
+  const bench_target floor_target = {BENCH_MAX_RATIO, po->floor_target, "pcsc"};
+  const bench_target peer_target = {BENCH_MAX_RATIO, po->peer_target, "pcsc"};
+  const bench_target *target = null_reader ? &floor_target : po->peer_target > 0 ? &peer_target : NULL;
   if (null_reader != NULL) {
-    snprintf(row, sizeof row, "%s vs no-work card", scenario);
-    snprintf(note, sizeof note, "floor = the same APDU to bench_null_card (answers %04X at once)",
+    snprintf(row, sizeof row, "%s vs %s", scenario, po->floor_name);
+    snprintf(note, sizeof note, "floor = the same APDU to the %s (answers %04X at once)", po->floor_name,
              b->want_sw);
   } else {
     snprintf(row, sizeof row, "%s vs %s", scenario, peer_name);
     snprintf(note, sizeof note, "floor = %s answering the same APDU (%04X); ratio = ours/theirs", peer_name,
              b->want_sw);
   }
-  if (bench_selected(cfg, row) && bench_run(cfg, row, "pcsc", "apdu", op_transport, a, op_transport, b,
-                                            null_reader ? &within_10pct : NULL, note) != 0)
+  if (bench_selected(cfg, row) &&
+      bench_run(cfg, row, "pcsc", "apdu", op_transport, a, op_transport, b, target, note) != 0)
     goto close;
   rc = 0;
 close:
@@ -208,12 +222,20 @@ out:
 }
 
 int main(int argc, char **argv) {
-  static const char *const extra[] = {"--card",      "--null-reader", "--peer-reader",
-                                      "--peer-name", "--apdu",        NULL};
-  const char *vals[5] = {NULL, NULL, NULL, "peer", NULL};
+  static const char *const extra[] = {"--card",       "--null-reader", "--peer-reader",
+                                      "--peer-name",  "--apdu",        "--floor-target",
+                                      "--floor-name", "--peer-target", NULL};
+  const char *vals[8] = {NULL, NULL, NULL, "peer", NULL, "1.10", "no-work card", "0"};
   bench_cfg cfg;
   bench_parse(&cfg, "bench_plain", usage, argc, argv, extra, vals);
   if (!cfg.list) bench_header();
-  if (cfg.reader != NULL) return run_pcsc(&cfg, vals[0], vals[1], vals[2], vals[3], vals[4]);
+  if (cfg.reader != NULL) {
+    pcsc_opts po = {vals[1], vals[2], vals[3], vals[4], vals[6], atof(vals[5]), atof(vals[7])};
+    if (!(po.floor_target > 0) || po.peer_target < 0) {
+      fprintf(stderr, "bench_plain: --floor-target and --peer-target want positive ratios\n");
+      return 2;
+    }
+    return run_pcsc(&cfg, vals[0], &po);
+  }
   return run_inproc(&cfg);
 }

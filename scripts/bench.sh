@@ -6,7 +6,9 @@
 #      scenarios on memory stores, then the card-writing ones again with cards in SQLite files;
 #   2. through pcscd + vpcd (needs root for tests/integration/lib/cf-pcsc-env): the same commands,
 #      each plain APDU against a card that does no work (bench_null_card) and, for the peer
-#      comparison, against vsmartcard's Python card (vicc), when installed;
+#      comparison, against vsmartcard's Python card (vicc), when installed; then the card inside
+#      pcscd (the IFD handler, ifd/) against its do-nothing twin and against the vpcd path, the
+#      three in one pcscd;
 #   3. instruction counts of the in-process scenarios under valgrind --tool=callgrind, when
 #      valgrind is installed.
 # Results: BUILD_DIR/bench/results/{results.csv,callgrind.csv,summary.csv,pcsc_rtt.csv}, the
@@ -80,6 +82,19 @@ pcsc_inner() {
     run bench_cmcc --reader 0 --user-reader 1 --cards 50 "${common[@]}"
     run bench_plain --reader 0 --card kmc "${common[@]}"
     run bench_plain --reader 1 --card usercard "${common[@]}"
+    ;;
+  ifd)
+    # reader "cardforge IFD": the loopback card in the IFD handler; "cardforge IFD null": the
+    # do-nothing handler; "Virtual PCD 00 00": the same card through vpcd and cardforge sim
+    local ifd=(--reader "cardforge IFD 00" --card loopback --csv "$csv" --label "$label" --seconds 2 --batch-us 300)
+    if cf_wait_cards 3 10; then
+      run bench_plain "${ifd[@]}" --null-reader "IFD null" --floor-name "do-nothing IFD handler" --floor-target 1.15
+      run bench_plain "${ifd[@]}" --peer-reader "Virtual PCD 00 00" --peer-name "vpcd + cardforge sim" \
+        --peer-target 0.667
+    else
+      warn "the IFD readers did not show their cards"
+      failures=$((failures + 1))
+    fi
     ;;
   peer)
     local card=$4 apdu=$5 shim=$6
@@ -172,6 +187,22 @@ if pcsc_ok; then
       failures=$((failures + 1))
     in_env --card "$kmc_card" --card "$user_card" -- "$self" "$BUILD" __pcsc cmcc "$CSV" "$LABEL" ||
       failures=$((failures + 1))
+  fi
+  # The card inside pcscd: the IFD handler's loopback card, the do-nothing handler and the vpcd
+  # path in one pcscd (reader.conf entries made here for this build's modules).
+  if [ -r "$BUILD/ifd/libcardforge_ifd.so" ] && [ -r "$BUILD/ifd/libcardforge_ifd_null.so" ]; then
+    ifd_conf=$(mktemp -d "$OUT/ifd-conf.XXXXXX")
+    printf 'state-dir @ENV_DIR@/ifd-cards\nreader 0 loopback\n' >"$ifd_conf/ifd-cards.conf"
+    printf 'FRIENDLYNAME "cardforge IFD"\nDEVICENAME @ENV_DIR@/ifd-cards.conf:0\nLIBPATH %s\nCHANNELID 0\n' \
+      "$BUILD/ifd/libcardforge_ifd.so" >"$ifd_conf/ifd-cardforge"
+    printf 'FRIENDLYNAME "cardforge IFD null"\nDEVICENAME none:0\nLIBPATH %s\nCHANNELID 1\n' \
+      "$BUILD/ifd/libcardforge_ifd_null.so" >"$ifd_conf/ifd-null"
+    in_env --card loopback --expect-cards 3 --env-file "$ifd_conf/ifd-cards.conf" \
+      --reader-conf "$ifd_conf/ifd-cardforge" --reader-conf "$ifd_conf/ifd-null" -- \
+      "$self" "$BUILD" __pcsc ifd "$CSV" "$LABEL" || failures=$((failures + 1))
+    rm -rf "$ifd_conf"
+  else
+    warn "IFD handler part skipped: $BUILD/ifd/libcardforge_ifd.so not built (no libpcsclite-dev?)"
   fi
   # The peer: vsmartcard's vicc (Debian vsmartcard-vpicc). Debian 12 installs its module outside
   # Python's path and does not pull in PyCryptodome's "Crypto" name: both are set up here, in a

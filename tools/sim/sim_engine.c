@@ -425,8 +425,8 @@ static int slot_handle_frame(cf_sim *s, sim_slot *slot, const uint8_t *payload, 
       return 0; /* unknown control codes carry no reply in the protocol */
     }
   }
-  cf_timing_mark mark;
-  cf_timing_begin(&mark, slot->store);
+  cf_timing_mark mark = {0};
+  if (cf_timing_enabled(&slot->timing)) cf_timing_begin(&mark, slot->store);
   size_t n = cf_card_transmit(slot->card, payload, len, slot->tx + 2, sizeof slot->tx - 2);
   if (n < 2) {
     cf_put_be16(slot->tx + 2, SW_UNKNOWN);
