@@ -42,6 +42,27 @@ vreads=$(thirty "$vpcd" 8002000800) || cf_fail "reads through vpcd"
 echo "thirty reads through vpcd with apdu=40ms: $vreads ms"
 [ "$vreads" -ge 1140 ] || cf_fail "thirty modelled reads through vpcd took $vreads ms, the model says 1200"
 cf_stop_pid "$sim"
+cf_wait_cards "$CF_IFD_CARDS" 10
+
+# two modelled cards in one emulator answer at the same time: the event loop holds each answer, it
+# does not sleep. Thirty commands on each, both at once, take about as long as on one alone.
+"$CARDFORGE" sim --memory --timing apdu=40ms --card loopback --card loopback >"$CF_PCSC_ENV_DIR/sim-two.log" 2>&1 &
+sim=$!
+cf_wait_cards $((CF_IFD_CARDS + 2)) 10 || cf_fail "the two emulated cards did not appear: $(cat "$CF_PCSC_ENV_DIR/sim-two.log")"
+thirty "Virtual PCD 00 00" 8002000800 >"$CF_PCSC_ENV_DIR/two-0" &
+p0=$!
+thirty "Virtual PCD 00 01" 8002000800 >"$CF_PCSC_ENV_DIR/two-1" &
+p1=$!
+wait $p0 || cf_fail "reads on the first of two cards"
+wait $p1 || cf_fail "reads on the second of two cards"
+two0=$(cat "$CF_PCSC_ENV_DIR/two-0")
+two1=$(cat "$CF_PCSC_ENV_DIR/two-1")
+echo "thirty reads on each of two modelled cards at once: $two0 ms and $two1 ms"
+for t in "$two0" "$two1"; do
+  [ "$t" -ge 1140 ] || cf_fail "thirty modelled reads took $t ms with two cards, the model says 1200"
+  [ "$t" -lt 1800 ] || cf_fail "thirty modelled reads took $t ms with two cards: the cards wait for each other"
+done
+cf_stop_pid "$sim"
 out=$("$CARDFORGE" sim --memory --timing apdu=20 --card loopback 2>&1)
 [ $? = 2 ] || cf_fail "a duration without a unit is a usage error"
 cf_expect_contains "$out" "wants a duration" "timing error message"
