@@ -471,6 +471,30 @@ static void card_select_gate(void **state) {
   assert_ptr_equal(cf_card_selected(f->card), a1);
 }
 
+/* An applet that makes itself the gate in its install and then fails: the gate goes with it (a
+ * dangling gate would be a use after free under the sanitizer). */
+static bool self_gate(void *ctx, const cf_applet *a) {
+  const cf_applet *self = ctx;
+  return self->aid_len != a->aid_len;
+}
+static int failing_manager_install(cf_applet *app, const char *params) {
+  (void)params;
+  cf_card_set_select_gate(app->card, self_gate, app);
+  return -1;
+}
+static const cf_applet_ops failing_manager_ops = {.name = "failing-manager",
+                                                  .install = failing_manager_install,
+                                                  .select = probe_select,
+                                                  .process = probe_process};
+
+static void card_gate_of_failed_applet_removed(void **state) {
+  fixture *f = *state;
+  static const uint8_t aid[] = {0xF0, 0x09, 0x09, 0x09, 0x09};
+  assert_null(cf_card_add_applet(f->card, &failing_manager_ops, aid, sizeof aid, "", false));
+  assert_int_equal(tx(f, "00A4040007F0010203040607"), SW_OK);
+  assert_int_equal(tx(f, "00A4040006F00102030405"), SW_OK);
+}
+
 static void params_and_hex(void **state) {
   (void)state;
   char v[16];
@@ -512,6 +536,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(card_power_cycle_resets, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_enumerates_applets, setup_t1, teardown),
       cmocka_unit_test_setup_teardown(card_select_gate, setup_t1, teardown),
+      cmocka_unit_test_setup_teardown(card_gate_of_failed_applet_removed, setup_t1, teardown),
       cmocka_unit_test(params_and_hex),
   };
   return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
