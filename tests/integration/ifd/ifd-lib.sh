@@ -23,7 +23,7 @@ ifd_apdu() {
 }
 
 # Every IFD card must be there before a test starts: CF_IFD_CARDS of them (set by CMakeLists.txt).
-CF_IFD_CARDS=${CF_IFD_CARDS:-5}
+CF_IFD_CARDS=${CF_IFD_CARDS:-6}
 ifd_wait_ready() {
   cf_wait_cards "$CF_IFD_CARDS" 15 || cf_fail "the IFD readers did not all show a card: $(opensc-tool -l 2>&1; tail -20 "$CF_PCSC_ENV_DIR/pcscd.log")"
 }
