@@ -5,7 +5,6 @@
  * Every reader holds one card, always present: pcscd polls IFDHICCPresence and powers the card up
  * when it first sees it. Removing the card means removing the reader (pcscd closes the channel
  * when it stops). */
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,20 +16,23 @@
 
 #include "ifd_backend.h"
 
+/* pcscd numbers its readers below PCSCLITE_MAX_READERS_CONTEXTS and calls a driver with
+ * Lun = reader number << 16 | slot (pcsc-lite readerfactory.c), so the reader number is the index
+ * here: a reader's entry is touched by that reader's calls only, which pcscd serialises, and no
+ * call reads another reader's entry. */
+#ifdef PCSCLITE_MAX_READERS_CONTEXTS
+#define MAX_READERS PCSCLITE_MAX_READERS_CONTEXTS
+#else
 #define MAX_READERS 16
+#endif
 #define ATR_MAX 33
 
 typedef struct ifd_reader {
-  bool used;
-  DWORD lun;
-  cf_ifd_card *card;
+  cf_ifd_card *card; /* NULL: not open */
   uint8_t atr[ATR_MAX];
   size_t atr_len;
 } ifd_reader;
 
-/* Taken by open and close only; pcscd does not call a reader's other functions while it opens or
- * closes that reader. */
-static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
 static ifd_reader readers[MAX_READERS];
 
 void cf_ifd_log(const char *fmt, ...) {
@@ -43,32 +45,28 @@ void cf_ifd_log(const char *fmt, ...) {
   syslog(LOG_ERR, "cardforge-ifd: %s", line);
 }
 
+/* The open reader of lun, or NULL. There is one slot: the low 16 bits must be 0. */
 static ifd_reader *find_reader(DWORD lun) {
-  /* the slot is the low 16 bits; there is one slot */
-  for (size_t i = 0; i < MAX_READERS; i++)
-    if (readers[i].used && readers[i].lun >> 16 == lun >> 16) return &readers[i];
-  return NULL;
+  if ((lun & 0xFFFF) != 0 || lun >> 16 >= MAX_READERS) return NULL;
+  ifd_reader *r = &readers[lun >> 16];
+  return r->card != NULL ? r : NULL;
 }
 
 static RESPONSECODE open_reader(DWORD lun, const char *device_name, DWORD channel) {
-  RESPONSECODE rc = IFD_COMMUNICATION_ERROR;
-  pthread_mutex_lock(&readers_lock);
-  ifd_reader *free_slot = NULL;
-  for (size_t i = 0; i < MAX_READERS && free_slot == NULL; i++)
-    if (!readers[i].used) free_slot = &readers[i];
-  if (find_reader(lun) != NULL) {
-    cf_ifd_log("reader 0x%lX opened twice", (unsigned long)lun);
-  } else if (free_slot == NULL) {
-    cf_ifd_log("more than %d readers", MAX_READERS);
-  } else {
-    cf_ifd_card *card = cf_ifd_backend_open(device_name, (unsigned long)channel);
-    if (card != NULL) {
-      *free_slot = (ifd_reader){.used = true, .lun = lun, .card = card};
-      rc = IFD_SUCCESS;
-    }
+  if ((lun & 0xFFFF) != 0 || lun >> 16 >= MAX_READERS) {
+    cf_ifd_log("reader 0x%lX: not a reader number this driver can hold (at most %d, one slot each)",
+               (unsigned long)lun, MAX_READERS);
+    return IFD_COMMUNICATION_ERROR;
   }
-  pthread_mutex_unlock(&readers_lock);
-  return rc;
+  ifd_reader *r = &readers[lun >> 16];
+  if (r->card != NULL) {
+    cf_ifd_log("reader 0x%lX opened twice", (unsigned long)lun);
+    return IFD_COMMUNICATION_ERROR;
+  }
+  cf_ifd_card *card = cf_ifd_backend_open(device_name, (unsigned long)channel);
+  if (card == NULL) return IFD_COMMUNICATION_ERROR;
+  *r = (ifd_reader){.card = card};
+  return IFD_SUCCESS;
 }
 
 RESPONSECODE IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName) {
@@ -80,14 +78,11 @@ RESPONSECODE IFDHCreateChannel(DWORD Lun, DWORD Channel) {
 }
 
 RESPONSECODE IFDHCloseChannel(DWORD Lun) {
-  pthread_mutex_lock(&readers_lock);
   ifd_reader *r = find_reader(Lun);
-  if (r != NULL) {
-    cf_ifd_backend_close(r->card);
-    memset(r, 0, sizeof *r);
-  }
-  pthread_mutex_unlock(&readers_lock);
-  return r != NULL ? IFD_SUCCESS : IFD_NO_SUCH_DEVICE;
+  if (r == NULL) return IFD_NO_SUCH_DEVICE;
+  cf_ifd_backend_close(r->card);
+  memset(r, 0, sizeof *r);
+  return IFD_SUCCESS;
 }
 
 static RESPONSECODE put_byte(PDWORD length, PUCHAR value, UCHAR b) {

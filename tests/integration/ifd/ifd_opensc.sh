@@ -34,6 +34,20 @@ assert (sw1, sw2) == (0x90, 0x00) and int.from_bytes(bytes(data), "big") == 1, d
 print("pyscard: ok")
 PY
 fi
+# two readers of the driver at once (it tells pcscd it is thread-safe): counter increments on both
+# cards, in parallel, each card ends exactly as many steps further
+count() { local r; r=$(ifd_apdu "$1" 8004000004) || return 1; echo $((16#${r:0:8})); }
+a0=$(count "IFD loopback") && b0=$(count "IFD slow") || cf_fail "counters before"
+incs() { for _ in $(seq "$2"); do echo 8004000004; done | "$CARDFORGE" --reader "$1" apdu --file - >/dev/null; }
+incs "IFD loopback" 300 &
+pa=$!
+incs "IFD slow" 10 &
+pb=$!
+wait $pa || cf_fail "increments on the loopback card"
+wait $pb || cf_fail "increments on the slow card"
+[ "$(count "IFD loopback")" = $((a0 + 301)) ] || cf_fail "the loopback card's counter after 300 parallel steps"
+[ "$(count "IFD slow")" = $((b0 + 11)) ] || cf_fail "the slow card's counter after 10 parallel steps"
+
 # the card's state file is where the card file says, in the sim's naming
 [ -s "$CF_PCSC_ENV_DIR/ifd-cards/reader0-loopback.db" ] || cf_fail "state file reader0-loopback.db"
 echo "IFD handler with opensc-tool and pyscard: ok"
