@@ -44,6 +44,13 @@ printf '%s\n' "$out" | sed -n 2p | grep -Eq '^[0-9A-F]{8} 9000 \(success\)$' || 
 err=$("$cf" --trace --reader 0 apdu 8001000002CAFE 2>&1 >/dev/null) || cf_fail "trace run failed"
 [ "$err" = "> 80 01 00 00 02 CA FE
 < CA FE 9000" ] || cf_fail "trace: $err"
+# the global options mean the same after the command
+err=$("$cf" apdu 8001000002CAFE --trace -r 0 2>&1 >/dev/null) || cf_fail "trace after the command failed"
+[ "$err" = "> 80 01 00 00 02 CA FE
+< CA FE 9000" ] || cf_fail "trace after the command: $err"
+err=$("$cf" --reader 0 apdu --reader 1 80010000 2>&1)
+[ $? = 4 ] || cf_fail "the reader after the command should win"
+cf_expect_contains "$err" "Virtual PCD 00 01" "reader after the command"
 "$cf" apdu -r "pcd 00 00" 80010000 >/dev/null || cf_fail "reader by substring"
 err=$("$cf" apdu -r 1 80010000 2>&1)
 [ $? = 4 ] || cf_fail "empty reader should exit 4"

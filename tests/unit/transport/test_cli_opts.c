@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cardforge/cli.h"
 #include "cardforge/cli_opts.h"
 #include "cardforge/file_lock.h"
 #include "cardforge/secret_input.h"
@@ -398,6 +399,116 @@ static void spec_listing(void **state) {
   assert_true(cf_cli_opts_find(&opts, "--key")->repeat);
 }
 
+/* ---- a family's command table through cf_cli_parse_command (cardforge/cli.h) ---- */
+
+static int run_nothing(void *ctx) {
+  (void)ctx;
+  return 0;
+}
+
+static void family_help(FILE *f) {
+  fputs("FAMILY HELP\n", f);
+}
+
+static const cf_cli_command fam_commands[] = {
+    {"one", run_nothing, "--x=N --flag", 0, "--x N [--flag]", "the first", NULL},
+    {"two", run_nothing, "", 1, "WORD", "takes one word", "More about two.\n"},
+};
+static const cf_cli_family fam = {"fam", fam_commands, 2, "--common=C", NULL, family_help};
+
+typedef struct dispatch {
+  int rc;
+  const cf_cli_command *cmd;
+  cf_cli_global g;
+  char err[256];
+  char *out, *log;
+  size_t out_len, log_len;
+} dispatch;
+
+static void dispatch_run(dispatch *d, const cf_cli_global *g, int argc, char **argv) {
+  free(d->out);
+  free(d->log);
+  FILE *out = open_memstream(&d->out, &d->out_len), *log = open_memstream(&d->log, &d->log_len);
+  assert_non_null(out);
+  assert_non_null(log);
+  d->rc =
+      cf_cli_parse_command(&fam, g, argc, argv, &opts, 4, &d->cmd, &d->g, out, log, d->err, sizeof d->err);
+  fclose(out);
+  fclose(log);
+}
+
+static void family_dispatch(void **state) {
+  static dispatch d;
+  cf_cli_global g = {.reader = "before"};
+  /* global and common options before or after the command, the command's own after it */
+  char *a1[] = {"fam", "--common", "c", "one", "--x", "1", "--trace", "-r", "after"};
+  dispatch_run(&d, &g, ARGC(a1), a1);
+  assert_int_equal(d.rc, -1);
+  assert_string_equal(d.cmd->name, "one");
+  assert_string_equal(cf_cli_opts_value(&opts, "--x"), "1");
+  assert_string_equal(cf_cli_opts_value(&opts, "--common"), "c");
+  assert_true(d.g.trace);
+  assert_string_equal(d.g.reader, "after");
+  assert_string_equal(g.reader, "before"); /* the caller's globals are left alone */
+  char *a2[] = {"fam", "-q", "one", "--common=c"};
+  dispatch_run(&d, &g, ARGC(a2), a2);
+  assert_int_equal(d.rc, -1);
+  assert_true(d.g.quiet);
+  assert_string_equal(d.g.reader, "before");
+  /* a command's option before the command is not taken for anything else */
+  char *a3[] = {"fam", "--x", "1", "one"};
+  dispatch_run(&d, &g, ARGC(a3), a3);
+  assert_int_equal(d.rc, CF_EXIT_USAGE);
+  assert_non_null(strstr(d.err, "unknown option \"--x\" (see cardforge fam --help)"));
+  /* the command's help, wherever --help stands, also after an error */
+  char *a4[] = {"fam", "one", "--bogus", "--help"};
+  dispatch_run(&d, &g, ARGC(a4), a4);
+  assert_int_equal(d.rc, CF_EXIT_OK);
+  assert_non_null(strstr(d.out, "usage: cardforge fam one --x N [--flag]\n"));
+  assert_non_null(strstr(d.out, "  --x N\n  --flag\n"));
+  assert_non_null(strstr(d.out, "  --common C\n"));
+  char *a5[] = {"fam", "help", "two"};
+  dispatch_run(&d, &g, ARGC(a5), a5);
+  assert_int_equal(d.rc, CF_EXIT_OK);
+  assert_non_null(strstr(d.out, "More about two."));
+  char *a6[] = {"fam", "--help"};
+  dispatch_run(&d, &g, ARGC(a6), a6);
+  assert_int_equal(d.rc, CF_EXIT_OK);
+  assert_string_equal(d.out, "FAMILY HELP\n");
+  /* no command: the family's help on the log stream, a usage error */
+  char *a7[] = {"fam"};
+  dispatch_run(&d, &g, ARGC(a7), a7);
+  assert_int_equal(d.rc, CF_EXIT_USAGE);
+  assert_string_equal(d.log, "FAMILY HELP\n");
+  char *a8[] = {"fam", "bogus"};
+  dispatch_run(&d, &g, ARGC(a8), a8);
+  assert_int_equal(d.rc, CF_EXIT_USAGE);
+  assert_null(d.cmd);
+  assert_non_null(strstr(d.err, "unknown command \"bogus\""));
+  /* words: as many as the command takes */
+  char *a9[] = {"fam", "two", "w1"};
+  dispatch_run(&d, &g, ARGC(a9), a9);
+  assert_int_equal(d.rc, -1);
+  assert_int_equal(opts.operands, 1);
+  assert_string_equal(opts.operand[0], "w1");
+  char *a10[] = {"fam", "two", "w1", "w2"};
+  dispatch_run(&d, &g, ARGC(a10), a10);
+  assert_int_equal(d.rc, CF_EXIT_USAGE);
+  assert_non_null(strstr(d.err, "unexpected argument \"w2\""));
+  char *a11[] = {"fam", "one", "extra"};
+  dispatch_run(&d, &g, ARGC(a11), a11);
+  assert_int_equal(d.rc, CF_EXIT_USAGE);
+  /* a misspelt option's value (perhaps a key) is not echoed */
+  char *a12[] = {"fam", "one", "--kye=TOPSECRET"};
+  dispatch_run(&d, &g, ARGC(a12), a12);
+  assert_int_equal(d.rc, CF_EXIT_USAGE);
+  assert_non_null(strstr(d.err, "\"--kye\""));
+  assert_null(strstr(d.err, "TOPSECRET"));
+  free(d.out);
+  free(d.log);
+  d.out = d.log = NULL;
+}
+
 /* ---- secret option values ---- */
 
 static char tmpdir[64];
@@ -619,6 +730,7 @@ int main(void) {
       cmocka_unit_test(stop_at_word),
       cmocka_unit_test(help_wins),
       cmocka_unit_test(spec_listing),
+      cmocka_unit_test(family_dispatch),
       cmocka_unit_test_setup_teardown(secret_sources, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(secret_from_stdin, make_tmpdir, remove_tmpdir),
       cmocka_unit_test_setup_teardown(state_file_replace, make_tmpdir, remove_tmpdir),
