@@ -16,18 +16,11 @@ enum {
   CASH_REC_PUB = 2,  /* and its public key, uncompressed (65) */
 };
 
-/* The wallet applet's record for the cash data (KC_REC_DATA_CASH, applets/keycard): the bytes the
- * last STORE DATA P1 02 wrote, KEYCARD_CASH_DATA_MAX at most; on the card SharedMemory.cashDataFile,
- * a length byte and those bytes. Absent = no cash data. */
-#define WALLET_REC_CASH_DATA 14
-
-static size_t cash_data(cf_applet *app, uint16_t wallet_ns, uint8_t *out) {
+/* The cash data the wallet's STORE DATA P1 02 wrote (shared memory); none without a wallet. */
+static size_t cash_data(cf_applet *app, uint16_t wallet_ns, uint8_t *out, size_t cap) {
   size_t len = 0;
   if (wallet_ns == 0) return 0;
-  const uint8_t *rec = cf_store_peek(app->store, CF_STORE_KEY(wallet_ns, WALLET_REC_CASH_DATA), &len);
-  if (rec == NULL || len > KEYCARD_CASH_DATA_MAX) return 0;
-  memcpy(out, rec, len);
-  return len;
+  return cf_keycard_cash_read(app->store, wallet_ns, out, cap, &len) == KEYCARD_NDEF_OK ? len : 0;
 }
 
 /* Where the package's shared memory is, from the install parameters; kept across resets. */
@@ -88,7 +81,7 @@ static uint16_t cash_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
   cf_put_be16(out + off, CASH_APPLICATION_VERSION);
   off += 2;
   out[off++] = CASH_TLV_PUB_DATA;
-  size_t data_len = cash_data(app, ctx->wallet_ns, out + off + 1);
+  size_t data_len = cash_data(app, ctx->wallet_ns, out + off + 1, KEYCARD_CASH_DATA_MAX);
   out[off++] = (uint8_t)data_len;
   off += data_len;
   out[1] = (uint8_t)(off - 2);

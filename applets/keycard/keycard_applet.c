@@ -2,6 +2,7 @@
  * the response rule of the secure channel, plus the "keycard" card profile. Behaviour follows the
  * public applet (status-im/status-keycard) of the version the card is created as
  * (keycard_version.c); docs/keycard.md has the details. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cardforge/crypto.h"
@@ -14,11 +15,25 @@ const uint8_t keycard_aid[KEYCARD_AID_LEN] = {0xA0, 0x00, 0x00, 0x08, 0x04, 0x00
 static const uint8_t keycard_atr[] = {0x3B, 0x89, 0x80, 0x01, 0x80, 0x57, 0x4B,
                                       0x65, 0x79, 0x63, 0x61, 0x72, 0x64, 0x9C};
 
+/* ident_ns=N: the store namespace of the package's Ident application on the same card. */
+static int kc_ident_ns_param(const char *params, uint16_t *ns) {
+  char value[8];
+  *ns = 0;
+  if (!cf_params_get(params, "ident_ns", value, sizeof value)) return 0;
+  char *end = NULL;
+  unsigned long n = strtoul(value, &end, 10);
+  if (end == value || *end != '\0' || n == 0 || n > 0xFFFF) return -1;
+  *ns = (uint16_t)n;
+  return 0;
+}
+
 static int keycard_install(cf_applet *app, const char *params) {
   char value[16] = KEYCARD_DEFAULT_VERSION;
   cf_params_get(params, "version", value, sizeof value);
   const kc_version *ver = kc_version_by_name(value);
   if (!ver) return -1;
+  kc_ctx *ctx = app->ctx;
+  if (kc_ident_ns_param(params, &ctx->ident_ns) != 0) return -1;
   uint16_t version = ver->number;
   size_t len = 0;
   if (kc_peek(app, KC_REC_CONFIG, &len) == NULL) {
@@ -42,7 +57,9 @@ static int keycard_install(cf_applet *app, const char *params) {
 
 static void keycard_reset(cf_applet *app) {
   kc_ctx *ctx = app->ctx;
+  uint16_t ident_ns = ctx->ident_ns;
   cf_wipe(ctx, sizeof *ctx);
+  ctx->ident_ns = ident_ns;
 }
 
 /* The applet forgets the session and the PIN status when it is selected again. 3.2's ephemeral

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cardforge/crypto.h"
+#include "cardforge/ident.h"
 #include "cardforge/sw.h"
 #include "keycard_internal.h"
 
@@ -161,13 +162,21 @@ uint16_t kc_factory_reset(void *request) {
   return SW_OK;
 }
 
-/* IDENTIFY CARD: this card carries no identity certificate (none can be provisioned), so after
- * the usual unwrapping it answers 6985 as an unprovisioned applet does. */
+/* IDENTIFY CARD (IdentApplet.identifyCard, tag 3.2): unwrapped when the channel is open, then
+ * answered from the package's identity, which the Ident application holds (its namespace is the
+ * install parameter ident_ns). The wallet alone, without an Ident application, has no
+ * certificate and answers 6985, as an unprovisioned card does. */
 uint16_t kc_identify_card(void *request) {
   kc_req *rq = request;
   if (kc_sc_open(rq->ctx)) {
     uint16_t sw = kc_sc_unwrap(rq);
     if (sw != SW_OK) return sw;
   }
-  return SW_CONDITIONS_NOT_SATISFIED;
+  if (rq->ctx->ident_ns == 0) return SW_CONDITIONS_NOT_SATISFIED;
+  uint8_t answer[IDENT_RESPONSE_MAX];
+  size_t len = 0;
+  uint16_t sw =
+      cf_ident_identify(rq->app->store, rq->ctx->ident_ns, rq->data, rq->len, answer, sizeof answer, &len);
+  if (sw == SW_OK && !kc_out(rq, answer, len)) sw = SW_UNKNOWN;
+  return sw;
 }

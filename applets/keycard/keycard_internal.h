@@ -126,6 +126,9 @@ typedef struct kc_ctx {
   size_t tmp_path_len;
   /* kept across SELECT like chan_cached: it depends on the key, not on the session */
   kc_derived_cache derived;
+  /* install parameter ident_ns: the Ident application's namespace (0 = none on this card); a
+   * property of the card, so kept across resets */
+  uint16_t ident_ns;
 } kc_ctx;
 
 /* One command being processed. */

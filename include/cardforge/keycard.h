@@ -168,4 +168,12 @@ int cf_keycard_ndef_read(cf_store *store, uint16_t wallet_ns, uint8_t *out, size
  * so a reopened card keeps what the wallet wrote. KEYCARD_NDEF_OK when written or already there. */
 int cf_keycard_ndef_install(cf_store *store, uint16_t wallet_ns, const uint8_t *file, size_t len);
 
+/* ---- the cash data the wallet applet shares with the package's Cash application ----
+ * On the card SharedMemory.cashDataFile (a length byte and up to 127 bytes), written by the
+ * wallet's STORE DATA P1 02 and reported by the Cash application's SELECT (tag 82). Here the
+ * wallet's record, the data bytes without the length byte. Reads them into out: KEYCARD_NDEF_OK
+ * with *len their count (0: none stored), KEYCARD_NDEF_SHORT_BUFFER when cap < *len (nothing
+ * copied), KEYCARD_NDEF_STORE_ERROR for a record no wallet could have written. */
+int cf_keycard_cash_read(cf_store *store, uint16_t wallet_ns, uint8_t *out, size_t cap, size_t *len);
+
 #endif
