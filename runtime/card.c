@@ -49,6 +49,15 @@ cf_card *cf_card_new(cf_store *store, const uint8_t *atr, size_t atr_len, cf_res
   return c;
 }
 
+/* An applet's copy of its params: wiped (they may hold keys) and freed. */
+static void free_params(cf_applet *a) {
+  if (!a->params) return;
+  char *p = (char *)a->params;
+  explicit_bzero(p, strlen(p));
+  free(p);
+  a->params = NULL;
+}
+
 void cf_card_free(cf_card *card) {
   if (!card) return;
   for (size_t i = 0; i < card->applet_count; i++) {
@@ -59,6 +68,7 @@ void cf_card_free(cf_card *card) {
       explicit_bzero(a->ctx, a->ops->ctx_size);
       free(a->ctx);
     }
+    free_params(a);
     free(a);
   }
   explicit_bzero(card, sizeof(*card)); /* the chaining buffer may hold a PIN */
@@ -79,13 +89,16 @@ cf_applet *cf_card_add_applet(cf_card *card, const cf_applet_ops *ops, const uin
   memcpy(a->aid, aid, aid_len);
   a->aid_len = aid_len;
   a->ctx = calloc(1, ops->ctx_size ? ops->ctx_size : 1);
-  if (!a->ctx) {
+  a->params = strdup(params ? params : "");
+  if (!a->ctx || !a->params) {
+    free(a->ctx);
+    free_params(a);
     free(a);
     return NULL;
   }
   int rc = -1;
   if (cf_store_begin(card->store) == CF_STORE_OK) {
-    rc = ops->install ? ops->install(a, params ? params : "") : 0;
+    rc = ops->install ? ops->install(a, a->params) : 0;
     if (rc == 0)
       rc = cf_store_commit(card->store) == CF_STORE_OK ? 0 : -1;
     else
@@ -96,6 +109,7 @@ cf_applet *cf_card_add_applet(cf_card *card, const cf_applet_ops *ops, const uin
     if (ops->destroy) ops->destroy(a);
     explicit_bzero(a->ctx, ops->ctx_size ? ops->ctx_size : 1);
     free(a->ctx);
+    free_params(a);
     free(a);
     return NULL;
   }

@@ -5,8 +5,10 @@
  * installing one at that AID again runs the application's install afresh. Each command changes the
  * registry record and the namespace in its one store transaction. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 #include "cardforge/sw.h"
 #include "cardforge/tlv.h"
@@ -96,7 +98,8 @@ uint16_t gp_delete(void *request) {
 
 /* The install parameters field (11.5.2.3.7): C9 (the application's own parameters), possibly EF,
  * C7, C8 and others the card has no use for. cardforge applications take their install options as
- * text ("key=value,..."), so printable C9 bytes go as they are, anything else as "c9=HEX". */
+ * text ("key=value,..."), so printable C9 bytes go as they are, anything else as "c9=HEX"; the
+ * options the card was built with follow (run_install). */
 static bool app_params(const gp_lv *field, char *out, size_t cap) {
   size_t pos = 0;
   bool err = false;
@@ -118,6 +121,20 @@ static bool app_params(const gp_lv *field, char *out, size_t cap) {
     }
   }
   return !err;
+}
+
+/* The application's install with the C9 options first and then the ones the card was built with
+ * (cf_params_get takes a key's first occurrence, so the host's C9 wins). */
+static uint16_t run_install(cf_applet *a, const char *c9) {
+  if (!a->ops->install) return SW_OK;
+  size_t n = strlen(c9) + 1 + strlen(a->params) + 1;
+  char *all = malloc(n);
+  if (!all) return SW_NOT_ENOUGH_MEMORY;
+  snprintf(all, n, "%s%s%s", c9, *c9 && *a->params ? "," : "", a->params);
+  int rc = a->ops->install(a, all);
+  cf_wipe(all, n);
+  free(all);
+  return rc == 0 ? SW_OK : SW_WRONG_DATA;
 }
 
 static bool no_privileges(const gp_lv *p) {
@@ -152,7 +169,9 @@ static uint16_t install_instance(cf_applet *isd, uint8_t p1, const gp_lv f[6]) {
   if (!a || gp_package_of(a, &slot_module) != p || slot_module != module) return SW_NOT_ENOUGH_MEMORY;
   /* afresh: nothing of the deleted instance survives, then the application's own install */
   if (gp_wipe_namespace(a) != 0) return SW_MEMORY_FAILURE;
-  if (a->ops->install && a->ops->install(a, params) != 0) return SW_WRONG_DATA;
+  uint16_t sw = run_install(a, params);
+  cf_wipe(params, sizeof params);
+  if (sw != SW_OK) return sw;
   if (a->ops->reset) a->ops->reset(a);
   uint8_t state = (p1 & GP_INSTALL_FOR_MAKE_SELECTABLE) ? GP_APP_SELECTABLE : GP_APP_INSTALLED;
   if (gp_registry_set_app_state(&reg, a->aid, a->aid_len, state) != 0) return SW_NOT_ENOUGH_MEMORY;

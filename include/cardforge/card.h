@@ -50,6 +50,9 @@ struct cf_applet {
   uint8_t aid[16];
   size_t aid_len;
   void *ctx;
+  /* The params the applet was added with (a copy the runtime owns and wipes: they may hold keys),
+   * so a card manager can install the instance again as the card was built. Never NULL. */
+  const char *params;
 };
 
 /* ---- Command tables ----

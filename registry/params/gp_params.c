@@ -27,6 +27,11 @@ static const cf_param_spec gp_params[] = {
      .def = "70",
      .meaning = "SCP03 option i"},
     {.name = "serial", HEX(4), .meaning = "IC serial number in CPLC, KDD and CIN (default: random)"},
+    {.name = "life",
+     .kind = CF_PARAM_CHOICE,
+     .choices = "01|07|0F",
+     .def = "0F",
+     .meaning = "card life cycle state at creation (01 OP_READY, 07 INITIALIZED, 0F SECURED)"},
 };
 
 const cf_card_type_decl cf_gp_type_params[] = {

@@ -14,6 +14,7 @@
 /* A probe keeps its install parameters in record 1 (written once, like every application's
  * install) and the data of the last STORE DATA in record 2; INS 10 reads record 1, 12 record 2. */
 #define PROBE_REC_PARAMS 1
+#define PROBE_BUILT_PARAMS "built=1" /* what the card adds each probe with */
 #define PROBE_REC_STORED 2
 
 static int probe_install(cf_applet *app, const char *params) {
@@ -80,7 +81,7 @@ static cf_card *composite_create(cf_store *store, const char *params) {
   for (size_t n = 0; n < COMPOSITE_APPS; n++) {
     uint8_t aid[16];
     long len = cf_hex_decode(composite_aids[n], aid, sizeof aid);
-    if (len < 5 || !cf_card_add_applet(card, &probe_ops, aid, (size_t)len, "", false)) {
+    if (len < 5 || !cf_card_add_applet(card, &probe_ops, aid, (size_t)len, PROBE_BUILT_PARAMS, false)) {
       cf_card_free(card);
       return NULL;
     }

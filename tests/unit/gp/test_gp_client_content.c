@@ -86,7 +86,7 @@ static void test_install_load_personalize(void **state) {
   const uint8_t *v =
       cf_store_peek(fx->store, CF_STORE_KEY(cf_card_applet_at(fx->card, APP_INDEX_CASH)->ns, 1), &len);
   assert_non_null(v);
-  assert_string_equal((const char *)v, "mode=x");
+  assert_string_equal((const char *)v, "mode=x," PROBE_BUILT_PARAMS);
   assert_int_equal(cf_gp_make_selectable(&fx->c, cash_aid, sizeof cash_aid), CF_GP_OK);
   assert_int_equal(cf_gp_install(&fx->c, &r), CF_GP_ERR_CARD); /* in use now */
   /* the wallet is gone with its package: personalising it is refused; the cash application works */

@@ -148,13 +148,18 @@ static void test_install_afresh(void **state) {
   assert_null(record(fx, APP_INDEX_WALLET, PROBE_REC_STORED, &len));
   v = record(fx, APP_INDEX_WALLET, PROBE_REC_PARAMS, &len);
   assert_non_null(v);
-  assert_string_equal((const char *)v, "pin=123456");
+  assert_string_equal((const char *)v, "pin=123456," PROBE_BUILT_PARAMS); /* then the card's own */
   /* binary C9 goes as c9=HEX; install only (P1 04): INSTALLED, not selectable until P1 08 */
   assert_int_equal(delete_aid(fx, 0x00, CASH_AID), SW_OK);
   assert_int_equal(install(fx, 0x04, KEYCARD_PKG, CASH_MODULE, CASH_AID, "000000", "EF00C90201FF"), SW_OK);
   v = record(fx, APP_INDEX_CASH, PROBE_REC_PARAMS, &len);
-  assert_string_equal((const char *)v, "c9=01FF");
+  assert_string_equal((const char *)v, "c9=01FF," PROBE_BUILT_PARAMS);
   assert_int_equal(app_state(fx, CASH_AID), 0x03);
+  /* no C9 value: the options the card was built with, alone */
+  assert_int_equal(delete_aid(fx, 0x00, IDENT_AID), SW_OK);
+  assert_int_equal(install(fx, 0x0C, KEYCARD_PKG, "A000000804000104", IDENT_AID, "00", "C900"), SW_OK);
+  v = record(fx, 4, PROBE_REC_PARAMS, &len);
+  assert_string_equal((const char *)v, PROBE_BUILT_PARAMS);
   fx_restart(fx);
   assert_int_equal(fx_raw(fx, "00A4040009" CASH_AID, NULL, 0, NULL), SW_FILE_NOT_FOUND);
   assert_int_equal(fx_open_default(fx, 0x03), CF_GP_OK);

@@ -440,6 +440,16 @@ static void card_enumerates_applets(void **state) {
   assert_memory_equal(cf_card_applet_at(f->card, 0)->aid, AID1, sizeof(AID1));
   assert_memory_equal(cf_card_applet_at(f->card, 1)->aid, AID2, sizeof(AID2));
   assert_null(cf_card_applet_at(f->card, 2));
+  /* each keeps a copy of the params it was added with ("" for NULL) */
+  char params[] = "a=1,b=2";
+  static const uint8_t aid3[] = {0xF0, 0x03, 0x03, 0x03, 0x03};
+  cf_applet *a3 = cf_card_add_applet(f->card, &probe_ops, aid3, sizeof aid3, params, false);
+  assert_non_null(a3);
+  params[2] = '9';
+  assert_string_equal(a3->params, "a=1,b=2");
+  assert_string_equal(cf_card_applet_at(f->card, 0)->params, "");
+  static const uint8_t aid4[] = {0xF0, 0x04, 0x04, 0x04, 0x04};
+  assert_string_equal(cf_card_add_applet(f->card, &probe_ops, aid4, sizeof aid4, NULL, false)->params, "");
 }
 
 static const cf_applet *refused_by_gate;
