@@ -434,7 +434,13 @@ static int slot_handle_frame(cf_sim *s, sim_slot *slot, const uint8_t *payload, 
   }
   if (cf_timing_enabled(&slot->timing)) {
     if (s->count == 1) {
-      cf_timing_end(&slot->timing, &mark, slot->store);
+      /* a lone card sleeps; a stop signal (SIGINT, SIGTERM) cuts the sleep short */
+      long long until =
+          mark.start_ns + (long long)cf_timing_cost_us(&slot->timing, &mark, slot->store) * 1000;
+      struct timespec ts = {.tv_sec = until / 1000000000LL, .tv_nsec = until % 1000000000LL};
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+             !atomic_load(&s->stopping)) {
+      }
     } else {
       slot->reply_pending = true;
       slot->reply_len = n;
