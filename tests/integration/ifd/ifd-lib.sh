@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the IFD handler tests (source after cf-pcsc-lib.sh). pcscd names a reader.conf
 # reader "FRIENDLYNAME NN 00", NN counting the readers of one driver in the order it loads them,
 # so the tests find their readers by the FRIENDLYNAME part.
@@ -18,8 +19,8 @@ ifd_apdu() {
   data=$(echo "$out" | sed -n '/^Received/,$p' | sed 1d | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9A-Fa-f][0-9A-Fa-f]$/) printf "%s", toupper($i) }')
   sw=$(echo "$out" | sed -n 's/.*SW1=0x\([0-9A-Fa-f]*\), SW2=0x\([0-9A-Fa-f]*\).*/\1 \2/p')
   [ -n "$sw" ] || { echo "$out" >&2; return 1; }
-  # shellcheck disable=SC2086
-  printf '%s%02X%02X\n' "$data" $(for b in $sw; do echo $((16#$b)); done)
+  local sw1=${sw% *} sw2=${sw#* }
+  printf '%s%02X%02X\n' "$data" $((16#$sw1)) $((16#$sw2))
 }
 
 # Every IFD card must be there before a test starts: CF_IFD_CARDS of them (set by CMakeLists.txt).
