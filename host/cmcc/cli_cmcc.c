@@ -8,41 +8,43 @@
 #include "cli_cmcc_internal.h"
 
 #define COMMON_OPTS                                                                                          \
-  "--kmc= --auth= --work= --user= --sam= --terminal= --hsm= --kmc-pin= --auth-pin= --work-pin= "             \
-  "--export-pin= "
+  "--kmc=R --auth=R --work=R --user=R --sam=R --terminal=R --hsm=FILE --kmc-pin=P --auth-pin=P "             \
+  "--work-pin=P "                                                                                            \
+  "--export-pin=P "
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
 static const cf_cli_command commands[] = {
-    {"verify-pin", cmcch_cmd_verify_pin, "--card= --ref=", 0, "--card kmc|auth|work [--ref main|app|export]",
-     "4.1.1 verify a master card's PIN",
+    {"verify-pin", cmcch_cmd_verify_pin, "--card=kmc|auth|work --ref=main|app|export", 0,
+     "--card kmc|auth|work [--ref main|app|export]", "4.1.1 verify a master card's PIN",
      "Sends Verify PIN (F0 20 00 ref 08). The PIN comes from --kmc-pin / --auth-pin / --work-pin (or\n"
      "--export-pin for ref export), or from CARDFORGE_KMC_PIN / CARDFORGE_AUTH_PIN / CARDFORGE_WORK_PIN /\n"
      "CARDFORGE_KMC_EXPORT_PIN. A wrong PIN prints the tries left (card answers 63Cx) and exits 3.\n"},
-    {"change-pin", cmcch_cmd_change_pin, "--card= --ref= --new-pin=", 0,
+    {"change-pin", cmcch_cmd_change_pin, "--card=kmc|auth|work --ref=main|app|export --new-pin=PIN", 0,
      "--card kmc|auth|work [--ref main|app|export] --new-pin PIN", "change a master card's PIN",
      "Sends Change PIN (F0 24 00 ref 10: old || new). --new-pin or CARDFORGE_NEW_PIN.\n"},
-    {"reload-pin", cmcch_cmd_reload_pin, "--card= --ref= --new-pin=", 0,
+    {"reload-pin", cmcch_cmd_reload_pin, "--card=kmc|auth|work --ref=main|app|export --new-pin=PIN", 0,
      "--card kmc|auth|work [--ref main|app|export] --new-pin PIN",
      "reset a (blocked) PIN with the operator key from the HSM",
      "External Authentication with the card's operator master key computed by the HSM (KMC P2 01,\n"
      "auth card P2 00, working card P2 01), then Reload PIN (F0 26 00 ref 08).\n"},
-    {"auth", cmcch_cmd_auth, "--card= --via= --p2=", 0,
+    {"auth", cmcch_cmd_auth, "--card=kmc|auth|work --via=authcard|hsm --p2=NN", 0,
      "[--card kmc|auth|work] [--via authcard|hsm] [--p2 NN]", "4.1.2 external authentication",
      "Default: the KMC authenticates the authentication card's master-card master key (Get Challenge\n"
      "on the KMC, Encrypt Data on the auth card, External Authentication P2 02 on the KMC); needs both\n"
      "application PINs. --via hsm: the HSM computes the data for --card with the key P2 names (KMC 01:\n"
      "operator KMC master key, auth card 00, working card 01 or 02).\n"},
-    {"keyinfo", cmcch_cmd_keyinfo, "--card=", 0, "--card kmc|auth|work",
+    {"keyinfo", cmcch_cmd_keyinfo, "--card=kmc|auth|work", 0, "--card kmc|auth|work",
      "list a master card's key attributes",
      "Read KeyInfo (00 B4 rec 00 0B) from record 1 until 6B00. Needs no PIN.\n"},
-    {"generate", cmcch_cmd_generate, "--sheet= --no-check", 0, "--sheet FILE [--no-check]",
+    {"generate", cmcch_cmd_generate, "--sheet=FILE --no-check", 0, "--sheet FILE [--no-check]",
      "4.1.3 generate the KMC's keys from a key code sheet",
      "PIN + external authentication, INIT_FOR_GENERATE (seed, count), one Generate Key per sheet line.\n"
      "Then each key the KMC may compute with is proved by use: Inst_MAC Generate must equal the host's\n"
      "MAC from the seed (--no-check skips). Sheet format: docs/cmcc-flows.md (mode 0600).\n"},
     {"user-update", cmcch_cmd_user_update,
-     "--serials= --serial= --subapp= --create= --data= --key+ --emk= --no-verify --no-serial-check --from= "
-     "--user-sim= --user-sim-params=",
+     "--serials=FILE --serial=HEX --subapp=N --create=EID --data=HEX --key+KEY --emk=TT[/VV/II] --no-verify "
+     "--no-serial-check --from=N "
+     "--user-sim=mem|DIR --user-sim-params=PARAMS",
      0,
      "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key "
      "ID:VER=TT[/VV/II][,plain]]... "
@@ -62,7 +64,10 @@ static const cf_cli_command commands[] = {
      "proof; DIR: one state file per serial, DIR/usercard-SERIAL.db), each created with\n"
      "serial=SERIAL[,--user-sim-params]. Progress on stderr (once a second), a summary on stdout. The\n"
      "first card that refuses stops the batch (exit 3 or 5); --from N resumes at line N.\n"},
-    {"import-key", cmcch_cmd_import_key, "--via= --card= --attrs= --value= --from-hsm= --wrap= --p2=", 0,
+    {"import-key", cmcch_cmd_import_key,
+     "--via=authcard|hsm --card=kmc|auth|work --attrs=ATTRS --value=HEX --from-hsm=TT/VV/II --wrap=TT/VV/II "
+     "--p2=NN",
+     0,
      "[--via authcard|hsm] (--attrs ATTRS --value HEX | --from-hsm TT/VV/II) [--card kmc|auth|work] [--wrap "
      "TT/VV/II] [--p2 01|02]",
      "4.1.5 key import (through the auth card, or the HSM)",
@@ -73,25 +78,26 @@ static const cf_cli_command commands[] = {
      "(--from-hsm). ATTRS: 'TT VV II AL IO DV ST CCCCCCCC' or 22 hex digits. --value may come from\n"
      "CARDFORGE_CMCC_KEY. The KMC's Read KeyInfo must then list the key; keys the KMC may compute with\n"
      "are proved by use (Inst_MAC Generate against the host's MAC).\n"},
-    {"set-info", cmcch_cmd_set_info, "--card= --eid= --type= --data=", 0,
+    {"set-info", cmcch_cmd_set_info, "--card=kmc|auth|work --eid=HEX12 --type=NN --data=HEX", 0,
      "--card kmc|auth|work (--eid HEX12 | --type NN --data HEX)",
      "Update Info through the HSM (enterprise ID)",
      "External Authentication with the card's operator key (HSM), then Update Info (80 D8 00 00) with\n"
      "type || length || data wrapped by the HSM.\n"},
-    {"make-working", cmcch_cmd_make_working, "--export-key= --key+", 0,
+    {"make-working", cmcch_cmd_make_working, "--export-key=TT[/VV/II] --key+KEY", 0,
      "[--export-key TT[/VV/II]] [--key TT[/VV/II]]...", "4.1.6 working-card production (CopyExport Key)",
      "KMC: PIN + external authentication through the auth card; working card: PIN + External\n"
      "Authentication P2 02 (working-card master key, computed by the HSM). For each key (default 06\n"
      "and 07): Get Challenge on the working card, CopyExport Key P2 00 on the KMC under --export-key\n"
      "(default 05), Import Key P2 02 on the working card. Read KeyInfo must then match the KMC's.\n"},
-    {"terminal-write", cmcch_cmd_terminal_write, "--index= --version= --no-verify --tak=", 0,
+    {"terminal-write", cmcch_cmd_terminal_write, "--index=NN --version=VV --no-verify --tak=TT[/VV/II]", 0,
      "--index NN [--version VV] [--no-verify] [--tak TT[/VV/II]]", "4.1.7 terminal key writing (MAC1..MAC4)",
      "Relays between the working card and the terminal: SELECT (working-card random), PREPARE EXPORT\n"
      "KEY on the terminal (MAC1), Export Key (MAC2), LOAD KEY, PREPARE EXPORT DATA (MAC3), Export Data\n"
      "(MAC4), LOAD DATA, READ. Unless --no-verify, the KMC (PIN + authentication) MACs a VERIFY MAC\n"
      "with the terminal application key (--tak, default 07) diversified by the sub-application factor,\n"
      "and the terminal must accept it.\n"},
-    {"sam-update", cmcch_cmd_sam_update, "--factor= --imk= --key+ --init-key= --init-attrs= --no-verify", 0,
+    {"sam-update", cmcch_cmd_sam_update,
+     "--factor=HEX32 --imk=TT[/VV/II] --key+KEY --init-key=HEX --init-attrs=ATTRS --no-verify", 0,
      "--key ID:VER=TT[/VV/II][@F1,...]... [--factor HEX32] [--imk TT[/VV/II]] [--init-key HEX] [--no-verify]",
      "4.1.8 SAM key update (WRITE_KEY)",
      "Optionally first imports the SAM initial master key into the KMC through the auth card\n"
@@ -101,7 +107,7 @@ static const cf_cli_command commands[] = {
      "(GET DATA); --factor gives it for SAMs that cannot (a SAM reporting another one stops the run\n"
      "before anything is written, exit 5). Key id 00 (the SAM master key)\n"
      "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"},
-    {"hsm-init", cmcch_cmd_hsm_init, "--key+ --random+ --force", 0,
+    {"hsm-init", cmcch_cmd_hsm_init, "--key+KEY --random+TT/VV/II --force", 0,
      "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]", "create the HSM key file (mode 0600)",
      "Writes the vault (--hsm FILE, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys) with the given\n"
      "keys (attributes 00 00 00 AA 00000000 after type/version/index) and fresh random ones. Refuses to\n"
@@ -185,7 +191,6 @@ static const cf_cli_family cmcc_family = {
     .commands = commands,
     .count = NCOMMANDS,
     .common_options = COMMON_OPTS,
-    .common_help = "  (readers, PINs and the HSM file: cardforge cmcc --help)\n",
     .print_help = print_help,
 };
 
