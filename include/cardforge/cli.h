@@ -49,7 +49,8 @@ typedef struct cf_cli_command {
   int max_words;         /* words after the options it takes: 0 none, -1 any number */
   const char *usage;     /* synopsis after "cardforge FAMILY COMMAND" ("\n" wraps) */
   const char *summary;   /* one line in the family's list */
-  const char *help;      /* more for `cardforge FAMILY COMMAND --help`, or NULL */
+  const char *help;      /* more for `cardforge FAMILY COMMAND --help`, or NULL; a help with its
+                            own "options:\n" section replaces the list made from options */
 } cf_cli_command;
 
 typedef struct cf_cli_family {
