@@ -68,7 +68,8 @@ static bool public_key(cf_applet *app, uint8_t pub[65]) {
 static uint16_t cash_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) {
   (void)cmd;
   const cash_ctx *ctx = app->ctx;
-  uint8_t out[3 + 65 + 4 + 2 + KEYCARD_CASH_DATA_MAX];
+  /* A4 L, 80 41 key, 02 02 version, 82 n data */
+  uint8_t out[2 + 2 + 65 + 4 + 2 + KEYCARD_CASH_DATA_MAX];
   size_t off = 0;
   out[off++] = CASH_TLV_APPLICATION_INFO;
   off++;
@@ -81,7 +82,7 @@ static uint16_t cash_select(cf_applet *app, const cf_apdu *cmd, cf_rapdu *resp) 
   cf_put_be16(out + off, CASH_APPLICATION_VERSION);
   off += 2;
   out[off++] = CASH_TLV_PUB_DATA;
-  size_t data_len = cash_data(app, ctx->wallet_ns, out + off + 1, KEYCARD_CASH_DATA_MAX);
+  size_t data_len = cash_data(app, ctx->wallet_ns, out + off + 1, sizeof out - off - 1);
   out[off++] = (uint8_t)data_len;
   off += data_len;
   out[1] = (uint8_t)(off - 2);

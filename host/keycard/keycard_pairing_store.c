@@ -147,6 +147,11 @@ static int change_store(const store_change *ch, char *err, size_t errlen) {
 
 int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
                                const uint8_t *key, char *err, size_t errlen) {
+  /* the ephemeral slot lives until the wallet is deselected: a saved line could never open */
+  if (key && index == KEYCARD_CLIENT_EPHEMERAL_SLOT) {
+    snprintf(err, errlen, "an ephemeral pairing (slot FF) is never saved");
+    return -1;
+  }
   /* a new pairing replaces only a line of the same slot (the card reuses freed slots) */
   store_change ch = {
       .path = path, .uid = uid, .drop_index = key ? index : ANY_INDEX, .index = index, .key = key};

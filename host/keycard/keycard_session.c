@@ -221,15 +221,36 @@ int keycard_client_init_card(keycard_client *kc, const char *pin, const char *pu
   return KEYCARD_CLIENT_OK;
 }
 
+int keycard_client_pair_p2(uint16_t version, keycard_client_pair_mode mode) {
+  bool has_modes = version >= KEYCARD_CLIENT_VERSION_3_2;
+  switch (mode) {
+  case KEYCARD_CLIENT_PAIR_PERSISTENT:
+    return has_modes ? 0x02 : 0x00;
+  case KEYCARD_CLIENT_PAIR_EPHEMERAL:
+    return has_modes ? 0x01 : -1;
+  }
+  return -1;
+}
+
 int keycard_client_pair(keycard_client *kc, const uint8_t secret[32]) {
+  return keycard_client_pair_with_mode(kc, secret, KEYCARD_CLIENT_PAIR_PERSISTENT);
+}
+
+int keycard_client_pair_with_mode(keycard_client *kc, const uint8_t secret[32],
+                                  keycard_client_pair_mode mode) {
   if (!kc->selected || !kc->info.initialized)
     return keycard_client_fail(kc, KEYCARD_CLIENT_ESTATE, "select an initialized card first");
+  int p2 = keycard_client_pair_p2(kc->info.version, mode);
+  if (p2 < 0)
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EARG,
+                               "ephemeral pairing needs applet 3.2; this card reports %u.%u",
+                               kc->info.version >> 8, kc->info.version & 0xFF);
   uint8_t challenge[32], expect[32], resp[256];
   size_t rlen = 0;
   int rc = KEYCARD_CLIENT_EINTERNAL;
   if (cf_rand(challenge, sizeof challenge) != 0) return keycard_client_fail(kc, rc, "no randomness");
-  rc = keycard_client_plain_exchange(kc, KEYCARD_CLIENT_CLA, KEYCARD_CLIENT_INS_PAIR, 0x00, 0x00, challenge,
-                                     32, 0, resp, sizeof resp, &rlen);
+  rc = keycard_client_plain_exchange(kc, KEYCARD_CLIENT_CLA, KEYCARD_CLIENT_INS_PAIR, 0x00, (uint8_t)p2,
+                                     challenge, 32, 0, resp, sizeof resp, &rlen);
   if (rc != KEYCARD_CLIENT_OK) return rc;
   if (kc->sw == SW_NOT_ENOUGH_MEMORY)
     return keycard_client_fail(kc, KEYCARD_CLIENT_ECARD,
@@ -257,6 +278,11 @@ int keycard_client_pair(keycard_client *kc, const uint8_t secret[32]) {
     return keycard_client_fail(kc, KEYCARD_CLIENT_ECARD, "PAIR step 2: card answered SW %04X", kc->sw);
   if (rlen != 33)
     return keycard_client_fail(kc, KEYCARD_CLIENT_EPROTO, "PAIR step 2: answer of %zu bytes, not 33", rlen);
+  /* the card chose the slot; an ephemeral request must get the ephemeral slot and only it */
+  if ((mode == KEYCARD_CLIENT_PAIR_EPHEMERAL) != (resp[0] == KEYCARD_CLIENT_EPHEMERAL_SLOT))
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EPROTO, "PAIR: the card gave slot %u for a%s pairing",
+                               resp[0],
+                               mode == KEYCARD_CLIENT_PAIR_EPHEMERAL ? "n ephemeral" : " persistent");
   uint8_t key[32];
   cf_iov key_parts[2] = {{secret, 32}, {resp + 1, 32}};
   if (cf_sha256_v(key_parts, 2, key) != 0)

@@ -315,7 +315,7 @@ int keycard_client_duplicate_import(keycard_client *kc, const uint8_t *blob, siz
 int keycard_client_pairing_get(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t *index,
                                uint8_t key[32], char *err, size_t errlen);
 /* Adds the pairing (uid, index), replacing a line of the same card and slot (key NULL: removes every
- * pairing of uid). Returns 0 or -1 (err filled). */
+ * pairing of uid). Returns 0 or -1 (err filled); the ephemeral slot FF is refused. */
 int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
                                const uint8_t *key, char *err, size_t errlen);
 /* Removes the pairing of uid in slot index (index < 0: every pairing of uid). Returns 0 or -1. */
@@ -327,5 +327,107 @@ int keycard_client_pairing_count(const char *path, const uint8_t uid[KEYCARD_CLI
 
 /* Short name for a result code ("card refused", ...). */
 const char *keycard_client_strerror(int rc);
+
+/* ---- pairing modes (applet 3.2, SecureChannel.pairStep1 at status-keycard tag 3.2) ----
+ * PERSISTENT: a free slot of the card, saved by the host; on 3.2 PAIR goes with P2 02 so that a
+ *   card with every slot taken answers 6A84 instead of handing out the ephemeral slot (P2 00
+ *   would). Before 3.2 the applet ignores P2 and answers 6A84 itself, so P2 00 is sent.
+ * EPHEMERAL: 3.2 only (P2 01): slot FF, which the card forgets when the wallet is deselected or
+ *   the card reset; never saved (keycard_client_pairing_put refuses it). */
+typedef enum keycard_client_pair_mode {
+  KEYCARD_CLIENT_PAIR_PERSISTENT = 0,
+  KEYCARD_CLIENT_PAIR_EPHEMERAL = 1,
+} keycard_client_pair_mode;
+#define KEYCARD_CLIENT_EPHEMERAL_SLOT 0xFF
+#define KEYCARD_CLIENT_VERSION_3_2 0x0302
+/* The P2 of PAIR's first step for mode on a card reporting version, or -1 when that version has
+ * no such mode (ephemeral before 3.2). */
+int keycard_client_pair_p2(uint16_t version, keycard_client_pair_mode mode);
+/* PAIR in a mode (keycard_client_pair is the persistent mode). EARG for ephemeral before 3.2. */
+int keycard_client_pair_with_mode(keycard_client *kc, const uint8_t secret[32],
+                                  keycard_client_pair_mode mode);
+
+/* ---- init without credentials (as keycard-go GenerateSecrets does) ----
+ * A random PIN (6 digits), PUK (12 digits) and pairing password (12 random bytes, base64url: 16
+ * characters), each digit string uniform over its whole range. The caller shows them once and
+ * wipes the struct. */
+typedef struct keycard_client_credentials {
+  char pin[KEYCARD_CLIENT_PIN_LEN + 1];
+  char puk[KEYCARD_CLIENT_PUK_LEN + 1];
+  char pairing_password[17];
+} keycard_client_credentials;
+int keycard_client_random_credentials(keycard_client_credentials *cred);
+
+/* ---- the Cash application (CashApplet, status-keycard tag 3.2) ----
+ * No PIN, no secure channel. Selecting it deselects the wallet: SELECT the wallet again before
+ * wallet commands (kc->selected is cleared). */
+extern const uint8_t keycard_client_cash_aid[9];
+#define KEYCARD_CLIENT_CASH_DATA_MAX 127
+typedef struct keycard_client_cash_info {
+  uint8_t pub[65]; /* the Cash key, uncompressed */
+  uint16_t version;
+  uint8_t data[KEYCARD_CLIENT_CASH_DATA_MAX]; /* the cash data the wallet stored (STORE DATA P1 02) */
+  size_t data_len;
+} keycard_client_cash_info;
+/* Parses Cash SELECT: A4 L { 80 41 key, 02 02 version, 82 n data }. */
+int keycard_client_parse_cash_info(const uint8_t *data, size_t len, keycard_client_cash_info *info);
+int keycard_client_cash_select(keycard_client *kc, keycard_client_cash_info *info);
+
+typedef struct keycard_client_cash_signature {
+  uint8_t pub[65]; /* the key the card says it signed with */
+  uint8_t der[72]; /* the signature as the card sent it */
+  size_t der_len;
+  uint8_t rs[64]; /* r || s */
+} keycard_client_cash_signature;
+/* SIGN of a 32-byte hash (Cash selected). The DER signature must verify under the key in the
+ * answer and, when expected_pub (65 bytes) is given, that key must be it (else EVERIFY). */
+int keycard_client_cash_sign(keycard_client *kc, const uint8_t hash[32], const uint8_t *expected_pub,
+                             keycard_client_cash_signature *sig);
+
+/* ---- NDEF ----
+ * Reading is what an NFC phone does (NFC Forum Type 4 Tag, mapping 2.0): SELECT the NDEF Tag
+ * Application D2760000850101, SELECT and READ BINARY the capability container E103, SELECT the
+ * NDEF file it names, READ BINARY NLEN and then the message MLe bytes at a time. Writing goes
+ * through the wallet (channel open, PIN verified), in the form the card's version takes:
+ * 2.2.1 SET NDEF (F3), 3.0 / 3.1 one STORE DATA P1 01, 3.2 STORE DATA P1 01 in chunks at P2 =
+ * offset / 4. What is written is the NDEF file: NLEN (2 bytes) || the message. */
+extern const uint8_t keycard_client_ndef_aid[7];
+#define KEYCARD_CLIENT_NDEF_FILE_MAX_3_2 512 /* the 3.2 shared NDEF memory */
+#define KEYCARD_CLIENT_NDEF_CHUNK 220        /* the largest multiple of 4 one secure APDU carries */
+/* The largest message (without NLEN) a wallet of that version takes. */
+size_t keycard_client_ndef_max(uint16_t version);
+/* Reads the NDEF message (without NLEN). Leaves the NDEF application selected (kc->selected
+ * cleared). An empty file gives *len 0. */
+int keycard_client_ndef_read(keycard_client *kc, uint8_t *msg, size_t cap, size_t *len);
+/* Writes msg (len <= keycard_client_ndef_max(kc->info.version)) through the selected wallet. */
+int keycard_client_ndef_write(keycard_client *kc, const uint8_t *msg, size_t len);
+/* One-record NDEF messages (NFC Forum NDEF 1.0 and URI RTD 1.0): a URI record (well-known type
+ * "U", with the RTD's prefix abbreviation when one applies) and an Android Application Record
+ * (external type "android.com:pkg", the payload the package name). Short records up to 255
+ * payload bytes, long records above. */
+int keycard_client_ndef_uri_record(const char *uri, uint8_t *out, size_t cap, size_t *len);
+int keycard_client_ndef_aar_record(const char *package, uint8_t *out, size_t cap, size_t *len);
+
+/* ---- IDENTIFY CARD (IdentApplet.identifyCard, tag 3.2) ----
+ * Asked of the selected application (the wallet: through the channel when one is open, else
+ * plain; or Cash). The answer A0 81 L { 8A 62 certificate, DER signature } is accepted when the
+ * certificate's CA signature of SHA-256(identity key) verifies under ca_pub and recovers it with
+ * the certificate's recovery id, and the signature of the challenge verifies under the identity
+ * key. */
+#define KEYCARD_CLIENT_INS_IDENTIFY_CARD 0x14
+#define KEYCARD_CLIENT_CERT_LEN 98
+typedef struct keycard_client_identity {
+  uint8_t cert[KEYCARD_CLIENT_CERT_LEN];
+  uint8_t ident_pub[33]; /* the card's identity key, compressed */
+  uint8_t ca_pub[33];    /* the CA key recovered from the certificate, compressed */
+} keycard_client_identity;
+/* Checks an answer to challenge. ca_pub: 33 or 65 bytes, or NULL to only check the answer's own
+ * consistency (the recovered CA key is then in id->ca_pub for the caller to judge). OK, EVERIFY
+ * (a signature does not verify or the CA key differs) or EPROTO (malformed). */
+int keycard_client_verify_identity(const uint8_t challenge[32], const uint8_t *resp, size_t len,
+                                   const uint8_t *ca_pub, size_t ca_len, keycard_client_identity *id);
+/* Sends a random challenge and verifies the answer as above. 6985 (no certificate) is ECARD. */
+int keycard_client_identify(keycard_client *kc, const uint8_t *ca_pub, size_t ca_len,
+                            keycard_client_identity *id);
 
 #endif
