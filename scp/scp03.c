@@ -1,4 +1,5 @@
-/* SCP03 (GP Amendment D): the AES-CMAC counter-mode KDF, session keys, cryptograms, challenge. */
+/* SCP03 (GP Amendment D): the AES-CMAC counter-mode KDF, session keys, cryptograms, challenge, in
+ * S8 and S16 modes (8- or 16-byte challenges and cryptograms, i b1). */
 #include <string.h>
 
 #include "cardforge/crypto.h"
@@ -24,19 +25,25 @@ int cf_scp03_kdf(const uint8_t *key, size_t klen, uint8_t constant, const uint8_
   return 0;
 }
 
-int cf_scp03_session_init(cf_scp_session *s, const cf_scp_keys *k, const uint8_t host_challenge[8],
-                          const uint8_t card_challenge[8], uint8_t i) {
-  uint8_t ctx[16];
+size_t cf_scp03_s_len(uint8_t i) {
+  return (i & CF_SCP03_I_S16) ? 16 : 8;
+}
+
+int cf_scp03_session_init(cf_scp_session *s, const cf_scp_keys *k, const uint8_t *host_challenge,
+                          const uint8_t *card_challenge, uint8_t i) {
+  uint8_t ctx[32];
+  size_t n = cf_scp03_s_len(i);
   if (k->klen != 16 && k->klen != 24 && k->klen != 32) return -1;
   memset(s, 0, sizeof *s);
   s->scp = 0x03;
   s->i = i;
   s->klen = k->klen;
-  memcpy(ctx, host_challenge, 8);
-  memcpy(ctx + 8, card_challenge, 8);
-  if (cf_scp03_kdf(k->enc, k->klen, CF_SCP03_CONST_S_ENC, ctx, 16, s->s_enc, k->klen) != 0 ||
-      cf_scp03_kdf(k->mac, k->klen, CF_SCP03_CONST_S_MAC, ctx, 16, s->s_mac, k->klen) != 0 ||
-      cf_scp03_kdf(k->mac, k->klen, CF_SCP03_CONST_S_RMAC, ctx, 16, s->s_rmac, k->klen) != 0) {
+  s->s_len = n;
+  memcpy(ctx, host_challenge, n);
+  memcpy(ctx + n, card_challenge, n);
+  if (cf_scp03_kdf(k->enc, k->klen, CF_SCP03_CONST_S_ENC, ctx, 2 * n, s->s_enc, k->klen) != 0 ||
+      cf_scp03_kdf(k->mac, k->klen, CF_SCP03_CONST_S_MAC, ctx, 2 * n, s->s_mac, k->klen) != 0 ||
+      cf_scp03_kdf(k->mac, k->klen, CF_SCP03_CONST_S_RMAC, ctx, 2 * n, s->s_rmac, k->klen) != 0) {
     cf_scp_session_wipe(s);
     return -1;
   }
@@ -45,28 +52,29 @@ int cf_scp03_session_init(cf_scp_session *s, const cf_scp_keys *k, const uint8_t
   return 0;
 }
 
-int cf_scp03_cryptograms(const cf_scp_session *s, const uint8_t host_challenge[8],
-                         const uint8_t card_challenge[8], uint8_t card_cryptogram[8],
-                         uint8_t host_cryptogram[8]) {
-  uint8_t ctx[16];
-  memcpy(ctx, host_challenge, 8);
-  memcpy(ctx + 8, card_challenge, 8);
+int cf_scp03_cryptograms(const cf_scp_session *s, const uint8_t *host_challenge,
+                         const uint8_t *card_challenge, uint8_t *card_cryptogram, uint8_t *host_cryptogram) {
+  uint8_t ctx[32];
+  size_t n = s->s_len;
+  if (n != 8 && n != 16) return -1;
+  memcpy(ctx, host_challenge, n);
+  memcpy(ctx + n, card_challenge, n);
   if (card_cryptogram &&
-      cf_scp03_kdf(s->s_mac, s->klen, CF_SCP03_CONST_CARD_CRYPTOGRAM, ctx, 16, card_cryptogram, 8) != 0)
+      cf_scp03_kdf(s->s_mac, s->klen, CF_SCP03_CONST_CARD_CRYPTOGRAM, ctx, 2 * n, card_cryptogram, n) != 0)
     return -1;
   if (host_cryptogram &&
-      cf_scp03_kdf(s->s_mac, s->klen, CF_SCP03_CONST_HOST_CRYPTOGRAM, ctx, 16, host_cryptogram, 8) != 0)
+      cf_scp03_kdf(s->s_mac, s->klen, CF_SCP03_CONST_HOST_CRYPTOGRAM, ctx, 2 * n, host_cryptogram, n) != 0)
     return -1;
   return 0;
 }
 
 int cf_scp03_pseudo_challenge(const uint8_t *enc, size_t klen, uint32_t counter, const uint8_t *aid,
-                              size_t aid_len, uint8_t challenge[8]) {
+                              size_t aid_len, uint8_t *challenge, size_t len) {
   uint8_t ctx[3 + 16];
-  if (aid_len > 16 || counter > 0xFFFFFF) return -1;
+  if (aid_len > 16 || counter > 0xFFFFFF || (len != 8 && len != 16)) return -1;
   ctx[0] = (uint8_t)(counter >> 16);
   ctx[1] = (uint8_t)(counter >> 8);
   ctx[2] = (uint8_t)counter;
   memcpy(ctx + 3, aid, aid_len);
-  return cf_scp03_kdf(enc, klen, CF_SCP03_CONST_CARD_CHALLENGE, ctx, 3 + aid_len, challenge, 8);
+  return cf_scp03_kdf(enc, klen, CF_SCP03_CONST_CARD_CHALLENGE, ctx, 3 + aid_len, challenge, len);
 }

@@ -68,14 +68,14 @@ static void scp02_chain_cmac(cf_scp_session *s, const uint8_t mac[8]) {
   s->have_mac = true;
 }
 
-/* The wrapped command: plain's header with the SM class, buf (data || 8 MAC bytes) as its data. */
+/* The wrapped command: plain's header with the SM class, buf (data || MAC) as its data. */
 static int wrapped_command(const cf_apdu *plain, uint8_t cla, uint8_t *buf, size_t n, const uint8_t *mac,
-                           cf_apdu *out) {
-  memcpy(buf + n, mac, 8);
+                           size_t mac_len, cf_apdu *out) {
+  memcpy(buf + n, mac, mac_len);
   *out = *plain;
   out->cla = cla;
   out->data = buf;
-  out->lc = n + 8;
+  out->lc = n + mac_len;
   out->extended = false;
   return 0;
 }
@@ -93,7 +93,7 @@ static int scp02_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, siz
     n = cf_pad_iso9797_m2(buf, lc, 8, cap);
     if (n == 0 || cf_des3_cbc_encrypt(s->s_enc, 16, zero_iv, buf, buf, n) != 0) return -1;
   }
-  return wrapped_command(plain, (uint8_t)(plain->cla | 0x04), buf, n, mac, out);
+  return wrapped_command(plain, (uint8_t)(plain->cla | 0x04), buf, n, mac, 8, out);
 }
 
 static uint16_t scp02_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, size_t cap, cf_apdu *plain) {
@@ -159,17 +159,18 @@ static int scp03_icv(const cf_scp_session *s, bool response, uint8_t icv[16]) {
   return cf_aes_ecb_encrypt(s->s_enc, s->klen, block, icv, 16);
 }
 
-/* C-MAC = AES-CMAC(S-MAC, chaining value || CLA INS P1 P2 Lc || data), data as sent. */
+/* C-MAC = AES-CMAC(S-MAC, chaining value || CLA INS P1 P2 Lc || data), data as sent; the first
+ * s_len bytes go on the wire (8 in S8 mode, all 16 in S16). */
 static int scp03_cmac(const cf_scp_session *s, const cf_apdu *cmd, uint8_t cla, const uint8_t *data, size_t n,
                       uint8_t mac[16]) {
   uint8_t in[16 + 5 + SCP_MAX_CMD_DATA];
-  if (n + 8 > SCP_MAX_CMD_DATA) return -1;
+  if (n + s->s_len > SCP_MAX_CMD_DATA) return -1;
   memcpy(in, s->mac_chain, 16);
   in[16] = cla;
   in[17] = cmd->ins;
   in[18] = cmd->p1;
   in[19] = cmd->p2;
-  in[20] = (uint8_t)(n + 8);
+  in[20] = (uint8_t)(n + s->s_len);
   if (n) memcpy(in + 21, data, n);
   return cf_aes_cmac(s->s_mac, s->klen, in, 21 + n, mac);
 }
@@ -177,7 +178,7 @@ static int scp03_cmac(const cf_scp_session *s, const cf_apdu *cmd, uint8_t cla, 
 static int scp03_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, size_t cap, cf_apdu *out) {
   uint8_t mac[16];
   size_t lc = plain->lc, n = lc;
-  if (lc > SCP_MAX_CMD_DATA || cap < lc + 16 + 8) return -1;
+  if (lc > SCP_MAX_CMD_DATA || cap < lc + 16 + s->s_len) return -1;
   if (lc) memcpy(buf, plain->data, lc);
   if (s->level & CF_SCP_C_DEC) {
     s->enc_counter++;
@@ -193,16 +194,16 @@ static int scp03_wrap(cf_scp_session *s, const cf_apdu *plain, uint8_t *buf, siz
   if (scp03_cmac(s, plain, cla, buf, n, mac) != 0) return -1;
   memcpy(s->mac_chain, mac, 16);
   s->have_mac = true;
-  return wrapped_command(plain, cla, buf, n, mac, out);
+  return wrapped_command(plain, cla, buf, n, mac, s->s_len, out);
 }
 
 static uint16_t scp03_unwrap(cf_scp_session *s, const cf_apdu *w, uint8_t *buf, size_t cap, cf_apdu *plain) {
   uint8_t mac[16];
-  if (w->lc < 8 || w->lc > SCP_MAX_CMD_DATA || w->extended) return SW_SECURITY_STATUS_NOT_SATISFIED;
-  size_t body = w->lc - 8, lc = body;
+  if (w->lc < s->s_len || w->lc > SCP_MAX_CMD_DATA || w->extended) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  size_t body = w->lc - s->s_len, lc = body;
   if (cap < body) return SW_WRONG_LENGTH;
   if (scp03_cmac(s, w, w->cla, w->data, body, mac) != 0) return SW_UNKNOWN;
-  if (!cf_ct_equal(mac, w->data + body, 8)) return SW_SECURITY_STATUS_NOT_SATISFIED;
+  if (!cf_ct_equal(mac, w->data + body, s->s_len)) return SW_SECURITY_STATUS_NOT_SATISFIED;
   memcpy(s->mac_chain, mac, 16);
   s->have_mac = true;
   if (body) memcpy(buf, w->data, body);
@@ -269,7 +270,7 @@ int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint
     return 0;
   }
   size_t n = len;
-  if (len > SCP_MAX_RESP || len + 16 + 8 > cap) return -1;
+  if (len > SCP_MAX_RESP || len + 16 + s->s_len > cap) return -1;
   if (len) memmove(out, data, len);
   if ((s->level & CF_SCP_R_ENC) && len > 0) {
     uint8_t icv[16];
@@ -279,8 +280,8 @@ int cf_scp_wrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const uint
       return -1;
   }
   if (scp03_rmac(s, out, n, sw, mac) != 0) return -1;
-  memcpy(out + n, mac, 8);
-  *out_len = n + 8;
+  memcpy(out + n, mac, s->s_len);
+  *out_len = n + s->s_len;
   return 0;
 }
 
@@ -300,8 +301,9 @@ int cf_scp_unwrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const ui
     *out_len = 0;
     return CF_SCP_UNPROTECTED_ERROR;
   }
-  if (len < 8) return -1;
-  size_t n = len - 8;
+  size_t mac_len = s->scp == 0x02 ? 8 : s->s_len;
+  if (len < mac_len) return -1;
+  size_t n = len - mac_len;
   if (s->scp == 0x02) {
     if (n > cap || scp02_rmac(s, plain_cmd, data, n, sw, mac) != 0) return -1;
     if (!cf_ct_equal(mac, data + n, 8)) return -1;
@@ -309,7 +311,7 @@ int cf_scp_unwrap_response(cf_scp_session *s, const cf_apdu *plain_cmd, const ui
     *out_len = n;
     return 0;
   }
-  if (scp03_rmac(s, data, n, sw, mac) != 0 || !cf_ct_equal(mac, data + n, 8)) return -1;
+  if (scp03_rmac(s, data, n, sw, mac) != 0 || !cf_ct_equal(mac, data + n, mac_len)) return -1;
   if (n > cap) return -1;
   if (n) memmove(out, data, n);
   if ((s->level & CF_SCP_R_ENC) && n > 0) {

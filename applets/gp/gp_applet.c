@@ -45,13 +45,13 @@ static uint16_t initialize_update(void *request) {
   gp_config cfg;
   gp_key_table t;
   cf_scp_keys keys;
-  uint8_t card_challenge[8], card_cryptogram[8];
+  uint8_t card_challenge[16], card_cryptogram[16];
   uint16_t sw = SW_OK;
 
   session_end(ctx); /* a new INITIALIZE UPDATE always abandons the previous session */
   if (cmd->cla != 0x80) return SW_CLA_NOT_SUPPORTED;
   if (cmd->p2 != 0x00) return SW_INCORRECT_P1P2;
-  if (cmd->lc != 8) return SW_WRONG_LENGTH;
+  if (cmd->lc != 8 && cmd->lc != 16) return SW_WRONG_LENGTH; /* 16: SCP03 S16 mode */
   if (gp_config_get(app, &cfg) != 0 || gp_keys_load(app, &t) != 0) return SW_MEMORY_FAILURE;
 
   uint8_t kvn = cmd->p1;
@@ -64,6 +64,13 @@ static uint16_t initialize_update(void *request) {
   if (type == 0) return SW_REFERENCED_DATA_NOT_FOUND;
 
   const uint8_t *host_challenge = cmd->data;
+  /* The host challenge is as long as the mode the card was made with: SCP02 and SCP03 S8 take 8
+   * bytes, SCP03 S16 (i b1) 16. */
+  size_t s_len = type == CF_GP_KEY_DES ? 8 : cf_scp03_s_len(cfg.scp03_i);
+  if (cmd->lc != s_len) {
+    sw = SW_WRONG_LENGTH;
+    goto out;
+  }
   if (type == CF_GP_KEY_DES) {
     uint32_t counter = gp_counter_get(app, kvn);
     if (counter >= 0xFFFF) {
@@ -99,12 +106,12 @@ static uint16_t initialize_update(void *request) {
         sw = SW_MEMORY_FAILURE;
         goto out;
       }
-      if (cf_scp03_pseudo_challenge(keys.enc, keys.klen, counter, app->aid, app->aid_len, card_challenge) !=
-          0) {
+      if (cf_scp03_pseudo_challenge(keys.enc, keys.klen, counter, app->aid, app->aid_len, card_challenge,
+                                    s_len) != 0) {
         sw = SW_UNKNOWN;
         goto out;
       }
-    } else if (cf_rand(card_challenge, 8) != 0) {
+    } else if (cf_rand(card_challenge, s_len) != 0) {
       sw = SW_UNKNOWN;
       goto out;
     }
@@ -117,7 +124,7 @@ static uint16_t initialize_update(void *request) {
     uint8_t head[3] = {kvn, 0x03, cfg.scp03_i};
     uint8_t ctr[3] = {(uint8_t)(counter >> 16), (uint8_t)(counter >> 8), (uint8_t)counter};
     if (!cf_rapdu_put(resp, cfg.kdd, 10) || !cf_rapdu_put(resp, head, 3) ||
-        !cf_rapdu_put(resp, card_challenge, 8) || !cf_rapdu_put(resp, card_cryptogram, 8) ||
+        !cf_rapdu_put(resp, card_challenge, s_len) || !cf_rapdu_put(resp, card_cryptogram, s_len) ||
         ((cfg.scp03_i & CF_SCP03_I_PSEUDO) && !cf_rapdu_put(resp, ctr, 3)))
       sw = SW_UNKNOWN;
   }
@@ -146,8 +153,9 @@ static uint16_t external_authenticate(void *request) {
   cf_applet *app = rq->app;
   const cf_apdu *cmd = rq->cmd;
   gp_ctx *ctx = app->ctx;
-  uint8_t buf[16];
+  uint8_t buf[32];
   cf_apdu plain;
+  size_t cg_len = ctx->scp.scp == 0x03 ? ctx->scp.s_len : 8; /* host cryptogram, and as long a C-MAC */
   if (ctx->state != GP_INITIALIZED) {
     session_end(ctx);
     return SW_CONDITIONS_NOT_SATISFIED;
@@ -158,7 +166,7 @@ static uint16_t external_authenticate(void *request) {
     sw = SW_SECURITY_STATUS_NOT_SATISFIED;
   } else if (cmd->p2 != 0x00 || !level_allowed(&ctx->scp, cmd->p1)) {
     sw = SW_INCORRECT_P1P2;
-  } else if (cmd->lc != 16) {
+  } else if (cmd->lc != 2 * cg_len) {
     sw = SW_WRONG_LENGTH;
   } else {
     ctx->scp.level = CF_SCP_C_MAC; /* EXTERNAL AUTHENTICATE carries a C-MAC, never encryption */
@@ -173,7 +181,7 @@ static uint16_t external_authenticate(void *request) {
     session_end(ctx);
     return SW_MEMORY_FAILURE;
   }
-  if (!cf_ct_equal(plain.data, ctx->host_cryptogram, 8)) {
+  if (!cf_ct_equal(plain.data, ctx->host_cryptogram, cg_len)) {
     session_end(ctx);
     return GP_SW_AUTHENTICATION_FAILED;
   }

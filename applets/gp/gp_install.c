@@ -65,7 +65,10 @@ int gp_install(cf_applet *app, const char *params) {
   int life = param_byte(params, "life", GP_CARD_SECURED);
   if (life != GP_CARD_OP_READY && life != GP_CARD_INITIALIZED && life != GP_CARD_SECURED) return -1;
   if (i02 != 0x15 && i02 != 0x55) return -1;
-  if (i03 != 0x00 && i03 != 0x10 && i03 != 0x30 && i03 != 0x70) return -1;
+  /* SCP03: pseudo-random challenge, R-MAC, R-ENC (00, 10, 30, 70), each also in S16 mode (b1) */
+  if ((i03 & ~CF_SCP03_I_S16) != 0x00 && (i03 & ~CF_SCP03_I_S16) != 0x10 && (i03 & ~CF_SCP03_I_S16) != 0x30 &&
+      (i03 & ~CF_SCP03_I_S16) != 0x70)
+    return -1;
   if (kvn < 1) return -1;
   cfg.scp02_i = (uint8_t)i02;
   cfg.scp03_i = (uint8_t)i03;

@@ -118,9 +118,9 @@ enum gp_state { GP_NO_SESSION = 0, GP_INITIALIZED, GP_AUTHENTICATED };
 typedef struct gp_ctx {
   enum gp_state state;
   cf_scp_session scp;
-  uint8_t kvn;                /* key set of the session */
-  uint8_t host_cryptogram[8]; /* what EXTERNAL AUTHENTICATE must bring */
-  uint16_t scp02_counter;     /* the SCP02 counter the session keys came from */
+  uint8_t kvn;                 /* key set of the session */
+  uint8_t host_cryptogram[16]; /* what EXTERNAL AUTHENTICATE must bring (8 bytes, 16 in S16) */
+  uint16_t scp02_counter;      /* the SCP02 counter the session keys came from */
   uint8_t requested_level;
   /* A PUT KEY chain (P1 b8): keys wait here, in clear, until the last command. */
   bool chain_active;

@@ -125,24 +125,30 @@ static const char *level_text(uint8_t level) {
 }
 
 int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *o) {
-  uint8_t host[8], resp[64], card_cg[8], host_cg[8];
-  size_t n = 0;
+  uint8_t host[16], resp[64], card_cg[16], host_cg[16];
+  size_t n = 0, s_len = o->s16 ? 16 : 8;
   uint16_t sw;
   int rc;
   cf_gp_close(c);
   if (o->host_challenge)
-    memcpy(host, o->host_challenge, 8);
-  else if (cf_rand(host, 8) != 0)
+    memcpy(host, o->host_challenge, s_len);
+  else if (cf_rand(host, s_len) != 0)
     return fail(c, CF_GP_ERR_PARAM, "no randomness for the host challenge");
 
-  cf_apdu iu = {
-      .cla = 0x80, .ins = 0x50, .p1 = o->kvn, .p2 = 0x00, .data = host, .lc = 8, .le = 256, .has_le = true};
+  cf_apdu iu = {.cla = 0x80,
+                .ins = 0x50,
+                .p1 = o->kvn,
+                .p2 = 0x00,
+                .data = host,
+                .lc = s_len,
+                .le = 256,
+                .has_le = true};
   if ((rc = exchange(c, &iu, 0, resp, sizeof resp, &n, &sw)) != CF_GP_OK) return rc;
   if (sw != SW_OK) return fail(c, CF_GP_ERR_CARD, "INITIALIZE UPDATE: card answered %04X", sw);
   int scp;
-  if (n == 28 && resp[11] == 0x02)
+  if (n == 28 && resp[11] == 0x02 && !o->s16)
     scp = 2;
-  else if ((n == 29 || n == 32) && resp[11] == 0x03)
+  else if ((n == 13 + 2 * s_len || n == 16 + 2 * s_len) && resp[11] == 0x03)
     scp = 3;
   else if (n >= 12)
     return fail(c, CF_GP_ERR_DATA, "INITIALIZE UPDATE: unsupported protocol %02X (%zu bytes)", resp[11], n);
@@ -165,6 +171,8 @@ int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *
     }
   } else {
     uint8_t i = resp[12];
+    if (cf_scp03_s_len(i) != s_len)
+      return fail(c, CF_GP_ERR_DATA, "the card (SCP03 i=%02X) is in %s mode", i, o->s16 ? "S8" : "S16");
     if (keys->klen != 16 && keys->klen != 24 && keys->klen != 32)
       return fail(c, CF_GP_ERR_PARAM, "SCP03 needs 16, 24 or 32-byte AES keys");
     if ((o->level & CF_SCP_R_MAC) && !(i & CF_SCP03_I_RMAC))
@@ -174,15 +182,15 @@ int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *
     if (cf_scp03_session_init(&c->scp, keys, host, resp + 13, i) != 0 ||
         cf_scp03_cryptograms(&c->scp, host, resp + 13, card_cg, host_cg) != 0)
       return fail(c, CF_GP_ERR_PARAM, "SCP03 session keys failed");
-    if (!cf_ct_equal(card_cg, resp + 21, 8)) {
+    if (!cf_ct_equal(card_cg, resp + 13 + s_len, s_len)) {
       cf_gp_close(c);
       return fail(c, CF_GP_ERR_VERIFY, "card cryptogram does not verify: wrong keys for KVN %02X", resp[10]);
     }
   }
 
-  uint8_t ea_data[8], buf[64];
-  memcpy(ea_data, host_cg, 8);
-  cf_apdu ea = {.cla = 0x80, .ins = 0x82, .p1 = o->level, .p2 = 0x00, .data = ea_data, .lc = 8}, wrapped;
+  uint8_t ea_data[16], buf[64];
+  memcpy(ea_data, host_cg, s_len);
+  cf_apdu ea = {.cla = 0x80, .ins = 0x82, .p1 = o->level, .p2 = 0x00, .data = ea_data, .lc = s_len}, wrapped;
   c->scp.level = CF_SCP_C_MAC;
   if (cf_scp_wrap_command(&c->scp, &ea, buf, sizeof buf, &wrapped) != 0) {
     cf_gp_close(c);

@@ -3,7 +3,8 @@
  *   scp=02|03   type of the initial key set: DES (SCP02, default) or AES (SCP03)
  *   key=HEX     ENC, MAC and DEK of the initial set (default 404142...4F); enc=/mac=/dek= each
  *   kvn=XX      its key version number (default FF)
- *   i02=15|55   SCP02 implementation option (default 55); i03=00|10|30|70 SCP03 (default 70)
+ *   i02=15|55   SCP02 implementation option (default 55); i03=00|10|30|70 SCP03 (default 70),
+ *               each with b1 set (01|11|31|71) for S16 mode
  *   serial=XXXXXXXX  IC serial number in CPLC (default random)
  *   life=01|07|0F    card life cycle state: OP_READY, INITIALIZED or SECURED (default)
  * docs/gp.md describes the card byte by byte. */

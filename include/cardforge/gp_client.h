@@ -48,7 +48,8 @@ typedef struct cf_gp_open_opts {
   int scp;                       /* 0: whatever the card answers; 2 or 3: insist */
   uint8_t level;                 /* CF_SCP_* bits */
   uint8_t kvn;                   /* INITIALIZE UPDATE P1: 00 = the card's default set */
-  const uint8_t *host_challenge; /* 8 bytes, NULL = random */
+  const uint8_t *host_challenge; /* 8 bytes (16 with s16), NULL = random */
+  bool s16;                      /* SCP03 S16 mode (GlobalPlatformPro's -s16): 16-byte challenges and MACs */
 } cf_gp_open_opts;
 
 /* INITIALIZE UPDATE + EXTERNAL AUTHENTICATE. keys->klen must suit the protocol the card answers. */

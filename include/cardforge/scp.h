@@ -1,6 +1,6 @@
 /* GlobalPlatform Secure Channel Protocols '02' and '03': the constructions both the card
  * (applets/gp) and the host (host/gp) use, so that each side is tested against the same published
- * vectors. GP Card Specification 2.3.1 Annex E (SCP02) and Amendment D (SCP03), S8 mode only.
+ * vectors. GP Card Specification 2.3.1 Annex E (SCP02) and Amendment D (SCP03), S8 and S16 modes.
  *
  * One cf_scp_session holds a channel's session keys and chaining state; the host wraps commands
  * and unwraps responses, the card does the reverse, with the same code and the same state. */
@@ -28,7 +28,8 @@
 #define CF_SCP02_I_UNMODIFIED 0x02 /* C-MAC over the unmodified APDU */
 #define CF_SCP02_I_ICV_ENC 0x10    /* ICV encrypted for each C-MAC after the first */
 #define CF_SCP02_I_PSEUDO 0x40     /* well-known pseudo-random card challenge */
-/* SCP03 "i" bits (Amendment D Table 5-1). */
+/* SCP03 "i" bits (Amendment D Table 5-1; b1 S16 since v1.2, GlobalPlatformPro issue 362). */
+#define CF_SCP03_I_S16 0x01 /* 16-byte challenges, cryptograms and MACs */
 #define CF_SCP03_I_PSEUDO 0x10
 #define CF_SCP03_I_RMAC 0x20
 #define CF_SCP03_I_RENC 0x40
@@ -67,6 +68,7 @@ typedef struct cf_scp_session {
   bool have_mac;
   uint8_t rmac_chain[8]; /* SCP02 R-MAC chaining value: EXTERNAL AUTHENTICATE's C-MAC, then the last R-MAC */
   uint32_t enc_counter;  /* SCP03 command encryption counter */
+  size_t s_len;          /* SCP03: 8 (S8 mode) or 16 (S16): challenges, cryptograms and MACs */
 } cf_scp_session;
 
 /* ---- key check values ---- */
@@ -92,19 +94,23 @@ int cf_scp02_pseudo_challenge(const cf_scp_session *s, const uint8_t *aid, size_
 /* NIST SP 800-108 counter-mode KDF with AES-CMAC: 00 x 11 || constant || 00 || L || i || context. */
 int cf_scp03_kdf(const uint8_t *key, size_t klen, uint8_t constant, const uint8_t *context, size_t ctx_len,
                  uint8_t *out, size_t out_len);
-/* Session keys from the static keys, host challenge and card challenge (context = host || card). */
-int cf_scp03_session_init(cf_scp_session *s, const cf_scp_keys *k, const uint8_t host_challenge[8],
-                          const uint8_t card_challenge[8], uint8_t i);
-int cf_scp03_cryptograms(const cf_scp_session *s, const uint8_t host_challenge[8],
-                         const uint8_t card_challenge[8], uint8_t card_cryptogram[8],
-                         uint8_t host_cryptogram[8]);
-/* Pseudo-random card challenge = KDF(static ENC, 02, 64 bits, counter (3 bytes) || SD AID). */
+/* The challenge, cryptogram and MAC length "i" asks for: 16 with CF_SCP03_I_S16, else 8. */
+size_t cf_scp03_s_len(uint8_t i);
+/* Session keys from the static keys, host challenge and card challenge (context = host || card),
+ * each cf_scp03_s_len(i) bytes. */
+int cf_scp03_session_init(cf_scp_session *s, const cf_scp_keys *k, const uint8_t *host_challenge,
+                          const uint8_t *card_challenge, uint8_t i);
+/* Cryptograms of s->s_len bytes (KDF L = 64 or 128 bits). */
+int cf_scp03_cryptograms(const cf_scp_session *s, const uint8_t *host_challenge,
+                         const uint8_t *card_challenge, uint8_t *card_cryptogram, uint8_t *host_cryptogram);
+/* Pseudo-random card challenge = KDF(static ENC, 02, len * 8 bits, counter (3 bytes) || SD AID); len 8
+ * or 16. */
 int cf_scp03_pseudo_challenge(const uint8_t *enc, size_t klen, uint32_t counter, const uint8_t *aid,
-                              size_t aid_len, uint8_t challenge[8]);
+                              size_t aid_len, uint8_t *challenge, size_t len);
 
 /* ---- channel (both protocols) ---- */
-/* Largest command data the wrapper may add: padding (16) + MAC (8). */
-#define CF_SCP_OVERHEAD 24
+/* Largest command data the wrapper may add: padding (16) + MAC (16 in S16 mode). */
+#define CF_SCP_OVERHEAD 32
 
 /* Host: wraps a plain command at the session's level. The wrapped command's data goes into buf.
  * EXTERNAL AUTHENTICATE is wrapped with level = C-MAC (the caller sets s->level first). Returns 0, or -1

@@ -132,7 +132,7 @@ static void test_scp03_pseudo_random_challenge(void **state) {
                      SW_OK);
     assert_int_equal(len, 32);
     assert_hex(buf + 10, 3, "300370");
-    assert_int_equal(cf_scp03_pseudo_challenge(default_key, 16, n, aid, 8, chal), 0);
+    assert_int_equal(cf_scp03_pseudo_challenge(default_key, 16, n, aid, 8, chal, 8), 0);
     assert_memory_equal(buf + 13, chal, 8);
     assert_int_equal(buf[31], n);
   }

@@ -440,7 +440,7 @@ static void test_scp03_kaoh_session_keys(void **state) {
 
   /* mutual_auth: counter 00001E */
   hx("9BD6BF878FB8E991", host, 8);
-  assert_int_equal(cf_scp03_pseudo_challenge(k.enc, 16, 0x1E, isd, sizeof isd, chal), 0);
+  assert_int_equal(cf_scp03_pseudo_challenge(k.enc, 16, 0x1E, isd, sizeof isd, chal, 8), 0);
   assert_hex(chal, 8, "3C80C2CC87EB3A35");
   assert_int_equal(cf_scp03_session_init(&s, &k, host, chal, 0x70), 0);
   assert_hex(s.s_enc, 16, "D83EE38C9954C8078987A5E9EE6AB13C");
@@ -457,7 +457,7 @@ static void test_scp03_kaoh_session_keys(void **state) {
 
   /* delete_application: counter 000015, then DELETE at C-DEC + C-MAC */
   hx("B2BDE1A2DC66BD56", host, 8);
-  assert_int_equal(cf_scp03_pseudo_challenge(k.enc, 16, 0x15, isd, sizeof isd, chal), 0);
+  assert_int_equal(cf_scp03_pseudo_challenge(k.enc, 16, 0x15, isd, sizeof isd, chal, 8), 0);
   assert_hex(chal, 8, "C40932A6FEFEAEB2");
   assert_int_equal(cf_scp03_session_init(&s, &k, host, chal, 0x70), 0);
   assert_hex(s.s_enc, 16, "9B841BB63D1087484FF7F16802017243");
@@ -517,7 +517,7 @@ static void test_scp03_kaoh_aes192(void **state) {
   memcpy(k.mac, k.enc, 24);
   memcpy(k.dek, k.enc, 24);
   hx("4157115CAD7D2FE7", host, 8);
-  assert_int_equal(cf_scp03_pseudo_challenge(k.enc, 24, 0x12, isd, sizeof isd, chal), 0);
+  assert_int_equal(cf_scp03_pseudo_challenge(k.enc, 24, 0x12, isd, sizeof isd, chal, 8), 0);
   assert_hex(chal, 8, "726B1E22EED4F4BB");
   assert_int_equal(cf_scp03_session_init(&s, &k, host, chal, 0x10), 0);
   assert_int_equal(cf_scp03_cryptograms(&s, host, chal, card_cg, host_cg), 0);
