@@ -17,13 +17,20 @@ static const cf_cli_command commands[] = {
      PIN_OPT
      "--puk=PUK --pairing-password=PW --pairing-secret=HEX --pin-retries=N --puk-retries=N --alt-pin=PIN",
      0,
-     "--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX]\n"
+     "[--pin PIN --puk PUK [--pairing-password PW | --pairing-secret HEX]]\n"
      "[--pin-retries N --puk-retries N] [--alt-pin PIN]",
-     "initialize a new card (PIN 6 digits, PUK 12 digits)", NULL},
-    {"pair", keycard_cli_cmd_pair, PIN_OPT "--password=PW --secret=HEX", 0, "[--password PW | --secret HEX]",
+     "initialize a new card (PIN 6 digits, PUK 12 digits; none given: random, printed once)",
+     "With no PIN, PUK, pairing password or secret given (options or CARDFORGE_* variables), init\n"
+     "draws a PIN of 6 digits, a PUK of 12 and a pairing password of 16 characters at random, as\n"
+     "keycard-cli does, and prints them once: pin:, puk:, pairing-password: lines."},
+    {"pair", keycard_cli_cmd_pair, PIN_OPT "--password=PW --secret=HEX --ephemeral", 0,
+     "[--password PW | --secret HEX] [--ephemeral]",
      "pair with the card and remember the pairing (default password KeycardDefaultPairing; the PIN\n"
      "is asked only to undo the pairing when the pairing file cannot take it)",
-     NULL},
+     "On a 3.2 card PAIR asks for a persistent slot (P2 02): a card with every slot taken refuses\n"
+     "(6A84) instead of handing out its ephemeral slot. --ephemeral (3.2) takes the ephemeral slot\n"
+     "FF and opens a secure channel with it; it is never saved, as the card forgets it when the\n"
+     "wallet is deselected or the card reset."},
     {"unpair", keycard_cli_cmd_unpair, PIN_OPT "--index=N", 0, "[--index N]",
      "free a pairing slot (default: this host's) and forget the pairing", NULL},
     {"status", keycard_cli_cmd_status, "", 0, "",
@@ -61,6 +68,19 @@ static const cf_cli_command commands[] = {
      "read a data object", NULL},
     {"store-data", keycard_cli_cmd_store_data, PIN_OPT "--type=public|ndef|cash --data=HEX", 0,
      "--data HEX [--type public|ndef|cash]", "write a data object", NULL},
+    {"cash", keycard_cli_cmd_cash, "", 2, "info | sign HASH",
+     "the Cash application: its key, version, cash data; sign a 32-byte hash (no PIN)",
+     "`cash info` prints the Cash application's public key, the package version and the cash data\n"
+     "the wallet stored (store-data --type cash). `cash sign HASH` signs the 32-byte hash and\n"
+     "checks the DER signature with the key before printing it."},
+    {"ndef", keycard_cli_cmd_ndef, PIN_OPT "--uri=URL --aar=PACKAGE", 1,
+     "read | write --uri URL | --aar PACKAGE",
+     "read the NDEF message (Type 4 Tag) or write a URI / Android application record",
+     "`ndef read` reads the message as an NFC phone does: the NDEF Tag Application, its capability\n"
+     "container and NDEF file. `ndef write` makes one record and stores it through the wallet\n"
+     "(secure channel and PIN): in chunks on 3.2 (up to 510 bytes), in one command before (221)."},
+    {"ident", keycard_cli_cmd_ident, "--ca=PUBHEX", 1, "verify --ca PUBHEX|@FILE",
+     "check the card's identity: certificate signed by the CA key, challenge signed by the card", NULL},
     {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", 0, "--yes",
      "erase everything and return to the pre-INIT state", NULL},
     {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source=READER --target+READER --from=N", 0,

@@ -114,6 +114,27 @@ typedef struct init_secrets {
   uint8_t pairing[32];
 } init_secrets;
 
+/* No PIN, PUK or pairing credential given anywhere (options, environment): init draws them. */
+static bool no_init_credentials(const keycard_cli *c) {
+  static const char *const options[] = {"--pin", "--puk", "--pairing-password", "--pairing-secret",
+                                        "--alt-pin"};
+  static const char *const env[] = {"CARDFORGE_PIN", "CARDFORGE_PUK", "CARDFORGE_PAIRING_PASSWORD",
+                                    "CARDFORGE_PAIRING_SECRET", "CARDFORGE_ALT_PIN"};
+  for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+    if (keycard_cli_opt_set(c, options[i]) || getenv(env[i]) != NULL) return false;
+  return true;
+}
+
+/* Random PIN, PUK and pairing password (keycard-go GenerateSecrets), printed once by init. */
+static int random_init_secrets(const keycard_cli *c, init_secrets *s, keycard_client_credentials *cred) {
+  if (keycard_client_random_credentials(cred) != KEYCARD_CLIENT_OK ||
+      keycard_client_pairing_secret(cred->pairing_password, s->pairing) != KEYCARD_CLIENT_OK)
+    return keycard_cli_error(c, CF_EXIT_INTERNAL, "cannot draw random credentials");
+  memcpy(s->pin, cred->pin, sizeof cred->pin);
+  memcpy(s->puk, cred->puk, sizeof cred->puk);
+  return CF_EXIT_OK;
+}
+
 static int read_init_secrets(const keycard_cli *c, init_secrets *s) {
   bool has_pin = false, has_puk = false;
   int code = keycard_cli_secret(c, &init_pin, s->pin, sizeof s->pin, &has_pin);
@@ -136,7 +157,10 @@ int keycard_cli_cmd_init(void *ctx) {
   init_secrets s;
   memset(&s, 0, sizeof s);
   keycard_cli_card card = {0};
-  code = read_init_secrets(c, &s);
+  keycard_client_credentials cred;
+  memset(&cred, 0, sizeof cred);
+  bool random = no_init_credentials(c);
+  code = random ? random_init_secrets(c, &s, &cred) : read_init_secrets(c, &s);
   if (code != CF_EXIT_OK) goto out;
   /* The card takes the alternate PIN from the PUK's first digits unless given; when it equals the
    * PIN, the card treats the PIN as the alternate one and derives keys from the alternate chain. */
@@ -158,7 +182,15 @@ int keycard_cli_cmd_init(void *ctx) {
     keycard_cli_progress(c, "card initialized");
     print_uid_line(c, "instance-uid", card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN);
   }
+  if (code == CF_EXIT_OK && random) {
+    /* shown this once and kept nowhere: the card cannot tell them again */
+    fprintf(c->io->out, "pin: %s\npuk: %s\npairing-password: %s\n", cred.pin, cred.puk,
+            cred.pairing_password);
+    keycard_cli_progress(c, "the PIN, PUK and pairing password above were drawn at random and are shown only "
+                            "this once: keep them");
+  }
 out:
+  cf_wipe(&cred, sizeof cred);
   cf_wipe(&s, sizeof s);
   keycard_cli_close(&card);
   return code;
@@ -181,11 +213,36 @@ static int undo_pair(keycard_cli *c, keycard_cli_card *card, const char *why) {
       slot, slot);
 }
 
+/* pair --ephemeral (3.2): slot FF, never saved; it lasts until the wallet is deselected or the card
+ * reset, so it is shown working (a channel opened with it) and then gone with this run. */
+static int pair_ephemeral(keycard_cli *c, const uint8_t secret[32]) {
+  keycard_cli_card card;
+  int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
+  if (code == CF_EXIT_OK && !card.kc.info.initialized)
+    code = keycard_cli_error(c, CF_EXIT_CARD, "the card is not initialized (run `cardforge keycard init`)");
+  int rc = KEYCARD_CLIENT_OK;
+  if (code == CF_EXIT_OK) rc = keycard_client_pair_with_mode(&card.kc, secret, KEYCARD_CLIENT_PAIR_EPHEMERAL);
+  if (code == CF_EXIT_OK && rc == KEYCARD_CLIENT_OK) rc = keycard_client_open_channel(&card.kc);
+  if (code == CF_EXIT_OK && rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  if (code == CF_EXIT_OK) {
+    keycard_cli_progress(c, "ephemeral pairing made and a secure channel opened with it; not saved: the card "
+                            "forgets it when the wallet is deselected or the card reset");
+    fprintf(c->io->out, "pairing-slot: %u\n", card.kc.pairing_index);
+  }
+  keycard_cli_close(&card);
+  return code;
+}
+
 int keycard_cli_cmd_pair(void *ctx) {
   keycard_cli *c = ctx;
   uint8_t secret[32];
   int code = keycard_cli_pairing_secret(c, &pair_password, &pair_secret, true, secret);
   if (code != CF_EXIT_OK) return code;
+  if (keycard_cli_opt_set(c, "--ephemeral")) {
+    code = pair_ephemeral(c, secret);
+    cf_wipe(secret, sizeof secret);
+    return code;
+  }
   char err[512] = "";
   /* a slot spent with nowhere to record it would leak: make sure the store takes it first */
   if (cf_state_check_writable(c->store, err, sizeof err) != 0) {

@@ -120,6 +120,10 @@ int keycard_cli_cmd_duplicate(void *ctx);
 /* cli_keycard_pinless_mnemonic.c */
 int keycard_cli_cmd_set_pinless_path(void *ctx);
 int keycard_cli_cmd_generate_mnemonic(void *ctx);
+/* cli_keycard_apps.c: the Cash, NDEF and Ident applications */
+int keycard_cli_cmd_cash(void *ctx);
+int keycard_cli_cmd_ndef(void *ctx);
+int keycard_cli_cmd_ident(void *ctx);
 /* sign --pinless: no pairing, no PIN, no channel. */
 int keycard_cli_sign_pinless(keycard_cli *c, const uint8_t hash[32]);
 /* Checks a mnemonic against the BIP39 word list when this host has one (else a progress note). */
