@@ -13,6 +13,7 @@
 #include "cardforge/cash.h"
 #include "cardforge/crypto.h"
 #include "cardforge/ident.h"
+#include "cardforge/keycard.h"
 #include "cardforge/sw.h"
 
 #define WALLET_NS 3
@@ -102,6 +103,32 @@ static void select_answers_key_version_and_cash_data(void **state) {
   /* a partial AID selects it too */
   assert_int_equal(select_aid(f->card, cash_instance_aid, 8, again, &n2), SW_OK);
   assert_int_equal(again[0], 0xA4);
+}
+
+/* The most cash data the wallet stores (127 bytes): the template's one-byte length is C8, as the
+ * applet writes it; a record longer than any the wallet writes is reported as no cash data. */
+static void select_with_the_largest_cash_data(void **state) {
+  fixture *f = *state;
+  uint8_t data[KEYCARD_CASH_DATA_MAX + 1], out[300];
+  size_t n = 0;
+  memset(data, 0x5A, sizeof data);
+  assert_int_equal(cf_store_begin(f->store), CF_STORE_OK);
+  assert_int_equal(
+      cf_store_put(f->store, CF_STORE_KEY(WALLET_NS, WALLET_REC_CASH_DATA), data, KEYCARD_CASH_DATA_MAX),
+      CF_STORE_OK);
+  assert_int_equal(cf_store_commit(f->store), CF_STORE_OK);
+  assert_int_equal(select_cash(f->card, out, &n), SW_OK);
+  assert_int_equal(n, 2 + 67 + 4 + 2 + KEYCARD_CASH_DATA_MAX);
+  assert_int_equal(out[1], 0xC8);
+  assert_int_equal(out[74], KEYCARD_CASH_DATA_MAX);
+  assert_memory_equal(out + 75, data, KEYCARD_CASH_DATA_MAX);
+  assert_int_equal(cf_store_begin(f->store), CF_STORE_OK);
+  assert_int_equal(cf_store_put(f->store, CF_STORE_KEY(WALLET_NS, WALLET_REC_CASH_DATA), data, sizeof data),
+                   CF_STORE_OK);
+  assert_int_equal(cf_store_commit(f->store), CF_STORE_OK);
+  assert_int_equal(select_cash(f->card, out, &n), SW_OK);
+  assert_int_equal(n, 2 + 67 + 4 + 2);
+  assert_int_equal(out[74], 0);
 }
 
 /* The key pair is made once, at install: the card reopened on its store keeps it. */
@@ -199,6 +226,7 @@ static void identify_card_uses_the_package_identity(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(select_answers_key_version_and_cash_data, setup, teardown),
+      cmocka_unit_test_setup_teardown(select_with_the_largest_cash_data, setup, teardown),
       cmocka_unit_test_setup_teardown(key_pair_is_made_once, setup, teardown),
       cmocka_unit_test_setup_teardown(sign_hash_without_pin_or_channel, setup, teardown),
       cmocka_unit_test_setup_teardown(identify_card_uses_the_package_identity, setup, teardown),
