@@ -28,3 +28,13 @@ CF_IFD_CARDS=${CF_IFD_CARDS:-6}
 ifd_wait_ready() {
   cf_wait_cards "$CF_IFD_CARDS" 15 || cf_fail "the IFD readers did not all show a card: $(opensc-tool -l 2>&1; tail -20 "$CF_PCSC_ENV_DIR/pcscd.log")"
 }
+
+# Waits until exactly N readers show a card (an emulator stopped: its cards gone from pcscd's view).
+ifd_wait_exactly() {
+  local i
+  for i in $(seq 1 100); do
+    [ "$(cf_cards_present)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  cf_fail "pcscd still shows $(cf_cards_present) cards, not $1"
+}

@@ -34,26 +34,54 @@ echo "vpcd, apdu=40ms, us min/median/max: $vmin/$vmed/$vmax"
 [ "$vmin" -ge 40000 ] || cf_fail "a modelled read through vpcd took $vmin us, under the model's 40 ms"
 [ "$vmed" -lt 50000 ] || cf_fail "modelled reads through vpcd take $vmed us (median)"
 cf_stop_pid "$sim"
-cf_wait_cards "$CF_IFD_CARDS" 10
+ifd_wait_exactly "$CF_IFD_CARDS"
 
 # two modelled cards in one emulator, driven at once: the event loop holds each answer, it does not
 # sleep, so neither waits for the other (serialised, each exchange would take up to 80 ms)
 "$CARDFORGE" sim --memory --timing apdu=40ms --card loopback --card loopback >"$CF_PCSC_ENV_DIR/sim-two.log" 2>&1 &
 sim=$!
 cf_wait_cards $((CF_IFD_CARDS + 2)) 10 || cf_fail "the two emulated cards did not appear: $(cat "$CF_PCSC_ENV_DIR/sim-two.log")"
-stats "Virtual PCD 00 00" 8002000800 30 >"$CF_PCSC_ENV_DIR/two-0" &
+stats "Virtual PCD 00 00" 8002000800 30 >"$CF_PCSC_ENV_DIR/two-0" 2>"$CF_PCSC_ENV_DIR/two-0.err" &
 p0=$!
-stats "Virtual PCD 00 01" 8002000800 30 >"$CF_PCSC_ENV_DIR/two-1" &
+stats "Virtual PCD 00 01" 8002000800 30 >"$CF_PCSC_ENV_DIR/two-1" 2>"$CF_PCSC_ENV_DIR/two-1.err" &
 p1=$!
 wait $p0 || cf_fail "reads on the first of two cards"
 wait $p1 || cf_fail "reads on the second of two cards"
 for f in two-0 two-1; do
-  read -r tmin tmed tmax <"$CF_PCSC_ENV_DIR/$f"
+  read -r tmin tmed tmax <"$CF_PCSC_ENV_DIR/$f" || cf_fail "no figures for $f: $(cat "$CF_PCSC_ENV_DIR/$f.err")"
   echo "two cards at once ($f), us min/median/max: $tmin/$tmed/$tmax"
   [ "$tmin" -ge 40000 ] || cf_fail "a modelled read took $tmin us with two cards, under the model's 40 ms"
   [ "$tmed" -lt 60000 ] || cf_fail "modelled reads take $tmed us (median) with two cards: they wait for each other"
 done
 cf_stop_pid "$sim"
+ifd_wait_exactly "$CF_IFD_CARDS"
+
+# an expensive operation is charged where the card does it: a Keycard's INIT starts with an ECDH
+# against the public key in its data (the generator point here; the rest is zeros, which the card
+# then refuses, 6A80), so with ecdh=1s and nothing per APDU, SELECT + INIT take a second longer
+# than without a model. No host cryptography is involved.
+G=0479BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
+INIT="80FE000092 41 $G $(printf '%032d' 0) $(printf '%0128d' 0)"
+kc_init_ms() { # TIMING...: milliseconds of SELECT + INIT on a fresh emulated Keycard
+  local sim t0 took out
+  "$CARDFORGE" sim --memory "$@" --card keycard >"$CF_PCSC_ENV_DIR/sim-kc.log" 2>&1 &
+  sim=$!
+  cf_wait_cards $((CF_IFD_CARDS + 1)) 10 || cf_fail "the emulated Keycard did not appear: $(cat "$CF_PCSC_ENV_DIR/sim-kc.log")"
+  t0=$(date +%s%3N)
+  out=$("$CARDFORGE" apdu -r "Virtual PCD 00 00" 00A4040009A00000080400010101 "$INIT" 2>&1)
+  took=$(($(date +%s%3N) - t0))
+  cf_expect_contains "$out" "6A80" "INIT with a zero payload"
+  cf_stop_pid "$sim"
+  ifd_wait_exactly "$CF_IFD_CARDS"
+  echo "$took"
+}
+if "$CARDFORGE" sim --list-types | grep -qw keycard; then
+  plain=$(kc_init_ms) || exit 1
+  modelled=$(kc_init_ms --timing ecdh=1s) || exit 1
+  echo "Keycard SELECT + INIT: $plain ms without a model, $modelled ms with ecdh=1s"
+  [ "$modelled" -ge 1000 ] && [ $((modelled - plain)) -ge 800 ] ||
+    cf_fail "SELECT + INIT took $modelled ms with ecdh=1s, $plain ms without: the ECDH was not charged"
+fi
 
 out=$("$CARDFORGE" sim --memory --timing apdu=20 --card loopback 2>&1)
 [ $? = 2 ] || cf_fail "a duration without a unit is a usage error"

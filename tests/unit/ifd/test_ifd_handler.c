@@ -79,7 +79,7 @@ static int setup(void **state) {
   snprintf(text, sizeof text,
            "state-dir %s/cards\nreader 0 loopback\nreader 1 loopback mode=t0\nreader 2 loopback\ntiming 2 "
            "apdu=20ms\n"
-           "reader 3 nosuchcard\nreader 4 loopback colour=blue\n",
+           "reader 3 nosuchcard\nreader 4 loopback colour=blue\nreader 5 keycard\ntiming 5 ecdh=200ms\n",
            scratch);
   write_file("cards.conf", text, 0644);
   return 0;
@@ -256,6 +256,44 @@ static void timing_model_applies(void **state) {
   dlclose(api.handle);
 }
 
+/* The expensive operations are counted inside the module too: a Keycard's INIT starts with an ECDH
+ * against the key in its data (the generator point; the zero rest is then refused, 6A80), charged
+ * 200 ms by the model, while its SELECT, which computes none, is not. */
+static void operations_are_charged(void **state) {
+  (void)state;
+  ifd_api api;
+  load(&api, CF_IFD_MODULE);
+  if (api.create_by_name(0, device("cards.conf", 5)) != IFD_SUCCESS) {
+    dlclose(api.handle); /* a build without the Keycard family */
+    skip();
+  }
+  UCHAR atr[MAX_ATR_SIZE];
+  DWORD atr_len = sizeof atr;
+  assert_int_equal(api.power(0, IFD_POWER_UP, atr, &atr_len), IFD_SUCCESS);
+  static const uint8_t select[] = {0x00, 0xA4, 0x04, 0x00, 0x09, 0xA0, 0x00,
+                                   0x00, 0x08, 0x04, 0x00, 0x01, 0x01, 0x01};
+  static const uint8_t g[65] = {0x04, 0x79, 0xBE, 0x66, 0x7E, 0xF9, 0xDC, 0xBB, 0xAC, 0x55, 0xA0, 0x62, 0x95,
+                                0xCE, 0x87, 0x0B, 0x07, 0x02, 0x9B, 0xFC, 0xDB, 0x2D, 0xCE, 0x28, 0xD9, 0x59,
+                                0xF2, 0x81, 0x5B, 0x16, 0xF8, 0x17, 0x98, 0x48, 0x3A, 0xDA, 0x77, 0x26, 0xA3,
+                                0xC4, 0x65, 0x5D, 0xA4, 0xFB, 0xFC, 0x0E, 0x11, 0x08, 0xA8, 0xFD, 0x17, 0xB4,
+                                0x48, 0xA6, 0x85, 0x54, 0x19, 0x9C, 0x47, 0xD0, 0x8F, 0xFB, 0x10, 0xD4, 0xB8};
+  uint8_t init[5 + 0x92] = {0x80, 0xFE, 0x00, 0x00, 0x92, 0x41};
+  memcpy(init + 6, g, sizeof g);
+  uint8_t resp[300];
+  RESPONSECODE rc;
+  long long t0 = now_ms();
+  assert_true(xmit(&api, 0, select, sizeof select, resp, sizeof resp, &rc) > 2);
+  long long t_select = now_ms() - t0;
+  t0 = now_ms();
+  assert_int_equal(xmit(&api, 0, init, sizeof init, resp, sizeof resp, &rc), 2);
+  long long t_init = now_ms() - t0;
+  assert_memory_equal(resp, ((const uint8_t[]){0x6A, 0x80}), 2);
+  assert_true(t_init >= 200);
+  assert_true(t_select < 150);
+  assert_int_equal(api.close(0), IFD_SUCCESS);
+  dlclose(api.handle);
+}
+
 /* Keys in a card file others may read: refused; the same file made private: served. */
 static void secret_parameters_need_a_private_file(void **state) {
   (void)state;
@@ -305,11 +343,9 @@ static void do_nothing_driver(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(refused_device_names),
-      cmocka_unit_test(one_loopback_card),
-      cmocka_unit_test(state_survives_close),
-      cmocka_unit_test(timing_model_applies),
-      cmocka_unit_test(secret_parameters_need_a_private_file),
+      cmocka_unit_test(refused_device_names),   cmocka_unit_test(one_loopback_card),
+      cmocka_unit_test(state_survives_close),   cmocka_unit_test(timing_model_applies),
+      cmocka_unit_test(operations_are_charged), cmocka_unit_test(secret_parameters_need_a_private_file),
       cmocka_unit_test(do_nothing_driver),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
