@@ -3,7 +3,9 @@
 # bench_pcsc_rtt (SCardTransmit timed one by one; $CF_BENCH_PCSC_RTT): the slow IFD card
 # (cards.conf: apdu=30ms, write=20ms) never answers a read in under 30 ms nor a write in under
 # 50 ms; `cardforge sim --timing apdu=40ms` never under 40 ms, also with two modelled cards driven
-# at once (they do not wait for each other); wrong models are refused.
+# at once (they do not wait for each other); wrong models are refused. Only floors are asserted:
+# how far above its model a card answers depends on the machine's load and is a benchmark figure
+# (docs/performance.md), printed here, never a pass/fail condition.
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
 . "$(dirname "$0")/ifd-lib.sh"
 set -u
@@ -19,11 +21,8 @@ read -r rmin rmed rmax < <(stats "IFD slow" 8002000800 20) || cf_fail "reads on 
 read -r wmin wmed wmax < <(stats "IFD slow" 8004000004 20) || cf_fail "writes on the slow card"
 echo "IFD, us min/median/max: plain read $pmin/$pmed/$pmax; modelled read $rmin/$rmed/$rmax (model 30000);" \
   "modelled write $wmin/$wmed/$wmax (model 50000)"
-[ "$pmed" -lt 5000 ] || cf_fail "the card without a model takes $pmed us a read"
 [ "$rmin" -ge 30000 ] || cf_fail "a modelled read took $rmin us, under the model's 30 ms"
 [ "$wmin" -ge 50000 ] || cf_fail "a modelled write took $wmin us, under the model's 50 ms"
-[ "$rmed" -lt 40000 ] || cf_fail "modelled reads take $rmed us (median), far beyond the model's 30 ms"
-[ "$wmed" -lt 60000 ] || cf_fail "modelled writes take $wmed us (median), far beyond the model's 50 ms"
 
 # the emulator: one card in a vpcd reader with a 40 ms model
 "$CARDFORGE" sim --memory --timing apdu=40ms --card loopback >"$CF_PCSC_ENV_DIR/sim-timing.log" 2>&1 &
@@ -32,27 +31,31 @@ cf_wait_cards $((CF_IFD_CARDS + 1)) 10 || cf_fail "the emulated card did not app
 read -r vmin vmed vmax < <(stats "Virtual PCD 00 00" 8002000800 20) || cf_fail "reads through vpcd"
 echo "vpcd, apdu=40ms, us min/median/max: $vmin/$vmed/$vmax"
 [ "$vmin" -ge 40000 ] || cf_fail "a modelled read through vpcd took $vmin us, under the model's 40 ms"
-[ "$vmed" -lt 50000 ] || cf_fail "modelled reads through vpcd take $vmed us (median)"
 cf_stop_pid "$sim"
 ifd_wait_exactly "$CF_IFD_CARDS"
 
 # two modelled cards in one emulator, driven at once: the event loop holds each answer, it does not
-# sleep, so neither waits for the other (serialised, each exchange would take up to 80 ms)
-"$CARDFORGE" sim --memory --timing apdu=40ms --card loopback --card loopback >"$CF_PCSC_ENV_DIR/sim-two.log" 2>&1 &
+# sleep, so neither waits for the other. Card 0 takes 400 ms an exchange, card 1 40 ms; while card 0
+# is busy for 4 s, card 1 answers 30 times: serialised, each of its answers would wait for one of
+# card 0's (>= 400 ms), so its median stays ten times under that whatever the load.
+"$CARDFORGE" sim --memory --timing 0:apdu=400ms --timing 1:apdu=40ms --card loopback --card loopback \
+  >"$CF_PCSC_ENV_DIR/sim-two.log" 2>&1 &
 sim=$!
 cf_wait_cards $((CF_IFD_CARDS + 2)) 10 || cf_fail "the two emulated cards did not appear: $(cat "$CF_PCSC_ENV_DIR/sim-two.log")"
-stats "Virtual PCD 00 00" 8002000800 30 >"$CF_PCSC_ENV_DIR/two-0" 2>"$CF_PCSC_ENV_DIR/two-0.err" &
+stats "Virtual PCD 00 00" 8002000800 10 >"$CF_PCSC_ENV_DIR/two-0" 2>"$CF_PCSC_ENV_DIR/two-0.err" &
 p0=$!
 stats "Virtual PCD 00 01" 8002000800 30 >"$CF_PCSC_ENV_DIR/two-1" 2>"$CF_PCSC_ENV_DIR/two-1.err" &
 p1=$!
 wait $p0 || cf_fail "reads on the first of two cards"
 wait $p1 || cf_fail "reads on the second of two cards"
+floor=400000
 for f in two-0 two-1; do
   read -r tmin tmed tmax <"$CF_PCSC_ENV_DIR/$f" || cf_fail "no figures for $f: $(cat "$CF_PCSC_ENV_DIR/$f.err")"
   echo "two cards at once ($f), us min/median/max: $tmin/$tmed/$tmax"
-  [ "$tmin" -ge 40000 ] || cf_fail "a modelled read took $tmin us with two cards, under the model's 40 ms"
-  [ "$tmed" -lt 60000 ] || cf_fail "modelled reads take $tmed us (median) with two cards: they wait for each other"
+  [ "$tmin" -ge "$floor" ] || cf_fail "a modelled read took $tmin us with two cards, under the model's $floor us"
+  floor=40000
 done
+[ "$tmed" -lt 400000 ] || cf_fail "card 1 answers in $tmed us (median) while card 0 is busy: they wait for each other"
 cf_stop_pid "$sim"
 ifd_wait_exactly "$CF_IFD_CARDS"
 
