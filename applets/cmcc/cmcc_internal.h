@@ -150,6 +150,24 @@ uint16_t cmcc_cmd_get_response(void *request);
 /* cmcc_import.c: Import Key, and Update Info (P2 00) */
 uint16_t cmcc_cmd_import_key(void *request);
 
+/* The rows of those commands, first in each master card's table (cmcc_kmc.c, cmcc_authcard.c,
+ * cmcc_workcard.c); the card's own rows follow. CF_ACCESS_PIN: the application PIN verified;
+ * CF_ACCESS_AUTHENTICATED: the key the handler names authenticated. The handler checks them with
+ * cmcc_access_ok after its parameter checks, the order the spec gives the status words in. */
+/* clang-format off */
+#define CMCC_MASTER_BASIC_COMMANDS                                                                      \
+    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},                         \
+    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},                         \
+    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_AUTHENTICATED, cmcc_cmd_reload_pin},                \
+    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},                   \
+    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},                   \
+    {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},                                 \
+    {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},                                   \
+    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},                       \
+    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},                       \
+    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmcc_cmd_import_key}
+/* clang-format on */
+
 /* ---- KMC Export Keys&Data (cmcc_export.c) ---- */
 uint16_t cmcc_kmc_export_keys_data(void *request);
 

@@ -182,21 +182,10 @@ static uint16_t cmd_inst_mac(void *request) {
   return sw;
 }
 
-/* The card's commands: the basic commands of every master card (cmcc_master.c, cmcc_import.c), then
- * its own. CF_ACCESS_PIN: the application PIN verified; CF_ACCESS_AUTHENTICATED: the key the
- * handler names authenticated. The handler checks them with cmcc_access_ok after its parameter
- * checks, the order the spec gives the status words in. */
+/* The card's commands: the basic commands of every master card (CMCC_MASTER_BASIC_COMMANDS,
+ * cmcc_internal.h), then its own, with the same conditions. */
 static const cf_command kmc_commands[] = {
-    {CMCC_CLA_BASIC, CMCC_INS_VERIFY_PIN, CF_ACCESS_NONE, cmcc_cmd_verify_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_CHANGE_PIN, CF_ACCESS_NONE, cmcc_cmd_change_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_RELOAD_PIN, CF_ACCESS_AUTHENTICATED, cmcc_cmd_reload_pin},
-    {CMCC_CLA_BASIC, CMCC_INS_GET_CHALLENGE, CF_ACCESS_NONE, cmcc_cmd_get_challenge},
-    {CMCC_CLA_BASIC, CMCC_INS_EXTERNAL_AUTH, CF_ACCESS_NONE, cmcc_cmd_external_auth},
-    {CMCC_CLA_BASIC, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
-    {CMCC_CLA_ISO, CMCC_INS_SELECT, CF_ACCESS_NONE, cmcc_cmd_select},
-    {CMCC_CLA_ISO, CMCC_INS_READ_KEYINFO, CF_ACCESS_NONE, cmcc_cmd_read_keyinfo},
-    {CMCC_CLA_ISO, CMCC_INS_GET_RESPONSE, CF_ACCESS_NONE, cmcc_cmd_get_response},
-    {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmcc_cmd_import_key},
+    CMCC_MASTER_BASIC_COMMANDS,
     {CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED,
      cmd_init_for_generate},
     {CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, CF_ACCESS_PIN | CF_ACCESS_AUTHENTICATED, cmd_generate_key},
