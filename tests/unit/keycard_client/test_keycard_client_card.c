@@ -21,67 +21,11 @@
 #include "cardforge/store.h"
 #include "cardforge/transport.h"
 
+#include "keycard_card_recorder.h"
+
 #define PIN "123456"
 #define PUK "012345678901"
 #define CA_KEY "00000000000000000000000000000000000000000000000000000000000000C5"
-
-/* ---- a transport that keeps the header of every command and can corrupt one answer ---- */
-#define LOG_MAX 64
-typedef struct recorder {
-  cf_card *card;
-  int count;
-  uint8_t ins[LOG_MAX], p1[LOG_MAX], p2[LOG_MAX];
-  size_t lc[LOG_MAX];
-  int corrupt_at; /* command number (1-based) whose answer gets its first byte flipped */
-} recorder;
-
-static int rec_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
-                        size_t *rlen) {
-  recorder *r = t->impl;
-  if (r->count < LOG_MAX && len >= 4) {
-    r->ins[r->count] = cmd[1];
-    r->p1[r->count] = cmd[2];
-    r->p2[r->count] = cmd[3];
-    r->lc[r->count] = len > 5 ? cmd[4] : 0;
-  }
-  r->count++;
-  *rlen = cf_card_transmit(r->card, cmd, len, resp, cap);
-  if (r->count == r->corrupt_at && *rlen > 2) resp[0] ^= 0x01;
-  return 0;
-}
-static void rec_close(cf_transport *t) {
-  t->impl = NULL;
-}
-static const cf_transport_ops rec_ops = {.exchange = rec_exchange, .close = rec_close};
-
-typedef struct fixture {
-  cf_store *store;
-  cf_card *card;
-  recorder rec;
-  cf_transport *t;
-  keycard_client kc;
-} fixture;
-
-static void fixture_open(fixture *f, const cf_card_profile *profile, const char *params) {
-  memset(f, 0, sizeof *f);
-  assert_int_equal(cf_store_open_memory(&f->store), 0);
-  f->card = profile->create(f->store, params);
-  assert_non_null(f->card);
-  cf_card_power_on(f->card);
-  f->rec.card = f->card;
-  f->t = calloc(1, sizeof *f->t);
-  assert_non_null(f->t);
-  f->t->ops = &rec_ops;
-  f->t->impl = &f->rec;
-  keycard_client_init(&f->kc, f->t);
-}
-
-static void fixture_close(fixture *f) {
-  keycard_client_wipe(&f->kc);
-  cf_transport_close(f->t);
-  cf_card_free(f->card);
-  cf_store_close(f->store);
-}
 
 static void secret_of(const char *password, uint8_t secret[32]) {
   assert_int_equal(keycard_client_pairing_secret(password, secret), 0);

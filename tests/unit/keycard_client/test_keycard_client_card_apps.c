@@ -22,6 +22,8 @@
 #include "cardforge/store.h"
 #include "cardforge/transport.h"
 
+#include "keycard_card_recorder.h"
+
 #define PIN "123456"
 #define PUK "012345678901"
 #define CA_KEY "00000000000000000000000000000000000000000000000000000000000000C5"
@@ -42,61 +44,6 @@
   "6420616c736f206c696b6520746f206d616b6520737572652065766572797468696e6720697320617320636c6f736520746f2072" \
   "65"                                                                                                       \
   "616c20776f726c6420757361676520617320706f737369626c65"
-
-typedef struct recorder {
-  cf_card *card;
-  int count;
-  uint8_t p2[64];
-  uint8_t ins[64];
-  int corrupt_at; /* command number whose answer gets a byte flipped (0: none) */
-  size_t corrupt_byte;
-} recorder;
-
-static int rec_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
-                        size_t *rlen) {
-  recorder *r = t->impl;
-  if (r->count < 64 && len >= 4) {
-    r->ins[r->count] = cmd[1];
-    r->p2[r->count] = cmd[3];
-  }
-  r->count++;
-  *rlen = cf_card_transmit(r->card, cmd, len, resp, cap);
-  if (r->count == r->corrupt_at && *rlen > 2 + r->corrupt_byte) resp[r->corrupt_byte] ^= 0x01;
-  return 0;
-}
-static void rec_close(cf_transport *t) {
-  t->impl = NULL;
-}
-static const cf_transport_ops rec_ops = {.exchange = rec_exchange, .close = rec_close};
-
-typedef struct fixture {
-  cf_store *store;
-  cf_card *card;
-  recorder rec;
-  cf_transport *t;
-  keycard_client kc;
-} fixture;
-
-static void fixture_open(fixture *f, const cf_card_profile *profile, const char *params) {
-  memset(f, 0, sizeof *f);
-  assert_int_equal(cf_store_open_memory(&f->store), 0);
-  f->card = profile->create(f->store, params);
-  assert_non_null(f->card);
-  cf_card_power_on(f->card);
-  f->rec.card = f->card;
-  f->t = calloc(1, sizeof *f->t);
-  assert_non_null(f->t);
-  f->t->ops = &rec_ops;
-  f->t->impl = &f->rec;
-  keycard_client_init(&f->kc, f->t);
-}
-
-static void fixture_close(fixture *f) {
-  keycard_client_wipe(&f->kc);
-  cf_transport_close(f->t);
-  cf_card_free(f->card);
-  cf_store_close(f->store);
-}
 
 /* INIT, pair, open the channel, verify the PIN. */
 static void wallet_ready(fixture *f) {
