@@ -142,3 +142,15 @@ cf_expect_contains() {
     *) printf 'FAIL: %s: expected to find [%s] in:\n%s\n' "$3" "$2" "$1" >&2; exit 1 ;;
   esac
 }
+
+# cf_expect_refusal RC NEEDLE COMMAND...: COMMAND exits RC and says one line containing NEEDLE
+# (stdout and stderr together).
+cf_expect_refusal() {
+  local want=$1 needle=$2 out rc
+  shift 2
+  out=$("$@" 2>&1)
+  rc=$?
+  [ $rc = "$want" ] || cf_fail "$* exited $rc, expected $want: $out"
+  [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || cf_fail "$*: expected one line, got: $out"
+  cf_expect_contains "$out" "$needle" "$*"
+}

@@ -9,16 +9,6 @@ cf=$CARDFORGE
 dir=$CF_PCSC_ENV_DIR/custom-state
 log=$CF_PCSC_ENV_DIR/state-files.log
 
-expect_fail() { # expected-rc needle command...
-  local want=$1 needle=$2 out rc
-  shift 2
-  out=$("$@" 2>&1)
-  rc=$?
-  [ $rc = "$want" ] || cf_fail "$* exited $rc, expected $want: $out"
-  [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || cf_fail "$*: expected one line, got: $out"
-  cf_expect_contains "$out" "$needle" "$*"
-}
-
 mode() { stat -c %a "$1"; }
 counter() { "$cf" apdu 80040000 | cut -c1-8; }
 sql() { /usr/bin/python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()' "$@"; }
@@ -37,13 +27,13 @@ db=$dir/reader0-loopback.db
 grep -q "card connected to vpcd" "$log" || cf_fail "no connected line: $(cat "$log")"
 umask 022
 
-expect_fail 6 "is in use by another process (a running cardforge sim?); nothing was erased" \
+cf_expect_refusal 6 "is in use by another process (a running cardforge sim?); nothing was erased" \
   "$cf" sim --card loopback --state-dir "$dir" --fresh --port 35964
 [ -e "$db-wal" ] || cf_fail "--fresh removed the running card's WAL"
 [ "$(counter)" = 00000002 ] || cf_fail "the running card lost its state after a refused --fresh"
 
 start=$(date +%s)
-expect_fail 4 "the reader already holds another card" "$cf" sim --card loopback --memory
+cf_expect_refusal 4 "the reader already holds another card" "$cf" sim --card loopback --memory
 took=$(($(date +%s) - start))
 [ "$took" -le 6 ] || cf_fail "the second card took ${took}s to be refused"
 [ "$(counter)" = 00000003 ] || cf_fail "the first card suffered from the second"
@@ -60,33 +50,33 @@ f=$bad/reader0-loopback.db
 run_bad() { "$cf" sim --card "${2:-loopback}" --state-dir "$bad" --port 35964; }
 
 : >"$f"
-expect_fail 6 "the file is empty (0 bytes); refusing it (add --fresh" run_bad
+cf_expect_refusal 6 "the file is empty (0 bytes); refusing it (add --fresh" run_bad
 [ ! -s "$f" ] || cf_fail "the empty file was changed"
 echo "PIN=1234" >"$f"
-expect_fail 6 "not a card state file (not an SQLite database)" run_bad
+cf_expect_refusal 6 "not a card state file (not an SQLite database)" run_bad
 [ "$(cat "$f")" = PIN=1234 ] || cf_fail "the text file was changed"
 rm -f "$f"
 sql "$f" "CREATE TABLE notes(x)"
-expect_fail 6 "not a card state file (an SQLite database of another application)" run_bad
+cf_expect_refusal 6 "not a card state file (an SQLite database of another application)" run_bad
 cp "$CF_PCSC_ENV_DIR/good.db" "$bad/reader0-gp.db"
-expect_fail 6 "holds a loopback card, not a gp card" run_bad x gp
+cf_expect_refusal 6 "holds a loopback card, not a gp card" run_bad x gp
 cp "$CF_PCSC_ENV_DIR/good.db" "$f"
 printf '\377\377\377\377\377\377\377\377' | dd of="$f" bs=1 seek=4096 conv=notrunc status=none
-expect_fail 6 "the file is corrupt" run_bad
+cf_expect_refusal 6 "the file is corrupt" run_bad
 cp "$CF_PCSC_ENV_DIR/good.db" "$f"
 sql "$f" "DELETE FROM kv WHERE key = 65537"
-expect_fail 6 "records are missing from the file" run_bad
+cf_expect_refusal 6 "records are missing from the file" run_bad
 sql "$f" "PRAGMA user_version = 1"
-expect_fail 6 "lacks record 0001:0001 that a loopback card needs" run_bad
+cf_expect_refusal 6 "lacks record 0001:0001 that a loopback card needs" run_bad
 cmp -s "$f" "$CF_PCSC_ENV_DIR/good.db" && cf_fail "test setup: the file did not change"
 
 # ---- parameters ----
-expect_fail 2 'unknown parameter "verison" (keycard parameters: version)' "$cf" sim --card keycard:verison=2.2 --memory
-expect_fail 2 'bad value "t2" for mode: expected t1|t0' "$cf" sim --card loopback:mode=t2 --memory
+cf_expect_refusal 2 'unknown parameter "verison" (keycard parameters: version)' "$cf" sim --card keycard:verison=2.2 --memory
+cf_expect_refusal 2 'bad value "t2" for mode: expected t1|t0' "$cf" sim --card loopback:mode=t2 --memory
 p=$CF_PCSC_ENV_DIR/params
 timeout -s TERM 1 "$cf" sim --card loopback:mode=t0 --state-dir "$p" --port 1 >/dev/null 2>&1
 [ -s "$p/reader0-loopback.db" ] || cf_fail "no card made with mode=t0"
-expect_fail 2 "mode contradicts the existing card in $p/reader0-loopback.db (it was made with mode=t0)" \
+cf_expect_refusal 2 "mode contradicts the existing card in $p/reader0-loopback.db (it was made with mode=t0)" \
   "$cf" sim --card loopback:mode=t1 --state-dir "$p" --port 1
 out=$(timeout -s TERM 1 "$cf" sim --card loopback:mode=t0 --state-dir "$p" --port 1 2>&1)
 cf_expect_contains "$out" "waiting for vpcd" "the same parameter again is fine"
@@ -95,7 +85,7 @@ cf_expect_contains "$out" "waiting for vpcd" "the same parameter again is fine"
 conf=$CF_PCSC_ENV_DIR/keys.conf
 echo "reader 0 gp key=000102030405060708090A0B0C0D0E0F" >"$conf"
 chmod 644 "$conf"
-expect_fail 6 "permissions 0644 are too open" "$cf" sim --config "$conf" --memory
+cf_expect_refusal 6 "permissions 0644 are too open" "$cf" sim --config "$conf" --memory
 chmod 600 "$conf"
 out=$(timeout -s TERM 1 "$cf" sim --config "$conf" --memory --port 1 2>&1)
 cf_expect_contains "$out" "waiting for vpcd" "a private config file with keys"
