@@ -12,6 +12,9 @@
 #   Every name is checked: a missing folder, header, file or target stops the configuration.
 # cf_add_card_applications(NAME...)
 #   Adds the FOLDER of each named family and checks that it defined LIBRARY.
+# cf_add_family_subdirectories(NAME...)
+#   Adds the subfolder NAME of the calling folder for each named family whose option is on (host/,
+#   tests/integration/: one folder per family).
 # cf_card_registry(TARGET NAME...)
 #   A static library TARGET: the registry (cardforge/registry.h) listing exactly the named families.
 
@@ -86,6 +89,15 @@ function(cf_add_card_applications)
     if(NOT TARGET ${_library})
       message(FATAL_ERROR "card family ${_name}: ${_rel}/CMakeLists.txt defines no target ${_library} "
                           "(registry/card_families.cmake names it)")
+    endif()
+  endforeach()
+endfunction()
+
+function(cf_add_family_subdirectories)
+  get_property(_enabled GLOBAL PROPERTY CF_CARD_FAMILIES)
+  foreach(_name ${ARGN})
+    if(_name IN_LIST _enabled)
+      add_subdirectory(${_name})
     endif()
   endforeach()
 endfunction()
