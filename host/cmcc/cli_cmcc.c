@@ -44,11 +44,12 @@ static const cf_cli_command commands[] = {
     {"user-update", cmcch_cmd_user_update,
      "--serials=FILE --serial=HEX --subapp=N --create=EID --data=HEX --key+KEY --emk=TT[/VV/II] --no-verify "
      "--no-serial-check --from=N "
-     "--user-sim=mem|DIR --user-sim-params=PARAMS",
+     "--user-sim=mem|DIR --user-sim-params=PARAMS --readers=R1,R2,... --jobs=N --lines=LIST --report",
      0,
      "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key "
      "ID:VER=TT[/VV/II][,plain]]... "
-     "[--emk TT[/VV/II]] [--no-verify] [--no-serial-check] [--from N] [--user-sim mem|DIR]",
+     "[--emk TT[/VV/II]] [--no-verify] [--no-serial-check] [--from N | --lines LIST] [--user-sim mem|DIR "
+     "[--jobs N]] [--readers R1,R2,...] [--report]",
      "4.1.4 user-card key update (one card or a batch)",
      "For each card: GET DATA (its serial must be the one listed: a wrong card stops the run before\n"
      "anything is written, exit 5; --no-serial-check for cards that cannot report their serial, which\n"
@@ -63,7 +64,13 @@ static const cf_cli_command commands[] = {
      "card. --user-sim emulates the user cards in this process instead (mem: discarded after the\n"
      "proof; DIR: one state file per serial, DIR/usercard-SERIAL.db), each created with\n"
      "serial=SERIAL[,--user-sim-params]. Progress on stderr (once a second), a summary on stdout. The\n"
-     "first card that refuses stops the batch (exit 3 or 5); --from N resumes at line N.\n"},
+     "first card that refuses stops the batch (exit 3 or 5); --from N resumes at line N.\n"
+     "Parallel: --readers R1,R2,... runs one worker per reader (its own PC/SC context and transaction):\n"
+     "a line naming one of them goes there, line i otherwise to reader ((i-1) mod N)+1; --jobs N runs N\n"
+     "workers over --user-sim cards. The KMC is shared, one command at a time. A failing card stops\n"
+     "its reader only; the others finish their cards. The resume line names exactly the cards left:\n"
+     "--from N, or --lines LIST (\"5,9-12,20-\": only those lines). --report prints one line per card\n"
+     "in list order (updated, failed, not run, left out). Progress names every reader.\n"},
     {"import-key", cmcch_cmd_import_key,
      "--via=authcard|hsm --card=kmc|auth|work --attrs=ATTRS --value=HEX --from-hsm=TT/VV/II --wrap=TT/VV/II "
      "--p2=NN",

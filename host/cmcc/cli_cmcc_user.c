@@ -19,6 +19,7 @@
 typedef struct user_source {
   cmcch_cli *c;
   const char *sim;    /* NULL: readers; "mem"; or a directory */
+  const char *reader; /* parallel over readers: this worker's reader */
   const char *params; /* extra params of emulated cards */
   const cf_card_profile *profile;
   cf_store *store;
@@ -59,10 +60,30 @@ static cf_transport *open_sim_card(user_source *u, const cf_cmcc_card_entry *e, 
   return t;
 }
 
+/* A parallel worker's reader: its own PC/SC context and transaction (cf_cli_connect notes the
+ * reader in process-wide state, so workers open the transport themselves). */
+static cf_transport *open_worker_reader(user_source *u, char *err, size_t errlen) {
+  char why[256];
+  cf_transport *t = cf_transport_open_pcsc(u->reader, why, sizeof why);
+  uint16_t sw = 0;
+  if (!t) {
+    snprintf(err, errlen, "reader \"%s\" unavailable (%s)", u->reader, why);
+    return NULL;
+  }
+  if (u->c->g && u->c->g->trace) t->trace = stderr;
+  if (!cmcch_cli_select_role(t, CF_CMCC_USER, &sw)) {
+    snprintf(err, errlen, "reader \"%s\" holds no user card (SELECT answered SW %04X)", u->reader, sw);
+    cf_transport_close(t);
+    return NULL;
+  }
+  return t;
+}
+
 static cf_transport *open_user_card(void *ctx, const cf_cmcc_card_entry *e, char *err, size_t errlen) {
   user_source *u = ctx;
   if (u->sim) return open_sim_card(u, e, err, errlen);
   cmcch_cli *c = u->c;
+  if (u->reader) return open_worker_reader(u, err, errlen);
   /* a list line's reader, else --user, else the one reader holding a user card */
   if (e->reader[0]) {
     cf_transport *t = cf_cli_connect(c->g, e->reader);
@@ -96,7 +117,7 @@ static void close_user_card(void *ctx, cf_transport *t, const cf_cmcc_card_entry
     cf_store_close(u->store);
     u->card = NULL;
     u->store = NULL;
-  } else if (e->reader[0]) {
+  } else if (e->reader[0] || u->reader) {
     cf_transport_close(t);
   }
 }
@@ -154,6 +175,176 @@ static int load_list(cmcch_cli *c, cf_cmcc_cardlist *l) {
   return 0;
 }
 
+/* --lines LIST: "5", "9-12", "20-" separated by commas; every other line is left out. */
+static int parse_lines(const char *text, size_t count, uint8_t *skip) {
+  memset(skip, 1, count);
+  const char *p = text;
+  while (*p) {
+    char *end;
+    unsigned long a = strtoul(p, &end, 10), z = a;
+    if (end == p || a == 0 || a > count) return -1;
+    p = end;
+    if (*p == '-') {
+      p++;
+      z = count;
+      if (*p && *p != ',') {
+        z = strtoul(p, &end, 10);
+        if (end == p || z < a || z > count) return -1;
+        p = end;
+      }
+    }
+    for (unsigned long k = a; k <= z; k++)
+      skip[k - 1] = 0;
+    if (*p == ',')
+      p++;
+    else if (*p)
+      return -1;
+  }
+  return 0;
+}
+
+/* The cards of this run not done, as the option that reruns exactly them: "--from N" when they
+ * are every line from N on, else "--lines LIST". */
+static void resume_option(const cf_cmcc_cardlist *l, const cf_cmcc_batch *b, bool listed, char *out,
+                          size_t cap) {
+  size_t first = l->count, n = 0;
+  bool suffix = !listed;
+  for (size_t i = b->start; i < l->count; i++) {
+    bool left = !(b->skip && b->skip[i]) && b->outcome[i] != CF_CMCC_CARD_DONE;
+    if (left && first == l->count) first = i;
+    if (!left && first != l->count) suffix = false;
+  }
+  if (suffix) {
+    snprintf(out, cap, "--from %zu", first + 1);
+    return;
+  }
+  n = (size_t)snprintf(out, cap, "--lines ");
+  for (size_t i = b->start; i < l->count && n < cap; i++) {
+    if ((b->skip && b->skip[i]) || b->outcome[i] == CF_CMCC_CARD_DONE) continue;
+    size_t j = i;
+    while (j + 1 < l->count && !(b->skip && b->skip[j + 1]) && b->outcome[j + 1] != CF_CMCC_CARD_DONE)
+      j++;
+    const char *sep = out[n - 1] == ' ' ? "" : ",";
+    if (j == i)
+      n += (size_t)snprintf(out + n, cap - n, "%s%zu", sep, i + 1);
+    else if (j + 1 == l->count)
+      n += (size_t)snprintf(out + n, cap - n, "%s%zu-", sep, i + 1);
+    else
+      n += (size_t)snprintf(out + n, cap - n, "%s%zu-%zu", sep, i + 1, j + 1);
+    i = j;
+  }
+}
+
+/* The parallel part of a run: workers, each with its own user_source, and the cards each may do. */
+typedef struct parallel_setup {
+  size_t workers;
+  char *readers_text; /* --readers, split in place */
+  const char *reader[CF_CMCC_BATCH_MAX_WORKERS];
+  char name[CF_CMCC_BATCH_MAX_WORKERS][24];
+  const char *names[CF_CMCC_BATCH_MAX_WORKERS];
+  user_source src[CF_CMCC_BATCH_MAX_WORKERS];
+  void *ctx[CF_CMCC_BATCH_MAX_WORKERS];
+  cf_cmcc_host failure[CF_CMCC_BATCH_MAX_WORKERS];
+  int *assign;
+} parallel_setup;
+
+static int parallel_options(cmcch_cli *c, const user_source *base, const cf_cmcc_cardlist *l,
+                            parallel_setup *p) {
+  const char *readers = cmcch_opt(c, "--readers"), *jobs = cmcch_opt(c, "--jobs");
+  p->workers = 1;
+  if (readers && jobs)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --readers or --jobs, not both");
+  if (readers && base->sim)
+    return cmcch_cli_fail(CF_EXIT_USAGE,
+                          "cmcc user-update: --readers names PC/SC readers; with --user-sim use --jobs");
+  if (jobs) {
+    char *end;
+    unsigned long n = strtoul(jobs, &end, 10);
+    if (*end || n == 0 || n > CF_CMCC_BATCH_MAX_WORKERS)
+      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --jobs is 1..%d", CF_CMCC_BATCH_MAX_WORKERS);
+    if (!base->sim && n > 1)
+      return cmcch_cli_fail(CF_EXIT_USAGE,
+                            "cmcc user-update: --jobs needs --user-sim (readers: --readers R1,R2,...)");
+    p->workers = n;
+  }
+  if (readers) {
+    p->readers_text = strdup(readers);
+    if (!p->readers_text) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
+    p->workers = 0;
+    for (char *save = NULL, *r = strtok_r(p->readers_text, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+      if (p->workers == CF_CMCC_BATCH_MAX_WORKERS)
+        return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: at most %d --readers",
+                              CF_CMCC_BATCH_MAX_WORKERS);
+      for (size_t k = 0; k < p->workers; k++)
+        if (strcmp(p->reader[k], r) == 0)
+          return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: reader \"%s\" listed twice in --readers",
+                                r);
+      p->reader[p->workers++] = r;
+    }
+    if (p->workers == 0) return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --readers R1,R2,...");
+    /* a line naming one of the readers goes there; the others in turn, line i to reader i mod N */
+    p->assign = calloc(l->count ? l->count : 1, sizeof *p->assign);
+    if (!p->assign) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
+    for (size_t i = 0; i < l->count; i++) {
+      const char *named = l->cards[i].reader;
+      p->assign[i] = (int)(i % p->workers);
+      if (!named[0]) continue;
+      p->assign[i] = -1;
+      for (size_t k = 0; k < p->workers; k++)
+        if (strcmp(p->reader[k], named) == 0) p->assign[i] = (int)k;
+      if (p->assign[i] < 0)
+        return cmcch_cli_fail(CF_EXIT_USAGE,
+                              "cmcc user-update: line %zu names reader \"%s\", not one of --readers", i + 1,
+                              named);
+    }
+  }
+  for (size_t w = 0; w < p->workers; w++) {
+    p->src[w] = *base;
+    p->src[w].reader = readers ? p->reader[w] : NULL;
+    p->ctx[w] = &p->src[w];
+    if (readers)
+      snprintf(p->name[w], sizeof p->name[w], "r%zu", w + 1);
+    else
+      snprintf(p->name[w], sizeof p->name[w], "w%zu", w + 1);
+    p->names[w] = p->name[w];
+  }
+  return 0;
+}
+
+/* --report: one line per card of the list, in list order, whatever order the workers finished in. */
+static void print_report(const cf_cmcc_cardlist *l, const cf_cmcc_batch *b, const parallel_setup *p) {
+  for (size_t i = 0; i < l->count; i++) {
+    char serial[17];
+    cf_hex_encode(l->cards[i].serial, 8, serial);
+    const char *what = "not run";
+    if (i < b->start || (b->skip && b->skip[i]))
+      what = "left out";
+    else if (b->outcome[i] == CF_CMCC_CARD_DONE)
+      what = "updated";
+    else if (b->outcome[i] == CF_CMCC_CARD_FAILED)
+      what = "failed";
+    fprintf(stdout, "card %zu %s %s", i + 1, serial, what);
+    if (b->worker_of[i] >= 0 && p->workers > 1)
+      fprintf(stdout, " (%s)",
+              p->reader[b->worker_of[i]] ? p->reader[b->worker_of[i]] : p->names[b->worker_of[i]]);
+    fputc('\n', stdout);
+  }
+}
+
+/* Every failure but the first (which the caller prints with the exit code), in card order. */
+static void print_other_failures(const cf_cmcc_cardlist *l, const cf_cmcc_batch *b, const parallel_setup *p) {
+  for (size_t i = b->failed + 1; i < l->count; i++)
+    if (b->outcome[i] == CF_CMCC_CARD_FAILED && b->worker_of[i] >= 0)
+      cf_cmcc_print_error(&p->failure[b->worker_of[i]], stderr);
+}
+
+static void parallel_free(parallel_setup *p) {
+  free(p->readers_text);
+  free(p->assign);
+  for (size_t w = 0; w < CF_CMCC_BATCH_MAX_WORKERS; w++)
+    cf_wipe(&p->failure[w], sizeof p->failure[w]);
+}
+
 int cmcch_cmd_user_update(void *ctx) {
   cmcch_cli *c = ctx;
   cf_cmcc_cardlist list = {0};
@@ -161,18 +352,33 @@ int cmcch_cmd_user_update(void *ctx) {
   user_source src = {.c = c, .sim = cmcch_opt(c, "--user-sim"), .params = cmcch_opt(c, "--user-sim-params")};
   int rc = load_list(c, &list);
   if (rc != 0) return rc;
-  cf_cmcc_batch b = {.open_card = open_user_card, .close_card = close_user_card, .ctx = &src};
-  const char *from = cmcch_opt(c, "--from");
-  if (from) {
+  static parallel_setup par; /* large; one run per process */
+  memset(&par, 0, sizeof par);
+  uint8_t *skip = calloc(list.count, 1), *outcome = calloc(list.count, 1);
+  int *worker_of = calloc(list.count, sizeof *worker_of);
+  cf_cmcc_batch b = {.open_card = open_user_card,
+                     .close_card = close_user_card,
+                     .ctx = &src,
+                     .outcome = outcome,
+                     .worker_of = worker_of};
+  const char *from = cmcch_opt(c, "--from"), *lines = cmcch_opt(c, "--lines");
+  if (!skip || !outcome || !worker_of)
+    rc = cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
+  else if (from && lines)
+    rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --from or --lines, not both");
+  else if (from) {
     char *end;
     unsigned long n = strtoul(from, &end, 10);
-    if (*end || n == 0 || n > list.count) {
-      cf_cmcc_cardlist_free(&list);
-      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --from is a line number 1..%zu", list.count);
-    }
+    if (*end || n == 0 || n > list.count)
+      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc user-update: --from is a line number 1..%zu", list.count);
     b.start = n - 1;
+  } else if (lines) {
+    if (parse_lines(lines, list.count, skip) != 0)
+      rc = cmcch_cli_fail(CF_EXIT_USAGE,
+                          "cmcc user-update: --lines is N, A-B or A- (1..%zu), comma-separated", list.count);
+    b.skip = skip;
   }
-  if (src.sim) {
+  if (rc == 0 && src.sim) {
     struct stat st;
     src.profile = cf_card_profile_find("usercard");
     if (!src.profile)
@@ -180,28 +386,43 @@ int cmcch_cmd_user_update(void *ctx) {
     else if (strcmp(src.sim, "mem") != 0 && (stat(src.sim, &st) != 0 || !S_ISDIR(st.st_mode)))
       rc = cmcch_cli_fail(CF_EXIT_FILE, "--user-sim %s: not a directory", src.sim);
   }
+  if (rc == 0) rc = parallel_options(c, &src, &list, &par);
+  if (rc == 0 && par.workers > 1) {
+    b.workers = par.workers;
+    b.worker_ctx = par.ctx;
+    b.assign = par.assign;
+    b.worker_name = par.names;
+  }
+  b.worker_failure = par.failure;
   if (rc == 0) rc = cmcch_cli_open_kmc(c);
   if (rc == 0) rc = parse_job(c, &job);
   if (rc == 0) {
     b.progress = c->g && c->g->quiet ? NULL : stderr;
-    /* SIGINT / SIGTERM: the card in progress is finished, then the batch stops with a resume line */
+    /* SIGINT / SIGTERM: the cards in progress are finished, then the batch stops with a resume line */
     b.stop_requested = cf_batch_interrupted;
     cf_batch_interrupt_arm();
     int brc = cf_cmcc_user_batch(&c->host, &job, &list, &b);
     cf_batch_interrupt_disarm();
-    if (brc != 0) {
+    char resume[4096];
+    if (cmcch_flag(c, "--report")) print_report(&list, &b, &par);
+    if (brc != 0 && (list.count == 0 || b.outcome[b.failed] != CF_CMCC_CARD_FAILED)) {
+      rc = cmcch_cli_host_fail(c); /* the batch never began (no worker) */
+    } else if (brc != 0) {
       rc = cmcch_cli_host_fail(c);
-      fprintf(stdout,
-              "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with --from %zu\n",
-              b.failed + 1, list.count, b.done, b.failed + 1);
+      print_other_failures(&list, &b, &par);
+      resume_option(&list, &b, lines != NULL, resume, sizeof resume);
+      fprintf(stdout, "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with %s\n",
+              b.failed + 1, list.count, b.done, resume);
     } else if (b.stopped) {
-      size_t next = b.start + b.done;
+      resume_option(&list, &b, lines != NULL, resume, sizeof resume);
+      size_t next = b.start;
+      while (next < list.count && ((b.skip && b.skip[next]) || b.outcome[next] == CF_CMCC_CARD_DONE))
+        next++;
       rc = cf_batch_interrupt_exit_code(b.stopped);
       cf_cli_error("cmcc user-update: interrupted by %s", b.stopped == SIGINT ? "SIGINT" : "SIGTERM");
-      fprintf(
-          stdout,
-          "user-update: interrupted before card %zu of %zu: %zu updated in this run; rerun with --from %zu\n",
-          next + 1, list.count, b.done, next + 1);
+      fprintf(stdout,
+              "user-update: interrupted before card %zu of %zu: %zu updated in this run; rerun with %s\n",
+              next + 1, list.count, b.done, resume);
     } else {
       fprintf(stdout, "user-update: %zu cards updated%s in %.2f s (%.0f cards/s)\n", b.done,
               job.verify ? " and proved by use" : "", b.seconds,
@@ -209,6 +430,10 @@ int cmcch_cmd_user_update(void *ctx) {
     }
   }
   cf_wipe(&job, sizeof job);
+  parallel_free(&par);
+  free(skip);
+  free(outcome);
+  free(worker_of);
   cf_cmcc_cardlist_free(&list);
   return rc;
 }

@@ -244,7 +244,31 @@ typedef struct cf_cmcc_batch {
   int stopped;    /* what stop_requested returned when it stopped the batch (0: not stopped); the
                      next card to do is then start + done */
   double seconds; /* wall time of the run */
+  /* Parallel batches (docs/cmcc-flows.md, "Parallel batches"). workers > 1 runs one POSIX thread
+   * per worker; each worker opens its cards through open_card / close_card with worker_ctx[w] as
+   * ctx (worker_ctx NULL: ctx for all; the callbacks must then be thread-safe). Every other card the
+   * host holds (the KMC) is shared: one command exchange at a time under a mutex, inside the one
+   * PC/SC transaction the command already holds on it. A worker takes the lowest-numbered card
+   * left that it may do (assign[i] == its index, or -1 / assign NULL: any worker); a worker whose
+   * card fails stops, the others go on; an interrupt stops every worker before its next card. */
+  size_t workers;
+  void **worker_ctx;
+  const int *assign;
+  /* Per card of the list (count entries, or NULL): skip[i] nonzero leaves card i out (resume by
+   * line list); outcome[i] is written with CF_CMCC_CARD_*; worker_of[i] the worker that did it. */
+  const uint8_t *skip;
+  uint8_t *outcome;
+  int *worker_of;
+  /* One failure record per worker (workers entries, or NULL): the failure of the card it stopped
+   * at (status CF_CMCC_OK when it did not fail). The host h gets the lowest-numbered card's. */
+  cf_cmcc_host *worker_failure;
+  size_t *worker_done; /* cards each worker completed (workers entries, or NULL) */
+  /* Names for the progress line (workers entries, or NULL: "w1", "w2", ...). */
+  const char *const *worker_name;
 } cf_cmcc_batch;
+
+enum { CF_CMCC_CARD_NOT_RUN = 0, CF_CMCC_CARD_DONE, CF_CMCC_CARD_FAILED };
+#define CF_CMCC_BATCH_MAX_WORKERS 64
 
 int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cmcc_cardlist *l,
                        cf_cmcc_batch *b);
