@@ -127,6 +127,18 @@ static inline uint16_t fx_send(fixture *fx, uint8_t cla, uint8_t ins, uint8_t p1
   return sw;
 }
 
+/* A command of class 80 through the client, its data given in hex; the answer's data (512 bytes at
+ * most) into out. */
+static inline uint16_t fx_cmd_hex(fixture *fx, uint8_t ins, uint8_t p1, uint8_t p2, const char *data_hex,
+                                  uint8_t *out, size_t *len) {
+  uint8_t data[300], buf[512];
+  size_t lc = hx(data_hex, data, sizeof data), n = 0;
+  uint16_t sw = fx_send(fx, 0x80, ins, p1, p2, data, lc, buf, sizeof buf, &n);
+  if (out) memcpy(out, buf, n);
+  if (len) *len = n;
+  return sw;
+}
+
 /* The key information template as id/kvn/type/len quadruples in hex ("FF018010 FF028010 ..."). */
 static inline void fx_key_info(fixture *fx, char *out, size_t cap) {
   uint8_t buf[512];

@@ -15,22 +15,12 @@
 #define APP_INDEX_WALLET 1 /* cf_card_applet_at: the ISD is 0 */
 #define APP_INDEX_CASH 3
 
-static uint16_t cmd(fixture *fx, uint8_t ins, uint8_t p1, uint8_t p2, const char *data_hex, uint8_t *out,
-                    size_t *len) {
-  uint8_t data[300], buf[512];
-  size_t lc = hx(data_hex, data, sizeof data), n = 0;
-  uint16_t sw = fx_send(fx, 0x80, ins, p1, p2, data, lc, buf, sizeof buf, &n);
-  if (out) memcpy(out, buf, n);
-  if (len) *len = n;
-  return sw;
-}
-
 static uint16_t delete_aid(fixture *fx, uint8_t p2, const char *aid_hex) {
   char data[80];
   snprintf(data, sizeof data, "4F%02zX%s", strlen(aid_hex) / 2, aid_hex);
   uint8_t out[8];
   size_t len = 0;
-  uint16_t sw = cmd(fx, 0xE4, 0x00, p2, data, out, &len);
+  uint16_t sw = fx_cmd_hex(fx, 0xE4, 0x00, p2, data, out, &len);
   if (sw == SW_OK) assert_hex(out, len, "00");
   return sw;
 }
@@ -42,13 +32,13 @@ static uint16_t install(fixture *fx, uint8_t p1, const char *elf, const char *mo
   snprintf(data, sizeof data, "%02zX%s%02zX%s%02zX%s%02zX%s%02zX%s00", strlen(elf) / 2, elf,
            strlen(module) / 2, module, strlen(aid) / 2, aid, strlen(privileges) / 2, privileges,
            strlen(params) / 2, params);
-  return cmd(fx, 0xE6, p1, 0x00, data, NULL, NULL);
+  return fx_cmd_hex(fx, 0xE6, p1, 0x00, data, NULL, NULL);
 }
 
 static bool listed(fixture *fx, uint8_t p1, const char *aid_hex) {
   char data[40];
   snprintf(data, sizeof data, "4F%02zX%s", strlen(aid_hex) / 2, aid_hex);
-  return cmd(fx, 0xF2, p1, 0x00, data, NULL, NULL) == SW_OK;
+  return fx_cmd_hex(fx, 0xF2, p1, 0x00, data, NULL, NULL) == SW_OK;
 }
 
 static uint8_t app_state(fixture *fx, const char *aid_hex) {
@@ -56,7 +46,7 @@ static uint8_t app_state(fixture *fx, const char *aid_hex) {
   uint8_t out[64];
   size_t len = 0;
   snprintf(data, sizeof data, "4F%02zX%s", strlen(aid_hex) / 2, aid_hex);
-  assert_int_equal(cmd(fx, 0xF2, 0x40, 0x00, data, out, &len), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xF2, 0x40, 0x00, data, out, &len), SW_OK);
   return out[1 + out[0]];
 }
 
@@ -94,11 +84,11 @@ static void test_delete_errors(void **state) {
   assert_int_equal(delete_aid(fx, 0x00, ISD), SW_CONDITIONS_NOT_SATISFIED);
   assert_int_equal(delete_aid(fx, 0x00, CASH_MODULE), SW_REFERENCED_DATA_NOT_FOUND); /* a module alone */
   assert_int_equal(delete_aid(fx, 0x00, "A0000008040001FF"), SW_REFERENCED_DATA_NOT_FOUND);
-  assert_int_equal(cmd(fx, 0xE4, 0x00, 0x00, "4F03A00000", NULL, NULL), SW_WRONG_DATA);
-  assert_int_equal(cmd(fx, 0xE4, 0x00, 0x00, "4F09" CASH_AID "9E00", NULL, NULL), SW_WRONG_DATA);
-  assert_int_equal(cmd(fx, 0xE4, 0x00, 0x00, "4F09A000000804", NULL, NULL), SW_WRONG_DATA);
-  assert_int_equal(cmd(fx, 0xE4, 0x01, 0x00, "4F09" CASH_AID, NULL, NULL), SW_INCORRECT_P1P2);
-  assert_int_equal(cmd(fx, 0xE4, 0x00, 0x01, "4F09" CASH_AID, NULL, NULL), SW_INCORRECT_P1P2);
+  assert_int_equal(fx_cmd_hex(fx, 0xE4, 0x00, 0x00, "4F03A00000", NULL, NULL), SW_WRONG_DATA);
+  assert_int_equal(fx_cmd_hex(fx, 0xE4, 0x00, 0x00, "4F09" CASH_AID "9E00", NULL, NULL), SW_WRONG_DATA);
+  assert_int_equal(fx_cmd_hex(fx, 0xE4, 0x00, 0x00, "4F09A000000804", NULL, NULL), SW_WRONG_DATA);
+  assert_int_equal(fx_cmd_hex(fx, 0xE4, 0x01, 0x00, "4F09" CASH_AID, NULL, NULL), SW_INCORRECT_P1P2);
+  assert_int_equal(fx_cmd_hex(fx, 0xE4, 0x00, 0x01, "4F09" CASH_AID, NULL, NULL), SW_INCORRECT_P1P2);
   /* a load file with instances: refused without P2 80, nothing changed */
   assert_int_equal(delete_aid(fx, 0x00, KEYCARD_PKG), SW_CONDITIONS_NOT_SATISFIED);
   assert_true(listed(fx, 0x40, CASH_AID));
@@ -123,7 +113,7 @@ static void test_delete_load_file_with_related(void **state) {
   /* a load file without instances goes with P2 00 */
   assert_int_equal(delete_aid(fx, 0x00, LOOPBACK_AID), SW_OK);
   assert_int_equal(delete_aid(fx, 0x00, "F063666C6F6F"), SW_OK);
-  assert_int_equal(cmd(fx, 0xF2, 0x20, 0x00, "4F00", NULL, NULL), SW_REFERENCED_DATA_NOT_FOUND);
+  assert_int_equal(fx_cmd_hex(fx, 0xF2, 0x20, 0x00, "4F00", NULL, NULL), SW_REFERENCED_DATA_NOT_FOUND);
   fx_free(fx);
 }
 
@@ -134,9 +124,9 @@ static void test_install_afresh(void **state) {
   uint8_t out[64];
   size_t len = 0;
   /* personalise the wallet, then delete and re-install it */
-  assert_int_equal(cmd(fx, 0xE6, 0x20, 0x00, "000009" WALLET_AID "000000", out, &len), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x20, 0x00, "000009" WALLET_AID "000000", out, &len), SW_OK);
   assert_hex(out, len, "00");
-  assert_int_equal(cmd(fx, 0xE2, 0x80, 0x00, "CAFE", NULL, NULL), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xE2, 0x80, 0x00, "CAFE", NULL, NULL), SW_OK);
   const uint8_t *v = record(fx, APP_INDEX_WALLET, PROBE_REC_STORED, &len);
   assert_non_null(v);
   assert_hex(v, len, "CAFE");
@@ -194,11 +184,13 @@ static void test_install_errors(void **state) {
   assert_int_equal(install(fx, 0x0C, KEYCARD_PKG, CASH_MODULE, CASH_AID, "80", "C900"), SW_WRONG_DATA);
   assert_int_equal(install(fx, 0x0C, KEYCARD_PKG, CASH_MODULE, CASH_AID, "0000", "C900"), SW_WRONG_DATA);
   assert_int_equal(install(fx, 0x0C, KEYCARD_PKG, CASH_MODULE, CASH_AID, "00", "C905"), SW_WRONG_DATA);
-  assert_int_equal(cmd(fx, 0xE6, 0x0C, 0x00, "07" KEYCARD_PKG "08" CASH_MODULE, NULL, NULL), SW_WRONG_DATA);
-  assert_int_equal(cmd(fx, 0xE6, 0x10, 0x00, "00", NULL, NULL), SW_INCORRECT_P1P2); /* extradition */
-  assert_int_equal(cmd(fx, 0xE6, 0x40, 0x00, "00", NULL, NULL), SW_INCORRECT_P1P2); /* registry update */
-  assert_int_equal(cmd(fx, 0xE6, 0x0C, 0x01, "00", NULL, NULL), SW_INCORRECT_P1P2);
-  assert_int_equal(cmd(fx, 0xE6, 0x0C, 0x00, "", NULL, NULL), SW_WRONG_LENGTH);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x0C, 0x00, "07" KEYCARD_PKG "08" CASH_MODULE, NULL, NULL),
+                   SW_WRONG_DATA);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x10, 0x00, "00", NULL, NULL), SW_INCORRECT_P1P2); /* extradition */
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x40, 0x00, "00", NULL, NULL),
+                   SW_INCORRECT_P1P2); /* registry update */
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x0C, 0x01, "00", NULL, NULL), SW_INCORRECT_P1P2);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x0C, 0x00, "", NULL, NULL), SW_WRONG_LENGTH);
   /* nothing of that changed the registry */
   assert_false(listed(fx, 0x40, CASH_AID));
   assert_true(fx->c.open);
@@ -211,24 +203,24 @@ static void test_personalization(void **state) {
   (void)state;
   fixture *fx = open_card();
   size_t len = 0;
-  assert_int_equal(cmd(fx, 0xE2, 0x80, 0x00, "01", NULL, NULL), SW_CONDITIONS_NOT_SATISFIED);
-  assert_int_equal(cmd(fx, 0xE6, 0x20, 0x00, "000009A00000080400010399000000", NULL, NULL),
+  assert_int_equal(fx_cmd_hex(fx, 0xE2, 0x80, 0x00, "01", NULL, NULL), SW_CONDITIONS_NOT_SATISFIED);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x20, 0x00, "000009A00000080400010399000000", NULL, NULL),
                    SW_REFERENCED_DATA_NOT_FOUND);
-  assert_int_equal(cmd(fx, 0xE6, 0x20, 0x00, "000008" ISD "000000", NULL, NULL),
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x20, 0x00, "000008" ISD "000000", NULL, NULL),
                    SW_REFERENCED_DATA_NOT_FOUND);
-  assert_int_equal(cmd(fx, 0xE6, 0x20, 0x00, "000009" CASH_AID "010000", NULL, NULL), SW_WRONG_DATA);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x20, 0x00, "000009" CASH_AID "010000", NULL, NULL), SW_WRONG_DATA);
   /* a locked application cannot be personalised */
-  assert_int_equal(cmd(fx, 0xF0, 0x40, 0x80, CASH_AID, NULL, NULL), SW_OK);
-  assert_int_equal(cmd(fx, 0xE6, 0x20, 0x00, "000009" CASH_AID "000000", NULL, NULL),
+  assert_int_equal(fx_cmd_hex(fx, 0xF0, 0x40, 0x80, CASH_AID, NULL, NULL), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x20, 0x00, "000009" CASH_AID "000000", NULL, NULL),
                    SW_CONDITIONS_NOT_SATISFIED);
-  assert_int_equal(cmd(fx, 0xE6, 0x20, 0x00, "000009" WALLET_AID "000000", NULL, NULL), SW_OK);
-  assert_int_equal(cmd(fx, 0xE2, 0x80, 0x00, "0102", NULL, NULL), SW_OK);
-  assert_int_equal(cmd(fx, 0xE2, 0x80, 0x01, "030405", NULL, NULL), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x20, 0x00, "000009" WALLET_AID "000000", NULL, NULL), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xE2, 0x80, 0x00, "0102", NULL, NULL), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xE2, 0x80, 0x01, "030405", NULL, NULL), SW_OK);
   const uint8_t *v = record(fx, APP_INDEX_WALLET, PROBE_REC_STORED, &len);
   assert_hex(v, len, "030405");
   /* a new session forgets the personalization */
   assert_int_equal(fx_open_default(fx, 0x03), CF_GP_OK);
-  assert_int_equal(cmd(fx, 0xE2, 0x80, 0x00, "01", NULL, NULL), SW_CONDITIONS_NOT_SATISFIED);
+  assert_int_equal(fx_cmd_hex(fx, 0xE2, 0x80, 0x00, "01", NULL, NULL), SW_CONDITIONS_NOT_SATISFIED);
   fx_free(fx);
 }
 

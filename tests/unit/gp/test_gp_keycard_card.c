@@ -12,16 +12,6 @@
 #define KEYCARD_PKG "A0000008040001"
 #define WALLET "A00000080400010101"
 
-static uint16_t cmd(fixture *fx, uint8_t ins, uint8_t p1, uint8_t p2, const char *hex, uint8_t *out,
-                    size_t *len) {
-  uint8_t data[128], buf[512];
-  size_t lc = hx(hex, data, sizeof data), n = 0;
-  uint16_t sw = fx_send(fx, 0x80, ins, p1, p2, data, lc, buf, sizeof buf, &n);
-  if (out) memcpy(out, buf, n);
-  if (len) *len = n;
-  return sw;
-}
-
 static void gp_session(fixture *fx) {
   cf_gp_close(&fx->c);
   assert_int_equal(cf_gp_select(&fx->c, NULL, 0, NULL, 0, NULL), CF_GP_OK);
@@ -61,7 +51,7 @@ static void test_lists_the_keycard_applications(void **state) {
   }
   uint8_t buf[256];
   size_t len = 0;
-  assert_int_equal(cmd(fx, 0xF2, 0x10, 0x00, "4F00", buf, &len), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xF2, 0x10, 0x00, "4F00", buf, &len), SW_OK);
   assert_hex(buf, len,
              "07" KEYCARD_PKG "010004"
              "08A000000804000101"
@@ -79,17 +69,17 @@ static void test_wallet_deleted_and_installed_afresh(void **state) {
   keycard_client_wipe(&kc);
 
   gp_session(fx);
-  assert_int_equal(cmd(fx, 0xE4, 0x00, 0x00, "4F09" WALLET, NULL, NULL), SW_OK);
-  assert_int_equal(cmd(fx, 0xF2, 0x40, 0x00, "4F09" WALLET, NULL, NULL), SW_REFERENCED_DATA_NOT_FOUND);
+  assert_int_equal(fx_cmd_hex(fx, 0xE4, 0x00, 0x00, "4F09" WALLET, NULL, NULL), SW_OK);
+  assert_int_equal(fx_cmd_hex(fx, 0xF2, 0x40, 0x00, "4F09" WALLET, NULL, NULL), SW_REFERENCED_DATA_NOT_FOUND);
   fx_restart(fx); /* outside the channel: the ISD answers the SELECT of an absent AID */
   assert_int_equal(fx_raw(fx, "00A4040009" WALLET, NULL, 0, NULL), SW_FILE_NOT_FOUND);
   gp_session(fx);
-  assert_int_equal(cmd(fx, 0xE6, 0x0C, 0x00,
-                       "07" KEYCARD_PKG "08A000000804000101"
-                       "09" WALLET "0100"
-                       "02C900"
-                       "00",
-                       NULL, NULL),
+  assert_int_equal(fx_cmd_hex(fx, 0xE6, 0x0C, 0x00,
+                              "07" KEYCARD_PKG "08A000000804000101"
+                              "09" WALLET "0100"
+                              "02C900"
+                              "00",
+                              NULL, NULL),
                    SW_OK);
 
   /* fresh: not initialised, and it initialises and pairs anew in the first slot */
