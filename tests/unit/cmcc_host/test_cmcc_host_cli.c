@@ -14,6 +14,7 @@
 
 #include "../../../host/cmcc/cli_cmcc_internal.h"
 #include "cardforge/cli.h"
+#include "cmcc_host_test_files.h"
 
 static int run(const char *line) {
   char buf[512], *argv[32];
@@ -126,14 +127,6 @@ static int run_capturing(const char *line, char *err, size_t cap) {
   err[n] = 0;
   fclose(tmp);
   return rc;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  assert_int_equal(chmod(path, mode), 0);
 }
 
 /* Key values and PINs from files: used when private, refused (naming the file) when group or

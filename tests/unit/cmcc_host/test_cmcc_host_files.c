@@ -17,6 +17,7 @@
 #include "cardforge/cmcc.h"
 #include "cardforge/cmcc_host.h"
 #include "cardforge/hex.h"
+#include "cmcc_host_test_files.h"
 
 static const char good_hsm[] =
     "# operator vault\n"
@@ -137,14 +138,6 @@ static int remove_tmpdir(void **state) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   return system(cmd) == 0 ? 0 : -1;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  assert_int_equal(chmod(path, mode), 0);
 }
 
 static void cmcc_host_hsm_file_permissions(void **state) {
