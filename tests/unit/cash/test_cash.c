@@ -16,6 +16,8 @@
 #include "cardforge/keycard.h"
 #include "cardforge/sw.h"
 
+#include "../card_send.h"
+
 #define WALLET_NS 3
 #define WALLET_REC_CASH_DATA 14 /* applets/keycard KC_REC_DATA_CASH */
 
@@ -52,19 +54,10 @@ static int teardown(void **state) {
   return 0;
 }
 
-static uint16_t send(cf_card *card, const uint8_t *cmd, size_t len, uint8_t *out, size_t *data_len) {
-  static uint8_t resp[CF_CARD_MAX_RESPONSE + 2];
-  size_t n = cf_card_transmit(card, cmd, len, resp, sizeof resp);
-  assert_true(n >= 2);
-  if (out != NULL) memcpy(out, resp, n - 2);
-  if (data_len != NULL) *data_len = n - 2;
-  return cf_be16(resp + n - 2);
-}
-
 static uint16_t select_aid(cf_card *card, const uint8_t *aid, size_t aid_len, uint8_t *out, size_t *len) {
   uint8_t cmd[5 + 16] = {0x00, 0xA4, 0x04, 0x00, (uint8_t)aid_len};
   memcpy(cmd + 5, aid, aid_len);
-  return send(card, cmd, 5 + aid_len, out, len);
+  return card_send(card, cmd, 5 + aid_len, out, len);
 }
 
 static uint16_t select_cash(cf_card *card, uint8_t *out, size_t *len) {
@@ -169,7 +162,7 @@ static void sign_hash_without_pin_or_channel(void **state) {
   assert_int_equal(cf_sha256(msg, strlen(msg), hash), 0);
   uint8_t cmd[5 + 32] = {0x80, CASH_INS_SIGN, 0x00, 0x00, 32};
   memcpy(cmd + 5, hash, 32);
-  assert_int_equal(send(f->card, cmd, sizeof cmd, out, &n), SW_OK);
+  assert_int_equal(card_send(f->card, cmd, sizeof cmd, out, &n), SW_OK);
   assert_int_equal(out[0], 0xA0);
   assert_int_equal(out[1], 0x81);
   assert_int_equal(out[2], n - 3);
@@ -185,12 +178,12 @@ static void sign_hash_without_pin_or_channel(void **state) {
   assert_false(cf_ec_verify(out + 5, 65, hash, sig));
   /* the class is not looked at; fewer than 32 bytes are refused */
   cmd[0] = 0x00;
-  assert_int_equal(send(f->card, cmd, sizeof cmd, out, &n), SW_OK);
+  assert_int_equal(card_send(f->card, cmd, sizeof cmd, out, &n), SW_OK);
   uint8_t short_cmd[5 + 31] = {0x80, CASH_INS_SIGN, 0x00, 0x00, 31};
-  assert_int_equal(send(f->card, short_cmd, sizeof short_cmd, out, &n), SW_WRONG_DATA);
+  assert_int_equal(card_send(f->card, short_cmd, sizeof short_cmd, out, &n), SW_WRONG_DATA);
   assert_int_equal(n, 0);
   const uint8_t unknown[] = {0x80, 0xF2, 0x00, 0x00};
-  assert_int_equal(send(f->card, unknown, sizeof unknown, out, &n), SW_INS_NOT_SUPPORTED);
+  assert_int_equal(card_send(f->card, unknown, sizeof unknown, out, &n), SW_INS_NOT_SUPPORTED);
 }
 
 /* KeycardTest identTest, the Cash part: IDENTIFY CARD signs with the identity the Ident
@@ -203,19 +196,19 @@ static void identify_card_uses_the_package_identity(void **state) {
   uint8_t cmd[5 + 32] = {0x80, CASH_INS_IDENTIFY_CARD, 0x00, 0x00, 32};
   memcpy(cmd + 5, chal, 32);
   assert_int_equal(select_cash(f->card, out, &n), SW_OK);
-  assert_int_equal(send(f->card, cmd, sizeof cmd, out, &n), SW_CONDITIONS_NOT_SATISFIED);
+  assert_int_equal(card_send(f->card, cmd, sizeof cmd, out, &n), SW_CONDITIONS_NOT_SATISFIED);
 
   static const uint8_t ca_priv[32] = {[31] = 7}, ident_priv[32] = {[0] = 0x11, [31] = 0x22};
   uint8_t store_data[5 + IDENT_STORE_DATA_LEN] = {0x80, IDENT_INS_STORE_DATA, 0x00, 0x00,
                                                   IDENT_STORE_DATA_LEN};
   assert_int_equal(cf_ident_make_store_data(ca_priv, ident_priv, store_data + 5), 0);
   assert_int_equal(select_aid(f->card, ident_instance_aid, sizeof ident_instance_aid, out, &n), SW_OK);
-  assert_int_equal(send(f->card, store_data, sizeof store_data, out, &n), SW_OK);
+  assert_int_equal(card_send(f->card, store_data, sizeof store_data, out, &n), SW_OK);
 
   assert_int_equal(select_cash(f->card, out, &n), SW_OK);
   uint8_t wrong_len[5 + 33] = {0x80, CASH_INS_IDENTIFY_CARD, 0x00, 0x00, 33};
-  assert_int_equal(send(f->card, wrong_len, sizeof wrong_len, out, &n), SW_WRONG_DATA);
-  assert_int_equal(send(f->card, cmd, sizeof cmd, out, &n), SW_OK);
+  assert_int_equal(card_send(f->card, wrong_len, sizeof wrong_len, out, &n), SW_WRONG_DATA);
+  assert_int_equal(card_send(f->card, cmd, sizeof cmd, out, &n), SW_OK);
   assert_int_equal(cf_ident_verify(out, n, chal, ca33), 0);
   uint8_t pub65[65], want[33];
   assert_int_equal(cf_ec_pub_from_priv(ca_priv, pub65), 0);

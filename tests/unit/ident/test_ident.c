@@ -13,6 +13,8 @@
 #include "cardforge/ident.h"
 #include "cardforge/sw.h"
 
+#include "../card_send.h"
+
 static const uint8_t ca_priv[32] = {[31] = 2};
 static const uint8_t ident_priv[32] = {[31] = 1};
 /* G and 2G, compressed (SEC 2, secp256k1) */
@@ -52,19 +54,10 @@ static int teardown(void **state) {
   return 0;
 }
 
-static uint16_t send(cf_card *card, const uint8_t *cmd, size_t len, uint8_t *out, size_t *data_len) {
-  static uint8_t resp[CF_CARD_MAX_RESPONSE + 2];
-  size_t n = cf_card_transmit(card, cmd, len, resp, sizeof resp);
-  assert_true(n >= 2);
-  if (out != NULL) memcpy(out, resp, n - 2);
-  if (data_len != NULL) *data_len = n - 2;
-  return cf_be16(resp + n - 2);
-}
-
 static uint16_t select_ident(cf_card *card, uint8_t *out, size_t *len) {
   uint8_t cmd[5 + IDENT_AID_LEN] = {0x00, 0xA4, 0x04, 0x00, IDENT_AID_LEN};
   memcpy(cmd + 5, ident_instance_aid, IDENT_AID_LEN);
-  return send(card, cmd, sizeof cmd, out, len);
+  return card_send(card, cmd, sizeof cmd, out, len);
 }
 
 /* selects the application first, as a provisioning station does */
@@ -74,7 +67,7 @@ static uint16_t store_data(cf_card *card, const uint8_t *data, size_t len) {
   assert_int_equal(select_ident(card, sel, &n), SW_OK);
   uint8_t cmd[5 + 255] = {0x80, IDENT_INS_STORE_DATA, 0x00, 0x00, (uint8_t)len};
   memcpy(cmd + 5, data, len);
-  return send(card, cmd, 5 + len, NULL, NULL);
+  return card_send(card, cmd, 5 + len, NULL, NULL);
 }
 
 static void hex(const char *h, uint8_t *out, size_t n) {
@@ -179,9 +172,9 @@ static void ident_application_knows_store_data_only(void **state) {
   size_t n = 0;
   assert_int_equal(select_ident(f->card, out, &n), SW_OK);
   uint8_t identify[5 + 32] = {0x80, 0x14, 0x00, 0x00, 32};
-  assert_int_equal(send(f->card, identify, sizeof identify, out, &n), SW_INS_NOT_SUPPORTED);
+  assert_int_equal(card_send(f->card, identify, sizeof identify, out, &n), SW_INS_NOT_SUPPORTED);
   const uint8_t by_fid[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0xE1, 0x04};
-  assert_int_equal(send(f->card, by_fid, sizeof by_fid, out, &n), SW_INS_NOT_SUPPORTED);
+  assert_int_equal(card_send(f->card, by_fid, sizeof by_fid, out, &n), SW_INS_NOT_SUPPORTED);
 }
 
 /* Install parameter ca=: a fresh identity certified by that CA, kept when the card is reopened. */
@@ -227,7 +220,7 @@ static void power_cut_during_store_data_is_all_or_nothing(void **state) {
     cf_store_fault_at(f->store, cut_at);
     uint8_t cmd[5 + IDENT_STORE_DATA_LEN] = {0x80, IDENT_INS_STORE_DATA, 0x00, 0x00, IDENT_STORE_DATA_LEN};
     memcpy(cmd + 5, data, sizeof data);
-    uint16_t sw = send(f->card, cmd, sizeof cmd, out, &n);
+    uint16_t sw = card_send(f->card, cmd, sizeof cmd, out, &n);
     bool cut = cf_store_is_cut(f->store);
     cf_store_fault_at(f->store, 0);
     assert_int_equal(sw, cut ? SW_MEMORY_FAILURE : SW_OK);

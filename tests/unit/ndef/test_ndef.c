@@ -17,6 +17,8 @@
 #include "cardforge/ndef.h"
 #include "cardforge/sw.h"
 
+#include "../card_send.h"
+
 #define WALLET_NS 1
 #define WALLET_REC_NDEF 13 /* cardforge/keycard.h: the shared NDEF file */
 
@@ -69,12 +71,7 @@ static int teardown(void **state) {
 }
 
 static uint16_t send(const uint8_t *cmd, size_t len, uint8_t *out, size_t *data_len) {
-  static uint8_t resp[CF_CARD_MAX_RESPONSE + 2];
-  size_t n = cf_card_transmit(fx.card, cmd, len, resp, sizeof resp);
-  assert_true(n >= 2);
-  if (out != NULL) memcpy(out, resp, n - 2);
-  if (data_len != NULL) *data_len = n - 2;
-  return cf_be16(resp + n - 2);
+  return card_send(fx.card, cmd, len, out, data_len);
 }
 
 static uint16_t select_app(void) {

@@ -13,14 +13,7 @@
 #include "cardforge/loopback.h"
 #include "cardforge/sw.h"
 
-static uint16_t send(cf_card *card, const uint8_t *cmd, size_t len, uint8_t *out, size_t *data_len) {
-  static uint8_t resp[CF_CARD_MAX_RESPONSE + 2];
-  size_t n = cf_card_transmit(card, cmd, len, resp, sizeof resp);
-  assert_true(n >= 2);
-  if (out != NULL) memcpy(out, resp, n - 2);
-  if (data_len != NULL) *data_len = n - 2;
-  return cf_be16(resp + n - 2);
-}
+#include "../card_send.h"
 
 static cf_card *new_card(cf_store *store) {
   cf_card *card = loopback_profile.create(store, "");
@@ -56,32 +49,32 @@ static void select_echo_and_errors(void **state) {
   uint8_t out[CF_CARD_MAX_RESPONSE];
   size_t n = 0;
   const uint8_t select[] = {0x00, 0xA4, 0x04, 0x00, 0x07, 0xF0, 0x63, 0x66, 0x6C, 0x6F, 0x6F, 0x70};
-  assert_int_equal(send(card, select, sizeof select, NULL, &n), SW_OK);
+  assert_int_equal(card_send(card, select, sizeof select, NULL, &n), SW_OK);
   assert_int_equal(n, 0);
   const uint8_t echo[] = {0x00, 0x01, 0x00, 0x00, 0x02, 0xCA, 0xFE, 0x00};
-  assert_int_equal(send(card, echo, sizeof echo, out, &n), SW_OK);
+  assert_int_equal(card_send(card, echo, sizeof echo, out, &n), SW_OK);
   assert_int_equal(n, 2);
   assert_int_equal(out[0], 0xCA);
   const uint8_t echo_p1[] = {0x00, 0x01, 0x01, 0x00, 0x01, 0xCA};
-  assert_int_equal(send(card, echo_p1, sizeof echo_p1, NULL, &n), SW_INCORRECT_P1P2);
+  assert_int_equal(card_send(card, echo_p1, sizeof echo_p1, NULL, &n), SW_INCORRECT_P1P2);
   const uint8_t bad_ins[] = {0x00, 0x7E, 0x00, 0x00};
-  assert_int_equal(send(card, bad_ins, sizeof bad_ins, NULL, &n), SW_INS_NOT_SUPPORTED);
+  assert_int_equal(card_send(card, bad_ins, sizeof bad_ins, NULL, &n), SW_INS_NOT_SUPPORTED);
   const uint8_t bad_cla[] = {0xA0, 0x01, 0x00, 0x00};
-  assert_int_equal(send(card, bad_cla, sizeof bad_cla, NULL, &n), SW_CLA_NOT_SUPPORTED);
+  assert_int_equal(card_send(card, bad_cla, sizeof bad_cla, NULL, &n), SW_CLA_NOT_SUPPORTED);
   const uint8_t gen_data[] = {0x00, 0x02, 0x00, 0x01, 0x01, 0x00};
-  assert_int_equal(send(card, gen_data, sizeof gen_data, NULL, &n), SW_WRONG_LENGTH);
+  assert_int_equal(card_send(card, gen_data, sizeof gen_data, NULL, &n), SW_WRONG_LENGTH);
   const uint8_t gen_max[] = {0x00, 0x02, 0x10, 0x00, 0x00, 0x00, 0x00};
-  assert_int_equal(send(card, gen_max, sizeof gen_max, out, &n), SW_OK);
+  assert_int_equal(card_send(card, gen_max, sizeof gen_max, out, &n), SW_OK);
   assert_int_equal(n, 4096);
   assert_int_equal(out[4095], 0xFF);
   const uint8_t gen_over[] = {0x00, 0x02, 0x10, 0x01, 0x00, 0x00, 0x00};
-  assert_int_equal(send(card, gen_over, sizeof gen_over, NULL, &n), SW_INCORRECT_P1P2);
+  assert_int_equal(card_send(card, gen_over, sizeof gen_over, NULL, &n), SW_INCORRECT_P1P2);
   const uint8_t sw_6a82[] = {0x00, 0x03, 0x00, 0x00, 0x02, 0x6A, 0x82};
-  assert_int_equal(send(card, sw_6a82, sizeof sw_6a82, NULL, &n), SW_FILE_NOT_FOUND);
+  assert_int_equal(card_send(card, sw_6a82, sizeof sw_6a82, NULL, &n), SW_FILE_NOT_FOUND);
   const uint8_t sw_61[] = {0x00, 0x03, 0x00, 0x00, 0x02, 0x61, 0x10};
-  assert_int_equal(send(card, sw_61, sizeof sw_61, NULL, &n), SW_WRONG_DATA);
+  assert_int_equal(card_send(card, sw_61, sizeof sw_61, NULL, &n), SW_WRONG_DATA);
   const uint8_t sw_short[] = {0x00, 0x03, 0x00, 0x00, 0x01, 0x90};
-  assert_int_equal(send(card, sw_short, sizeof sw_short, NULL, &n), SW_WRONG_LENGTH);
+  assert_int_equal(card_send(card, sw_short, sizeof sw_short, NULL, &n), SW_WRONG_LENGTH);
   cf_card_free(card);
   cf_store_close(store);
 }
@@ -90,7 +83,7 @@ static uint32_t bump(cf_card *card) {
   const uint8_t inc[] = {0x80, LOOPBACK_INS_COUNTER, 0x00, 0x00, 0x00};
   uint8_t out[8];
   size_t n = 0;
-  assert_int_equal(send(card, inc, sizeof inc, out, &n), SW_OK);
+  assert_int_equal(card_send(card, inc, sizeof inc, out, &n), SW_OK);
   assert_int_equal(n, 4);
   return ((uint32_t)out[0] << 24) | ((uint32_t)out[1] << 16) | ((uint32_t)out[2] << 8) | out[3];
 }
@@ -108,7 +101,7 @@ static void counter_survives_restart_in_file(void **state) {
   assert_int_equal(bump(card), 2);
   /* a refused command changes nothing */
   const uint8_t bad[] = {0x80, LOOPBACK_INS_COUNTER, 0x00, 0x01, 0x00};
-  assert_int_equal(send(card, bad, sizeof bad, NULL, NULL), SW_INCORRECT_P1P2);
+  assert_int_equal(card_send(card, bad, sizeof bad, NULL, NULL), SW_INCORRECT_P1P2);
   cf_card_free(card);
   cf_store_close(store);
   assert_int_equal(cf_store_open_file(path, &store), CF_STORE_OK);
