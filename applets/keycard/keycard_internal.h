@@ -166,8 +166,9 @@ bool kc_initialized(const cf_applet *app);
 bool kc_out(kc_req *rq, const void *data, size_t len);
 bool kc_digits(const uint8_t *p, size_t len);
 
-/* ---- command tables, one per version (keycard_commands.c); handlers take a kc_req ---- */
-extern const cf_command kc_commands_2_2_1[], kc_commands_3_0[], kc_commands_3_1[], kc_commands_3_2[];
+/* ---- command tables, one per version, 3.2 using 3.1.0's (keycard_commands.c); handlers take a
+ * kc_req ---- */
+extern const cf_command kc_commands_2_2_1[], kc_commands_3_0[], kc_commands_3_1[];
 extern const cf_command kc_commands_before_init_2x[], kc_commands_before_init_3_1[];
 
 /* ---- versions (keycard_version.c) ---- */

@@ -61,7 +61,7 @@ static const kc_version kc_versions[] = {
         .ephemeral_pairing = true,
         .ndef_chunked = true,
         .seed_min = 16,
-        .commands = kc_commands_3_2,
+        .commands = kc_commands_3_1,
         .commands_before_init = kc_commands_before_init_3_1,
     },
 };
