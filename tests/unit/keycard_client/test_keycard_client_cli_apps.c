@@ -17,6 +17,7 @@
 #include "cardforge/keycard_card.h"
 #include "cardforge/store.h"
 #include "cli_keycard_internal.h"
+#include "keycard_cli_capture.h"
 
 #define CA_KEY "00000000000000000000000000000000000000000000000000000000000000C5"
 
@@ -35,22 +36,11 @@ static cf_transport *connect_card(void *ctx, const char *reader, char *err, size
 }
 
 static int run(bench *b, ...) {
-  char *argv[32];
-  int argc = 0;
-  argv[argc++] = "keycard";
-  va_list ap;
-  va_start(ap, b);
-  for (char *a; (a = va_arg(ap, char *)) != NULL && argc < 31;)
-    argv[argc++] = a;
-  va_end(ap);
-  argv[argc] = NULL;
-  free(b->out);
-  free(b->log);
-  FILE *out = open_memstream(&b->out, &b->out_len), *log = open_memstream(&b->log, &b->log_len);
-  keycard_cli_io io = {.connect = connect_card, .ctx = b, .out = out, .log = log};
-  int code = keycard_cli_run(&b->g, argc, argv, &io);
-  fclose(out);
-  fclose(log);
+  const keycard_cli_io io = {.connect = connect_card, .ctx = b};
+  va_list args;
+  va_start(args, b);
+  int code = keycard_cli_run_captured(&b->g, &io, &b->out, &b->out_len, &b->log, &b->log_len, args);
+  va_end(args);
   return code;
 }
 
