@@ -8,9 +8,8 @@
 // Prints "key-uid: <hex>", "public-key: <hex>", "hash: <hex>" for the calling script to compare.
 'use strict';
 const path = require('path');
-const { spawn } = require('child_process');
 const crypto = require('crypto');
-const readline = require('readline');
+const { BridgeChannel, check } = require('./bridge_channel.js');
 
 const [nodeModules, bridgePath, reader] = process.argv.slice(2);
 // The package exports only its index, which loads a PC/SC binding: reach the command set directly.
@@ -24,36 +23,8 @@ const PIN = '123456';
 const PUK = '012345678901';
 const PAIRING_PASSWORD = 'KeycardDefaultPairing';
 
-// The package's CardChannel interface: async send(APDUCommand) -> APDUResponse.
-class BridgeChannel {
-  constructor(bridge, readerName) {
-    this.proc = spawn('/usr/bin/python3', [bridge, readerName], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.waiting = [];
-    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => {
-      const w = this.waiting.shift();
-      if (w) w.resolve(line.trim());
-    });
-    this.proc.on('exit', (code) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`bridge exited (${code})`));
-    });
-  }
-  send(cmd) {
-    const hex = Buffer.from(cmd.serialize()).toString('hex');
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.proc.stdin.write(hex + '\n');
-    }).then((line) => new APDUResponse(new Uint8Array(Buffer.from(line, 'hex'))));
-  }
-  isConnected() { return true; }
-  close() { this.proc.stdin.end(); }
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
 async function main() {
-  const channel = new BridgeChannel(bridgePath, reader);
+  const channel = new BridgeChannel(bridgePath, reader, APDUResponse);
   try {
     const cmdSet = new KeycardCommandSet(channel);
     let resp = await cmdSet.select();

@@ -7,8 +7,7 @@
 // usage: node keycard_manager_pairings.js NODE_MODULES_DIR BRIDGE READER
 'use strict';
 const path = require('path');
-const { spawn } = require('child_process');
-const readline = require('readline');
+const { BridgeChannel, check } = require('./bridge_channel.js');
 
 const [nodeModules, bridgePath, reader] = process.argv.slice(2);
 const pkgDir = path.join(nodeModules, 'keycard-manager', 'dist', 'cjs');
@@ -19,34 +18,6 @@ const PIN = '123456';
 const PUK = '012345678901';
 const PAIRING_PASSWORD = 'KeycardDefaultPairing';
 const SLOTS = 10;
-
-// The package's CardChannel interface over pcsc_bridge.py (see keycard_manager_client.js).
-class BridgeChannel {
-  constructor(bridge, readerName) {
-    this.proc = spawn('/usr/bin/python3', [bridge, readerName], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.waiting = [];
-    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => {
-      const w = this.waiting.shift();
-      if (w) w.resolve(line.trim());
-    });
-    this.proc.on('exit', (code) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`bridge exited (${code})`));
-    });
-  }
-  send(cmd) {
-    const hex = Buffer.from(cmd.serialize()).toString('hex');
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.proc.stdin.write(hex + '\n');
-    }).then((line) => new APDUResponse(new Uint8Array(Buffer.from(line, 'hex'))));
-  }
-  isConnected() { return true; }
-  close() { this.proc.stdin.end(); }
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
 
 async function select(cmdSet) {
   const resp = await cmdSet.select();
@@ -64,7 +35,7 @@ async function session(cmdSet) {
 }
 
 async function main() {
-  const channel = new BridgeChannel(bridgePath, reader);
+  const channel = new BridgeChannel(bridgePath, reader, APDUResponse);
   try {
     const cmdSet = new KeycardCommandSet(channel);
     let info = await select(cmdSet);
