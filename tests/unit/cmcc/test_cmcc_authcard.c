@@ -7,7 +7,7 @@
 static void test_encrypt_data_and_mac_generate_vectors(void **state) {
   (void)state;
   tcard ac;
-  /* the profile's worked values, with the auth card holding K = 1122...2211 as its key 02 */
+  /* docs/cmcc-profile.md 5.1 worked values, with the auth card holding K = 1122...2211 as key 02 */
   tc_open(&ac, "authcard", "k02=11223344556677888877665544332211");
   assert_int_equal(
       tc_hex(&ac, "8030000021 01020304 1C 1B0102030405060708090A0B00112233445566778899AABBCCDDEEFF"), 0x6982);

@@ -1,6 +1,6 @@
-/* The China Mobile constructions pinned to the profile's worked values (shared/specs/cmcc-profile.md)
- * and to the worked examples of docs/cmcc-profile.md, which were computed independently with
- * python3-cryptography and the openssl CLI. */
+/* The China Mobile constructions pinned to the worked values of docs/cmcc-profile.md section 5
+ * (5.1: the primitives, two of them pyemv's published examples; 5.2: the project's examples), which
+ * were computed independently with python3-cryptography and the openssl CLI. */
 #include "cmcc_test_util.h"
 
 #include <string.h>
@@ -17,7 +17,7 @@ static void assert_hex(const uint8_t *got, size_t len, const char *want_hex) {
   assert_memory_equal(got, want, n);
 }
 
-/* ---- the profile's worked values ---- */
+/* ---- docs/cmcc-profile.md 5.1: worked values of the primitives ---- */
 
 static void test_profile_diversify8_pyemv(void **state) {
   (void)state;
@@ -75,7 +75,7 @@ static void test_profile_session_key(void **state) {
   assert_hex(out, 16, "55D391229963F324ABB3D0AA6ADBF264");
 }
 
-/* ---- docs/cmcc-profile.md worked examples ---- */
+/* ---- docs/cmcc-profile.md 5.2: the project's examples ---- */
 
 static void test_diversify16(void **state) {
   (void)state;

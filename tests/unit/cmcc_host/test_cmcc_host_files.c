@@ -357,8 +357,8 @@ static void cmcc_host_export_request_encoding(void **state) {
   assert_int_equal(cf_cmcc_export_encode(&req, out, sizeof out), 0);
 }
 
-/* The HSM's operations against the worked values of shared/specs/cmcc-profile.md (checked there
- * with an independent implementation) and docs/cmcc-profile.md 5.2. */
+/* The HSM's operations against the worked values of docs/cmcc-profile.md 5.1 and 5.2 (each checked
+ * with the independent implementation tests/unit/cmcc/cmcc_reference.py). */
 static void cmcc_host_hsm_vectors(void **state) {
   (void)state;
   cf_cmcc_hsm *h = cf_cmcc_hsm_new();

@@ -199,7 +199,7 @@ static void test_alternating_ciphers_keep_their_settings(void **state) {
   }
 }
 
-/* Two-key 3DES: the PBOC diversification vector of the CMCC profile (public pyemv vector):
+/* Two-key 3DES: the PBOC diversification vector of docs/cmcc-profile.md 5.1 (pyemv's example):
  * K 0123456789ABCDEFFEDCBA9876543210, 3DES_K(F) || 3DES_K(~F) = 67F8...3A6B. The 16-byte
  * key must equal the 24-byte K1||K2||K1. */
 static void test_des3_two_key(void **state) {
@@ -220,7 +220,7 @@ static void test_des3_two_key(void **state) {
   assert_memory_equal(out, out24, 8);
 }
 
-/* Key check values quoted in the GP notes from the public host tools: DES = 3DES_K(0^8),
+/* Key check values of docs/gp.md section 3 (GP definitions): DES = 3DES_K(0^8),
  * AES = AES_K(01^16), first 3 bytes, for K = 40..4F. */
 static void test_gp_key_check_values(void **state) {
   (void)state;

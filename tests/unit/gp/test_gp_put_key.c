@@ -1,6 +1,6 @@
-/* PUT KEY in every form of the specification (seed 002), each error word, DELETE KEY, and key
- * rotation that survives a restart: on the SCP02 card (key values under the session DEK) and on
- * the SCP03 card (under the static DEK). */
+/* PUT KEY in every form of GP Card Specification 2.1.1 9.8 (docs/gp.md section 3), each error
+ * word, DELETE KEY, and key rotation that survives a restart: on the SCP02 card (key values under
+ * the session DEK) and on the SCP03 card (under the static DEK). */
 #include "gp_card_fixture.h"
 #include "cardforge/crypto.h"
 
