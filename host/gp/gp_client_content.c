@@ -96,31 +96,30 @@ int cf_gp_install(cf_gp_client *c, const cf_gp_install_req *r) {
                       NULL);
 }
 
-int cf_gp_make_selectable(cf_gp_client *c, const uint8_t *aid, size_t aid_len) {
+/* An INSTALL whose data names only the application (GP 2.3.1 11.5: load file and module AIDs
+ * empty, no parameters, no token), with the privileges given (none: an empty field). */
+static int install_naming_application(cf_gp_client *c, const char *what, uint8_t p1, const uint8_t *aid,
+                                      size_t aid_len, const uint8_t *privileges, size_t privileges_len) {
   uint8_t data[24];
   size_t n = 0;
-  static const uint8_t no_privileges[1] = {0x00};
-  if (!aid_ok(c, "INSTALL [for make selectable]", aid_len)) return CF_GP_ERR_PARAM;
+  if (!aid_ok(c, what, aid_len)) return CF_GP_ERR_PARAM;
   put_lv(data, &n, NULL, 0);
   put_lv(data, &n, NULL, 0);
   put_lv(data, &n, aid, aid_len);
-  put_lv(data, &n, no_privileges, 1);
+  put_lv(data, &n, privileges, privileges_len);
   put_lv(data, &n, NULL, 0);
   put_lv(data, &n, NULL, 0);
-  return send_checked(c, "INSTALL [for make selectable]", 0xE6, 0x08, 0x00, data, n, NULL, 0, NULL);
+  return send_checked(c, what, 0xE6, p1, 0x00, data, n, NULL, 0, NULL);
+}
+
+int cf_gp_make_selectable(cf_gp_client *c, const uint8_t *aid, size_t aid_len) {
+  static const uint8_t no_privileges[1] = {0x00};
+  return install_naming_application(c, "INSTALL [for make selectable]", 0x08, aid, aid_len, no_privileges,
+                                    sizeof no_privileges);
 }
 
 int cf_gp_install_for_personalization(cf_gp_client *c, const uint8_t *aid, size_t aid_len) {
-  uint8_t data[24];
-  size_t n = 0;
-  if (!aid_ok(c, "INSTALL [for personalization]", aid_len)) return CF_GP_ERR_PARAM;
-  put_lv(data, &n, NULL, 0);
-  put_lv(data, &n, NULL, 0);
-  put_lv(data, &n, aid, aid_len);
-  put_lv(data, &n, NULL, 0);
-  put_lv(data, &n, NULL, 0);
-  put_lv(data, &n, NULL, 0);
-  return send_checked(c, "INSTALL [for personalization]", 0xE6, 0x20, 0x00, data, n, NULL, 0, NULL);
+  return install_naming_application(c, "INSTALL [for personalization]", 0x20, aid, aid_len, NULL, 0);
 }
 
 int cf_gp_store_data(cf_gp_client *c, uint8_t p1, uint8_t block, const uint8_t *data, size_t len,
