@@ -413,13 +413,19 @@ static void unblock_store(bench *b) {
   assert_int_equal(system(cmd), 0);
 }
 
-static void keycard_client_cli_pair_undo(void **state) {
-  bench *b = *state;
-  char buf[256], free_before[256];
+/* INIT of the card in reader A (PIN 123456); free_slots: the free pairing slots `info` reports then. */
+static void init_reader_a(bench *b, char *free_slots, size_t cap) {
+  char buf[256];
   assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
                    CF_EXIT_OK);
   assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
-  snprintf(free_before, sizeof free_before, "%s", field(b, "free-pairing-slots", buf, sizeof buf));
+  snprintf(free_slots, cap, "%s", field(b, "free-pairing-slots", buf, sizeof buf));
+}
+
+static void keycard_client_cli_pair_undo(void **state) {
+  bench *b = *state;
+  char buf[256], free_before[256];
+  init_reader_a(b, free_before, sizeof free_before);
   setenv("CARDFORGE_PIN", "123456", 1);
   b->on_connect = block_store;
   assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_FILE);
@@ -457,10 +463,7 @@ static void keycard_client_cli_pair_undo(void **state) {
 static void keycard_client_cli_two_pairings(void **state) {
   bench *b = *state;
   char buf[256], free_before[256];
-  assert_int_equal(run(b, "init", "--reader", "A", "--pin", "123456", "--puk", "012345678901", NULL),
-                   CF_EXIT_OK);
-  assert_int_equal(run(b, "info", "--reader", "A", NULL), CF_EXIT_OK);
-  snprintf(free_before, sizeof free_before, "%s", field(b, "free-pairing-slots", buf, sizeof buf));
+  init_reader_a(b, free_before, sizeof free_before);
   assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
   assert_string_equal(field(b, "pairing-slot", buf, sizeof buf), "0");
   assert_int_equal(run(b, "pair", "--reader", "A", NULL), CF_EXIT_OK);
