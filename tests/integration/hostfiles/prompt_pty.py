@@ -26,6 +26,14 @@ def spawn(*args):
     return pid, fd
 
 
+def read_chunk(fd):
+    """The child's next output; b"" once it has closed the terminal (EIO on Linux)."""
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
+
+
 def read_until(fd, needle, timeout=10.0):
     out = b""
     end = time.time() + timeout
@@ -33,10 +41,7 @@ def read_until(fd, needle, timeout=10.0):
         r, _, _ = select.select([fd], [], [], max(0.0, end - time.time()))
         if not r:
             fail(f"no '{needle}' within {timeout} s; got {out!r}")
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
+        chunk = read_chunk(fd)
         if not chunk:
             break
         out += chunk
@@ -45,13 +50,7 @@ def read_until(fd, needle, timeout=10.0):
 
 def finish(pid, fd):
     out = b""
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
+    while chunk := read_chunk(fd):
         out += chunk
     _, status = os.waitpid(pid, 0)
     return out, status
