@@ -3,7 +3,8 @@
  * Every PUT KEY form of the specification: add a set (P1 = 00) or replace one (P1 = its KVN, the
  * new KVN the same or another), one key or several (P2 b8), and chains of commands (P1 b8) whose
  * keys wait in transient memory until the last command writes them all in one store transaction.
- * Error words follow the seed document: 6581, 6A84, 6A88, 9484, 9485 besides the general ones. */
+ * Error words are those of Card Specification 2.1.1, 9.8 table 9-51: 6581, 6A84, 6A88, 9484, 9485
+ * besides the general ones (docs/gp.md section 3 says why not 2.3.1's 6A80/6982). */
 #include <string.h>
 
 #include "cardforge/crypto.h"
