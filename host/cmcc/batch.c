@@ -321,7 +321,8 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
     rc = -1;
   }
   b->seconds = now_seconds() - r.t0;
-  if (b->progress && r.tty) progress_line(&r, true);
+  /* a log of a parallel run ends with every reader's count */
+  if (b->progress && (r.tty || n > 1)) progress_line(&r, true);
   for (int role = 0; role < CF_CMCC_ROLES; role++)
     pthread_mutex_destroy(&r.role_lock[role]);
   pthread_mutex_destroy(&r.lock);
