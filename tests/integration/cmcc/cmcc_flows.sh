@@ -25,14 +25,10 @@ expect_key() { # reader P1 P2 key what
   out=$("$CARDFORGE" apdu -r "$1" "0088$2$308$d") || cf_fail "$5: INTERNAL AUTHENTICATE"
   [ "$out" = "$(tdes "$4" "$d") 9000 (success)" ] || cf_fail "$5: the card's key is not the expected one ($out)"
 }
-run() { # expected-exit what command...
-  local want=$1 what=$2 rc
-  shift 2
-  out=$("$@" 2>"$D/stderr") && rc=0 || rc=$?
-  err=$(cat "$D/stderr")
-  [ "$rc" = "$want" ] || cf_fail "$what: exit $rc, expected $want; stdout: $out; stderr: $err"
-  if [ "$want" != 0 ]; then
-    [ "$(printf '%s\n' "$err" | grep -c '^cardforge: ')" -ge 1 ] || cf_fail "$what: no one-line error ($err)"
+run() { # expected-exit what command... (cf_run; a failure says one cardforge: line)
+  cf_run "$@"
+  if [ "$1" != 0 ]; then
+    [ "$(printf '%s\n' "$err" | grep -c '^cardforge: ')" -ge 1 ] || cf_fail "$2: no one-line error ($err)"
   fi
 }
 

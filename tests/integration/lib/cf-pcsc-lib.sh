@@ -154,3 +154,12 @@ cf_expect_refusal() {
   [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || cf_fail "$*: expected one line, got: $out"
   cf_expect_contains "$out" "$needle" "$*"
 }
+
+# cf_run RC WHAT COMMAND...: COMMAND exits RC; its stdout is left in $out, its stderr in $err.
+cf_run() {
+  local want=$1 what=$2 rc
+  shift 2
+  out=$("$@" 2>"$CF_PCSC_ENV_DIR/cf_run.stderr") && rc=0 || rc=$?
+  err=$(cat "$CF_PCSC_ENV_DIR/cf_run.stderr")
+  [ "$rc" = "$want" ] || cf_fail "$what: exit $rc, expected $want; stdout: $out; stderr: $err"
+}

@@ -33,13 +33,6 @@ no_pin_at_fake() { # what
     cf_fail "$1: the fake card received a PIN: $(grep "^F020\|$PIN_HEX" "$D/fake.log" | head -3)"
   fi
 }
-run() { # expected-exit what command...
-  local want=$1 what=$2 rc
-  shift 2
-  out=$("$@" 2>"$D/stderr") && rc=0 || rc=$?
-  err=$(cat "$D/stderr")
-  [ "$rc" = "$want" ] || cf_fail "$what: exit $rc, expected $want; stdout: $out; stderr: $err"
-}
 
 start_fake ok
 "$CARDFORGE" sim --memory --port 35964 --pidfile "$CF_PCSC_ENV_DIR/sim.pid" \
@@ -49,13 +42,13 @@ echo $! >"$CF_PCSC_ENV_DIR/sim.pid"
 cf_wait_cards 3 10 || cf_fail "the fake and the two real cards did not appear"
 
 # a card that answers 9000 to everything: not taken for the KMC, the real one is
-run 0 "verify-pin, KMC found by its FCI" "$CARDFORGE" cmcc verify-pin --card kmc
+cf_run 0 "verify-pin, KMC found by its FCI" "$CARDFORGE" cmcc verify-pin --card kmc
 cf_expect_contains "$err" "KMC in reader Virtual PCD 00 01" "the reader chosen is named"
 no_pin_at_fake "verify-pin (fake answering 9000)"
-run 0 "auth, both cards found by their FCI" "$CARDFORGE" cmcc auth
+cf_run 0 "auth, both cards found by their FCI" "$CARDFORGE" cmcc auth
 no_pin_at_fake "auth (fake answering 9000)"
 # named explicitly, the fake is still refused before any PIN
-run 5 "the fake named as the KMC" "$CARDFORGE" cmcc verify-pin --card kmc --kmc 0
+cf_run 5 "the fake named as the KMC" "$CARDFORGE" cmcc verify-pin --card kmc --kmc 0
 cf_expect_contains "$err" "its SELECT answer is not a KMC's FCI" "the refusal says why"
 cf_expect_contains "$err" "Virtual PCD 00 00" "the refusal names the reader"
 no_pin_at_fake "verify-pin --kmc 0"
@@ -64,10 +57,10 @@ no_pin_at_fake "verify-pin --kmc 0"
 start_fake kmc-fci
 cf_wait_cards 3 10 || cf_fail "the FCI-copying fake did not appear"
 : >"$D/fake.log"
-run 2 "two KMCs" "$CARDFORGE" cmcc verify-pin --card kmc
+cf_run 2 "two KMCs" "$CARDFORGE" cmcc verify-pin --card kmc
 cf_expect_contains "$err" "two readers answer as the KMC (Virtual PCD 00 00 and Virtual PCD 00 01)" "ambiguity named"
 no_pin_at_fake "verify-pin (fake copying the FCI)"
-run 0 "naming the real KMC still works" "$CARDFORGE" cmcc verify-pin --card kmc --kmc "Virtual PCD 00 01"
+cf_run 0 "naming the real KMC still works" "$CARDFORGE" cmcc verify-pin --card kmc --kmc "Virtual PCD 00 01"
 no_pin_at_fake "verify-pin --kmc 1"
 cf_stop_pid "$FAKE_PID"
 echo "the fake card in reader 0 never received a PIN: ok"
