@@ -147,6 +147,8 @@ run bench_plain "${COMMON[@]}"
 run bench_keycard "${COMMON[@]}"
 run bench_gp "${COMMON[@]}"
 run bench_cmcc "${COMMON[@]}"
+# parallel batches: 1 against 8 readers (workers), with the 20 ms per-APDU timing model and without
+run bench_cmcc_parallel --csv "$CSV" --label "$LABEL"
 
 note "in process, cards in SQLite files"
 STORES=$(mktemp -d "$([ -d /dev/shm ] && echo /dev/shm || echo "$OUT")/cf-bench-stores.XXXXXX")
