@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang clang-format
   libssl-dev libsecp256k1-dev libsqlite3-dev libcmocka-dev
-  libicu-dev
+  libicu-dev libjansson-dev
   libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
   python3-cryptography openssl python3-mnemonic
   iproute2 util-linux procps

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/cli.h"
 #include "cardforge/cli_opts.h"
 #include "cardforge/clicommon.h"
@@ -20,6 +21,7 @@
 FAMILY(cf_cmd_readers)
 FAMILY(cf_cmd_apdu)
 FAMILY(cf_cmd_sim)
+FAMILY(cf_cmd_audit)
 #ifdef CF_WITH_KEYCARD
 FAMILY(cf_cli_keycard)
 #endif
@@ -35,6 +37,7 @@ static const cf_cli_command commands[] = {
     {"readers", run_cf_cmd_readers, "", -1, "", "list PC/SC readers and the cards in them", NULL},
     {"apdu", run_cf_cmd_apdu, "", -1, "", "send command APDUs given in hex", NULL},
     {"sim", run_cf_cmd_sim, "", -1, "", "emulate cards and plug them into pcscd (vpcd)", NULL},
+    {"audit", run_cf_cmd_audit, "", -1, "", "show and verify the ceremony log of key changes", NULL},
 #ifdef CF_WITH_KEYCARD
     {"keycard", run_cf_cli_keycard, "", -1, "", "Status Keycard: pairing, PIN, keys, signing", NULL},
 #endif
@@ -48,7 +51,8 @@ static const cf_cli_command commands[] = {
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f) {
-  fputs("usage: cardforge [--trace] [--reader R] [--quiet] COMMAND [ARGS...]\n"
+  fputs("usage: cardforge [--trace] [--reader R] [--quiet] [--audit-log PATH] [--audit-key @FILE]\n"
+        "                 COMMAND [ARGS...]\n"
         "       cardforge --version | --help | help COMMAND\n"
         "\n"
         "global options:\n"
@@ -58,6 +62,10 @@ static void usage(FILE *f) {
         "  -q, --quiet      no progress output\n"
         "  -V, --version    print the version\n"
         "  -h, --help       this help\n"
+        "  --audit-log PATH the ceremony log that key-changing commands append to (before the\n"
+        "                   command; default $CARDFORGE_AUDIT_LOG, else audit.log in the state dir)\n"
+        "  --audit-key @FILE  HMAC key (hex, in a 0600 file) for the log's lines (default\n"
+        "                   $CARDFORGE_AUDIT_KEY; none: lines are chained, not MACed)\n"
         "The global options may also follow the command (`cardforge gp auth -r 1 --trace`).\n"
         "\n"
         "commands:\n",
@@ -94,7 +102,8 @@ int main(int argc, char **argv) {
   if (cf_cli_default_state_dir(state_dir, sizeof state_dir) == 0) g.state_dir = state_dir;
   /* the global options up to the command (the family parses the rest, globals included) */
   cf_cli_opts_init(&opts, 1);
-  if (cf_cli_opts_declare(&opts, CF_CLI_GLOBAL_OPTIONS "--version|-V") != 0) return CF_EXIT_INTERNAL;
+  if (cf_cli_opts_declare(&opts, CF_CLI_GLOBAL_OPTIONS "--version|-V --audit-log= --audit-key=") != 0)
+    return CF_EXIT_INTERNAL;
   cf_cli_opts_status st = cf_cli_opts_parse_mode(&opts, argc - 1, argv + 1, CF_CLI_STOP_AT_OPERAND);
   int i = 1 + opts.stop;
   if (st != CF_CLI_OPTS_OK) {
@@ -117,6 +126,7 @@ int main(int argc, char **argv) {
   g.trace = cf_cli_opts_given(&opts, "--trace");
   g.quiet = cf_cli_opts_given(&opts, "--quiet");
   g.reader = cf_cli_opts_value(&opts, "--reader");
+  cf_audit_configure(cf_cli_opts_value(&opts, "--audit-log"), cf_cli_opts_value(&opts, "--audit-key"));
   if (i >= argc) {
     usage(stderr);
     return CF_EXIT_USAGE;
