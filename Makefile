@@ -2,10 +2,13 @@
 #   make demo   installs what is missing, builds, runs the main demonstration
 #   make check  installs what is missing, builds with ASan+UBSan and -Werror, runs every test
 #   make unit   the unit tests only (ctest label "unit": no pcscd, no root, seconds)
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   the optimised build, installed (README.md, "Install")
+#   make uninstall [DESTDIR=...]   removes what the last `make install` installed (its install_manifest.txt)
 JOBS ?= 2
 BUILD ?= build
+PREFIX ?= /usr/local
 
-.PHONY: all deps build demo check unit fuzz bench format format-check clean
+.PHONY: all deps build demo check unit fuzz bench format format-check clean install uninstall
 
 all: build
 
@@ -15,6 +18,14 @@ deps:
 build: deps
 	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release -DCF_TESTS=OFF >/dev/null
 	cmake --build $(BUILD)/release -j$(JOBS)
+
+install: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release -DCF_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD)/release -j$(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/release
+
+uninstall:
+	DESTDIR=$(DESTDIR) cmake --build $(BUILD)/release --target uninstall
 
 demo: build
 	scripts/demo.sh --cardforge $(BUILD)/release/tools/cardforge

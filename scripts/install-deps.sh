@@ -10,6 +10,8 @@ PKGS=(
   libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
   python3-cryptography openssl python3-mnemonic
   iproute2 util-linux procps
+  # the man pages are made at build time from --help (help2man); the install test renders them (man)
+  help2man man-db
 )
 # The independent Keycard client test runs a published npm package: any Node.js with npm will do,
 # Debian's only when the machine has none (a nodesource build would conflict with Debian's npm).
