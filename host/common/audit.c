@@ -259,8 +259,18 @@ int cf_audit_append(const char *path, const uint8_t *key, size_t klen, const cha
   return rc;
 }
 
-void cf_audit_record(const cf_cli_global *g, const char *command, unsigned sw, int exit_code,
-                     const char *fields, ...) {
+const char *cf_audit_hex(const uint8_t *bytes, size_t len) {
+  static _Thread_local char ring[8][2 * CF_AUDIT_HEX_MAX + 1];
+  static _Thread_local unsigned next;
+  char *out = ring[next++ % 8];
+  out[0] = 0;
+  if (bytes == NULL || len == 0) return out;
+  cf_hex_encode(bytes, len < CF_AUDIT_HEX_MAX ? len : CF_AUDIT_HEX_MAX, out);
+  return out;
+}
+
+void cf_audit_record(const cf_cli_global *g, const char *reader, const char *command, unsigned sw,
+                     int exit_code, const char *fields, ...) {
   char path[1100], err[512] = "";
   uint8_t key[CF_AUDIT_KEY_MAX];
   size_t klen = 0;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/crypto.h"
 #include "cardforge/file_lock.h"
 #include "cardforge/hex.h"
@@ -159,7 +160,7 @@ int keycard_cli_cmd_init(void *ctx) {
   keycard_cli_card card = {0};
   keycard_client_credentials cred;
   memset(&cred, 0, sizeof cred);
-  bool random = no_init_credentials(c);
+  bool random = no_init_credentials(c), sent = false;
   code = random ? random_init_secrets(c, &s, &cred) : read_init_secrets(c, &s);
   if (code != CF_EXIT_OK) goto out;
   /* The card takes the alternate PIN from the PUK's first digits unless given; when it equals the
@@ -176,8 +177,14 @@ int keycard_cli_cmd_init(void *ctx) {
     int rc = keycard_client_init_card(&card.kc, s.pin, s.puk, s.pairing, (uint8_t)pin_tries,
                                       (uint8_t)puk_tries, s.has_alt ? s.alt : NULL);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+    sent = true;
   }
   if (code == CF_EXIT_OK) code = keycard_cli_reopen(c, &card, KEYCARD_CLI_NEED_SELECT);
+  if (sent)
+    cf_audit_record(
+        c->g, card.reader, "keycard init", card.kc.sw, code, "{s:s?,s:i,s:i,s:b}", "instance_uid",
+        code == CF_EXIT_OK ? cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN) : NULL,
+        "pin_retries", (int)pin_tries, "puk_retries", (int)puk_tries, "random_credentials", random);
   if (code == CF_EXIT_OK) {
     keycard_cli_progress(c, "card initialized");
     print_uid_line(c, "instance-uid", card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN);
@@ -256,6 +263,9 @@ int keycard_cli_cmd_pair(void *ctx) {
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_pair(&card.kc, secret);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+    cf_audit_record(c->g, card.reader, "keycard pair", card.kc.sw, code, "{s:s,s:i}", "instance_uid",
+                    cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "pairing_slot",
+                    code == CF_EXIT_OK ? (int)card.kc.pairing_index : -1);
   }
   if (code == CF_EXIT_OK &&
       keycard_client_pairing_put(c->store, card.kc.info.instance_uid, card.kc.pairing_index,
@@ -286,10 +296,11 @@ int keycard_cli_cmd_unpair(void *ctx) {
     }
   }
   int rc = keycard_client_unpair(&card.kc, (uint8_t)index);
-  if (rc != KEYCARD_CLIENT_OK) {
-    code = keycard_cli_fail(c, &card.kc, rc);
-    goto out;
-  }
+  if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  cf_audit_record(c->g, card.reader, "keycard unpair", card.kc.sw, code, "{s:s,s:i}", "instance_uid",
+                  cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "pairing_slot",
+                  (int)index);
+  if (code != CF_EXIT_OK) goto out;
   /* forget exactly the freed slot: the card's other pairings (other runs, other slots) stay */
   char err[512] = "";
   if (keycard_client_pairing_forget(c->store, card.kc.info.instance_uid, (int)index, err, sizeof err) != 0)
@@ -470,6 +481,12 @@ int keycard_cli_cmd_load_key(void *ctx) {
       rc = keycard_client_load_seed(&card.kc, m.seed, uid);
     }
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+    cf_audit_record(c->g, card.reader, "keycard load-key", card.kc.sw, code, "{s:s,s:s?,s:s}", "instance_uid",
+                    cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "key_uid",
+                    code == CF_EXIT_OK ? cf_audit_hex(uid, 32) : NULL, "source",
+                    m.from == FROM_MNEMONIC ? "mnemonic"
+                    : m.from == FROM_SEED   ? "seed"
+                                            : "key");
   }
   if (code == CF_EXIT_OK) {
     keycard_cli_progress(c, "key loaded");
@@ -488,6 +505,9 @@ int keycard_cli_cmd_generate_key(void *ctx) {
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_generate_key(&card.kc, uid);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+    cf_audit_record(c->g, card.reader, "keycard generate-key", card.kc.sw, code, "{s:s,s:s?}", "instance_uid",
+                    cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "key_uid",
+                    code == CF_EXIT_OK ? cf_audit_hex(uid, 32) : NULL);
   }
   if (code == CF_EXIT_OK) keycard_cli_print_hex(c, "key-uid", uid, 32);
   keycard_cli_close(&card);
@@ -587,6 +607,10 @@ int keycard_cli_cmd_remove_key(void *ctx) {
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_remove_key(&card.kc);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+    cf_audit_record(c->g, card.reader, "keycard remove-key", card.kc.sw, code, "{s:s,s:s?}", "instance_uid",
+                    cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "key_uid",
+                    card.kc.info.has_key ? cf_audit_hex(card.kc.info.key_uid, KEYCARD_CLIENT_KEY_UID_LEN)
+                                         : NULL);
   }
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "key removed");
   keycard_cli_close(&card);
@@ -654,6 +678,8 @@ int keycard_cli_cmd_factory_reset(void *ctx) {
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_factory_reset(&card.kc);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+    cf_audit_record(c->g, card.reader, "keycard factory-reset", card.kc.sw, code, "{s:s?}", "instance_uid",
+                    had_uid ? cf_audit_hex(uid, sizeof uid) : NULL);
   }
   if (code == CF_EXIT_OK && had_uid) {
     char err[256] = "";

@@ -51,10 +51,15 @@ int cf_audit_append(const char *path, const uint8_t *key, size_t klen, const cha
                     const char *reader, unsigned sw, int exit_code, const char *fields, ...);
 
 /* The CLI's hook, one line in a handler after the card answered: appends to the configured log
- * (cf_audit_path, cf_audit_key) with the reader noted by cf_cli_connect. A failure to record is a
- * warning on stderr (the card has changed already; the command's exit code stays). */
-void cf_audit_record(const cf_cli_global *g, const char *command, unsigned sw, int exit_code,
-                     const char *fields, ...);
+ * (cf_audit_path, cf_audit_key); reader NULL means the one noted by cf_cli_connect. A failure to
+ * record is a warning on stderr (the card has changed already; the command's exit code stays). */
+void cf_audit_record(const cf_cli_global *g, const char *reader, const char *command, unsigned sw,
+                     int exit_code, const char *fields, ...);
+
+/* Hex of a few public bytes (a UID, a check value) for a hook's fields, without a buffer of its
+ * own: one of 8 rotating per-thread buffers of CF_AUDIT_HEX_MAX bytes (longer input is cut). */
+#define CF_AUDIT_HEX_MAX 64
+const char *cf_audit_hex(const uint8_t *bytes, size_t len);
 
 /* Checks the whole log. key NULL: the chain only (MACs present are not checked). Returns 0 with
  * *lines the count; 1 with *bad_line (1-based) and why filled for the first bad line; -1 with why
