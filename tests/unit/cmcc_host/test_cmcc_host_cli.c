@@ -48,6 +48,49 @@ static void cmcc_host_cli_usage_errors(void **state) {
   assert_int_equal(run("cmcc hsm-list --hsm /nonexistent/h"), CF_EXIT_FILE);
 }
 
+/* The parallel options are checked before any card is opened: every bad combination is a usage
+ * error (a card opened first would show up here as a transport error, exit 4). */
+static void cmcc_host_cli_parallel_options(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cmcc-cli-par-XXXXXX", list[64], cmd[256];
+  assert_non_null(mkdtemp(dir));
+  snprintf(list, sizeof list, "%s/list", dir);
+  FILE *f = fopen(list, "w");
+  assert_non_null(f);
+  fputs("8600000000000001\n8600000000000002 ReaderX\n8600000000000003\n", f);
+  fclose(f);
+  static const char *const bad[] = {
+      "--lines 0",
+      "--lines 4",
+      "--lines 3-2",
+      "--lines 1,x",
+      "--lines 1 --from 2",
+      "--lines -",
+      "--jobs 2",
+      "--jobs 0 --user-sim mem",
+      "--jobs 65 --user-sim mem",
+      "--readers A,B --jobs 2",
+      "--readers A,B --user-sim mem",
+      "--readers A,A",
+      "--readers ,",
+      "--readers A,B", /* line 2 names ReaderX, not one of --readers */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(cmd, sizeof cmd, "cmcc user-update --serials %s %s", list, bad[i]);
+    if (run(cmd) != CF_EXIT_USAGE) fail_msg("not a usage error: %s", bad[i]);
+  }
+  /* well-formed: past the options, the run goes on to the KMC (no reader here: not a usage error) */
+  static const char *const good[] = {"--lines 1,3", "--lines 2-", "--lines 1-3", "--jobs 4 --user-sim mem",
+                                     "--readers ReaderX,B --report"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    snprintf(cmd, sizeof cmd, "cmcc user-update --serials %s %s", list, good[i]);
+    int rc = run(cmd);
+    if (rc == CF_EXIT_USAGE || rc == CF_EXIT_OK) fail_msg("%s: exit %d", good[i], rc);
+  }
+  unlink(list);
+  rmdir(dir);
+}
+
 static void cmcc_host_cli_pin_and_refs(void **state) {
   (void)state;
   uint8_t pin[8], vit[3];
@@ -178,9 +221,8 @@ static void cmcc_host_cli_secret_files(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(cmcc_host_cli_usage_errors),
-      cmocka_unit_test(cmcc_host_cli_pin_and_refs),
-      cmocka_unit_test(cmcc_host_cli_hsm_init),
+      cmocka_unit_test(cmcc_host_cli_usage_errors), cmocka_unit_test(cmcc_host_cli_parallel_options),
+      cmocka_unit_test(cmcc_host_cli_pin_and_refs), cmocka_unit_test(cmcc_host_cli_hsm_init),
       cmocka_unit_test(cmcc_host_cli_secret_files),
   };
   return cmocka_run_group_tests_name("cmcc_host_cli", tests, NULL, NULL);
