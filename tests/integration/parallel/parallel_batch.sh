@@ -3,7 +3,8 @@
 # another: the same per-card results in the same (list) order, the same keys on the cards (checked
 # with INTERNAL AUTHENTICATE against keys derived here with openssl); a wrong card in one reader stops
 # that reader's cards only and the resume line names exactly the cards left (a rerun with it
-# completes them, and a card done twice would refuse a second CREATE); SIGINT during a parallel run
+# completes them, and a card done twice would refuse a second CREATE); a reader that is gone stops its
+# worker only; SIGINT during a parallel run
 # over emulated cards exits 130 with a resume line that is exact.
 set -u
 # shellcheck source=/dev/null
@@ -122,6 +123,15 @@ cf_expect_contains "$out" "1 cards updated" "resume summary"
 printf '%s\n' "$out" | grep -q "^card 1 ${S[0]} left out$" || cf_fail "--lines 3 did card 1: $out"
 expect_key "${R[2]}" 03 01 "$(div8 "$EAK" "${S[2]}")" "card 3 sub-application 03"
 expect_key "${R[2]}" 04 01 "$(div8 "$EAK" "${S[2]}")" "card 3 sub-application 04"
+
+# ---- a reader that is gone: its worker stops at its first card, the others finish ----
+run 4 "a reader that is gone" "${cf[@]}" user-update --serials "$D/plain" --subapp 05 --create 0A0B0C0D0E0F \
+  --readers "No Such Reader,${R[1]},${R[2]},${R[3]}" --report
+cf_expect_contains "$err" "card 1 (serial ${S[0]})" "the failure names the card"
+cf_expect_contains "$out" "stopped at card 1 of 4: 3 updated in this run; rerun with --lines 1" "resume line"
+run 0 "resume on the reader back" "${cf[@]}" user-update --serials "$D/plain" --subapp 05 --create 0A0B0C0D0E0F \
+  --readers "$ALL" --lines 1
+expect_key "${R[0]}" 05 01 "$(div8 "$EAK" "${S[0]}")" "card 1 sub-application 05"
 
 # ---- SIGINT during a parallel run over emulated cards: exit 130, an exact resume line ----
 seq 1 1500 | awk '{ printf "8602%012X\n", $1 }' >"$D/serials"
