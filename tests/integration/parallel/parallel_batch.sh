@@ -4,12 +4,11 @@
 # with INTERNAL AUTHENTICATE against keys derived here with openssl); a wrong card in one reader stops
 # that reader's cards only and the resume line names exactly the cards left (a rerun with it
 # completes them, and a card done twice would refuse a second CREATE); a reader that is gone stops its
-# worker only; SIGINT during a parallel run
-# over emulated cards exits 130 with a resume line that is exact.
+# worker only; SIGINT during a parallel run over emulated cards exits 130 with an exact resume line.
 set -u
 # shellcheck source=/dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
-# shellcheck source=../cmcc/cmcc_values.sh
+# shellcheck source=/dev/null # tests/integration/cmcc/cmcc_values.sh
 . "$1/cmcc_values.sh"
 
 D=$CF_PCSC_ENV_DIR/parallel
