@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/cmcc.h"
 #include "cardforge/cmcc_crypto.h"
 #include "cardforge/crypto.h"
@@ -46,6 +47,10 @@ int cmcch_cmd_generate(void *ctx) {
         printf("; %zu proved by use (Inst_MAC), %zu not computable", checked, skipped);
       printf("\n");
     }
+    cf_audit_record(&c->global, c->host.card[CF_CMCC_KMC]->name, "cmcc generate",
+                    rc == 0 ? 0x9000 : c->host.sw, rc, "{s:s,s:i,s:i,s:i}", "sheet", path, "keys",
+                    (int)s->count, "keys_done", rc == 0 ? (int)s->count : (int)c->host.done, "proved_by_use",
+                    (int)checked);
   }
   cf_wipe(s, sizeof *s);
   free(s);
@@ -177,6 +182,11 @@ int cmcch_cmd_import_key(void *ctx) {
     proved = cf_cmcc_prove_kmc_key(&c->host, attrs, value);
     if (proved < 0) rc = cmcch_cli_host_fail(c);
   }
+  if (c->host.card[target] != NULL)
+    cf_audit_record(&c->global, c->host.card[target]->name, "cmcc import-key", rc == 0 ? 0x9000 : c->host.sw,
+                    rc, "{s:s,s:s,s:s,s:s}", "key", cf_audit_hex(attrs, 3), "attrs",
+                    cf_audit_hex(attrs, CF_CMCC_ATTR_LEN), "kcv", cf_audit_kcv_des(value, sizeof value),
+                    "via", hsm ? "hsm" : "authcard");
   cf_wipe(value, sizeof value);
   if (rc == 0)
     printf("imported key type %02X version %02X index %02X into the %s%s\n", attrs[0], attrs[1], attrs[2],
@@ -210,7 +220,12 @@ int cmcch_cmd_make_working(void *ctx) {
   if ((rc = cmcch_cli_verify_app_pin(c, CF_CMCC_WORK)) != 0) return rc;
   if (cf_cmcc_auth_via_hsm(&c->host, CF_CMCC_WORK, CMCC_AUTH_P2_SECOND, wk->attrs[1], wk->attrs[2]) != 0)
     return cmcch_cli_host_fail(c);
-  if (cf_cmcc_make_working_card(&c->host, &job) != 0) {
+  int made = cf_cmcc_make_working_card(&c->host, &job);
+  cf_audit_record(&c->global, c->host.card[CF_CMCC_WORK]->name, "cmcc make-working",
+                  made == 0 ? 0x9000 : c->host.sw, made == 0 ? CF_EXIT_OK : cf_cmcc_exit_code(&c->host),
+                  "{s:s,s:i,s:i}", "export_key", cf_audit_hex(job.export_vit, 3), "keys", (int)job.nkeys,
+                  "keys_done", made == 0 ? (int)job.nkeys : (int)c->host.done);
+  if (made != 0) {
     rc = cmcch_cli_host_fail(c);
     report_partial(c, "make-working", job.nkeys, "copied to the working card");
     return rc;

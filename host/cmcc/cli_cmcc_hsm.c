@@ -2,6 +2,7 @@
  * listing shows key check values, never key values. */
 #include <string.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/clicommon.h"
 #include "cardforge/cmcc.h"
 #include "cardforge/crypto.h"
@@ -82,6 +83,11 @@ int cmcch_cmd_hsm_init(void *ctx) {
   cf_wipe(value, sizeof value);
   if (rc == 0 && cf_cmcc_hsm_save(h, p, cmcch_flag(c, "--force"), err, sizeof err) != 0)
     rc = cmcch_cli_fail(CF_EXIT_FILE, "%s", err);
+  cf_audit_list *keys = cf_audit_list_new();
+  for (size_t i = 0; rc == 0 && i < cf_cmcc_hsm_count(h); i++)
+    cf_audit_list_add(keys, "{s:s,s:s}", "key", cf_audit_hex(cf_cmcc_hsm_key_at(h, i)->attrs, 3), "kcv",
+                      cf_audit_kcv_des(cf_cmcc_hsm_key_at(h, i)->value, CF_CMCC_KEY_LEN));
+  cf_audit_record(&c->global, "", "cmcc hsm-init", 0, rc, "{s:s,s:o}", "file", p, "keys", keys);
   if (rc == 0) printf("HSM key file %s written with %zu keys (mode 0600)\n", p, cf_cmcc_hsm_count(h));
   cf_cmcc_hsm_free(h);
   return rc;

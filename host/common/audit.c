@@ -121,17 +121,36 @@ static int utc_now(char out[32]) {
   return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
 }
 
-/* The event as an object with the reserved fields first, then the caller's. */
+/* The event's own fields from a json_pack format: an object, none of the reserved names. Returns
+ * NULL with err (the arguments are consumed either way: "o" items are released). */
+static json_t *pack_fields(const char *command, const char *fields, va_list ap, char *err, size_t errlen) {
+  if (fields == NULL) return json_object();
+  json_error_t jerr;
+  json_t *extra = json_vpack_ex(&jerr, 0, fields, ap);
+  if (extra == NULL || !json_is_object(extra)) {
+    snprintf(err, errlen, "audit event of %s: %s", command, extra == NULL ? jerr.text : "not an object");
+    json_decref(extra);
+    return NULL;
+  }
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    if (json_object_get(extra, reserved[i]) != NULL) {
+      snprintf(err, errlen, "audit event of %s: field \"%s\" is reserved", command, reserved[i]);
+      json_decref(extra);
+      return NULL;
+    }
+  return extra;
+}
+
+/* The event as an object with the reserved fields first, then extra's. */
 static json_t *build_event(size_t seq, const char *prev_hex, const char *command, const char *reader,
-                           unsigned sw, int exit_code, const char *fields, va_list ap, char *err,
-                           size_t errlen) {
+                           unsigned sw, int exit_code, const json_t *extra, char *err, size_t errlen) {
   char now[32], sw_hex[8];
   if (utc_now(now) != 0) {
     snprintf(err, errlen, "cannot read the clock");
     return NULL;
   }
   json_t *ev = json_object();
-  json_t *reader_json = reader != NULL ? json_string(reader) : json_null();
+  json_t *reader_json = reader != NULL && *reader != 0 ? json_string(reader) : json_null();
   if (reader_json == NULL) reader_json = json_string("(name not UTF-8)");
   json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
   json_object_set_new(ev, "time", json_string(now));
@@ -144,25 +163,7 @@ static json_t *build_event(size_t seq, const char *prev_hex, const char *command
     json_object_set_new(ev, "sw", json_string(sw_hex));
   }
   json_object_set_new(ev, "exit", json_integer(exit_code));
-  if (fields != NULL) {
-    json_error_t jerr;
-    json_t *extra = json_vpack_ex(&jerr, 0, fields, ap);
-    if (extra == NULL || !json_is_object(extra)) {
-      snprintf(err, errlen, "audit event of %s: %s", command, extra == NULL ? jerr.text : "not an object");
-      json_decref(extra);
-      json_decref(ev);
-      return NULL;
-    }
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-      if (json_object_get(extra, reserved[i]) != NULL) {
-        snprintf(err, errlen, "audit event of %s: field \"%s\" is reserved", command, reserved[i]);
-        json_decref(extra);
-        json_decref(ev);
-        return NULL;
-      }
-    json_object_update(ev, extra);
-    json_decref(extra);
-  }
+  json_object_update(ev, (json_t *)extra);
   return ev;
 }
 
@@ -190,9 +191,9 @@ static int write_all(int fd, const char *data, size_t len) {
   return 0;
 }
 
-int cf_audit_append_v(const char *path, const uint8_t *key, size_t klen, const char *command,
-                      const char *reader, unsigned sw, int exit_code, const char *fields, va_list ap,
-                      char *err, size_t errlen) {
+static int append_event(const char *path, const uint8_t *key, size_t klen, const char *command,
+                        const char *reader, unsigned sw, int exit_code, const json_t *extra, char *err,
+                        size_t errlen) {
   cf_state_lock lk = {.fd = -1};
   if (cf_state_lock_take(path, &lk, err, errlen) != 0) return -1;
   int rc = -1;
@@ -219,7 +220,7 @@ int cf_audit_append_v(const char *path, const uint8_t *key, size_t klen, const c
     snprintf(err, errlen, "SHA-256 failed");
     goto done;
   }
-  ev = build_event(lines + 1, prev_hex, command, reader, sw, exit_code, fields, ap, err, errlen);
+  ev = build_event(lines + 1, prev_hex, command, reader, sw, exit_code, extra, err, errlen);
   if (ev == NULL) goto done;
   line = finish_line(ev, key, klen);
   size_t n = line != NULL ? strlen(line) : 0;
@@ -248,6 +249,16 @@ done:
   return rc;
 }
 
+int cf_audit_append_v(const char *path, const uint8_t *key, size_t klen, const char *command,
+                      const char *reader, unsigned sw, int exit_code, const char *fields, va_list ap,
+                      char *err, size_t errlen) {
+  json_t *extra = pack_fields(command, fields, ap, err, errlen);
+  if (extra == NULL) return -1;
+  int rc = append_event(path, key, klen, command, reader, sw, exit_code, extra, err, errlen);
+  json_decref(extra);
+  return rc;
+}
+
 int cf_audit_append(const char *path, const uint8_t *key, size_t klen, const char *command,
                     const char *reader, unsigned sw, int exit_code, const char *fields, ...) {
   char err[512];
@@ -269,25 +280,47 @@ const char *cf_audit_hex(const uint8_t *bytes, size_t len) {
   return out;
 }
 
+const char *cf_audit_kcv_des(const uint8_t *key, size_t klen) {
+  static const uint8_t zeros[8];
+  uint8_t block[8];
+  if (cf_des3_ecb_encrypt(key, klen, zeros, block, sizeof block) != 0) return cf_audit_hex(NULL, 0);
+  const char *hex = cf_audit_hex(block, 3);
+  cf_wipe(block, sizeof block);
+  return hex;
+}
+
+/* the list is a jansson array: "o" in a json_pack format takes a json_t pointer */
+cf_audit_list *cf_audit_list_new(void) {
+  return (cf_audit_list *)json_array();
+}
+
+void cf_audit_list_add(cf_audit_list *list, const char *item, ...) {
+  if (list == NULL) return;
+  va_list ap;
+  va_start(ap, item);
+  json_t *v = json_vpack_ex(NULL, 0, item, ap);
+  va_end(ap);
+  if (v != NULL) json_array_append_new((json_t *)list, v);
+}
+
 void cf_audit_record(const cf_cli_global *g, const char *reader, const char *command, unsigned sw,
                      int exit_code, const char *fields, ...) {
   char path[1100], err[512] = "";
   uint8_t key[CF_AUDIT_KEY_MAX];
   size_t klen = 0;
-  if (cf_audit_path(g, path, sizeof path) != 0) {
-    cf_cli_error("warning: %s not recorded in the ceremony log: no state directory", command);
-    return;
-  }
-  int has_key = cf_audit_key(key, &klen, err, sizeof err);
-  if (has_key < 0) {
-    cf_cli_error("warning: %s not recorded in the ceremony log: %s", command, err);
-    return;
-  }
+  /* the fields first: packing them releases what they hold, whatever happens next */
   va_list ap;
   va_start(ap, fields);
-  int rc = cf_audit_append_v(path, has_key ? key : NULL, klen, command, cf_cli_current_reader(), sw,
-                             exit_code, fields, ap, err, sizeof err);
+  json_t *extra = pack_fields(command, fields, ap, err, sizeof err);
   va_end(ap);
+  int has_key = 0, rc = -1;
+  if (extra != NULL && cf_audit_path(g, path, sizeof path) != 0)
+    snprintf(err, sizeof err, "no state directory");
+  else if (extra != NULL && (has_key = cf_audit_key(key, &klen, err, sizeof err)) >= 0)
+    rc = append_event(path, has_key ? key : NULL, klen, command,
+                      reader != NULL ? reader : cf_cli_current_reader(), sw, exit_code, extra, err,
+                      sizeof err);
+  json_decref(extra);
   cf_wipe(key, sizeof key);
   if (rc != 0) cf_cli_error("warning: %s not recorded in the ceremony log: %s", command, err);
 }

@@ -51,7 +51,8 @@ int cf_audit_append(const char *path, const uint8_t *key, size_t klen, const cha
                     const char *reader, unsigned sw, int exit_code, const char *fields, ...);
 
 /* The CLI's hook, one line in a handler after the card answered: appends to the configured log
- * (cf_audit_path, cf_audit_key); reader NULL means the one noted by cf_cli_connect. A failure to
+ * (cf_audit_path, cf_audit_key); reader NULL means the one noted by cf_cli_connect, "" none (the
+ * token). A failure to
  * record is a warning on stderr (the card has changed already; the command's exit code stays). */
 void cf_audit_record(const cf_cli_global *g, const char *reader, const char *command, unsigned sw,
                      int exit_code, const char *fields, ...);
@@ -60,6 +61,16 @@ void cf_audit_record(const cf_cli_global *g, const char *reader, const char *com
  * own: one of 8 rotating per-thread buffers of CF_AUDIT_HEX_MAX bytes (longer input is cut). */
 #define CF_AUDIT_HEX_MAX 64
 const char *cf_audit_hex(const uint8_t *bytes, size_t len);
+/* The check value of a DES / 3DES key (klen 8, 16 or 24) in the same buffers: the first 3 bytes
+ * of 3DES-ECB(key, 8 x 00), the usual way to name a key without showing it. "" on failure. */
+const char *cf_audit_kcv_des(const uint8_t *key, size_t klen);
+
+/* A list of a variable number of items for an event (the keys of a vault, ...): items are
+ * json_pack formats with their arguments; the list goes into the event with "o" in fields, which
+ * takes it over (pass it to exactly one cf_audit_record). NULL when out of memory. */
+typedef struct cf_audit_list cf_audit_list;
+cf_audit_list *cf_audit_list_new(void);
+void cf_audit_list_add(cf_audit_list *list, const char *item, ...);
 
 /* Checks the whole log. key NULL: the chain only (MACs present are not checked). Returns 0 with
  * *lines the count; 1 with *bad_line (1-based) and why filled for the first bad line; -1 with why
