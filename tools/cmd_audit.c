@@ -32,7 +32,7 @@ static int cmd_verify(void *ctx) {
   int has_key = cf_audit_key(key, &klen, why, sizeof why);
   if (has_key < 0) {
     cf_cli_error("audit verify: %s", why);
-    return CF_EXIT_USAGE;
+    return has_key == -2 ? CF_EXIT_FILE : CF_EXIT_USAGE;
   }
   int rc = cf_audit_verify(r->path, has_key ? key : NULL, klen, &lines, &bad, why, sizeof why);
   cf_wipe(key, sizeof key);
@@ -54,7 +54,8 @@ static const cf_cli_command commands[] = {
      NULL},
     {"verify", cmd_verify, "", 0, "", "check the log's hash chain (and MACs with --audit-key)",
      "Exit codes: 0 every line checks; 5 a line does not (the first bad line is named, with why:\n"
-     "removed, reordered or changed); 6 the log cannot be read; 2 a bad --audit-key.\n"
+     "removed, reordered or changed); 6 the log or the key file cannot be read (or the key file is\n"
+     "readable by others); 2 a key that is not 16 to 64 bytes of hex.\n"
      "Without a key the chain shows lines removed, reordered or changed in place, except the last\n"
      "line's removal or change; with the key that made the MACs, every line is checked on its own.\n"},
 };

@@ -59,7 +59,7 @@ int cf_audit_key(uint8_t key[CF_AUDIT_KEY_MAX], size_t *len, char *err, size_t e
   int got = cf_secret_get(&spec, hex, sizeof hex, &src, err, errlen);
   if (got <= 0) {
     cf_wipe(hex, sizeof hex);
-    return got;
+    return got < 0 && (src == CF_SECRET_FILE || src == CF_SECRET_STDIN) ? -2 : got;
   }
   long n = cf_hex_decode(hex, key, CF_AUDIT_KEY_MAX);
   cf_wipe(hex, sizeof hex);

@@ -38,7 +38,8 @@ void cf_audit_configure(const char *log_path, const char *key_option);
 int cf_audit_path(const cf_cli_global *g, char *out, size_t cap);
 
 /* The HMAC key configured (option, else environment): 1 with key/len set, 0 when none, -1 with err
- * (unreadable or too open file, not hex, wrong length). */
+ * (not hex, wrong length, empty variable), -2 with err (the file or standard input unusable: missing,
+ * too open). */
 int cf_audit_key(uint8_t key[CF_AUDIT_KEY_MAX], size_t *len, char *err, size_t errlen);
 
 /* Appends one event to the log at path under its lock (O_APPEND, fsync, mode 0600). fields is a

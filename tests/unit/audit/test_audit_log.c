@@ -267,7 +267,7 @@ static void test_path_and_key_config(void **state) {
   char opt[200];
   snprintf(opt, sizeof opt, "@%s", keyfile);
   cf_audit_configure(NULL, opt);
-  assert_int_equal(cf_audit_key(k, &klen, err, sizeof err), -1);
+  assert_int_equal(cf_audit_key(k, &klen, err, sizeof err), -2);
   assert_non_null(strstr(err, "too open"));
   chmod(keyfile, 0600);
   assert_int_equal(cf_audit_key(k, &klen, err, sizeof err), 1);
