@@ -5,8 +5,8 @@
 
 # The command names of the "commands:" list of the help text on stdin.
 _cardforge_commands_in_help() {
-  awk 'tolower($0) ~ /^commands:$/ { on = 1; next }
-       on && /^$/ { exit }
+  awk '!seen && tolower($0) ~ /^commands:$/ { on = 1; next }
+       on && /^$/ { on = 0; seen = 1 }
        on && /^  [a-z][a-z0-9-]*( |$)/ { print $1 }'
 }
 

@@ -13,7 +13,7 @@ set -euo pipefail
 cardforge=$1 includes=$2 cli_md=$3 version=$4 out=$5
 
 # The families and their one-line summaries, as the top-level help lists them.
-families=$("$cardforge" --help | awk '/^commands:$/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print }')
+families=$("$cardforge" --help | awk '!seen && /^commands:$/ { on = 1; next } on && /^$/ { on = 0; seen = 1 } on && /^  [a-z]/ { print }')
 [ -n "$families" ] || {
   echo "make-pages.sh: no command list in \`$cardforge --help\`" >&2
   exit 1
@@ -60,10 +60,39 @@ page() {
     --name "$summary" "${inc[@]}" "$@" --output "$out/$name.1" "$program"
 }
 
-page cardforge "$cardforge" "smart-card key management: Keycard, GlobalPlatform, China Mobile cards"
+# verbatim TEXT on stdin as roff: backslashes and line-leading dots or quotes escaped
+roff_verbatim() {
+  sed -e 's/\\/\\e/g' -e "s/^\([.']\)/\\\\\&\1/"
+}
+
+# cardforge(1) sees every family's page; each family page shows each command's own --help.
+{
+  echo "[>SEE ALSO]"
+  echo ".PP"
+  while read -r family _; do echo ".BR cardforge-$family (1),"; done <<<"$families"
+  echo ".BR pcscd (8)."
+} >"$work/see-also.h2m"
+page cardforge "$cardforge" "smart-card key management: Keycard, GlobalPlatform, China Mobile cards" \
+  --include "$work/see-also.h2m"
 while read -r family summary; do
+  commands=$("$cardforge" "$family" --help | awk '!seen && tolower($0) ~ /^commands:$/ { on = 1; next }
+    on && /^$/ { on = 0; seen = 1 } on && /^  [a-z][a-z0-9-]*( |$)/ { print $1 }')
+  extra=()
+  if [ -n "$commands" ]; then
+    for command in $commands; do
+      echo ".SS \"$command\""
+      echo ".nf"
+      # the common and global options are on the page once, in the family's help above
+      "$cardforge" "$family" "$command" --help |
+        awk '/^(common options|global options \(before or after the command\))/ { skip = 1 }
+             /^$/ { skip = 0 } !skip' | roff_verbatim
+      echo ".fi"
+    done | { echo "[COMMANDS]"; cat; } >"$work/commands-$family.h2m"
+    extra=(--include "$work/commands-$family.h2m")
+  fi
   # help2man names a page after the program it runs: cardforge-FAMILY runs `cardforge FAMILY`
   printf '#!/bin/sh\nexec %q %q "$@"\n' "$cardforge" "$family" >"$work/cardforge-$family"
   chmod +x "$work/cardforge-$family"
-  page "cardforge-$family" "$work/cardforge-$family" "$summary" --version-string "cardforge-$family $version"
+  page "cardforge-$family" "$work/cardforge-$family" "$summary" --version-string "cardforge-$family $version" \
+    "${extra[@]}"
 done <<<"$families"

@@ -62,7 +62,7 @@ out=$("$cardforge" --version) || fail "cardforge --version exited $?"
 [ "$out" = "cardforge $version" ] || fail "cardforge --version printed \"$out\", not \"cardforge $version\""
 
 # --- a man page for the program and each family it lists, rendered without a warning
-families=$("$cardforge" --help | awk '/^commands:$/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print $1 }')
+families=$("$cardforge" --help | awk '!seen && /^commands:$/ { on = 1; next } on && /^$/ { on = 0; seen = 1 } on && /^  [a-z]/ { print $1 }')
 [ -n "$families" ] || fail "no families in cardforge --help"
 pages=(cardforge)
 for family in $families; do pages+=("cardforge-$family"); done
@@ -83,7 +83,7 @@ done
 # a family page holds every command of the family's help (the help is the page's source)
 for family in $families; do
   text=$(MANWIDTH=200 man -l "$root$mandir/man1/cardforge-$family.1" 2>/dev/null | col -b) || continue
-  for command in $("$cardforge" "$family" --help | awk 'tolower($0) ~ /^commands:$/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print $1 }'); do
+  for command in $("$cardforge" "$family" --help | awk '!seen && tolower($0) ~ /^commands:$/ { on = 1; next } on && /^$/ { on = 0; seen = 1 } on && /^  [a-z]/ { print $1 }'); do
     grep -qw -- "$command" <<<"$text" || fail "cardforge-$family.1 does not mention its command $command"
   done
 done
