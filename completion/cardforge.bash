@@ -61,8 +61,7 @@ _cardforge() {
   if [[ $cur == -* ]]; then
     words=$(_cardforge_options_in_help <<<"$help")
   fi
-  local IFS=$'\n'
-  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
   return 0
 }
 complete -o default -F _cardforge cardforge
