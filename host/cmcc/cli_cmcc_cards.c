@@ -25,11 +25,11 @@ static int new_pin(cmcch_cli *c, uint8_t pin[8]) {
   return cmcch_cli_secret_pin(c, "--new-pin", "CARDFORGE_NEW_PIN", "new PIN", true, pin);
 }
 
-/* Explains a PIN refusal with the tries left, as the card counts them. */
-static int pin_refused(cmcch_cli *c) {
+/* Explains a PIN refusal with the tries left, as the card counts them, and the card's reader. */
+static int pin_refused(cmcch_cli *c, cf_cmcc_role r) {
   if (c->host.status == CF_CMCC_E_CARD && (c->host.sw & 0xFFF0) == 0x63C0) {
-    cmcch_cli_fail(CF_EXIT_CARD, "%s: wrong PIN, %u tries left (SW %04X)", c->host.step, c->host.sw & 0x0F,
-                   c->host.sw);
+    cmcch_cli_fail(CF_EXIT_CARD, "%s: wrong PIN, %u tries left (SW %04X, reader %s)", c->host.step,
+                   c->host.sw & 0x0F, c->host.sw, c->host.card[r] ? c->host.card[r]->name : "?");
     return CF_EXIT_CARD;
   }
   return cmcch_cli_host_fail(c);
@@ -50,7 +50,7 @@ int cmcch_cmd_verify_pin(void *ctx) {
   int rc = card_ref_pin(c, &r, &ref, pin);
   if (rc != 0) return rc;
   rc = cmcch_cli_connect(c, r);
-  if (rc == 0 && cf_cmcc_verify_pin(&c->host, r, ref, pin) != 0) rc = pin_refused(c);
+  if (rc == 0 && cf_cmcc_verify_pin(&c->host, r, ref, pin) != 0) rc = pin_refused(c, r);
   cf_wipe(pin, sizeof pin);
   if (rc == 0) printf("PIN %02X verified on the %s\n", ref, c->host.card[r]->name);
   return rc;
@@ -66,7 +66,7 @@ int cmcch_cmd_change_pin(void *ctx) {
     cf_wipe(data, sizeof data);
     return rc;
   }
-  if (cf_cmcc_change_pin(&c->host, r, ref, data, data + 8) != 0) rc = pin_refused(c);
+  if (cf_cmcc_change_pin(&c->host, r, ref, data, data + 8) != 0) rc = pin_refused(c, r);
   cf_wipe(data, sizeof data);
   if (rc != 0) return rc;
   printf("PIN %02X changed\n", ref);

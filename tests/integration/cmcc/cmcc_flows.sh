@@ -67,7 +67,7 @@ chmod 600 "$D/sheet"
 # ---- 4.1.1 PIN verification ----
 for card in kmc auth work; do run 0 "verify-pin $card" "${cf[@]}" verify-pin --card $card; done
 run 3 "wrong PIN" "${cf[@]}" verify-pin --card kmc --kmc-pin 00000000
-cf_expect_contains "$err" "wrong PIN, 2 tries left (SW 63C2)" "wrong PIN message"
+cf_expect_contains "$err" "wrong PIN, 2 tries left (SW 63C2, reader Virtual PCD" "wrong PIN message naming the reader"
 run 3 "no rights after a wrong PIN" "${cf[@]}" generate --sheet "$D/sheet" --kmc-pin 00000000
 run 0 "keyinfo after wrong PINs" "${cf[@]}" keyinfo --card kmc
 [ "$(printf '%s\n' "$out" | wc -l)" = 3 ] || cf_fail "a refused command changed the KMC's keys: $out"
