@@ -62,6 +62,12 @@ static int select_aid(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8
   return CF_GP_OK;
 }
 
+static bool is_security_domain_fci(const uint8_t *fci, size_t len) {
+  cf_tlv outer, prop, max_len;
+  return cf_tlv_find(fci, len, 0x6F, &outer) && cf_tlv_find(outer.value, outer.len, 0xA5, &prop) &&
+         cf_tlv_find(prop.value, prop.len, 0x9F65, &max_len);
+}
+
 int cf_gp_select(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *fci, size_t cap, size_t *len) {
   static const uint8_t gp_isd[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
   static const uint8_t op_isd[8] = {0xA0, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00};
@@ -75,7 +81,15 @@ int cf_gp_select(cf_gp_client *c, const uint8_t *aid, size_t aid_len, uint8_t *f
   } else {
     rc = select_aid(c, gp_isd, sizeof gp_isd, buf, sizeof buf, &n);
     if (rc == CF_GP_ERR_CARD) rc = select_aid(c, op_isd, sizeof op_isd, buf, sizeof buf, &n);
-    if (rc == CF_GP_ERR_CARD) rc = select_aid(c, NULL, 0, buf, sizeof buf, &n);
+    if (rc == CF_GP_ERR_CARD) {
+      rc = select_aid(c, NULL, 0, buf, sizeof buf, &n);
+      /* with no AID any card answers with its default application: only a security domain's FCI
+       * (GP 2.3.1 11.9.3.1: 6F { A5 { 9F65 max command length, mandatory } }) makes it the ISD */
+      if (rc == CF_GP_OK && !is_security_domain_fci(buf, n))
+        return fail(c, CF_GP_ERR_CARD,
+                    "no GlobalPlatform security domain: the card's default application "
+                    "is not one (its SELECT answer has no security domain FCI)");
+    }
   }
   if (rc != CF_GP_OK) return rc;
   c->sd_aid_len = 0;

@@ -4,6 +4,7 @@
  * GET STATUS parsing of C4 and modules; parameter errors refused before anything is sent. */
 #include <stdio.h>
 
+#include "cardforge/loopback.h"
 #include "gp_card_fixture.h"
 #include "gp_composite_card.h"
 
@@ -129,11 +130,33 @@ static void test_parameter_errors(void **state) {
   fx_free(fx);
 }
 
+/* A card without a security domain: SELECT with no data selects its default application (here the
+ * loopback card, which answers without an FCI), and the client must not take that for the ISD. */
+static void test_default_application_that_is_no_security_domain(void **state) {
+  (void)state;
+  cf_store *store = NULL;
+  assert_int_equal(cf_store_open_memory(&store), CF_STORE_OK);
+  cf_card *card = loopback_profile.create(store, "");
+  assert_non_null(card);
+  cf_card_power_on(card);
+  cf_transport *t = cf_transport_open_card(card);
+  assert_non_null(t);
+  cf_gp_client c;
+  cf_gp_client_init(&c, t);
+  assert_int_equal(cf_gp_select(&c, NULL, 0, NULL, 0, NULL), CF_GP_ERR_CARD);
+  assert_non_null(strstr(c.err, "no GlobalPlatform security domain"));
+  cf_gp_close(&c);
+  cf_transport_close(t);
+  cf_card_free(card);
+  cf_store_close(store);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_lock_and_delete),
       cmocka_unit_test(test_install_load_personalize),
       cmocka_unit_test(test_parameter_errors),
+      cmocka_unit_test(test_default_application_that_is_no_security_domain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
