@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/cli.h"
 #include "cardforge/cli_opts.h"
 #include "cardforge/crypto.h"
@@ -474,7 +475,15 @@ static int cmd_put_key(void *ctx) {
   for (int i = 0; i < 3; i++)
     cf_scp_kcv(type, nk[i].value, nk[i].len, kcv[i]);
   cf_wipe(nk, sizeof nk);
-  if (rc != CF_GP_OK) return report(c, rc);
+  int code = rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
+  uint8_t id = (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), kvn = (uint8_t)o->cmd_kvn,
+          old = (uint8_t)o->replace;
+  cf_audit_record(&r->global, NULL, "gp put-key", c->last_sw, code, "{s:s,s:s,s:s?,s:s,s:[i,i,i],s:[s,s,s]}",
+                  "sd_aid", cf_audit_hex(c->sd_aid, c->sd_aid_len), "kvn", cf_audit_hex(&kvn, 1), "replaces",
+                  old ? cf_audit_hex(&old, 1) : NULL, "type", type == CF_GP_KEY_AES ? "AES" : "DES",
+                  "key_ids", id, id + 1, id + 2, "kcv", cf_audit_hex(kcv[0], 3), cf_audit_hex(kcv[1], 3),
+                  cf_audit_hex(kcv[2], 3));
+  if (code != CF_EXIT_OK) return code;
   printf("KVN %02X %s (%s-%zu): check values ENC %02X%02X%02X MAC %02X%02X%02X DEK %02X%02X%02X verified\n",
          o->cmd_kvn, o->replace ? "replaced" : "added", type == CF_GP_KEY_AES ? "AES" : "DES",
          type == CF_GP_KEY_AES ? k->enc_len * 8 : (size_t)112, kcv[0][0], kcv[0][1], kcv[0][2], kcv[1][0],
@@ -493,7 +502,13 @@ static int cmd_delete_key(void *ctx) {
   int erc = open_channel(c, o);
   if (erc != CF_EXIT_OK) return erc;
   int rc = cf_gp_delete_key(c, o->cmd_kvn, o->cmd_id);
-  if (rc != CF_GP_OK) return report(c, rc);
+  int code = rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
+  uint8_t kvn = (uint8_t)o->cmd_kvn, id = (uint8_t)o->cmd_id;
+  cf_audit_record(&r->global, NULL, "gp delete-key", c->last_sw, code, "{s:s,s:s?,s:s?}", "sd_aid",
+                  cf_audit_hex(c->sd_aid, c->sd_aid_len), "kvn",
+                  o->cmd_kvn >= 0 ? cf_audit_hex(&kvn, 1) : NULL, "key_id",
+                  o->cmd_id >= 0 ? cf_audit_hex(&id, 1) : NULL);
+  if (code != CF_EXIT_OK) return code;
   if (o->cmd_kvn >= 0 && o->cmd_id >= 0)
     printf("Deleted key %02X of KVN %02X\n", o->cmd_id, o->cmd_kvn);
   else if (o->cmd_kvn >= 0)

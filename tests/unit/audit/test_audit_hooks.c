@@ -14,6 +14,9 @@
 
 #include "cardforge/audit.h"
 #include "cardforge/card.h"
+#include "cardforge/gp_client.h"
+#include "cardforge/hex.h"
+#include "cardforge/scp.h"
 #include "cardforge/keycard.h"
 #include "cardforge/store.h"
 #include "cli_keycard_internal.h"
@@ -156,9 +159,57 @@ static void test_keycard_commands(void **state) {
   cf_store_close(store);
 }
 
+#ifdef CF_WITH_GP
+/* ---- GlobalPlatform ---- */
+#include "gp_card_fixture.h"
+
+#define GP_NEW_KEY "C0C1C2C3C4C5C6C7C8C9CACBCCCDCECF"
+
+static int gp_run(bench *b, fixture *fx, const char *line) {
+  char buf[512], *argv[32];
+  int argc = 0;
+  snprintf(buf, sizeof buf, "gp %s", line);
+  for (char *tok = strtok(buf, " "); tok != NULL && argc < 31; tok = strtok(NULL, " "))
+    argv[argc++] = tok;
+  argv[argc] = NULL;
+  return cf_gp_cli_run(&b->g, fx->t, argc, argv);
+}
+
+static void test_gp_commands(void **state) {
+  bench *b = *state;
+  fixture *fx = fx_new("");
+  assert_int_equal(gp_run(b, fx, "put-key --new-kvn 30 --type aes --new-key " GP_NEW_KEY), CF_EXIT_OK);
+  assert_int_equal(gp_run(b, fx, "--key-ver 30 --key " GP_NEW_KEY " delete-key --delete-kvn FF"), CF_EXIT_OK);
+  /* refused: no such set; the line says so with the card's status word */
+  assert_int_equal(gp_run(b, fx, "--key-ver 30 --key " GP_NEW_KEY " delete-key --delete-kvn 55"),
+                   CF_EXIT_CARD);
+  /* the channel fails (wrong keys): no key-changing command was sent, no line */
+  assert_int_equal(gp_run(b, fx, "--key-ver 30 put-key --new-kvn 31 --new-key " GP_NEW_KEY), CF_EXIT_VERIFY);
+  const char *log = read_log(b);
+  print_message("%s", log);
+  assert_verifies(b, 3);
+  uint8_t kcv[3], key[16];
+  char want[128];
+  assert_int_equal(cf_hex_decode(GP_NEW_KEY, key, sizeof key), 16);
+  assert_int_equal(cf_scp_kcv(CF_GP_KEY_AES, key, sizeof key, kcv), 0);
+  snprintf(want, sizeof want,
+           "\"kvn\":\"30\",\"replaces\":null,\"type\":\"AES\",\"key_ids\":[1,2,3],\"kcv\":[\"%02X%02X%02X\"",
+           kcv[0], kcv[1], kcv[2]);
+  assert_non_null(strstr(log, want));
+  assert_non_null(strstr(log, "\"command\":\"gp delete-key\""));
+  assert_non_null(strstr(log, "\"result\":\"failed\",\"sw\":\"6A88\",\"exit\":3"));
+  assert_no_secret(log, GP_NEW_KEY);
+  assert_no_secret(log, "404142434445464748494A4B4C4D4E4F"); /* the channel's keys */
+  fx_free(fx);
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_keycard_commands, setup, teardown),
+#ifdef CF_WITH_GP
+      cmocka_unit_test_setup_teardown(test_gp_commands, setup, teardown),
+#endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
