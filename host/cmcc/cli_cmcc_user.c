@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/batch_interrupt.h"
 #include "cardforge/card.h"
 #include "cardforge/cmcc.h"
@@ -428,6 +429,12 @@ int cmcch_cmd_user_update(void *ctx) {
               job.verify ? " and proved by use" : "", b.seconds,
               b.seconds > 0 ? (double)b.done / b.seconds : 0.0);
     }
+    cf_audit_record(&c->global, c->host.card[CF_CMCC_KMC]->name, "cmcc user-update",
+                    brc == 0 ? 0x9000 : c->host.sw, rc, "{s:i,s:s,s:i,s:i,s:i,s:i,s:i,s:b}", "subapp",
+                    job.subapp, "export_key", cf_audit_hex(job.emk_vit, 3), "keys", (int)job.nkeys, "cards",
+                    (int)list.count, "updated", (int)b.done, "failed_line",
+                    brc != 0 && list.count > 0 ? (int)b.failed + 1 : 0, "workers",
+                    (int)(b.workers > 1 ? b.workers : 1), "interrupted", b.stopped != 0);
   }
   cf_wipe(&job, sizeof job);
   parallel_free(&par);

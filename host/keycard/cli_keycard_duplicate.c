@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/audit.h"
 #include "cardforge/batch_interrupt.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
@@ -174,6 +175,14 @@ int keycard_cli_cmd_duplicate(void *ctx) {
   cf_batch_interrupt_arm();
   int code = dup_run(c, &d);
   cf_batch_interrupt_disarm();
+  cf_audit_list *to = cf_audit_list_new();
+  for (int i = 1; i < d.n; i++)
+    cf_audit_list_add(to, "s", d.cards[i].reader);
+  cf_audit_record(c->g, source, "keycard duplicate", d.cards[0].kc.sw, code, "{s:s?,s:o,s:i}", "key_uid",
+                  d.cards[0].kc.info.has_key
+                      ? cf_audit_hex(d.cards[0].kc.info.key_uid, KEYCARD_CLIENT_KEY_UID_LEN)
+                      : NULL,
+                  "targets", to, "from", first + 1);
   for (int i = 0; i < d.n; i++)
     keycard_cli_close(&d.cards[i]);
   cf_wipe(&d, sizeof d);
