@@ -5,8 +5,11 @@
 # swapped, a line edited); with --audit-key a wrong key fails at line 1. No key, PIN or seed is in
 # the log.
 set -u
+# shellcheck source=/dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+# shellcheck source=/dev/null # tests/integration/cmcc/cmcc_values.sh
 . "$(dirname "$0")/../cmcc/cmcc_values.sh"
+out= err= # set by cf_run
 
 D=$CF_PCSC_ENV_DIR/audit
 mkdir -p "$D"
