@@ -9,7 +9,7 @@ set -u
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
 # shellcheck source=/dev/null # tests/integration/cmcc/cmcc_values.sh
 . "$(dirname "$0")/../cmcc/cmcc_values.sh"
-out= err= # set by cf_run
+out='' err='' # set by cf_run
 
 D=$CF_PCSC_ENV_DIR/audit
 mkdir -p "$D"
