@@ -390,20 +390,25 @@ done:
   return rc;
 }
 
+/* The whole log (never through a symbolic link). Returns 0, or -1 with err naming the file. */
+static int read_log(const char *path, char **buf, size_t *len, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  int rc = read_all(fd, path, buf, len, err, errlen);
+  close(fd);
+  return rc != 0 ? -1 : 0;
+}
+
 int cf_audit_verify(const char *path, const uint8_t *key, size_t klen, size_t *lines, size_t *bad_line,
                     char *why, size_t whylen) {
   *lines = 0;
   *bad_line = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    snprintf(why, whylen, "%s: %s", path, strerror(errno));
-    return -1;
-  }
   char *buf;
   size_t len;
-  int rc = read_all(fd, path, &buf, &len, why, whylen);
-  close(fd);
-  if (rc != 0) return -1;
+  if (read_log(path, &buf, &len, why, whylen) != 0) return -1;
   char prev_hex[65];
   if (sha256_hex(CF_AUDIT_GENESIS, strlen(CF_AUDIT_GENESIS), prev_hex) != 0) {
     free(buf);
@@ -411,7 +416,7 @@ int cf_audit_verify(const char *path, const uint8_t *key, size_t klen, size_t *l
     return -1;
   }
   size_t no = 0, start = 0;
-  rc = 0;
+  int rc = 0;
   while (start < len) {
     no++;
     const char *nl = memchr(buf + start, '\n', len - start);
@@ -445,16 +450,9 @@ static const char *text_of(json_t *ev, const char *name) {
 }
 
 int cf_audit_show(const char *path, bool as_json, FILE *out, char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return -1;
-  }
   char *buf;
   size_t len;
-  int rc = read_all(fd, path, &buf, &len, err, errlen);
-  close(fd);
-  if (rc != 0) return -1;
+  if (read_log(path, &buf, &len, err, errlen) != 0) return -1;
   if (as_json) {
     if (len > 0) fwrite(buf, 1, len, out);
     free(buf);
