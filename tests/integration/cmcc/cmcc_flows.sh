@@ -6,6 +6,7 @@
 # with the spec's status word and change nothing.
 set -u
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+. "$CF_PCSC_LIB/cf-tdes-lib.sh"
 . "$(dirname "$0")/cmcc_values.sh"
 
 D=$CF_PCSC_ENV_DIR/cmcc
@@ -13,18 +14,6 @@ mkdir -p "$D"
 cf=("$CARDFORGE" cmcc)
 export CARDFORGE_KMC_PIN=$PIN CARDFORGE_AUTH_PIN=$PIN CARDFORGE_WORK_PIN=$PIN CARDFORGE_CMCC_HSM=$D/hsm.keys
 
-# ---- crypto for the independent checks: openssl's two-key 3DES-ECB ----
-hex2bin() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
-tdes() { hex2bin "$2" | openssl enc -des-ede-ecb -K "$1" -nopad -nosalt | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
-notf() { local i out=; for i in 0 2 4 6 8 10 12 14; do out+=$(printf %02X $((0x${1:i:2} ^ 0xFF))); done; echo "$out"; }
-div8() { echo "$(tdes "$1" "$2")$(tdes "$1" "$(notf "$2")")"; }
-# INTERNAL AUTHENTICATE on a target (reader by name) must equal 3DES under the expected key
-expect_key() { # reader P1 P2 key what
-  local d out
-  d=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n' | tr a-f A-F)
-  out=$("$CARDFORGE" apdu -r "$1" "0088$2$308$d") || cf_fail "$5: INTERNAL AUTHENTICATE"
-  [ "$out" = "$(tdes "$4" "$d") 9000 (success)" ] || cf_fail "$5: the card's key is not the expected one ($out)"
-}
 run() { # expected-exit what command... (cf_run; a failure says one cardforge: line)
   cf_run "$@"
   if [ "$1" != 0 ]; then

@@ -6,6 +6,7 @@
 #    progress, prints "rerun with --from N" and exits 130; the resumed run does exactly the rest;
 #    SIGTERM does the same with exit 143.
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+. "$CF_PCSC_LIB/cf-tdes-lib.sh"
 . "$(dirname "$0")/../cmcc/cmcc_values.sh"
 set -u
 
@@ -16,10 +17,6 @@ export CARDFORGE_HOME=$D/home CARDFORGE_KMC_PIN=$PIN CARDFORGE_AUTH_PIN=$PIN
 R_KMC="Virtual PCD 00 00"
 R_AUTH="Virtual PCD 00 01"
 cmcc() { "$CARDFORGE" cmcc "$1" --kmc "$R_KMC" --auth "$R_AUTH" "${@:2}"; }
-hex2bin() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
-tdes() { hex2bin "$2" | openssl enc -des-ede-ecb -K "$1" -nopad -nosalt | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
-notf() { local i out=; for i in 0 2 4 6 8 10 12 14; do out+=$(printf %02X $((0x${1:i:2} ^ 0xFF))); done; echo "$out"; }
-div8() { echo "$(tdes "$1" "$2")$(tdes "$1" "$(notf "$2")")"; }
 
 printf 'reader 0 kmc pin2=%s,k01=%s,k02=%s\nreader 1 authcard pin2=%s,k02=%s,k03=%s\n' \
   "$PIN_HEX" "$K01" "$K02" "$PIN_HEX" "$K02" "$K03" >"$D/sim.conf"

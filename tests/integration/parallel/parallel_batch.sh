@@ -8,6 +8,8 @@
 set -u
 # shellcheck source=/dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+# shellcheck source=/dev/null
+. "$CF_PCSC_LIB/cf-tdes-lib.sh"
 # shellcheck source=/dev/null # tests/integration/cmcc/cmcc_values.sh
 . "$1/cmcc_values.sh"
 
@@ -16,17 +18,6 @@ mkdir -p "$D"
 cf=("$CARDFORGE" cmcc)
 export CARDFORGE_KMC_PIN=$PIN CARDFORGE_AUTH_PIN=$PIN
 
-# shellcheck disable=SC2059 # the hex, turned into \x escapes, is the format
-hex2bin() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
-tdes() { hex2bin "$2" | openssl enc -des-ede-ecb -K "$1" -nopad -nosalt | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
-notf() { local i out=; for i in 0 2 4 6 8 10 12 14; do out+=$(printf %02X $((0x${1:i:2} ^ 0xFF))); done; echo "$out"; }
-div8() { echo "$(tdes "$1" "$2")$(tdes "$1" "$(notf "$2")")"; }
-expect_key() { # reader P1 P2 key what
-  local d out
-  d=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n' | tr a-f A-F)
-  out=$("$CARDFORGE" apdu -r "$1" "0088${2}${3}08$d") || cf_fail "$5: INTERNAL AUTHENTICATE"
-  [ "$out" = "$(tdes "$4" "$d") 9000 (success)" ] || cf_fail "$5: the card's key is not the expected one ($out)"
-}
 run() { # expected-exit what command...
   local want=$1 what=$2 rc
   shift 2

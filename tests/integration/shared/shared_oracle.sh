@@ -8,16 +8,13 @@
 # Run by cf-pcsc-env --no-sim (the script starts the cards, keys from ../cmcc/cmcc_values.sh).
 set -u
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+. "$CF_PCSC_LIB/cf-tdes-lib.sh"
 . "$(dirname "$0")/../cmcc/cmcc_values.sh"
 here=$(dirname "$0")
 D=$CF_PCSC_ENV_DIR/shared
 mkdir -p "$D"
 export CARDFORGE_KMC_PIN=$PIN CARDFORGE_AUTH_PIN=$PIN
 
-hex2bin() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
-tdes() { hex2bin "$2" | openssl enc -des-ede-ecb -K "$1" -nopad -nosalt | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
-notf() { local i out=; for i in 0 2 4 6 8 10 12 14; do out+=$(printf %02X $((0x${1:i:2} ^ 0xFF))); done; echo "$out"; }
-div8() { echo "$(tdes "$1" "$2")$(tdes "$1" "$(notf "$2")")"; }
 
 "$CARDFORGE" sim --memory --pidfile "$CF_PCSC_ENV_DIR/sim.pid" \
   --card "kmc:pin2=$PIN_HEX,k01=$K01,k02=$K02" \

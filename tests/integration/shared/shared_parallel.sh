@@ -6,6 +6,7 @@
 # Run by cf-pcsc-env --no-sim --readers 4 (the script starts the cards).
 set -u
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+. "$CF_PCSC_LIB/cf-tdes-lib.sh"
 . "$(dirname "$0")/../cmcc/cmcc_values.sh"
 D=$CF_PCSC_ENV_DIR/parallel
 mkdir -p "$D/home" "$D/users"
@@ -13,10 +14,6 @@ export CARDFORGE_HOME=$D/home CARDFORGE_PIN=123456 CARDFORGE_KMC_PIN=$PIN CARDFO
 PROCS=4
 OPS=25
 
-hex2bin() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
-tdes() { hex2bin "$2" | openssl enc -des-ede-ecb -K "$1" -nopad -nosalt | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; }
-notf() { local i out=; for i in 0 2 4 6 8 10 12 14; do out+=$(printf %02X $((0x${1:i:2} ^ 0xFF))); done; echo "$out"; }
-div8() { echo "$(tdes "$1" "$2")$(tdes "$1" "$(notf "$2")")"; }
 
 "$CARDFORGE" sim --memory --pidfile "$CF_PCSC_ENV_DIR/sim.pid" --card keycard --card gp \
   --card "kmc:pin2=$PIN_HEX,k01=$K01,k02=$K02" \
