@@ -24,6 +24,7 @@
 #include "bench_cards.h"
 #include "bench_floor.h"
 #include "bench_harness.h"
+#include "cmcc_bench_values.h"
 
 #include "cardforge/cmcc.h"
 #include "cardforge/cmcc_crypto.h"
@@ -40,14 +41,7 @@ static const char usage[] =
     "  --print-user-card   print the sim --card spec of the user card and exit\n"
     "  --store DIR         emulated cards in files under DIR (default: memory)\n";
 
-#define PIN "87654321"
-#define K01 "1B2B3B4B5B6B7B8B9BABBBCBDBEBFB0B"
-#define K02 "2C3C4C5C6C7C8C9CACBCCCDCECFC0C1C"
-#define K03 "3D4D5D6D7D8D9DADBDCDDDEDFD0D1D2D"
-#define SEED "00112233445566778899AABBCCDDEEFF"
 #define USER_SERIAL "8600000000000001"
-static const uint8_t attr_emk[11] = {0x08, 0x01, 0x01, 0x00, 0x00, 0x31, 0xAA, 0, 0, 0, 0};
-static const uint8_t attr_eak[11] = {0x09, 0x01, 0x01, 0x00, 0x00, 0x32, 0xAA, 0, 0, 0, 0};
 
 typedef struct cmcc_bench {
   const bench_cfg *cfg;
@@ -77,10 +71,8 @@ static void hex16(const char *hex, uint8_t out[16]) {
 }
 
 static void card_params(char *out, size_t cap, bool kmc, const char *emk_hex) {
-  char pin_hex[17];
-  cf_hex_encode((const uint8_t *)PIN, 8, pin_hex);
   if (kmc)
-    snprintf(out, cap, "pin2=%s,k01=%s,k02=%s", pin_hex, K01, K02);
+    cmcc_bench_master_params(out, cap, true);
   else
     snprintf(out, cap, "serial=%s,emk=%s", USER_SERIAL, emk_hex);
 }
@@ -88,11 +80,10 @@ static void card_params(char *out, size_t cap, bool kmc, const char *emk_hex) {
 /* PIN 02 on the KMC and the authentication card, the KMC's authentication of the master-card
  * master key through the authentication card, then the sheet's keys (EMK 08, EAK 09). */
 static int setup_kmc(cmcc_bench *b) {
-  char params[256], pin_hex[17];
-  cf_hex_encode((const uint8_t *)PIN, 8, pin_hex);
+  char params[256];
   card_params(params, sizeof params, true, NULL);
   if (bench_card_open(b->cfg, "kmc", params, "kmc", &b->kmc) != 0) return -1;
-  snprintf(params, sizeof params, "pin2=%s,k02=%s,k03=%s", pin_hex, K02, K03);
+  cmcc_bench_master_params(params, sizeof params, false);
   bench_cfg in_process = *b->cfg;
   in_process.reader = NULL;
   if (bench_card_emulated(&in_process, "authcard", params, "authcard", &b->auth) != 0) return -1;
@@ -270,13 +261,7 @@ int main(int argc, char **argv) {
   cmcc_bench *b = calloc(1, sizeof *b);
   if (b == NULL) return 3;
   b->cfg = &cfg;
-  hex16(SEED, b->sheet.seed);
-  memcpy(b->sheet.attrs[0], attr_emk, 11);
-  memcpy(b->sheet.attrs[1], attr_eak, 11);
-  b->sheet.count = 2;
-  uint8_t emk[16];
-  if (cmcc_generated_key(b->sheet.seed, attr_emk, emk) != 0) return 3;
-  cf_hex_encode(emk, 16, b->emk_hex);
+  if (cmcc_bench_sheet(&b->sheet, b->emk_hex) != 0) return 3;
   if (setup_kmc(b) != 0) return 3;
   if (pcsc && bench_card_pcsc(&cfg, vals[1], &b->user) != 0) return 3;
 

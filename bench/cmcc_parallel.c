@@ -17,6 +17,7 @@
 
 #include "bench_cards.h"
 #include "bench_harness.h"
+#include "cmcc_bench_values.h"
 
 #include "sim_timing.h" /* tools/sim: the card timing model */
 #include "cardforge/cmcc.h"
@@ -31,14 +32,6 @@ static const char usage[] =
     "  --rounds N        runs per configuration, the median reported (default 3)\n"
     "  --timed-cards N   cards per reader with the model (default 4)\n"
     "  --cards N         cards per run without the model (default 800)\n";
-
-#define PIN "87654321"
-#define K01 "1B2B3B4B5B6B7B8B9BABBBCBDBEBFB0B"
-#define K02 "2C3C4C5C6C7C8C9CACBCCCDCECFC0C1C"
-#define K03 "3D4D5D6D7D8D9DADBDCDDDEDFD0D1D2D"
-#define SEED "00112233445566778899AABBCCDDEEFF"
-static const uint8_t attr_emk[11] = {0x08, 0x01, 0x01, 0x00, 0x00, 0x31, 0xAA, 0, 0, 0, 0};
-static const uint8_t attr_eak[11] = {0x09, 0x01, 0x01, 0x00, 0x00, 0x32, 0xAA, 0, 0, 0, 0};
 
 /* A user card behind a transport that answers no sooner than the model says. */
 typedef struct timed_card {
@@ -116,18 +109,11 @@ typedef struct setup {
 } setup;
 
 static int kmc_setup(const bench_cfg *cfg, setup *s) {
-  char params[256], pin_hex[17];
-  cf_hex_encode((const uint8_t *)PIN, 8, pin_hex);
-  cf_hex_decode(SEED, s->sheet.seed, 16);
-  memcpy(s->sheet.attrs[0], attr_emk, 11);
-  memcpy(s->sheet.attrs[1], attr_eak, 11);
-  s->sheet.count = 2;
-  uint8_t emk[16];
-  if (cmcc_generated_key(s->sheet.seed, attr_emk, emk) != 0) return -1;
-  cf_hex_encode(emk, 16, s->emk_hex);
-  snprintf(params, sizeof params, "pin2=%s,k01=%s,k02=%s", pin_hex, K01, K02);
+  char params[256];
+  if (cmcc_bench_sheet(&s->sheet, s->emk_hex) != 0) return -1;
+  cmcc_bench_master_params(params, sizeof params, true);
   if (bench_card_emulated(cfg, "kmc", params, "kmc", &s->kmc) != 0) return -1;
-  snprintf(params, sizeof params, "pin2=%s,k02=%s,k03=%s", pin_hex, K02, K03);
+  cmcc_bench_master_params(params, sizeof params, false);
   if (bench_card_emulated(cfg, "authcard", params, "authcard", &s->auth) != 0) return -1;
   cf_cmcc_host_init(&s->h);
   s->h.card[CF_CMCC_KMC] = s->kmc.t;
