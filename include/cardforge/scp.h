@@ -141,6 +141,23 @@ int cf_scp_dek_encrypt(const cf_scp_session *s, const uint8_t *in, size_t len, u
 int cf_scp_dek_decrypt(const cf_scp_session *s, const uint8_t *in, size_t len, uint8_t *out);
 size_t cf_scp_dek_block(const cf_scp_session *s);
 
+/* ---- card key diversification (scp_diversify.c) ---- */
+/* Methods: EMV CPS 1.1 and VISA2 (two-key 3DES masters), KDF3 (AES-CMAC counter mode, SCP03
+ * masters of 16, 24 or 32 bytes), as GlobalPlatformPro's emv, visa2 and kdf3. */
+#define CF_SCP_DIV_NONE 0
+#define CF_SCP_DIV_EMV 1
+#define CF_SCP_DIV_VISA2 2
+#define CF_SCP_DIV_KDF3 3
+/* "emv", "visa2", "kdf3" or "none" to a method; -1 for anything else. */
+int cf_scp_diversify_parse(const char *name);
+const char *cf_scp_diversify_name(int method);
+/* The card's key of key_id (1 ENC, 2 MAC, 3 DEK) from master (klen bytes) and the 10-byte KDD
+ * (INITIALIZE UPDATE's first bytes); out gets klen bytes. -1 for a method/length mismatch. */
+int cf_scp_diversify_key(int method, const uint8_t *master, size_t klen, uint8_t key_id,
+                         const uint8_t kdd[10], uint8_t *out);
+/* All three: master->enc with id 1, ->mac with 2, ->dek with 3; kvn and klen kept. */
+int cf_scp_diversify_keys(int method, const cf_scp_keys *master, const uint8_t kdd[10], cf_scp_keys *out);
+
 void cf_scp_session_wipe(cf_scp_session *s);
 
 #endif
