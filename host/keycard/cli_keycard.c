@@ -83,10 +83,12 @@ static const cf_cli_command commands[] = {
      "check the card's identity: certificate signed by the CA key, challenge signed by the card", NULL},
     {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", 0, "--yes",
      "erase everything and return to the pre-INIT state", NULL},
-    {"duplicate", keycard_cli_cmd_duplicate, PIN_OPT "--source=READER --target+READER --from=N", 0,
-     "--source READER --target READER... [--from N]",
-     "copy the source card's master key onto every target (DUPLICATE KEY); --from N starts at\n"
-     "the Nth target (the resume line after an interrupt names it)",
+    {"duplicate", keycard_cli_cmd_duplicate,
+     PIN_OPT "--source=READER --target+READER --from=N --journal=FILE", 0,
+     "--source READER --target READER... [--from N] [--journal FILE]",
+     "copy the source card's master key onto every target (DUPLICATE KEY), every target at once;\n"
+     "--from N starts at the Nth target, --journal FILE records each target done (a rerun with it\n"
+     "leaves them out)",
      NULL},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
