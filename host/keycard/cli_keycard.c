@@ -90,6 +90,16 @@ static const cf_cli_command commands[] = {
      "--from N starts at the Nth target, --journal FILE records each target done (a rerun with it\n"
      "leaves them out)",
      NULL},
+    {"shell", keycard_cli_cmd_shell, PIN_OPT "--file=FILE", 0, "[--file FILE] [--pin PIN]",
+     "run many commands on one card with one secure channel and one PIN verification",
+     "Reads commands from standard input or --file FILE, one a line, written as after\n"
+     "`cardforge keycard` (# starts a comment; quotes and backslashes as in a POSIX shell), and\n"
+     "answers each on one line of standard output: `ok` and the command's result lines joined by\n"
+     "\"; \", or `error CODE MESSAGE` (CODE: the command's exit code). The card is held in one PC/SC\n"
+     "transaction; the secure channel opens at the first command that needs it and the PIN (--pin,\n"
+     "CARDFORGE_PIN or the prompt; never a script line) is verified at the first that needs it.\n"
+     "The card is reset at the end. Exit code: 0 when every command answered ok, else the first\n"
+     "failed command's code; a reader failure (4, 7) ends the session at once."},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -193,42 +203,77 @@ void keycard_cli_print_signature(const keycard_cli *c, const keycard_client_sign
   keycard_cli_print_hex(c, "public-key", sig->pub, 65);
 }
 
-static int bring_up(keycard_cli *c, keycard_cli_card *card, int need) {
+/* The session's PIN state for a verification about to be made; CF_EXIT_OK to go on. */
+static int session_pin_allowed(const keycard_cli *c) {
+  const keycard_cli_session *s = c->session;
+  if (s->pin_refused)
+    return keycard_cli_error(c, CF_EXIT_CARD,
+                             "the card refused this session's PIN: it is not sent again (end the session)");
+  if (s->pin_changed)
+    return keycard_cli_error(c, CF_EXIT_CARD,
+                             "the PIN was changed in this session and must be verified again: start a new "
+                             "session");
+  return CF_EXIT_OK;
+}
+
+/* Brings the card up to need: SELECT (again when reselect or not selected), then the secure channel
+ * unless open, then the PIN unless this session verified it since the channel opened. Outside a
+ * session every open starts from a fresh SELECT. */
+static int bring_up(keycard_cli *c, keycard_cli_card *card, int need, bool reselect) {
   keycard_client *kc = &card->kc;
-  int rc = keycard_client_select(kc, NULL, 0);
-  if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
-  if (need < KEYCARD_CLI_NEED_CHANNEL) return CF_EXIT_OK;
-  if (!kc->info.initialized)
-    return keycard_cli_error(
-        c, CF_EXIT_CARD, "the card on %s is not initialized (run `cardforge keycard init`)", card->reader);
-  if (!kc->paired) {
-    uint8_t index, key[32];
-    char err[256] = "";
-    int found = keycard_client_pairing_get(c->store, kc->info.instance_uid, &index, key, err, sizeof err);
-    if (found < 0) return keycard_cli_error(c, CF_EXIT_FILE, "%s", err);
-    if (found == 0) {
-      char uid[2 * KEYCARD_CLIENT_UID_LEN + 1];
-      cf_hex_encode(kc->info.instance_uid, KEYCARD_CLIENT_UID_LEN, uid);
-      return keycard_cli_error(c, CF_EXIT_CARD,
-                               "no pairing stored for card %s (run `cardforge keycard pair`)", uid);
-    }
-    keycard_client_set_pairing(kc, index, key);
-    cf_wipe(key, sizeof key);
+  keycard_cli_session *s = c->session;
+  if (reselect || !kc->selected) {
+    if (s) s->pin_verified = false;
+    int rc = keycard_client_select(kc, NULL, 0);
+    if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
   }
-  rc = keycard_client_open_channel(kc);
-  if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+  if (need < KEYCARD_CLI_NEED_CHANNEL) return CF_EXIT_OK;
+  if (!kc->sc.open) {
+    if (s) s->pin_verified = false;
+    if (!kc->info.initialized)
+      return keycard_cli_error(
+          c, CF_EXIT_CARD, "the card on %s is not initialized (run `cardforge keycard init`)", card->reader);
+    if (!kc->paired) {
+      uint8_t index, key[32];
+      char err[256] = "";
+      int found = keycard_client_pairing_get(c->store, kc->info.instance_uid, &index, key, err, sizeof err);
+      if (found < 0) return keycard_cli_error(c, CF_EXIT_FILE, "%s", err);
+      if (found == 0) {
+        char uid[2 * KEYCARD_CLIENT_UID_LEN + 1];
+        cf_hex_encode(kc->info.instance_uid, KEYCARD_CLIENT_UID_LEN, uid);
+        return keycard_cli_error(c, CF_EXIT_CARD,
+                                 "no pairing stored for card %s (run `cardforge keycard pair`)", uid);
+      }
+      keycard_client_set_pairing(kc, index, key);
+      cf_wipe(key, sizeof key);
+    }
+    int rc = keycard_client_open_channel(kc);
+    if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+    if (s) s->channels_opened++;
+  }
   if (need < KEYCARD_CLI_NEED_PIN) return CF_EXIT_OK;
+  if (s && s->pin_verified) return CF_EXIT_OK;
+  if (s) {
+    int code = session_pin_allowed(c);
+    if (code != CF_EXIT_OK) return code;
+  }
   const char *pin = keycard_cli_pin(c);
   if (!pin) return keycard_cli_pin_code(c);
-  rc = keycard_client_verify_pin(kc, pin, NULL);
+  int rc = keycard_client_verify_pin(kc, pin, NULL);
+  if (s && rc == KEYCARD_CLIENT_ECARD) s->pin_refused = true; /* a wrong PIN is never retried */
   if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+  if (s) {
+    s->pin_verified = true;
+    s->pins_verified++;
+  }
   return CF_EXIT_OK;
 }
 
 /* Why the last PC/SC connect failed (the connect hook's signature has no room for it). */
 static cf_transport_fault pcsc_connect_fault;
 
-int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader, int need) {
+/* Connects card to reader; trace (NULL: none) receives the APDU trace. */
+static int connect_card(keycard_cli *c, keycard_cli_card *card, const char *reader, FILE *trace) {
   memset(card, 0, sizeof *card);
   char err[256] = "";
   card->reader = reader ? reader : "(default reader)";
@@ -243,16 +288,50 @@ int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader,
     card->reader = card->t->name; /* the reader actually chosen, for every message */
     cf_cli_note_reader(card->t->name);
   }
-  if (c->g->trace && !card->t->trace) card->t->trace = c->io->log;
+  if (trace && !card->t->trace) card->t->trace = trace;
   keycard_client_init(&card->kc, card->t);
-  return bring_up(c, card, need);
+  return CF_EXIT_OK;
+}
+
+/* In a session: lends the session's card (connected at the first command, to the shell's reader,
+ * traced to the shell's log: a line's own streams end with the line). */
+static int session_open(keycard_cli *c, keycard_cli_card *card, int need) {
+  keycard_cli_session *s = c->session;
+  memset(card, 0, sizeof *card);
+  if (!s->connected) {
+    keycard_cli *sh = s->shell;
+    int code =
+        connect_card(c, &s->card, keycard_cli_opt_value(sh, "--reader"), sh->g->trace ? sh->io->log : NULL);
+    if (code != CF_EXIT_OK) return code;
+    s->connected = true;
+  }
+  *card = s->card;
+  card->session = s;
+  return bring_up(c, card, need, c->fresh_select);
+}
+
+int keycard_cli_open(keycard_cli *c, keycard_cli_card *card, const char *reader, int need) {
+  if (c->session) return session_open(c, card, need);
+  int code = connect_card(c, card, reader, c->g->trace ? c->io->log : NULL);
+  if (code != CF_EXIT_OK) return code;
+  return bring_up(c, card, need, true);
 }
 
 int keycard_cli_reopen(keycard_cli *c, keycard_cli_card *card, int need) {
-  return bring_up(c, card, need);
+  return bring_up(c, card, need, true);
 }
 
 void keycard_cli_close(keycard_cli_card *card) {
+  keycard_cli_session *s = card->session;
+  if (s) {
+    /* back to the session, as the command left it: the card's state follows the client's */
+    s->card = *card;
+    s->card.session = NULL;
+    if (!card->kc.selected || !card->kc.sc.open) s->pin_verified = false;
+    cf_wipe(card, sizeof *card);
+    card->reader = "(closed)";
+    return;
+  }
   keycard_client_wipe(&card->kc);
   if (card->t) cf_transport_close(card->t);
   card->t = NULL;
@@ -283,8 +362,41 @@ static const cf_cli_family keycard_family = {.name = "keycard",
                                              .common_options = "",
                                              .print_help = print_help};
 
-int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io) {
-  keycard_cli c = {.io = io};
+/* Commands that read what SELECT says or change the card's state (info, init, pair, factory-reset)
+ * SELECT the wallet again in a session: what the card said at the session's first SELECT may no
+ * longer hold. Commands that need several readers or a session of their own are not run in one. */
+static const char *const session_fresh_select[] = {"info", "init", "pair", "factory-reset"};
+static const char *const session_refused[] = {"shell", "duplicate"};
+
+static bool name_in(const char *name, const char *const *list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(name, list[i]) == 0) return true;
+  return false;
+}
+
+/* What a session line may not do; CF_EXIT_OK when the line may run. */
+static int session_line_allowed(keycard_cli *c, const cf_cli_command *k) {
+  if (name_in(k->name, session_refused, sizeof session_refused / sizeof session_refused[0]))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "not available in a shell session");
+  if (keycard_cli_opt_set(c, "--pin"))
+    return keycard_cli_error(c, CF_EXIT_USAGE,
+                             "a script never holds the PIN: give it to the shell (--pin @FILE, "
+                             "CARDFORGE_PIN or the prompt)");
+  if (keycard_cli_opt_set(c, "--reader"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "the session's reader is chosen on the shell's command line");
+  /* standard input may be the script itself: a secret read from it would eat the next lines */
+  for (int i = 0; i < c->opts.n; i++)
+    for (int v = 0; v < c->opts.opt[i].count && v < CF_CLI_OPTS_MAX_VALUES; v++)
+      if (c->opts.opt[i].values[v] && strcmp(c->opts.opt[i].values[v], "-") == 0)
+        return keycard_cli_error(c, CF_EXIT_USAGE,
+                                 "%s -: a script line cannot read standard input (use @FILE)",
+                                 c->opts.opt[i].name);
+  return CF_EXIT_OK;
+}
+
+static int run_command(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io,
+                       keycard_cli_session *session) {
+  keycard_cli c = {.io = io, .session = session};
   cf_cli_global global;
   const cf_cli_command *k = NULL;
   char err[256];
@@ -301,11 +413,29 @@ int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard
     }
     return keycard_cli_error(&c, code, "%s", err);
   }
+  if (session) {
+    code = session_line_allowed(&c, k);
+    if (code != CF_EXIT_OK) return code;
+    c.fresh_select =
+        name_in(k->name, session_fresh_select, sizeof session_fresh_select / sizeof session_fresh_select[0]);
+  }
   if (!store_path(&global, c.store, sizeof c.store))
     return keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
   code = k->run(&c);
+  /* the card now has another PIN than the one the session verifies with */
+  if (session && code == CF_EXIT_OK &&
+      (strcmp(k->name, "change-pin") == 0 || strcmp(k->name, "unblock") == 0))
+    session->pin_changed = true;
   keycard_cli_forget_secrets(&c);
   return code;
+}
+
+int keycard_cli_run(const cf_cli_global *g, int argc, char **argv, const keycard_cli_io *io) {
+  return run_command(g, argc, argv, io, NULL);
+}
+
+int keycard_cli_run_in_session(keycard_cli_session *s, int argc, char **argv, const keycard_cli_io *io) {
+  return run_command(s->shell->g, argc, argv, io, s);
 }
 
 int cf_cli_keycard(const cf_cli_global *g, int argc, char **argv) {

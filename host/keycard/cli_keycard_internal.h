@@ -15,6 +15,7 @@ typedef struct keycard_cli_io {
   void *ctx;
   FILE *out; /* results (stdout) */
   FILE *log; /* progress and errors (stderr) */
+  FILE *in;  /* `shell`'s script when no --file is given; NULL: stdin */
 } keycard_cli_io;
 
 /* Runs `keycard ...` (argv[0] = "keycard") with the given I/O. Returns a CF_EXIT_* code. */
@@ -30,6 +31,8 @@ typedef struct keycard_cli_pin_cache {
   char text[64];
 } keycard_cli_pin_cache;
 
+struct keycard_cli_session;
+
 typedef struct keycard_cli {
   const cf_cli_global *g;
   const keycard_cli_io *io;
@@ -37,6 +40,8 @@ typedef struct keycard_cli {
   char store[4096]; /* pairing store path */
   cf_cli_opts opts;
   keycard_cli_pin_cache pin;
+  struct keycard_cli_session *session; /* a line of `keycard shell`: the card stays open; else NULL */
+  bool fresh_select;                   /* in a session: SELECT the wallet again (info, init, pair...) */
 } keycard_cli;
 
 /* One open card: transport, client, and which reader it is. */
@@ -44,7 +49,27 @@ typedef struct keycard_cli_card {
   const char *reader;
   cf_transport *t;
   keycard_client kc;
+  struct keycard_cli_session *session; /* lent by a shell session: closing gives it back */
 } keycard_cli_card;
+
+/* `keycard shell` (cli_keycard_shell.c): one card, one PC/SC transaction, one secure channel and
+ * one PIN verification for as many commands as the script holds. The commands open their card
+ * with keycard_cli_open as always; in a session that lends them the session's card, brought up
+ * only as far as it is not yet, and keycard_cli_close gives it back instead of closing it. */
+typedef struct keycard_cli_session {
+  keycard_cli *shell;    /* the shell's own run: its options give the reader and the PIN */
+  keycard_cli_card card; /* valid while connected */
+  bool connected;
+  bool pin_verified; /* verified within the wallet's current selection and channel */
+  bool pin_refused;  /* the card refused the session's PIN once: it is never sent again */
+  bool pin_changed;  /* change-pin or unblock ran: the session's PIN is no longer the card's */
+  unsigned channels_opened, pins_verified;
+} keycard_cli_session;
+
+/* Runs one line of a session (argv[0] = "keycard"); results and errors go to io. */
+int keycard_cli_run_in_session(keycard_cli_session *s, int argc, char **argv, const keycard_cli_io *io);
+/* Ends the session: the card is reset and released, every secret wiped. */
+void keycard_cli_session_end(keycard_cli_session *s);
 
 enum { KEYCARD_CLI_NEED_SELECT = 0, KEYCARD_CLI_NEED_CHANNEL = 1, KEYCARD_CLI_NEED_PIN = 2 };
 
@@ -124,6 +149,8 @@ int keycard_cli_cmd_generate_mnemonic(void *ctx);
 int keycard_cli_cmd_cash(void *ctx);
 int keycard_cli_cmd_ndef(void *ctx);
 int keycard_cli_cmd_ident(void *ctx);
+/* cli_keycard_shell.c */
+int keycard_cli_cmd_shell(void *ctx);
 /* sign --pinless: no pairing, no PIN, no channel. */
 int keycard_cli_sign_pinless(keycard_cli *c, const uint8_t hash[32]);
 /* Checks a mnemonic against the BIP39 word list when this host has one (else a progress note). */

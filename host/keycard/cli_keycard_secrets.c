@@ -28,21 +28,43 @@ int keycard_cli_secret(const keycard_cli *c, const keycard_cli_secret_spec *s, c
 
 static const keycard_cli_secret_spec pin_spec = {"--pin", "CARDFORGE_PIN", "Keycard PIN", false};
 
+/* Reads the PIN of src's options (else its environment or the prompt) into cache, reporting any
+ * problem on reporter's streams. */
+static void resolve_pin(const keycard_cli *src, const keycard_cli *reporter, keycard_cli_pin_cache *cache) {
+  bool given = false;
+  keycard_cli from = *src; /* src's options, reporter's streams and command name */
+  from.io = reporter->io;
+  from.cmd = reporter->cmd;
+  from.g = reporter->g;
+  cache->resolved = true;
+  cache->code = keycard_cli_secret(&from, &pin_spec, cache->text, sizeof cache->text, &given);
+  if (cache->code == CF_EXIT_OK && !given)
+    cache->code = keycard_cli_error(&from, CF_EXIT_USAGE,
+                                    "give the PIN: --pin @FILE, --pin - (standard input), CARDFORGE_PIN, "
+                                    "or type it at the prompt on a terminal");
+  cf_wipe(&from, sizeof from);
+}
+
+/* In a shell session the PIN is the shell's (read once for the session, from the shell's own
+ * options), never a script line's. */
+static keycard_cli_pin_cache *pin_cache(keycard_cli *c) {
+  return c->session ? &c->session->shell->pin : &c->pin;
+}
+
 const char *keycard_cli_pin(keycard_cli *c) {
-  if (!c->pin.resolved) {
-    bool given = false;
-    c->pin.resolved = true;
-    c->pin.code = keycard_cli_secret(c, &pin_spec, c->pin.text, sizeof c->pin.text, &given);
-    if (c->pin.code == CF_EXIT_OK && !given)
-      c->pin.code = keycard_cli_error(c, CF_EXIT_USAGE,
-                                      "give the PIN: --pin @FILE, --pin - (standard input), CARDFORGE_PIN, "
-                                      "or type it at the prompt on a terminal");
+  keycard_cli_pin_cache *cache = pin_cache(c);
+  if (!cache->resolved) {
+    resolve_pin(c->session ? c->session->shell : c, c, cache);
+  } else if (cache->code != CF_EXIT_OK && c->session) {
+    /* reported at the session's first PIN command; each later one says why it fails too */
+    keycard_cli_error(c, cache->code, "no PIN for this session (see the first command that needed it)");
   }
-  return c->pin.code == CF_EXIT_OK ? c->pin.text : NULL;
+  return cache->code == CF_EXIT_OK ? cache->text : NULL;
 }
 
 int keycard_cli_pin_code(const keycard_cli *c) {
-  return c->pin.code != CF_EXIT_OK ? c->pin.code : CF_EXIT_USAGE;
+  const keycard_cli_pin_cache *cache = c->session ? &c->session->shell->pin : &c->pin;
+  return cache->code != CF_EXIT_OK ? cache->code : CF_EXIT_USAGE;
 }
 
 void keycard_cli_forget_secrets(keycard_cli *c) {
