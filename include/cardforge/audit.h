@@ -73,7 +73,9 @@ typedef struct cf_audit_list cf_audit_list;
 cf_audit_list *cf_audit_list_new(void);
 void cf_audit_list_add(cf_audit_list *list, const char *item, ...);
 
-/* Checks the whole log. key NULL: the chain only (MACs present are not checked). Returns 0 with
+/* Checks the whole log, then its head file ("<path>.head", written after every append: the line
+ * count and the last line's hash, MACed with the key), which shows lines removed at the end and a
+ * changed last line. key NULL: the chain only (MACs present are not checked). Returns 0 with
  * *lines the count; 1 with *bad_line (1-based) and why filled for the first bad line; -1 with why
  * filled when the file cannot be read. */
 int cf_audit_verify(const char *path, const uint8_t *key, size_t klen, size_t *lines, size_t *bad_line,

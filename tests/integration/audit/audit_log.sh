@@ -2,7 +2,7 @@
 # The ceremony log through pcscd (run under cf-pcsc-env --no-sim --readers 3): a GP key rotation
 # and a cmcc generate leave their lines in the state directory's audit.log, `cardforge audit
 # verify` passes on it, then fails naming the line for each tampering (a line removed, two lines
-# swapped, a line edited); with --audit-key a wrong key fails at line 1. No key, PIN or seed is in
+# swapped, a line edited, the last line removed or edited: the head file); with --audit-key a wrong key fails at line 1. No key, PIN or seed is in
 # the log.
 set -u
 # shellcheck source=/dev/null
@@ -52,6 +52,7 @@ for secret in "$AES" "$SEED" "$K01" "$K02" "$K03" "$PIN" "$PIN_HEX"; do
 done
 
 cf_run 0 "audit verify" "$cf" audit verify
+[ "$(stat -c %a "$LOG.head")" = 600 ] || cf_fail "the log's head file is not 0600"
 cf_expect_contains "$out" "4 lines, chain intact" "verify summary"
 cf_run 0 "audit show" "$cf" audit show
 [ "$(printf '%s\n' "$out" | wc -l)" = 5 ] || cf_fail "audit show: a header and 4 rows expected: $out"
@@ -75,6 +76,10 @@ sed -i '2s/gp delete-key/gp delete-kez/' "$LOG"
 tampered "editing line 2" "line 2: changed"
 sed -i '1s/"kvn":"30"/"kvn": "30"/' "$LOG"
 tampered "a space in line 1" "line 1: edited"
+sed -i '$d' "$LOG"
+tampered "removing the last line" "line 4: removed (the log ends at line 3; its head records 4 lines)"
+sed -i '4s/"result":"ok"/"result":"ko"/' "$LOG"
+tampered "editing the last line" "line 4: changed (the last line does not match the head's hash)"
 cf_run 0 "verify after the restores" "$cf" audit verify
 
 # ---- MAC mode: another log, a key in a 0600 file ----

@@ -34,10 +34,12 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   log_fixture *f = *state;
-  char lock[160];
+  char lock[160], head[160];
   snprintf(lock, sizeof lock, "%s.lock", f->path);
+  snprintf(head, sizeof head, "%s.head", f->path);
   unlink(f->path);
   unlink(lock);
+  unlink(head);
   rmdir(f->dir);
   free(f);
   return 0;
@@ -213,13 +215,13 @@ static void test_mac_mode(void **state) {
   expect_good(f->path, key, 3);
   expect_good(f->path, NULL, 3); /* the chain alone */
   expect_bad(f->path, other_key, 1, "line 1: MAC does not match");
-  /* the last line edited: the chain cannot see it, the MAC does */
+  /* the last line edited: the chain cannot see it; the head's hash and the MAC do */
   char buf[8192];
   read_file(f->path, buf, sizeof buf);
   char *kcv = strstr(strstr(buf, "\"seq\":3,"), "A0B0C3");
   kcv[5] = '7';
   write_file(f->path, buf);
-  expect_good(f->path, NULL, 3);
+  expect_bad(f->path, NULL, 3, "line 3: changed (the last line does not match the head's hash)");
   expect_bad(f->path, key, 3, "line 3: MAC does not match");
   kcv[5] = '3';
   write_file(f->path, buf);
@@ -227,6 +229,45 @@ static void test_mac_mode(void **state) {
   assert_int_equal(cf_audit_append(f->path, NULL, 0, "gp delete-key", NULL, 0x9000, 0, "{s:i}", "kvn", 2), 0);
   expect_good(f->path, NULL, 4);
   expect_bad(f->path, key, 4, "line 4: no MAC");
+}
+
+/* The head file: lines cut off at the end, a missing or forged head, and the head one line behind
+ * that a crash between an append's two writes leaves (accepted). */
+static void test_head(void **state) {
+  log_fixture *f = *state;
+  char head[160], saved[1024], buf[8192], *line[8];
+  snprintf(head, sizeof head, "%s.head", f->path);
+  write_events(f->path, 2, key);
+  read_file(head, saved, sizeof saved);
+  assert_non_null(strstr(saved, "{\"lines\":2,\"last\":\""));
+  assert_non_null(strstr(saved, "\"mac\":\""));
+  struct stat st;
+  assert_int_equal(stat(head, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  write_events(f->path, 1, key);
+  expect_good(f->path, key, 3);
+  /* the last line cut off: the chain alone is intact, the head is not */
+  read_file(f->path, buf, sizeof buf);
+  assert_int_equal(split(buf, line, 8), 3);
+  write_lines(f->path, line, (const int[]){0, 1}, 2);
+  expect_bad(f->path, NULL, 3, "line 3: removed (the log ends at line 2; its head records 3 lines)");
+  expect_bad(f->path, key, 3, "line 3: removed");
+  /* the log back, the head of two lines back: one line behind is a crash, accepted */
+  write_lines(f->path, line, (const int[]){0, 1, 2}, 3);
+  write_file(head, saved);
+  expect_good(f->path, key, 3);
+  /* two lines behind is not */
+  write_events(f->path, 1, key);
+  write_file(head, saved);
+  expect_bad(f->path, key, 3, "line 3: not recorded in the head");
+  /* a head forged without the key, and none at all */
+  write_file(head, "{\"lines\":4,\"last\":\"00\"}\n");
+  expect_bad(f->path, key, 5, "no MAC");
+  unlink(head);
+  expect_bad(f->path, NULL, 5, "the head file");
+  /* the next append writes the head again */
+  write_events(f->path, 1, key);
+  expect_good(f->path, key, 5);
 }
 
 static void test_bad_events_refused(void **state) {
@@ -286,6 +327,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reordered_lines, setup, teardown),
       cmocka_unit_test_setup_teardown(test_edited_line, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mac_mode, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_head, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_events_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_path_and_key_config, setup, teardown),
   };
