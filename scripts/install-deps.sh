@@ -6,12 +6,14 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang clang-format
   libssl-dev libsecp256k1-dev libsqlite3-dev libcmocka-dev
-  libicu-dev libjansson-dev
+  libicu-dev libjansson-dev zlib1g-dev
   libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools opensc python3-pyscard
   python3-cryptography openssl python3-mnemonic
   iproute2 util-linux procps
   # the man pages are made at build time from --help (help2man); the install test renders them (man)
   help2man man-db
+  # the PKCS#11 key store (docs/hsm.md): p11-kit's PKCS#11 header, SoftHSM2 as the default token
+  libp11-kit-dev softhsm2
 )
 # The independent Keycard client test runs a published npm package: any Node.js with npm will do,
 # Debian's only when the machine has none (a nodesource build would conflict with Debian's npm).

@@ -21,6 +21,7 @@
 #include "cardforge/hex.h"
 #include "cardforge/secret_input.h"
 #include "cardforge/sw.h"
+#include "gp_cli_internal.h"
 
 static const char channel_help[] =
     "  --aid HEX       Security Domain AID (default A000000151000000, then A000000003000000)\n"
@@ -32,22 +33,22 @@ static const char channel_help[] =
     "  --key-enc HEX, --key-mac HEX, --key-dek HEX   one key each\n"
     "  --key-file FILE lines enc=HEX, mac=HEX, dek=HEX or key=HEX (mode 0600)\n"
     "                  a key's HEX may be @FILE (the hex in a 0600 file) or - (standard input): a\n"
-    "                  key on the command line is visible to other users\n";
+    "                  key on the command line is visible to other users\n"
+    "  --diversify M   the keys are master keys: the card's are derived from them and the card's\n"
+    "                  KDD (INITIALIZE UPDATE) with M = emv (EMV CPS 1.1), visa2 or kdf3 (SCP03)\n";
+
+static const cf_cli_command *gp_commands(size_t *count);
 
 static void print_help(FILE *f) {
+  size_t n = 0;
+  const cf_cli_command *cmds = gp_commands(&n);
   fputs("usage: cardforge gp [channel options] COMMAND [command options]\n"
         "\n"
-        "Commands:\n"
-        "  info         CPLC, card recognition data and key information (no secure channel needed)\n"
-        "  keys         list the key information template\n"
-        "  auth         open a secure channel with the channel options and report it (verifies keys)\n"
-        "  list         GET STATUS: the Issuer Security Domain and the applications (opens a channel)\n"
-        "  put-key      add or replace a key set:\n"
-        "                 --new-kvn N (hex 01..7F) [--replace N] [--type des|aes] [--id N] [--chain]\n"
-        "                 --new-key HEX (ENC=MAC=DEK) | --new-enc HEX --new-mac HEX --new-dek HEX\n"
-        "                 | --new-key-file FILE\n"
-        "  delete-key   --delete-kvn N and/or --id N\n"
-        "\n"
+        "Commands:\n",
+        f);
+  for (size_t i = 0; i < n; i++)
+    fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
+  fputs("\n"
         "Channel options (before or after the command; they always mean the channel):\n",
         f);
   fputs(channel_help, f);
@@ -59,30 +60,24 @@ static void print_help(FILE *f) {
         f);
 }
 
-typedef struct key_opts {
-  uint8_t enc[32], mac[32], dek[32];
-  size_t enc_len, mac_len, dek_len;
-} key_opts;
+void gp_cli_print_hex(const uint8_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    printf("%02X", b[i]);
+}
 
-typedef struct gp_opts {
-  const char *aid_hex, *level_text;
-  int scp;
-  int kvn; /* channel: INITIALIZE UPDATE P1 (--key-ver) */
-  key_opts chan;
-  /* command: put-key's new set (--new-kvn) or delete-key's (--delete-kvn), and key id */
-  int cmd_kvn, cmd_id, replace;
-  const char *type_text;
-  bool chain;
-  key_opts new_keys;
-} gp_opts;
+int gp_cli_hex(const char *what, const char *hex, size_t min, uint8_t *out, size_t cap, size_t *len) {
+  long n = hex ? cf_hex_decode(hex, out, cap) : -1;
+  if (n < 0 || (size_t)n < min) {
+    cf_cli_error("%s: expected %zu to %zu bytes of hex", what, min, cap);
+    return CF_EXIT_USAGE;
+  }
+  *len = (size_t)n;
+  return CF_EXIT_OK;
+}
 
-/* One run: the parsed options and the client; the context every command gets. */
-typedef struct gp_run {
-  cf_cli_opts opts;
-  cf_cli_global global;
-  gp_opts o;
-  cf_gp_client c;
-} gp_run;
+int gp_cli_aid(const char *what, const char *hex, uint8_t aid[16], size_t *len) {
+  return gp_cli_hex(what, hex, 5, aid, 16, len);
+}
 
 static int parse_hex_byte(const char *s, int max, int *out) {
   char *end;
@@ -116,7 +111,7 @@ static int parse_key(const char *what, const char *value, uint8_t out[32], size_
 }
 
 /* Key file: "enc=HEX", "mac=HEX", "dek=HEX" or "key=HEX" lines; '#' starts a comment. */
-static int read_key_file(const char *path, key_opts *k) {
+static int read_key_file(const char *path, gp_key_opts *k) {
   /* a key file others may read is refused, as every file holding secrets is */
   char why[512];
   struct stat st;
@@ -173,7 +168,7 @@ static int read_key_file(const char *path, key_opts *k) {
 
 /* A key set from its options: ENC=MAC=DEK, one key each, or a key file (names[0..4]: all three,
  * enc, mac, dek, file). */
-static int read_key_set(const cf_cli_opts *opts, const char *const names[5], key_opts *k) {
+static int read_key_set(const cf_cli_opts *opts, const char *const names[5], gp_key_opts *k) {
   const char *file = cf_cli_opts_value(opts, names[4]);
   if (file != NULL) {
     int rc = read_key_file(file, k);
@@ -209,7 +204,7 @@ static int parse_level(const char *text, uint8_t *level) {
   return -1;
 }
 
-static const char *level_name(uint8_t level) {
+const char *gp_cli_level_name(uint8_t level) {
   switch (level) {
   case 0x00:
     return "none";
@@ -231,7 +226,7 @@ static const char *level_name(uint8_t level) {
 }
 
 /* Maps a client failure to one line and an exit code. */
-static int report(const cf_gp_client *c, int rc) {
+int gp_cli_report(const cf_gp_client *c, int rc) {
   /* after EXTERNAL AUTHENTICATE succeeded, only the end of the session makes the card answer 6982 */
   if (rc == CF_GP_ERR_CARD && cf_transport_state_lost(c->t, c->last_sw)) {
     cf_cli_error("%s", c->t->err);
@@ -260,7 +255,7 @@ static int report(const cf_gp_client *c, int rc) {
   }
 }
 
-static int open_channel(cf_gp_client *c, const gp_opts *o) {
+int gp_cli_open_channel(cf_gp_client *c, const gp_opts *o) {
   static const uint8_t default_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
                                           0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F};
   cf_scp_keys keys = {0};
@@ -269,7 +264,7 @@ static int open_channel(cf_gp_client *c, const gp_opts *o) {
     cf_cli_error("--level: unknown level '%s'", o->level_text);
     return CF_EXIT_USAGE;
   }
-  const key_opts *k = &o->chan;
+  const gp_key_opts *k = &o->chan;
   size_t len = k->enc_len ? k->enc_len : 16;
   if ((k->mac_len && k->mac_len != len) || (k->dek_len && k->dek_len != len)) {
     cf_cli_error("channel keys: ENC, MAC and DEK must have the same length");
@@ -279,11 +274,11 @@ static int open_channel(cf_gp_client *c, const gp_opts *o) {
   memcpy(keys.enc, k->enc_len ? k->enc : default_key, len);
   memcpy(keys.mac, k->mac_len ? k->mac : (k->enc_len ? k->enc : default_key), len);
   memcpy(keys.dek, k->dek_len ? k->dek : (k->enc_len ? k->enc : default_key), len);
-  cf_gp_open_opts oo = {.scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn};
+  cf_gp_open_opts oo = {.scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn, .diversify = o->diversify};
   int rc = cf_gp_open(c, &keys, &oo);
   cf_wipe(&keys, sizeof keys);
   if (rc == CF_GP_OK) cf_transport_mark_secured(c->t); /* a secure channel: reset the card when we leave */
-  return rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
+  return rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
 }
 
 static void print_keys(const cf_gp_key_info *ki, size_t n) {
@@ -299,11 +294,11 @@ static int show_keys(cf_gp_client *c, const gp_opts *o, bool with_header) {
   size_t len = 0;
   int rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
   if (rc == CF_GP_ERR_CARD && c->last_sw == 0x6982) {
-    int erc = open_channel(c, o);
+    int erc = gp_cli_open_channel(c, o);
     if (erc != CF_EXIT_OK) return erc;
     rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
   }
-  if (rc != CF_GP_OK) return report(c, rc);
+  if (rc != CF_GP_OK) return gp_cli_report(c, rc);
   cf_gp_key_info ki[64];
   size_t n = 0;
   if (cf_gp_parse_key_info(buf, len, ki, 64, &n) != 0) {
@@ -334,7 +329,7 @@ static int cmd_info(void *ctx) {
       printf(" SCP%02X i=%02X", cd.scp[i], cd.scp_i[i]);
     printf("%s\n", cd.scp_count ? "" : " (not given)");
   } else if (rc == CF_GP_ERR_TRANSPORT) {
-    return report(c, rc);
+    return gp_cli_report(c, rc);
   } else {
     printf("Card recognition data: (not available)\n");
   }
@@ -343,7 +338,7 @@ static int cmd_info(void *ctx) {
     printf("CPLC:\n");
     if (cf_gp_print_cplc(buf, len, stdout) != 0) printf("  (malformed, %zu bytes)\n", len);
   } else if (rc == CF_GP_ERR_TRANSPORT) {
-    return report(c, rc);
+    return gp_cli_report(c, rc);
   } else {
     printf("CPLC: (not available)\n");
   }
@@ -358,72 +353,10 @@ static int cmd_keys(void *ctx) {
 static int cmd_auth(void *ctx) {
   gp_run *r = ctx;
   cf_gp_client *c = &r->c;
-  int erc = open_channel(c, &r->o);
+  int erc = gp_cli_open_channel(c, &r->o);
   if (erc != CF_EXIT_OK) return erc;
   printf("Secure channel open: SCP%02X i=%02X, KVN %02X, level %s\n", c->scp.scp, c->scp.i, c->kvn,
-         level_name(c->scp.level));
-  return CF_EXIT_OK;
-}
-
-static const char *life_cycle_name(bool isd, uint8_t lc) {
-  if (isd) {
-    switch (lc) {
-    case 0x01:
-      return "OP_READY";
-    case 0x07:
-      return "INITIALIZED";
-    case 0x0F:
-      return "SECURED";
-    case 0x7F:
-      return "CARD_LOCKED";
-    case 0xFF:
-      return "TERMINATED";
-    default:
-      return "?";
-    }
-  }
-  if (lc == 0x03) return "INSTALLED";
-  if (lc == 0x07) return "SELECTABLE";
-  if ((lc & 0x83) == 0x83) return "LOCKED";
-  if ((lc & 0x07) == 0x07) return "SELECTABLE";
-  return "?";
-}
-
-static void print_entries(const char *kind, const cf_gp_registry_entry *e, size_t n, size_t max) {
-  for (size_t i = 0; i < n && i < max; i++) {
-    printf("%-4s ", kind);
-    for (size_t j = 0; j < e[i].aid_len; j++)
-      printf("%02X", e[i].aid[j]);
-    printf("  %s (%02X)  privileges ", life_cycle_name(!strcmp(kind, "ISD"), e[i].life_cycle),
-           e[i].life_cycle);
-    for (size_t j = 0; j < e[i].privileges_len; j++)
-      printf("%02X", e[i].privileges[j]);
-    printf("%s\n", e[i].privileges_len ? "" : "-");
-  }
-}
-
-/* GET STATUS of the ISD, then of the applications and Security Domains; the TLV format first, the
- * deprecated one for cards that refuse it (6A86). */
-static int cmd_list(void *ctx) {
-  gp_run *r = ctx;
-  cf_gp_client *c = &r->c;
-  const gp_opts *o = &r->o;
-  cf_gp_registry_entry e[32];
-  size_t n = 0;
-  bool tlv = true;
-  int erc = open_channel(c, o);
-  if (erc != CF_EXIT_OK) return erc;
-  int rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, 32, &n);
-  if (rc == CF_GP_ERR_CARD && c->last_sw == SW_INCORRECT_P1P2 && c->open) {
-    tlv = false;
-    rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, 32, &n);
-  }
-  if (rc != CF_GP_OK) return report(c, rc);
-  print_entries("ISD", e, n, 32);
-  rc = cf_gp_get_status(c, CF_GP_STATUS_APPS, tlv, e, 32, &n);
-  if (rc != CF_GP_OK) return report(c, rc);
-  print_entries("APP", e, n, 32);
-  if (n > 32) printf("(%zu more not shown)\n", n - 32);
+         gp_cli_level_name(c->scp.level));
   return CF_EXIT_OK;
 }
 
@@ -431,7 +364,7 @@ static int cmd_put_key(void *ctx) {
   gp_run *r = ctx;
   cf_gp_client *c = &r->c;
   const gp_opts *o = &r->o;
-  const key_opts *k = &o->new_keys;
+  const gp_key_opts *k = &o->new_keys;
   if (o->cmd_kvn < 1 || o->cmd_kvn > 0x7F) {
     cf_cli_error("put-key: --new-kvn (the new key version, 01..7F) is required");
     return CF_EXIT_USAGE;
@@ -445,7 +378,7 @@ static int cmd_put_key(void *ctx) {
     cf_cli_error("put-key: ENC, MAC and DEK must have the same length");
     return CF_EXIT_USAGE;
   }
-  int erc = open_channel(c, o);
+  int erc = gp_cli_open_channel(c, o);
   if (erc != CF_EXIT_OK) return erc;
   uint8_t type;
   if (o->type_text == NULL)
@@ -468,6 +401,17 @@ static int cmd_put_key(void *ctx) {
     nk[i].type = type;
     nk[i].len = k->enc_len;
     memcpy(nk[i].value, src[i], k->enc_len);
+    /* --new-diversify: the card's own keys, from the masters and the KDD it just sent (ENC, MAC
+     * and DEK take the key ids 1, 2, 3 of the derivation whatever --id says) */
+    if (o->new_diversify != CF_SCP_DIV_NONE &&
+        cf_scp_diversify_key(o->new_diversify, src[i], k->enc_len, (uint8_t)(i + 1), c->kdd, nk[i].value) !=
+            0) {
+      cf_wipe(nk, sizeof nk);
+      cf_cli_error("put-key: %s diversification needs %s master keys",
+                   cf_scp_diversify_name(o->new_diversify),
+                   o->new_diversify == CF_SCP_DIV_KDF3 ? "16, 24 or 32-byte" : "16-byte");
+      return CF_EXIT_USAGE;
+    }
   }
   int rc = cf_gp_put_key(c, (uint8_t)o->replace, (uint8_t)o->cmd_kvn,
                          (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), nk, 3, o->chain);
@@ -475,7 +419,7 @@ static int cmd_put_key(void *ctx) {
   for (int i = 0; i < 3; i++)
     cf_scp_kcv(type, nk[i].value, nk[i].len, kcv[i]);
   cf_wipe(nk, sizeof nk);
-  int code = rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
+  int code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
   uint8_t id = (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), kvn = (uint8_t)o->cmd_kvn,
           old = (uint8_t)o->replace;
   cf_audit_record(&r->global, NULL, "gp put-key", c->last_sw, code, "{s:s,s:s,s:s?,s:s,s:[i,i,i],s:[s,s,s]}",
@@ -499,10 +443,10 @@ static int cmd_delete_key(void *ctx) {
     cf_cli_error("delete-key: give --delete-kvn and/or --id");
     return CF_EXIT_USAGE;
   }
-  int erc = open_channel(c, o);
+  int erc = gp_cli_open_channel(c, o);
   if (erc != CF_EXIT_OK) return erc;
   int rc = cf_gp_delete_key(c, o->cmd_kvn, o->cmd_id);
-  int code = rc == CF_GP_OK ? CF_EXIT_OK : report(c, rc);
+  int code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
   uint8_t kvn = (uint8_t)o->cmd_kvn, id = (uint8_t)o->cmd_id;
   cf_audit_record(&r->global, NULL, "gp delete-key", c->last_sw, code, "{s:s,s:s?,s:s?}", "sd_aid",
                   cf_audit_hex(c->sd_aid, c->sd_aid_len), "kvn",
@@ -520,10 +464,10 @@ static int cmd_delete_key(void *ctx) {
 
 #define CHANNEL_OPTIONS                                                                                      \
   "--aid=HEX --scp=02|03 --level=L --key-ver=N --key=HEX --key-enc=HEX --key-mac=HEX --key-dek=HEX "         \
-  "--key-file=FILE "
+  "--key-file=FILE --diversify=emv|visa2|kdf3 "
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
-static const cf_cli_command commands[] = {
+static const cf_cli_command key_commands[] = {
     {"info", cmd_info, "", 0, "[channel options]", "CPLC, card recognition data and key information",
      "Needs no secure channel; a card that shows its key information only inside one gets one,\n"
      "opened with the channel options.\n"},
@@ -532,11 +476,9 @@ static const cf_cli_command commands[] = {
      "answers 6982.\n"},
     {"auth", cmd_auth, "", 0, "[channel options]",
      "open a secure channel with the channel options and report it (verifies the keys)", NULL},
-    {"list", cmd_list, "", 0, "[channel options]",
-     "GET STATUS: the Issuer Security Domain and the applications (opens a channel)", NULL},
     {"put-key", cmd_put_key,
      "--new-kvn=N --replace=N --type=des|aes --id=N --chain --new-key=HEX --new-enc=HEX --new-mac=HEX "
-     "--new-dek=HEX --new-key-file=FILE",
+     "--new-dek=HEX --new-key-file=FILE --new-diversify=emv|visa2|kdf3",
      0,
      "--new-kvn N [--replace N] [--type des|aes] [--id N] [--chain]\n"
      "(--new-key HEX | --new-enc HEX --new-mac HEX --new-dek HEX | --new-key-file FILE)\n"
@@ -546,21 +488,43 @@ static const cf_cli_command commands[] = {
      "channel options (--key-ver, --key, ...), which never name the new set. --id is the first key's\n"
      "id (default 01); --type defaults to AES on SCP03 or for 24/32-byte keys, else DES; --chain\n"
      "sends the set in chained commands. The new keys' HEX may be @FILE or -, like every key.\n"
+     "--new-diversify M writes the card's own keys: the new keys are masters, diversified with the\n"
+     "card's KDD (emv, visa2: 16-byte DES masters; kdf3: AES masters).\n"
      "The card's key check values are compared with the host's.\n"},
     {"delete-key", cmd_delete_key, "--delete-kvn=N --id=N", 0,
      "(--delete-kvn N | --id N | both) [channel options]",
      "delete a key set, a key id from every set, or one key", NULL},
 };
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-static const cf_cli_family gp_family = {
-    .name = "gp",
-    .commands = commands,
-    .count = NCOMMANDS,
-    .common_options = CHANNEL_OPTIONS,
-    .common_help = channel_help,
-    .print_help = print_help,
-};
+/* The one table of `cardforge gp`: the key commands here, then each file's (gp_cli_internal.h). */
+static const cf_cli_command *gp_commands(size_t *count) {
+  static cf_cli_command all[48];
+  static size_t n;
+  if (n == 0) {
+    const struct {
+      const cf_cli_command *rows;
+      size_t count;
+    } parts[] = {
+        {key_commands, sizeof key_commands / sizeof key_commands[0]},
+        {gp_content_commands, gp_content_command_count},
+        {gp_lifecycle_commands, gp_lifecycle_command_count},
+        {gp_apdu_commands, gp_apdu_command_count},
+        {gp_rotate_commands, gp_rotate_command_count},
+    };
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++)
+      for (size_t i = 0; i < parts[p].count && n < sizeof all / sizeof all[0]; i++)
+        all[n++] = parts[p].rows[i];
+  }
+  *count = n;
+  return all;
+}
+
+static cf_cli_family gp_family(void) {
+  cf_cli_family f = {
+      .name = "gp", .common_options = CHANNEL_OPTIONS, .common_help = channel_help, .print_help = print_help};
+  f.commands = gp_commands(&f.count);
+  return f;
+}
 
 /* A hex number option into *out (left alone when the option is not given). */
 static int hex_number(const cf_cli_opts *opts, const char *name, int max, int *out) {
@@ -583,6 +547,13 @@ static int collect(gp_run *r) {
   const cf_cli_opts *opts = &r->opts;
   gp_opts *o = &r->o;
   o->cmd_kvn = o->cmd_id = -1;
+  const char *div = cf_cli_opts_value(opts, "--diversify"),
+             *new_div = cf_cli_opts_value(opts, "--new-diversify");
+  if ((div && (o->diversify = cf_scp_diversify_parse(div)) < 0) ||
+      (new_div && (o->new_diversify = cf_scp_diversify_parse(new_div)) < 0)) {
+    cf_cli_error("%s: emv, visa2, kdf3 or none", div && o->diversify < 0 ? "--diversify" : "--new-diversify");
+    return CF_EXIT_USAGE;
+  }
   o->aid_hex = cf_cli_opts_value(opts, "--aid");
   o->level_text = cf_cli_opts_value(opts, "--level");
   o->type_text = cf_cli_opts_value(opts, "--type");
@@ -627,8 +598,9 @@ static void retired_option_hint(const cf_cli_opts *opts) {
 /* Parses argv (argv[0] = "gp"). Returns -1 to go on, or an exit code (reported). */
 static int parse(const cf_cli_global *g, int argc, char **argv, gp_run *r, const cf_cli_command **cmd) {
   char err[256];
-  int rc = cf_cli_parse_command(&gp_family, g, argc, argv, &r->opts, 1, cmd, &r->global, stdout, stderr, err,
-                                sizeof err);
+  const cf_cli_family family = gp_family();
+  int rc = cf_cli_parse_command(&family, g, argc, argv, &r->opts, CF_CLI_OPTS_MAX_VALUES, cmd, &r->global,
+                                stdout, stderr, err, sizeof err);
   if (rc >= 0) {
     if (err[0] != '\0') {
       cf_cli_error("gp%s%s: %s", *cmd ? " " : "", *cmd ? (*cmd)->name : "", err);
@@ -649,7 +621,7 @@ static int execute(gp_run *r, const cf_cli_command *cmd, cf_transport *t) {
   }
   cf_gp_client_init(&r->c, t);
   int crc = cf_gp_select(&r->c, r->o.aid_hex ? aid : NULL, (size_t)aid_len, NULL, 0, NULL);
-  int rc = crc == CF_GP_OK ? cmd->run(r) : report(&r->c, crc);
+  int rc = crc == CF_GP_OK ? cmd->run(r) : gp_cli_report(&r->c, crc);
   cf_gp_close(&r->c);
   return rc;
 }
@@ -680,8 +652,9 @@ int cf_cli_gp(const cf_cli_global *g, int argc, char **argv) {
   if (rc < 0) {
     /* the reader is a global option: before `gp`, or anywhere after it */
     int code = CF_EXIT_TRANSPORT;
-    cf_transport *t = cf_cli_connect_ex(&r->global, NULL, &code);
-    rc = t != NULL ? execute(r, cmd, t) : code;
+    /* rotate opens the readers of its --readers list itself */
+    cf_transport *t = cmd->run == gp_cli_cmd_rotate ? NULL : cf_cli_connect_ex(&r->global, NULL, &code);
+    rc = cmd->run == gp_cli_cmd_rotate ? cmd->run(r) : t != NULL ? execute(r, cmd, t) : code;
     if (t != NULL) cf_transport_close(t);
   }
   cf_wipe(r, sizeof *r);

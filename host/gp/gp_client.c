@@ -138,8 +138,27 @@ static const char *level_text(uint8_t level) {
   }
 }
 
-int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *o) {
-  uint8_t host[16], resp[64], card_cg[16], host_cg[16];
+/* The card's static keys for this session: the given ones, or derived from them (masters) and the
+ * KDD the card just sent. */
+static int session_static_keys(cf_gp_client *c, const cf_scp_keys *given, int diversify, cf_scp_keys *out) {
+  if (diversify == CF_SCP_DIV_NONE) {
+    *out = *given;
+    return CF_GP_OK;
+  }
+  if (cf_scp_diversify_keys(diversify, given, c->kdd, out) != 0)
+    return fail(c, CF_GP_ERR_PARAM, "%s diversification needs %s master keys",
+                cf_scp_diversify_name(diversify),
+                diversify == CF_SCP_DIV_KDF3 ? "16, 24 or 32-byte AES" : "16-byte (two-key 3DES)");
+  return CF_GP_OK;
+}
+
+static int open_with(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *o, int scp,
+                     const uint8_t *host, uint8_t *resp, size_t n);
+
+int cf_gp_open(cf_gp_client *c, const cf_scp_keys *master_or_keys, const cf_gp_open_opts *o) {
+  uint8_t host[16], resp[64];
+  cf_scp_keys derived;
+  const cf_scp_keys *keys = &derived;
   size_t n = 0, s_len = o->s16 ? 16 : 8;
   uint16_t sw;
   int rc;
@@ -170,6 +189,22 @@ int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *
     return fail(c, CF_GP_ERR_DATA, "INITIALIZE UPDATE: %zu-byte answer", n);
   if (o->scp != 0 && o->scp != scp)
     return fail(c, CF_GP_ERR_PARAM, "the card answered SCP0%d, SCP0%d was asked for", scp, o->scp);
+  memcpy(c->kdd, resp, sizeof c->kdd);
+  c->have_kdd = true;
+  if ((rc = session_static_keys(c, master_or_keys, o->diversify, &derived)) != CF_GP_OK) return rc;
+  rc = open_with(c, keys, o, scp, host, resp, n);
+  cf_wipe(&derived, sizeof derived);
+  return rc;
+}
+
+/* The handshake after INITIALIZE UPDATE answered resp (n bytes): cryptograms, EXTERNAL
+ * AUTHENTICATE. */
+static int open_with(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *o, int scp,
+                     const uint8_t *host, uint8_t *resp, size_t n) {
+  uint8_t card_cg[16], host_cg[16];
+  size_t s_len = o->s16 ? 16 : 8;
+  uint16_t sw;
+  int rc;
 
   if (scp == 2) {
     if (keys->klen != 16) return fail(c, CF_GP_ERR_PARAM, "SCP02 needs 16-byte (two-key 3DES) keys");

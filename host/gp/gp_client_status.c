@@ -12,6 +12,17 @@ static void add(cf_gp_registry_entry *out, size_t max, size_t *n, const cf_gp_re
   (*n)++;
 }
 
+/* Keeps the first CF_GP_MODULES_MAX module AIDs and counts them all. */
+static int add_module(cf_gp_registry_entry *e, const uint8_t *aid, size_t len) {
+  if (len > sizeof e->module_aid[0]) return -1;
+  if (e->module_count < CF_GP_MODULES_MAX) {
+    memcpy(e->module_aid[e->module_count], aid, len);
+    e->module_aid_len[e->module_count] = (uint8_t)len;
+  }
+  e->module_count++;
+  return 0;
+}
+
 static int parse_tlv(const uint8_t *data, size_t len, cf_gp_registry_entry *out, size_t max, size_t *n) {
   size_t pos = 0;
   bool err = false;
@@ -39,7 +50,7 @@ static int parse_tlv(const uint8_t *data, size_t len, cf_gp_registry_entry *out,
     size_t mpos = 0;
     bool merr = false;
     while (cf_tlv_next(e3.value, e3.len, &mpos, &t, &merr))
-      if (t.tag == 0x84) e.module_count++;
+      if (t.tag == 0x84 && add_module(&e, t.value, t.len) != 0) return -1;
     if (merr) return -1;
     add(out, max, n, &e);
   }
@@ -62,9 +73,9 @@ static int parse_legacy(uint8_t p1, const uint8_t *data, size_t len, cf_gp_regis
     if (p1 == CF_GP_STATUS_ELF_MODULES) { /* number of modules, then each as length || AID */
       if (pos >= len) return -1;
       size_t modules = data[pos++];
-      e.module_count = modules;
       for (size_t m = 0; m < modules; m++) {
-        if (pos >= len || len - pos - 1 < data[pos]) return -1;
+        if (pos >= len || len - pos - 1 < data[pos] || add_module(&e, data + pos + 1, data[pos]) != 0)
+          return -1;
         pos += 1 + data[pos];
       }
     }

@@ -11,16 +11,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cardforge/error.h"
 #include "cardforge/scp.h"
 #include "cardforge/transport.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 enum {
-  CF_GP_OK = 0,
-  CF_GP_ERR_TRANSPORT = -1, /* the reader failed (c->err) */
-  CF_GP_ERR_CARD = -2,      /* unexpected status word (c->last_sw) */
-  CF_GP_ERR_VERIFY = -3,    /* a cryptogram, R-MAC or check value did not match */
-  CF_GP_ERR_PARAM = -4,     /* the request cannot be made (bad key length, level not offered) */
-  CF_GP_ERR_DATA = -5,      /* the card's answer is malformed */
+  CF_GP_OK = CF_OK,
+  CF_GP_ERR_TRANSPORT = CF_ERR_TRANSPORT, /* the reader failed (c->err) */
+  CF_GP_ERR_CARD = CF_ERR_CARD,           /* unexpected status word (c->last_sw) */
+  CF_GP_ERR_VERIFY = CF_ERR_VERIFY,       /* a cryptogram, R-MAC or check value did not match */
+  CF_GP_ERR_PARAM = CF_ERR_ARG,           /* the request cannot be made (bad key length, level not offered) */
+  CF_GP_ERR_DATA = CF_ERR_PROTO,          /* the card's answer is malformed */
 };
 
 typedef struct cf_gp_client {
@@ -32,6 +38,8 @@ typedef struct cf_gp_client {
   uint8_t scp02_i;     /* SCP02 "i" from the card recognition data; 0 = unknown (0x55 assumed) */
   bool card_data_read; /* GET DATA 66 was tried for it */
   uint8_t kvn;         /* key set of the open channel */
+  uint8_t kdd[10];     /* key diversification data of the last INITIALIZE UPDATE answer */
+  bool have_kdd;
   uint16_t last_sw;
   char err[256]; /* one line describing the last failure */
 } cf_gp_client;
@@ -50,9 +58,12 @@ typedef struct cf_gp_open_opts {
   uint8_t kvn;                   /* INITIALIZE UPDATE P1: 00 = the card's default set */
   const uint8_t *host_challenge; /* 8 bytes (16 with s16), NULL = random */
   bool s16;                      /* SCP03 S16 mode (GlobalPlatformPro's -s16): 16-byte challenges and MACs */
+  int diversify;                 /* CF_SCP_DIV_*: keys are master keys, diversified with the card's KDD */
 } cf_gp_open_opts;
 
-/* INITIALIZE UPDATE + EXTERNAL AUTHENTICATE. keys->klen must suit the protocol the card answers. */
+/* INITIALIZE UPDATE + EXTERNAL AUTHENTICATE. keys->klen must suit the protocol the card answers.
+ * With o->diversify the keys are masters: the card's keys are derived from them and the first 10
+ * bytes of INITIALIZE UPDATE's answer (c->kdd) before the cryptograms are computed. */
 int cf_gp_open(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_opts *o);
 
 /* Sends a plain command, protected when a channel is open; returns the unprotected response.
@@ -106,6 +117,7 @@ int cf_gp_put_key(cf_gp_client *c, uint8_t replace_kvn, uint8_t new_kvn, uint8_t
 int cf_gp_delete_key(cf_gp_client *c, int kvn, int id);
 
 /* GET STATUS (GP 2.3.1 11.4): one registry entry. */
+#define CF_GP_MODULES_MAX 8
 typedef struct cf_gp_registry_entry {
   uint8_t aid[16];
   size_t aid_len;
@@ -114,7 +126,9 @@ typedef struct cf_gp_registry_entry {
   size_t privileges_len;
   uint8_t elf_aid[16]; /* an application's load file (TLV tag C4), when the card gives it */
   size_t elf_aid_len;
-  size_t module_count; /* P1 10: the load file's modules */
+  size_t module_count;                       /* P1 10: the load file's modules */
+  uint8_t module_aid[CF_GP_MODULES_MAX][16]; /* the first CF_GP_MODULES_MAX of them */
+  uint8_t module_aid_len[CF_GP_MODULES_MAX];
 } cf_gp_registry_entry;
 
 #define CF_GP_STATUS_ISD 0x80
@@ -179,5 +193,10 @@ int cf_gp_store_data(cf_gp_client *c, uint8_t p1, uint8_t block, const uint8_t *
  * this). Returns an exit code of cli.h. */
 struct cf_cli_global;
 int cf_gp_cli_run(const struct cf_cli_global *g, cf_transport *t, int argc, char **argv);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

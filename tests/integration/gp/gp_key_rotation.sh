@@ -40,7 +40,9 @@ cf_expect_contains "$out" "FF   01  DES   16" "info: factory keys"
 expect_rc 0 auth
 cf_expect_contains "$out" "SCP02 i=55, KVN FF, level mac+enc" "factory keys open SCP02"
 out=$("$cf" --trace gp --level mac+enc+rmac list 2>"$CF_PCSC_ENV_DIR/trace.txt") || cf_fail "gp list"
-[ "$out" = "ISD  A000000151000000  SECURED (0F)  privileges 9EFE80" ] || cf_fail "gp list: $out"
+[ "$out" = "ISD  A000000151000000  SECURED (0F)  privileges 9EFE80
+     Security Domain, Card Lock, Card Terminate, Card Reset, CVM Management, Trusted Path, Authorized Management, Token Verification, Global Delete, Global Lock, Global Registry, Final Application, Receipt Generation" ] ||
+  cf_fail "gp list: $out"
 grep -q "^> 84 F2 80 02" "$CF_PCSC_ENV_DIR/trace.txt" || cf_fail "no GET STATUS in the trace"
 
 # 1. a new AES-128 set, KVN 30, next to the factory set; check values verified by the CLI

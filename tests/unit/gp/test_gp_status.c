@@ -172,6 +172,30 @@ static void test_parse(void **state) {
   assert_int_equal(n, 1);
   assert_hex(e[0].aid, e[0].aid_len, "A0000000620001");
   assert_int_equal(e[0].life_cycle, 0x01);
+  assert_int_equal(e[0].module_count, 2);
+  assert_hex(e[0].module_aid[0], e[0].module_aid_len[0], "A00000006201");
+  assert_hex(e[0].module_aid[1], e[0].module_aid_len[1], "A000000062");
+  /* TLV, P1 10: the modules' 84s in order; more than CF_GP_MODULES_MAX are counted, the first kept */
+  n = 0;
+  len = hx("E34A4F05A0000000629F700101"
+           "8405A000000001"
+           "8405A000000002"
+           "8405A000000003"
+           "8405A000000004"
+           "8405A000000005"
+           "8405A000000006"
+           "8405A000000007"
+           "8405A000000008"
+           "8405A000000009",
+           buf, sizeof buf);
+  assert_int_equal(cf_gp_parse_status(CF_GP_STATUS_ELF_MODULES, true, buf, len, e, 4, &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(e[0].module_count, 9);
+  assert_hex(e[0].module_aid[7], e[0].module_aid_len[7], "A000000008");
+  /* a module AID longer than 16 bytes */
+  n = 0;
+  len = hx("E31A4F05A0000000628411A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0", buf, sizeof buf);
+  assert_int_equal(cf_gp_parse_status(CF_GP_STATUS_ELF_MODULES, true, buf, len, e, 4, &n), -1);
   /* the same bytes read as P1 20 (no module list) do not parse */
   n = 0;
   assert_int_equal(cf_gp_parse_status(CF_GP_STATUS_ELF, false, buf, len, e, 4, &n), -1);
@@ -228,7 +252,11 @@ static void test_cli_list(void **state) {
   char out[2048];
   fixture *fx = fx_new("");
   assert_int_equal(run_cli(fx, "list", out, sizeof out), CF_EXIT_OK);
-  assert_string_equal(out, "ISD  A000000151000000  SECURED (0F)  privileges 9EFE80\n");
+  assert_string_equal(out,
+                      "ISD  A000000151000000  SECURED (0F)  privileges 9EFE80\n"
+                      "     Security Domain, Card Lock, Card Terminate, Card Reset, CVM Management, Trusted "
+                      "Path, Authorized Management, Token Verification, Global Delete, Global Lock, Global "
+                      "Registry, Final Application, Receipt Generation\n");
   assert_int_equal(run_cli(fx, "--level mac+enc+rmac list", out, sizeof out), CF_EXIT_OK);
   assert_non_null(strstr(out, "ISD  A000000151000000"));
   assert_int_equal(run_cli(fx, "--key 000102030405060708090A0B0C0D0E0F list", out, sizeof out),

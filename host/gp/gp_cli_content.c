@@ -1,0 +1,382 @@
+/* `cardforge gp` card content commands: list (GET STATUS of every subset), install,
+ * make-selectable, load, delete and store-data (GP Card Specification 2.3.1, 11.2, 11.4, 11.5,
+ * 11.6, 11.11). Each opens the secure channel the channel options describe. Option names follow
+ * GlobalPlatformPro's (--package, --applet, --create, --privs, --params) where it has one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardforge/gp_cap.h"
+#include "cardforge/hex.h"
+#include "cardforge/sw.h"
+#include "gp_cli_internal.h"
+
+#define LIST_MAX 64
+
+/* GP 2.3.1 table 11-3 (card), 11-4 (applications and Security Domains), 11-2 (load files). */
+static const char *life_cycle_name(uint8_t p1, uint8_t lc) {
+  if (p1 == CF_GP_STATUS_ISD) {
+    switch (lc) {
+    case 0x01:
+      return "OP_READY";
+    case 0x07:
+      return "INITIALIZED";
+    case 0x0F:
+      return "SECURED";
+    case 0x7F:
+      return "CARD_LOCKED";
+    case 0xFF:
+      return "TERMINATED";
+    default:
+      return "?";
+    }
+  }
+  if (p1 != CF_GP_STATUS_APPS) return lc == 0x01 ? "LOADED" : "?";
+  if ((lc & 0x83) == 0x83) return "LOCKED";
+  switch (lc) {
+  case 0x03:
+    return "INSTALLED";
+  case 0x07:
+    return "SELECTABLE";
+  case 0x0F:
+    return "PERSONALIZED";
+  default:
+    return (lc & 0x07) == 0x07 ? "SELECTABLE (application-specific state)" : "?";
+  }
+}
+
+/* GP 2.3.1 table 6-1: the privileges, byte 1 b8 first. */
+static void print_privileges(const uint8_t *p, size_t n) {
+  static const char *const names[24] = {"Security Domain",
+                                        "DAP Verification",
+                                        "Delegated Management",
+                                        "Card Lock",
+                                        "Card Terminate",
+                                        "Card Reset",
+                                        "CVM Management",
+                                        "Mandated DAP Verification",
+                                        "Trusted Path",
+                                        "Authorized Management",
+                                        "Token Verification",
+                                        "Global Delete",
+                                        "Global Lock",
+                                        "Global Registry",
+                                        "Final Application",
+                                        "Global Service",
+                                        "Receipt Generation",
+                                        "Ciphered Load File Data Block",
+                                        "Contactless Activation",
+                                        "Contactless Self-Activation",
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL};
+  const char *sep = "     ";
+  for (size_t bit = 0; bit < 8 * n && bit < 24; bit++) {
+    if (!(p[bit / 8] & (0x80 >> (bit % 8)))) continue;
+    printf("%s%s", sep, names[bit] ? names[bit] : "RFU");
+    sep = ", ";
+  }
+  if (sep[0] == ',') printf("\n");
+}
+
+static void print_entries(uint8_t p1, const cf_gp_registry_entry *e, size_t n) {
+  const char *kind = p1 == CF_GP_STATUS_ISD ? "ISD" : p1 == CF_GP_STATUS_APPS ? "APP" : "ELF";
+  for (size_t i = 0; i < n && i < LIST_MAX; i++) {
+    printf("%-4s ", kind);
+    gp_cli_print_hex(e[i].aid, e[i].aid_len);
+    printf("  %s (%02X)", life_cycle_name(p1, e[i].life_cycle), e[i].life_cycle);
+    if (p1 != CF_GP_STATUS_ELF && p1 != CF_GP_STATUS_ELF_MODULES) {
+      printf("  privileges ");
+      gp_cli_print_hex(e[i].privileges, e[i].privileges_len);
+      printf("%s", e[i].privileges_len ? "" : "-");
+    }
+    if (e[i].elf_aid_len) {
+      printf("  load file ");
+      gp_cli_print_hex(e[i].elf_aid, e[i].elf_aid_len);
+    }
+    printf("\n");
+    print_privileges(e[i].privileges, e[i].privileges_len);
+    for (size_t m = 0; m < e[i].module_count && m < CF_GP_MODULES_MAX; m++) {
+      printf("     module ");
+      gp_cli_print_hex(e[i].module_aid[m], e[i].module_aid_len[m]);
+      printf("\n");
+    }
+    if (e[i].module_count > CF_GP_MODULES_MAX)
+      printf("     (%zu more modules)\n", e[i].module_count - CF_GP_MODULES_MAX);
+  }
+  if (n > LIST_MAX) printf("(%zu more not shown)\n", n - LIST_MAX);
+}
+
+/* GET STATUS of the ISD, the applications and Security Domains, and the load files with their
+ * modules; the TLV format first, the deprecated one for cards that refuse it (6A86); load files
+ * alone (P1 20) for cards that do not list modules. */
+static int cmd_list(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  cf_gp_registry_entry *e = calloc(LIST_MAX, sizeof *e);
+  size_t n = 0;
+  bool tlv = true;
+  if (e == NULL) {
+    cf_cli_error("gp list: out of memory");
+    return CF_EXIT_INTERNAL;
+  }
+  int code = gp_cli_open_channel(c, &r->o);
+  if (code != CF_EXIT_OK) goto out;
+  int rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, LIST_MAX, &n);
+  if (rc == CF_GP_ERR_CARD && c->last_sw == SW_INCORRECT_P1P2 && c->open) {
+    tlv = false;
+    rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, LIST_MAX, &n);
+  }
+  if (rc == CF_GP_OK) print_entries(CF_GP_STATUS_ISD, e, n);
+  if (rc == CF_GP_OK && (rc = cf_gp_get_status(c, CF_GP_STATUS_APPS, tlv, e, LIST_MAX, &n)) == CF_GP_OK)
+    print_entries(CF_GP_STATUS_APPS, e, n);
+  uint8_t elf_p1 = CF_GP_STATUS_ELF_MODULES;
+  if (rc == CF_GP_OK) {
+    rc = cf_gp_get_status(c, elf_p1, tlv, e, LIST_MAX, &n);
+    if (rc == CF_GP_ERR_CARD && c->last_sw == SW_INCORRECT_P1P2 && c->open)
+      rc = cf_gp_get_status(c, elf_p1 = CF_GP_STATUS_ELF, tlv, e, LIST_MAX, &n);
+  }
+  if (rc == CF_GP_OK) print_entries(elf_p1, e, n);
+  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
+out:
+  free(e);
+  return code;
+}
+
+/* The one AID word a command takes. */
+static int aid_word(const gp_run *r, const char *what, uint8_t aid[16], size_t *len) {
+  if (r->opts.operands != 1) {
+    cf_cli_error("gp %s: give the AID (see cardforge gp %s --help)", what, what);
+    return CF_EXIT_USAGE;
+  }
+  return gp_cli_aid(what, r->opts.operand[0], aid, len);
+}
+
+static int aid_option(const gp_run *r, const char *name, uint8_t aid[16], size_t *len) {
+  const char *v = cf_cli_opts_value(&r->opts, name);
+  *len = 0;
+  return v ? gp_cli_aid(name, v, aid, len) : CF_EXIT_OK;
+}
+
+static int read_cap(const char *path, cf_gp_cap *cap) {
+  char err[256];
+  if (cf_gp_cap_read(path, cap, err, sizeof err) != 0) {
+    cf_cli_error("%s", err);
+    return CF_EXIT_FILE;
+  }
+  return CF_EXIT_OK;
+}
+
+/* LOAD of a CAP file through the open channel. */
+static int load_cap(cf_gp_client *c, const cf_gp_cap *cap, const cf_cli_opts *opts) {
+  const char *block = cf_cli_opts_value(opts, "--block");
+  size_t block_len = 0;
+  if (block != NULL) {
+    char *end;
+    unsigned long v = strtoul(block, &end, 10);
+    if (*block == 0 || *end || v < 16 || v > 239) {
+      cf_cli_error("--block: the bytes of a LOAD block, 16 to 239 (decimal)");
+      return CF_EXIT_USAGE;
+    }
+    block_len = v;
+  }
+  int rc = cf_gp_load(c, cap->package_aid, cap->package_aid_len, NULL, 0, cap->lfdb, cap->lfdb_len,
+                      cf_cli_opts_given(opts, "--hash"), block_len);
+  if (rc != CF_GP_OK) return gp_cli_report(c, rc);
+  printf("Loaded ");
+  gp_cli_print_hex(cap->package_aid, cap->package_aid_len);
+  printf(" (%zu bytes%s)\n", cap->lfdb_len, cf_cli_opts_given(opts, "--hash") ? ", SHA-256 checked" : "");
+  return CF_EXIT_OK;
+}
+
+static int cmd_load(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_cap cap = {0};
+  const char *path = cf_cli_opts_value(&r->opts, "--cap");
+  if (path == NULL) {
+    cf_cli_error("gp load: --cap FILE is required");
+    return CF_EXIT_USAGE;
+  }
+  int code = read_cap(path, &cap);
+  if (code == CF_EXIT_OK) code = gp_cli_open_channel(&r->c, &r->o);
+  if (code == CF_EXIT_OK) code = load_cap(&r->c, &cap, &r->opts);
+  cf_gp_cap_free(&cap);
+  return code;
+}
+
+static int cmd_install(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  const cf_cli_opts *opts = &r->opts;
+  cf_gp_cap cap = {0};
+  uint8_t package[16], applet[16], instance[16], c9[127];
+  size_t package_len = 0, applet_len = 0, instance_len = 0, c9_len = 0;
+  cf_gp_install_req req = {.selectable = !cf_cli_opts_given(opts, "--not-selectable")};
+  const char *path = cf_cli_opts_value(opts, "--cap");
+  int code;
+  if ((code = aid_option(r, "--package", package, &package_len)) != CF_EXIT_OK ||
+      (code = aid_option(r, "--applet", applet, &applet_len)) != CF_EXIT_OK ||
+      (code = aid_option(r, "--create", instance, &instance_len)) != CF_EXIT_OK)
+    return code;
+  const char *privs = cf_cli_opts_value(opts, "--privs"), *params = cf_cli_opts_value(opts, "--params");
+  if (privs && (code = gp_cli_hex("--privs", privs, 1, req.privileges, 3, &req.privileges_len)) != CF_EXIT_OK)
+    return code;
+  if (req.privileges_len == 2) {
+    cf_cli_error("--privs: 1 or 3 bytes of hex");
+    return CF_EXIT_USAGE;
+  }
+  if (params && (code = gp_cli_hex("--params", params, 0, c9, sizeof c9, &c9_len)) != CF_EXIT_OK) return code;
+  if (path != NULL) {
+    if ((code = read_cap(path, &cap)) != CF_EXIT_OK) return code;
+    if (package_len &&
+        (package_len != cap.package_aid_len || memcmp(package, cap.package_aid, package_len))) {
+      cf_cli_error("--package does not name the package of %s", path);
+      cf_gp_cap_free(&cap);
+      return CF_EXIT_USAGE;
+    }
+    memcpy(package, cap.package_aid, package_len = cap.package_aid_len);
+    if (!applet_len && cap.applet_count != 1) {
+      cf_cli_error("%s has %zu applets: name one with --applet", path, cap.applet_count);
+      cf_gp_cap_free(&cap);
+      return CF_EXIT_USAGE;
+    }
+    if (!applet_len) memcpy(applet, cap.applet_aid[0], applet_len = cap.applet_aid_len[0]);
+  }
+  if (!package_len || !applet_len) {
+    cf_cli_error("gp install: give --package and --applet, or --cap FILE");
+    cf_gp_cap_free(&cap);
+    return CF_EXIT_USAGE;
+  }
+  if (!instance_len) memcpy(instance, applet, instance_len = applet_len);
+  code = gp_cli_open_channel(c, &r->o);
+  if (code == CF_EXIT_OK && path != NULL) code = load_cap(c, &cap, opts);
+  cf_gp_cap_free(&cap);
+  if (code != CF_EXIT_OK) return code;
+  req.elf_aid = package, req.elf_aid_len = package_len;
+  req.module_aid = applet, req.module_aid_len = applet_len;
+  req.app_aid = instance, req.app_aid_len = instance_len;
+  req.c9 = c9, req.c9_len = c9_len;
+  int rc = cf_gp_install(c, &req);
+  if (rc != CF_GP_OK) return gp_cli_report(c, rc);
+  printf("Installed ");
+  gp_cli_print_hex(instance, instance_len);
+  printf(" (module ");
+  gp_cli_print_hex(applet, applet_len);
+  printf(" of ");
+  gp_cli_print_hex(package, package_len);
+  printf("), %s\n", req.selectable ? "SELECTABLE" : "INSTALLED");
+  return CF_EXIT_OK;
+}
+
+static int cmd_make_selectable(void *ctx) {
+  gp_run *r = ctx;
+  uint8_t aid[16];
+  size_t len = 0;
+  int code = aid_word(r, "make-selectable", aid, &len);
+  if (code == CF_EXIT_OK) code = gp_cli_open_channel(&r->c, &r->o);
+  if (code != CF_EXIT_OK) return code;
+  int rc = cf_gp_make_selectable(&r->c, aid, len);
+  if (rc != CF_GP_OK) return gp_cli_report(&r->c, rc);
+  printf("SELECTABLE ");
+  gp_cli_print_hex(aid, len);
+  printf("\n");
+  return CF_EXIT_OK;
+}
+
+static int cmd_delete(void *ctx) {
+  gp_run *r = ctx;
+  uint8_t aid[16];
+  size_t len = 0;
+  bool related = cf_cli_opts_given(&r->opts, "--related");
+  int code = aid_word(r, "delete", aid, &len);
+  if (code == CF_EXIT_OK) code = gp_cli_open_channel(&r->c, &r->o);
+  if (code != CF_EXIT_OK) return code;
+  int rc = cf_gp_delete_aid(&r->c, aid, len, related);
+  if (rc != CF_GP_OK) return gp_cli_report(&r->c, rc);
+  printf("Deleted ");
+  gp_cli_print_hex(aid, len);
+  printf("%s\n", related ? " and its related objects" : "");
+  return CF_EXIT_OK;
+}
+
+/* INSTALL [for personalization], then one STORE DATA per --data, numbered from 00, the last with
+ * P1 b8 (GP 2.3.1 11.11.2.1). */
+static int cmd_store_data(void *ctx) {
+  gp_run *r = ctx;
+  cf_gp_client *c = &r->c;
+  uint8_t aid[16], data[255], resp[256];
+  size_t len = 0, n = 0, rlen = 0;
+  int p1 = 0, blocks = cf_cli_opts_count(&r->opts, "--data");
+  int code = aid_word(r, "store-data", aid, &len);
+  if (code != CF_EXIT_OK) return code;
+  const char *p1_text = cf_cli_opts_value(&r->opts, "--p1");
+  if (p1_text != NULL) {
+    char *end;
+    long v = strtol(p1_text, &end, 16);
+    if (*p1_text == 0 || *end || v < 0 || v > 0x7F) {
+      cf_cli_error("--p1: hex 00..7F (b8, the last block, is set on the last --data)");
+      return CF_EXIT_USAGE;
+    }
+    p1 = (int)v;
+  }
+  if (blocks < 1 || blocks > 256) {
+    cf_cli_error("gp store-data: give the data, --data HEX once per block");
+    return CF_EXIT_USAGE;
+  }
+  for (int b = 0; b < blocks; b++)
+    if ((code = gp_cli_hex("--data", cf_cli_opts_value_at(&r->opts, "--data", b), 1, data, sizeof data,
+                           &n)) != CF_EXIT_OK)
+      return code;
+  if ((code = gp_cli_open_channel(c, &r->o)) != CF_EXIT_OK) return code;
+  int rc = cf_gp_install_for_personalization(c, aid, len);
+  for (int b = 0; rc == CF_GP_OK && b < blocks; b++) {
+    gp_cli_hex("--data", cf_cli_opts_value_at(&r->opts, "--data", b), 1, data, sizeof data, &n);
+    uint8_t block_p1 = (uint8_t)(p1 | (b == blocks - 1 ? 0x80 : 0x00));
+    rc = cf_gp_store_data(c, block_p1, (uint8_t)b, data, n, resp, sizeof resp, &rlen);
+    if (rc == CF_GP_OK) {
+      printf("STORE DATA %02X %02X: ", block_p1, b);
+      gp_cli_print_hex(resp, rlen);
+      printf("%s9000\n", rlen ? " " : "");
+    }
+  }
+  return rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
+}
+
+/* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
+const cf_cli_command gp_content_commands[] = {
+    {"list", cmd_list, "", 0, "[channel options]",
+     "GET STATUS: the ISD, applications, load files and modules (opens a channel)",
+     "One line per registry entry: ISD, APP (applications and Security Domains) and ELF (executable\n"
+     "load files, each with its modules), with its life cycle state and privileges (named below the\n"
+     "line when any is set) and an application's load file. The TLV format of GET STATUS first, the\n"
+     "deprecated one on cards that refuse it.\n"},
+    {"install", cmd_install,
+     "--package=AID --applet=AID --create=AID --privs=HEX --params=HEX --cap=FILE --hash --block=N "
+     "--not-selectable",
+     0,
+     "(--package AID --applet AID | --cap FILE [--applet AID]) [--create AID] [--privs HEX]\n"
+     "[--params HEX] [--not-selectable] [channel options]",
+     "INSTALL [for install and make selectable] an application from a load file's module",
+     "--package is the load file (executable load file AID), --applet its module, --create the new\n"
+     "instance's AID (default: the module's). With --cap the CAP file is loaded first (INSTALL [for\n"
+     "load] + LOAD, --hash and --block as for load) and gives the package and, when it has one applet,\n"
+     "the module. --privs: 1 or 3 bytes of privileges (default 00). --params: the application's\n"
+     "install parameters (tag C9), hex; cardforge's applications take text options, so the hex of\n"
+     "\"version=3.2\" is their C9. --not-selectable: INSTALL [for install] only (then make-selectable).\n"
+     "cardforge's emulated cards instantiate only the packages built into cardforge (docs/gp.md).\n"},
+    {"make-selectable", cmd_make_selectable, "", 1, "AID [channel options]",
+     "INSTALL [for make selectable] an installed application", NULL},
+    {"load", cmd_load, "--cap=FILE --hash --block=N", 0, "--cap FILE [--hash] [--block N] [channel options]",
+     "INSTALL [for load] + LOAD of a CAP file's load file data block",
+     "FILE is a CAP file (the ZIP a Java Card converter writes) or a bare load file data block (an\n"
+     "IJC file). The package AID comes from its Header component. --hash sends the block's SHA-256\n"
+     "in INSTALL [for load]; --block N cuts it into LOADs of N bytes (default 200, at most 239).\n"},
+    {"delete", cmd_delete, "--related", 1, "AID [--related] [channel options]",
+     "DELETE an application or a load file (--related: with its applications)", NULL},
+    {"store-data", cmd_store_data, "--data+HEX --p1=HEX", 1, "AID --data HEX [--data HEX]... [--p1 HEX]",
+     "INSTALL [for personalization] + STORE DATA blocks to an application",
+     "Each --data is one STORE DATA block (P2 its number from 00); --p1 the data structure and\n"
+     "encryption bits (default 00), b8 set on the last block. Each block's answer is printed.\n"},
+};
+const size_t gp_content_command_count = sizeof gp_content_commands / sizeof gp_content_commands[0];
