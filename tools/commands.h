@@ -7,6 +7,7 @@
 int cf_cmd_readers(const cf_cli_global *g, int argc, char **argv);
 int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv);
 int cf_cmd_audit(const cf_cli_global *g, int argc, char **argv);
+int cf_cmd_hsm(const cf_cli_global *g, int argc, char **argv);
 int cf_cmd_sim(const cf_cli_global *g, int argc, char **argv);
 
 #endif

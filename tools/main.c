@@ -22,6 +22,7 @@ FAMILY(cf_cmd_readers)
 FAMILY(cf_cmd_apdu)
 FAMILY(cf_cmd_sim)
 FAMILY(cf_cmd_audit)
+FAMILY(cf_cmd_hsm)
 #ifdef CF_WITH_KEYCARD
 FAMILY(cf_cli_keycard)
 #endif
@@ -38,6 +39,7 @@ static const cf_cli_command commands[] = {
     {"apdu", run_cf_cmd_apdu, "", -1, "", "send command APDUs given in hex", NULL},
     {"sim", run_cf_cmd_sim, "", -1, "", "emulate cards and plug them into pcscd (vpcd)", NULL},
     {"audit", run_cf_cmd_audit, "", -1, "", "show and verify the ceremony log of key changes", NULL},
+    {"hsm", run_cf_cmd_hsm, "", -1, "", "the PKCS#11 token holding the host's keys (SoftHSM2)", NULL},
 #ifdef CF_WITH_KEYCARD
     {"keycard", run_cf_cli_keycard, "", -1, "", "Status Keycard: pairing, PIN, keys, signing", NULL},
 #endif
