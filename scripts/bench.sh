@@ -2,8 +2,9 @@
 # scripts/bench.sh BUILD_DIR: every benchmark scenario of docs/performance.md, on a Release,
 # unsanitised build (what `make bench` builds), then one table.
 #
-#   1. in process: crypto primitives, a plain APDU per card type, the Keycard, GP and China Mobile
-#      scenarios on memory stores, then the card-writing ones again with cards in SQLite files;
+#   1. in process: crypto primitives, a plain APDU per card type, the Keycard (and a `keycard shell`
+#      session against ten separate commands), GP and China Mobile scenarios on memory stores,
+#      then the card-writing ones again with cards in SQLite files;
 #   2. through pcscd + vpcd (needs root for tests/integration/lib/cf-pcsc-env): the same commands,
 #      each plain APDU against a card that does no work (bench_null_card) and, for the peer
 #      comparison, against vsmartcard's Python card (vicc), when installed; then the card inside
@@ -82,6 +83,8 @@ pcsc_inner() {
     cf_stop_pid "$np"
     ;;
   keycard) run bench_keycard --reader 0 "${common[@]}" ;;
+  # a fresh card: the program initializes and pairs it through cardforge itself
+  keycard-shell) run bench_keycard_shell --reader 0 --cardforge "$CARDFORGE" "${common[@]}" ;;
   gp) run bench_gp --reader 0 "${common[@]}" ;;
   cmcc)
     run bench_cmcc --reader 0 --user-reader 1 --cards 50 "${common[@]}"
@@ -145,6 +148,7 @@ note "in process, memory stores"
 run bench_crypto "${COMMON[@]}"
 run bench_plain "${COMMON[@]}"
 run bench_keycard "${COMMON[@]}"
+run bench_keycard_shell "${COMMON[@]}"
 run bench_gp "${COMMON[@]}"
 run bench_cmcc "${COMMON[@]}"
 # parallel batches: 1 against 8 readers (workers), with the 20 ms per-APDU timing model and without
@@ -185,6 +189,9 @@ if pcsc_ok; then
     in_env --card keycard --expect-cards 1 -- "$self" "$BUILD" __pcsc null-keycard "$CSV" "$LABEL" \
       "$(zeros_9000 67)" || failures=$((failures + 1))
     in_env --card keycard -- "$self" "$BUILD" __pcsc keycard "$CSV" "$LABEL" || failures=$((failures + 1))
+    if have bench_keycard_shell; then
+      in_env --card keycard -- "$self" "$BUILD" __pcsc keycard-shell "$CSV" "$LABEL" || failures=$((failures + 1))
+    fi
   fi
   if have bench_gp && has_type gp; then
     in_env --card gp:scp=03,kvn=30 -- "$self" "$BUILD" __pcsc null-gp "$CSV" "$LABEL" "$(zeros_9000 45)" ||
