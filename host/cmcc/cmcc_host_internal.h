@@ -9,14 +9,17 @@
 #include "cardforge/cmcc_crypto.h"
 #include "cardforge/cmcc_host.h"
 
-/* Records a failure (first one wins) and returns -1. */
+/* Records a failure (first one wins) and returns the recorded code (negative, error.h). */
 int cmcch_fail(cf_cmcc_host *h, int status, uint16_t sw, const char *step, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* What a flow returns after a step failed: the recorded code, or CF_CMCC_E_INTERNAL if the step
+ * recorded none (never 0 or -1, which would read as success or as a transport failure). */
+int cmcch_status(const cf_cmcc_host *h);
 
 /* Sends one command to the card in role r and requires 9000. le: expected response length for a
  * case-2 command (0 = none or any). flags: CF_TX_SECRET_*. On success the response data is in
  * resp (rlen bytes). On failure the host records the step, the status word or the transport error,
- * and -1 is returned. */
+ * and its code (negative, error.h) is returned. */
 int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, uint8_t ins, uint8_t p1,
               uint8_t p2, const uint8_t *data, size_t lc, size_t le, unsigned flags, uint8_t *resp,
               size_t cap, size_t *rlen);

@@ -54,7 +54,7 @@ int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu
   size_t got = 0;
   if (cmcch_cmd(h, CF_CMCC_KMC, "Export Keys&Data", CMCC_CLA_PROP, CMCC_INS_EXPORT_KEYS_DATA, req->p1, 0,
                 data, len, 0, 0, resp, sizeof resp, &got) != 0)
-    return -1;
+    return cmcch_status(h);
   /* response: cipher length (1) || cipher || MAC (4) */
   size_t clen = got ? resp[0] : 0;
   if (got < 1 + 8 + CMCC_MAC_LEN || clen % 8 != 0 || got != 1 + clen + CMCC_MAC_LEN) {

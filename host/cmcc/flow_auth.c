@@ -63,14 +63,14 @@ static int external_auth(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const uint
 
 int cf_cmcc_auth_kmc_via_authcard(cf_cmcc_host *h) {
   uint8_t random[CMCC_RANDOM_LEN], req[CMCC_RANDOM_LEN + 1], resp[1 + CMCC_AUTH_DATA_LEN];
-  if (cmcch_master_challenge(h, CF_CMCC_KMC, random) != 0) return -1;
+  if (cmcch_master_challenge(h, CF_CMCC_KMC, random) != 0) return cmcch_status(h);
   /* Encrypt Data with length 0: the card encrypts R || 00000000 under the master-card master key
    * (spec 2.2.2.2), which is exactly the KMC's External Authentication data. */
   memcpy(req, random, CMCC_RANDOM_LEN);
   req[CMCC_RANDOM_LEN] = 0;
   if (cmcch_cmd_exact(h, CF_CMCC_AUTH, "Encrypt Data", CMCC_CLA_PROP, CMCC_INS_ENCRYPT_DATA, 0, 0, req,
                       sizeof req, 0, 0, resp, sizeof resp) != 0)
-    return -1;
+    return cmcch_status(h);
   if (resp[0] != CMCC_AUTH_DATA_LEN)
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "auth card Encrypt Data", "length byte %02X, expected 08",
                       resp[0]);
@@ -88,7 +88,7 @@ int cf_cmcc_auth_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, int versio
   const cf_cmcc_key *k = cf_cmcc_hsm_find(h->hsm, type, version, index, err, sizeof err);
   if (k == NULL) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "HSM", "%s", err);
   uint8_t random[CMCC_RANDOM_LEN], data[CMCC_AUTH_DATA_LEN];
-  if (cmcch_master_challenge(h, r, random) != 0) return -1;
+  if (cmcch_master_challenge(h, r, random) != 0) return cmcch_status(h);
   if (cf_cmcc_hsm_auth_data(h->hsm, k, random, data) != 0)
     return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "external authentication data failed");
   return external_auth(h, r, p2, data);

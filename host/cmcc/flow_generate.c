@@ -15,7 +15,7 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
   int rc = cmcch_cmd(h, CF_CMCC_KMC, "INIT_FOR_GENERATE", CMCC_CLA_PROP, CMCC_INS_INIT_FOR_GENERATE, 0, 0,
                      init, sizeof init, 0, CF_TX_SECRET_CMD, NULL, 0, NULL);
   cf_wipe(init, sizeof init);
-  if (rc != 0) return -1;
+  if (rc != 0) return cmcch_status(h);
   /* Generate Key must follow immediately, one per key: the card forgets the session at any other
    * command (spec table 8-2-9, 6985). */
   for (size_t i = 0; i < s->count; i++) {
@@ -23,7 +23,7 @@ int cf_cmcc_generate(cf_cmcc_host *h, const cf_cmcc_keysheet *s) {
     snprintf(step, sizeof step, "Generate Key %zu/%zu (type %02X)", i + 1, s->count, s->attrs[i][0]);
     if (cmcch_cmd(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_GENERATE_KEY, 0, 0, s->attrs[i],
                   CF_CMCC_ATTR_LEN, 0, 0, NULL, 0, NULL) != 0)
-      return -1;
+      return cmcch_status(h);
     h->done = i + 1;
   }
   return 0;
@@ -61,7 +61,7 @@ int cf_cmcc_prove_kmc_key(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN]
     return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "proof by use", "no random bytes");
   req.data = probe;
   req.len = sizeof probe;
-  if (cmcch_kmc_inst_mac(h, &req, card_mac) != 0) return -1;
+  if (cmcch_kmc_inst_mac(h, &req, card_mac) != 0) return cmcch_status(h);
   bool ok = cmcc_diversify_levels(value, factor, levels, f16 ? 16 : 8, key) == 0 &&
             cmcc_command_mac(CMCC_MAC_919, key, req.random, req.cipp, probe, sizeof probe, host_mac) == 0;
   cf_wipe(key, sizeof key);
@@ -81,7 +81,7 @@ int cf_cmcc_check_generated(cf_cmcc_host *h, const cf_cmcc_keysheet *s, size_t *
       return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "check", "key derivation failed");
     int rc = cf_cmcc_prove_kmc_key(h, s->attrs[i], value);
     cf_wipe(value, sizeof value);
-    if (rc < 0) return -1;
+    if (rc < 0) return cmcch_status(h);
     if (rc == 0)
       (*skipped)++;
     else
@@ -92,7 +92,7 @@ int cf_cmcc_check_generated(cf_cmcc_host *h, const cf_cmcc_keysheet *s, size_t *
 
 int cf_cmcc_read_keyinfo(cf_cmcc_host *h, cf_cmcc_role r, uint8_t (*attrs)[CF_CMCC_ATTR_LEN], size_t max) {
   size_t n = 0;
-  if (h->status != CF_CMCC_OK) return -1;
+  if (h->status != CF_CMCC_OK) return cmcch_status(h);
   for (unsigned rec = 1; rec <= 0xFF && n < max; rec++) {
     char step[32];
     snprintf(step, sizeof step, "Read KeyInfo %02X", rec);
@@ -103,7 +103,7 @@ int cf_cmcc_read_keyinfo(cf_cmcc_host *h, cf_cmcc_role r, uint8_t (*attrs)[CF_CM
         cf_cmcc_host_clear(h);
         return (int)n;
       }
-      return -1;
+      return cmcch_status(h);
     }
     n++;
   }

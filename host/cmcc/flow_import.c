@@ -28,7 +28,7 @@ int cf_cmcc_import_via_authcard(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATT
   uint8_t resp[1 + CMCC_RECORD_CIPHER_LEN], record[CMCC_RECORD_CIPHER_LEN + CMCC_MAC_LEN];
   int rc = -1;
   /* steps 3-4: the KMC's random, which the MAC binds */
-  if (cmcch_master_challenge(h, CF_CMCC_KMC, random) != 0) return -1;
+  if (cmcch_master_challenge(h, CF_CMCC_KMC, random) != 0) return cmcch_status(h);
   /* steps 5-6: Encrypt Data with the plain key record 1B || attributes || value (the Import Key
    * format, spec 2.2.2.2): the authentication card answers the 32-byte record cipher */
   memcpy(req, random, CMCC_RANDOM_LEN);
@@ -72,7 +72,7 @@ int cf_cmcc_import_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, uint8_t p2, const cf
     return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "Import Key", "P2 must be 01 or 02");
   const uint8_t cipp[4] = {CMCC_CLA_PROP, CMCC_INS_IMPORT_KEY, 0x00, p2};
   uint8_t random[CMCC_RANDOM_LEN], record[36];
-  if (cmcch_master_challenge(h, r, random) != 0) return -1;
+  if (cmcch_master_challenge(h, r, random) != 0) return cmcch_status(h);
   if (cf_cmcc_hsm_wrap_record(h->hsm, wrap, cipp, random, attrs, value, record) != 0)
     return cmcch_fail(h, CF_CMCC_E_INTERNAL, 0, "HSM", "wrapping the key record failed");
   int rc = import_key(h, r, p2, record);
@@ -91,7 +91,7 @@ int cf_cmcc_update_info_via_hsm(cf_cmcc_host *h, cf_cmcc_role r, const cf_cmcc_k
   plain[0] = type;
   plain[1] = (uint8_t)len;
   memcpy(plain + 2, data, len);
-  if (cmcch_master_challenge(h, r, random) != 0) return -1;
+  if (cmcch_master_challenge(h, r, random) != 0) return cmcch_status(h);
   memcpy(apdu, cipp, 4);
   int rc =
       cf_cmcc_hsm_wrap_data(h->hsm, wrap, cipp, random, plain, 2 + len, apdu + 5, sizeof apdu - 5, &wlen);

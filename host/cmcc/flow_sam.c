@@ -31,7 +31,7 @@ static int sam_read_back(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
   size_t got = 0;
   if (cmcch_cmd(h, CF_CMCC_SAM, "READ", 0x00, CMCC_TGT_INS_READ, 0, 0, NULL, 0, 256, 0, buf, sizeof buf,
                 &got) != 0)
-    return -1;
+    return cmcch_status(h);
   if (got < 1 || got != 1 + 2 * (size_t)buf[0])
     return cmcch_fail(h, CF_CMCC_E_VERIFY, 0, "SAM READ", "malformed answer (%zu bytes)", got);
   for (size_t i = 0; i < job->nkeys; i++) {
@@ -58,19 +58,19 @@ int cf_cmcc_sam_update(cf_cmcc_host *h, const cf_cmcc_sam_job *job) {
                         "the SAM master key (id 00) must be written last");
   }
   uint8_t factor[CMCC_SAM_FACTOR_LEN];
-  if (cmcch_sam_factor(h, job, factor) != 0) return -1;
+  if (cmcch_sam_factor(h, job, factor) != 0) return cmcch_status(h);
   for (size_t i = 0; i < job->nkeys; i++) {
-    if (sam_write_one(h, job, factor, &job->keys[i]) != 0) return -1;
+    if (sam_write_one(h, job, factor, &job->keys[i]) != 0) return cmcch_status(h);
     h->done = i + 1;
   }
   if (!job->verify) return 0;
-  if (sam_read_back(h, job) != 0) return -1;
+  if (sam_read_back(h, job) != 0) return cmcch_status(h);
   for (size_t i = 0; i < job->nkeys; i++) {
     const cf_cmcc_target_key *k = &job->keys[i];
     /* the SAM uses its stored keys directly (no session key): Inst_MAC P1 = 40 */
     cmcch_inst_mac_req req = {.p1 = CMCC_P1_NO_SESSION_KEY, .levels = k->levels, .factors = k->factors};
     memcpy(req.key_vit, k->kmc_vit, 3);
-    if (cmcch_prove_by_verify_mac(h, CF_CMCC_SAM, 0x00, k->id, &req) != 0) return -1;
+    if (cmcch_prove_by_verify_mac(h, CF_CMCC_SAM, 0x00, k->id, &req) != 0) return cmcch_status(h);
   }
   return 0;
 }

@@ -41,7 +41,7 @@ static int user_read_back(cf_cmcc_host *h, const cf_cmcc_user_job *job) {
   size_t got = 0;
   if (cmcch_cmd(h, CF_CMCC_USER, "READ", 0x00, CMCC_TGT_INS_READ, job->subapp, 0, NULL, 0, 256, 0, buf,
                 sizeof buf, &got) != 0)
-    return -1;
+    return cmcch_status(h);
   size_t dlen = got > 6 ? buf[6] : 0;
   size_t at = 7 + dlen;
   if (got < 8 || at >= got || got != at + 1 + 2 * (size_t)buf[at])
@@ -68,7 +68,7 @@ static int user_prove_keys(cf_cmcc_host *h, const cf_cmcc_user_job *job, const u
     memcpy(req.key_vit, keys[i].kmc_vit, 3);
     if (cmcch_prove_by_verify_mac(h, CF_CMCC_USER, job->subapp, keys[i].id, &req) != 0) {
       cf_wipe(keys, sizeof keys);
-      return -1;
+      return cmcch_status(h);
     }
   }
   cf_wipe(keys, sizeof keys);
@@ -90,18 +90,18 @@ int cf_cmcc_user_update(cf_cmcc_host *h, const cf_cmcc_user_job *job, const uint
       return cmcch_fail(h, CF_CMCC_E_INPUT, 0, "user card update",
                         "user-card keys: id 01..FF, diversified by the serial (1 level) or not at all");
   /* the wrong card would refuse the first write anyway (6988); asking first names the problem */
-  if (!job->skip_serial_check && cmcch_check_user_serial(h, serial) != 0) return -1;
+  if (!job->skip_serial_check && cmcch_check_user_serial(h, serial) != 0) return cmcch_status(h);
   if (job->create &&
       user_write(h, job, serial, CMCC_UC_INS_CREATE_SUBAPP, "CREATE SUB_APPLICATION", true, job->eid, 6) != 0)
-    return -1;
+    return cmcch_status(h);
   if (!job->create && job->nkeys &&
       user_write(h, job, serial, CMCC_UC_INS_UPDATE_SUBAPP_KEYS, "UPDATE SUB_APPLICATION KEYS", true, NULL,
                  0) != 0)
-    return -1;
+    return cmcch_status(h);
   if (job->data_len && user_write(h, job, serial, CMCC_UC_INS_UPDATE_SUBAPP_DATA,
                                   "UPDATE SUB_APPLICATION DATA", false, job->data, job->data_len) != 0)
-    return -1;
+    return cmcch_status(h);
   if (!job->verify) return 0;
-  if (user_read_back(h, job) != 0) return -1;
+  if (user_read_back(h, job) != 0) return cmcch_status(h);
   return user_prove_keys(h, job, serial);
 }

@@ -31,28 +31,28 @@ int cf_cmcc_make_working_card(cf_cmcc_host *h, const cf_cmcc_copy_job *job) {
     memcpy(req + 4, job->export_vit, 3);
     memcpy(req + 7, vit, 3);
     /* steps 2-4: the working card's random binds the copy to this card and this moment */
-    if (cmcch_master_challenge(h, CF_CMCC_WORK, req + 10) != 0) return -1;
+    if (cmcch_master_challenge(h, CF_CMCC_WORK, req + 10) != 0) return cmcch_status(h);
     char step[48];
     snprintf(step, sizeof step, "CopyExport Key (type %02X)", vit[2]);
     if (cmcch_cmd_exact(h, CF_CMCC_KMC, step, CMCC_CLA_PROP, CMCC_INS_COPY_EXPORT_KEY, 0,
                         CMCC_COPY_P2_WORKCARD, req, sizeof req, 0, 0, record + 5,
                         CMCC_RECORD_CIPHER_LEN + CMCC_MAC_LEN) != 0)
-      return -1;
+      return cmcch_status(h);
     /* steps 5-6: the write-card command is the CIPP the KMC MACed, then the record */
     memcpy(record, req, 4);
     record[4] = CMCC_IMPORT_LC;
     snprintf(step, sizeof step, "Import Key P2=%02X (type %02X)", p2, vit[2]);
     int rc = cmcch_cmd_raw(h, CF_CMCC_WORK, step, record, sizeof record, 0);
     cf_wipe(record, sizeof record);
-    if (rc != 0) return -1;
+    if (rc != 0) return cmcch_status(h);
     h->done = i + 1;
   }
   /* The copy carries every attribute (spec 1.2.4.1): the working card must now show the KMC's. */
   uint8_t kmc[32][CF_CMCC_ATTR_LEN], work[16][CF_CMCC_ATTR_LEN];
   int nk = cf_cmcc_read_keyinfo(h, CF_CMCC_KMC, kmc, 32);
-  if (nk < 0) return -1;
+  if (nk < 0) return cmcch_status(h);
   int nw = cf_cmcc_read_keyinfo(h, CF_CMCC_WORK, work, 16);
-  if (nw < 0) return -1;
+  if (nw < 0) return cmcch_status(h);
   for (size_t i = 0; i < job->nkeys; i++) {
     uint8_t a[CF_CMCC_ATTR_LEN], b[CF_CMCC_ATTR_LEN];
     if (find_attrs(kmc, nk, job->key_vit[i], a) != 0 || find_attrs(work, nw, job->key_vit[i], b) != 0)

@@ -47,7 +47,7 @@ void cf_cmcc_print_error(const cf_cmcc_host *h, FILE *f) {
 }
 
 int cmcch_fail(cf_cmcc_host *h, int status, uint16_t sw, const char *step, const char *fmt, ...) {
-  if (h->status != CF_CMCC_OK) return -1; /* the first failure is the cause; later ones follow */
+  if (h->status != CF_CMCC_OK) return h->status; /* the first failure is the cause; later ones follow */
   h->status = status;
   h->sw = sw;
   snprintf(h->step, sizeof h->step, "%s", step ? step : "");
@@ -55,7 +55,16 @@ int cmcch_fail(cf_cmcc_host *h, int status, uint16_t sw, const char *step, const
   va_start(ap, fmt);
   vsnprintf(h->message, sizeof h->message, fmt, ap);
   va_end(ap);
-  return -1;
+  return status;
+}
+
+/* the library's names for the PIN references are the card's */
+_Static_assert(CF_CMCC_PIN_MAIN == CMCC_PIN_MAIN && CF_CMCC_PIN_APP == CMCC_PIN_APP &&
+                   CF_CMCC_PIN_EXPORT == CMCC_PIN_EXPORT,
+               "cmcc_host.h PIN references");
+
+int cmcch_status(const cf_cmcc_host *h) {
+  return h->status < 0 ? h->status : CF_CMCC_E_INTERNAL;
 }
 
 /* The meaning of a status word in the China Mobile spec's terms (its tables), else ISO 7816's. */
@@ -131,7 +140,7 @@ int cmcch_cmd(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t cla, ui
               size_t cap, size_t *rlen) {
   char what[96];
   snprintf(what, sizeof what, "%s %s", cmcch_role_name(r), step);
-  if (h->status != CF_CMCC_OK) return -1;
+  if (h->status != CF_CMCC_OK) return cmcch_status(h);
   cf_transport *t = (unsigned)r < CF_CMCC_ROLES ? h->card[r] : NULL;
   if (t == NULL) return cmcch_fail(h, CF_CMCC_E_INPUT, 0, what, "no %s connected", cmcch_role_name(r));
   cf_apdu a = {.cla = cla,
@@ -171,7 +180,8 @@ int cmcch_cmd_exact(cf_cmcc_host *h, cf_cmcc_role r, const char *step, uint8_t c
                     size_t want) {
   uint8_t buf[CF_CARD_MAX_RESPONSE];
   size_t got = 0;
-  if (cmcch_cmd(h, r, step, cla, ins, p1, p2, data, lc, le, flags, buf, sizeof buf, &got) != 0) return -1;
+  if (cmcch_cmd(h, r, step, cla, ins, p1, p2, data, lc, le, flags, buf, sizeof buf, &got) != 0)
+    return cmcch_status(h);
   if (got != want) {
     char what[96];
     snprintf(what, sizeof what, "%s %s", cmcch_role_name(r), step);
@@ -250,8 +260,8 @@ int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, 
   req->len = sizeof probe;
   /* The target's random goes to the KMC: the MAC binds the target's own challenge, so the target
    * accepts it only if its stored key equals the KMC's key diversified the same way. */
-  if (cmcch_target_challenge(h, target, req->random) != 0) return -1;
-  if (cmcch_kmc_inst_mac(h, req, mac) != 0) return -1;
+  if (cmcch_target_challenge(h, target, req->random) != 0) return cmcch_status(h);
+  if (cmcch_kmc_inst_mac(h, req, mac) != 0) return cmcch_status(h);
   uint8_t cmd[4 + 1 + sizeof probe + CMCC_MAC_LEN];
   memcpy(cmd, req->cipp, 4);
   cmd[4] = (uint8_t)(sizeof probe + CMCC_MAC_LEN);
@@ -265,7 +275,7 @@ int cmcch_prove_by_verify_mac(cf_cmcc_host *h, cf_cmcc_role target, uint8_t p1, 
                "the %s refused the KMC's MAC (SW 6988): its key differs from the KMC's",
                cmcch_role_name(target));
     }
-    return -1;
+    return cmcch_status(h);
   }
   return 0;
 }

@@ -31,7 +31,7 @@ int cmcch_check_user_serial(cf_cmcc_host *h, const uint8_t serial[8]) {
   uint8_t got[CMCC_UC_SERIAL_LEN];
   if (cf_cmcc_read_serial(h, got) != 0) {
     explain_refusal(h, "the card cannot report its serial (skip the serial check for such cards)");
-    return -1;
+    return cmcch_status(h);
   }
   if (memcmp(got, serial, CMCC_UC_SERIAL_LEN) == 0) return 0;
   char want_hex[17], got_hex[17];
@@ -43,13 +43,14 @@ int cmcch_check_user_serial(cf_cmcc_host *h, const uint8_t serial[8]) {
 
 int cmcch_sam_factor(cf_cmcc_host *h, const cf_cmcc_sam_job *job, uint8_t factor[16]) {
   uint8_t got[CMCC_SAM_FACTOR_LEN];
-  if (h->status != CF_CMCC_OK) return -1; /* below, a refusal of GET DATA may be forgotten, no other */
+  if (h->status != CF_CMCC_OK)
+    return cmcch_status(h); /* below, a refusal of GET DATA may be forgotten, no other */
   if (cf_cmcc_read_factor(h, got) != 0) {
     if (!job->factor_given) {
       explain_refusal(h, "the SAM cannot report its factor: give it (--factor)");
-      return -1;
+      return cmcch_status(h);
     }
-    if (h->status != CF_CMCC_E_CARD) return -1;
+    if (h->status != CF_CMCC_E_CARD) return cmcch_status(h);
     /* a SAM without GET DATA: the caller's factor is all there is */
     cf_cmcc_host_clear(h);
     memcpy(factor, job->factor, CMCC_SAM_FACTOR_LEN);

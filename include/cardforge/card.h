@@ -16,6 +16,11 @@
 #include "cardforge/apdu.h"
 #include "cardforge/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 typedef struct cf_card cf_card;
 typedef struct cf_applet cf_applet;
 
@@ -161,5 +166,10 @@ typedef struct cf_card_profile {
 /* Small helper for applets: reads "key=value" from a params string. Returns true and copies
  * the value (NUL-terminated) if present. */
 bool cf_params_get(const char *params, const char *key, char *value, size_t cap);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,7 +12,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cardforge/error.h"
 #include "cardforge/transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
 
 #define CF_CMCC_ATTR_LEN                                                                                     \
   11 /* type, version, index, algorithm, import/export, diversification,                                     \
@@ -110,8 +116,9 @@ void cf_cmcc_cardlist_free(cf_cmcc_cardlist *l);
 
 /* ---------------------------------------------------------------------------------------------
  * Flows. A host holds one transport per device role (NULL where a flow does not need it) and the
- * HSM when a flow goes "通过加密机". Every flow function returns 0, or -1 with the failure
- * recorded in the host: status (CF_CMCC_E_*), the refusing status word, the step, a message. */
+ * HSM when a flow goes "通过加密机". Every flow function returns 0 (or a count where it says so),
+ * or a negative CF_CMCC_E_* code (error.h's codes) with the failure recorded in the host: status
+ * (the same code), the refusing status word, the step, a message (the per-handle detail). */
 typedef enum cf_cmcc_role {
   CF_CMCC_KMC = 0,  /* key master card (密钥母卡) */
   CF_CMCC_AUTH,     /* authentication card (母卡认证卡) */
@@ -122,14 +129,17 @@ typedef enum cf_cmcc_role {
   CF_CMCC_ROLES
 } cf_cmcc_role;
 
+/* A flow's result (and cf_cmcc_host.status): error.h's codes of the same meaning. A failed flow
+ * returns its code and records it with the step and one line of detail in the host. */
 enum {
-  CF_CMCC_OK = 0,
-  CF_CMCC_E_CARD,      /* a card answered a status word other than 9000 (sw says which) */
-  CF_CMCC_E_TRANSPORT, /* the reader or PC/SC failed */
-  CF_CMCC_E_VERIFY,    /* a result did not match (response layout, read-back, proof) */
-  CF_CMCC_E_INPUT,     /* bad parameters, missing device or key */
-  CF_CMCC_E_INTERNAL,
-  CF_CMCC_E_SHARED, /* another program reset or used a card during the session (transport.h) */
+  CF_CMCC_OK = CF_OK,
+  CF_CMCC_E_CARD = CF_ERR_CARD,           /* a card answered a status word other than 9000 (sw says which) */
+  CF_CMCC_E_TRANSPORT = CF_ERR_TRANSPORT, /* the reader or PC/SC failed */
+  CF_CMCC_E_VERIFY = CF_ERR_VERIFY,       /* a result did not match (response layout, read-back, proof) */
+  CF_CMCC_E_INPUT = CF_ERR_ARG,           /* bad parameters, missing device or key */
+  CF_CMCC_E_INTERNAL = CF_ERR_INTERNAL,
+  /* another program reset or used a card during the session (transport.h) */
+  CF_CMCC_E_SHARED = CF_ERR_SHARED,
 };
 
 typedef struct cf_cmcc_host {
@@ -152,7 +162,12 @@ int cf_cmcc_exit_code(const cf_cmcc_host *h);
 /* Prints the recorded failure as one line "cardforge: <step>: <message>" on f. */
 void cf_cmcc_print_error(const cf_cmcc_host *h, FILE *f);
 
-/* 4.1.1: Verify PIN (F0 20 00 ref 08) on a master card. ref CMCC_PIN_MAIN/APP/EXPORT. The PIN is
+/* The PIN references of a master card (the same values as cmcc.h's CMCC_PIN_*). */
+#define CF_CMCC_PIN_MAIN 0x01
+#define CF_CMCC_PIN_APP 0x02
+#define CF_CMCC_PIN_EXPORT 0x03
+
+/* 4.1.1: Verify PIN (F0 20 00 ref 08) on a master card. ref CF_CMCC_PIN_MAIN/APP/EXPORT. The PIN is
  * never traced. */
 int cf_cmcc_verify_pin(cf_cmcc_host *h, cf_cmcc_role r, uint8_t ref, const uint8_t pin[8]);
 /* Change PIN (F0 24 00 ref 10: old || new) and Reload PIN (F0 26 00 ref 08, after the operator's
@@ -184,11 +199,11 @@ int cf_cmcc_check_generated(cf_cmcc_host *h, const cf_cmcc_keysheet *s, size_t *
  * Generate with it (no session key, 9.19; one level of diversification when its usage requires,
  * 16-byte factors for the SAM initial master key) must equal the host's MAC with value. Returns 1
  * proved, 0 when the KMC may not compute with such a key (master keys, usage 3..5, counted keys),
- * -1 on failure (a mismatch is CF_CMCC_E_VERIFY). */
+ * a negative code on failure (a mismatch is CF_CMCC_E_VERIFY). */
 int cf_cmcc_prove_kmc_key(cf_cmcc_host *h, const uint8_t attrs[CF_CMCC_ATTR_LEN], const uint8_t value[16]);
 
 /* Reads the KMC's (or another master card's) key attributes with Read KeyInfo: fills up to max
- * records and returns the count, or -1. */
+ * records and returns the count, or a negative code. */
 int cf_cmcc_read_keyinfo(cf_cmcc_host *h, cf_cmcc_role r, uint8_t (*attrs)[CF_CMCC_ATTR_LEN], size_t max);
 
 /* What a target reports about itself with GET DATA (00 CA 00 tag, docs/cmcc-profile.md 2.1): the
@@ -350,5 +365,10 @@ size_t cf_cmcc_export_encode(const cf_cmcc_export_req *req, uint8_t *out, size_t
 /* Runs Export Keys&Data on the KMC and builds the write-card command in apdu. */
 int cf_cmcc_export(cf_cmcc_host *h, const cf_cmcc_export_req *req, uint8_t *apdu, size_t cap,
                    size_t *apdu_len);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,18 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardforge/error.h"
 #include "cardforge/transport.h"
 
-/* ---- result codes ---- */
+/* ---- result codes: error.h's codes of the same meaning ---- */
 enum {
-  KEYCARD_CLIENT_OK = 0,
-  KEYCARD_CLIENT_ETRANSPORT = -1, /* the reader or transport failed */
-  KEYCARD_CLIENT_ECARD = -2,      /* the card answered an unexpected status word (in sw) */
-  KEYCARD_CLIENT_EVERIFY = -3,    /* a cryptogram or MAC did not verify */
-  KEYCARD_CLIENT_EPROTO = -4,     /* a response was malformed */
-  KEYCARD_CLIENT_EARG = -5,       /* a caller argument is invalid (PIN format, lengths) */
-  KEYCARD_CLIENT_ESTATE = -6,     /* wrong order: no SELECT, no pairing, channel not open */
-  KEYCARD_CLIENT_EINTERNAL = -7,  /* a crypto wrapper failed */
+  KEYCARD_CLIENT_OK = CF_OK,
+  KEYCARD_CLIENT_ETRANSPORT = CF_ERR_TRANSPORT, /* the reader or transport failed */
+  KEYCARD_CLIENT_ECARD = CF_ERR_CARD,           /* the card answered an unexpected status word (in sw) */
+  KEYCARD_CLIENT_EVERIFY = CF_ERR_VERIFY,       /* a cryptogram or MAC did not verify */
+  KEYCARD_CLIENT_EPROTO = CF_ERR_PROTO,         /* a response was malformed */
+  KEYCARD_CLIENT_EARG = CF_ERR_ARG,             /* a caller argument is invalid (PIN format, lengths) */
+  KEYCARD_CLIENT_ESTATE = CF_ERR_STATE,         /* wrong order: no SELECT, no pairing, channel not open */
+  KEYCARD_CLIENT_EINTERNAL = CF_ERR_INTERNAL,   /* a crypto wrapper failed */
 };
 
 /* ---- protocol constants ---- */

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 typedef enum cf_param_kind {
   CF_PARAM_CHOICE,   /* one of the words in choices, "3.1|2.2" */
   CF_PARAM_HEX,      /* bytes in hex; sizes lists the accepted byte counts */
@@ -57,5 +62,10 @@ bool cf_params_same_value(const cf_param_spec *spec, const char *a, size_t alen,
 void cf_params_form(const cf_param_spec *spec, char *out, size_t cap);
 
 /* The declarations of each card type: cf_card_type_params (cardforge/registry.h). */
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 #define CF_PCSC_MAX_READERS 16
 #define CF_PCSC_MAX_ATR 33
 
@@ -39,5 +44,10 @@ int cf_pcsc_resolve_reader(const char *want, char *name, size_t cap, char *err, 
 
 /* A one-line explanation of a PC/SC return code ("PC/SC service not running (start pcscd)"). */
 const char *cf_pcsc_describe(long rv);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

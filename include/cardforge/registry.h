@@ -15,6 +15,11 @@
 #include "cardforge/card.h"
 #include "cardforge/params.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 /* The profile named name, or NULL (also for NULL). */
 const cf_card_profile *cf_card_profile_find(const char *name);
 
@@ -25,5 +30,10 @@ const cf_card_profile *const *cf_card_profiles(size_t *count);
 /* The parameters a card type declares, *count set when count is not NULL. NULL when the type
  * declares none at all (its parameter string then goes to the card unchecked). */
 const cf_param_spec *cf_card_type_params(const char *type, size_t *count);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,11 @@
 
 #include "cardforge/apdu.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 /* Security level bits (EXTERNAL AUTHENTICATE P1). */
 #define CF_SCP_C_MAC 0x01
 #define CF_SCP_C_DEC 0x02
@@ -159,5 +164,10 @@ int cf_scp_diversify_key(int method, const uint8_t *master, size_t klen, uint8_t
 int cf_scp_diversify_keys(int method, const cf_scp_keys *master, const uint8_t kdd[10], cf_scp_keys *out);
 
 void cf_scp_session_wipe(cf_scp_session *s);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,19 +12,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cardforge/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
+/* Result codes: the error.h codes of the same meaning (NOT_FOUND, positive, is no error). */
 enum {
-  CF_STORE_OK = 0,
+  CF_STORE_OK = CF_OK,
   CF_STORE_NOT_FOUND = 1,
-  CF_STORE_EIO = -1,       /* the back end failed */
-  CF_STORE_EINVAL = -2,    /* bad argument (record too large, buffer too small, no transaction) */
-  CF_STORE_POWER_CUT = -3, /* the store lost power (fault injection); reopen it */
+  CF_STORE_EIO = CF_ERR_IO,     /* the back end failed */
+  CF_STORE_EINVAL = CF_ERR_ARG, /* bad argument (record too large, buffer too small, no transaction) */
+  CF_STORE_POWER_CUT = CF_ERR_POWER_CUT, /* the store lost power (fault injection); reopen it */
   /* Why a card file cannot be opened (cf_store_open_file); cf_store_error_text says it in words. */
-  CF_STORE_BUSY = -4,       /* another owner holds it (a running emulator) */
-  CF_STORE_EMPTY = -5,      /* the file exists and is empty */
-  CF_STORE_NOT_SQLITE = -6, /* not an SQLite database */
-  CF_STORE_FOREIGN = -7,    /* an SQLite database, but not a card store */
-  CF_STORE_CORRUPT = -8,    /* a card store whose content is damaged or was altered */
-  CF_STORE_MISSING = -9,    /* a card store that lost records (fewer than its manifest counts) */
+  CF_STORE_BUSY = CF_ERR_BUSY,             /* another owner holds it (a running emulator) */
+  CF_STORE_EMPTY = CF_ERR_FILE_EMPTY,      /* the file exists and is empty */
+  CF_STORE_NOT_SQLITE = CF_ERR_NOT_SQLITE, /* not an SQLite database */
+  CF_STORE_FOREIGN = CF_ERR_FOREIGN,       /* an SQLite database, but not a card store */
+  CF_STORE_CORRUPT = CF_ERR_CORRUPT,       /* a card store whose content is damaged or was altered */
+  CF_STORE_MISSING = CF_ERR_MISSING, /* a card store that lost records (fewer than its manifest counts) */
 };
 
 #define CF_STORE_MAX_RECORD 8192
@@ -81,5 +89,10 @@ bool cf_store_is_cut(const cf_store *s);
 /* Every record key in ascending order (for state snapshots in tests). Returns the count, fills
  * up to cap keys. */
 size_t cf_store_keys(cf_store *s, uint32_t *keys, size_t cap);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

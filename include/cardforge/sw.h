@@ -2,6 +2,11 @@
 #ifndef CARDFORGE_SW_H
 #define CARDFORGE_SW_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 #define SW_OK 0x9000
 #define SW_BYTES_REMAINING(n) (0x6100 | ((n)&0xFF))
 #define SW_WRONG_LE(n) (0x6C00 | ((n)&0xFF))
@@ -34,5 +39,10 @@
 #define SW_UNKNOWN 0x6F00
 #define SW_GP_ALGORITHM_NOT_SUPPORTED 0x9484
 #define SW_GP_INVALID_KCV 0x9485
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

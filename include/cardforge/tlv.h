@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 typedef struct cf_tlv {
   uint32_t tag;         /* tag bytes as a big-endian number, e.g. 0x5F20, 0x9F7F */
   const uint8_t *value; /* points into the parsed buffer */
@@ -36,5 +41,10 @@ bool cf_tlv_put(cf_tlv_writer *w, uint32_t tag, const void *value, size_t len);
 size_t cf_tlv_open(cf_tlv_writer *w, uint32_t tag);
 bool cf_tlv_close(cf_tlv_writer *w, size_t mark);
 size_t cf_tlv_len_size(size_t len);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,11 @@
 #include "cardforge/apdu.h"
 #include "cardforge/card.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default) /* the library exports what installed headers declare */
+
 typedef struct cf_transport cf_transport;
 
 typedef struct cf_transport_ops {
@@ -93,5 +98,10 @@ void cf_transport_set_shared_fault(cf_transport *t, const char *detail);
 
 /* Trace helper: prints "> 80 12 00 00 ..." style lines (redacting as flags say). */
 void cf_trace_apdu(FILE *f, bool command, const uint8_t *buf, size_t len, bool redact_data);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -215,7 +215,7 @@ static void skip_leaves_lines_out(void **state) {
 static void too_many_workers_refused(void **state) {
   (void)state;
   fixture *f = fixture_new(CF_CMCC_BATCH_MAX_WORKERS + 1, -1);
-  assert_int_equal(cf_cmcc_user_batch(&f->w->host, &f->job, &f->list, &f->b), -1);
+  assert_int_equal(cf_cmcc_user_batch(&f->w->host, &f->job, &f->list, &f->b), CF_CMCC_E_INPUT);
   assert_int_equal(f->w->host.status, CF_CMCC_E_INPUT);
   for (size_t i = 0; i < CARDS; i++)
     assert_int_equal(f->outcome[i], CF_CMCC_CARD_NOT_RUN);
