@@ -79,8 +79,14 @@ static const cf_cli_command commands[] = {
      "`ndef read` reads the message as an NFC phone does: the NDEF Tag Application, its capability\n"
      "container and NDEF file. `ndef write` makes one record and stores it through the wallet\n"
      "(secure channel and PIN): in chunks on 3.2 (up to 510 bytes), in one command before (221)."},
-    {"ident", keycard_cli_cmd_ident, "--ca=PUBHEX", 1, "verify --ca PUBHEX|@FILE",
-     "check the card's identity: certificate signed by the CA key, challenge signed by the card", NULL},
+    {"ident", keycard_cli_cmd_ident, "--ca=PUBHEX --ca-key=HEX --ident-key=HEX", 1,
+     "verify --ca PUBHEX|@FILE | provision --ca-key @FILE [--ident-key @FILE]",
+     "check the card's identity: certificate signed by the CA key, challenge signed by the card;\n"
+     "or give a test card its identity",
+     "`ident provision` (test cards) makes the certificate of an identity key (--ident-key, else a\n"
+     "random one) signed by the CA private key --ca-key (a secret: @FILE of mode 0600, - or\n"
+     "CARDFORGE_IDENT_CA_KEY), stores certificate and key with the Ident application's STORE DATA,\n"
+     "then checks the wallet's IDENTIFY CARD with it. A card that holds an identity refuses (6985)."},
     {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", 0, "--yes",
      "erase everything and return to the pre-INIT state", NULL},
     {"duplicate", keycard_cli_cmd_duplicate,

@@ -1,6 +1,6 @@
 /* `cardforge keycard` commands for the other applications of the Keycard as shipped: cash (the
  * Cash application), ndef (read as a phone reads it, written through the wallet) and ident
- * (IDENTIFY CARD checked against a CA key). */
+ * (IDENTIFY CARD checked against a CA key; a test card's identity provisioned). */
 #include <stdio.h>
 #include <string.h>
 
@@ -141,11 +141,9 @@ static int read_ca_text(const keycard_cli *c, char *text, size_t cap) {
   return CF_EXIT_OK;
 }
 
-int keycard_cli_cmd_ident(void *ctx) {
-  keycard_cli *c = ctx;
-  const char *what = word(c, 0);
-  if (!what || strcmp(what, "verify") != 0)
-    return keycard_cli_error(c, CF_EXIT_USAGE, "say `ident verify --ca PUBHEX|@FILE`");
+static int ident_verify(keycard_cli *c) {
+  if (keycard_cli_opt_set(c, "--ca-key") || keycard_cli_opt_set(c, "--ident-key"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--ca-key and --ident-key are for ident provision");
   char text[256];
   int code = read_ca_text(c, text, sizeof text);
   if (code != CF_EXIT_OK) return code;
@@ -169,4 +167,63 @@ int keycard_cli_cmd_ident(void *ctx) {
   }
   keycard_cli_close(&card);
   return code;
+}
+
+/* Secret keys of ident provision: the test CA's and, optionally, the identity's (@FILE: 0600). */
+static const keycard_cli_secret_spec ca_key_spec = {"--ca-key", "CARDFORGE_IDENT_CA_KEY", NULL, false};
+static const keycard_cli_secret_spec ident_key_spec = {"--ident-key", "CARDFORGE_IDENT_KEY", NULL, false};
+
+/* ident provision: certificate made here with the CA key, stored by the Ident application's STORE
+ * DATA, then checked through the wallet's IDENTIFY CARD when the card has a wallet. */
+static int ident_provision(keycard_cli *c) {
+  if (keycard_cli_opt_set(c, "--ca"))
+    return keycard_cli_error(c, CF_EXIT_USAGE, "--ca is for ident verify (provision takes --ca-key)");
+  uint8_t ca_priv[32], ident_priv[32];
+  bool has_ca = false, has_ident = false;
+  keycard_cli_card card = {0};
+  keycard_client_identity id, check;
+  int code = keycard_cli_secret_hex(c, &ca_key_spec, ca_priv, sizeof ca_priv, &has_ca);
+  if (code == CF_EXIT_OK && !has_ca)
+    code = keycard_cli_error(
+        c, CF_EXIT_USAGE,
+        "ident provision needs the CA private key: --ca-key @FILE (or CARDFORGE_IDENT_CA_KEY)");
+  if (code == CF_EXIT_OK)
+    code = keycard_cli_secret_hex(c, &ident_key_spec, ident_priv, sizeof ident_priv, &has_ident);
+  if (code == CF_EXIT_OK && (!cf_ec_priv_valid(ca_priv) || (has_ident && !cf_ec_priv_valid(ident_priv))))
+    code = keycard_cli_error(c, CF_EXIT_USAGE, "a key is no secp256k1 private key (32 bytes, 1..n-1)");
+  if (code == CF_EXIT_OK) code = connect_only(c, &card);
+  if (code == CF_EXIT_OK) {
+    int rc = keycard_client_ident_provision(&card.kc, ca_priv, has_ident ? ident_priv : NULL, &id);
+    if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
+  }
+  if (code == CF_EXIT_OK) {
+    keycard_cli_progress(c, "identity stored in the Ident application");
+    keycard_cli_print_hex(c, "identity-key", id.ident_pub, 33);
+    keycard_cli_print_hex(c, "ca-key", id.ca_pub, 33);
+    keycard_cli_print_hex(c, "certificate", id.cert, sizeof id.cert);
+    /* the wallet answers IDENTIFY CARD from the identity just stored: check it end to end */
+    if (keycard_client_select(&card.kc, NULL, 0) == KEYCARD_CLIENT_OK) {
+      int rc = keycard_client_identify(&card.kc, id.ca_pub, sizeof id.ca_pub, &check);
+      if (rc != KEYCARD_CLIENT_OK)
+        code = keycard_cli_fail(c, &card.kc, rc);
+      else if (memcmp(check.cert, id.cert, sizeof id.cert) != 0)
+        code = keycard_cli_error(c, CF_EXIT_VERIFY, "the wallet answers with another certificate");
+      else
+        keycard_cli_progress(c, "the wallet's IDENTIFY CARD answers with it and verifies under the CA key");
+    }
+  }
+  cf_wipe(ca_priv, sizeof ca_priv);
+  cf_wipe(ident_priv, sizeof ident_priv);
+  keycard_cli_close(&card);
+  return code;
+}
+
+int keycard_cli_cmd_ident(void *ctx) {
+  keycard_cli *c = ctx;
+  const char *what = word(c, 0);
+  if (what && strcmp(what, "verify") == 0) return ident_verify(c);
+  if (what && strcmp(what, "provision") == 0) return ident_provision(c);
+  return keycard_cli_error(
+      c, CF_EXIT_USAGE,
+      "say `ident verify --ca PUBHEX|@FILE` or `ident provision --ca-key @FILE [--ident-key @FILE]`");
 }

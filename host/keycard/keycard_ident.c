@@ -85,3 +85,67 @@ int keycard_client_identify(keycard_client *kc, const uint8_t *ca_pub, size_t ca
   if (rc != KEYCARD_CLIENT_OK) return keycard_client_fail(kc, rc, "IDENTIFY CARD: cannot check the answer");
   return KEYCARD_CLIENT_OK;
 }
+
+const uint8_t keycard_client_ident_aid[9] = {0xA0, 0x00, 0x00, 0x08, 0x04, 0x00, 0x01, 0x04, 0x01};
+
+/* The certificate of ident_priv signed by ca_priv, as a provisioning station makes it. */
+static int make_certificate(const uint8_t ca_priv[32], const uint8_t ident_priv[32],
+                            keycard_client_identity *id) {
+  uint8_t pub65[65], hash[32], sig[64];
+  int recid = 0, rc = KEYCARD_CLIENT_EINTERNAL;
+  if (cf_ec_pub_from_priv(ident_priv, pub65) == 0 &&
+      cf_ec_pub_normalize(pub65, 65, NULL, id->ident_pub) == 0 &&
+      cf_sha256(id->ident_pub, CERT_PUB_LEN, hash) == 0 && cf_ec_sign(ca_priv, hash, sig, &recid) == 0 &&
+      cf_ec_pub_from_priv(ca_priv, pub65) == 0 && cf_ec_pub_normalize(pub65, 65, NULL, id->ca_pub) == 0) {
+    memcpy(id->cert, id->ident_pub, CERT_PUB_LEN);
+    memcpy(id->cert + CERT_SIG_OFF, sig, 64);
+    id->cert[CERT_RECID_OFF] = (uint8_t)recid;
+    rc = KEYCARD_CLIENT_OK;
+  }
+  cf_wipe(sig, sizeof sig);
+  return rc;
+}
+
+int keycard_client_ident_provision(keycard_client *kc, const uint8_t ca_priv[32], const uint8_t *ident_priv,
+                                   keycard_client_identity *id) {
+  memset(id, 0, sizeof *id);
+  if (!cf_ec_priv_valid(ca_priv))
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EARG, "the CA key is no secp256k1 private key");
+  if (ident_priv != NULL && !cf_ec_priv_valid(ident_priv))
+    return keycard_client_fail(kc, KEYCARD_CLIENT_EARG, "the identity key is no secp256k1 private key");
+  uint8_t data[KEYCARD_CLIENT_CERT_LEN + 32], pub[65], resp[256];
+  size_t rlen = 0;
+  int rc = KEYCARD_CLIENT_OK;
+  uint8_t *key = data + KEYCARD_CLIENT_CERT_LEN;
+  if (ident_priv != NULL)
+    memcpy(key, ident_priv, 32);
+  else if (cf_ec_keygen(key, pub) != 0)
+    rc = keycard_client_fail(kc, KEYCARD_CLIENT_EINTERNAL, "cannot make an identity key");
+  if (rc == KEYCARD_CLIENT_OK && make_certificate(ca_priv, key, id) != KEYCARD_CLIENT_OK)
+    rc = keycard_client_fail(kc, KEYCARD_CLIENT_EINTERNAL, "cannot make the certificate");
+  if (rc == KEYCARD_CLIENT_OK) {
+    memcpy(data, id->cert, KEYCARD_CLIENT_CERT_LEN);
+    keycard_client_sc_close(&kc->sc);
+    kc->selected = false; /* selecting the Ident application deselects the wallet */
+    rc = keycard_client_plain_exchange(kc, 0x00, 0xA4, 0x04, 0x00, keycard_client_ident_aid,
+                                       sizeof keycard_client_ident_aid, 0, resp, sizeof resp, &rlen);
+  }
+  if (rc == KEYCARD_CLIENT_OK && kc->sw != SW_OK)
+    rc = keycard_client_fail(kc, KEYCARD_CLIENT_ECARD,
+                             "SELECT of the Ident application: card answered SW %04X", kc->sw);
+  if (rc == KEYCARD_CLIENT_OK && rlen == KEYCARD_CLIENT_CERT_LEN)
+    rc = keycard_client_fail(kc, KEYCARD_CLIENT_ECARD, "the card already holds an identity certificate");
+  if (rc == KEYCARD_CLIENT_OK)
+    rc = keycard_client_plain_exchange(kc, KEYCARD_CLIENT_CLA, KEYCARD_CLIENT_INS_STORE_DATA, 0x00, 0x00,
+                                       data, sizeof data, CF_TX_SECRET_CMD, NULL, 0, NULL);
+  if (rc == KEYCARD_CLIENT_OK && kc->sw == SW_CONDITIONS_NOT_SATISFIED)
+    rc = keycard_client_fail(kc, KEYCARD_CLIENT_ECARD,
+                             "STORE DATA: the card already holds an identity certificate (SW 6985)");
+  else if (rc == KEYCARD_CLIENT_OK && kc->sw != SW_OK)
+    rc = keycard_client_fail(kc, KEYCARD_CLIENT_ECARD, "STORE DATA of the identity: card answered SW %04X",
+                             kc->sw);
+  cf_wipe(data, sizeof data);
+  cf_wipe(pub, sizeof pub);
+  if (rc != KEYCARD_CLIENT_OK) memset(id, 0, sizeof *id);
+  return rc;
+}

@@ -431,4 +431,16 @@ int keycard_client_verify_identity(const uint8_t challenge[32], const uint8_t *r
 int keycard_client_identify(keycard_client *kc, const uint8_t *ca_pub, size_t ca_len,
                             keycard_client_identity *id);
 
+/* ---- Ident provisioning (test cards; status-keycard-java IdentCommandSet.storeData and
+ * Certificate.createCertificate) ----
+ * Makes the certificate for identity key ident_priv (NULL: a fresh random key), signed by the CA
+ * key ca_priv: the identity public key compressed || the CA's signature r || s of its SHA-256 ||
+ * the recovery id; selects the Ident application (instance A000000804000104 01) and sends STORE
+ * DATA 80 E2 00 00 with certificate || identity private key. id receives the certificate, the
+ * identity key and the CA key. A card that already holds an identity answers 6985 (ECARD). The
+ * wallet is deselected afterwards (kc->selected cleared). */
+extern const uint8_t keycard_client_ident_aid[9];
+int keycard_client_ident_provision(keycard_client *kc, const uint8_t ca_priv[32], const uint8_t *ident_priv,
+                                   keycard_client_identity *id);
+
 #endif

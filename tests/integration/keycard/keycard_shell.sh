@@ -3,7 +3,9 @@
 # card refusal in the middle) answered on ten lines, with one OPEN SECURE CHANNEL (80 10) and one
 # VERIFY PIN (80 20) in the APDU trace; the same commands run one by one open a channel each. Then a
 # script from --file with the PIN from a 0600 file, the Cash and NDEF applications in a session, and
-# a wrong PIN sent once for the whole session. Runs under cf-pcsc-env with `--card keycard-card`.
+# a wrong PIN sent once for the whole session; `ident provision` with a test CA key from a 0600 file,
+# `ident verify` and a second provision refused, in a session. Runs under cf-pcsc-env with
+# `--card keycard-card` (no identity at creation).
 # shellcheck source=/dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
 set -u
@@ -100,4 +102,21 @@ rc=$?
 out=$(CARDFORGE_PIN=123456 kc status) || cf_fail "status after the wrong PIN"
 cf_expect_contains "$out" "pin-retries: 2" "one try spent"
 CARDFORGE_PIN=123456 kc verify-pin || cf_fail "the right PIN after the session"
+
+# ident provision (a test card's identity from a CA key in a 0600 file) and ident verify, in a session
+printf '00000000000000000000000000000000000000000000000000000000000000C5\n' >"$W/ca.key"
+chmod 600 "$W/ca.key"
+ca_pub=02ee163026e9fd6fe017c38f06a5be6fc125424b371ce2708e7bf4491691e5764a
+printf 'ident provision --ca-key @%s\nident verify --ca %s\nident provision --ca-key @%s\n' \
+  "$W/ca.key" "$ca_pub" "$W/ca.key" >"$W/ident.txt"
+kc shell --file "$W/ident.txt" >"$W/ident_answers.txt" 2>/dev/null
+rc=$?
+[ $rc = 3 ] || cf_fail "ident session: exit $rc (the second provision must be refused): $(cat "$W/ident_answers.txt")"
+[[ $(sed -n 1p "$W/ident_answers.txt") == "ok identity-key: "*"; ca-key: ${ca_pub^^}; certificate: "* ]] ||
+  cf_fail "ident provision: $(sed -n 1p "$W/ident_answers.txt")"
+[[ $(sed -n 2p "$W/ident_answers.txt") == "ok identity-key: "* ]] || cf_fail "ident verify: $(sed -n 2p "$W/ident_answers.txt")"
+[[ $(sed -n 3p "$W/ident_answers.txt") == "error 3 ident: "*"already holds an identity"* ]] ||
+  cf_fail "second ident provision: $(sed -n 3p "$W/ident_answers.txt")"
+chmod 644 "$W/ca.key"
+cf_run 6 "ident provision with a CA key file others may read" kc ident provision --ca-key "@$W/ca.key"
 echo "keycard shell: ok"

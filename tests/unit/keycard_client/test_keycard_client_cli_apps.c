@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -185,10 +186,68 @@ static void ident_verify(void **state) {
   assert_int_equal(run(b, "ident", "verify", "--ca", "@/nonexistent/ca.hex", NULL), CF_EXIT_FILE);
 }
 
+/* ident provision on a card made without a CA: the identity key 1 and the CA key 2 of the Ident
+ * unit test (public keys G and 2G); then ident verify trusts 2G; a second provision is refused. */
+static void ident_provision(void **state) {
+  bench *b = *state;
+  cf_card_free(b->card);
+  b->card = NULL;
+  cf_store_close(b->store);
+  assert_int_equal(cf_store_open_memory(&b->store), 0);
+  b->card = keycard_card_profile.create(b->store, NULL);
+  assert_non_null(b->card);
+  cf_card_power_on(b->card);
+  static const char g33[] = "0279BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798";
+  static const char g2_33[] = "02C6047F9441ED7D6D3045406E95C07CD85C778E4B8CEF3CA7ABAC09B95C709EE5";
+  assert_int_equal(run(b, "ident", "verify", "--ca", g2_33, NULL), CF_EXIT_CARD); /* no identity yet */
+  char ca_path[128], id_path[128], ca_at[140], id_at[140];
+  snprintf(ca_path, sizeof ca_path, "%s/ca.key", b->dir);
+  snprintf(id_path, sizeof id_path, "%s/ident.key", b->dir);
+  FILE *f = fopen(ca_path, "w");
+  assert_non_null(f);
+  fputs("0000000000000000000000000000000000000000000000000000000000000002\n", f);
+  fclose(f);
+  f = fopen(id_path, "w");
+  assert_non_null(f);
+  fputs("0000000000000000000000000000000000000000000000000000000000000001\n", f);
+  fclose(f);
+  snprintf(ca_at, sizeof ca_at, "@%s", ca_path);
+  snprintf(id_at, sizeof id_at, "@%s", id_path);
+  /* a key file others may read is refused, before the card is touched */
+  assert_int_equal(chmod(ca_path, 0644), 0);
+  assert_int_equal(chmod(id_path, 0600), 0);
+  assert_int_equal(run(b, "ident", "provision", "--ca-key", ca_at, NULL), CF_EXIT_FILE);
+  assert_int_equal(chmod(ca_path, 0600), 0);
+  assert_int_equal(run(b, "ident", "provision", NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "ident", "provision", "--ca", g2_33, NULL), CF_EXIT_USAGE);
+  assert_int_equal(run(b, "ident", "provision", "--ca-key", ca_at, "--ident-key", id_at, NULL), CF_EXIT_OK);
+  char value[256];
+  field(b, "identity-key", value, sizeof value);
+  assert_string_equal(value, g33);
+  field(b, "ca-key", value, sizeof value);
+  assert_string_equal(value, g2_33);
+  field(b, "certificate", value, sizeof value);
+  assert_int_equal(strlen(value), 2 * 98);
+  assert_true(strncmp(value, g33, 66) == 0);
+  assert_non_null(strstr(b->log, "IDENTIFY CARD answers with it"));
+  /* the card now proves that identity to anyone trusting 2G, and not to another CA */
+  assert_int_equal(run(b, "ident", "verify", "--ca", g2_33, NULL), CF_EXIT_OK);
+  assert_int_equal(run(b, "ident", "verify", "--ca", g33, NULL), CF_EXIT_VERIFY);
+  /* once only: a second identity is refused and the first stays */
+  assert_int_equal(run(b, "ident", "provision", "--ca-key", ca_at, NULL), CF_EXIT_CARD);
+  assert_non_null(strstr(b->log, "already holds an identity"));
+  assert_int_equal(run(b, "ident", "verify", "--ca", g2_33, NULL), CF_EXIT_OK);
+  field(b, "identity-key", value, sizeof value);
+  assert_string_equal(value, g33);
+  remove(ca_path);
+  remove(id_path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(init_random_then_pair_and_apps, setup, teardown),
       cmocka_unit_test_setup_teardown(ident_verify, setup, teardown),
+      cmocka_unit_test_setup_teardown(ident_provision, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
