@@ -9,6 +9,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 #include "cli_cmcc_internal.h"
+#include "hsm_token.h"
 
 /* After a multi-key flow failed: how far it got (host.done keys completed, the card answered 9000 for
  * each). When the failing key's answer was lost (no answer, not a refusal) the card may have done it
@@ -152,7 +153,9 @@ int cmcch_cmd_import_key(void *ctx) {
         cf_cmcc_hsm_find(c->hsm, vit[2], partial ? -1 : vit[0], partial ? -1 : vit[1], err, sizeof err);
     if (!k) return cmcch_cli_fail(CF_EXIT_FILE, "HSM: %s", err);
     memcpy(attrs, k->attrs, sizeof attrs);
-    memcpy(value, k->value, sizeof value);
+    /* a token key leaves the token only when imported exportable (hsm_token.h) */
+    if (cf_cmcc_hsm_key_value(c->hsm, k, value, err, sizeof err) != 0)
+      return cmcch_cli_fail(CF_EXIT_FILE, "HSM: %s", err);
   } else {
     bool given = false;
     if (parse_attrs(cmcch_opt(c, "--attrs"), attrs) != 0)

@@ -1,5 +1,6 @@
-/* `cardforge cmcc hsm-init` and `hsm-list`: creating and inspecting the operator HSM's vault. The
- * listing shows key check values, never key values. */
+/* `cardforge cmcc hsm-init` and `hsm-list`: creating and inspecting the operator HSM, a vault file
+ * or a PKCS#11 token (--hsm pkcs11[:URI], hsm_token.h). The listing shows key check values, never
+ * key values. */
 #include <string.h>
 
 #include "cardforge/audit.h"
@@ -8,6 +9,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
 #include "cli_cmcc_internal.h"
+#include "hsm_token.h"
 
 /* "TT/VV/II" with the vault's default remaining attributes: algorithm 3DES, no import/export
  * index, usage 0 (may compute, never diversified), usable, no use counter. */
@@ -35,12 +37,67 @@ static int key_value(const char *text, const char *ref, uint8_t value[16]) {
   return rc;
 }
 
+/* The keys of --key / --random at i: its attributes, and its value (--key only). */
+static int init_key_at(cmcch_cli *c, int i, int nk, uint8_t attrs[CF_CMCC_ATTR_LEN], uint8_t value[16],
+                       bool *random) {
+  *random = i >= nk;
+  const char *spec = *random ? cmcch_opt_at(c, "--random", i - nk) : cmcch_opt_at(c, "--key", i);
+  char ref[16];
+  const char *eq = strchr(spec, '=');
+  size_t rlen = *random ? strlen(spec) : (eq ? (size_t)(eq - spec) : 0);
+  if (rlen == 0 || rlen >= sizeof ref)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: %s",
+                          *random ? "--random TT/VV/II" : "--key TT/VV/II=HEX");
+  memcpy(ref, spec, rlen);
+  ref[rlen] = 0;
+  if (vault_attrs(ref, attrs) != 0)
+    return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: \"%s\": expected TT/VV/II (hex)", ref);
+  return *random ? 0 : key_value(eq + 1, ref, value);
+}
+
+/* hsm-init into the token: each --key imported, each --random generated inside it (its value
+ * never exists outside the token); --force replaces keys of the same name. */
+static int hsm_init_token(cmcch_cli *c, const char *spec, int nk, int nr) {
+  char err[512];
+  cf_cmcc_hsm *h = NULL;
+  if (cf_cmcc_hsm_token_open(spec, false, &h, err, sizeof err) != 0)
+    return cmcch_cli_fail(CF_EXIT_FILE, "HSM: %s", err);
+  int rc = 0;
+  size_t done = 0;
+  uint8_t attrs[CF_CMCC_ATTR_LEN], value[16], kcv[3];
+  cf_audit_list *keys = cf_audit_list_new();
+  for (int i = 0; i < nk + nr && rc == 0; i++) {
+    bool random;
+    if ((rc = init_key_at(c, i, nk, attrs, value, &random)) != 0) break;
+    if (cf_cmcc_hsm_token_store(h, attrs, random ? NULL : value, cmcch_flag(c, "--force"), kcv, err,
+                                sizeof err) != 0) {
+      rc = cmcch_cli_fail(CF_EXIT_FILE, "cmcc hsm-init: key %02X/%02X/%02X: %s", attrs[1], attrs[2], attrs[0],
+                          err);
+      break;
+    }
+    cf_audit_list_add(keys, "{s:s,s:s}", "key", cf_audit_hex(attrs, 3), "kcv", cf_audit_hex(kcv, 3));
+    done++;
+  }
+  cf_wipe(value, sizeof value);
+  /* as for the vault: one line, the keys stored before any failure listed */
+  cf_audit_record(&c->global, "", "cmcc hsm-init", 0, rc, "{s:s,s:o}", "token", spec, "keys", keys);
+  if (rc == 0) printf("HSM token: %zu keys stored (sensitive, not extractable)\n", done);
+  cf_cmcc_hsm_free(h);
+  return rc;
+}
+
 int cmcch_cmd_hsm_init(void *ctx) {
   cmcch_cli *c = ctx;
   char path[1100], err[300];
   const char *p = cmcch_cli_hsm_path(c, path, sizeof path);
   if (!p)
     return cmcch_cli_fail(CF_EXIT_USAGE, "no HSM key file path (give --hsm FILE or set CARDFORGE_CMCC_HSM)");
+  if (cf_cmcc_hsm_is_token(p)) {
+    int tk = cmcch_opt_count(c, "--key"), tr = cmcch_opt_count(c, "--random");
+    if (tk + tr == 0)
+      return cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: give at least one --key or --random");
+    return hsm_init_token(c, p, tk, tr);
+  }
   if (p == path) {
     /* the default place, in the state directory: create it (0700) the first time */
     char dir[sizeof path];
@@ -57,27 +114,14 @@ int cmcch_cmd_hsm_init(void *ctx) {
   int rc = 0;
   uint8_t attrs[CF_CMCC_ATTR_LEN], value[16];
   for (int i = 0; i < nk + nr && rc == 0; i++) {
-    bool random = i >= nk;
-    const char *spec = random ? cmcch_opt_at(c, "--random", i - nk) : cmcch_opt_at(c, "--key", i);
-    char ref[16];
-    const char *eq = strchr(spec, '=');
-    size_t rlen = random ? strlen(spec) : (eq ? (size_t)(eq - spec) : 0);
-    if (rlen == 0 || rlen >= sizeof ref) {
-      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: %s",
-                          random ? "--random TT/VV/II" : "--key TT/VV/II=HEX");
-      break;
-    }
-    memcpy(ref, spec, rlen);
-    ref[rlen] = 0;
-    if (vault_attrs(ref, attrs) != 0) {
-      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: \"%s\": expected TT/VV/II (hex)", ref);
-    } else if (random && cf_rand(value, sizeof value) != 0) {
+    bool random;
+    if ((rc = init_key_at(c, i, nk, attrs, value, &random)) != 0) break;
+    if (random && cf_rand(value, sizeof value) != 0) {
       rc = cmcch_cli_fail(CF_EXIT_INTERNAL, "cmcc hsm-init: no random bytes");
-    } else if (!random && (rc = key_value(eq + 1, ref, value)) != 0) {
-      break;
     } else if (cf_cmcc_hsm_add(h, attrs, value, random ? "random" : NULL) != 0) {
-      rc = cmcch_cli_fail(CF_EXIT_USAGE, "cmcc hsm-init: key %s given twice (or more than %d keys)", ref,
-                          CF_CMCC_HSM_MAX_KEYS);
+      rc = cmcch_cli_fail(CF_EXIT_USAGE,
+                          "cmcc hsm-init: key %02X/%02X/%02X given twice (or more than %d keys)", attrs[1],
+                          attrs[2], attrs[0], CF_CMCC_HSM_MAX_KEYS);
     }
   }
   cf_wipe(value, sizeof value);
@@ -100,12 +144,9 @@ int cmcch_cmd_hsm_list(void *ctx) {
   printf("type ver idx alg i/e div status counter   KCV     label\n");
   for (size_t i = 0; i < cf_cmcc_hsm_count(c->hsm); i++) {
     const cf_cmcc_key *k = cf_cmcc_hsm_key_at(c->hsm, i);
-    static const uint8_t zero[8] = {0};
-    uint8_t kcv[8];
+    uint8_t kcv[3];
     char hex[7];
-    /* the usual key check value: the first 3 bytes of the key's encryption of zeros */
-    if (cf_des3_ecb_encrypt(k->value, 16, zero, kcv, 8) != 0)
-      return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
+    if (cf_cmcc_hsm_key_kcv(c->hsm, k, kcv) != 0) return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
     cf_hex_encode(kcv, 3, hex);
     const uint8_t *a = k->attrs;
     printf(" %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X  %s  %s\n", a[0], a[1], a[2],

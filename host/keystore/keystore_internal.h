@@ -10,8 +10,7 @@ struct cf_keystore {
   void *lib;                 /* dlopen handle */
   CK_FUNCTION_LIST_PTR p11;  /* the module's functions */
   CK_SESSION_HANDLE session; /* read-write, logged in as the user */
-  bool logged_in;
-  bool finalize; /* we initialised the module (another user in the process may have) */
+  bool finalize;             /* counted among the open keystores (ks_module_load succeeded) */
   char module[1024];
   char token[33];
 };

@@ -171,6 +171,12 @@ int ks_resolve(const cf_ks_config *cfg, ks_target *t, char *err, size_t errlen) 
   return 0;
 }
 
+/* Keystores open in this process: a module keeps one state per process (initialisation, the
+ * user's login), so the last one to close finalises it and no one logs out while another is open
+ * (closing the last session ends the login). One module at a time. */
+static int open_count;
+static bool initialised_here;
+
 int ks_module_load(cf_keystore *ks, const char *path, char *err, size_t errlen) {
   snprintf(ks->module, sizeof ks->module, "%s", path);
   ks->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -198,12 +204,17 @@ int ks_module_load(cf_keystore *ks, const char *path, char *err, size_t errlen) 
     ks->p11 = NULL;
     return -1;
   }
-  ks->finalize = rv == CKR_OK;
+  if (rv == CKR_OK) initialised_here = true;
+  open_count++;
+  ks->finalize = true;
   return 0;
 }
 
 void ks_module_unload(cf_keystore *ks) {
-  if (ks->p11 != NULL && ks->finalize) ks->p11->C_Finalize(NULL);
+  if (ks->p11 != NULL && ks->finalize && --open_count == 0 && initialised_here) {
+    ks->p11->C_Finalize(NULL);
+    initialised_here = false;
+  }
   if (ks->lib != NULL) dlclose(ks->lib);
   ks->p11 = NULL;
   ks->lib = NULL;
@@ -343,17 +354,13 @@ int cf_ks_open(const cf_ks_config *cfg, cf_keystore **out, char *err, size_t err
     cf_ks_close(ks);
     return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED ? -3 : -1;
   }
-  ks->logged_in = true;
   *out = ks;
   return 0;
 }
 
 void cf_ks_close(cf_keystore *ks) {
   if (ks == NULL) return;
-  if (ks->p11 != NULL && ks->session != 0) {
-    if (ks->logged_in) ks->p11->C_Logout(ks->session);
-    ks->p11->C_CloseSession(ks->session);
-  }
+  if (ks->p11 != NULL && ks->session != 0) ks->p11->C_CloseSession(ks->session);
   ks_module_unload(ks);
   free(ks);
 }
