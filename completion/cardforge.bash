@@ -23,7 +23,7 @@ _cardforge() {
 
   case $prev in
   # options whose value is a file: the shell's file names
-  --file | -f | --config | --state-dir | --pidfile | --hsm | --key-file | --new-key-file)
+  --file | -f | --config | --state-dir | --pidfile | --hsm | --key-file | --new-key-file | --cap)
     return 0 # -o default completes file names
     ;;
   esac
