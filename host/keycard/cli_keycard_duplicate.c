@@ -214,7 +214,7 @@ out:
 }
 
 /* Runs fn on every target in state T_TODO, one worker per target. */
-static void run_targets(dup_run *d, int (*fn)(void *, size_t, size_t)) {
+static void run_targets(dup_run *d, int (*fn)(void *, size_t, size_t), bool progress) {
   uint8_t skip[MAX_TARGETS] = {0};
   int assign[MAX_TARGETS];
   const char *names[MAX_TARGETS];
@@ -229,7 +229,10 @@ static void run_targets(dup_run *d, int (*fn)(void *, size_t, size_t)) {
                       .assign = assign,
                       .run_item = fn,
                       .arg = d,
-                      .worker_name = names};
+                      .worker_name = names,
+                      .progress = progress && !d->c->g->quiet ? d->c->io->log : NULL,
+                      .label = "keycard duplicate",
+                      .unit = "targets"};
   char err[128];
   if (cf_reader_pool_run(&p, err, sizeof err) != 0) {
     keycard_cli_error(d->c, CF_EXIT_INTERNAL, "%s", err);
@@ -365,7 +368,7 @@ static int dup_main(dup_run *d) {
   if (cf_batch_journal_open(&d->journal, d->journal_path, "keycard-duplicate", batch) != 0)
     return keycard_cli_error(c, CF_EXIT_FILE, "journal %s", d->journal.err);
   cf_cli_note_reader(NULL); /* several readers: every message names its own */
-  run_targets(d, preflight_target);
+  run_targets(d, preflight_target, false);
   for (int i = 0; i < d->n; i++) {
     if (d->t[i].state == T_FAILED || d->t[i].state == T_MISMATCH) {
       /* nothing has changed on any card yet: stop here */
@@ -388,7 +391,7 @@ static int dup_main(dup_run *d) {
     for (int i = 0; i < d->pieces; i++)
       if (cf_rand(d->entropy[i], 32) != 0) return keycard_cli_error(c, CF_EXIT_INTERNAL, "no randomness");
     if ((code = export_from_source(d)) != CF_EXIT_OK) return code;
-    run_targets(d, write_target);
+    run_targets(d, write_target, true);
   }
   int sig = cf_batch_interrupted();
   if (sig) {
