@@ -3,16 +3,17 @@
 # there: the program, the IFD driver and its reader.conf example, a man page per family that
 # `man -l` renders without a warning, the bash completion, the documentation; that the installed
 # program runs and its completion completes; then that uninstall removes every file it installed.
-#   install_round_trip.sh BUILD_DIR PREFIX BINDIR LIBDIR MANDIR DATAROOTDIR DOCDIR ifd|no-ifd VERSION
+# The library's files are checked to be there (tests/install/library_examples.sh uses them).
+#   install_round_trip.sh BUILD_DIR PREFIX BINDIR LIBDIR MANDIR DATAROOTDIR DOCDIR ifd|no-ifd VERSION INCLUDEDIR
 set -euo pipefail
-[ "$#" -eq 9 ] || {
-  echo "usage: install_round_trip.sh BUILD_DIR PREFIX BINDIR LIBDIR MANDIR DATAROOTDIR DOCDIR ifd|no-ifd VERSION" >&2
+[ "$#" -eq 10 ] || {
+  echo "usage: install_round_trip.sh BUILD_DIR PREFIX BINDIR LIBDIR MANDIR DATAROOTDIR DOCDIR ifd|no-ifd VERSION INCLUDEDIR" >&2
   exit 2
 }
 build=$1 prefix=$2 ifd=$8 version=$9
 under_prefix() { case $1 in /*) echo "$1" ;; *) echo "$prefix/$1" ;; esac }
 bindir=$(under_prefix "$3") libdir=$(under_prefix "$4") mandir=$(under_prefix "$5")
-datarootdir=$(under_prefix "$6") docdir=$(under_prefix "$7")
+datarootdir=$(under_prefix "$6") docdir=$(under_prefix "$7") includedir=$(under_prefix "${10}")
 
 fails=0
 fail() {
@@ -44,6 +45,8 @@ expect=(
   "$datarootdir/bash-completion/completions/cardforge"
   "$docdir/README.md" "$docdir/LICENSE" "$docdir/docs/cli.md" "$docdir/docs/architecture.md"
   "$mandir/man1/cardforge.1"
+  "$libdir/libcardforge.so.0" "$libdir/libcardforge.a" "$libdir/pkgconfig/cardforge.pc"
+  "$includedir/cardforge/cardforge.h" "$includedir/cardforge/error.h" "$includedir/cardforge/transport.h"
 )
 [ "$ifd" = ifd ] && expect+=("$libdir/pcsc/libcardforge_ifd.so" "$docdir/reader.conf.example" "$docdir/ifd.conf.example")
 for f in "${expect[@]}"; do
@@ -114,7 +117,7 @@ check_completion "cardforge apdu --r" --raw --reader --reset
 if grep -qx gp <<<"$families"; then
   check_completion "cardforge gp put-key --new-k" --new-key --new-key-file --new-kvn
   # an option's value is no command: "30" is skipped, "a" completes gp's commands
-  check_completion "cardforge gp --key-ver 30 a" auth
+  check_completion "cardforge gp --key-ver 30 a" apdu auth
 fi
 grep -qx cmcc <<<"$families" && check_completion "cardforge -r 1 cmcc hsm-" hsm-init hsm-list
 # every family the help lists, and nothing else, after "cardforge "
@@ -126,6 +129,7 @@ DESTDIR=$dest cmake --build "$build" --target uninstall >/dev/null
 left=$(find "$dest" ! -type d)
 [ -z "$left" ] || fail "left after uninstall: $left"
 [ -e "$root$docdir" ] && fail "uninstall left $docdir"
+[ -e "$root$includedir/cardforge" ] && fail "uninstall left $includedir/cardforge"
 
 [ "$fails" -eq 0 ] || exit 1
 echo "install round trip: ${#expect[@]} files checked, ${#pages[@]} man pages rendered, uninstall clean"
