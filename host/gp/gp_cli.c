@@ -599,8 +599,15 @@ static void retired_option_hint(const cf_cli_opts *opts) {
 static int parse(const cf_cli_global *g, int argc, char **argv, gp_run *r, const cf_cli_command **cmd) {
   char err[256];
   const cf_cli_family family = gp_family();
-  int rc = cf_cli_parse_command(&family, g, argc, argv, &r->opts, CF_CLI_OPTS_MAX_VALUES, cmd, &r->global,
+  int n = 0;
+  char **args = gp_cli_gppro_aliases(argc, argv, &n);
+  if (args == NULL) {
+    cf_cli_error("gp: out of memory");
+    return CF_EXIT_INTERNAL;
+  }
+  int rc = cf_cli_parse_command(&family, g, n, args, &r->opts, CF_CLI_OPTS_MAX_VALUES, cmd, &r->global,
                                 stdout, stderr, err, sizeof err);
+  free(args); /* the options point at the strings, which are argv's or constants */
   if (rc >= 0) {
     if (err[0] != '\0') {
       cf_cli_error("gp%s%s: %s", *cmd ? " " : "", *cmd ? (*cmd)->name : "", err);

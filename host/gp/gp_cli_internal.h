@@ -51,6 +51,11 @@ int gp_cli_aid(const char *what, const char *hex, uint8_t aid[16], size_t *len);
 int gp_cli_hex(const char *what, const char *hex, size_t min, uint8_t *out, size_t cap, size_t *len);
 void gp_cli_print_hex(const uint8_t *b, size_t n);
 
+/* argv with GlobalPlatformPro's command and diversification flags (-l, --list, --delete, --lock-card,
+ * --install, --emv, ...) replaced by cardforge's words (gp_cli_aliases.c); malloc'ed, the strings
+ * are argv's or constants. NULL when out of memory. */
+char **gp_cli_gppro_aliases(int argc, char **argv, int *out_argc);
+
 /* The commands of each file, in the order `cardforge gp --help` lists them. */
 extern const cf_cli_command gp_content_commands[];
 extern const size_t gp_content_command_count;

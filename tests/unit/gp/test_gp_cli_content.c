@@ -57,6 +57,32 @@ static void test_list(void **state) {
   fx_free(fx);
 }
 
+/* GlobalPlatformPro's flags: the same commands. */
+static void test_gppro_aliases(void **state) {
+  (void)state;
+  char listed[8192];
+  fixture *fx = composite();
+  assert_int_equal(gp_cli(fx, "list", listed, sizeof listed), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "-l", out, sizeof out), CF_EXIT_OK);
+  assert_string_equal(out, listed);
+  assert_int_equal(gp_cli(fx, "--key " MASTER " --list", out, sizeof out), CF_EXIT_OK);
+  assert_string_equal(out, listed);
+  assert_int_equal(gp_cli(fx, "--lock-applet " CASH_AID, out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(select_sw(fx, CASH_AID), SW_FILE_NOT_FOUND);
+  assert_int_equal(gp_cli(fx, "--unlock-applet " CASH_AID, out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(select_sw(fx, CASH_AID), SW_OK);
+  assert_int_equal(gp_cli(fx, "--lock-card", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "--unlock-card", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "--delete " CASH_AID, out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(select_sw(fx, CASH_AID), SW_FILE_NOT_FOUND);
+  /* two commands, or a flag and a word: the usual usage error */
+  assert_int_equal(gp_cli(fx, "--list --lock-card", out, sizeof out), CF_EXIT_USAGE);
+  assert_int_equal(gp_cli(fx, "list --list", out, sizeof out), CF_EXIT_USAGE);
+  /* after "--" a flag is a word */
+  assert_int_equal(gp_cli(fx, "apdu -- --list", out, sizeof out), CF_EXIT_USAGE);
+  fx_free(fx);
+}
+
 static void test_delete_and_install(void **state) {
   (void)state;
   fixture *fx = composite();
@@ -299,7 +325,9 @@ static void test_diversified_channel(void **state) {
     snprintf(line, sizeof line, "--diversify %s auth", cases[i].name);
     assert_int_equal(gp_cli(fx, line, out, sizeof out), CF_EXIT_OK);
     assert_int_equal(gp_cli(fx, "auth", out, sizeof out),
-                     CF_EXIT_VERIFY); /* the master itself is not the key */
+                     CF_EXIT_VERIFY);                        /* the master itself is not the key */
+    snprintf(line, sizeof line, "--%s auth", cases[i].name); /* GlobalPlatformPro's --emv, --visa2, --kdf3 */
+    assert_int_equal(gp_cli(fx, line, out, sizeof out), CF_EXIT_OK);
     /* another method's keys do not open it */
     snprintf(line, sizeof line, "--diversify %s auth", cases[(i + 1) % 3].name);
     assert_true(gp_cli(fx, line, out, sizeof out) != CF_EXIT_OK);
@@ -333,6 +361,7 @@ static void test_diversified_channel(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list),
+      cmocka_unit_test(test_gppro_aliases),
       cmocka_unit_test(test_delete_and_install),
       cmocka_unit_test(test_load_cap),
       cmocka_unit_test(test_store_data),
