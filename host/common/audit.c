@@ -1,4 +1,4 @@
-/* The ceremony log (see include/cardforge/audit.h): appending under the file's lock, checking the
+/* The ceremony log (see host/common/include/cardforge/audit.h): appending under the file's lock, checking the
  * chain. JSON is built and parsed by jansson only: a line is never assembled from strings here. */
 #include "cardforge/audit.h"
 

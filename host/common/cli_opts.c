@@ -1,5 +1,5 @@
 /* The option parser of every `cardforge` command line (spec strings, see
- * include/cardforge/cli_opts.h), on top of getopt_long. Fixed-size tables: no allocation, nothing
+ * host/common/include/cardforge/cli_opts.h), on top of getopt_long. Fixed-size tables: no allocation, nothing
  * to free.
  *
  * getopt_long is given one argument at a time (with the next one, for a value): that keeps its

@@ -1,4 +1,4 @@
-/* Locked, atomic changes of host state files (see include/cardforge/file_lock.h). */
+/* Locked, atomic changes of host state files (see host/common/include/cardforge/file_lock.h). */
 #include "cardforge/file_lock.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* Secrets from files, standard input, the environment or a prompt, and the one rule for files that
- * hold secrets (see include/cardforge/secret_input.h). */
+ * hold secrets (see host/common/include/cardforge/secret_input.h). */
 #include "cardforge/secret_input.h"
 
 #include <errno.h>

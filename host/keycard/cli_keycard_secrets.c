@@ -1,7 +1,7 @@
 /* The secrets of `cardforge keycard`: PIN, PUK, pairing password or secret, key material. Each comes
  * from its option (a literal value is warned about; "@FILE" and "-" read a file or standard input),
  * else its environment variable, else (PINs and PUKs) a prompt without echo on a terminal
- * (include/cardforge/secret_input.h). */
+ * (host/common/include/cardforge/secret_input.h). */
 #include <string.h>
 
 #include "cardforge/crypto.h"
