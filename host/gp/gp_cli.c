@@ -35,7 +35,8 @@ static const char channel_help[] =
     "                  a key's HEX may be @FILE (the hex in a 0600 file) or - (standard input): a\n"
     "                  key on the command line is visible to other users\n"
     "  --diversify M   the keys are master keys: the card's are derived from them and the card's\n"
-    "                  KDD (INITIALIZE UPDATE) with M = emv (EMV CPS 1.1), visa2 or kdf3 (SCP03)\n";
+    "                  KDD (INITIALIZE UPDATE) with M = emv (EMV CPS 1.1), visa2 or kdf3 (SCP03)\n"
+    "  --s16           SCP03 S16 mode: 16-byte challenges, cryptograms and MACs (cards with i b1)\n";
 
 static const cf_cli_command *gp_commands(size_t *count);
 
@@ -274,7 +275,8 @@ int gp_cli_open_channel(cf_gp_client *c, const gp_opts *o) {
   memcpy(keys.enc, k->enc_len ? k->enc : default_key, len);
   memcpy(keys.mac, k->mac_len ? k->mac : (k->enc_len ? k->enc : default_key), len);
   memcpy(keys.dek, k->dek_len ? k->dek : (k->enc_len ? k->enc : default_key), len);
-  cf_gp_open_opts oo = {.scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn, .diversify = o->diversify};
+  cf_gp_open_opts oo = {
+      .scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn, .diversify = o->diversify, .s16 = o->s16};
   int rc = cf_gp_open(c, &keys, &oo);
   cf_wipe(&keys, sizeof keys);
   if (rc == CF_GP_OK) cf_transport_mark_secured(c->t); /* a secure channel: reset the card when we leave */
@@ -464,7 +466,7 @@ static int cmd_delete_key(void *ctx) {
 
 #define CHANNEL_OPTIONS                                                                                      \
   "--aid=HEX --scp=02|03 --level=L --key-ver=N --key=HEX --key-enc=HEX --key-mac=HEX --key-dek=HEX "         \
-  "--key-file=FILE --diversify=emv|visa2|kdf3 "
+  "--key-file=FILE --diversify=emv|visa2|kdf3 --s16 "
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
 static const cf_cli_command key_commands[] = {
@@ -556,6 +558,7 @@ static int collect(gp_run *r) {
   }
   o->aid_hex = cf_cli_opts_value(opts, "--aid");
   o->level_text = cf_cli_opts_value(opts, "--level");
+  o->s16 = cf_cli_opts_given(opts, "--s16");
   o->type_text = cf_cli_opts_value(opts, "--type");
   o->chain = cf_cli_opts_given(opts, "--chain");
   const char *scp = cf_cli_opts_value(opts, "--scp");

@@ -22,6 +22,7 @@ typedef struct gp_opts {
   int scp;
   int kvn;       /* channel: INITIALIZE UPDATE P1 (--key-ver) */
   int diversify; /* channel: CF_SCP_DIV_* (--diversify); the channel keys are masters */
+  bool s16;      /* channel: SCP03 S16 mode (--s16) */
   gp_key_opts chan;
   /* command: put-key's new set (--new-kvn) or delete-key's (--delete-kvn), and key id */
   int cmd_kvn, cmd_id, replace;

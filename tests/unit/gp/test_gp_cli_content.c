@@ -358,6 +358,30 @@ static void test_diversified_channel(void **state) {
   fx_free(fx);
 }
 
+/* --s16: an S16 card (i 71) opens only with 16-byte challenges; an S8 card refuses them. Help per
+ * command for the new commands. */
+static void test_s16_and_help(void **state) {
+  (void)state;
+  fixture *fx = fx_new("scp=03,i03=71");
+  assert_int_equal(gp_cli(fx, "--s16 --level mac+enc+rmac+renc auth", out, sizeof out), CF_EXIT_OK);
+  assert_string_equal(out, "Secure channel open: SCP03 i=71, KVN FF, level mac+enc+rmac+renc\n");
+  assert_int_equal(gp_cli(fx, "--s16 list", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "auth", out, sizeof out), CF_EXIT_CARD); /* 8-byte challenge: 6700 */
+  fx_free(fx);
+  fx = fx_new("scp=03");
+  assert_int_equal(gp_cli(fx, "auth --s16", out, sizeof out), CF_EXIT_CARD);
+  fx_free(fx);
+  fx = composite();
+  static const char *const helps[] = {"install --help",    "help load",          "delete --help",
+                                      "store-data --help", "lock-card --help",   "terminate-card --help",
+                                      "apdu --help",       "make-selectable -h", "list --help"};
+  for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+    assert_int_equal(gp_cli(fx, helps[i], out, sizeof out), CF_EXIT_OK);
+    assert_non_null(strstr(out, "usage: cardforge gp "));
+  }
+  fx_free(fx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list),
@@ -368,6 +392,7 @@ int main(void) {
       cmocka_unit_test(test_lock_and_card_life_cycle),
       cmocka_unit_test(test_apdu),
       cmocka_unit_test(test_diversified_channel),
+      cmocka_unit_test(test_s16_and_help),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
