@@ -407,6 +407,15 @@ int cf_cmcc_hsm_token_open(const char *spec, bool need_keys, cf_cmcc_hsm **out, 
   int rc = cf_ks_list(h->ks, all, 512, &n, err, errlen);
   for (size_t i = 0; rc == 0 && i < n; i++)
     rc = token_add_entry(h, &all[i], err, errlen);
+  /* in (type, version, index) order, as a vault is usually written and listed */
+  for (size_t i = 1; rc == 0 && i < h->count; i++) {
+    for (size_t j = i; j > 0 && memcmp(h->keys[j - 1].attrs, h->keys[j].attrs, 3) > 0; j--) {
+      cf_cmcc_key tk = h->keys[j];
+      cf_ks_key to = h->objs[j];
+      h->keys[j] = h->keys[j - 1], h->objs[j] = h->objs[j - 1];
+      h->keys[j - 1] = tk, h->objs[j - 1] = to;
+    }
+  }
   if (rc == 0 && need_keys && h->count == 0) {
     snprintf(err, errlen, "token \"%s\" holds no %sTT/VV/II key (cardforge cmcc hsm-init --hsm pkcs11)",
              cf_ks_token_label(h->ks), CF_CMCC_TOKEN_PREFIX);
