@@ -18,6 +18,7 @@ export CARDFORGE_HOME=$D/home CARDFORGE_AUDIT_LOG=$D/audit.log
 export CARDFORGE_HSM_PIN=135790 CARDFORGE_HSM_SO_PIN=97531864
 export CARDFORGE_KMC_PIN=$PIN CARDFORGE_AUTH_PIN=$PIN CARDFORGE_WORK_PIN=$PIN
 cf=("$CARDFORGE" cmcc)
+out="" err="" # cf_run's results
 TOKEN=(--hsm pkcs11)
 VAULT=(--hsm "$D/hsm.keys")
 module=""
@@ -121,8 +122,8 @@ cf_expect_contains "$out" "09   01  01" "the KMC lists key 09"
 [ "$after" != "$out" ] || cf_fail "import of 09 changed nothing"
 
 # ---- Update Info wrapped by the token (the working card's enterprise ID) ----
-EID2=0A1B2C3D4E5F # not the card's first EID (cmcc_values.sh)
-cf_run 0 "set-info via the token" "${cf[@]}" "${TOKEN[@]}" set-info --card work --eid "$EID2"
+NEW_EID=0A1B2C3D4E5F # not the card's first EID (cmcc_values.sh)
+cf_run 0 "set-info via the token" "${cf[@]}" "${TOKEN[@]}" set-info --card work --eid "$NEW_EID"
 
 # ---- 4.1.6 working-card production: the working card authenticated by the token (05, P2 02) ----
 cf_run 0 "make-working via the token" "${cf[@]}" "${TOKEN[@]}" make-working
@@ -134,7 +135,7 @@ cf_expect_contains "$out" "(proved by use: VERIFY MAC)" "terminal-write proof"
 TAK=$(div8 "$SEED" 0701010000000000)
 expect_key "$R_TERM" 05 00 "$(div8 "$TAK" 0501800000000000)" "terminal sub-application key 05"
 out=$("$CARDFORGE" apdu -r "$R_TERM" 00B0000000) || cf_fail "terminal READ"
-cf_expect_contains "$out" "${EID2}010501 9000" "the terminal holds the EID the token wrapped"
+cf_expect_contains "$out" "${NEW_EID}010501 9000" "the terminal holds the EID the token wrapped"
 
 # ---- the ceremony log: the token's changes, verified, no secret ----
 cf_run 0 "audit verify" "$CARDFORGE" audit verify
