@@ -10,5 +10,5 @@ cf_card_family(gp       OPTION CF_WITH_GP      FOLDER applets/gp       LIBRARY c
 if(DEFINED CF_WITH_KEYCARD AND NOT CF_WITH_KEYCARD OR DEFINED CF_WITH_GP AND NOT CF_WITH_GP)
   set(CF_WITH_KEYCARD_CARD OFF)
 endif()
-cf_card_family(keycard_card OPTION CF_WITH_KEYCARD_CARD FOLDER applets/keycard_card LIBRARY cf_keycard_card HEADER cardforge/keycard_card.h PROFILE keycard_card_profile PARAMS registry/params/keycard_card_params.c)
+cf_card_family(keycard_card OPTION CF_WITH_KEYCARD_CARD FOLDER applets/keycard_card LIBRARY cf_keycard_card HEADER cardforge/keycard_card.h PROFILE keycard_card_profile keycard_card_alias_profile PARAMS registry/params/keycard_card_params.c)
 cf_card_family(cmcc     OPTION CF_WITH_CMCC    FOLDER applets/cmcc     LIBRARY cf_cmcc     HEADER cardforge/cmcc.h     PROFILE_ARRAY cmcc_profiles cmcc_profile_count PARAMS registry/params/cmcc_params.c)

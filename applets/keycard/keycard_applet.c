@@ -246,8 +246,10 @@ static cf_card *keycard_create(cf_store *store, const char *params) {
   return card;
 }
 
+/* The wallet applet alone on a card (card type "keycard-applet"); "keycard" is the card as shipped
+ * (applets/keycard_card). */
 const cf_card_profile keycard_profile = {
-    .name = "keycard",
-    .summary = "Status Keycard applet (params: version=2.2.1|3.0|3.1|3.2, default 3.2)",
+    .name = "keycard-applet",
+    .summary = "the Status Keycard wallet applet alone (params: version=2.2.1|3.0|3.1|3.2, default 3.2)",
     .create = keycard_create,
 };

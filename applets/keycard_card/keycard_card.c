@@ -1,5 +1,5 @@
-/* The "keycard-card" card type: the Keycard as it ships (cardforge/keycard_card.h). The package's
- * shared memory (SharedMemory of status-im/status-keycard) is where the applications that share it
+/* The "keycard" card type (alias "keycard-card"): the Keycard as it ships (cardforge/keycard_card.h). The
+ * package's shared memory (SharedMemory of status-im/status-keycard) is where the applications that share it
  * find it: the NDEF file and the cash data in the wallet's namespace, the identity in the Ident
  * application's; each application is told those namespaces by its install parameters. */
 #include <stdio.h>
@@ -34,12 +34,16 @@ static const char *const gp_keys[] = {"scp", "key", "enc", "mac", "dek", "kvn", 
 static cf_card *keycard_card_create(cf_store *store, const char *params) {
   if (!params) params = "";
   char value[VALUE_MAX];
-  char gp[512] = "", ident[96] = "", wallet[48], ndef[32], cash[64];
-  /* ident_ns: where the wallet's IDENTIFY CARD finds the identity (cf_ident_identify) */
-  snprintf(wallet, sizeof wallet, "version=3.2,ident_ns=%d", KEYCARD_CARD_NS_IDENT);
+  char gp[512] = "", ident[96] = "", wallet[64], ndef[32], cash[64];
+  /* ident_ns: where the wallet's IDENTIFY CARD finds the identity (cf_ident_identify); version: the
+   * wallet applet's (it checks the value itself), 3.2 unless given */
+  snprintf(wallet, sizeof wallet, "ident_ns=%d", KEYCARD_CARD_NS_IDENT);
+  if (!cf_params_get(params, "version", value, VALUE_MAX)) snprintf(value, sizeof value, "3.2");
+  size_t used = strlen(wallet);
+  int wn = snprintf(wallet + used, sizeof wallet - used, ",version=%s", value);
   snprintf(ndef, sizeof ndef, "wallet_ns=%d", KEYCARD_CARD_NS_WALLET);
   snprintf(cash, sizeof cash, "wallet_ns=%d,ident_ns=%d", KEYCARD_CARD_NS_WALLET, KEYCARD_CARD_NS_IDENT);
-  bool ok = true;
+  bool ok = wn >= 0 && (size_t)wn < sizeof wallet - used;
   for (size_t i = 0; i < sizeof gp_keys / sizeof gp_keys[0]; i++)
     ok = ok && forward(params, gp_keys[i], gp_keys[i], gp, sizeof gp, value);
   ok = ok && forward(params, "ident_ca", "ca", ident, sizeof ident, value);
@@ -65,8 +69,16 @@ static cf_card *keycard_card_create(cf_store *store, const char *params) {
 }
 
 const cf_card_profile keycard_card_profile = {
+    .name = "keycard",
+    .summary =
+        "the Keycard as shipped: GP Security Domain, wallet applet (version=, default 3.2), Cash, NDEF "
+        "(Type 4 Tag) and Ident applications on one card (params: version=, the gp ones, ident_ca=)",
+    .create = keycard_card_create,
+};
+
+/* The card type's earlier name, kept for scripts and tests that use it. */
+const cf_card_profile keycard_card_alias_profile = {
     .name = "keycard-card",
-    .summary = "the Keycard as shipped: GP Security Domain, wallet applet 3.2, Cash, NDEF (Type 4 Tag) and "
-               "Ident applications on one card (params: the gp ones, ident_ca=)",
+    .summary = "another name of keycard (the Keycard as shipped), same parameters",
     .create = keycard_card_create,
 };

@@ -1,10 +1,17 @@
-/* The parameters of the keycard-card card type (applets/keycard_card, docs/keycard-card.md): the
- * Security Domain's (as for the gp card type), and the test CA that provisions the identity. */
+/* The parameters of the keycard card type and its other name keycard-card (applets/keycard_card,
+ * docs/keycard-card.md): the wallet applet's version (as for keycard-applet), the Security Domain's
+ * (as for the gp card type), and the test CA that provisions the identity. */
 #include "registry_build.h"
 
 #define HEX(n, ...) .kind = CF_PARAM_HEX, .sizes = {n, __VA_ARGS__}
 
 static const cf_param_spec keycard_card_params[] = {
+    {.name = "version",
+     .kind = CF_PARAM_CHOICE,
+     .choices = "3.2|3.1|3.0|2.2.1",
+     .aliases = "2.2=2.2.1|3.1.0=3.1",
+     .def = "3.2",
+     .meaning = "wallet applet version the card reports and behaves as"},
     {.name = "scp",
      .kind = CF_PARAM_CHOICE,
      .choices = "02|03",
@@ -45,6 +52,7 @@ static const cf_param_spec keycard_card_params[] = {
 };
 
 const cf_card_type_decl cf_keycard_card_type_params[] = {
+    CF_CARD_TYPE_DECL("keycard", keycard_card_params),
     CF_CARD_TYPE_DECL("keycard-card", keycard_card_params),
 };
 const size_t cf_keycard_card_type_params_count =

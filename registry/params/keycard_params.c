@@ -1,4 +1,5 @@
-/* The parameters of the keycard card type (applets/keycard, docs/keycard.md). The card reads
+/* The parameters of the keycard-applet card type, the wallet applet alone (applets/keycard,
+ * docs/keycard.md). The card reads
  * the values themselves; this table is what the emulator checks a parameter string against, lists in
  * `cardforge sim --list-types`, and compares with an existing state file. */
 #include "registry_build.h"
@@ -14,6 +15,6 @@ static const cf_param_spec keycard_params[] = {
 };
 
 const cf_card_type_decl cf_keycard_type_params[] = {
-    CF_CARD_TYPE_DECL("keycard", keycard_params),
+    CF_CARD_TYPE_DECL("keycard-applet", keycard_params),
 };
 const size_t cf_keycard_type_params_count = sizeof cf_keycard_type_params / sizeof cf_keycard_type_params[0];

@@ -69,7 +69,7 @@ cf_expect_refusal 6 "lacks record 0001:0001 that a loopback card needs" run_bad
 cmp -s "$f" "$CF_PCSC_ENV_DIR/good.db" && cf_fail "test setup: the file did not change"
 
 # ---- parameters ----
-cf_expect_refusal 2 'unknown parameter "verison" (keycard parameters: version)' "$cf" sim --card keycard:verison=2.2 --memory
+cf_expect_refusal 2 'unknown parameter "verison" (keycard-applet parameters: version)' "$cf" sim --card keycard-applet:verison=2.2 --memory
 cf_expect_refusal 2 'bad value "t2" for mode: expected t1|t0' "$cf" sim --card loopback:mode=t2 --memory
 p=$CF_PCSC_ENV_DIR/params
 timeout -s TERM -k 10 1 "$cf" sim --card loopback:mode=t0 --state-dir "$p" --port 1 >/dev/null 2>&1

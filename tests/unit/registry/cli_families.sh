@@ -6,7 +6,7 @@
 set -u
 cf=$1
 declare -A on=([keycard]=$2 [gp]=$3 [cmcc]=$4)
-declare -A types=([keycard]="keycard" [gp]="gp" [cmcc]="kmc authcard workcard usercard sam terminal")
+declare -A types=([keycard]="keycard-applet" [gp]="gp" [cmcc]="kmc authcard workcard usercard sam terminal")
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 

@@ -40,11 +40,17 @@ typedef struct expected_type {
 #endif
 
 static const expected_type expected[] = {
-    {"loopback", true},       {"keycard", KEYCARD_BUILT},
-    {"gp", GP_BUILT},         {"keycard-card", KEYCARD_CARD_BUILT},
-    {"kmc", CMCC_BUILT},      {"authcard", CMCC_BUILT},
-    {"workcard", CMCC_BUILT}, {"usercard", CMCC_BUILT},
-    {"sam", CMCC_BUILT},      {"terminal", CMCC_BUILT},
+    {"loopback", true},
+    {"keycard-applet", KEYCARD_BUILT},
+    {"gp", GP_BUILT},
+    {"keycard", KEYCARD_CARD_BUILT},
+    {"keycard-card", KEYCARD_CARD_BUILT},
+    {"kmc", CMCC_BUILT},
+    {"authcard", CMCC_BUILT},
+    {"workcard", CMCC_BUILT},
+    {"usercard", CMCC_BUILT},
+    {"sam", CMCC_BUILT},
+    {"terminal", CMCC_BUILT},
 };
 #define EXPECTED_COUNT (sizeof expected / sizeof expected[0])
 

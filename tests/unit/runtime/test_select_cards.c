@@ -33,12 +33,14 @@ typedef struct card_select_rule {
 /* Keycard: KeycardApplet.process (status-im/status-keycard 2.2.1 and 3.1.0) has no case for INS A4
  * when selectingApplet() is false, so it answers ISO7816.SW_INS_NOT_SUPPORTED; the loopback card
  * has no SELECT either. GP ISD: GP Card Specification 2.3.1 11.9, application not found. China
- * Mobile cards: docs/cmcc-profile.md 2.1 and the master cards' SELECT row. The Keycard as shipped:
- * its Security Domain is the default application, as on the card (docs/keycard-card.md). */
+ * Mobile cards: docs/cmcc-profile.md 2.1 and the master cards' SELECT row. The Keycard as shipped
+ * (keycard, also named keycard-card): its Security Domain is the default application, as on the card
+ * (docs/keycard-card.md); keycard-applet is the wallet applet alone. */
 static const card_select_rule rules[] = {
     {"loopback", "F063666C6F6F70", true, SW_INS_NOT_SUPPORTED},
-    {"keycard", "A00000080400010101", false, SW_INS_NOT_SUPPORTED},
+    {"keycard-applet", "A00000080400010101", false, SW_INS_NOT_SUPPORTED},
     {"gp", "A000000151000000", true, SW_FILE_NOT_FOUND},
+    {"keycard", "A000000151000000", true, SW_FILE_NOT_FOUND},
     {"keycard-card", "A000000151000000", true, SW_FILE_NOT_FOUND},
     {"kmc", "D156000101800004", true, SW_FILE_NOT_FOUND},
     {"authcard", "D156000101800003", true, SW_FILE_NOT_FOUND},
@@ -141,7 +143,7 @@ static void every_card_type(void **state) {
   /* the Keycard as each released applet version it can be (the default is 3.2) */
   const char *keycard_versions[] = {"version=2.2.1", "version=3.0", "version=3.1", "version=3.2"};
   for (size_t i = 0; i < sizeof keycard_versions / sizeof *keycard_versions; i++)
-    check_card(cf_card_profile_find("keycard"), keycard_versions[i], rule_for("keycard"));
+    check_card(cf_card_profile_find("keycard-applet"), keycard_versions[i], rule_for("keycard-applet"));
 }
 
 /* The ISD refuses a SELECT with P2 04 (FCP) in its answer, not by declining selection: as on a Java
