@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
 
   kc_bench *b = calloc(1, sizeof *b);
   bench_card bc;
-  if (b == NULL || bench_card_open(&cfg, "keycard", "", "keycard", &bc) != 0) return 3;
+  if (b == NULL || bench_card_open(&cfg, "keycard-applet", "", "keycard", &bc) != 0) return 3;
   b->cfg = &cfg;
   memcpy(b->hash, F.hash, 32);
   keycard_client_init(&b->kc, bc.t);

@@ -40,7 +40,8 @@ typedef struct plain_cmd {
 
 static const plain_cmd plain_cmds[] = {
     {"loopback", "GENERATE 8 bytes", "8002000808", NULL},
-    {"keycard", "SELECT (before INIT)", "00A4040009A00000080400010101", NULL},
+    {"keycard-applet", "SELECT (before INIT)", "00A4040009A00000080400010101", NULL},
+    {"keycard", "SELECT of the wallet (before INIT)", "00A4040009A00000080400010101", NULL},
     {"gp", "GET DATA CPLC", "80CA9F7F00", "00A4040008A000000151000000"},
     {"kmc", "GET CHALLENGE", "F084000004", NULL},
     {"authcard", "GET CHALLENGE", "F084000004", NULL},

@@ -185,13 +185,14 @@ if pcsc_ok; then
   self=$SRC/scripts/bench.sh
   in_env --card loopback -- "$self" "$BUILD" __pcsc null-loopback "$CSV" "$LABEL" "$(zeros_9000 8)" ||
     failures=$((failures + 1))
-  if have bench_keycard && has_type keycard; then
-    in_env --card keycard --expect-cards 1 -- "$self" "$BUILD" __pcsc null-keycard "$CSV" "$LABEL" \
+  if have bench_keycard && has_type keycard-applet; then
+    in_env --card keycard-applet --expect-cards 1 -- "$self" "$BUILD" __pcsc null-keycard-applet "$CSV" "$LABEL" \
       "$(zeros_9000 67)" || failures=$((failures + 1))
-    in_env --card keycard -- "$self" "$BUILD" __pcsc keycard "$CSV" "$LABEL" || failures=$((failures + 1))
-    if have bench_keycard_shell; then
-      in_env --card keycard -- "$self" "$BUILD" __pcsc keycard-shell "$CSV" "$LABEL" || failures=$((failures + 1))
-    fi
+    in_env --card keycard-applet -- "$self" "$BUILD" __pcsc keycard "$CSV" "$LABEL" || failures=$((failures + 1))
+  fi
+  if have bench_keycard_shell && has_type keycard; then
+    # the card as shipped, as a wallet meets it
+    in_env --card keycard -- "$self" "$BUILD" __pcsc keycard-shell "$CSV" "$LABEL" || failures=$((failures + 1))
   fi
   if have bench_gp && has_type gp; then
     in_env --card gp:scp=03,kvn=30 -- "$self" "$BUILD" __pcsc null-gp "$CSV" "$LABEL" "$(zeros_9000 45)" ||
