@@ -18,14 +18,19 @@
  * log lines (progress) are passed on to the shell's log. */
 static void split_log(const char *log, size_t len, FILE *pass, char *msg, size_t cap) {
   static const char prefix[] = "cardforge: keycard ";
+  /* prefix without its last character: "cardforge: keycard" then ' ' or ':' */
   msg[0] = '\0';
   for (size_t i = 0; i < len;) {
     const char *line = log + i;
     size_t n = strcspn(line, "\n");
-    if (n >= sizeof prefix - 1 && strncmp(line, prefix, sizeof prefix - 1) == 0) {
-      size_t m = n - (sizeof prefix - 1);
+    if (n >= sizeof prefix - 2 && strncmp(line, prefix, sizeof prefix - 2) == 0 &&
+        (line[sizeof prefix - 2] == ' ' || line[sizeof prefix - 2] == ':')) {
+      /* "cardforge: keycard CMD: why", or "cardforge: keycard: why" before a command is known */
+      size_t skip = sizeof prefix - 1;
+      if (line[sizeof prefix - 2] == ':') skip++;
+      size_t m = n > skip ? n - skip : 0;
       if (m >= cap) m = cap - 1;
-      memcpy(msg, line + sizeof prefix - 1, m);
+      memcpy(msg, line + skip, m);
       msg[m] = '\0';
     } else {
       fprintf(pass, "%.*s\n", (int)n, line);

@@ -339,6 +339,14 @@ static void pin_sources_and_refusal(void **state) {
   /* --pin - needs the script in a file; a missing script file is a file error */
   assert_int_equal(shell(b, "status\n", "shell", "--pin", "-", NULL), CF_EXIT_USAGE);
   assert_int_equal(shell(b, "", "shell", "--file", "/nonexistent/script", NULL), CF_EXIT_FILE);
+  /* an unknown command, and help: one line each */
+  code = shell(b, "frobnicate\nhelp status\n", "shell", NULL);
+  assert_int_equal(code, CF_EXIT_USAGE);
+  assert_int_equal(count_lines(b->out), 2);
+  assert_non_null(answer(b, 0, line, sizeof line));
+  assert_true(strncmp(line, "error 2 unknown command", 23) == 0);
+  assert_non_null(answer(b, 1, line, sizeof line));
+  assert_true(strncmp(line, "ok usage: cardforge keycard status", 34) == 0);
   /* a malformed line is answered and the session goes on */
   code = shell(b, "sign 'open\nstatus\n", "shell", NULL);
   assert_int_equal(code, CF_EXIT_USAGE);
