@@ -22,6 +22,7 @@
 #include "cardforge/secret_input.h"
 #include "cardforge/sw.h"
 #include "gp_cli_internal.h"
+#include "gp_keysource_pkcs11.h"
 
 static const char channel_help[] =
     "  --aid HEX       Security Domain AID (default A000000151000000, then A000000003000000)\n"
@@ -178,6 +179,11 @@ static int read_key_set(const cf_cli_opts *opts, const char *const names[5], gp_
   for (int which = 0; which < 4; which++) {
     const char *v = cf_cli_opts_value(opts, names[which]);
     if (v == NULL) continue;
+    if (gp_p11_is_spec(v)) { /* a key in the token (gp_keysource_pkcs11.c) */
+      int prc = gp_p11_key_option(names[which], v, which, strcmp(names[0], "--key") == 0, k);
+      if (prc != CF_EXIT_OK) return prc;
+      continue;
+    }
     uint8_t key[32];
     size_t len = 0;
     int rc = parse_key(names[which], v, key, &len);
@@ -277,7 +283,11 @@ int gp_cli_open_channel(cf_gp_client *c, const gp_opts *o) {
   memcpy(keys.dek, k->dek_len ? k->dek : (k->enc_len ? k->enc : default_key), len);
   cf_gp_open_opts oo = {
       .scp = o->scp, .level = level, .kvn = (uint8_t)o->kvn, .diversify = o->diversify, .s16 = o->s16};
+  gp_p11_channel tok; /* channel keys in the token: it computes the session keys */
+  int prc = gp_p11_channel_open(o, &tok, &oo, &keys);
+  if (prc != CF_EXIT_OK) return prc;
   int rc = cf_gp_open(c, &keys, &oo);
+  gp_p11_channel_close(&tok);
   cf_wipe(&keys, sizeof keys);
   if (rc == CF_GP_OK) cf_transport_mark_secured(c->t); /* a secure channel: reset the card when we leave */
   return rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
@@ -378,6 +388,11 @@ static int cmd_put_key(void *ctx) {
   }
   if (k->mac_len != k->enc_len || k->dek_len != k->enc_len) {
     cf_cli_error("put-key: ENC, MAC and DEK must have the same length");
+    return CF_EXIT_USAGE;
+  }
+  if ((o->new_diversify == CF_SCP_DIV_EMV || o->new_diversify == CF_SCP_DIV_VISA2) && k->enc_len != 16) {
+    cf_cli_error("put-key: %s diversification needs 16-byte (two-key 3DES) master keys",
+                 cf_scp_diversify_name(o->new_diversify));
     return CF_EXIT_USAGE;
   }
   int erc = gp_cli_open_channel(c, o);

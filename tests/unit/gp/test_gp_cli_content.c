@@ -345,6 +345,19 @@ static void test_diversified_channel(void **state) {
                    CF_EXIT_OK);
   assert_string_equal(out, "Secure channel open: SCP02 i=55, KVN 21, level mac+enc\n");
   assert_int_equal(gp_cli(fx, "--key-ver 21 --key " OTHER_MASTER " auth", out, sizeof out), CF_EXIT_VERIFY);
+  fx_free(fx);
+  /* KDF3 both ways on an SCP03 card: AES-128 masters for the channel and for the set written */
+  fx = diversified_card(CF_SCP_DIV_KDF3, "03", "0A0B0C0D");
+  assert_int_equal(
+      gp_cli(fx, "--kdf3 put-key --new-kvn 31 --new-diversify kdf3 --new-key " OTHER_MASTER, out, sizeof out),
+      CF_EXIT_OK);
+  assert_int_equal(
+      gp_cli(fx, "--key-ver 31 --key " OTHER_MASTER " --diversify kdf3 --level mac+enc+rmac+renc auth", out,
+             sizeof out),
+      CF_EXIT_OK);
+  assert_string_equal(out, "Secure channel open: SCP03 i=70, KVN 31, level mac+enc+rmac+renc\n");
+  /* the card's check values are those of the derived keys, not of the master */
+  assert_int_equal(gp_cli(fx, "--key-ver 31 --key " OTHER_MASTER " auth", out, sizeof out), CF_EXIT_VERIFY);
   /* usage: unknown method, a DES method on 32-byte keys */
   assert_int_equal(gp_cli(fx, "--diversify visa auth", out, sizeof out), CF_EXIT_USAGE);
   assert_int_equal(
