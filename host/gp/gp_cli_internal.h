@@ -15,6 +15,7 @@
 typedef struct gp_key_opts {
   uint8_t enc[32], mac[32], dek[32];
   size_t enc_len, mac_len, dek_len;
+  const char *p11_enc, *p11_mac, *p11_dek; /* channel keys in the token (pkcs11:LABEL), else NULL */
 } gp_key_opts;
 
 typedef struct gp_opts {
