@@ -6,6 +6,7 @@
 #include "cardforge/cli.h"
 #include "cardforge/cli_opts.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "commands.h"
 
 static const char apdu_help[] =
@@ -24,6 +25,8 @@ static const char apdu_help[] =
     "  --raw            do not follow 61XX / 6CXX\n"
     "  --reset          warm-reset the card before the first APDU\n"
     "  --no-check       send every APDU whatever the status words, and exit 0\n"
+    "  --json           print one JSON document at the end instead (docs/cli.md): every APDU\n"
+    "                   answered, also when one stops the run; errors as JSON on stderr\n"
     "  -h, --help       this help\n"
     "  --               every argument after it is an APDU\n"
     "\n"
@@ -34,7 +37,7 @@ static const char apdu_help[] =
 
 static const cf_cli_command apdu_command = {"apdu",
                                             NULL,
-                                            "--file|-f= --raw --reset --no-check",
+                                            "--file|-f= --raw --reset --no-check --json",
                                             -1,
                                             "[OPTIONS] HEX...",
                                             "send command APDUs given in hex",
@@ -50,7 +53,23 @@ typedef struct apdu_run {
   int number;
   uint8_t *cmd, *resp;
   char *hex;
+  json_t *answers; /* --json: the answers so far, else NULL */
 } apdu_run;
+
+/* --json: {"command": HEX, "data": HEX, "sw": "9000", "meaning": ...} appended to the answers. */
+static int add_answer(apdu_run *r, size_t cmd_len, size_t rlen, uint16_t sw) {
+  json_t *a = json_object();
+  if (!a || json_object_set_new(a, "command", cf_json_hex(r->cmd, cmd_len)) != 0 ||
+      json_object_set_new(a, "data", cf_json_hex(r->resp, rlen)) != 0 ||
+      json_object_set_new(a, "sw", cf_json_sw(sw)) != 0 ||
+      json_object_set_new(a, "meaning", json_string(cf_sw_meaning(sw))) != 0 ||
+      json_array_append_new(r->answers, a) != 0) {
+    json_decref(a);
+    cf_cli_error("apdu: out of memory");
+    return CF_EXIT_INTERNAL;
+  }
+  return -1;
+}
 
 /* Sends one APDU given as text. Returns -1 to go on, or an exit code to stop with. */
 static int send_one(apdu_run *r, const char *text) {
@@ -70,12 +89,17 @@ static int send_one(apdu_run *r, const char *text) {
     cf_cli_error("apdu %d: %s", r->number, r->t->err);
     return cf_cli_transport_exit(r->t);
   }
-  if (rlen > 0) {
-    cf_hex_encode(r->resp, rlen, r->hex);
-    printf("%s ", r->hex);
+  if (r->answers) {
+    int rc = add_answer(r, (size_t)len, rlen, sw);
+    if (rc >= 0) return rc;
+  } else {
+    if (rlen > 0) {
+      cf_hex_encode(r->resp, rlen, r->hex);
+      printf("%s ", r->hex);
+    }
+    printf("%04X (%s)\n", sw, cf_sw_meaning(sw));
+    fflush(stdout);
   }
-  printf("%04X (%s)\n", sw, cf_sw_meaning(sw));
-  fflush(stdout);
   bool ok = sw == 0x9000 || ((r->flags & CF_TX_RAW) && (sw >> 8) == 0x61);
   if (r->check && !ok) {
     char what[32];
@@ -111,6 +135,7 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
   static cf_cli_opts opts;
   cf_cli_global global;
   char err[256];
+  bool json = cf_json_requested(argc, argv);
   int code = cf_cli_parse_single(&apdu_command, g, argc, argv, &opts, 1, &global, err, sizeof err);
   if (code >= 0) {
     if (err[0] != '\0') cf_cli_error("apdu: %s", err);
@@ -127,8 +152,9 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
   r.cmd = malloc(APDU_CMD_MAX);
   r.resp = malloc(APDU_RESP_MAX);
   r.hex = malloc(2 * APDU_RESP_MAX + 1);
+  if (json) r.answers = json_array();
   int rc = CF_EXIT_INTERNAL;
-  if (r.cmd == NULL || r.resp == NULL || r.hex == NULL) {
+  if (r.cmd == NULL || r.resp == NULL || r.hex == NULL || (json && r.answers == NULL)) {
     cf_cli_error("apdu: out of memory");
     goto out;
   }
@@ -147,8 +173,16 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
     rc = send_one(&r, opts.operand[i]);
   if (rc < 0 && file != NULL) rc = send_file(&r, file);
   if (rc < 0) rc = CF_EXIT_OK;
+  if (json) { /* what was answered, also when an APDU stopped the run (the error is on stderr) */
+    json_t *doc = json_pack("{s:s, s:O}", "reader", r.t->name, "answers", r.answers);
+    if (cf_json_emit(doc) != 0 && rc == CF_EXIT_OK) {
+      cf_cli_error("apdu: cannot write the JSON document");
+      rc = CF_EXIT_INTERNAL;
+    }
+  }
   cf_transport_close(r.t);
 out:
+  json_decref(r.answers);
   free(r.cmd);
   free(r.resp);
   free(r.hex);

@@ -6,6 +6,7 @@
 #include "cardforge/cli.h"
 #include "cardforge/cli_opts.h"
 #include "cardforge/crypto.h"
+#include "cardforge/json_out.h"
 #include "commands.h"
 
 typedef struct audit_run {
@@ -44,6 +45,15 @@ static int cmd_verify(void *ctx) {
     cf_cli_error("audit verify: %s: %s", r->path, why);
     return CF_EXIT_VERIFY;
   }
+  if (cf_cli_opts_given(&r->opts, "--json")) {
+    json_t *doc = json_pack("{s:s, s:I, s:b, s:b}", "log", r->path, "lines", (json_int_t)lines,
+                            "chain_intact", 1, "macs_verified", has_key ? 1 : 0);
+    if (cf_json_emit(doc) != 0) {
+      cf_cli_error("audit verify: cannot write the JSON document");
+      return CF_EXIT_INTERNAL;
+    }
+    return CF_EXIT_OK;
+  }
   printf("%s: %zu line%s, chain intact%s\n", r->path, lines, lines == 1 ? "" : "s",
          has_key ? ", every MAC verified" : " (MACs not checked: no --audit-key)");
   return CF_EXIT_OK;
@@ -52,7 +62,9 @@ static int cmd_verify(void *ctx) {
 static const cf_cli_command commands[] = {
     {"show", cmd_show, "--json", 0, "[--json]", "print the ceremony log as a table (--json: the lines)",
      NULL},
-    {"verify", cmd_verify, "", 0, "", "check the log's hash chain (and MACs with --audit-key)",
+    {"verify", cmd_verify, "--json", 0, "[--json]", "check the log's hash chain (and MACs with --audit-key)",
+     "--json prints {\"log\", \"lines\", \"chain_intact\", \"macs_verified\"} (docs/cli.md); with --json\n"
+     "every error is a JSON object on stderr.\n"
      "Exit codes: 0 every line checks; 5 a line does not (the first bad line is named, with why:\n"
      "removed, reordered or changed); 6 the log or the key file cannot be read (or the key file is\n"
      "readable by others); 2 a key that is not 16 to 64 bytes of hex.\n"
@@ -92,6 +104,7 @@ int cf_cmd_audit(const cf_cli_global *g, int argc, char **argv) {
   const cf_cli_command *cmd = NULL;
   char err[256];
   memset(&r, 0, sizeof r);
+  cf_json_requested(argc, argv);
   int rc = cf_cli_parse_command(&audit_family, g, argc, argv, &r.opts, 1, &cmd, &r.global, stdout, stderr,
                                 err, sizeof err);
   if (rc >= 0) {

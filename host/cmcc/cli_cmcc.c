@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cardforge/crypto.h"
+#include "cardforge/json_out.h"
 #include "cli_cmcc_internal.h"
 
 #define COMMON_OPTS                                                                                          \
@@ -33,9 +34,10 @@ static const cf_cli_command commands[] = {
      "on the KMC, Encrypt Data on the auth card, External Authentication P2 02 on the KMC); needs both\n"
      "application PINs. --via hsm: the HSM computes the data for --card with the key P2 names (KMC 01:\n"
      "operator KMC master key, auth card 00, working card 01 or 02).\n"},
-    {"keyinfo", cmcch_cmd_keyinfo, "--card=kmc|auth|work", 0, "--card kmc|auth|work",
+    {"keyinfo", cmcch_cmd_keyinfo, "--card=kmc|auth|work --json", 0, "--card kmc|auth|work [--json]",
      "list a master card's key attributes",
-     "Read KeyInfo (00 B4 rec 00 0B) from record 1 until 6B00. Needs no PIN.\n"},
+     "Read KeyInfo (00 B4 rec 00 0B) from record 1 until 6B00. Needs no PIN.\n"
+     "--json prints one JSON document instead of the table (docs/cli.md).\n"},
     {"generate", cmcch_cmd_generate, "--sheet=FILE --no-check", 0, "--sheet FILE [--no-check]",
      "4.1.3 generate the KMC's keys from a key code sheet",
      "PIN + external authentication, INIT_FOR_GENERATE (seed, count), one Generate Key per sheet line.\n"
@@ -44,12 +46,12 @@ static const cf_cli_command commands[] = {
     {"user-update", cmcch_cmd_user_update,
      "--serials=FILE --serial=HEX --subapp=N --create=EID --data=HEX --key+KEY --emk=TT[/VV/II] --no-verify "
      "--no-serial-check --from=N "
-     "--user-sim=mem|DIR --user-sim-params=PARAMS --readers=R1,R2,... --jobs=N --lines=LIST --report",
+     "--user-sim=mem|DIR --user-sim-params=PARAMS --readers=R1,R2,... --jobs=N --lines=LIST --report --json",
      0,
      "(--serials FILE | --serial HEX) [--subapp N] [--create EID] [--data HEX] [--key "
      "ID:VER=TT[/VV/II][,plain]]... "
      "[--emk TT[/VV/II]] [--no-verify] [--no-serial-check] [--from N | --lines LIST] [--user-sim mem|DIR "
-     "[--jobs N]] [--readers R1,R2,...] [--report]",
+     "[--jobs N]] [--readers R1,R2,...] [--report] [--json]",
      "4.1.4 user-card key update (one card or a batch)",
      "For each card: GET DATA (its serial must be the one listed: a wrong card stops the run before\n"
      "anything is written, exit 5; --no-serial-check for cards that cannot report their serial, which\n"
@@ -70,7 +72,9 @@ static const cf_cli_command commands[] = {
      "workers over --user-sim cards. The KMC is shared, one command at a time. A failing card stops\n"
      "its reader only; the others finish their cards. The resume line names exactly the cards left:\n"
      "--from N, or --lines LIST (\"5,9-12,20-\": only those lines). --report prints one line per card\n"
-     "in list order (updated, failed, not run, left out). Progress names every reader.\n"},
+     "in list order (updated, failed, not run, left out). Progress names every reader.\n"
+     "--json: no progress; one JSON document with the summary and every card's outcome on stdout,\n"
+     "errors as JSON on stderr (docs/cli.md).\n"},
     {"import-key", cmcch_cmd_import_key,
      "--via=authcard|hsm --card=kmc|auth|work --attrs=ATTRS --value=HEX --from-hsm=TT/VV/II --wrap=TT/VV/II "
      "--p2=NN",
@@ -170,10 +174,21 @@ int cmcch_cli_fail(int code, const char *fmt, ...) {
   return code;
 }
 
+void cmcch_cli_print_host_error(const cf_cmcc_host *h) {
+  if (h->status == CF_CMCC_OK) return;
+  if (!cf_json_error_mode()) {
+    cf_cmcc_print_error(h, stderr);
+    return;
+  }
+  char msg[400];
+  snprintf(msg, sizeof msg, "%s%s%s", h->step, h->step[0] ? ": " : "", h->message);
+  cf_json_print_error(msg, NULL);
+}
+
 int cmcch_cli_host_fail(cmcch_cli *c) {
   if (c->host.status == CF_CMCC_OK)
     return cmcch_cli_fail(CF_EXIT_INTERNAL, "internal error: failure not recorded");
-  cf_cmcc_print_error(&c->host, stderr);
+  cmcch_cli_print_host_error(&c->host);
   return cf_cmcc_exit_code(&c->host);
 }
 
@@ -205,6 +220,7 @@ int cf_cli_cmcc(const cf_cli_global *g, int argc, char **argv) {
   cmcch_cli *c = calloc(1, sizeof *c);
   if (!c) return cmcch_cli_fail(CF_EXIT_INTERNAL, "out of memory");
   char err[256];
+  cf_json_requested(argc, argv);
   int rc = cf_cli_parse_command(&cmcc_family, g, argc, argv, &c->opts, CMCCH_CLI_MAX_VALUES, &c->cmd,
                                 &c->global, stdout, stderr, err, sizeof err);
   if (rc >= 0) {

@@ -6,6 +6,7 @@
 #include "cardforge/cmcc.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cli_cmcc_internal.h"
 
 static int parse_ref(cmcch_cli *c, uint8_t *ref) {
@@ -126,6 +127,33 @@ int cmcch_cmd_auth(void *ctx) {
   return 0;
 }
 
+/* Two hex digits, as the table prints each attribute byte. */
+static json_t *hex_byte(uint8_t b) {
+  return cf_json_hex(&b, 1);
+}
+
+/* {"card": "kmc", "keys": [{"record": 1, "type": "08", ..., "counter": 10, "attributes": HEX22}]} */
+static int print_keyinfo_json(const char *card, uint8_t (*attrs)[CF_CMCC_ATTR_LEN], int n) {
+  json_t *keys = json_array();
+  for (int i = 0; keys && i < n; i++) {
+    const uint8_t *a = attrs[i];
+    json_int_t counter =
+        ((json_int_t)a[7] << 24) | ((json_int_t)a[8] << 16) | ((json_int_t)a[9] << 8) | a[10];
+    json_t *k = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "record", i + 1, "type",
+                          hex_byte(a[0]), "version", hex_byte(a[1]), "index", hex_byte(a[2]), "algorithm",
+                          hex_byte(a[3]), "import_export", hex_byte(a[4]), "diversification", hex_byte(a[5]),
+                          "status", hex_byte(a[6]), "counter", counter, "attributes",
+                          cf_json_hex(a, CF_CMCC_ATTR_LEN));
+    if (!k || json_array_append_new(keys, k) != 0) {
+      json_decref(keys);
+      keys = NULL;
+    }
+  }
+  if (cf_json_emit(keys ? json_pack("{s:s, s:o}", "card", card ? card : "kmc", "keys", keys) : NULL) != 0)
+    return cmcch_cli_fail(CF_EXIT_INTERNAL, "cmcc keyinfo: cannot write the JSON document");
+  return CF_EXIT_OK;
+}
+
 int cmcch_cmd_keyinfo(void *ctx) {
   cmcch_cli *c = ctx;
   cf_cmcc_role r;
@@ -134,6 +162,7 @@ int cmcch_cmd_keyinfo(void *ctx) {
   uint8_t attrs[64][CF_CMCC_ATTR_LEN];
   int n = cf_cmcc_read_keyinfo(&c->host, r, attrs, 64);
   if (n < 0) return cmcch_cli_host_fail(c);
+  if (cmcch_flag(c, "--json")) return print_keyinfo_json(cmcch_opt(c, "--card"), attrs, n);
   printf("rec type ver idx alg i/e div status counter\n");
   for (int i = 0; i < n; i++) {
     const uint8_t *a = attrs[i];

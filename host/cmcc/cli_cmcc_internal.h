@@ -55,6 +55,8 @@ const char *cmcch_opt_at(const cmcch_cli *c, const char *name, int i);
 int cmcch_cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the host's recorded failure and returns its exit code. */
 int cmcch_cli_host_fail(cmcch_cli *c);
+/* Prints a host's recorded failure: one text line, or with --json one JSON error object. */
+void cmcch_cli_print_host_error(const cf_cmcc_host *h);
 
 /* Connects the card of a role (its option, or auto-detection by SELECT of the role's AID among
  * the readers holding a card). Returns 0 or an exit code (message printed). */

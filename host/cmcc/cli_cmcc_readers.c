@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cardforge/cmcc.h"
+#include "cardforge/json_out.h"
 #include "cardforge/pcsc.h"
 #include "cardforge/sw.h"
 #include "cardforge/tlv.h"
@@ -78,7 +79,9 @@ static void take(cmcch_cli *c, cf_cmcc_role r, cf_transport *t) {
   c->owned[r] = t;
   c->host.card[r] = t;
   cf_cli_note_reader(NULL); /* several readers: every message names its own */
-  if (c->g && !c->g->quiet) fprintf(stderr, "cmcc: %s in reader %s\n", role_label[r], t->name);
+  /* notes are not errors: --json keeps stderr for JSON error objects */
+  if (c->g && !c->g->quiet && !cf_json_error_mode())
+    fprintf(stderr, "cmcc: %s in reader %s\n", role_label[r], t->name);
 }
 
 /* Probes every reader holding a card, one at a time (each probe's session ends before the next

@@ -13,6 +13,7 @@
 #include "cardforge/cmcc.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cardforge/store.h"
 #include "cardforge/registry.h"
 #include "cli_cmcc_internal.h"
@@ -312,31 +313,63 @@ static int parallel_options(cmcch_cli *c, const user_source *base, const cf_cmcc
   return 0;
 }
 
+/* What happened to card i of the list: "updated", "failed", "not run" or "left out". */
+static const char *card_outcome(const cf_cmcc_batch *b, size_t i) {
+  if (i < b->start || (b->skip && b->skip[i])) return "left out";
+  if (b->outcome[i] == CF_CMCC_CARD_DONE) return "updated";
+  if (b->outcome[i] == CF_CMCC_CARD_FAILED) return "failed";
+  return "not run";
+}
+
+/* The reader (or worker) that took card i, or NULL for a batch of one worker. */
+static const char *card_worker(const cf_cmcc_batch *b, const parallel_setup *p, size_t i) {
+  if (b->worker_of[i] < 0 || p->workers <= 1) return NULL;
+  return p->reader[b->worker_of[i]] ? p->reader[b->worker_of[i]] : p->names[b->worker_of[i]];
+}
+
 /* --report: one line per card of the list, in list order, whatever order the workers finished in. */
 static void print_report(const cf_cmcc_cardlist *l, const cf_cmcc_batch *b, const parallel_setup *p) {
   for (size_t i = 0; i < l->count; i++) {
     char serial[17];
     cf_hex_encode(l->cards[i].serial, 8, serial);
-    const char *what = "not run";
-    if (i < b->start || (b->skip && b->skip[i]))
-      what = "left out";
-    else if (b->outcome[i] == CF_CMCC_CARD_DONE)
-      what = "updated";
-    else if (b->outcome[i] == CF_CMCC_CARD_FAILED)
-      what = "failed";
-    fprintf(stdout, "card %zu %s %s", i + 1, serial, what);
-    if (b->worker_of[i] >= 0 && p->workers > 1)
-      fprintf(stdout, " (%s)",
-              p->reader[b->worker_of[i]] ? p->reader[b->worker_of[i]] : p->names[b->worker_of[i]]);
+    fprintf(stdout, "card %zu %s %s", i + 1, serial, card_outcome(b, i));
+    const char *worker = card_worker(b, p, i);
+    if (worker) fprintf(stdout, " (%s)", worker);
     fputc('\n', stdout);
   }
+}
+
+/* --json: the summary and every card's outcome in one document (fields in docs/cli.md). result is
+ * "completed", "stopped" (a card failed) or "interrupted"; resume is the option to rerun with. */
+static int print_summary_json(const cf_cmcc_cardlist *l, const cf_cmcc_batch *b, const parallel_setup *p,
+                              const cf_cmcc_user_job *job, const char *result, const char *resume) {
+  json_t *cards = json_array();
+  for (size_t i = 0; cards && i < l->count; i++) {
+    const char *worker = card_worker(b, p, i);
+    json_t *card =
+        json_pack("{s:I, s:o, s:s, s:s?}", "line", (json_int_t)(i + 1), "serial",
+                  cf_json_hex(l->cards[i].serial, 8), "outcome", card_outcome(b, i), "reader", worker);
+    if (!card || json_array_append_new(cards, card) != 0) {
+      json_decref(cards);
+      cards = NULL;
+    }
+  }
+  json_t *doc = NULL;
+  if (cards)
+    doc = json_pack("{s:s, s:I, s:I, s:b, s:f, s:I, s:s?, s:o}", "result", result, "cards",
+                    (json_int_t)l->count, "updated", (json_int_t)b->done, "proved_by_use", job->verify,
+                    "seconds", b->seconds, "workers", (json_int_t)(b->workers > 1 ? b->workers : 1), "resume",
+                    resume, "lines", cards);
+  if (cf_json_emit(doc) != 0)
+    return cmcch_cli_fail(CF_EXIT_INTERNAL, "cmcc user-update: cannot write the JSON document");
+  return CF_EXIT_OK;
 }
 
 /* Every failure but the first (which the caller prints with the exit code), in card order. */
 static void print_other_failures(const cf_cmcc_cardlist *l, const cf_cmcc_batch *b, const parallel_setup *p) {
   for (size_t i = b->failed + 1; i < l->count; i++)
     if (b->outcome[i] == CF_CMCC_CARD_FAILED && b->worker_of[i] >= 0)
-      cf_cmcc_print_error(&p->failure[b->worker_of[i]], stderr);
+      cmcch_cli_print_host_error(&p->failure[b->worker_of[i]]);
 }
 
 static void parallel_free(parallel_setup *p) {
@@ -398,22 +431,27 @@ int cmcch_cmd_user_update(void *ctx) {
   if (rc == 0) rc = cmcch_cli_open_kmc(c);
   if (rc == 0) rc = parse_job(c, &job);
   if (rc == 0) {
-    b.progress = c->g && c->g->quiet ? NULL : stderr;
+    bool json = cmcch_flag(c, "--json");
+    b.progress = json || (c->g && c->g->quiet) ? NULL : stderr;
     /* SIGINT / SIGTERM: the cards in progress are finished, then the batch stops with a resume line */
     b.stop_requested = cf_batch_interrupted;
     cf_batch_interrupt_arm();
     int brc = cf_cmcc_user_batch(&c->host, &job, &list, &b);
     cf_batch_interrupt_disarm();
     char resume[4096];
-    if (cmcch_flag(c, "--report")) print_report(&list, &b, &par);
+    const char *result = "completed";
+    if (cmcch_flag(c, "--report") && !json) print_report(&list, &b, &par);
     if (brc != 0 && (list.count == 0 || b.outcome[b.failed] != CF_CMCC_CARD_FAILED)) {
       rc = cmcch_cli_host_fail(c); /* the batch never began (no worker) */
+      result = NULL;
     } else if (brc != 0) {
       rc = cmcch_cli_host_fail(c);
       print_other_failures(&list, &b, &par);
       resume_option(&list, &b, lines != NULL, resume, sizeof resume);
-      fprintf(stdout, "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with %s\n",
-              b.failed + 1, list.count, b.done, resume);
+      result = "stopped";
+      if (!json)
+        fprintf(stdout, "user-update: stopped at card %zu of %zu: %zu updated in this run; rerun with %s\n",
+                b.failed + 1, list.count, b.done, resume);
     } else if (b.stopped) {
       resume_option(&list, &b, lines != NULL, resume, sizeof resume);
       size_t next = b.start;
@@ -421,13 +459,21 @@ int cmcch_cmd_user_update(void *ctx) {
         next++;
       rc = cf_batch_interrupt_exit_code(b.stopped);
       cf_cli_error("cmcc user-update: interrupted by %s", b.stopped == SIGINT ? "SIGINT" : "SIGTERM");
-      fprintf(stdout,
-              "user-update: interrupted before card %zu of %zu: %zu updated in this run; rerun with %s\n",
-              next + 1, list.count, b.done, resume);
-    } else {
+      result = "interrupted";
+      if (!json)
+        fprintf(stdout,
+                "user-update: interrupted before card %zu of %zu: %zu updated in this run; rerun with %s\n",
+                next + 1, list.count, b.done, resume);
+    } else if (!json) {
       fprintf(stdout, "user-update: %zu cards updated%s in %.2f s (%.0f cards/s)\n", b.done,
               job.verify ? " and proved by use" : "", b.seconds,
               b.seconds > 0 ? (double)b.done / b.seconds : 0.0);
+    }
+    /* a batch that never began has no summary: its error says why */
+    if (json && result) {
+      int jrc =
+          print_summary_json(&list, &b, &par, &job, result, strcmp(result, "completed") ? resume : NULL);
+      if (rc == 0) rc = jrc;
     }
     cf_audit_record(&c->global, c->host.card[CF_CMCC_KMC]->name, "cmcc user-update",
                     brc == 0 ? 0x9000 : c->host.sw, rc, "{s:i,s:s,s:i,s:i,s:i,s:i,s:i,s:b}", "subapp",

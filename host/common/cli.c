@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cardforge/cli.h"
+#include "cardforge/json_out.h"
 
 /* The one reader this command talks to, named in every error line; "" when none or several. */
 static char current_reader[128];
@@ -32,6 +33,10 @@ void cf_cli_error(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (cf_json_error_mode()) { /* --json: the same error as one JSON object (json_out.h) */
+    cf_json_print_error(msg, current_reader);
+    return;
+  }
   if (current_reader[0] != '\0' && strstr(msg, current_reader) == NULL)
     fprintf(stderr, "cardforge: %s [reader %s]\n", msg, current_reader);
   else
