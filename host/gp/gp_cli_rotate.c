@@ -203,7 +203,7 @@ out:
   }
   cf_gp_close(&c);
   cf_transport_close(t);
-  return card->state == C_FAILED ? -1 : 0;
+  return card->state == C_FAILED || card->state == C_NOT_REACHED ? -1 : 0; /* the pool counts what is done */
 }
 
 /* The results in --readers order, then where to resume; returns the exit code. */
