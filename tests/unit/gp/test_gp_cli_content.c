@@ -300,7 +300,7 @@ static void test_apdu(void **state) {
  * KDD = CPLC IC fabricator 4346, IC type 4750, serial, batch 0001 (docs/gp.md 1.2). */
 static fixture *diversified_card(int method, const char *scp, const char *serial) {
   uint8_t master[16], kdd[10];
-  char params[300], enc[33], mac[33], dek[33], kdd_hex[32];
+  char params[200], enc[33], mac[33], dek[33], kdd_hex[32];
   hx(MASTER, master, sizeof master);
   snprintf(kdd_hex, sizeof kdd_hex, "43464750%s0001", serial);
   hx(kdd_hex, kdd, sizeof kdd);
