@@ -2,9 +2,10 @@
 # The installed library as a program outside this tree sees it: installs the "library" component
 # (libcardforge.so.0, libcardforge.a, the API headers, cardforge.pc) into a temporary prefix,
 # checks what the shared library exports (cf_ names only, each under the version node CARDFORGE_0,
-# SONAME libcardforge.so.0), compiles every installed header as C and as C++ (extern "C": a C++
-# program links against the C names), builds examples/ there with pkg-config and nothing else
-# (shared, and static against libcardforge.a), and runs them.
+# SONAME libcardforge.so.0) and that the static archive defines the same global names, compiles
+# every installed header as C and as C++ (extern "C": a C++ program links against the C names),
+# builds examples/ there with pkg-config and nothing else (shared, and static against
+# libcardforge.a), and runs them.
 #   library_examples.sh BUILD_DIR SOURCE_DIR plain|sanitize in-process|pcsc [CF_PCSC_ENV CARDFORGE]
 # in-process: the examples run against emulated cards in their own process.
 # pcsc: the Keycard and GP examples run against `cardforge sim` cards behind a private pcscd
@@ -58,6 +59,10 @@ for name in cf_strerror cf_transport_open_card cf_transport_open_pcsc cf_keycard
   cf_cmcc_verify_pin cf_card_profile_find; do
   grep -qx "$name@@CARDFORGE_0" <<<"$exports" || fail "$name is not exported"
 done
+# the static archive defines the same names and no other global one (internal names are local)
+archive=$(nm -g --defined-only "$libdir/libcardforge.a" | awk 'NF == 3 { print $3 }' | sort)
+[ "$archive" = "$(grep -v -x CARDFORGE_0 <<<"$exports" | sed 's/@@CARDFORGE_0$//' | sort)" ] ||
+  fail "libcardforge.a's global names differ from the shared library's: $(comm -3 <(echo "$archive") <(grep -v -x CARDFORGE_0 <<<"$exports" | sed 's/@@CARDFORGE_0$//' | sort) | head -5 | tr '\n' ' ')"
 # an internal header is not installed, and an internal function is not exported
 [ -e "$prefix/include/cardforge/cli.h" ] && fail "the CLI header cli.h was installed"
 grep -q '^keycard_client_' <<<"$exports" && fail "keycard_client_* exported"
