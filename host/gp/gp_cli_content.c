@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/audit.h"
+#include "cardforge/crypto.h"
 #include "cardforge/gp_cap.h"
 #include "cardforge/hex.h"
 #include "cardforge/sw.h"
@@ -169,7 +171,7 @@ static int read_cap(const char *path, cf_gp_cap *cap) {
 }
 
 /* LOAD of a CAP file through the open channel. */
-static int load_cap(cf_gp_client *c, const cf_gp_cap *cap, const cf_cli_opts *opts) {
+static int load_cap(const cf_cli_global *g, cf_gp_client *c, const cf_gp_cap *cap, const cf_cli_opts *opts) {
   const char *block = cf_cli_opts_value(opts, "--block");
   size_t block_len = 0;
   if (block != NULL) {
@@ -181,9 +183,15 @@ static int load_cap(cf_gp_client *c, const cf_gp_cap *cap, const cf_cli_opts *op
     }
     block_len = v;
   }
-  int rc = cf_gp_load(c, cap->package_aid, cap->package_aid_len, NULL, 0, cap->lfdb, cap->lfdb_len,
-                      cf_cli_opts_given(opts, "--hash"), block_len);
-  if (rc != CF_GP_OK) return gp_cli_report(c, rc);
+  bool hash = cf_cli_opts_given(opts, "--hash");
+  int rc = cf_gp_load(c, cap->package_aid, cap->package_aid_len, NULL, 0, cap->lfdb, cap->lfdb_len, hash,
+                      block_len);
+  int code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
+  cf_audit_record(g, NULL, "gp load", c->last_sw, code, "{s:s,s:s,s:i,s:b}", "sd_aid",
+                  cf_audit_hex(c->sd_aid, c->sd_aid_len), "package",
+                  cf_audit_hex(cap->package_aid, cap->package_aid_len), "bytes", (int)cap->lfdb_len, "hash",
+                  hash);
+  if (code != CF_EXIT_OK) return code;
   printf("Loaded ");
   gp_cli_print_hex(cap->package_aid, cap->package_aid_len);
   printf(" (%zu bytes%s)\n", cap->lfdb_len, cf_cli_opts_given(opts, "--hash") ? ", SHA-256 checked" : "");
@@ -200,7 +208,7 @@ static int cmd_load(void *ctx) {
   }
   int code = read_cap(path, &cap);
   if (code == CF_EXIT_OK) code = gp_cli_open_channel(&r->c, &r->o);
-  if (code == CF_EXIT_OK) code = load_cap(&r->c, &cap, &r->opts);
+  if (code == CF_EXIT_OK) code = load_cap(&r->global, &r->c, &cap, &r->opts);
   cf_gp_cap_free(&cap);
   return code;
 }
@@ -250,7 +258,7 @@ static int cmd_install(void *ctx) {
   }
   if (!instance_len) memcpy(instance, applet, instance_len = applet_len);
   code = gp_cli_open_channel(c, &r->o);
-  if (code == CF_EXIT_OK && path != NULL) code = load_cap(c, &cap, opts);
+  if (code == CF_EXIT_OK && path != NULL) code = load_cap(&r->global, c, &cap, opts);
   cf_gp_cap_free(&cap);
   if (code != CF_EXIT_OK) return code;
   req.elf_aid = package, req.elf_aid_len = package_len;
@@ -258,7 +266,14 @@ static int cmd_install(void *ctx) {
   req.app_aid = instance, req.app_aid_len = instance_len;
   req.c9 = c9, req.c9_len = c9_len;
   int rc = cf_gp_install(c, &req);
-  if (rc != CF_GP_OK) return gp_cli_report(c, rc);
+  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
+  cf_audit_record(&r->global, NULL, "gp install", c->last_sw, code, "{s:s,s:s,s:s,s:s,s:s,s:b}", "sd_aid",
+                  cf_audit_hex(c->sd_aid, c->sd_aid_len), "package", cf_audit_hex(package, package_len),
+                  "module", cf_audit_hex(applet, applet_len), "instance",
+                  cf_audit_hex(instance, instance_len), "privileges",
+                  req.privileges_len ? cf_audit_hex(req.privileges, req.privileges_len) : "00", "selectable",
+                  req.selectable);
+  if (code != CF_EXIT_OK) return code;
   printf("Installed ");
   gp_cli_print_hex(instance, instance_len);
   printf(" (module ");
@@ -293,7 +308,11 @@ static int cmd_delete(void *ctx) {
   if (code == CF_EXIT_OK) code = gp_cli_open_channel(&r->c, &r->o);
   if (code != CF_EXIT_OK) return code;
   int rc = cf_gp_delete_aid(&r->c, aid, len, related);
-  if (rc != CF_GP_OK) return gp_cli_report(&r->c, rc);
+  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(&r->c, rc);
+  cf_audit_record(&r->global, NULL, "gp delete", r->c.last_sw, code, "{s:s,s:s,s:b}", "sd_aid",
+                  cf_audit_hex(r->c.sd_aid, r->c.sd_aid_len), "aid", cf_audit_hex(aid, len), "related",
+                  related);
+  if (code != CF_EXIT_OK) return code;
   printf("Deleted ");
   gp_cli_print_hex(aid, len);
   printf("%s\n", related ? " and its related objects" : "");
@@ -340,7 +359,12 @@ static int cmd_store_data(void *ctx) {
       printf("%s9000\n", rlen ? " " : "");
     }
   }
-  return rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
+  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
+  /* the blocks' count only: personalisation data may hold keys */
+  cf_audit_record(&r->global, NULL, "gp store-data", c->last_sw, code, "{s:s,s:s,s:i}", "sd_aid",
+                  cf_audit_hex(c->sd_aid, c->sd_aid_len), "aid", cf_audit_hex(aid, len), "blocks", blocks);
+  cf_wipe(data, sizeof data);
+  return code;
 }
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */

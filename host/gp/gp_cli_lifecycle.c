@@ -6,6 +6,7 @@
  * and --terminate-card. */
 #include <stdio.h>
 
+#include "cardforge/audit.h"
 #include "gp_cli_internal.h"
 
 static int lock_app(gp_run *r, const char *what, bool lock) {
@@ -19,7 +20,10 @@ static int lock_app(gp_run *r, const char *what, bool lock) {
   if (code == CF_EXIT_OK) code = gp_cli_open_channel(&r->c, &r->o);
   if (code != CF_EXIT_OK) return code;
   int rc = cf_gp_lock_app(&r->c, aid, len, lock);
-  if (rc != CF_GP_OK) return gp_cli_report(&r->c, rc);
+  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(&r->c, rc);
+  cf_audit_record(&r->global, NULL, lock ? "gp lock" : "gp unlock", r->c.last_sw, code, "{s:s,s:s}", "sd_aid",
+                  cf_audit_hex(r->c.sd_aid, r->c.sd_aid_len), "aid", cf_audit_hex(aid, len));
+  if (code != CF_EXIT_OK) return code;
   printf("%s ", lock ? "Locked" : "Unlocked");
   gp_cli_print_hex(aid, len);
   printf("\n");
@@ -34,30 +38,33 @@ static int cmd_unlock(void *ctx) {
   return lock_app(ctx, "unlock", false);
 }
 
-static int card_state(gp_run *r, uint8_t state, const char *name) {
+static int card_state(gp_run *r, uint8_t state, const char *name, const char *command) {
   int code = gp_cli_open_channel(&r->c, &r->o);
   if (code != CF_EXIT_OK) return code;
   int rc = cf_gp_set_card_status(&r->c, state);
-  if (rc != CF_GP_OK) return gp_cli_report(&r->c, rc);
+  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(&r->c, rc);
+  cf_audit_record(&r->global, NULL, command, r->c.last_sw, code, "{s:s,s:s}", "sd_aid",
+                  cf_audit_hex(r->c.sd_aid, r->c.sd_aid_len), "state", cf_audit_hex(&state, 1));
+  if (code != CF_EXIT_OK) return code;
   printf("Card life cycle: %s (%02X)\n", name, state);
   return CF_EXIT_OK;
 }
 
 static int cmd_initialize_card(void *ctx) {
-  return card_state(ctx, CF_GP_CARD_INITIALIZED, "INITIALIZED");
+  return card_state(ctx, CF_GP_CARD_INITIALIZED, "INITIALIZED", "gp initialize-card");
 }
 
 static int cmd_secure_card(void *ctx) {
-  return card_state(ctx, CF_GP_CARD_SECURED, "SECURED");
+  return card_state(ctx, CF_GP_CARD_SECURED, "SECURED", "gp secure-card");
 }
 
 static int cmd_lock_card(void *ctx) {
-  return card_state(ctx, CF_GP_CARD_LOCKED, "CARD_LOCKED");
+  return card_state(ctx, CF_GP_CARD_LOCKED, "CARD_LOCKED", "gp lock-card");
 }
 
 /* Unlocking is the transition CARD_LOCKED -> SECURED (GP 2.3.1 5.1.1.4). */
 static int cmd_unlock_card(void *ctx) {
-  return card_state(ctx, CF_GP_CARD_SECURED, "SECURED");
+  return card_state(ctx, CF_GP_CARD_SECURED, "SECURED", "gp unlock-card");
 }
 
 static int cmd_terminate_card(void *ctx) {
@@ -66,7 +73,7 @@ static int cmd_terminate_card(void *ctx) {
     cf_cli_error("gp terminate-card: TERMINATED is final (no secure channel opens again): add --force");
     return CF_EXIT_USAGE;
   }
-  return card_state(r, CF_GP_CARD_TERMINATED, "TERMINATED");
+  return card_state(r, CF_GP_CARD_TERMINATED, "TERMINATED", "gp terminate-card");
 }
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */

@@ -395,6 +395,48 @@ static void test_s16_and_help(void **state) {
   fx_free(fx);
 }
 
+/* The ceremony log records card content and life cycle changes, refusals too, and never the
+ * personalisation data. */
+static void test_audit_lines(void **state) {
+  (void)state;
+  char path[] = "/tmp/cf-gp-audit-XXXXXX", log[8192];
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  unlink(path);
+  const char *saved = getenv("CARDFORGE_AUDIT_LOG");
+  char *saved_copy = saved ? strdup(saved) : NULL;
+  setenv("CARDFORGE_AUDIT_LOG", path, 1);
+  fixture *fx = composite();
+  assert_int_equal(gp_cli(fx, "delete " WALLET2_AID, out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "delete " WALLET2_AID, out, sizeof out), CF_EXIT_CARD);
+  assert_int_equal(gp_cli(fx, "store-data " WALLET3_AID " --data 5EC2E75EC2E7", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "lock-card", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "--key " OTHER_MASTER " unlock-card", out, sizeof out), CF_EXIT_VERIFY);
+  fx_free(fx);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  size_t n = fread(log, 1, sizeof log - 1, f);
+  log[n] = 0;
+  fclose(f);
+  unlink(path);
+  if (saved_copy)
+    setenv("CARDFORGE_AUDIT_LOG", saved_copy, 1);
+  else
+    unsetenv("CARDFORGE_AUDIT_LOG");
+  free(saved_copy);
+  assert_non_null(strstr(log, "\"command\":\"gp delete\",\"reader\":null,\"result\":\"ok\",\"sw\":\"9000\""));
+  assert_non_null(strstr(log, "\"aid\":\"" WALLET2_AID "\",\"related\":false"));
+  assert_non_null(strstr(log, "\"result\":\"failed\",\"sw\":\"6A88\",\"exit\":3"));
+  assert_non_null(strstr(log, "\"command\":\"gp store-data\""));
+  assert_non_null(strstr(log, "\"blocks\":1"));
+  assert_null(strstr(log, "5EC2E7"));
+  assert_non_null(strstr(log, "\"command\":\"gp lock-card\""));
+  assert_non_null(strstr(log, "\"state\":\"7F\""));
+  /* the channel failed: no line for unlock-card */
+  assert_null(strstr(log, "unlock-card"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list),
@@ -406,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_apdu),
       cmocka_unit_test(test_diversified_channel),
       cmocka_unit_test(test_s16_and_help),
+      cmocka_unit_test(test_audit_lines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
