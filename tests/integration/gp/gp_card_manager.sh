@@ -120,6 +120,35 @@ grep -q "^> 84 F2 80 02 10" "$D/trace.txt" || cf_fail "apdu --secure: GET STATUS
 expect 3 "the same APDU without the channel" gp -r "$R0" apdu 80F28002024F0000
 cf_expect_contains "$out" "6982" "apdu without --secure"
 
+# ---- 5b. a CAP file (made here with python's zipfile): the Keycard package goes with every
+#      instance, comes back with LOAD (SHA-256 checked), its wallet and NDEF instances are made again ----
+python3 - "$D/keycard.cap" <<'PY' || cf_fail "making the CAP file"
+import sys, zipfile
+aid = bytes.fromhex("A0000008040001")
+header = bytes([1, 0, 10 + len(aid)]) + bytes.fromhex("DECAFFED") + bytes([1, 2, 4, 0, 1, len(aid)]) + aid
+modules = [aid + bytes([0x01, i]) for i in (1, 2, 3, 4)]
+body = bytes([len(modules)]) + b"".join(bytes([len(m)]) + m + b"\x00\x10" for m in modules)
+applet = bytes([3, 0, len(body)]) + body
+method = bytes([7, 0, 200]) + bytes(range(200))
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in (("Header", header), ("Applet", applet), ("Method", method)):
+        z.writestr("im/status/keycard/javacard/%s.cap" % name, data)
+PY
+expect 0 "delete the package with its applications" gp -r "$R0" delete --related A0000008040001
+expect 0 "list without the package" gp -r "$R0" list
+case $out in *A0000008040001*) cf_fail "the deleted package or one of its instances is still listed: $out" ;; esac
+expect 3 "NDEF went with the package" "$cf" apdu -r "$R0" 00A4040007D2760000850101
+expect 0 "load the CAP file" gp -r "$R0" load --cap "$D/keycard.cap" --hash --block 100
+cf_expect_contains "$out" "Loaded A0000008040001 (" "load"
+expect 0 "install the wallet" gp -r "$R0" install --package A0000008040001 --applet A000000804000101 --create $WALLET
+expect 0 "install NDEF" gp -r "$R0" install --package A0000008040001 --applet A000000804000102 --create D2760000850101
+"$cf" apdu -r "$R0" 00A4040007D2760000850101 >/dev/null || cf_fail "NDEF after its install"
+out=$(kc info) || cf_fail "keycard info after the package came back"
+cf_expect_contains "$out" "initialized: no" "the wallet of the reloaded package starts uninitialised"
+expect 0 "list after the reload" gp -r "$R0" list
+cf_expect_contains "$out" "ELF  A0000008040001  LOADED (01)" "list: the reloaded package"
+case $out in *"APP  A00000080400010301"*) cf_fail "Cash was not installed again but is listed: $out" ;; esac
+
 # ---- 6. diversified keys ----
 expect 0 "EMV diversified keys" gp -r "$R1" --diversify emv auth
 cf_expect_contains "$out" "SCP02 i=55, KVN FF" "emv auth"
