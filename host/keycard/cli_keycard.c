@@ -313,6 +313,12 @@ static int session_open(keycard_cli *c, keycard_cli_card *card, int need) {
   }
   *card = s->card;
   card->session = s;
+  if (c->fresh_select || !card->kc.selected) {
+    /* a new selection of the wallet: its pairing is looked up in the store again, as a command
+     * alone would (an earlier line may have unpaired, paired again or reset the card) */
+    card->kc.paired = false;
+    cf_wipe(card->kc.pairing_key, sizeof card->kc.pairing_key);
+  }
   return bring_up(c, card, need, c->fresh_select);
 }
 

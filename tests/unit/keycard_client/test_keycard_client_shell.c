@@ -374,6 +374,24 @@ static void change_pin_in_session(void **state) {
   assert_int_equal(run(b, "verify-pin", "--pin", "111111", NULL), CF_EXIT_OK);
 }
 
+/* factory-reset in a session: the pairing the session used is gone with the card's; the next
+ * command looks the store up again and says so instead of trying the old pairing. */
+static void factory_reset_in_session(void **state) {
+  bench *b = *state;
+  setenv("CARDFORGE_PIN", PIN, 1);
+  int code = shell(b, "status\nfactory-reset --yes\nstatus\ninfo\n", "shell", NULL);
+  assert_int_equal(code, CF_EXIT_CARD);
+  char line[1024];
+  assert_non_null(answer(b, 1, line, sizeof line));
+  assert_string_equal(line, "ok");
+  assert_non_null(answer(b, 2, line, sizeof line));
+  assert_true(strncmp(line, "error 3 status: ", 16) == 0);
+  assert_non_null(strstr(line, "not initialized"));
+  assert_non_null(answer(b, 3, line, sizeof line));
+  assert_non_null(strstr(line, "ok initialized: no"));
+  assert_int_equal(b->opens_channel, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(split_words_quotes_comments),
@@ -382,6 +400,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(reselect_reopens, setup, teardown),
       cmocka_unit_test_setup_teardown(pin_sources_and_refusal, setup, teardown),
       cmocka_unit_test_setup_teardown(change_pin_in_session, setup, teardown),
+      cmocka_unit_test_setup_teardown(factory_reset_in_session, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
