@@ -166,7 +166,7 @@ int cf_cmcc_user_batch(cf_cmcc_host *h, const cf_cmcc_user_job *job, const cf_cm
     *h = r.wk[first].host;
     memcpy(h->card, keep.card, sizeof h->card); /* the caller's transports, not the wrappers */
     h->hsm = keep.hsm;
-    rc = -1;
+    rc = cmcch_status(h); /* the failed card's code, as every flow returns it */
   }
   b->seconds = p.seconds;
   for (int role = 0; role < CF_CMCC_ROLES; role++)

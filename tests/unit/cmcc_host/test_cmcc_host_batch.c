@@ -139,7 +139,7 @@ static void parallel_equals_sequential(void **state) {
 static void failure_stops_only_that_card(void **state) {
   (void)state;
   fixture *f = fixture_new(WORKERS, 37);
-  assert_int_equal(cf_cmcc_user_batch(&f->w->host, &f->job, &f->list, &f->b), -1);
+  assert_int_equal(cf_cmcc_user_batch(&f->w->host, &f->job, &f->list, &f->b), CF_CMCC_E_CARD);
   assert_int_equal(f->w->host.status, CF_CMCC_E_CARD);
   assert_int_equal(f->w->host.sw, 0x6988);
   assert_non_null(strstr(f->w->host.step, "card 38 "));
@@ -161,7 +161,7 @@ static void failure_stops_only_that_reader(void **state) {
   for (int i = 0; i < CARDS; i++)
     assign[i] = i % WORKERS;
   f->b.assign = assign;
-  assert_int_equal(cf_cmcc_user_batch(&f->w->host, &f->job, &f->list, &f->b), -1);
+  assert_int_equal(cf_cmcc_user_batch(&f->w->host, &f->job, &f->list, &f->b), CF_CMCC_E_CARD);
   assert_int_equal(f->b.failed, 42);
   size_t left = 0;
   for (size_t i = 0; i < CARDS; i++) {

@@ -315,11 +315,7 @@ static void cmcc_host_user_batch(void **state) {
   bc.opened = 0;
   bc.bad_index = 5;
   b.progress = NULL;
-  /* the batch records the card's failure; what it returns is only negative (host/cmcc/batch.c) */
-  assert_true(cf_cmcc_user_batch(&w->host, &job, &list, &b) < 0);
-  assert_int_equal(w->host.status, CF_CMCC_E_CARD);
-  assert_int_equal(w->host.sw, 0x6988);
-  cf_cmcc_host_clear(&w->host);
+  REFUSED(w, cf_cmcc_user_batch(&w->host, &job, &list, &b), CF_CMCC_E_CARD, 0x6988);
   assert_int_equal(b.done, 5);
   assert_int_equal(b.failed, 5);
   assert_int_equal(bc.opened, 6);

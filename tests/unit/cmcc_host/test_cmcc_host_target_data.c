@@ -187,7 +187,7 @@ static void cmcc_host_batch_stops_at_wrong_card(void **state) {
   cf_hex_encode(emk, 16, bc.emk_hex);
   cf_cmcc_batch b = {.open_card = batch_open, .close_card = batch_close, .ctx = &bc};
   cf_cmcc_user_job job = user_job();
-  assert_int_equal(cf_cmcc_user_batch(&w->host, &job, &list, &b), -1);
+  assert_int_equal(cf_cmcc_user_batch(&w->host, &job, &list, &b), CF_CMCC_E_VERIFY);
   assert_int_equal(w->host.status, CF_CMCC_E_VERIFY);
   assert_int_equal(cf_cmcc_exit_code(&w->host), CF_EXIT_VERIFY);
   assert_int_equal(b.done, 3);
