@@ -311,6 +311,8 @@ static int session_open(keycard_cli *c, keycard_cli_card *card, int need) {
     if (code != CF_EXIT_OK) return code;
     s->connected = true;
   }
+  /* --trace on a line traces the session from there on (the shell's log outlives the line) */
+  if (c->g->trace && s->card.t->trace == NULL) s->card.t->trace = s->shell->io->log;
   *card = s->card;
   card->session = s;
   if (c->fresh_select || !card->kc.selected) {
