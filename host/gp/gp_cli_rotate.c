@@ -382,9 +382,13 @@ int gp_cli_cmd_rotate(void *ctx) {
     cf_cli_error("gp rotate: %s", err);
     code = CF_EXIT_INTERNAL;
   }
-  if (sig) cf_cli_error("gp rotate: interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  /* an interrupt counts when it left a card unwritten */
+  bool left = false;
+  for (size_t i = 0; i < rr->n; i++)
+    left = left || rr->cards[i].state == C_NOT_REACHED || rr->cards[i].state == C_TODO;
+  if (sig && left) cf_cli_error("gp rotate: interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
   code = report_results(rr, code);
-  if (sig && code == CF_EXIT_OK) code = cf_batch_interrupt_exit_code(sig);
+  if (sig && left && code == CF_EXIT_OK) code = cf_batch_interrupt_exit_code(sig);
   cf_audit_list *readers = cf_audit_list_new();
   size_t rotated = 0;
   for (size_t i = 0; i < rr->n; i++) {

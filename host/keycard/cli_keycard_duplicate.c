@@ -393,22 +393,19 @@ static int dup_main(dup_run *d) {
     if ((code = export_from_source(d)) != CF_EXIT_OK) return code;
     run_targets(d, write_target, true);
   }
+  /* an interrupt counts when it left a target unwritten */
   int sig = cf_batch_interrupted();
-  if (sig) {
-    d->interrupted = 1;
-    for (int i = 0; i < d->n; i++)
-      if (d->t[i].state == T_TODO) d->t[i].state = T_NOT_REACHED;
-    keycard_cli_error(c, cf_batch_interrupt_exit_code(sig), "interrupted by %s",
-                      sig == SIGINT ? "SIGINT" : "SIGTERM");
-    bool pending = false;
-    for (int i = 0; i < d->n; i++)
-      pending = pending || d->t[i].state == T_NOT_REACHED;
-    if (pending) {
-      report(d, CF_EXIT_OK);
-      return cf_batch_interrupt_exit_code(sig);
-    }
+  bool pending = false;
+  for (int i = 0; sig && i < d->n; i++) {
+    if (d->t[i].state == T_TODO) d->t[i].state = T_NOT_REACHED;
+    pending = pending || d->t[i].state == T_NOT_REACHED;
   }
-  return report(d, CF_EXIT_OK);
+  if (!pending) return report(d, CF_EXIT_OK);
+  d->interrupted = 1;
+  keycard_cli_error(c, cf_batch_interrupt_exit_code(sig), "interrupted by %s",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM");
+  report(d, CF_EXIT_OK);
+  return cf_batch_interrupt_exit_code(sig);
 }
 
 int keycard_cli_cmd_duplicate(void *ctx) {

@@ -4,7 +4,9 @@
 # done): results in --readers order, an exact journal (one line per card), a run killed with SIGKILL
 # in the middle and its rerun with the same journal, which completes exactly the cards left (a card
 # whose PUT KEY went through before the kill but has no journal line is found holding the new keys
-# and left as it is: no card gets PUT KEY twice, each shows the new set once). No timing is asserted.
+# and left as it is: no card gets PUT KEY twice, each shows the new set once); SIGINT in the middle
+# exits 130 naming exactly the readers left, and a rerun with them completes the rotation; a reader
+# that is gone stops only its card. No timing is asserted.
 set -u
 # shellcheck source=/dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
@@ -109,8 +111,31 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 echo "parallel-gp-rotate: killed after $first cards journaled; rerun: $journaled journaled, $held already held, $added added"
 
+# ---- SIGINT once the four fast cards are journaled: exit 130, the resume line names exactly the
+# four slow readers (stopped before their PUT KEY), and a rerun with that list completes them ----
+set -m # job control: a background job of a script without it ignores SIGINT
+"$CARDFORGE" gp --key-ver 30 --key @"$D/k30" rotate --readers "$ALL" --journal "$D/j32" --new-kvn 32 --type aes \
+  --new-key @"$D/k31" >"$D/int.out" 2>"$D/int.err" &
+pid=$!
+for _ in $(seq 1 200); do
+  [ "$(grep -c '^done ' "$D/j32" 2>/dev/null)" -ge 4 ] && break
+  sleep 0.05
+done
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+set +m
+[ "$rc" = 130 ] || cf_fail "SIGINT: exit $rc ($(cat "$D/int.out" "$D/int.err"))"
+left=$(IFS=,; echo "${R[*]:4:4}")
+cf_expect_contains "$(cat "$D/int.out")" "rotate: 4 of 8 cards hold KVN 32; rerun with --readers $left" "resume line"
+cf_expect_contains "$(cat "$D/int.err")" "interrupted by SIGINT" "interrupt message"
+run 0 "resume with the readers left" "${cf[@]}" --key-ver 30 --key @"$D/k30" rotate --readers "$left" \
+  --journal "$D/j32" --new-kvn 32 --type aes --new-key @"$D/k31"
+[ "$(printf '%s\n' "$out" | grep -c 'KVN 32 added')" = 4 ] || cf_fail "resume: $out"
+[ "$(grep -c '^done ' "$D/j32")" = 8 ] || cf_fail "journal after the resume: $(cat "$D/j32")"
+
 # ---- a reader that is gone stops only its card; the resume line names it ----
 run 4 "a reader that is gone" "${cf[@]}" --key-ver 30 --key @"$D/k30" rotate \
-  --readers "${R[0]},No Such Reader,${R[2]}" --new-kvn 32 --type aes --new-key @"$D/k31"
-cf_expect_contains "$out" "rotate: 2 of 3 cards hold KVN 32; rerun with --readers No Such Reader" "resume line"
+  --readers "${R[0]},No Such Reader,${R[2]}" --new-kvn 33 --type aes --new-key @"$D/k31"
+cf_expect_contains "$out" "rotate: 2 of 3 cards hold KVN 33; rerun with --readers No Such Reader" "resume line"
 echo "parallel-gp-rotate: all checks passed"
