@@ -80,7 +80,8 @@ static int hsm_init_token(cmcch_cli *c, const char *spec, int nk, int nr) {
   }
   cf_wipe(value, sizeof value);
   /* as for the vault: one line, the keys stored before any failure listed */
-  cf_audit_record(&c->global, "", "cmcc hsm-init", 0, rc, "{s:s,s:o}", "token", spec, "keys", keys);
+  cf_audit_record(&c->global, "", "cmcc hsm-init", 0, rc, "{s:s,s:o}", "token", cf_cmcc_hsm_token_label(h),
+                  "keys", keys);
   if (rc == 0) printf("HSM token: %zu keys stored (sensitive, not extractable)\n", done);
   cf_cmcc_hsm_free(h);
   return rc;

@@ -343,6 +343,10 @@ bool cf_cmcc_hsm_in_token(const cf_cmcc_hsm *h) {
   return h != NULL && h->ks != NULL;
 }
 
+const char *cf_cmcc_hsm_token_label(const cf_cmcc_hsm *h) {
+  return cf_cmcc_hsm_in_token(h) ? cf_ks_token_label(h->ks) : "";
+}
+
 /* "cmcc/TT/VV/II" -> type, version, index. */
 static bool token_label_vit(const char *label, uint8_t *type, uint8_t *version, uint8_t *index) {
   size_t p = strlen(CF_CMCC_TOKEN_PREFIX);

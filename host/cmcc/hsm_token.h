@@ -19,6 +19,8 @@ bool cf_cmcc_hsm_is_token(const char *spec);
 int cf_cmcc_hsm_token_open(const char *spec, bool need_keys, cf_cmcc_hsm **out, char *err, size_t errlen);
 /* Whether h is a token. */
 bool cf_cmcc_hsm_in_token(const cf_cmcc_hsm *h);
+/* The token's label (for messages and the ceremony log: a URI may carry a PIN); "" for a vault. */
+const char *cf_cmcc_hsm_token_label(const cf_cmcc_hsm *h);
 /* Stores a key in the token as cmcc/TT/VV/II (sensitive, not extractable): value imported, or
  * NULL to generate it inside the token. replace deletes a key of that name first (else such a key
  * is refused). kcv receives its check value. */

@@ -144,7 +144,7 @@ log=$out
 for c in '"hsm init"' '"cmcc hsm-init"' '"hsm import"' '"cmcc import-key"' '"cmcc make-working"'; do
   cf_expect_contains "$log" "\"command\":$c" "log line for $c"
 done
-cf_expect_contains "$log" "\"token\":\"pkcs11\"" "cmcc hsm-init names the token"
+cf_expect_contains "$log" "\"token\":\"cardforge\"" "cmcc hsm-init names the token by its label"
 for k in "$K01" "$K03" "$K04" "$K05" "$CARDFORGE_HSM_PIN" "$CARDFORGE_HSM_SO_PIN"; do
   case "$log" in *"$k"*) cf_fail "the ceremony log holds a secret" ;; esac
 done
