@@ -19,6 +19,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/gp_client.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cardforge/secret_input.h"
 #include "cardforge/sw.h"
 #include "gp_cli_internal.h"
@@ -617,6 +618,7 @@ static void retired_option_hint(const cf_cli_opts *opts) {
 static int parse(const cf_cli_global *g, int argc, char **argv, gp_run *r, const cf_cli_command **cmd) {
   char err[256];
   const cf_cli_family family = gp_family();
+  cf_json_requested(argc, argv); /* list --json: errors as JSON too */
   int n = 0;
   char **args = gp_cli_gppro_aliases(argc, argv, &n);
   if (args == NULL) {

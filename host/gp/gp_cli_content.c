@@ -1,7 +1,7 @@
-/* `cardforge gp` card content commands: list (GET STATUS of every subset), install,
- * make-selectable, load, delete and store-data (GP Card Specification 2.3.1, 11.2, 11.4, 11.5,
- * 11.6, 11.11). Each opens the secure channel the channel options describe. Option names follow
- * GlobalPlatformPro's (--package, --applet, --create, --privs, --params) where it has one. */
+/* `cardforge gp` card content commands: install, make-selectable, load, delete and store-data
+ * (GP Card Specification 2.3.1, 11.2, 11.5, 11.6, 11.11), and the table row of list
+ * (gp_cli_list.c). Each opens the secure channel the channel options describe. Option names
+ * follow GlobalPlatformPro's (--package, --applet, --create, --privs, --params) where it has one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,139 +12,6 @@
 #include "cardforge/hex.h"
 #include "cardforge/sw.h"
 #include "gp_cli_internal.h"
-
-#define LIST_MAX 64
-
-/* GP 2.3.1 table 11-3 (card), 11-4 (applications and Security Domains), 11-2 (load files). */
-static const char *life_cycle_name(uint8_t p1, uint8_t lc) {
-  if (p1 == CF_GP_STATUS_ISD) {
-    switch (lc) {
-    case 0x01:
-      return "OP_READY";
-    case 0x07:
-      return "INITIALIZED";
-    case 0x0F:
-      return "SECURED";
-    case 0x7F:
-      return "CARD_LOCKED";
-    case 0xFF:
-      return "TERMINATED";
-    default:
-      return "?";
-    }
-  }
-  if (p1 != CF_GP_STATUS_APPS) return lc == 0x01 ? "LOADED" : "?";
-  if ((lc & 0x83) == 0x83) return "LOCKED";
-  switch (lc) {
-  case 0x03:
-    return "INSTALLED";
-  case 0x07:
-    return "SELECTABLE";
-  case 0x0F:
-    return "PERSONALIZED";
-  default:
-    return (lc & 0x07) == 0x07 ? "SELECTABLE (application-specific state)" : "?";
-  }
-}
-
-/* GP 2.3.1 table 6-1: the privileges, byte 1 b8 first. */
-static void print_privileges(const uint8_t *p, size_t n) {
-  static const char *const names[24] = {"Security Domain",
-                                        "DAP Verification",
-                                        "Delegated Management",
-                                        "Card Lock",
-                                        "Card Terminate",
-                                        "Card Reset",
-                                        "CVM Management",
-                                        "Mandated DAP Verification",
-                                        "Trusted Path",
-                                        "Authorized Management",
-                                        "Token Verification",
-                                        "Global Delete",
-                                        "Global Lock",
-                                        "Global Registry",
-                                        "Final Application",
-                                        "Global Service",
-                                        "Receipt Generation",
-                                        "Ciphered Load File Data Block",
-                                        "Contactless Activation",
-                                        "Contactless Self-Activation",
-                                        NULL,
-                                        NULL,
-                                        NULL,
-                                        NULL};
-  const char *sep = "     ";
-  for (size_t bit = 0; bit < 8 * n && bit < 24; bit++) {
-    if (!(p[bit / 8] & (0x80 >> (bit % 8)))) continue;
-    printf("%s%s", sep, names[bit] ? names[bit] : "RFU");
-    sep = ", ";
-  }
-  if (sep[0] == ',') printf("\n");
-}
-
-static void print_entries(uint8_t p1, const cf_gp_registry_entry *e, size_t n) {
-  const char *kind = p1 == CF_GP_STATUS_ISD ? "ISD" : p1 == CF_GP_STATUS_APPS ? "APP" : "ELF";
-  for (size_t i = 0; i < n && i < LIST_MAX; i++) {
-    printf("%-4s ", kind);
-    gp_cli_print_hex(e[i].aid, e[i].aid_len);
-    printf("  %s (%02X)", life_cycle_name(p1, e[i].life_cycle), e[i].life_cycle);
-    if (p1 != CF_GP_STATUS_ELF && p1 != CF_GP_STATUS_ELF_MODULES) {
-      printf("  privileges ");
-      gp_cli_print_hex(e[i].privileges, e[i].privileges_len);
-      printf("%s", e[i].privileges_len ? "" : "-");
-    }
-    if (e[i].elf_aid_len) {
-      printf("  load file ");
-      gp_cli_print_hex(e[i].elf_aid, e[i].elf_aid_len);
-    }
-    printf("\n");
-    print_privileges(e[i].privileges, e[i].privileges_len);
-    for (size_t m = 0; m < e[i].module_count && m < CF_GP_MODULES_MAX; m++) {
-      printf("     module ");
-      gp_cli_print_hex(e[i].module_aid[m], e[i].module_aid_len[m]);
-      printf("\n");
-    }
-    if (e[i].module_count > CF_GP_MODULES_MAX)
-      printf("     (%zu more modules)\n", e[i].module_count - CF_GP_MODULES_MAX);
-  }
-  if (n > LIST_MAX) printf("(%zu more not shown)\n", n - LIST_MAX);
-}
-
-/* GET STATUS of the ISD, the applications and Security Domains, and the load files with their
- * modules; the TLV format first, the deprecated one for cards that refuse it (6A86); load files
- * alone (P1 20) for cards that do not list modules. */
-static int cmd_list(void *ctx) {
-  gp_run *r = ctx;
-  cf_gp_client *c = &r->c;
-  cf_gp_registry_entry *e = calloc(LIST_MAX, sizeof *e);
-  size_t n = 0;
-  bool tlv = true;
-  if (e == NULL) {
-    cf_cli_error("gp list: out of memory");
-    return CF_EXIT_INTERNAL;
-  }
-  int code = gp_cli_open_channel(c, &r->o);
-  if (code != CF_EXIT_OK) goto out;
-  int rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, LIST_MAX, &n);
-  if (rc == CF_GP_ERR_CARD && c->last_sw == SW_INCORRECT_P1P2 && c->open) {
-    tlv = false;
-    rc = cf_gp_get_status(c, CF_GP_STATUS_ISD, tlv, e, LIST_MAX, &n);
-  }
-  if (rc == CF_GP_OK) print_entries(CF_GP_STATUS_ISD, e, n);
-  if (rc == CF_GP_OK && (rc = cf_gp_get_status(c, CF_GP_STATUS_APPS, tlv, e, LIST_MAX, &n)) == CF_GP_OK)
-    print_entries(CF_GP_STATUS_APPS, e, n);
-  uint8_t elf_p1 = CF_GP_STATUS_ELF_MODULES;
-  if (rc == CF_GP_OK) {
-    rc = cf_gp_get_status(c, elf_p1, tlv, e, LIST_MAX, &n);
-    if (rc == CF_GP_ERR_CARD && c->last_sw == SW_INCORRECT_P1P2 && c->open)
-      rc = cf_gp_get_status(c, elf_p1 = CF_GP_STATUS_ELF, tlv, e, LIST_MAX, &n);
-  }
-  if (rc == CF_GP_OK) print_entries(elf_p1, e, n);
-  code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
-out:
-  free(e);
-  return code;
-}
 
 /* The one AID word a command takes. */
 static int aid_word(const gp_run *r, const char *what, uint8_t aid[16], size_t *len) {
@@ -369,7 +236,7 @@ static int cmd_store_data(void *ctx) {
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
 const cf_cli_command gp_content_commands[] = {
-    {"list", cmd_list, "", 0, "[channel options]",
+    {"list", gp_cli_cmd_list, "--json", 0, "[--json] [channel options]",
      "GET STATUS: the ISD, applications, load files and modules (opens a channel)",
      "One line per registry entry: ISD, APP (applications and Security Domains) and ELF (executable\n"
      "load files, each with its modules), with its life cycle state and privileges (named below the\n"

@@ -58,6 +58,9 @@ void gp_cli_print_hex(const uint8_t *b, size_t n);
  * are argv's or constants. NULL when out of memory. */
 char **gp_cli_gppro_aliases(int argc, char **argv, int *out_argc);
 
+/* gp_cli_list.c: `list` (its row is in gp_content_commands). */
+int gp_cli_cmd_list(void *ctx);
+
 /* The commands of each file, in the order `cardforge gp --help` lists them. */
 extern const cf_cli_command gp_content_commands[];
 extern const size_t gp_content_command_count;

@@ -61,6 +61,18 @@ cf_expect_contains "$out" "ELF  A0000008040001  LOADED (01)
      module A000000804000103
      module A000000804000104" "list: the Keycard package and its modules"
 
+"$cf" gp -r "$R0" list --json >"$D/list.json" || cf_fail "list --json"
+python3 - "$D/list.json" <<'PY' || cf_fail "list --json: $(cat "$D/list.json")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["security_domain"] == "A000000151000000"
+kinds = [e["kind"] for e in doc["entries"]]
+assert kinds == ["ISD", "APP", "APP", "APP", "APP", "ELF"], kinds
+elf = doc["entries"][-1]
+assert elf["aid"] == "A0000008040001" and elf["state"] == "LOADED" and len(elf["modules"]) == 4
+assert doc["entries"][0]["privilege_names"][0] == "Security Domain"
+PY
+
 # ---- 2. the wallet: initialised and paired, deleted, installed again, paired afresh ----
 kc() { "$cf" --reader "$R0" keycard "$@"; }
 field() { sed -n "s/^$1: //p"; }

@@ -3,11 +3,13 @@
  * built here), store-data, lock/unlock, the card life cycle, apdu [--secure], and channels opened
  * with diversified keys (--diversify) and put-key --new-diversify. Each command's effect is checked
  * on the card itself, not only through the command's own output. */
+#include <jansson.h>
 #include <stdlib.h>
 
 #include "gp_cap_builder.h"
 #include "gp_cli_run.h"
 #include "gp_composite_card.h"
+#include "cardforge/json_out.h"
 
 #define MASTER "404142434445464748494A4B4C4D4E4F"
 #define OTHER_MASTER "B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF"
@@ -54,6 +56,51 @@ static void test_list(void **state) {
   assert_int_equal(gp_cli(fx, "--level mac+enc+rmac list", out, sizeof out), CF_EXIT_OK);
   assert_non_null(strstr(out, "APP  A00000080400010301  LOCKED (87)"));
   assert_int_equal(gp_cli(fx, "list extra", out, sizeof out), CF_EXIT_USAGE);
+  fx_free(fx);
+}
+
+/* list --json: one document, the same entries as the text. */
+static void test_list_json(void **state) {
+  (void)state;
+  fixture *fx = composite();
+  assert_int_equal(gp_cli(fx, "lock " CASH_AID, out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "list --json", out, sizeof out), CF_EXIT_OK);
+  json_error_t jerr;
+  json_t *doc = json_loads(out, 0, &jerr);
+  assert_non_null(doc);
+  assert_string_equal(json_string_value(json_object_get(doc, "security_domain")), "A000000151000000");
+  json_t *entries = json_object_get(doc, "entries");
+  /* the ISD, seven applications, two load files */
+  assert_int_equal(json_array_size(entries), 10);
+  json_t *isd = json_array_get(entries, 0);
+  assert_string_equal(json_string_value(json_object_get(isd, "kind")), "ISD");
+  assert_string_equal(json_string_value(json_object_get(isd, "state")), "SECURED");
+  assert_string_equal(json_string_value(json_object_get(isd, "privileges")), "9EFE80");
+  assert_int_equal(json_array_size(json_object_get(isd, "privilege_names")), 13);
+  assert_true(json_is_null(json_object_get(isd, "load_file")));
+  bool cash = false, keycard_elf = false;
+  for (size_t i = 0; i < json_array_size(entries); i++) {
+    json_t *en = json_array_get(entries, i);
+    const char *aid = json_string_value(json_object_get(en, "aid"));
+    if (strcmp(aid, CASH_AID) == 0) {
+      cash = true;
+      assert_string_equal(json_string_value(json_object_get(en, "state")), "LOCKED");
+      assert_string_equal(json_string_value(json_object_get(en, "life_cycle")), "87");
+      assert_string_equal(json_string_value(json_object_get(en, "load_file")), "A0000008040001");
+    }
+    if (strcmp(aid, "A0000008040001") == 0) {
+      keycard_elf = true;
+      assert_string_equal(json_string_value(json_object_get(en, "kind")), "ELF");
+      json_t *modules = json_object_get(en, "modules");
+      assert_int_equal(json_array_size(modules), 4);
+      assert_string_equal(json_string_value(json_array_get(modules, 3)), "A000000804000104");
+    }
+  }
+  assert_true(cash && keycard_elf);
+  json_decref(doc);
+  /* --json is list's alone */
+  assert_int_equal(gp_cli(fx, "auth --json", out, sizeof out), CF_EXIT_USAGE);
+  cf_json_set_error_mode(false); /* one process runs every test */
   fx_free(fx);
 }
 
@@ -440,6 +487,7 @@ static void test_audit_lines(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list),
+      cmocka_unit_test(test_list_json),
       cmocka_unit_test(test_gppro_aliases),
       cmocka_unit_test(test_delete_and_install),
       cmocka_unit_test(test_load_cap),
