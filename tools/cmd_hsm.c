@@ -284,5 +284,10 @@ int cf_cmd_hsm(const cf_cli_global *g, int argc, char **argv) {
     cf_cli_error("hsm %s: --label is required", cmd->name);
     return CF_EXIT_USAGE;
   }
+  if (needs_label && cmd->run != cmd_delete && !cf_ks_label_valid(opt(&r, "--label"))) {
+    cf_cli_error("hsm %s: --label: 1 to %d printable characters without blanks, not ending in %s", cmd->name,
+                 CF_KS_LABEL_MAX, CF_KS_KL_SUFFIX);
+    return CF_EXIT_USAGE;
+  }
   return cmd->run(&r);
 }

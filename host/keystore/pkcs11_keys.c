@@ -61,12 +61,16 @@ static bool has_suffix(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int label_ok(const char *label, char *err, size_t errlen) {
+bool cf_ks_label_valid(const char *label) {
   size_t n = label ? strlen(label) : 0;
   bool printable = n > 0 && n <= CF_KS_LABEL_MAX;
   for (size_t i = 0; printable && i < n; i++)
     printable = label[i] > 0x20 && label[i] < 0x7F;
-  if (!printable || has_suffix(label, CF_KS_KL_SUFFIX)) {
+  return printable && !has_suffix(label, CF_KS_KL_SUFFIX);
+}
+
+static int label_ok(const char *label, char *err, size_t errlen) {
+  if (!cf_ks_label_valid(label)) {
     snprintf(err, errlen, "a key label is 1 to %d printable characters without blanks, not ending in %s",
              CF_KS_LABEL_MAX, CF_KS_KL_SUFFIX);
     return -1;

@@ -83,6 +83,8 @@ int cf_ks_default_conf_path(const char *state_dir, char *out, size_t cap);
  * exportable (then still sensitive: only C_WrapKey can take the value out, see
  * cf_ks_export_value). find returns 1 with *key, 0 when there is no such key, -1 on error. */
 int cf_ks_find(cf_keystore *ks, const char *label, cf_ks_key *key, char *err, size_t errlen);
+/* Whether label may name a new key. */
+bool cf_ks_label_valid(const char *label);
 /* Every key of the token (companions excluded), in the token's order; *count set. */
 int cf_ks_list(cf_keystore *ks, cf_ks_key *keys, size_t cap, size_t *count, char *err, size_t errlen);
 int cf_ks_import(cf_keystore *ks, const char *label, cf_ks_type type, const uint8_t *value, size_t len,
