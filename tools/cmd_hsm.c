@@ -121,10 +121,12 @@ static int cmd_import(void *ctx) {
     rc = CF_EXIT_FILE;
   }
   cf_wipe(value, sizeof value);
-  cf_audit_record(&r->global, "", "hsm import", 0, rc, "{s:s,s:s,s:s,s:s}", "token", cf_ks_token_label(ks),
-                  "label", label ? label : "", "type", cf_ks_type_name(type), "kcv",
-                  rc == 0 ? cf_audit_hex(k.kcv, 3) : "");
-  if (rc == 0) print_key(&k);
+  /* a key the token refused to store changed nothing: no line */
+  if (rc == 0) {
+    cf_audit_record(&r->global, "", "hsm import", 0, rc, "{s:s,s:s,s:s,s:s}", "token", cf_ks_token_label(ks),
+                    "label", label, "type", cf_ks_type_name(type), "kcv", cf_audit_hex(k.kcv, 3));
+    print_key(&k);
+  }
   cf_ks_close(ks);
   return rc;
 }
@@ -154,10 +156,13 @@ static int cmd_generate(void *ctx) {
     cf_cli_error("hsm generate: %s", err);
     rc = CF_EXIT_FILE;
   }
-  cf_audit_record(&r->global, "", "hsm generate", 0, rc, "{s:s,s:s,s:s,s:s}", "token", cf_ks_token_label(ks),
-                  "label", label ? label : "", "type", cf_ks_type_name(type), "kcv",
-                  rc == 0 ? cf_audit_hex(k.kcv, 3) : "");
-  if (rc == 0) print_key(&k);
+  /* a key the token refused to store changed nothing: no line */
+  if (rc == 0) {
+    cf_audit_record(&r->global, "", "hsm generate", 0, rc, "{s:s,s:s,s:s,s:s}", "token",
+                    cf_ks_token_label(ks), "label", label, "type", cf_ks_type_name(type), "kcv",
+                    cf_audit_hex(k.kcv, 3));
+    print_key(&k);
+  }
   cf_ks_close(ks);
   return rc;
 }
