@@ -58,6 +58,7 @@ typedef struct dup_run {
   const char *source, *journal_path;
   char source_name[128];
   uint8_t src_uid[KEYCARD_CLIENT_KEY_UID_LEN];
+  uint8_t src_instance[KEYCARD_CLIENT_UID_LEN];
   uint16_t source_sw;
   dup_target t[MAX_TARGETS];
   int n;     /* targets in this run */
@@ -124,12 +125,10 @@ static int preflight_target(void *arg, size_t worker, size_t item) {
     t->has_key = in->has_key;
     memcpy(t->key_uid, in->key_uid, sizeof t->key_uid);
     if (in->has_key && cf_ct_equal(in->key_uid, d->src_uid, sizeof d->src_uid)) {
-      bool done_before = journaled(d, t);
-      t->state = T_HELD;
+      t->state = T_HELD; /* journaled, if it is not yet, once every target checked out */
       target_note(d, t, "card %d (target, %s): %s",
-                  done_before ? "done in an earlier run (journal)" : "already holds the key, left as it is");
-      if (!done_before && journal_add(d, t) != 0)
-        code = keycard_cli_error(d->c, CF_EXIT_FILE, "%s", d->journal.err);
+                  journaled(d, t) ? "done in an earlier run (journal)"
+                                  : "already holds the key, left as it is");
     } else if (journaled(d, t)) {
       /* journaled as done, yet it holds another key now: someone changed it since */
       code = keycard_cli_error(d->c, CF_EXIT_VERIFY,
@@ -289,7 +288,10 @@ static int read_source(dup_run *d) {
   snprintf(d->source_name, sizeof d->source_name, "%s", card.reader ? card.reader : d->source);
   if (code == CF_EXIT_OK && !card.kc.info.has_key)
     code = keycard_cli_error(d->c, CF_EXIT_CARD, "the source card has no key to duplicate");
-  if (code == CF_EXIT_OK) memcpy(d->src_uid, card.kc.info.key_uid, sizeof d->src_uid);
+  if (code == CF_EXIT_OK) {
+    memcpy(d->src_uid, card.kc.info.key_uid, sizeof d->src_uid);
+    memcpy(d->src_instance, card.kc.info.instance_uid, sizeof d->src_instance);
+  }
   d->source_sw = card.kc.sw;
   keycard_cli_close(&card);
   return code;
@@ -379,11 +381,16 @@ static int dup_main(dup_run *d) {
     if (d->t[i].state == T_TODO &&
         cf_ct_equal(d->t[i].instance_uid, (uint8_t[KEYCARD_CLIENT_UID_LEN]){0}, KEYCARD_CLIENT_UID_LEN))
       return keycard_cli_error(c, CF_EXIT_CARD, "card %d has no instance UID", d->t[i].number + 1);
+    if (cf_ct_equal(d->t[i].instance_uid, d->src_instance, KEYCARD_CLIENT_UID_LEN))
+      return keycard_cli_error(c, CF_EXIT_USAGE, "%s is the source card itself", d->t[i].name);
     for (int j = 0; j < i; j++)
       if (cf_ct_equal(d->t[j].instance_uid, d->t[i].instance_uid, KEYCARD_CLIENT_UID_LEN))
         return keycard_cli_error(c, CF_EXIT_USAGE, "%s and %s hold the same card", d->t[j].name,
                                  d->t[i].name);
   }
+  for (int i = 0; i < d->n; i++)
+    if (d->t[i].state == T_HELD && !journaled(d, &d->t[i]) && journal_add(d, &d->t[i]) != 0)
+      return keycard_cli_error(c, CF_EXIT_FILE, "journal %s", d->journal.err);
   bool any = false;
   for (int i = 0; i < d->n; i++)
     any = any || d->t[i].state == T_TODO;
