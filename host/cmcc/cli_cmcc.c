@@ -38,11 +38,12 @@ static const cf_cli_command commands[] = {
      "list a master card's key attributes",
      "Read KeyInfo (00 B4 rec 00 0B) from record 1 until 6B00. Needs no PIN.\n"
      "--json prints one JSON document instead of the table (docs/cli.md).\n"},
-    {"generate", cmcch_cmd_generate, "--sheet=FILE --no-check", 0, "--sheet FILE [--no-check]",
-     "4.1.3 generate the KMC's keys from a key code sheet",
+    {"generate", cmcch_cmd_generate, "--sheet=FILE --no-check --json", 0,
+     "--sheet FILE [--no-check] [--json]", "4.1.3 generate the KMC's keys from a key code sheet",
      "PIN + external authentication, INIT_FOR_GENERATE (seed, count), one Generate Key per sheet line.\n"
      "Then each key the KMC may compute with is proved by use: Inst_MAC Generate must equal the host's\n"
-     "MAC from the seed (--no-check skips). Sheet format: docs/cmcc-flows.md (mode 0600).\n"},
+     "MAC from the seed (--no-check skips). Sheet format: docs/cmcc-flows.md (mode 0600).\n"
+     "--json: one JSON document with the result (docs/cli.md), errors as JSON on stderr.\n"},
     {"user-update", cmcch_cmd_user_update,
      "--serials=FILE --serial=HEX --subapp=N --create=EID --data=HEX --key+KEY --emk=TT[/VV/II] --no-verify "
      "--no-serial-check --from=N "
@@ -94,12 +95,14 @@ static const cf_cli_command commands[] = {
      "Update Info through the HSM (enterprise ID)",
      "External Authentication with the card's operator key (HSM), then Update Info (80 D8 00 00) with\n"
      "type || length || data wrapped by the HSM.\n"},
-    {"make-working", cmcch_cmd_make_working, "--export-key=TT[/VV/II] --key+KEY", 0,
-     "[--export-key TT[/VV/II]] [--key TT[/VV/II]]...", "4.1.6 working-card production (CopyExport Key)",
+    {"make-working", cmcch_cmd_make_working, "--export-key=TT[/VV/II] --key+KEY --json", 0,
+     "[--export-key TT[/VV/II]] [--key TT[/VV/II]]... [--json]",
+     "4.1.6 working-card production (CopyExport Key)",
      "KMC: PIN + external authentication through the auth card; working card: PIN + External\n"
      "Authentication P2 02 (working-card master key, computed by the HSM). For each key (default 06\n"
      "and 07): Get Challenge on the working card, CopyExport Key P2 00 on the KMC under --export-key\n"
-     "(default 05), Import Key P2 02 on the working card. Read KeyInfo must then match the KMC's.\n"},
+     "(default 05), Import Key P2 02 on the working card. Read KeyInfo must then match the KMC's.\n"
+     "--json: one JSON document with the result (docs/cli.md), errors as JSON on stderr.\n"},
     {"terminal-write", cmcch_cmd_terminal_write, "--index=NN --version=VV --no-verify --tak=TT[/VV/II]", 0,
      "--index NN [--version VV] [--no-verify] [--tak TT[/VV/II]]", "4.1.7 terminal key writing (MAC1..MAC4)",
      "Relays between the working card and the terminal: SELECT (working-card random), PREPARE EXPORT\n"
@@ -108,8 +111,9 @@ static const cf_cli_command commands[] = {
      "with the terminal application key (--tak, default 07) diversified by the sub-application factor,\n"
      "and the terminal must accept it.\n"},
     {"sam-update", cmcch_cmd_sam_update,
-     "--factor=HEX32 --imk=TT[/VV/II] --key+KEY --init-key=HEX --init-attrs=ATTRS --no-verify", 0,
-     "--key ID:VER=TT[/VV/II][@F1,...]... [--factor HEX32] [--imk TT[/VV/II]] [--init-key HEX] [--no-verify]",
+     "--factor=HEX32 --imk=TT[/VV/II] --key+KEY --init-key=HEX --init-attrs=ATTRS --no-verify --json", 0,
+     "--key ID:VER=TT[/VV/II][@F1,...]... [--factor HEX32] [--imk TT[/VV/II]] [--init-key HEX] [--no-verify] "
+     "[--json]",
      "4.1.8 SAM key update (WRITE_KEY)",
      "Optionally first imports the SAM initial master key into the KMC through the auth card\n"
      "(--init-key, attributes --init-attrs, default 0A 01 01 00 00 11 AA 00000000). Then for each key:\n"
@@ -117,7 +121,8 @@ static const cf_cli_command commands[] = {
      "SAM's 16-byte factor; no session key), WRITE_KEY to the SAM. The factor is the one the SAM reports\n"
      "(GET DATA); --factor gives it for SAMs that cannot (a SAM reporting another one stops the run\n"
      "before anything is written, exit 5). Key id 00 (the SAM master key)\n"
-     "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"},
+     "must come last. Unless --no-verify: READ and a VERIFY MAC per key.\n"
+     "--json: one JSON document with the result (docs/cli.md), errors as JSON on stderr.\n"},
     {"hsm-init", cmcch_cmd_hsm_init, "--key+KEY --random+TT/VV/II --force", 0,
      "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]", "create the HSM key file (mode 0600)",
      "Writes the vault (--hsm FILE, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys) with the given\n"

@@ -8,6 +8,7 @@
 #include "cardforge/cmcc_crypto.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cli_cmcc_internal.h"
 #include "hsm_token.h"
 
@@ -24,6 +25,29 @@ static void report_partial(const cmcch_cli *c, const char *what, size_t total, c
          done == 1 ? " was" : "s were", done_text, unknown);
 }
 
+/* --json result of a multi-key flow on the card in role r (fields in docs/cli.md): result
+ * "completed" or "stopped", the card's reader, keys, keys_done (done of total), last_key_unknown
+ * (the failing key's answer was lost, so the card may have done it too), then the members of more
+ * (released). */
+static int report_keys_json(const cmcch_cli *c, const char *command, cf_cmcc_role r, size_t total,
+                            size_t done, bool completed, json_t *more) {
+  bool unknown =
+      !completed && done < total && c->host.status != CF_CMCC_E_CARD && c->host.status != CF_CMCC_E_INPUT;
+  const cf_transport *t = c->host.card[r];
+  json_t *doc =
+      json_pack("{s:s, s:s, s:s, s:I, s:I, s:b}", "command", command, "result",
+                completed ? "completed" : "stopped", "reader", t ? t->name : "", "keys", (json_int_t)total,
+                "keys_done", (json_int_t)(done < total ? done : total), "last_key_unknown", unknown);
+  if (doc && more && json_object_update(doc, more) != 0) {
+    json_decref(doc);
+    doc = NULL;
+  }
+  json_decref(more);
+  if (cf_json_emit(doc) != 0)
+    return cmcch_cli_fail(CF_EXIT_INTERNAL, "cmcc %s: cannot write the JSON document", command);
+  return 0;
+}
+
 int cmcch_cmd_generate(void *ctx) {
   cmcch_cli *c = ctx;
   const char *path = cmcch_opt(c, "--sheet");
@@ -36,16 +60,23 @@ int cmcch_cmd_generate(void *ctx) {
     rc = cmcch_cli_fail(CF_EXIT_FILE, "%s", err);
   } else if ((rc = cmcch_cli_open_kmc(c)) == 0) {
     size_t checked = 0, skipped = 0;
+    bool json = cmcch_flag(c, "--json"), check = !cmcch_flag(c, "--no-check");
     if (cf_cmcc_generate(&c->host, s) != 0) {
       rc = cmcch_cli_host_fail(c);
-      report_partial(c, "generate", s->count, "generated on the KMC");
-    } else if (!cmcch_flag(c, "--no-check") &&
-               cf_cmcc_check_generated(&c->host, s, &checked, &skipped) != 0) {
-      rc = cmcch_cli_host_fail(c);
+      if (json)
+        report_keys_json(c, "generate", CF_CMCC_KMC, s->count, c->host.done, false, NULL);
+      else
+        report_partial(c, "generate", s->count, "generated on the KMC");
+    } else if (check && cf_cmcc_check_generated(&c->host, s, &checked, &skipped) != 0) {
+      rc = cmcch_cli_host_fail(c); /* every key generated, the proof failed */
+      if (json) report_keys_json(c, "generate", CF_CMCC_KMC, s->count, s->count, false, NULL);
+    } else if (json) {
+      rc = report_keys_json(c, "generate", CF_CMCC_KMC, s->count, s->count, true,
+                            json_pack("{s:b, s:I, s:I}", "checked", check, "proved_by_use",
+                                      (json_int_t)checked, "not_computable", (json_int_t)skipped));
     } else {
       printf("generated %zu keys on the KMC", s->count);
-      if (!cmcch_flag(c, "--no-check"))
-        printf("; %zu proved by use (Inst_MAC), %zu not computable", checked, skipped);
+      if (check) printf("; %zu proved by use (Inst_MAC), %zu not computable", checked, skipped);
       printf("\n");
     }
     cf_audit_record(&c->global, c->host.card[CF_CMCC_KMC]->name, "cmcc generate",
@@ -228,11 +259,18 @@ int cmcch_cmd_make_working(void *ctx) {
                   made == 0 ? 0x9000 : c->host.sw, made == 0 ? CF_EXIT_OK : cf_cmcc_exit_code(&c->host),
                   "{s:s,s:i,s:i}", "export_key", cf_audit_hex(job.export_vit, 3), "keys", (int)job.nkeys,
                   "keys_done", made == 0 ? (int)job.nkeys : (int)c->host.done);
+  bool json = cmcch_flag(c, "--json");
   if (made != 0) {
     rc = cmcch_cli_host_fail(c);
-    report_partial(c, "make-working", job.nkeys, "copied to the working card");
+    if (json)
+      report_keys_json(c, "make-working", CF_CMCC_WORK, job.nkeys, c->host.done, false, NULL);
+    else
+      report_partial(c, "make-working", job.nkeys, "copied to the working card");
     return rc;
   }
+  if (json)
+    return report_keys_json(c, "make-working", CF_CMCC_WORK, job.nkeys, job.nkeys, true,
+                            json_pack("{s:b}", "attributes_checked", 1));
   printf("working card %s: %zu keys copied from the KMC (attributes checked)\n",
          c->host.card[CF_CMCC_WORK]->name, job.nkeys);
   return 0;
@@ -300,11 +338,18 @@ int cmcch_cmd_sam_update(void *ctx) {
   for (int i = 0; i < nk; i++)
     if ((rc = cmcch_cli_target_key(c, cmcch_opt_at(c, "--key", i), &job.keys[job.nkeys++], false)) != 0)
       return rc;
+  bool json = cmcch_flag(c, "--json");
   if (cf_cmcc_sam_update(&c->host, &job) != 0) {
     rc = cmcch_cli_host_fail(c);
-    report_partial(c, "sam-update", job.nkeys, "written to the SAM");
+    if (json)
+      report_keys_json(c, "sam-update", CF_CMCC_SAM, job.nkeys, c->host.done, false, NULL);
+    else
+      report_partial(c, "sam-update", job.nkeys, "written to the SAM");
     return rc;
   }
+  if (json)
+    return report_keys_json(c, "sam-update", CF_CMCC_SAM, job.nkeys, job.nkeys, true,
+                            json_pack("{s:b}", "proved_by_use", job.verify));
   printf("SAM %s: %zu keys written%s\n", c->host.card[CF_CMCC_SAM]->name, job.nkeys,
          job.verify ? " (proved by use: VERIFY MAC)" : "");
   return 0;

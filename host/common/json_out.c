@@ -28,19 +28,27 @@ bool cf_json_error_mode(void) {
   return error_mode;
 }
 
-void cf_json_print_error(const char *message, const char *reader) {
-  json_t *error = json_object();
-  json_object_set_new(error, "message", json_string(message ? message : ""));
-  if (reader && *reader) json_object_set_new(error, "reader", json_string(reader));
-  json_t *doc = json_pack("{s:o}", "error", error);
-  /* compact: one error, one line */
+/* {"<kind>": {"message": ..., "reader": ...}} on one line of stderr */
+static void print_object(const char *kind, const char *message, const char *reader) {
+  json_t *inner = json_object();
+  json_object_set_new(inner, "message", json_string(message ? message : ""));
+  if (reader && *reader) json_object_set_new(inner, "reader", json_string(reader));
+  json_t *doc = json_pack("{s:o}", kind, inner);
   char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   if (text)
     fprintf(stderr, "%s\n", text);
   else /* out of memory: the message still reaches the user */
-    fprintf(stderr, "{\"error\":{\"message\":\"out of memory\"}}\n");
+    fprintf(stderr, "{\"%s\":{\"message\":\"out of memory\"}}\n", kind);
   free(text);
   json_decref(doc);
+}
+
+void cf_json_print_error(const char *message, const char *reader) {
+  print_object("error", message, reader);
+}
+
+void cf_json_print_warning(const char *message) {
+  print_object("warning", message, NULL);
 }
 
 int cf_json_emit(json_t *doc) {

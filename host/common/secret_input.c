@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cardforge/crypto.h"
+#include "cardforge/json_out.h"
 
 static int too_open(const struct stat *st, const char *name, char *err, size_t errlen) {
   if (S_ISREG(st->st_mode) && (st->st_mode & 077) != 0) {
@@ -126,10 +127,14 @@ bool cf_secret_is_indirect(const char *value) {
 }
 
 void cf_secret_warn_command_line(const char *option, const char *env) {
-  fprintf(stderr,
-          "cardforge: warning: %s on the command line is visible to other users (ps); give %s @FILE, %s -%s%s"
-          " instead\n",
-          option, option, option, env ? " or " : "", env ? env : "");
+  char msg[512];
+  snprintf(msg, sizeof msg,
+           "%s on the command line is visible to other users (ps); give %s @FILE, %s -%s%s instead", option,
+           option, option, env ? " or " : "", env ? env : "");
+  if (cf_json_error_mode()) /* --json: stderr carries JSON objects only */
+    cf_json_print_warning(msg);
+  else
+    fprintf(stderr, "cardforge: warning: %s\n", msg);
 }
 
 /* Removes trailing CR and LF; 0, or -1 when nothing is left. */

@@ -36,11 +36,15 @@ except AssertionError as e:
     sys.exit("FAIL: %s: %s in %s" % (what, e, json.dumps(d)))
 ' "$1" "$2" "$3" || exit 1
 }
-# check_errors WHAT STDERR: every line of STDERR is an {"error": {"message": ...}} object (at least one)
+# check_errors WHAT STDERR: every line of STDERR is an {"error": {"message": ...}} or a
+# {"warning": {"message": ...}} object, and one at least is an error
 check_errors() {
-  [ -n "$2" ] || cf_fail "$1: no error on stderr"
+  grep -q '^{"error":' <<<"$2" || cf_fail "$1: no error object on stderr: $2"
   while IFS= read -r line; do
-    check_json "$1 (stderr)" "$line" 'assert set(d) == {"error"}; assert d["error"]["message"]; assert set(d["error"]) <= {"message", "reader"}'
+    check_json "$1 (stderr)" "$line" '
+(kind,) = d
+assert kind in ("error", "warning"), kind
+assert d[kind]["message"] and set(d[kind]) <= {"message", "reader"}'
   done <<<"$2"
 }
 
@@ -85,7 +89,21 @@ check_errors "apdu no reader" "$err"
 # ---- cmcc: generate the KMC's keys, then keyinfo and a user-card batch
 printf 'cardforge-cmcc-keysheet 1\nseed %s\nkey %s\nkey %s\nkey %s\n' "$SEED" "$A_TAK" "$A_EMK" "$A_EAK" >"$D/sheet"
 chmod 600 "$D/sheet"
-cf_run 0 "cmcc generate" "$CARDFORGE" cmcc --kmc 1 --auth 2 generate --sheet "$D/sheet"
+cf_run 0 "cmcc generate --json" "$CARDFORGE" cmcc --kmc 1 --auth 2 generate --sheet "$D/sheet" --json
+[ -z "$err" ] || cf_fail "generate --json wrote on stderr: $err"
+check_json "generate" "$out" '
+assert d["command"] == "generate" and d["result"] == "completed" and d["reader"] == "Virtual PCD 00 01"
+assert d["keys"] == 3 and d["keys_done"] == 3 and d["last_key_unknown"] is False
+assert d["checked"] is True and d["proved_by_use"] == 3 and d["not_computable"] == 0
+'
+# a wrong PIN stops it before any key: no document, the error as JSON (exit 3)
+cf_run 3 "cmcc generate --json, wrong PIN" "$CARDFORGE" cmcc --kmc 1 --auth 2 --kmc-pin 00000000 generate \
+  --sheet "$D/sheet" --json
+[ -z "$out" ] || cf_fail "generate --json printed a document though it never started: $out"
+check_errors "generate wrong PIN" "$err"
+grep -q '^{"warning":{"message":"--kmc-pin on the command line is visible' <<<"$err" ||
+  cf_fail "generate --json: the PIN-on-the-command-line warning is not a JSON warning: $err"
+cf_run 0 "verify-pin after the wrong one" "$CARDFORGE" cmcc --kmc 1 verify-pin --card kmc
 cf_run 0 "cmcc keyinfo --json" "$CARDFORGE" cmcc --kmc 1 keyinfo --card kmc --json
 check_json "keyinfo" "$out" '
 assert d["card"] == "kmc"
@@ -126,7 +144,7 @@ assert all(x["outcome"] == "not run" for x in d["lines"][1:])
 '
 check_errors "user-update stopped" "$err"
 
-# ---- audit verify: the generate and the two batches were recorded
+# ---- audit verify: the generates and the two batches were recorded
 cf_run 0 "audit verify --json" "$CARDFORGE" audit verify --json
 check_json "audit verify" "$out" '
 assert d["log"].endswith("/audit.log") and d["lines"] >= 3

@@ -19,6 +19,9 @@ void cf_json_set_error_mode(bool on);
 bool cf_json_error_mode(void);
 /* Prints one error object on stderr (reader NULL or "" leaves the field out). */
 void cf_json_print_error(const char *message, const char *reader);
+/* A warning, {"warning": {"message": ...}}: with --json, the warnings a command prints otherwise as
+ * "cardforge: warning: ..." lines. */
+void cf_json_print_warning(const char *message);
 
 /* Prints doc on stdout (two-space indent, keys in insertion order, one final newline) and releases
  * it. Returns 0, or -1 (doc NULL: a member could not be added, out of memory; or stdout failed). */
