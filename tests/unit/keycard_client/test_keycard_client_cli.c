@@ -41,7 +41,8 @@ typedef struct bench {
   cf_cli_global g;
   char *out, *log; /* captured by the last run */
   size_t out_len, log_len;
-  int liar; /* 1 + index of a card whose SELECT answers show a wrong key UID (0: none) */
+  int liar;    /* 1 + index of a card whose SELECT answers show a wrong key UID (0: none) */
+  int refuser; /* 1 + index of a card that refuses DUPLICATE KEY IMPORT (0: none) */
   void (*on_connect)(struct bench *b, const char *reader); /* called before each connection */
   int connects;
 } bench;
@@ -61,15 +62,30 @@ static void lying_close(cf_transport *t) {
 }
 static const cf_transport_ops lying_ops = {.exchange = lying_exchange, .close = lying_close};
 
+/* A reader whose card refuses DUPLICATE KEY IMPORT (P1 03) with 6A80, untouched: a target that fails
+ * in the middle of a duplication while the others go on. */
+static int refusing_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
+                             size_t *rlen) {
+  if (len > 2 && cmd[1] == KEYCARD_CLIENT_INS_DUPLICATE_KEY && cmd[2] == 0x03 && cap >= 2) {
+    resp[0] = 0x6A;
+    resp[1] = 0x80;
+    *rlen = 2;
+    return 0;
+  }
+  *rlen = cf_card_transmit(t->impl, cmd, len, resp, cap);
+  return 0;
+}
+static const cf_transport_ops refusing_ops = {.exchange = refusing_exchange, .close = lying_close};
+
 static cf_transport *connect_by_name(void *ctx, const char *reader, char *err, size_t errlen) {
   bench *b = ctx;
   b->connects++;
   if (b->on_connect) b->on_connect(b, reader);
   for (int i = 0; i < 3; i++) {
     if (reader && strcmp(reader, b->names[i]) != 0) continue;
-    if (b->liar != i + 1) return cf_transport_open_card(b->cards[i]);
+    if (b->liar != i + 1 && b->refuser != i + 1) return cf_transport_open_card(b->cards[i]);
     cf_transport *t = calloc(1, sizeof *t);
-    t->ops = &lying_ops;
+    t->ops = b->liar == i + 1 ? &lying_ops : &refusing_ops;
     t->impl = b->cards[i];
     return t;
   }
@@ -516,6 +532,39 @@ static void keycard_client_cli_duplicate_interrupt(void **state) {
   unsetenv("CARDFORGE_PIN");
 }
 
+/* Targets run at once: one that fails at IMPORT stops alone (exit 3), the other gets the key; the
+ * resume line says to rerun, and the rerun leaves the target holding the key as it is and imports
+ * on the other only. */
+static void keycard_client_cli_duplicate_one_target_fails(void **state) {
+  bench *b = *state;
+  char buf[256], uid[256];
+  for (int i = 0; i < 3; i++)
+    setup_card(b, b->names[i]);
+  setenv("CARDFORGE_PIN", "123456", 1);
+  assert_int_equal(run(b, "generate-key", "--reader", "A", NULL), CF_EXIT_OK);
+  snprintf(uid, sizeof uid, "%s", field(b, "key-uid", buf, sizeof buf));
+  b->refuser = 2;
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL),
+                   CF_EXIT_CARD);
+  b->refuser = 0;
+  assert_non_null(strstr(b->out, "card 2 (target, B): failed"));
+  assert_non_null(strstr(b->out, "card 3 (target, C): key-uid"));
+  assert_non_null(strstr(b->log, "card 2 (target, B): IMPORT failed"));
+  assert_non_null(strstr(b->log, "card 3 (target): key imported"));
+  assert_non_null(strstr(b->out, "rerun the same command"));
+  assert_int_equal(run(b, "info", "--reader", "C", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "key-uid", buf, sizeof buf), uid);
+  assert_int_equal(run(b, "info", "--reader", "B", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "key-uid", buf, sizeof buf), "none");
+  assert_int_equal(run(b, "duplicate", "--source", "A", "--target", "B", "--target", "C", NULL), CF_EXIT_OK);
+  assert_non_null(strstr(b->log, "card 3 (target, C): already holds the key, left as it is"));
+  assert_non_null(strstr(b->log, "card 2 (target): key imported"));
+  assert_null(strstr(b->log, "card 3 (target): key imported"));
+  assert_int_equal(run(b, "info", "--reader", "B", NULL), CF_EXIT_OK);
+  assert_string_equal(field(b, "key-uid", buf, sizeof buf), uid);
+  unsetenv("CARDFORGE_PIN");
+}
+
 /* set-pinless-path (bare PATH and --path), sign --pinless without pairing or PIN, its refusals. */
 static void keycard_client_cli_pinless(void **state) {
   bench *b = *state;
@@ -621,6 +670,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(keycard_client_cli_pair_undo, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_two_pairings, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate_interrupt, setup_221, teardown),
+      cmocka_unit_test_setup_teardown(keycard_client_cli_duplicate_one_target_fails, setup_221, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_pinless, setup, teardown),
       cmocka_unit_test_setup_teardown(keycard_client_cli_mnemonic, setup, teardown),
   };
