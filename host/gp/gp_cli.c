@@ -35,7 +35,8 @@ static const char channel_help[] =
     "  --key-enc HEX, --key-mac HEX, --key-dek HEX   one key each\n"
     "  --key-file FILE lines enc=HEX, mac=HEX, dek=HEX or key=HEX (mode 0600)\n"
     "                  a key's HEX may be @FILE (the hex in a 0600 file) or - (standard input): a\n"
-    "                  key on the command line is visible to other users\n"
+    "                  key on the command line is visible to other users; or pkcs11:LABEL, a key in\n"
+    "                  the PKCS#11 token, which computes the session keys (docs/hsm.md)\n"
     "  --diversify M   the keys are master keys: the card's are derived from them and the card's\n"
     "                  KDD (INITIALIZE UPDATE) with M = emv (EMV CPS 1.1), visa2 or kdf3 (SCP03)\n"
     "  --s16           SCP03 S16 mode: 16-byte challenges, cryptograms and MACs (cards with i b1)\n";
@@ -505,7 +506,8 @@ static const cf_cli_command key_commands[] = {
      "--new-kvn is the version of the set written (hex 01..7F); the channel is opened with the\n"
      "channel options (--key-ver, --key, ...), which never name the new set. --id is the first key's\n"
      "id (default 01); --type defaults to AES on SCP03 or for 24/32-byte keys, else DES; --chain\n"
-     "sends the set in chained commands. The new keys' HEX may be @FILE or -, like every key.\n"
+     "sends the set in chained commands. The new keys' HEX may be @FILE or -, like every key, or\n"
+     "pkcs11:LABEL for a key imported into the token with cardforge hsm import --exportable.\n"
      "--new-diversify M writes the card's own keys: the new keys are masters, diversified with the\n"
      "card's KDD (emv, visa2: 16-byte DES masters; kdf3: AES masters).\n"
      "The card's key check values are compared with the host's.\n"},
