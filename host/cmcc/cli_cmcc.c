@@ -127,7 +127,8 @@ static const cf_cli_command commands[] = {
      "[--key TT/VV/II=HEX]... [--random TT/VV/II]... [--force]", "create the HSM key file (mode 0600)",
      "Writes the vault (--hsm FILE, $CARDFORGE_CMCC_HSM, or <state dir>/cmcc-hsm.keys) with the given\n"
      "keys (attributes 00 00 00 AA 00000000 after type/version/index) and fresh random ones. Refuses to\n"
-     "overwrite an existing file without --force.\n"},
+     "overwrite an existing file without --force. With --hsm pkcs11: the keys go into the token\n"
+     "(--random made inside it), --force replaces keys of the same name.\n"},
     {"hsm-list", cmcch_cmd_hsm_list, "", 0, "",
      "list the HSM's keys (attributes and check values, never values)",
      "Prints type, version, index, the remaining attributes, the key check value (first 3 bytes of\n"
@@ -157,7 +158,8 @@ static void print_help(FILE *f) {
           "        else a prompt on a terminal. Key values (--value, --init-key, hsm-init --key\n"
           "        TT/VV/II=V) take @FILE and - too.\n"
           "        A PIN is 16 hex digits, or exactly 8 characters. PINs are never printed or traced.\n"
-          "  --hsm FILE   the HSM key file (default $CARDFORGE_CMCC_HSM, else <state dir>/cmcc-hsm.keys)\n"
+          "  --hsm FILE   the HSM key file (default $CARDFORGE_CMCC_HSM, else <state dir>/cmcc-hsm.keys);\n"
+          "               pkcs11 or pkcs11:URI: the operator keys in a PKCS#11 token (docs/hsm.md)\n"
           "\nKey references TT[/VV/II]: type, version, index in hex (e.g. 08/01/01); TT alone means the\n"
           "KMC's only key of that type. `cardforge cmcc COMMAND --help` describes each command; the\n"
           "flows, APDUs and file formats are in docs/cmcc-flows.md.\n"
