@@ -212,7 +212,8 @@ static int open_with(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_
     uint16_t counter = cf_be16(resp + 12);
     uint8_t i = c->scp02_i ? c->scp02_i : 0x55;
     if (cf_scp02_session_init(&c->scp, keys, counter, i) != 0 ||
-        (o->session_keys && o->session_keys(o->session_ctx, &c->scp, counter, host, resp + 14) != 0) ||
+        (o->session_keys &&
+         o->session_keys(o->session_ctx, &c->scp, counter, host, resp + 14, c->kdd) != 0) ||
         cf_scp02_cryptograms(&c->scp, host, counter, resp + 14, card_cg, host_cg) != 0)
       return fail(c, CF_GP_ERR_PARAM, "SCP02 session keys failed");
     if (!cf_ct_equal(card_cg, resp + 20, 8)) {
@@ -230,7 +231,7 @@ static int open_with(cf_gp_client *c, const cf_scp_keys *keys, const cf_gp_open_
     if ((o->level & CF_SCP_R_ENC) && !(i & CF_SCP03_I_RENC))
       return fail(c, CF_GP_ERR_PARAM, "the card (SCP03 i=%02X) offers no R-ENC", i);
     if (cf_scp03_session_init(&c->scp, keys, host, resp + 13, i) != 0 ||
-        (o->session_keys && o->session_keys(o->session_ctx, &c->scp, 0, host, resp + 13) != 0) ||
+        (o->session_keys && o->session_keys(o->session_ctx, &c->scp, 0, host, resp + 13, c->kdd) != 0) ||
         cf_scp03_cryptograms(&c->scp, host, resp + 13, card_cg, host_cg) != 0)
       return fail(c, CF_GP_ERR_PARAM, "SCP03 session keys failed");
     if (!cf_ct_equal(card_cg, resp + 13 + s_len, s_len)) {

@@ -2,8 +2,10 @@
  * token: the SCP02 session keys are its 3DES-CBC of the derivation data (GP 2.3.1 E.4.1), the SCP03
  * ones its AES-CMAC KDF (SCP03 v1.1 4.1.5), both computed by C_Encrypt / C_Sign there. What the
  * protocol then needs in host memory is the session (its keys, for the session's duration, wiped
- * by cf_gp_close), and for SCP03 PUT KEY the static DEK (exportable keys only). docs/security.md,
- * "Key custody". */
+ * by cf_gp_close), and for SCP03 PUT KEY the static DEK (exportable keys only). With --diversify
+ * emv or visa2 the token also derives the card's keys from the masters (C_DeriveKey,
+ * CKM_DES3_ECB_ENCRYPT_DATA: those methods are the ECB encryption of the diversification data), as
+ * session objects destroyed once the session keys are made. docs/security.md, "Key custody". */
 #include <stdio.h>
 #include <string.h>
 
@@ -121,20 +123,59 @@ static int scp03_kdf(gp_p11_channel *ch, const cf_ks_key *key, uint8_t constant,
   return 0;
 }
 
+/* The card's key of id key_id from a two-key 3DES master, inside the token: EMV CPS 1.1 / VISA2
+ * diversification is 3DES-ECB(master, D1 || F0 || id || D1 || 0F || id), D1 six bytes of the KDD
+ * (bytes 4..9 for EMV, 0, 1, 4..7 for VISA2; scp/scp_diversify.c has the sources). */
+static int derive_card_key(gp_p11_channel *ch, const cf_ks_key *master, uint8_t key_id, const uint8_t kdd[10],
+                           cf_ks_key *out) {
+  uint8_t d[16], six[6];
+  char err[300];
+  if (ch->diversify == CF_SCP_DIV_EMV) {
+    memcpy(six, kdd + 4, 6);
+  } else {
+    six[0] = kdd[0];
+    six[1] = kdd[1];
+    memcpy(six + 2, kdd + 4, 4);
+  }
+  memcpy(d, six, 6);
+  d[6] = 0xF0;
+  d[7] = key_id;
+  memcpy(d + 8, six, 6);
+  d[14] = 0x0F;
+  d[15] = key_id;
+  return cf_ks_derive_ecb(ch->ks, master, d, sizeof d, CF_KS_DES2, NULL, out, err, sizeof err);
+}
+
+static int scp02_keys(gp_p11_channel *ch, cf_scp_session *s, uint16_t counter, const cf_ks_key *enc,
+                      const cf_ks_key *mac3, const cf_ks_key *dek3) {
+  const cf_ks_key *mac = (s->i & CF_SCP02_I_3KEYS) ? mac3 : enc;
+  const cf_ks_key *dek = (s->i & CF_SCP02_I_3KEYS) ? dek3 : enc;
+  return scp02_derive(ch, enc, CF_SCP02_CONST_ENC, counter, s->s_enc) != 0 ||
+                 scp02_derive(ch, mac, CF_SCP02_CONST_CMAC, counter, s->s_mac) != 0 ||
+                 scp02_derive(ch, mac, CF_SCP02_CONST_RMAC, counter, s->s_rmac) != 0 ||
+                 scp02_derive(ch, dek, CF_SCP02_CONST_DEK, counter, s->dek) != 0
+             ? -1
+             : 0;
+}
+
 static int session_keys(void *ctx, cf_scp_session *s, uint16_t counter, const uint8_t *host_challenge,
-                        const uint8_t *card_challenge) {
+                        const uint8_t *card_challenge, const uint8_t kdd[10]) {
   gp_p11_channel *ch = ctx;
   if (s->scp == 0x02) {
     if (ch->enc.type != CF_KS_DES2) return -1;
-    const cf_ks_key *mac = (s->i & CF_SCP02_I_3KEYS) ? &ch->mac : &ch->enc;
-    const cf_ks_key *dek = (s->i & CF_SCP02_I_3KEYS) ? &ch->dek : &ch->enc;
-    return scp02_derive(ch, &ch->enc, CF_SCP02_CONST_ENC, counter, s->s_enc) != 0 ||
-                   scp02_derive(ch, mac, CF_SCP02_CONST_CMAC, counter, s->s_mac) != 0 ||
-                   scp02_derive(ch, mac, CF_SCP02_CONST_RMAC, counter, s->s_rmac) != 0 ||
-                   scp02_derive(ch, dek, CF_SCP02_CONST_DEK, counter, s->dek) != 0
-               ? -1
-               : 0;
+    if (ch->diversify == CF_SCP_DIV_NONE) return scp02_keys(ch, s, counter, &ch->enc, &ch->mac, &ch->dek);
+    cf_ks_key card[3];
+    memset(card, 0, sizeof card);
+    int rc = derive_card_key(ch, &ch->enc, 1, kdd, &card[0]) != 0 ||
+                     derive_card_key(ch, &ch->mac, 2, kdd, &card[1]) != 0 ||
+                     derive_card_key(ch, &ch->dek, 3, kdd, &card[2]) != 0
+                 ? -1
+                 : scp02_keys(ch, s, counter, &card[0], &card[1], &card[2]);
+    for (int i = 0; i < 3; i++)
+      cf_ks_destroy(ch->ks, &card[i]);
+    return rc;
   }
+  if (ch->diversify != CF_SCP_DIV_NONE) return -1; /* only EMV / VISA2, two-key 3DES: SCP02 */
   if (ch->enc.type != CF_KS_AES) return -1;
   uint8_t context[32];
   size_t n = cf_scp03_s_len(s->i);
@@ -164,10 +205,13 @@ int gp_p11_channel_open(const gp_opts *o, gp_p11_channel *ch, cf_gp_open_opts *o
                  "pkcs11:...) or none");
     return CF_EXIT_USAGE;
   }
-  if (o->diversify) {
-    cf_cli_error("--diversify: not with channel keys in the token");
+  if (o->diversify != CF_SCP_DIV_NONE && o->diversify != CF_SCP_DIV_EMV && o->diversify != CF_SCP_DIV_VISA2) {
+    /* KDF3's keys are AES-CMAC outputs, which no PKCS#11 derivation makes inside the token */
+    cf_cli_error("--diversify %s: not with channel keys in the token (emv and visa2 are)",
+                 cf_scp_diversify_name(o->diversify));
     return CF_EXIT_USAGE;
   }
+  ch->diversify = o->diversify;
   int rc = open_key("--key-enc", k->p11_enc, &ch->ks, &ch->enc);
   if (rc == CF_EXIT_OK) rc = open_key("--key-mac", k->p11_mac, &ch->ks, &ch->mac);
   if (rc == CF_EXIT_OK) rc = open_key("--key-dek", k->p11_dek, &ch->ks, &ch->dek);

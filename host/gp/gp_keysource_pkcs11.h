@@ -23,6 +23,8 @@ int gp_p11_key_option(const char *option, const char *spec, int which, bool chan
 typedef struct gp_p11_channel {
   cf_keystore *ks; /* NULL when the channel keys are not in the token */
   cf_ks_key enc, mac, dek;
+  int diversify; /* CF_SCP_DIV_EMV / _VISA2: enc, mac, dek are masters, the card's keys derived in the token
+                  */
 } gp_p11_channel;
 
 /* When o's channel keys are in the token: opens it, finds the keys, sets oo's session_keys hook and

@@ -61,9 +61,9 @@ typedef struct cf_gp_open_opts {
   int diversify;                 /* CF_SCP_DIV_*: keys are master keys, diversified with the card's KDD */
   /* Session keys from elsewhere (static keys kept in a PKCS#11 token): called once the session is
    * set up from keys (then placeholders of the right length) to replace its s_enc, s_mac, s_rmac and
-   * dek; returns 0 or -1. NULL: keys are the static keys. */
+   * dek, with the card's KDD for diversify; returns 0 or -1. NULL: keys are the static keys. */
   int (*session_keys)(void *ctx, cf_scp_session *s, uint16_t counter, const uint8_t *host_challenge,
-                      const uint8_t *card_challenge);
+                      const uint8_t *card_challenge, const uint8_t kdd[10]);
   void *session_ctx;
 } cf_gp_open_opts;
 

@@ -2,11 +2,14 @@
 # The GlobalPlatform key rotation of README.md through pcscd twice, on two identical emulated
 # cards: once with the keys given as hex, once with every key in a SoftHSM2 token (the channel keys
 # stay in it: the token computes the session keys; the keys PUT KEY carries are imported
-# exportable). Every step's output and the cards' final key lists are identical. A key to put that
+# exportable). Every step's output and the cards' final key lists are identical. A third card with
+# EMV-diversified keys opens from a master in the token, its keys derived inside the token. A key to put that
 # is not exportable is refused before the card is touched; the token's keys cannot be read.
 set -u
 # shellcheck source=/dev/null
 . "$CF_PCSC_LIB/cf-pcsc-lib.sh"
+# shellcheck source=/dev/null
+. "$CF_PCSC_LIB/cf-tdes-lib.sh"
 out="" err=""
 D=$CF_PCSC_ENV_DIR/hsm
 mkdir -p "$D"
@@ -23,10 +26,17 @@ if [ -z "$module" ]; then
   exit 77
 fi
 
-"$CARDFORGE" sim --memory --pidfile "$CF_PCSC_ENV_DIR/sim.pid" --card gp:serial=0A0B0C0D \
-  --card gp:serial=0A0B0C0D >"$CF_PCSC_ENV_DIR/sim.log" 2>&1 &
+# a third card holds EMV CPS 1.1 keys diversified from MASTER (computed here with openssl): KDD = CPLC
+# fabricator 4346, type 4750, serial, batch 0001; 3DES-ECB(master, KDD[4..9] F0 id KDD[4..9] 0F id)
+MASTER=C0C1C2C3C4C5C6C7C8C9CACBCCCDCECF
+KDD=434647500A0B0C0E0001
+emv() { local six=${KDD:8:12}; echo "$(tdes "$MASTER" "${six}F0$1")$(tdes "$MASTER" "${six}0F$1")"; }
+umask 077
+printf 'reader 0 gp serial=0A0B0C0D\nreader 1 gp serial=0A0B0C0D\nreader 2 gp serial=0A0B0C0E,enc=%s,mac=%s,dek=%s\n' \
+  "$(emv 01)" "$(emv 02)" "$(emv 03)" >"$D/sim.conf"
+"$CARDFORGE" sim --memory --pidfile "$CF_PCSC_ENV_DIR/sim.pid" --config "$D/sim.conf" >"$CF_PCSC_ENV_DIR/sim.log" 2>&1 &
 echo $! >"$CF_PCSC_ENV_DIR/sim.pid"
-cf_wait_cards 2 10 || cf_fail "the two GP cards did not appear"
+cf_wait_cards 3 10 || cf_fail "the three GP cards did not appear"
 
 cf_run 0 "hsm init" "$CARDFORGE" hsm init
 # the factory keys open the channel from the token (not exportable); the keys to put are exportable
@@ -73,6 +83,18 @@ rotate 0 "$DEFAULT" "$AES" "$AES" "$DEFAULT" "$DEFAULT"
 rotate 1 pkcs11:gp-default pkcs11:gp-kvn30 pkcs11:gp-kvn30 pkcs11:gp-put-des pkcs11:gp-default
 cmp -s "$D/run-0" "$D/run-1" || cf_fail "hex keys and token keys gave different results: $(diff "$D/run-0" "$D/run-1")"
 grep -q "^01   03  DES   16" "$D/run-1" || cf_fail "the token-driven card does not end with KVN 01: $(cat "$D/run-1")"
+
+# diversified card keys: the master in the token, the card's keys derived inside it (C_DeriveKey)
+printf '%s\n' "$MASTER" >"$D/master.key"
+cf_run 0 "import the master" "$CARDFORGE" hsm import --label gp-master --type des2 --value "@$D/master.key"
+cf_run 0 "EMV keys from the token's master" "$CARDFORGE" gp -r 2 --diversify emv --key pkcs11:gp-master auth
+t=$out
+cf_run 0 "EMV keys from the hex master" "$CARDFORGE" gp -r 2 --diversify emv --key "$MASTER" auth
+[ "$t" = "$out" ] || cf_fail "diversified: token and hex say different things: $t / $out"
+cf_expect_contains "$out" "SCP02 i=55, KVN FF" "diversified auth"
+cf_run 5 "another method from the token" "$CARDFORGE" gp -r 2 --diversify visa2 --key pkcs11:gp-master auth
+cf_run 5 "the master itself" "$CARDFORGE" gp -r 2 --key pkcs11:gp-master auth
+cf_run 2 "kdf3 is not derived in the token" "$CARDFORGE" gp -r 2 --diversify kdf3 --key pkcs11:gp-master auth
 
 # a URI names the same key; a key to put that the token keeps is refused before any APDU
 cf_run 0 "channel key by URI" "$CARDFORGE" gp -r 1 --key 'pkcs11:token=cardforge;object=gp-default' auth

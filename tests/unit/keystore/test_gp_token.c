@@ -1,7 +1,8 @@
 /* GlobalPlatform channel keys in a SoftHSM2 token (host/gp/gp_keysource_pkcs11.c): the session keys
  * the token computes equal the ones scp/ derives from the same static keys in clear, for SCP02
- * (i=55 and i=54: three keys and one) and SCP03 (AES-128 and AES-256, S8 and S16); a key to put
- * comes out only when exportable. Exits 77 (skipped) only when SoftHSM2 is not installed. */
+ * (i=55 and i=54: three keys and one; masters diversified EMV / VISA2 inside the token) and SCP03 (AES-128
+ * and AES-256, S8 and S16); a key to put comes out only when exportable. Exits 77 (skipped) only when
+ * SoftHSM2 is not installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,10 +30,11 @@ static void import(cf_keystore *ks, const char *label, cf_ks_type t, const uint8
 }
 
 /* Session keys through the token for channel keys enc/mac/dek (labels), against scp/'s. */
-static void compare(const char *enc, const char *mac, const char *dek, const cf_scp_keys *clear, uint8_t scp,
-                    uint8_t i) {
+static void compare_div(const char *enc, const char *mac, const char *dek, const cf_scp_keys *clear,
+                        uint8_t scp, uint8_t i, int diversify) {
   gp_opts o;
   memset(&o, 0, sizeof o);
+  o.diversify = diversify;
   char e[80], m[80], d[80];
   snprintf(e, sizeof e, "pkcs11:%s", enc);
   snprintf(m, sizeof m, "pkcs11:%s", mac);
@@ -47,11 +49,16 @@ static void compare(const char *enc, const char *mac, const char *dek, const cf_
   assert_int_equal(gp_p11_channel_open(&o, &ch, &oo, &placeholder), 0);
   assert_non_null(oo.session_keys);
   assert_int_equal(placeholder.klen, clear->klen);
-  uint8_t host[16], card[16];
+  uint8_t host[16], card[16], kdd[10];
   uint16_t counter = 0x0102;
   cf_rand(host, sizeof host);
   cf_rand(card, sizeof card);
+  cf_rand(kdd, sizeof kdd);
   cf_scp_session want, got;
+  cf_scp_keys card_keys = *clear;
+  if (diversify != CF_SCP_DIV_NONE)
+    assert_int_equal(cf_scp_diversify_keys(diversify, clear, kdd, &card_keys), 0);
+  clear = &card_keys;
   if (scp == 2) {
     assert_int_equal(cf_scp02_session_init(&want, clear, counter, i), 0);
     assert_int_equal(cf_scp02_session_init(&got, &placeholder, counter, i), 0);
@@ -59,7 +66,7 @@ static void compare(const char *enc, const char *mac, const char *dek, const cf_
     assert_int_equal(cf_scp03_session_init(&want, clear, host, card, i), 0);
     assert_int_equal(cf_scp03_session_init(&got, &placeholder, host, card, i), 0);
   }
-  assert_int_equal(oo.session_keys(oo.session_ctx, &got, counter, host, card), 0);
+  assert_int_equal(oo.session_keys(oo.session_ctx, &got, counter, host, card, kdd), 0);
   assert_memory_equal(got.s_enc, want.s_enc, sizeof want.s_enc);
   assert_memory_equal(got.s_mac, want.s_mac, sizeof want.s_mac);
   assert_memory_equal(got.s_rmac, want.s_rmac, sizeof want.s_rmac);
@@ -72,12 +79,33 @@ static void compare(const char *enc, const char *mac, const char *dek, const cf_
   gp_p11_channel_close(&ch);
 }
 
+static void compare(const char *enc, const char *mac, const char *dek, const cf_scp_keys *clear, uint8_t scp,
+                    uint8_t i) {
+  compare_div(enc, mac, dek, clear, scp, i, CF_SCP_DIV_NONE);
+}
+
 static void test_scp02(void **state) {
   (void)state;
   cf_scp_keys k = {.klen = 16};
   memcpy(k.enc, des_enc, 16), memcpy(k.mac, des_mac, 16), memcpy(k.dek, des_dek, 16);
   compare("enc", "mac", "dek", &k, 2, 0x55);
   compare("enc", "mac", "dek", &k, 2, 0x54); /* one base key: MAC and DEK from ENC */
+  /* masters in the token, the card's keys derived there (C_DeriveKey) from the card's KDD */
+  compare_div("enc", "mac", "dek", &k, 2, 0x55, CF_SCP_DIV_EMV);
+  compare_div("enc", "mac", "dek", &k, 2, 0x55, CF_SCP_DIV_VISA2);
+}
+
+static void test_kdf3_refused(void **state) {
+  (void)state;
+  gp_opts o;
+  memset(&o, 0, sizeof o);
+  o.diversify = CF_SCP_DIV_KDF3;
+  o.chan.p11_enc = o.chan.p11_mac = o.chan.p11_dek = "pkcs11:aes128";
+  gp_p11_channel ch;
+  cf_gp_open_opts oo = {0};
+  cf_scp_keys keys = {0};
+  assert_int_equal(gp_p11_channel_open(&o, &ch, &oo, &keys), 2);
+  assert_null(oo.session_keys);
 }
 
 static void test_scp03(void **state) {
@@ -142,6 +170,7 @@ int main(void) {
       cmocka_unit_test(test_scp02),
       cmocka_unit_test(test_scp03),
       cmocka_unit_test(test_keys_to_put),
+      cmocka_unit_test(test_kdf3_refused),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   char cmd[200];
