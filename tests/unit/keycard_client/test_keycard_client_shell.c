@@ -86,6 +86,29 @@ static void split_refuses_malformed_lines(void **state) {
   assert_int_equal(strlen(w[0]), 63);
 }
 
+/* Arbitrary bytes (quotes, backslashes, #, blanks, NUL, high bytes) never overrun: every answer is
+ * -1 (with a reason) or a word count within the limit, every word NUL-terminated inside buf. */
+static void split_arbitrary_bytes(void **state) {
+  (void)state;
+  static const char alphabet[] = "ab '\"\\#\t\r\n\0\xff-=";
+  uint32_t x = 12345;
+  for (int round = 0; round < 20000; round++) {
+    char line[64], buf[65], *w[4], err[128];
+    size_t len = (size_t)(round % 64);
+    for (size_t i = 0; i < len; i++) {
+      x = x * 1103515245u + 12345u;
+      line[i] = alphabet[(x >> 16) % (sizeof alphabet - 1)];
+    }
+    int n = keycard_shell_split(line, len, buf, sizeof buf, w, 4, err, sizeof err);
+    assert_true(n >= -1 && n <= 4);
+    for (int i = 0; i < n; i++) {
+      assert_true(w[i] >= buf && w[i] < buf + sizeof buf);
+      assert_true(w[i] + strlen(w[i]) < buf + sizeof buf);
+    }
+    if (n < 0) assert_true(err[0] != '\0');
+  }
+}
+
 /* ---- sessions in process ---- */
 
 #define PIN "123456"
@@ -396,6 +419,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(split_words_quotes_comments),
       cmocka_unit_test(split_refuses_malformed_lines),
+      cmocka_unit_test(split_arbitrary_bytes),
       cmocka_unit_test_setup_teardown(ten_commands_one_channel_one_pin, setup, teardown),
       cmocka_unit_test_setup_teardown(reselect_reopens, setup, teardown),
       cmocka_unit_test_setup_teardown(pin_sources_and_refusal, setup, teardown),
