@@ -5,8 +5,8 @@
  *
  * The file is private (0600; a store that group or others may read is refused: its keys have
  * leaked) and every change is a read-modify-write under the store's lock, written to a temporary
- * file and renamed over the store (host/common/include/cardforge/file_lock.h): concurrent `cardforge` processes
- * wait for each other and none loses another's pairing. */
+ * file and renamed over the store (host/common/include/cardforge/file_lock.h): concurrent `cardforge`
+ * processes wait for each other and none loses another's pairing. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
