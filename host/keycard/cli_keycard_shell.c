@@ -163,6 +163,7 @@ int keycard_cli_cmd_shell(void *ctx) {
       char msg[192];
       snprintf(msg, sizeof msg, "line %u: %s", lines, err);
       answer_error(c->io->out, CF_EXIT_USAGE, msg);
+      fflush(c->io->out); /* each answer as soon as it is known: a wallet reads them as they come */
       code = CF_EXIT_USAGE;
     } else {
       code = run_line(&s, n, words);
