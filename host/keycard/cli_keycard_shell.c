@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardforge/batch_interrupt.h"
 #include "cardforge/crypto.h"
 #include "cli_keycard_internal.h"
 #include "keycard_shell_line.h"
@@ -150,7 +151,12 @@ int keycard_cli_cmd_shell(void *ctx) {
   char *line = NULL;
   size_t line_cap = 0;
   ssize_t len;
+  int signal_seen = 0;
+  /* SIGINT / SIGTERM end the session between lines: the line in progress finishes and the card is
+   * still reset at the end, never left with its channel open and the PIN verified */
+  cf_batch_interrupt_arm();
   while ((len = getline(&line, &line_cap, script)) >= 0) {
+    if ((signal_seen = cf_batch_interrupted()) != 0) break;
     lines++;
     char buf[KEYCARD_SHELL_MAX_LINE];
     char *words[KEYCARD_SHELL_MAX_WORDS];
@@ -176,7 +182,10 @@ int keycard_cli_cmd_shell(void *ctx) {
     /* the reader is gone or another program took the card: the session's state is lost */
     if (code == CF_EXIT_TRANSPORT || code == CF_EXIT_SHARED) break;
   }
+  if (signal_seen == 0) signal_seen = cf_batch_interrupted();
+  cf_batch_interrupt_disarm();
   bool read_error = ferror(script) != 0;
+  if (line != NULL) cf_wipe(line, line_cap); /* a line left unrun (a signal) may hold a secret */
   free(line);
   if (owned) fclose(script);
   keycard_cli_progress(
@@ -184,6 +193,11 @@ int keycard_cli_cmd_shell(void *ctx) {
       commands, commands == 1 ? "" : "s", failed, s.channels_opened, s.channels_opened == 1 ? "" : "s",
       s.pins_verified, s.pins_verified == 1 ? "" : "s");
   keycard_cli_session_end(&s);
+  if (signal_seen != 0) {
+    keycard_cli_progress(c, "session ended by signal %d after %u command%s", signal_seen, commands,
+                         commands == 1 ? "" : "s");
+    return cf_batch_interrupt_exit_code(signal_seen);
+  }
   if (read_error && first_failure == CF_EXIT_OK)
     return keycard_cli_error(c, CF_EXIT_FILE, "cannot read the script");
   return first_failure;

@@ -2,8 +2,9 @@
  * wallet applet through a transport that counts connections and the commands the card receives
  * (OPEN SECURE CHANNEL, VERIFY PIN): one channel and one PIN verification for a whole script, an
  * error line that does not end the session, the PIN never taken from a script, a refused PIN never
- * sent twice, and the session left marked for a reset at its end. */
+ * sent twice, the session left marked for a reset at its end, and a signal ending it between lines. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,7 @@ typedef struct bench {
   size_t out_len, log_len;
   /* counted over every transport opened */
   int connects, opens_channel, verifies, closed_secured;
+  int raise_signal; /* raised at the first command the card receives (0: none) */
 } bench;
 
 static int count_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8_t *resp, size_t cap,
@@ -130,6 +132,11 @@ static int count_exchange(cf_transport *t, const uint8_t *cmd, size_t len, uint8
   bench *b = t->impl;
   if (len >= 2 && cmd[0] == 0x80 && cmd[1] == 0x10) b->opens_channel++;
   if (len >= 2 && cmd[0] == 0x80 && cmd[1] == 0x20) b->verifies++;
+  if (b->raise_signal != 0) {
+    int sig = b->raise_signal;
+    b->raise_signal = 0;
+    raise(sig);
+  }
   *rlen = cf_card_transmit(b->card, cmd, len, resp, cap);
   return 0;
 }
@@ -415,6 +422,23 @@ static void factory_reset_in_session(void **state) {
   assert_int_equal(b->opens_channel, 1);
 }
 
+/* SIGTERM while a command runs: it finishes, no further line runs, the card is left for a reset,
+ * and the shell exits 143. */
+static void signal_ends_session(void **state) {
+  bench *b = *state;
+  setenv("CARDFORGE_PIN", PIN, 1);
+  b->raise_signal = SIGTERM;
+  int code = shell(b, "status\nsign --hash " HASH "\nstatus\n", "shell", NULL);
+  assert_int_equal(code, 128 + SIGTERM);
+  assert_int_equal(count_lines(b->out), 1);
+  char line[1024];
+  assert_non_null(answer(b, 0, line, sizeof line));
+  assert_true(strncmp(line, "ok pin-retries: 3", 17) == 0);
+  assert_int_equal(b->verifies, 0);
+  assert_int_equal(b->closed_secured, 1);
+  assert_non_null(strstr(b->log, "session ended by signal"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(split_words_quotes_comments),
@@ -425,6 +449,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(pin_sources_and_refusal, setup, teardown),
       cmocka_unit_test_setup_teardown(change_pin_in_session, setup, teardown),
       cmocka_unit_test_setup_teardown(factory_reset_in_session, setup, teardown),
+      cmocka_unit_test_setup_teardown(signal_ends_session, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
