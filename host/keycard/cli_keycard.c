@@ -132,7 +132,8 @@ static void print_help(FILE *f) {
   fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage, 3 card refused or wrong card state,\n"
              "            4 reader/PC/SC failure, 5 verification failed, 6 file error,\n"
              "            7 another program reset or used the card during the session,\n"
-             "            130/143 duplicate stopped by SIGINT/SIGTERM (resume with --from N);\n"
+             "            130/143 duplicate or shell stopped by SIGINT/SIGTERM (duplicate: resume\n"
+             "            with --from N);\n"
              "            shell: 0 when every line answered ok, else the first failed line's code\n");
 }
 
