@@ -1,4 +1,5 @@
-/* SIGINT / SIGTERM as a request to stop a batch between two cards (host/common/include/cardforge/batch_interrupt.h). */
+/* SIGINT / SIGTERM as a request to stop a batch between two cards
+ * (host/common/include/cardforge/batch_interrupt.h). */
 #include "cardforge/batch_interrupt.h"
 
 #include <signal.h>
