@@ -7,12 +7,14 @@
 #include "cardforge/clicommon.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cli_keycard_internal.h"
 
 #define PIN_OPT "--pin=PIN "
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
 static const cf_cli_command commands[] = {
-    {"info", keycard_cli_cmd_info, "", 0, "", "select the applet and show its application info", NULL},
+    {"info", keycard_cli_cmd_info, "--json", 0, "[--json]", "select the applet and show its application info",
+     NULL},
     {"init", keycard_cli_cmd_init,
      PIN_OPT
      "--puk=PUK --pairing-password=PW --pairing-secret=HEX --pin-retries=N --puk-retries=N --alt-pin=PIN",
@@ -33,7 +35,7 @@ static const cf_cli_command commands[] = {
      "wallet is deselected or the card reset."},
     {"unpair", keycard_cli_cmd_unpair, PIN_OPT "--index=N", 0, "[--index N]",
      "free a pairing slot (default: this host's) and forget the pairing", NULL},
-    {"status", keycard_cli_cmd_status, "", 0, "",
+    {"status", keycard_cli_cmd_status, "--json", 0, "[--json]",
      "show PIN/PUK tries left, key presence and the current key path", NULL},
     {"verify-pin", keycard_cli_cmd_verify_pin, PIN_OPT, 0, "[--pin PIN]", "check the PIN", NULL},
     {"change-pin", keycard_cli_cmd_change_pin, PIN_OPT "--new-pin=PIN", 0, "--new-pin PIN", "set a new PIN",
@@ -55,26 +57,27 @@ static const cf_cli_command commands[] = {
      "have the card draw a BIP39 mnemonic (printed; nothing is stored on the card)", NULL},
     {"derive", keycard_cli_cmd_derive, PIN_OPT "--path=PATH", 0, "--path m/44'/60'/0'/0/0",
      "make a derived key current", NULL},
-    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash=HEX32 --path=PATH --make-current --pinless", 0,
-     "--hash HEX32 [--path P [--make-current] | --pinless]",
+    {"sign", keycard_cli_cmd_sign, PIN_OPT "--hash=HEX32 --path=PATH --make-current --pinless --json", 0,
+     "--hash HEX32 [--path P [--make-current] | --pinless] [--json]",
      "sign a 32-byte hash; prints r||s, recovery id, public key (--pinless: no PIN)", NULL},
     {"set-pinless-path", keycard_cli_cmd_set_pinless_path, PIN_OPT "--path=PATH --remove", 1,
      "PATH | --path PATH | --remove", "set (or remove) the path `sign --pinless` uses; PATH is m/...", NULL},
-    {"export-key", keycard_cli_cmd_export_key, PIN_OPT "--path=PATH --private --extended --make-current", 0,
-     "[--path P] [--private | --extended] [--make-current]",
+    {"export-key", keycard_cli_cmd_export_key,
+     PIN_OPT "--path=PATH --private --extended --make-current --json", 0,
+     "[--path P] [--private | --extended] [--make-current] [--json]",
      "export a public key (or a private key under m/43'/60'/1581'/...)", NULL},
     {"remove-key", keycard_cli_cmd_remove_key, PIN_OPT, 0, "", "erase the master key", NULL},
     {"get-data", keycard_cli_cmd_get_data, "--type=public|ndef|cash", 0, "[--type public|ndef|cash]",
      "read a data object", NULL},
     {"store-data", keycard_cli_cmd_store_data, PIN_OPT "--type=public|ndef|cash --data=HEX", 0,
      "--data HEX [--type public|ndef|cash]", "write a data object", NULL},
-    {"cash", keycard_cli_cmd_cash, "", 2, "info | sign HASH",
+    {"cash", keycard_cli_cmd_cash, "--json", 2, "info | sign HASH [--json]",
      "the Cash application: its key, version, cash data; sign a 32-byte hash (no PIN)",
      "`cash info` prints the Cash application's public key, the package version and the cash data\n"
      "the wallet stored (store-data --type cash). `cash sign HASH` signs the 32-byte hash and\n"
      "checks the DER signature with the key before printing it."},
-    {"ndef", keycard_cli_cmd_ndef, PIN_OPT "--uri=URL --aar=PACKAGE", 1,
-     "read | write --uri URL | --aar PACKAGE",
+    {"ndef", keycard_cli_cmd_ndef, PIN_OPT "--uri=URL --aar=PACKAGE --json", 1,
+     "read [--json] | write --uri URL | --aar PACKAGE",
      "read the NDEF message (Type 4 Tag) or write a URI / Android application record",
      "`ndef read` reads the message as an NFC phone does: the NDEF Tag Application, its capability\n"
      "container and NDEF file. `ndef write` makes one record and stores it through the wallet\n"
@@ -156,7 +159,9 @@ int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   const char *reader = cf_cli_current_reader();
-  if (reader && !strstr(msg, reader))
+  if (c->report != NULL)
+    cf_json_print_error(msg, reader);
+  else if (reader && !strstr(msg, reader))
     fprintf(c->io->log, "cardforge: keycard %s: %s [reader %s]\n", c->cmd ? c->cmd : "", msg, reader);
   else
     fprintf(c->io->log, "cardforge: keycard %s: %s\n", c->cmd ? c->cmd : "", msg);
@@ -188,7 +193,7 @@ int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc) {
 }
 
 void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) {
-  if (c->g->quiet) return;
+  if (c->g->quiet || c->report != NULL) return; /* --json: the document is the whole output */
   va_list ap;
   va_start(ap, fmt);
   fputs("keycard: ", c->io->log);
@@ -197,17 +202,32 @@ void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) {
   va_end(ap);
 }
 
+void keycard_cli_print_field(const keycard_cli *c, const char *label, const char *text, json_t *value) {
+  if (c->report == NULL) {
+    fprintf(c->io->out, "%s: %s\n", label, text);
+    json_decref(value);
+    return;
+  }
+  char name[64];
+  snprintf(name, sizeof name, "%s", label);
+  for (char *p = name; *p; p++)
+    if (*p == '-') *p = '_';
+  json_object_set_new(c->report, name, value != NULL ? value : json_string(text));
+}
+
 void keycard_cli_print_hex(const keycard_cli *c, const char *label, const uint8_t *data, size_t len) {
   char hex[2 * 256 + 1];
   if (len > 256) len = 256;
   cf_hex_encode(data, len, hex);
-  fprintf(c->io->out, "%s: %s\n", label, hex);
+  keycard_cli_print_field(c, label, hex, NULL);
   cf_wipe(hex, sizeof hex);
 }
 
 void keycard_cli_print_signature(const keycard_cli *c, const keycard_client_signature *sig) {
+  char recid[8];
+  snprintf(recid, sizeof recid, "%d", sig->recid);
   keycard_cli_print_hex(c, "signature", sig->rs, 64);
-  fprintf(c->io->out, "recovery-id: %d\n", sig->recid);
+  keycard_cli_print_field(c, "recovery-id", recid, json_integer(sig->recid));
   keycard_cli_print_hex(c, "public-key", sig->pub, 65);
 }
 
@@ -435,9 +455,21 @@ static int run_command(const cf_cli_global *g, int argc, char **argv, const keyc
     c.fresh_select =
         name_in(k->name, session_fresh_select, sizeof session_fresh_select / sizeof session_fresh_select[0]);
   }
+  if (keycard_cli_opt_set(&c, "--json")) {
+    if (session) return keycard_cli_error(&c, CF_EXIT_USAGE, "--json is for one command, not a shell line");
+    c.report = json_object();
+  }
   if (!store_path(&global, c.store, sizeof c.store))
-    return keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
-  code = k->run(&c);
+    code = keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
+  else
+    code = k->run(&c);
+  if (c.report != NULL) {
+    /* the document only for a command that succeeded: a failure is the error object on stderr */
+    if (code == CF_EXIT_OK && (json_dumpf(c.report, io->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+                               fputc('\n', io->out) == EOF))
+      code = CF_EXIT_INTERNAL;
+    json_decref(c.report);
+  }
   /* the card now has another PIN than the one the session verifies with */
   if (session && code == CF_EXIT_OK &&
       (strcmp(k->name, "change-pin") == 0 || strcmp(k->name, "unblock") == 0))
@@ -455,6 +487,7 @@ int keycard_cli_run_in_session(keycard_cli_session *s, int argc, char **argv, co
 }
 
 int cf_cli_keycard(const cf_cli_global *g, int argc, char **argv) {
+  cf_json_requested(argc, argv); /* --json: usage errors as JSON too */
   keycard_cli_io io = {.connect = pcsc_connect, .ctx = (void *)g, .out = stdout, .log = stderr};
   return keycard_cli_run(g, argc, argv, &io);
 }

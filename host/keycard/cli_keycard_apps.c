@@ -17,12 +17,14 @@ static const char *word(const keycard_cli *c, int n) {
   return n < c->opts.operands ? c->opts.operand[n] : NULL;
 }
 
-/* Prints "label: <hex>" for data of any length (keycard_cli_print_hex stops at 256 bytes). */
+/* "label: <hex>" (lower case) for data of up to 1024 bytes (keycard_cli_print_hex stops at 256). */
 static void print_long_hex(const keycard_cli *c, const char *label, const uint8_t *data, size_t len) {
-  fprintf(c->io->out, "%s: ", label);
+  char hex[2 * 1024 + 1];
+  if (len > 1024) len = 1024;
   for (size_t i = 0; i < len; i++)
-    fprintf(c->io->out, "%02x", data[i]);
-  fputc('\n', c->io->out);
+    snprintf(hex + 2 * i, 3, "%02x", data[i]);
+  hex[2 * len] = 0;
+  keycard_cli_print_field(c, label, hex, NULL);
 }
 
 /* Connects without selecting the wallet (the command selects the application it talks to). */
@@ -35,7 +37,9 @@ static int cash_info(keycard_cli *c, keycard_cli_card *card) {
   int rc = keycard_client_cash_select(&card->kc, &info);
   if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, &card->kc, rc);
   keycard_cli_print_hex(c, "public-key", info.pub, 65);
-  fprintf(c->io->out, "version: %u.%u\n", info.version >> 8, info.version & 0xFF);
+  char version[16];
+  snprintf(version, sizeof version, "%u.%u", info.version >> 8, info.version & 0xFF);
+  keycard_cli_print_field(c, "version", version, NULL);
   keycard_cli_print_hex(c, "cash-data", info.data, info.data_len);
   return CF_EXIT_OK;
 }
@@ -80,7 +84,9 @@ static int ndef_read(keycard_cli *c) {
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
   }
   if (code == CF_EXIT_OK) {
-    fprintf(c->io->out, "length: %zu\n", len);
+    char length[24];
+    snprintf(length, sizeof length, "%zu", len);
+    keycard_cli_print_field(c, "length", length, json_integer((json_int_t)len));
     print_long_hex(c, "ndef", msg, len);
   }
   keycard_cli_close(&card);

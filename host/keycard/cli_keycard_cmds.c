@@ -60,32 +60,48 @@ int keycard_cli_cmd_info(void *ctx) {
   int code = keycard_cli_open(c, &card, reader_opt(c), KEYCARD_CLI_NEED_SELECT);
   if (code != CF_EXIT_OK) goto out;
   const keycard_client_info *in = &card.kc.info;
-  FILE *o = c->io->out;
-  fprintf(o, "initialized: %s\n", in->initialized ? "yes" : "no");
+  keycard_cli_print_field(c, "initialized", in->initialized ? "yes" : "no", json_boolean(in->initialized));
   if (in->initialized) {
+    char text[96];
     print_uid_line(c, "instance-uid", in->instance_uid, KEYCARD_CLIENT_UID_LEN);
-    fprintf(o, "version: %u.%u\n", in->version >> 8, in->version & 0xFF);
-    fprintf(o, "free-pairing-slots: %u\n", in->free_slots);
+    snprintf(text, sizeof text, "%u.%u", in->version >> 8, in->version & 0xFF);
+    keycard_cli_print_field(c, "version", text, NULL);
+    snprintf(text, sizeof text, "%u", in->free_slots);
+    keycard_cli_print_field(c, "free-pairing-slots", text, json_integer(in->free_slots));
     if (in->has_key)
       print_uid_line(c, "key-uid", in->key_uid, KEYCARD_CLIENT_KEY_UID_LEN);
     else
-      fprintf(o, "key-uid: none\n");
-    fprintf(o, "capabilities:%s%s%s%s\n",
-            (in->capabilities & KEYCARD_CLIENT_CAP_SECURE_CHANNEL) ? " secure-channel" : "",
-            (in->capabilities & KEYCARD_CLIENT_CAP_KEY_MANAGEMENT) ? " key-management" : "",
-            (in->capabilities & KEYCARD_CLIENT_CAP_CREDENTIALS) ? " credentials" : "",
-            (in->capabilities & KEYCARD_CLIENT_CAP_NDEF) ? " ndef" : "");
+      keycard_cli_print_field(c, "key-uid", "none", json_null());
+    static const struct {
+      unsigned bit;
+      const char *name;
+    } caps[] = {{KEYCARD_CLIENT_CAP_SECURE_CHANNEL, "secure-channel"},
+                {KEYCARD_CLIENT_CAP_KEY_MANAGEMENT, "key-management"},
+                {KEYCARD_CLIENT_CAP_CREDENTIALS, "credentials"},
+                {KEYCARD_CLIENT_CAP_NDEF, "ndef"}};
+    json_t *cap_list = json_array();
+    size_t used = 0;
+    text[0] = 0;
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+      if (in->capabilities & caps[i].bit) {
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s", used ? " " : "", caps[i].name);
+        json_array_append_new(cap_list, json_string(caps[i].name));
+      }
+    keycard_cli_print_field(c, "capabilities", text, cap_list);
     uint8_t index, key[32];
     char err[256] = "";
     int found = keycard_client_pairing_get(c->store, in->instance_uid, &index, key, err, sizeof err);
     cf_wipe(key, sizeof key);
     int stored = found > 0 ? keycard_client_pairing_count(c->store, in->instance_uid, err, sizeof err) : 0;
     if (stored > 1)
-      fprintf(o, "paired: yes (slot %u, the newest of %d pairings stored)\n", index, stored);
+      snprintf(text, sizeof text, "yes (slot %u, the newest of %d pairings stored)", index, stored);
     else if (found > 0)
-      fprintf(o, "paired: yes (slot %u)\n", index);
+      snprintf(text, sizeof text, "yes (slot %u)", index);
     else
-      fprintf(o, "paired: no\n");
+      snprintf(text, sizeof text, "no");
+    keycard_cli_print_field(
+        c, "paired", text,
+        found > 0 ? json_pack("{s:i,s:i}", "slot", index, "stored", stored > 1 ? stored : 1) : json_false());
   }
   keycard_cli_print_hex(c, "secure-channel-key", in->sc_pub, 65);
 out:
@@ -326,10 +342,14 @@ int keycard_cli_cmd_status(void *ctx) {
     code = keycard_cli_fail(c, &card.kc, rc);
     goto out;
   }
-  fprintf(c->io->out, "pin-retries: %u\npuk-retries: %u\nkey-loaded: %s\n", st.pin_retries, st.puk_retries,
-          st.key_initialized ? "yes" : "no");
+  snprintf(text, sizeof text, "%u", st.pin_retries);
+  keycard_cli_print_field(c, "pin-retries", text, json_integer(st.pin_retries));
+  snprintf(text, sizeof text, "%u", st.puk_retries);
+  keycard_cli_print_field(c, "puk-retries", text, json_integer(st.puk_retries));
+  keycard_cli_print_field(c, "key-loaded", st.key_initialized ? "yes" : "no",
+                          json_boolean(st.key_initialized));
   if (keycard_client_format_path(path, plen, text, sizeof text) == KEYCARD_CLIENT_OK)
-    fprintf(c->io->out, "key-path: %s\n", text);
+    keycard_cli_print_field(c, "key-path", text, NULL);
 out:
   keycard_cli_close(&card);
   return code;

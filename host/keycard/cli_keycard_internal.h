@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "cardforge/cli.h"
 #include "cardforge/cli_opts.h"
 #include "cardforge/keycard_client.h"
@@ -42,6 +44,7 @@ typedef struct keycard_cli {
   keycard_cli_pin_cache pin;
   struct keycard_cli_session *session; /* a line of `keycard shell`: the card stays open; else NULL */
   bool fresh_select;                   /* in a session: SELECT the wallet again (info, init, pair...) */
+  json_t *report; /* --json: the command's document, printed when it succeeds; else NULL (text lines) */
 } keycard_cli;
 
 /* One open card: transport, client, and which reader it is. */
@@ -84,8 +87,11 @@ int keycard_cli_error(const keycard_cli *c, int code, const char *fmt, ...)
 int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc);
 /* Progress line on the log stream, unless --quiet. */
 void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints "label: <hex>" on the result stream. */
+/* One result field: "label: <hex>" on the result stream, or with --json the member label (with '-'
+ * as '_') of the command's document. */
 void keycard_cli_print_hex(const keycard_cli *c, const char *label, const uint8_t *data, size_t len);
+/* The same for a text value (text) with its JSON form (value, taken over; NULL: text as a string). */
+void keycard_cli_print_field(const keycard_cli *c, const char *label, const char *text, json_t *value);
 /* signature (r || s), recovery-id and public-key lines, as sign prints them */
 void keycard_cli_print_signature(const keycard_cli *c, const keycard_client_signature *sig);
 
