@@ -295,75 +295,6 @@ int gp_cli_open_channel(cf_gp_client *c, const gp_opts *o) {
   return rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
 }
 
-static void print_keys(const cf_gp_key_info *ki, size_t n) {
-  printf("KVN  ID  TYPE  LENGTH\n");
-  for (size_t i = 0; i < n; i++)
-    printf("%02X   %02X  %-5s %u%s\n", ki[i].kvn, ki[i].id, cf_gp_key_type_name(ki[i].type), ki[i].len,
-           ki[i].extended ? " (extended)" : "");
-}
-
-/* GET DATA 00E0, first without a channel; cards that want one get it. */
-static int show_keys(cf_gp_client *c, const gp_opts *o, bool with_header) {
-  uint8_t buf[1024];
-  size_t len = 0;
-  int rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
-  if (rc == CF_GP_ERR_CARD && c->last_sw == 0x6982) {
-    int erc = gp_cli_open_channel(c, o);
-    if (erc != CF_EXIT_OK) return erc;
-    rc = cf_gp_get_data(c, 0x00E0, buf, sizeof buf, &len);
-  }
-  if (rc != CF_GP_OK) return gp_cli_report(c, rc);
-  cf_gp_key_info ki[64];
-  size_t n = 0;
-  if (cf_gp_parse_key_info(buf, len, ki, 64, &n) != 0) {
-    cf_cli_error("key information template is malformed");
-    return CF_EXIT_CARD;
-  }
-  if (with_header) printf("Key information:\n");
-  print_keys(ki, n);
-  return CF_EXIT_OK;
-}
-
-static int cmd_info(void *ctx) {
-  gp_run *r = ctx;
-  cf_gp_client *c = &r->c;
-  const gp_opts *o = &r->o;
-  uint8_t buf[512];
-  size_t len = 0;
-  printf("Security Domain: ");
-  for (size_t i = 0; i < c->sd_aid_len; i++)
-    printf("%02X", c->sd_aid[i]);
-  printf("%s\n", c->sd_aid_len ? "" : "(default selection)");
-  int rc = cf_gp_get_data(c, 0x0066, buf, sizeof buf, &len);
-  cf_gp_card_data cd;
-  if (rc == CF_GP_OK && cf_gp_parse_card_data(buf, len, &cd) == 0) {
-    printf("GlobalPlatform version: %s\n", cd.gp_version[0] ? cd.gp_version : "(not given)");
-    printf("Secure channel protocols:");
-    for (size_t i = 0; i < cd.scp_count; i++)
-      printf(" SCP%02X i=%02X", cd.scp[i], cd.scp_i[i]);
-    printf("%s\n", cd.scp_count ? "" : " (not given)");
-  } else if (rc == CF_GP_ERR_TRANSPORT) {
-    return gp_cli_report(c, rc);
-  } else {
-    printf("Card recognition data: (not available)\n");
-  }
-  rc = cf_gp_get_data(c, 0x9F7F, buf, sizeof buf, &len);
-  if (rc == CF_GP_OK) {
-    printf("CPLC:\n");
-    if (cf_gp_print_cplc(buf, len, stdout) != 0) printf("  (malformed, %zu bytes)\n", len);
-  } else if (rc == CF_GP_ERR_TRANSPORT) {
-    return gp_cli_report(c, rc);
-  } else {
-    printf("CPLC: (not available)\n");
-  }
-  return show_keys(c, o, true);
-}
-
-static int cmd_keys(void *ctx) {
-  gp_run *r = ctx;
-  return show_keys(&r->c, &r->o, false);
-}
-
 static int cmd_auth(void *ctx) {
   gp_run *r = ctx;
   cf_gp_client *c = &r->c;
@@ -487,10 +418,12 @@ static int cmd_delete_key(void *ctx) {
 
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
 static const cf_cli_command key_commands[] = {
-    {"info", cmd_info, "", 0, "[channel options]", "CPLC, card recognition data and key information",
+    {"info", gp_cli_cmd_info, "--json", 0, "[channel options] [--json]",
+     "CPLC, card recognition data and key information",
      "Needs no secure channel; a card that shows its key information only inside one gets one,\n"
      "opened with the channel options.\n"},
-    {"keys", cmd_keys, "", 0, "[channel options]", "list the key information template (GET DATA 00E0)",
+    {"keys", gp_cli_cmd_keys, "--json", 0, "[channel options] [--json]",
+     "list the key information template (GET DATA 00E0)",
      "Without a secure channel first; with one, opened with the channel options, when the card\n"
      "answers 6982.\n"},
     {"auth", cmd_auth, "", 0, "[channel options]",

@@ -58,6 +58,10 @@ void gp_cli_print_hex(const uint8_t *b, size_t n);
  * are argv's or constants. NULL when out of memory. */
 char **gp_cli_gppro_aliases(int argc, char **argv, int *out_argc);
 
+/* gp_cli_info.c: `info` and `keys` (their rows are in gp_cli.c's key_commands). */
+int gp_cli_cmd_info(void *ctx);
+int gp_cli_cmd_keys(void *ctx);
+
 /* gp_cli_list.c: `list` (its row is in gp_content_commands). */
 int gp_cli_cmd_list(void *ctx);
 

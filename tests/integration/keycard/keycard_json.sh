@@ -16,7 +16,7 @@ W=$CF_PCSC_ENV_DIR
 check() {
   local file=$1
   shift
-  python3 - "$file" "$@" <<'PY' || cf_fail "JSON check failed on $1: $(cat "$1")"
+  python3 - "$file" "$@" <<'PY' || cf_fail "JSON check failed on $file: $(cat "$file")"
 import json, sys
 with open(sys.argv[1]) as f:
     d = json.load(f)
