@@ -10,6 +10,7 @@
 #include "cardforge/cli_opts.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cardforge/keystore.h"
 #include "cardforge/secret_input.h"
 #include "commands.h"
@@ -88,6 +89,26 @@ static void print_key(const cf_ks_key *k) {
   cf_hex_encode(k->kcv, 3, kcv);
   printf("%-24s %-4s %2zu  %s  %s%s\n", k->label, cf_ks_type_name(k->type), k->len, kcv,
          k->sensitive ? "sensitive" : "NOT sensitive", k->extractable ? ", exportable" : "");
+}
+
+/* {"keys": [{label, type, length, kcv, sensitive, exportable}]}: the text's columns (docs/cli.md). */
+static int print_keys_json(const cf_ks_key *keys, size_t n) {
+  json_t *list = json_array();
+  for (size_t i = 0; list != NULL && i < n; i++) {
+    json_t *k = json_pack("{s:s, s:s, s:I, s:o, s:b, s:b}", "label", keys[i].label, "type",
+                          cf_ks_type_name(keys[i].type), "length", (json_int_t)keys[i].len, "kcv",
+                          cf_json_hex(keys[i].kcv, 3), "sensitive", keys[i].sensitive, "exportable",
+                          keys[i].extractable);
+    if (k == NULL || json_array_append_new(list, k) != 0) {
+      json_decref(list);
+      list = NULL;
+    }
+  }
+  if (cf_json_emit(list != NULL ? json_pack("{s:o}", "keys", list) : NULL) != 0) {
+    cf_cli_error("hsm list: cannot print the JSON document");
+    return CF_EXIT_INTERNAL;
+  }
+  return CF_EXIT_OK;
 }
 
 static int cmd_import(void *ctx) {
@@ -178,6 +199,8 @@ static int cmd_list(void *ctx) {
   if (cf_ks_list(ks, keys, 512, &n, err, sizeof err) != 0) {
     cf_cli_error("hsm list: %s", err);
     rc = CF_EXIT_FILE;
+  } else if (cf_cli_opts_given(&r->opts, "--json")) {
+    rc = print_keys_json(keys, n);
   } else {
     printf("%-24s %-4s len KCV     attributes\n", "label", "type");
     for (size_t i = 0; i < n; i++)
@@ -229,7 +252,8 @@ static const cf_cli_command commands[] = {
     {"generate", cmd_generate, "--label= --type= --length=N", 0,
      "--label L --type des2|des3|aes [--length N]", "generate a key inside the token; prints its check value",
      NULL},
-    {"list", cmd_list, "", 0, "", "list the keys: label, type, length, check value (never a value)", NULL},
+    {"list", cmd_list, "--json", 0, "[--json]",
+     "list the keys: label, type, length, check value (never a value)", NULL},
     {"delete", cmd_delete, "--label=", 0, "--label L", "delete a key", NULL},
 };
 
@@ -268,6 +292,7 @@ static const cf_cli_family hsm_family = {
 };
 
 int cf_cmd_hsm(const cf_cli_global *g, int argc, char **argv) {
+  cf_json_requested(argc, argv); /* list --json: errors as JSON too */
   static hsm_run r;
   const cf_cli_command *cmd = NULL;
   char err[256];

@@ -53,6 +53,20 @@ for l in gp-des gp-aes made-inside; do
 done
 case "$out" in *"$DES"* | *"$AES"* | *"#kl"*) fail "list shows a value or a companion: $out" ;; esac
 [ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || fail "list: expected a header and 3 keys: $out"
+run 0 "list --json" hsm list --json
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+keys = {k["label"]: k for k in d["keys"]}
+assert sorted(keys) == ["gp-aes", "gp-des", "made-inside"], keys
+assert keys["gp-des"] == {"label": "gp-des", "type": "des2", "length": 16, "kcv": "8BAF47",
+                          "sensitive": True, "exportable": False}, keys["gp-des"]
+assert keys["gp-aes"]["kcv"] == "EE72CB" and keys["made-inside"]["type"] == "des3", keys
+assert not any(v in json.dumps(d) for v in sys.argv[1:]), "a value in the document"
+' "$DES" "$AES" || fail "list --json: $out"
+CARDFORGE_HSM_PIN=000000 run 5 "a wrong PIN, --json" hsm list --json
+python3 -c 'import json, sys; assert json.loads(sys.argv[1])["error"]["message"]' "$err" ||
+  fail "a wrong PIN with --json: $err"
 CARDFORGE_HSM_PIN=000000 run 5 "a wrong PIN" hsm list
 run 0 "delete" hsm delete --label gp-des
 run 2 "delete again" hsm delete --label gp-des
