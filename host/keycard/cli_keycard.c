@@ -93,8 +93,8 @@ static const cf_cli_command commands[] = {
     {"factory-reset", keycard_cli_cmd_factory_reset, "--yes", 0, "--yes",
      "erase everything and return to the pre-INIT state", NULL},
     {"duplicate", keycard_cli_cmd_duplicate,
-     PIN_OPT "--source=READER --target+READER --from=N --journal=FILE", 0,
-     "--source READER --target READER... [--from N] [--journal FILE]",
+     PIN_OPT "--source=READER --target+READER --from=N --journal=FILE --json", 0,
+     "--source READER --target READER... [--from N] [--journal FILE] [--json]",
      "copy the source card's master key onto every target (DUPLICATE KEY), every target at once;\n"
      "--from N starts at the Nth target, --journal FILE records each target done (a rerun with it\n"
      "leaves them out)",
@@ -464,9 +464,11 @@ static int run_command(const cf_cli_global *g, int argc, char **argv, const keyc
   else
     code = k->run(&c);
   if (c.report != NULL) {
-    /* the document only for a command that succeeded: a failure is the error object on stderr */
-    if (code == CF_EXIT_OK && (json_dumpf(c.report, io->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-                               fputc('\n', io->out) == EOF))
+    /* the document only for a command that succeeded (or a batch's results): a failure is the
+     * error object on stderr */
+    if ((code == CF_EXIT_OK || c.report_on_failure) &&
+        (json_dumpf(c.report, io->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+         fputc('\n', io->out) == EOF))
       code = CF_EXIT_INTERNAL;
     json_decref(c.report);
   }

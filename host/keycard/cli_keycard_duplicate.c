@@ -26,6 +26,7 @@
 #include "cardforge/batch_interrupt.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cardforge/pcsc.h"
 #include "cardforge/reader_pool.h"
 #include "cli_keycard_internal.h"
@@ -229,7 +230,7 @@ static void run_targets(dup_run *d, int (*fn)(void *, size_t, size_t), bool prog
                       .run_item = fn,
                       .arg = d,
                       .worker_name = names,
-                      .progress = progress && !d->c->g->quiet ? d->c->io->log : NULL,
+                      .progress = progress && !d->c->g->quiet && d->c->report == NULL ? d->c->io->log : NULL,
                       .label = "keycard duplicate",
                       .unit = "targets"};
   char err[128];
@@ -297,12 +298,51 @@ static int read_source(dup_run *d) {
   return code;
 }
 
-/* The results, one line per card in command-line order; returns the run's exit code. */
+static const char *outcome_name(target_state s) {
+  switch (s) {
+  case T_HELD:
+    return "held";
+  case T_IMPORTED:
+    return "imported";
+  case T_MISMATCH:
+    return "mismatch";
+  case T_FAILED:
+    return "failed";
+  default:
+    return "not written";
+  }
+}
+
+/* --json: the run as one document (docs/cli.md): result, source, targets, resume. */
+static void report_json(dup_run *d, int first_bad, const char *resume) {
+  json_t *doc = d->c->report, *targets = json_array();
+  for (int i = 0; i < d->n; i++) {
+    dup_target *t = &d->t[i];
+    json_array_append_new(targets,
+                          json_pack("{s:i, s:s, s:s, s:o}", "card", t->number + 1, "reader", t->name,
+                                    "outcome", outcome_name(t->state), "key_uid",
+                                    t->has_key ? cf_json_hex(t->key_uid, sizeof t->key_uid) : json_null()));
+  }
+  json_object_set_new(doc, "result",
+                      json_string(first_bad < 0    ? "completed"
+                                  : d->interrupted ? "interrupted"
+                                                   : "stopped"));
+  json_object_set_new(doc, "source",
+                      json_pack("{s:s, s:o}", "reader", d->source_name, "key_uid",
+                                cf_json_hex(d->src_uid, sizeof d->src_uid)));
+  json_object_set_new(doc, "targets", targets);
+  json_object_set_new(doc, "resume", resume ? json_string(resume) : json_null());
+  d->c->report_on_failure = true; /* the cards' outcomes matter most when the run stopped */
+}
+
+/* The results, one line per card in command-line order (or the --json document); returns the run's
+ * exit code. */
 static int report(dup_run *d, int code) {
   keycard_cli *c = d->c;
+  bool text = c->report == NULL;
   char hex[2 * KEYCARD_CLIENT_KEY_UID_LEN + 1];
   cf_hex_encode(d->src_uid, sizeof d->src_uid, hex);
-  fprintf(c->io->out, "card 1 (source, %s): key-uid %s ok\n", d->source_name, hex);
+  if (text) fprintf(c->io->out, "card 1 (source, %s): key-uid %s ok\n", d->source_name, hex);
   int first_bad = -1, bad_code = CF_EXIT_OK, held = 0;
   for (int i = 0; i < d->n; i++) {
     dup_target *t = &d->t[i];
@@ -314,25 +354,28 @@ static int report(dup_run *d, int code) {
     case T_HELD:
     case T_IMPORTED:
       held++;
-      fprintf(c->io->out, "card %d (target, %s): key-uid %s ok%s\n", t->number + 1, t->name, hex,
-              t->state == T_HELD ? " (held it before this run)" : "");
+      if (text)
+        fprintf(c->io->out, "card %d (target, %s): key-uid %s ok%s\n", t->number + 1, t->name, hex,
+                t->state == T_HELD ? " (held it before this run)" : "");
       continue;
     case T_MISMATCH:
-      fprintf(c->io->out, "card %d (target, %s): key-uid %s MISMATCH\n", t->number + 1, t->name, hex);
+      if (text)
+        fprintf(c->io->out, "card %d (target, %s): key-uid %s MISMATCH\n", t->number + 1, t->name, hex);
       if (bad_code == CF_EXIT_OK) bad_code = CF_EXIT_VERIFY;
       break;
     case T_FAILED:
-      fprintf(c->io->out, "card %d (target, %s): failed\n", t->number + 1, t->name);
+      if (text) fprintf(c->io->out, "card %d (target, %s): failed\n", t->number + 1, t->name);
       if (bad_code == CF_EXIT_OK) bad_code = t->code ? t->code : CF_EXIT_CARD;
       break;
     default:
-      fprintf(c->io->out, "card %d (target, %s): not written\n", t->number + 1, t->name);
+      if (text) fprintf(c->io->out, "card %d (target, %s): not written\n", t->number + 1, t->name);
       break;
     }
     if (first_bad < 0) first_bad = i;
   }
   if (code == CF_EXIT_OK) code = bad_code;
   if (first_bad < 0) {
+    if (!text) report_json(d, first_bad, NULL);
     keycard_cli_progress(c, "every card holds key %s",
                          (cf_hex_encode(d->src_uid, sizeof d->src_uid, hex), hex));
     return code;
@@ -345,7 +388,14 @@ static int report(dup_run *d, int code) {
     if (d->t[i].state == T_HELD || d->t[i].state == T_IMPORTED) suffix = false;
   int from = d->t[first_bad].number;
   const char *why = d->interrupted ? "interrupted before" : "stopped at";
-  if (suffix && held == first_bad && from == 1)
+  char resume[32];
+  if (suffix && held == first_bad)
+    snprintf(resume, sizeof resume, "--from %d", from);
+  else
+    snprintf(resume, sizeof resume, "the same command");
+  if (!text)
+    report_json(d, first_bad, resume);
+  else if (suffix && held == first_bad && from == 1)
     fprintf(c->io->out, "duplicate: %s target 1 of %d (none holds the key); rerun with --from 1\n", why,
             d->total);
   else if (suffix && held == first_bad)

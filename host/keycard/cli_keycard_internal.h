@@ -44,7 +44,8 @@ typedef struct keycard_cli {
   keycard_cli_pin_cache pin;
   struct keycard_cli_session *session; /* a line of `keycard shell`: the card stays open; else NULL */
   bool fresh_select;                   /* in a session: SELECT the wallet again (info, init, pair...) */
-  json_t *report; /* --json: the command's document, printed when it succeeds; else NULL (text lines) */
+  json_t *report;         /* --json: the command's document, printed when it succeeds; else NULL (text) */
+  bool report_on_failure; /* --json: print the document when the command fails too (batch results) */
 } keycard_cli;
 
 /* One open card: transport, client, and which reader it is. */

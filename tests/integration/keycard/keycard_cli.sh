@@ -52,6 +52,19 @@ out=$(kc "$R0" duplicate --source "$R0" --target "$R1" --target "$R2" 2>"$CF_PCS
   cf_fail "duplicate: $(cat "$CF_PCSC_ENV_DIR/dup.log")"
 [ "$(echo "$out" | grep -c "key-uid $uid ok")" = 3 ] || cf_fail "every card ends with the source's key UID: $out"
 cf_expect_contains "$(cat "$CF_PCSC_ENV_DIR/dup.log")" "card 3 (target): key imported" "duplicate progress"
+# again with --json: one document (docs/cli.md), both targets found holding the key, no progress lines
+out=$(kc "$R0" duplicate --source "$R0" --target "$R1" --target "$R2" --json 2>"$CF_PCSC_ENV_DIR/dup.err") ||
+  cf_fail "duplicate --json: $(cat "$CF_PCSC_ENV_DIR/dup.err")"
+[ ! -s "$CF_PCSC_ENV_DIR/dup.err" ] || cf_fail "duplicate --json wrote to stderr: $(cat "$CF_PCSC_ENV_DIR/dup.err")"
+printf '%s' "$out" | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+uid = sys.argv[1]
+assert d["result"] == "completed" and d["resume"] is None, d
+assert d["source"] == {"reader": sys.argv[2], "key_uid": uid}, d["source"]
+assert [(t["card"], t["reader"], t["outcome"], t["key_uid"]) for t in d["targets"]] == \
+    [(2, sys.argv[3], "held", uid), (3, sys.argv[4], "held", uid)], d["targets"]
+' "$uid" "$R0" "$R1" "$R2" || cf_fail "duplicate --json document: $out"
 
 for r in "$R1" "$R2"; do
   out=$(kc "$r" sign --hash "$hash") || cf_fail "sign on $r"
