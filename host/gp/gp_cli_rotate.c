@@ -24,6 +24,7 @@
 #include "cardforge/batch_journal.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cardforge/reader_pool.h"
 #include "gp_cli_internal.h"
 
@@ -55,10 +56,12 @@ typedef struct rotate_run {
   size_t n;
   char *list; /* the --readers copy the cards' reader pointers point into */
   cf_batch_journal journal;
+  bool json; /* --json: one document instead of the result lines, no progress */
 } rotate_run;
 
 static void note(const rotate_run *rr, size_t i, const char *what) {
-  if (!rr->r->global.quiet) fprintf(stderr, "gp rotate: card %zu (%s): %s\n", i + 1, rr->cards[i].name, what);
+  if (!rr->r->global.quiet && !rr->json)
+    fprintf(stderr, "gp rotate: card %zu (%s): %s\n", i + 1, rr->cards[i].name, what);
 }
 
 /* The card's identity: CPLC's IC fabricator, IC type, IC serial number and batch (what GP cards
@@ -206,9 +209,57 @@ out:
   return card->state == C_FAILED || card->state == C_NOT_REACHED ? -1 : 0; /* the pool counts what is done */
 }
 
+static const char *const state_names[] = {
+    [C_TODO] = "not written", [C_JOURNALED] = "journaled", [C_HELD] = "held",
+    [C_ROTATED] = "rotated",  [C_FAILED] = "failed",       [C_NOT_REACHED] = "not written"};
+
+/* --json: {kvn, cards: [{card, reader, outcome, exit, kcv}], holding, resume} (docs/cli.md). */
+static int report_json(const rotate_run *rr, size_t holding, const char *resume) {
+  uint8_t kvn = (uint8_t)rr->r->o.cmd_kvn;
+  json_t *cards = json_array();
+  for (size_t i = 0; cards != NULL && i < rr->n; i++) {
+    const rotate_card *card = &rr->cards[i];
+    json_t *kcv = card->state == C_ROTATED
+                      ? json_pack("{s:o, s:o, s:o}", "enc", cf_json_hex(card->kcv[0], 3), "mac",
+                                  cf_json_hex(card->kcv[1], 3), "dek", cf_json_hex(card->kcv[2], 3))
+                      : json_null();
+    json_t *c = json_pack("{s:I, s:s, s:s, s:o, s:o}", "card", (json_int_t)(i + 1), "reader", card->name,
+                          "outcome", state_names[card->state], "exit",
+                          card->state == C_FAILED ? json_integer(card->code) : json_null(), "kcv", kcv);
+    if (c == NULL || json_array_append_new(cards, c) != 0) {
+      json_decref(cards);
+      cards = NULL;
+    }
+  }
+  json_t *doc = cards ? json_pack("{s:o, s:o, s:I, s:I, s:o}", "kvn", cf_json_hex(&kvn, 1), "cards", cards,
+                                  "holding", (json_int_t)holding, "total", (json_int_t)rr->n, "resume",
+                                  resume ? json_string(resume) : json_null())
+                      : NULL;
+  if (cf_json_emit(doc) != 0) {
+    cf_cli_error("gp rotate: cannot print the JSON document");
+    return -1;
+  }
+  return 0;
+}
+
 /* The results in --readers order, then where to resume; returns the exit code. */
 static int report_results(rotate_run *rr, int code) {
   const gp_opts *o = &rr->r->o;
+  if (rr->json) {
+    size_t holding = 0;
+    char resume[4096] = "--readers ";
+    size_t used = strlen(resume), k = 0;
+    for (size_t i = 0; i < rr->n; i++) {
+      card_state st = rr->cards[i].state;
+      holding += st == C_ROTATED || st == C_HELD || st == C_JOURNALED;
+      if (st == C_FAILED && code == CF_EXIT_OK) code = rr->cards[i].code;
+      if (st == C_FAILED || st == C_NOT_REACHED || st == C_TODO)
+        used += (size_t)snprintf(resume + used, used < sizeof resume ? sizeof resume - used : 0, "%s%s",
+                                 k++ ? "," : "", rr->cards[i].reader);
+    }
+    if (report_json(rr, holding, k ? resume : NULL) != 0 && code == CF_EXIT_OK) code = CF_EXIT_INTERNAL;
+    return code;
+  }
   size_t holding = 0, left = 0;
   for (size_t i = 0; i < rr->n; i++) {
     rotate_card *card = &rr->cards[i];
@@ -336,6 +387,7 @@ int gp_cli_cmd_rotate(void *ctx) {
   rotate_run *rr = calloc(1, sizeof *rr);
   if (rr == NULL) return CF_EXIT_INTERNAL;
   rr->r = r;
+  rr->json = cf_cli_opts_given(&r->opts, "--json");
   size_t jobs = 0;
   if ((code = split_readers(rr, list)) != CF_EXIT_OK) goto done;
   jobs = rr->n;
@@ -368,7 +420,7 @@ int gp_cli_cmd_rotate(void *ctx) {
                       .stop_requested = cf_batch_interrupted,
                       .run_item = rotate_one,
                       .arg = rr,
-                      .progress = r->global.quiet ? NULL : stderr,
+                      .progress = r->global.quiet || rr->json ? NULL : stderr,
                       .label = "gp rotate",
                       .unit = "cards",
                       .worker_name = jobs == rr->n ? names : NULL};
@@ -413,9 +465,9 @@ const cf_cli_command gp_rotate_commands[] = {
     {"rotate", gp_cli_cmd_rotate,
      "--readers=LIST --jobs=N --journal=FILE --new-kvn=N --replace=N --type=des|aes --id=N --chain "
      "--new-key=HEX --new-enc=HEX --new-mac=HEX --new-dek=HEX --new-key-file=FILE "
-     "--new-diversify=emv|visa2|kdf3",
+     "--new-diversify=emv|visa2|kdf3 --json",
      0,
-     "--readers R1,R2,... [--jobs N] [--journal FILE] --new-kvn N [--replace N]\n"
+     "--readers R1,R2,... [--jobs N] [--journal FILE] [--json] --new-kvn N [--replace N]\n"
      "[--type des|aes] [--id N] [--chain]\n"
      "(--new-key HEX | --new-enc HEX --new-mac HEX --new-dek HEX | --new-key-file FILE)\n"
      "[channel options]",

@@ -83,7 +83,7 @@ cf_expect_contains "$err" "another batch" "journal refusal"
   --new-key @"$D/k31" >"$D/kill.out" 2>"$D/kill.err" &
 pid=$!
 for _ in $(seq 1 200); do
-  [ "$(grep -c '^done ' "$D/j31" 2>/dev/null)" -ge 4 ] && break
+  [ "$(cat "$D/j31" 2>/dev/null | grep -c '^done ')" -ge 4 ] && break # 0 before the file exists
   sleep 0.05
 done
 kill -KILL "$pid"
@@ -118,7 +118,7 @@ set -m # job control: a background job of a script without it ignores SIGINT
   --new-key @"$D/k31" >"$D/int.out" 2>"$D/int.err" &
 pid=$!
 for _ in $(seq 1 200); do
-  [ "$(grep -c '^done ' "$D/j32" 2>/dev/null)" -ge 4 ] && break
+  [ "$(cat "$D/j32" 2>/dev/null | grep -c '^done ')" -ge 4 ] && break # 0 before the file exists
   sleep 0.05
 done
 kill -INT "$pid"
@@ -138,4 +138,23 @@ run 0 "resume with the readers left" "${cf[@]}" --key-ver 30 --key @"$D/k30" rot
 run 4 "a reader that is gone" "${cf[@]}" --key-ver 30 --key @"$D/k30" rotate \
   --readers "${R[0]},No Such Reader,${R[2]}" --new-kvn 33 --type aes --new-key @"$D/k31"
 cf_expect_contains "$out" "rotate: 2 of 3 cards hold KVN 33; rerun with --readers No Such Reader" "resume line"
+# the same with --json: one document (docs/cli.md) on stdout, no progress lines, exit code unchanged
+run 4 "--json" "${cf[@]}" --key-ver 30 --key @"$D/k30" rotate --json \
+  --readers "${R[0]},No Such Reader,${R[2]},${R[3]}" --new-kvn 33 --type aes --new-key @"$D/k31"
+printf '%s\n' "$err" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    assert list(json.loads(line)) == ["error"], line
+' || cf_fail "with --json stderr holds only JSON error lines: $err"
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = sys.argv[1:]
+assert d["kvn"] == "33" and d["holding"] == 3 and d["total"] == 4, d
+assert d["resume"] == "--readers No Such Reader", d["resume"]
+cards = [(c["card"], c["reader"], c["outcome"]) for c in d["cards"]]
+assert cards == [(1, r[0], "held"), (2, "No Such Reader", "failed"), (3, r[1], "held"), (4, r[2], "rotated")], cards
+assert d["cards"][1]["exit"] == 4 and d["cards"][0]["kcv"] is None, d["cards"]
+assert all(len(d["cards"][3]["kcv"][k]) == 6 for k in ("enc", "mac", "dek")), d["cards"][3]
+' "${R[0]}" "${R[2]}" "${R[3]}" || cf_fail "rotate --json document: $out"
 echo "parallel-gp-rotate: all checks passed"
