@@ -129,7 +129,7 @@ static const cf_cli_command commands[] = {
      "keys (attributes 00 00 00 AA 00000000 after type/version/index) and fresh random ones. Refuses to\n"
      "overwrite an existing file without --force. With --hsm pkcs11: the keys go into the token\n"
      "(--random made inside it), --force replaces keys of the same name.\n"},
-    {"hsm-list", cmcch_cmd_hsm_list, "", 0, "",
+    {"hsm-list", cmcch_cmd_hsm_list, "--json", 0, "[--json]",
      "list the HSM's keys (attributes and check values, never values)",
      "Prints type, version, index, the remaining attributes, the key check value (first 3 bytes of\n"
      "3DES_K(00..00)) and the label of each vault key.\n"},

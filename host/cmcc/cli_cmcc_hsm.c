@@ -8,6 +8,7 @@
 #include "cardforge/cmcc.h"
 #include "cardforge/crypto.h"
 #include "cardforge/hex.h"
+#include "cardforge/json_out.h"
 #include "cli_cmcc_internal.h"
 #include "hsm_token.h"
 
@@ -138,20 +139,41 @@ int cmcch_cmd_hsm_init(void *ctx) {
   return rc;
 }
 
+/* --json: {"keys": [{type, version, index, algorithm, import_export, diversification, status, counter,
+ * attributes, kcv, label}]}, the fields cmcc keyinfo --json uses for a card's records (docs/cli.md). */
+static json_t *hsm_key_json(const cf_cmcc_key *k, const char kcv[7]) {
+  const uint8_t *a = k->attrs;
+  json_int_t counter = ((json_int_t)a[7] << 24) | ((json_int_t)a[8] << 16) | ((json_int_t)a[9] << 8) | a[10];
+  return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:s, s:s}", "type", cf_json_hex(a, 1),
+                   "version", cf_json_hex(a + 1, 1), "index", cf_json_hex(a + 2, 1), "algorithm",
+                   cf_json_hex(a + 3, 1), "import_export", cf_json_hex(a + 4, 1), "diversification",
+                   cf_json_hex(a + 5, 1), "status", cf_json_hex(a + 6, 1), "counter", counter, "attributes",
+                   cf_json_hex(a, CF_CMCC_ATTR_LEN), "kcv", kcv, "label", k->label);
+}
+
 int cmcch_cmd_hsm_list(void *ctx) {
   cmcch_cli *c = ctx;
   int rc = cmcch_cli_load_hsm(c);
   if (rc != 0) return rc;
-  printf("type ver idx alg i/e div status counter   KCV     label\n");
+  json_t *keys = cf_cli_opts_given(&c->opts, "--json") ? json_array() : NULL;
+  if (keys == NULL) printf("type ver idx alg i/e div status counter   KCV     label\n");
   for (size_t i = 0; i < cf_cmcc_hsm_count(c->hsm); i++) {
     const cf_cmcc_key *k = cf_cmcc_hsm_key_at(c->hsm, i);
     uint8_t kcv[3];
     char hex[7];
-    if (cf_cmcc_hsm_key_kcv(c->hsm, k, kcv) != 0) return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
+    if (cf_cmcc_hsm_key_kcv(c->hsm, k, kcv) != 0) {
+      json_decref(keys);
+      return cmcch_cli_fail(CF_EXIT_INTERNAL, "3DES failed");
+    }
     cf_hex_encode(kcv, 3, hex);
     const uint8_t *a = k->attrs;
-    printf(" %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X  %s  %s\n", a[0], a[1], a[2],
-           a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], hex, k->label);
+    if (keys != NULL)
+      json_array_append_new(keys, hsm_key_json(k, hex));
+    else
+      printf(" %02X   %02X  %02X  %02X  %02X  %02X    %02X   %02X%02X%02X%02X  %s  %s\n", a[0], a[1], a[2],
+             a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], hex, k->label);
   }
+  if (keys != NULL && cf_json_emit(json_pack("{s:o}", "keys", keys)) != 0)
+    return cmcch_cli_fail(CF_EXIT_INTERNAL, "cannot print the JSON document");
   return 0;
 }

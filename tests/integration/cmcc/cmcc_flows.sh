@@ -45,6 +45,16 @@ run 0 "hsm-init" "${cf[@]}" hsm-init --key "01/01/01=$K01" --key "03/01/01=$K03"
 run 0 "hsm-list" "${cf[@]}" hsm-list
 cf_expect_contains "$out" "$(tdes "$K05" 0000000000000000 | cut -c1-6)" "hsm-list check value of key 05"
 case "$out" in *"$K05"*) cf_fail "hsm-list printed a key value" ;; esac
+run 0 "hsm-list --json" "${cf[@]}" hsm-list --json
+printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+keys = {(k["type"], k["version"], k["index"]): k for k in d["keys"]}
+assert set(keys) >= {("01", "01", "01"), ("03", "01", "01"), ("04", "01", "01"), ("05", "01", "01")}, keys
+k5 = keys[("05", "01", "01")]
+assert k5["kcv"] == sys.argv[1] and k5["attributes"].startswith("050101") and len(k5["attributes"]) == 22, k5
+assert sys.argv[2] not in json.dumps(d), "a key value in the document"
+' "$(tdes "$K05" 0000000000000000 | cut -c1-6)" "$K05" || cf_fail "hsm-list --json: $out"
 chmod 644 "$D/hsm.keys"
 run 6 "an HSM file readable by others" "${cf[@]}" auth --via hsm --card kmc
 cf_expect_contains "$err" "too open" "HSM permission error"
