@@ -1,5 +1,4 @@
 /* `cardforge apdu`: send command APDUs given in hex and print the answers. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,25 +109,8 @@ static int send_one(apdu_run *r, const char *text) {
   return -1;
 }
 
-static int send_file(apdu_run *r, const char *path) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (f == NULL) {
-    cf_cli_error("apdu: %s: %s", path, strerror(errno));
-    return CF_EXIT_FILE;
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  int rc = -1;
-  while (rc < 0 && getline(&line, &cap, f) >= 0) {
-    char *hash = strchr(line, '#');
-    if (hash != NULL) *hash = '\0';
-    line[strcspn(line, "\r\n")] = '\0';
-    if (line[strspn(line, " \t:")] == '\0') continue;
-    rc = send_one(r, line);
-  }
-  free(line);
-  if (f != stdin) fclose(f);
-  return rc;
+static int send_line(void *r, const char *line) {
+  return send_one(r, line);
 }
 
 int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
@@ -171,7 +153,7 @@ int cf_cmd_apdu(const cf_cli_global *g, int argc, char **argv) {
   }
   for (int i = 0; rc < 0 && i < opts.operands; i++)
     rc = send_one(&r, opts.operand[i]);
-  if (rc < 0 && file != NULL) rc = send_file(&r, file);
+  if (rc < 0 && file != NULL) rc = cf_cli_apdu_script(file, "apdu", send_line, &r);
   if (rc < 0) rc = CF_EXIT_OK;
   if (json) { /* what was answered, also when an APDU stopped the run (the error is on stderr) */
     json_t *doc = json_pack("{s:s, s:O}", "reader", r.t->name, "answers", r.answers);

@@ -1,6 +1,8 @@
 /* One-line error reporting and the PC/SC connection step every subcommand shares. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cardforge/cli.h"
@@ -69,4 +71,26 @@ cf_transport *cf_cli_connect_ex(const cf_cli_global *g, const char *reader, int 
 
 cf_transport *cf_cli_connect(const cf_cli_global *g, const char *reader) {
   return cf_cli_connect_ex(g, reader, NULL);
+}
+
+int cf_cli_apdu_script(const char *path, const char *who, int (*send)(void *ctx, const char *line),
+                       void *ctx) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  if (f == NULL) {
+    cf_cli_error("%s: %s: %s", who, path, strerror(errno));
+    return CF_EXIT_FILE;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  int rc = -1;
+  while (rc < 0 && getline(&line, &cap, f) >= 0) {
+    char *hash = strchr(line, '#');
+    if (hash != NULL) *hash = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[strspn(line, " \t:")] == '\0') continue;
+    rc = send(ctx, line);
+  }
+  free(line);
+  if (f != stdin) fclose(f);
+  return rc;
 }

@@ -1,9 +1,7 @@
 /* `cardforge gp apdu`: any command APDU to the Security Domain, with --secure through the secure
  * channel the channel options open (wrapped at the chosen level, the answer unwrapped and its
  * R-MAC verified): GlobalPlatformPro's --apdu and --secure-apdu. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cardforge/hex.h"
@@ -47,25 +45,8 @@ static int send_text(apdu_state *st, const char *text) {
   return -1;
 }
 
-static int send_file(apdu_state *st, const char *path) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (f == NULL) {
-    cf_cli_error("gp apdu: %s: %s", path, strerror(errno));
-    return CF_EXIT_FILE;
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  int rc = -1;
-  while (rc < 0 && getline(&line, &cap, f) >= 0) {
-    char *hash = strchr(line, '#');
-    if (hash != NULL) *hash = '\0';
-    line[strcspn(line, "\r\n")] = '\0';
-    if (line[strspn(line, " \t:")] == '\0') continue;
-    rc = send_text(st, line);
-  }
-  free(line);
-  if (f != stdin) fclose(f);
-  return rc;
+static int send_line(void *st, const char *line) {
+  return send_text(st, line);
 }
 
 static int cmd_apdu(void *ctx) {
@@ -83,7 +64,7 @@ static int cmd_apdu(void *ctx) {
   int rc = -1;
   for (int i = 0; rc < 0 && i < r->opts.operands; i++)
     rc = send_text(&st, r->opts.operand[i]);
-  if (rc < 0 && file != NULL) rc = send_file(&st, file);
+  if (rc < 0 && file != NULL) rc = cf_cli_apdu_script(file, "gp apdu", send_line, &st);
   return rc < 0 ? CF_EXIT_OK : rc;
 }
 

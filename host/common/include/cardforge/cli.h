@@ -112,4 +112,11 @@ void cf_cli_card_error(const char *what, unsigned sw);
 /* A short English meaning for common status words ("security status not satisfied"). */
 const char *cf_sw_meaning(unsigned sw);
 
+/* An APDU script (`apdu --file`, `gp apdu --file`): path ("-": standard input), one APDU in hex a
+ * line, '#' to the end of a line a comment, blank lines skipped. send gets each line and returns -1
+ * to go on or an exit code to stop with (returned). A file that cannot be opened is reported as
+ * "cardforge: <who>: <path>: <reason>" (CF_EXIT_FILE). Returns -1 when every line was sent. */
+int cf_cli_apdu_script(const char *path, const char *who, int (*send)(void *ctx, const char *line),
+                       void *ctx);
+
 #endif
