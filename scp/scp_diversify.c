@@ -36,9 +36,8 @@ const char *cf_scp_diversify_name(int method) {
   }
 }
 
-static int des_template(int method, const uint8_t master[16], uint8_t key_id, const uint8_t kdd[10],
-                        uint8_t out[16]) {
-  uint8_t d[16], six[6];
+void cf_scp_diversify_data(int method, uint8_t key_id, const uint8_t kdd[10], uint8_t out[16]) {
+  uint8_t six[6];
   if (method == CF_SCP_DIV_EMV) {
     memcpy(six, kdd + 4, 6);
   } else {
@@ -46,12 +45,18 @@ static int des_template(int method, const uint8_t master[16], uint8_t key_id, co
     six[1] = kdd[1];
     memcpy(six + 2, kdd + 4, 4);
   }
-  memcpy(d, six, 6);
-  d[6] = 0xF0;
-  d[7] = key_id;
-  memcpy(d + 8, six, 6);
-  d[14] = 0x0F;
-  d[15] = key_id;
+  memcpy(out, six, 6);
+  out[6] = 0xF0;
+  out[7] = key_id;
+  memcpy(out + 8, six, 6);
+  out[14] = 0x0F;
+  out[15] = key_id;
+}
+
+static int des_template(int method, const uint8_t master[16], uint8_t key_id, const uint8_t kdd[10],
+                        uint8_t out[16]) {
+  uint8_t d[16];
+  cf_scp_diversify_data(method, key_id, kdd, d);
   int rc = cf_des3_ecb_encrypt(master, 16, d, out, 16);
   cf_wipe(d, sizeof d);
   return rc;

@@ -124,25 +124,12 @@ static int scp03_kdf(gp_p11_channel *ch, const cf_ks_key *key, uint8_t constant,
 }
 
 /* The card's key of id key_id from a two-key 3DES master, inside the token: EMV CPS 1.1 / VISA2
- * diversification is 3DES-ECB(master, D1 || F0 || id || D1 || 0F || id), D1 six bytes of the KDD
- * (bytes 4..9 for EMV, 0, 1, 4..7 for VISA2; scp/scp_diversify.c has the sources). */
+ * diversification is 3DES-ECB of cf_scp_diversify_data under the master. */
 static int derive_card_key(gp_p11_channel *ch, const cf_ks_key *master, uint8_t key_id, const uint8_t kdd[10],
                            cf_ks_key *out) {
-  uint8_t d[16], six[6];
+  uint8_t d[16];
   char err[300];
-  if (ch->diversify == CF_SCP_DIV_EMV) {
-    memcpy(six, kdd + 4, 6);
-  } else {
-    six[0] = kdd[0];
-    six[1] = kdd[1];
-    memcpy(six + 2, kdd + 4, 4);
-  }
-  memcpy(d, six, 6);
-  d[6] = 0xF0;
-  d[7] = key_id;
-  memcpy(d + 8, six, 6);
-  d[14] = 0x0F;
-  d[15] = key_id;
+  cf_scp_diversify_data(ch->diversify, key_id, kdd, d);
   return cf_ks_derive_ecb(ch->ks, master, d, sizeof d, CF_KS_DES2, NULL, out, err, sizeof err);
 }
 

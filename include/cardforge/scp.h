@@ -160,6 +160,10 @@ const char *cf_scp_diversify_name(int method);
  * (INITIALIZE UPDATE's first bytes); out gets klen bytes. -1 for a method/length mismatch. */
 int cf_scp_diversify_key(int method, const uint8_t *master, size_t klen, uint8_t key_id,
                          const uint8_t kdd[10], uint8_t *out);
+/* The 16 bytes EMV CPS 1.1 / VISA2 encrypt under the two-key 3DES master for key_id: D || F0 || id
+ * || D || 0F || id, D six bytes of the KDD (4..9 for EMV; 0, 1, 4..7 for VISA2). For a token that
+ * derives the key itself (C_DeriveKey with 3DES-ECB of this data). */
+void cf_scp_diversify_data(int method, uint8_t key_id, const uint8_t kdd[10], uint8_t out[16]);
 /* All three: master->enc with id 1, ->mac with 2, ->dek with 3; kvn and klen kept. */
 int cf_scp_diversify_keys(int method, const cf_scp_keys *master, const uint8_t kdd[10], cf_scp_keys *out);
 
