@@ -305,6 +305,34 @@ static int cmd_auth(void *ctx) {
   return CF_EXIT_OK;
 }
 
+int gp_cli_put_new_keys(cf_gp_client *c, const gp_opts *o, uint8_t type, uint8_t kcv[3][3],
+                        bool *undiversifiable) {
+  const gp_key_opts *k = &o->new_keys;
+  cf_gp_new_key nk[3];
+  const uint8_t *src[3] = {k->enc, k->mac, k->dek};
+  *undiversifiable = false;
+  for (int i = 0; i < 3; i++) {
+    nk[i].type = type;
+    nk[i].len = k->enc_len;
+    memcpy(nk[i].value, src[i], k->enc_len);
+    /* --new-diversify: the card's own keys, from the masters and the KDD it just sent (ENC, MAC
+     * and DEK take the key ids 1, 2, 3 of the derivation whatever --id says) */
+    if (o->new_diversify != CF_SCP_DIV_NONE &&
+        cf_scp_diversify_key(o->new_diversify, src[i], k->enc_len, (uint8_t)(i + 1), c->kdd, nk[i].value) !=
+            0) {
+      cf_wipe(nk, sizeof nk);
+      *undiversifiable = true;
+      return CF_GP_OK;
+    }
+  }
+  int rc = cf_gp_put_key(c, (uint8_t)o->replace, (uint8_t)o->cmd_kvn,
+                         (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), nk, 3, o->chain);
+  for (int i = 0; i < 3; i++)
+    cf_scp_kcv(type, nk[i].value, nk[i].len, kcv[i]);
+  cf_wipe(nk, sizeof nk);
+  return rc;
+}
+
 static int cmd_put_key(void *ctx) {
   gp_run *r = ctx;
   cf_gp_client *c = &r->c;
@@ -345,30 +373,14 @@ static int cmd_put_key(void *ctx) {
     cf_cli_error("put-key: DES keys are 16 bytes (two-key 3DES)");
     return CF_EXIT_USAGE;
   }
-  cf_gp_new_key nk[3];
-  const uint8_t *src[3] = {k->enc, k->mac, k->dek};
-  for (int i = 0; i < 3; i++) {
-    nk[i].type = type;
-    nk[i].len = k->enc_len;
-    memcpy(nk[i].value, src[i], k->enc_len);
-    /* --new-diversify: the card's own keys, from the masters and the KDD it just sent (ENC, MAC
-     * and DEK take the key ids 1, 2, 3 of the derivation whatever --id says) */
-    if (o->new_diversify != CF_SCP_DIV_NONE &&
-        cf_scp_diversify_key(o->new_diversify, src[i], k->enc_len, (uint8_t)(i + 1), c->kdd, nk[i].value) !=
-            0) {
-      cf_wipe(nk, sizeof nk);
-      cf_cli_error("put-key: %s diversification needs %s master keys",
-                   cf_scp_diversify_name(o->new_diversify),
-                   o->new_diversify == CF_SCP_DIV_KDF3 ? "16, 24 or 32-byte" : "16-byte");
-      return CF_EXIT_USAGE;
-    }
-  }
-  int rc = cf_gp_put_key(c, (uint8_t)o->replace, (uint8_t)o->cmd_kvn,
-                         (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), nk, 3, o->chain);
   uint8_t kcv[3][3];
-  for (int i = 0; i < 3; i++)
-    cf_scp_kcv(type, nk[i].value, nk[i].len, kcv[i]);
-  cf_wipe(nk, sizeof nk);
+  bool undiversifiable = false;
+  int rc = gp_cli_put_new_keys(c, o, type, kcv, &undiversifiable);
+  if (undiversifiable) {
+    cf_cli_error("put-key: %s diversification needs %s master keys", cf_scp_diversify_name(o->new_diversify),
+                 o->new_diversify == CF_SCP_DIV_KDF3 ? "16, 24 or 32-byte" : "16-byte");
+    return CF_EXIT_USAGE;
+  }
   int code = rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
   uint8_t id = (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), kvn = (uint8_t)o->cmd_kvn,
           old = (uint8_t)o->replace;

@@ -44,6 +44,11 @@ typedef struct gp_run {
 /* Opens the secure channel the channel options describe (marks the transport for a reset at the
  * end). Returns an exit code, the failure reported. */
 int gp_cli_open_channel(cf_gp_client *c, const gp_opts *o);
+/* PUT KEY of the new key set (--new-*) through the open channel, as type, diversified with
+ * --new-diversify from the channel's KDD; kcv gets the check values of the keys sent. Returns the
+ * client's code; *undiversifiable (nothing sent) when the masters do not fit the method. */
+int gp_cli_put_new_keys(cf_gp_client *c, const gp_opts *o, uint8_t type, uint8_t kcv[3][3],
+                        bool *undiversifiable);
 /* One line for a client failure; returns its exit code. */
 int gp_cli_report(const cf_gp_client *c, int rc);
 const char *gp_cli_level_name(uint8_t level);

@@ -110,25 +110,12 @@ static int put_key(cf_gp_client *c, const gp_opts *o, rotate_card *card) {
   uint8_t type = (k->enc_len != 16 || c->scp.scp == 0x03) ? CF_GP_KEY_AES : CF_GP_KEY_DES;
   if (o->type_text) type = strcmp(o->type_text, "aes") == 0 ? CF_GP_KEY_AES : CF_GP_KEY_DES;
   card->type = type;
-  cf_gp_new_key nk[3];
-  const uint8_t *src[3] = {k->enc, k->mac, k->dek};
-  for (int i = 0; i < 3; i++) {
-    nk[i].type = type;
-    nk[i].len = k->enc_len;
-    memcpy(nk[i].value, src[i], k->enc_len);
-    if (o->new_diversify != CF_SCP_DIV_NONE &&
-        cf_scp_diversify_key(o->new_diversify, src[i], k->enc_len, (uint8_t)(i + 1), c->kdd, nk[i].value) !=
-            0) {
-      cf_wipe(nk, sizeof nk);
-      cf_cli_error("gp rotate: %s: the new keys cannot be diversified", card->name);
-      return CF_EXIT_USAGE;
-    }
+  bool undiversifiable = false;
+  int rc = gp_cli_put_new_keys(c, o, type, card->kcv, &undiversifiable);
+  if (undiversifiable) {
+    cf_cli_error("gp rotate: %s: the new keys cannot be diversified", card->name);
+    return CF_EXIT_USAGE;
   }
-  int rc = cf_gp_put_key(c, (uint8_t)o->replace, (uint8_t)o->cmd_kvn,
-                         (uint8_t)(o->cmd_id >= 0 ? o->cmd_id : 1), nk, 3, o->chain);
-  for (int i = 0; i < 3; i++)
-    cf_scp_kcv(type, nk[i].value, nk[i].len, card->kcv[i]);
-  cf_wipe(nk, sizeof nk);
   return rc == CF_GP_OK ? CF_EXIT_OK : gp_cli_report(c, rc);
 }
 
