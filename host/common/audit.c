@@ -182,17 +182,6 @@ static char *finish_line(json_t *ev, const uint8_t *key, size_t klen) {
   return json_dumps(ev, DUMP_FLAGS);
 }
 
-static int write_all(int fd, const char *data, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, data, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    data += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 static int append_event(const char *path, const uint8_t *key, size_t klen, const char *command,
                         const char *reader, unsigned sw, int exit_code, const json_t *extra, char *err,
                         size_t errlen) {
@@ -236,7 +225,7 @@ static int append_event(const char *path, const uint8_t *key, size_t klen, const
   if (torn) out[o++] = '\n';
   memcpy(out + o, line, n);
   out[o + n] = '\n';
-  if (write_all(fd, out, o + n + 1) != 0 || fsync(fd) != 0) {
+  if (cf_write_all(fd, out, o + n + 1) != 0 || fsync(fd) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     goto done;
   }

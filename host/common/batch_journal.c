@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cardforge/file_lock.h"
+
 #define JOURNAL_MAGIC "cardforge-journal 1"
 #define JOURNAL_MAX (1 << 24) /* a journal is one short line per card */
 
@@ -28,17 +30,6 @@ static int remember(cf_batch_journal *j, const char *id) {
     j->cap = cap;
   }
   snprintf(j->ids[j->count++], sizeof j->ids[0], "%s", id);
-  return 0;
-}
-
-static int write_all(int fd, const char *s, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    s += w;
-    n -= (size_t)w;
-  }
   return 0;
 }
 
@@ -67,7 +58,7 @@ static int load(cf_batch_journal *j, const char *header) {
   text[whole] = 0;
   int rc = 0;
   if (whole == 0) {
-    rc = write_all(j->fd, header, strlen(header)) == 0 && fsync(j->fd) == 0
+    rc = cf_write_all(j->fd, header, strlen(header)) == 0 && fsync(j->fd) == 0
              ? 0
              : fail(j, "%s: %s", strerror(errno));
     free(text);
@@ -131,7 +122,7 @@ int cf_batch_journal_add(cf_batch_journal *j, const char *id, const char *name) 
     if (*p == '\n' || *p == '\r') *p = ' ';
   pthread_mutex_lock(&j->lock);
   /* one write: a line is whole in the file or (cut by a crash) dropped at the next open */
-  int rc = write_all(j->fd, line, (size_t)n) == 0 && fdatasync(j->fd) == 0
+  int rc = cf_write_all(j->fd, line, (size_t)n) == 0 && fdatasync(j->fd) == 0
                ? remember(j, id)
                : fail(j, "%s: %s", strerror(errno));
   pthread_mutex_unlock(&j->lock);

@@ -171,3 +171,15 @@ int cf_state_replace(const char *path, bool no_clobber, cf_state_write_fn write_
   }
   return rc;
 }
+
+int cf_write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}

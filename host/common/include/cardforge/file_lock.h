@@ -41,4 +41,8 @@ typedef int (*cf_state_write_fn)(void *ctx, FILE *out, char *err, size_t errlen)
 int cf_state_replace(const char *path, bool no_clobber, cf_state_write_fn write_fn, void *ctx, char *err,
                      size_t errlen);
 
+/* Writes all len bytes to fd (append-only files: the ceremony log, batch journals), going on after
+ * EINTR and short writes. Returns 0, or -1 with errno set. */
+int cf_write_all(int fd, const void *data, size_t len);
+
 #endif
