@@ -80,6 +80,32 @@ static int cmd_load(void *ctx) {
   return code;
 }
 
+/* --privs: 1 or 3 bytes of hex, or privilege names separated by commas ("CardLock,CardTerminate",
+ * GlobalPlatformPro's spelling, or "card-lock"); names beyond the first byte make it 3 bytes. */
+static int privileges_option(const char *text, cf_gp_install_req *req) {
+  size_t n = strlen(text);
+  if ((n == 2 || n == 6) && strspn(text, "0123456789abcdefABCDEF") == n)
+    return gp_cli_hex("--privs", text, 1, req->privileges, 3, &req->privileges_len);
+  uint8_t p[3] = {0};
+  size_t len = 1;
+  for (const char *name = text; *name;) {
+    size_t k = strcspn(name, ",");
+    int bit = cf_gp_privilege_bit(name, k);
+    if (bit < 0) {
+      cf_cli_error("--privs: unknown privilege \"%.*s\" (1 or 3 bytes of hex, or names such as CardLock, "
+                   "AuthorizedManagement; `cardforge gp install --help`)",
+                   (int)k, name);
+      return CF_EXIT_USAGE;
+    }
+    p[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+    if (bit >= 8) len = 3;
+    name += k + (name[k] == ',');
+  }
+  memcpy(req->privileges, p, len);
+  req->privileges_len = len;
+  return CF_EXIT_OK;
+}
+
 static int cmd_install(void *ctx) {
   gp_run *r = ctx;
   cf_gp_client *c = &r->c;
@@ -95,12 +121,7 @@ static int cmd_install(void *ctx) {
       (code = aid_option(r, "--create", instance, &instance_len)) != CF_EXIT_OK)
     return code;
   const char *privs = cf_cli_opts_value(opts, "--privs"), *params = cf_cli_opts_value(opts, "--params");
-  if (privs && (code = gp_cli_hex("--privs", privs, 1, req.privileges, 3, &req.privileges_len)) != CF_EXIT_OK)
-    return code;
-  if (req.privileges_len == 2) {
-    cf_cli_error("--privs: 1 or 3 bytes of hex");
-    return CF_EXIT_USAGE;
-  }
+  if (privs && (code = privileges_option(privs, &req)) != CF_EXIT_OK) return code;
   if (params && (code = gp_cli_hex("--params", params, 0, c9, sizeof c9, &c9_len)) != CF_EXIT_OK) return code;
   if (path != NULL) {
     if ((code = read_cap(path, &cap)) != CF_EXIT_OK) return code;
@@ -243,18 +264,20 @@ const cf_cli_command gp_content_commands[] = {
      "line when any is set) and an application's load file. The TLV format of GET STATUS first, the\n"
      "deprecated one on cards that refuse it.\n"},
     {"install", cmd_install,
-     "--package=AID --applet=AID --create=AID --privs=HEX --params=HEX --cap=FILE --hash --block=N "
+     "--package=AID --applet=AID --create=AID --privs=PRIVS --params=HEX --cap=FILE --hash --block=N "
      "--not-selectable",
      0,
-     "(--package AID --applet AID | --cap FILE [--applet AID]) [--create AID] [--privs HEX]\n"
+     "(--package AID --applet AID | --cap FILE [--applet AID]) [--create AID] [--privs PRIVS]\n"
      "[--params HEX] [--not-selectable] [channel options]",
      "INSTALL [for install and make selectable] an application from a load file's module",
      "--package is the load file (executable load file AID), --applet its module, --create the new\n"
      "instance's AID (default: the module's). With --cap the CAP file is loaded first (INSTALL [for\n"
      "load] + LOAD, --hash and --block as for load) and gives the package and, when it has one applet,\n"
-     "the module. --privs: 1 or 3 bytes of privileges (default 00). --params: the application's\n"
-     "install parameters (tag C9), hex; cardforge's applications take text options, so the hex of\n"
-     "\"version=3.2\" is their C9. --not-selectable: INSTALL [for install] only (then make-selectable).\n"
+     "the module. --privs: 1 or 3 bytes of privileges in hex (default 00) or their names, e.g.\n"
+     "CardLock,CardTerminate (GlobalPlatformPro's spelling; `gp list` shows them).\n"
+     "--params: the application's install parameters (tag C9), hex; cardforge's applications take\n"
+     "text options, so the hex of \"version=3.2\" is their C9. --not-selectable: INSTALL [for\n"
+     "install] only (then make-selectable).\n"
      "cardforge's emulated cards instantiate only the packages built into cardforge (docs/gp.md).\n"},
     {"make-selectable", cmd_make_selectable, "", 1, "AID [channel options]",
      "INSTALL [for make selectable] an installed application", NULL},

@@ -44,30 +44,6 @@ static const char *life_cycle_name(uint8_t p1, uint8_t lc) {
 }
 
 /* GP 2.3.1 table 6-1: the name of privilege bit `bit` (0 = byte 1 b8), "RFU" for the reserved. */
-static const char *privilege_name(size_t bit) {
-  static const char *const names[20] = {"Security Domain",
-                                        "DAP Verification",
-                                        "Delegated Management",
-                                        "Card Lock",
-                                        "Card Terminate",
-                                        "Card Reset",
-                                        "CVM Management",
-                                        "Mandated DAP Verification",
-                                        "Trusted Path",
-                                        "Authorized Management",
-                                        "Token Verification",
-                                        "Global Delete",
-                                        "Global Lock",
-                                        "Global Registry",
-                                        "Final Application",
-                                        "Global Service",
-                                        "Receipt Generation",
-                                        "Ciphered Load File Data Block",
-                                        "Contactless Activation",
-                                        "Contactless Self-Activation"};
-  return bit < 20 ? names[bit] : "RFU";
-}
-
 static bool privilege_set(const cf_gp_registry_entry *e, size_t bit) {
   return bit < 8 * e->privileges_len && (e->privileges[bit / 8] & (0x80 >> (bit % 8)));
 }
@@ -94,7 +70,7 @@ static void print_entries(uint8_t p1, const cf_gp_registry_entry *e, size_t n) {
     const char *sep = "     ";
     for (size_t bit = 0; bit < 24; bit++)
       if (privilege_set(&e[i], bit)) {
-        printf("%s%s", sep, privilege_name(bit));
+        printf("%s%s", sep, cf_gp_privilege_name(bit));
         sep = ", ";
       }
     if (sep[0] == ',') printf("\n");
@@ -115,7 +91,7 @@ static void add_json(json_t *list, uint8_t p1, const cf_gp_registry_entry *e, si
   for (size_t i = 0; list && i < n && i < LIST_MAX; i++) {
     json_t *names = json_array(), *modules = json_array();
     for (size_t bit = 0; names && bit < 24; bit++)
-      if (privilege_set(&e[i], bit)) json_array_append_new(names, json_string(privilege_name(bit)));
+      if (privilege_set(&e[i], bit)) json_array_append_new(names, json_string(cf_gp_privilege_name(bit)));
     for (size_t m = 0; modules && m < e[i].module_count && m < CF_GP_MODULES_MAX; m++)
       json_array_append_new(modules, cf_json_hex(e[i].module_aid[m], e[i].module_aid_len[m]));
     uint8_t lc = e[i].life_cycle;

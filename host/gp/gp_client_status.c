@@ -1,5 +1,6 @@
 /* GET STATUS from the host: the registry of a Security Domain (GP Card Specification 2.3.1, 11.4),
  * in the TLV format and in the deprecated one. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -123,4 +124,57 @@ int cf_gp_get_status(cf_gp_client *c, uint8_t p1, bool tlv_format, cf_gp_registr
   }
   snprintf(c->err, sizeof c->err, "GET STATUS %02X: the card keeps announcing more data", p1);
   return CF_GP_ERR_DATA;
+}
+
+static const char *const privilege_names[CF_GP_PRIVILEGE_BITS] = {"Security Domain",
+                                                                  "DAP Verification",
+                                                                  "Delegated Management",
+                                                                  "Card Lock",
+                                                                  "Card Terminate",
+                                                                  "Card Reset",
+                                                                  "CVM Management",
+                                                                  "Mandated DAP Verification",
+                                                                  "Trusted Path",
+                                                                  "Authorized Management",
+                                                                  "Token Verification",
+                                                                  "Global Delete",
+                                                                  "Global Lock",
+                                                                  "Global Registry",
+                                                                  "Final Application",
+                                                                  "Global Service",
+                                                                  "Receipt Generation",
+                                                                  "Ciphered Load File Data Block",
+                                                                  "Contactless Activation",
+                                                                  "Contactless Self-Activation"};
+
+const char *cf_gp_privilege_name(size_t bit) {
+  return bit < CF_GP_PRIVILEGE_BITS ? privilege_names[bit] : "RFU";
+}
+
+static bool name_char_skipped(char ch) {
+  return ch == ' ' || ch == '-' || ch == '_';
+}
+
+/* Whether a (len bytes) and the table's name b are the same name, skipped characters aside. */
+static bool same_name(const char *a, size_t len, const char *b) {
+  size_t i = 0;
+  for (;;) {
+    while (i < len && name_char_skipped(a[i]))
+      i++;
+    while (*b && name_char_skipped(*b))
+      b++;
+    if (i == len || *b == 0) return i == len && *b == 0;
+    char x = a[i], y = *b;
+    if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = (char)(y - 'A' + 'a');
+    if (x != y) return false;
+    i++;
+    b++;
+  }
+}
+
+int cf_gp_privilege_bit(const char *name, size_t len) {
+  for (size_t bit = 0; bit < CF_GP_PRIVILEGE_BITS; bit++)
+    if (same_name(name, len, privilege_names[bit])) return (int)bit;
+  return -1;
 }

@@ -142,6 +142,14 @@ typedef struct cf_gp_registry_entry {
 #define CF_GP_STATUS_ELF 0x20
 #define CF_GP_STATUS_ELF_MODULES 0x10
 
+/* Privileges (GP 2.3.1 table 6-1, Amendment C for bits 18, 19): bit 0 is b8 of the first byte.
+ * The name of a bit ("Card Lock"; "RFU" past 19), and the bit of a name: case, blanks, '-' and '_'
+ * ignored, so "CardLock", "card-lock" and "Card Lock" (GlobalPlatformPro spells them the first
+ * way) are bit 3; -1 for an unknown name. */
+#define CF_GP_PRIVILEGE_BITS 20
+const char *cf_gp_privilege_name(size_t bit);
+int cf_gp_privilege_bit(const char *name, size_t len);
+
 /* Parses a GET STATUS answer for subset p1: the TLV format (E3 { 4F, 9F70, C5, ... }) or the
  * deprecated one (length, AID, life cycle, privileges; modules after ELFs of P1 10). Appends to
  * out[*n..max); entries beyond max are counted in *n but not stored. */

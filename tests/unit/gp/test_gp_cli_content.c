@@ -188,6 +188,17 @@ static void test_delete_and_install(void **state) {
                           " --privs 80",
                           out, sizeof out),
                    CF_EXIT_CARD);
+  /* the same privilege by name reaches the card the same way; an unknown name does not */
+  assert_int_equal(gp_cli(fx,
+                          "install --package F063666C6F6F --applet F063666C6F6F70 --create " LOOPBACK_AID
+                          " --privs SecurityDomain",
+                          out, sizeof out),
+                   CF_EXIT_CARD);
+  assert_int_equal(gp_cli(fx,
+                          "install --package F063666C6F6F --applet F063666C6F6F70 --create " LOOPBACK_AID
+                          " --privs CardLock,NoSuchPrivilege",
+                          out, sizeof out),
+                   CF_EXIT_USAGE);
   fx_free(fx);
 }
 

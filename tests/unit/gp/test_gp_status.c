@@ -247,6 +247,35 @@ static int run_cli(fixture *fx, const char *line, char *out, size_t cap) {
   return rc;
 }
 
+/* Privilege names both ways: GP 2.3.1 table 6-1 order, GlobalPlatformPro's spelling and ours. */
+static void test_privilege_names(void **state) {
+  (void)state;
+  assert_string_equal(cf_gp_privilege_name(0), "Security Domain");
+  assert_string_equal(cf_gp_privilege_name(3), "Card Lock");
+  assert_string_equal(cf_gp_privilege_name(9), "Authorized Management");
+  assert_string_equal(cf_gp_privilege_name(19), "Contactless Self-Activation");
+  assert_string_equal(cf_gp_privilege_name(20), "RFU");
+  static const struct {
+    const char *name;
+    int bit;
+  } names[] = {{"SecurityDomain", 0},
+               {"CardLock", 3},
+               {"card-lock", 3},
+               {"Card Lock", 3},
+               {"CARD_TERMINATE", 4},
+               {"AuthorizedManagement", 9},
+               {"GlobalRegistry", 13},
+               {"CipheredLoadFileDataBlock", 17},
+               {"ContactlessSelfActivation", 19},
+               {"Card", -1},
+               {"CardLockX", -1},
+               {"", -1}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    assert_int_equal(cf_gp_privilege_bit(names[i].name, strlen(names[i].name)), names[i].bit);
+  /* the length bounds the name: "CardLock" out of "CardLock,CardReset" */
+  assert_int_equal(cf_gp_privilege_bit("CardLock,CardReset", 8), 3);
+}
+
 static void test_cli_list(void **state) {
   (void)state;
   char out[2048];
@@ -273,6 +302,7 @@ int main(void) {
       cmocka_unit_test(test_needs_authenticated_session),
       cmocka_unit_test(test_client),
       cmocka_unit_test(test_parse),
+      cmocka_unit_test(test_privilege_names),
       cmocka_unit_test(test_cli_list),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
