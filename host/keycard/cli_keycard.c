@@ -9,6 +9,7 @@
 #include "cardforge/hex.h"
 #include "cardforge/json_out.h"
 #include "cli_keycard_internal.h"
+#include "keycard_pairing_token.h"
 
 #define PIN_OPT "--pin=PIN "
 /* name, handler, options (cardforge/cli_opts.h), words, usage, summary, help */
@@ -113,14 +114,20 @@ static const cf_cli_command commands[] = {
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_help(FILE *f) {
-  fprintf(f, "usage: cardforge [--reader R] [--trace] [--quiet] keycard COMMAND [OPTIONS]\n\n"
-             "Status Keycard host commands. Commands that use the secure channel need a pairing made\n"
-             "with `keycard pair` (kept in the state directory); commands marked PIN take --pin or the\n"
-             "environment variable CARDFORGE_PIN (PUKs: --puk or CARDFORGE_PUK), else ask on a terminal.\n"
-             "Every secret option also takes @FILE (the secret in a 0600 file) or - (standard input):\n"
-             "a secret typed as an option is visible to other users (ps). The global options\n"
-             "(--reader R, --trace, --quiet) may also follow the command. `cardforge keycard COMMAND\n"
-             "--help` describes one command.\n\ncommands:\n");
+  fprintf(f,
+          "usage: cardforge [--reader R] [--trace] [--quiet] keycard COMMAND [OPTIONS]\n\n"
+          "Status Keycard host commands. Commands that use the secure channel need a pairing made\n"
+          "with `keycard pair` (kept in the state directory); commands marked PIN take --pin or the\n"
+          "environment variable CARDFORGE_PIN (PUKs: --puk or CARDFORGE_PUK), else ask on a terminal.\n"
+          "Every secret option also takes @FILE (the secret in a 0600 file) or - (standard input):\n"
+          "a secret typed as an option is visible to other users (ps). The global options\n"
+          "(--reader R, --trace, --quiet) may also follow the command. `cardforge keycard COMMAND\n"
+          "--help` describes one command.\n\n"
+          "--pairing-store file|pkcs11|pkcs11:URI (any command; default $CARDFORGE_KEYCARD_PAIRING_STORE,\n"
+          "else file): where `pair` puts the pairing key. pkcs11: in the PKCS#11 token (SoftHSM2 in the\n"
+          "state directory, or the URI's module and token; PIN $CARDFORGE_HSM_PIN or asked), which then\n"
+          "derives the session keys; the pairing file records only its label (docs/hsm.md).\n\n"
+          "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
     const cf_cli_command *k = &commands[i];
     bool pin = strstr(k->options, "--pin=") != NULL && strcmp(k->name, "init") != 0;
@@ -261,22 +268,14 @@ static int bring_up(keycard_cli *c, keycard_cli_card *card, int need, bool resel
     if (!kc->info.initialized)
       return keycard_cli_error(
           c, CF_EXIT_CARD, "the card on %s is not initialized (run `cardforge keycard init`)", card->reader);
-    if (!kc->paired) {
-      uint8_t index, key[32];
-      char err[256] = "";
-      int found = keycard_client_pairing_get(c->store, kc->info.instance_uid, &index, key, err, sizeof err);
-      if (found < 0) return keycard_cli_error(c, CF_EXIT_FILE, "%s", err);
-      if (found == 0) {
-        char uid[2 * KEYCARD_CLIENT_UID_LEN + 1];
-        cf_hex_encode(kc->info.instance_uid, KEYCARD_CLIENT_UID_LEN, uid);
-        return keycard_cli_error(c, CF_EXIT_CARD,
-                                 "no pairing stored for card %s (run `cardforge keycard pair`)", uid);
-      }
-      keycard_client_set_pairing(kc, index, key);
-      cf_wipe(key, sizeof key);
+    int code = CF_EXIT_OK;
+    if (kc->paired) { /* paired in this run (its key still in kc) */
+      int rc = keycard_client_open_channel(kc);
+      if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, kc, rc);
+    } else {
+      code = keycard_cli_pairing_open_channel(c, kc, card->reader); /* keycard_pairing_token.c */
     }
-    int rc = keycard_client_open_channel(kc);
-    if (rc != KEYCARD_CLIENT_OK) return keycard_cli_fail(c, kc, rc);
+    if (code != CF_EXIT_OK) return code;
     if (s) s->channels_opened++;
   }
   if (need < KEYCARD_CLI_NEED_PIN) return CF_EXIT_OK;
@@ -392,11 +391,14 @@ static bool store_path(const cf_cli_global *g, char *out, size_t cap) {
   return n > 0 && (size_t)n < cap;
 }
 
-static const cf_cli_family keycard_family = {.name = "keycard",
-                                             .commands = commands,
-                                             .count = NCOMMANDS,
-                                             .common_options = "",
-                                             .print_help = print_help};
+static const cf_cli_family keycard_family = {
+    .name = "keycard",
+    .commands = commands,
+    .count = NCOMMANDS,
+    .common_options = "--pairing-store=KIND ",
+    .common_help = "  --pairing-store file|pkcs11|pkcs11:URI  where pairing keys are "
+                   "kept (docs/hsm.md)\n",
+    .print_help = print_help};
 
 /* Commands that read what SELECT says or change the card's state (info, init, pair, factory-reset)
  * SELECT the wallet again in a session: what the card said at the session's first SELECT may no

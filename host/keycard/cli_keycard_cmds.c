@@ -8,6 +8,7 @@
 #include "cardforge/hex.h"
 #include "cardforge/secret_input.h"
 #include "cli_keycard_internal.h"
+#include "keycard_pairing_token.h"
 
 static const char *reader_opt(const keycard_cli *c) {
   return keycard_cli_opt_value(c, "--reader");
@@ -268,7 +269,9 @@ int keycard_cli_cmd_pair(void *ctx) {
   }
   char err[512] = "";
   /* a slot spent with nowhere to record it would leak: make sure the store takes it first */
-  if (cf_state_check_writable(c->store, err, sizeof err) != 0) {
+  const char *kind = "file";
+  if (cf_state_check_writable(c->store, err, sizeof err) != 0 ||
+      keycard_cli_pairing_store_ready(c, &kind, err, sizeof err) != 0) {
     cf_wipe(secret, sizeof secret);
     return keycard_cli_error(c, CF_EXIT_FILE, "cannot save a pairing (%s): the card was not paired", err);
   }
@@ -279,16 +282,18 @@ int keycard_cli_cmd_pair(void *ctx) {
   if (code == CF_EXIT_OK) {
     int rc = keycard_client_pair(&card.kc, secret);
     if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
-    cf_audit_record(c->g, card.reader, "keycard pair", card.kc.sw, code, "{s:s,s:i}", "instance_uid",
+    cf_audit_record(c->g, card.reader, "keycard pair", card.kc.sw, code, "{s:s,s:i,s:s}", "instance_uid",
                     cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "pairing_slot",
-                    code == CF_EXIT_OK ? (int)card.kc.pairing_index : -1);
+                    code == CF_EXIT_OK ? (int)card.kc.pairing_index : -1, "pairing_store", kind);
   }
-  if (code == CF_EXIT_OK &&
-      keycard_client_pairing_put(c->store, card.kc.info.instance_uid, card.kc.pairing_index,
-                                 card.kc.pairing_key, err, sizeof err) != 0)
+  /* with the token the key goes there and the host copy is wiped (keycard_pairing_token.c) */
+  if (code == CF_EXIT_OK && keycard_cli_pairing_save(c, &card.kc, err, sizeof err) != 0)
     code = undo_pair(c, &card, err);
   if (code == CF_EXIT_OK) {
-    keycard_cli_progress(c, "paired, pairing saved in %s", c->store);
+    if (strcmp(kind, "pkcs11") == 0)
+      keycard_cli_progress(c, "paired, pairing key in the token, recorded in %s", c->store);
+    else
+      keycard_cli_progress(c, "paired, pairing saved in %s", c->store);
     fprintf(c->io->out, "pairing-slot: %u\n", card.kc.pairing_index);
   }
   cf_wipe(secret, sizeof secret);
@@ -311,15 +316,17 @@ int keycard_cli_cmd_unpair(void *ctx) {
       goto out;
     }
   }
+  const char *kind = keycard_cli_pairing_kind(c, card.kc.info.instance_uid, (int)index);
   int rc = keycard_client_unpair(&card.kc, (uint8_t)index);
   if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, &card.kc, rc);
-  cf_audit_record(c->g, card.reader, "keycard unpair", card.kc.sw, code, "{s:s,s:i}", "instance_uid",
-                  cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "pairing_slot",
-                  (int)index);
+  cf_audit_record(c->g, card.reader, "keycard unpair", card.kc.sw, code, "{s:s,s:i,s:s}", "instance_uid",
+                  cf_audit_hex(card.kc.info.instance_uid, KEYCARD_CLIENT_UID_LEN), "pairing_slot", (int)index,
+                  "pairing_store", kind);
   if (code != CF_EXIT_OK) goto out;
-  /* forget exactly the freed slot: the card's other pairings (other runs, other slots) stay */
+  /* forget exactly the freed slot: the card's other pairings (other runs, other slots) stay; a key
+   * in the token goes with its line */
   char err[512] = "";
-  if (keycard_client_pairing_forget(c->store, card.kc.info.instance_uid, (int)index, err, sizeof err) != 0)
+  if (keycard_cli_pairing_forget(c, card.kc.info.instance_uid, (int)index, err, sizeof err) != 0)
     code = keycard_cli_error(c, CF_EXIT_FILE, "slot %lu freed but %s", index, err);
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "pairing slot %lu freed", index);
 out:
@@ -703,7 +710,7 @@ int keycard_cli_cmd_factory_reset(void *ctx) {
   }
   if (code == CF_EXIT_OK && had_uid) {
     char err[256] = "";
-    if (keycard_client_pairing_put(c->store, uid, 0, NULL, err, sizeof err) != 0)
+    if (keycard_cli_pairing_forget(c, uid, -1, err, sizeof err) != 0)
       code = keycard_cli_error(c, CF_EXIT_FILE, "card reset but %s", err);
   }
   if (code == CF_EXIT_OK) keycard_cli_progress(c, "card reset to its pre-INIT state");

@@ -22,6 +22,25 @@ int keycard_client_sc_derive(keycard_client_sc *sc, const uint8_t secret[32], co
   return KEYCARD_CLIENT_OK;
 }
 
+int keycard_client_sc_derive_with(keycard_client_sc *sc, const uint8_t secret[32],
+                                  keycard_client_pairing_digest_fn digest, void *ctx,
+                                  const uint8_t *card_resp, size_t card_resp_len) {
+  if (card_resp_len != KEYCARD_CLIENT_SECRET_LEN + SC_BLOCK) return KEYCARD_CLIENT_EPROTO;
+  /* the same SHA-512(secret || pairing key || salt), computed where the pairing key is; the
+   * session keys then live in sc (host memory) until keycard_client_sc_close wipes them */
+  uint8_t keys[64];
+  if (digest(ctx, secret, card_resp, keys) != 0) {
+    cf_wipe(keys, sizeof keys);
+    return KEYCARD_CLIENT_EINTERNAL;
+  }
+  memcpy(sc->enc_key, keys, 32);
+  memcpy(sc->mac_key, keys + 32, 32);
+  memcpy(sc->iv, card_resp + KEYCARD_CLIENT_SECRET_LEN, SC_BLOCK);
+  cf_wipe(keys, sizeof keys);
+  sc->open = true;
+  return KEYCARD_CLIENT_OK;
+}
+
 void keycard_client_sc_close(keycard_client_sc *sc) {
   cf_wipe(sc, sizeof *sc);
   sc->open = false;

@@ -30,6 +30,17 @@ void keycard_client_wipe(keycard_client *kc) {
 void keycard_client_set_pairing(keycard_client *kc, uint8_t index, const uint8_t key[32]) {
   kc->pairing_index = index;
   memcpy(kc->pairing_key, key, 32);
+  kc->pairing_digest = NULL;
+  kc->pairing_digest_ctx = NULL;
+  kc->paired = true;
+}
+
+void keycard_client_set_pairing_digest(keycard_client *kc, uint8_t index,
+                                       keycard_client_pairing_digest_fn digest, void *ctx) {
+  kc->pairing_index = index;
+  cf_wipe(kc->pairing_key, sizeof kc->pairing_key);
+  kc->pairing_digest = digest;
+  kc->pairing_digest_ctx = ctx;
   kc->paired = true;
 }
 
@@ -315,7 +326,11 @@ int keycard_client_open_channel(keycard_client *kc) {
   if (kc->sw != SW_OK)
     return keycard_client_fail(kc, KEYCARD_CLIENT_ECARD, "OPEN SECURE CHANNEL: card answered SW %04X",
                                kc->sw);
-  rc = keycard_client_sc_derive(&kc->sc, kc->ecdh_secret, kc->pairing_key, resp, rlen);
+  rc = kc->pairing_digest ? keycard_client_sc_derive_with(&kc->sc, kc->ecdh_secret, kc->pairing_digest,
+                                                          kc->pairing_digest_ctx, resp, rlen)
+                          : keycard_client_sc_derive(&kc->sc, kc->ecdh_secret, kc->pairing_key, resp, rlen);
+  if (rc == KEYCARD_CLIENT_EINTERNAL)
+    return keycard_client_fail(kc, rc, "OPEN SECURE CHANNEL: the session keys could not be derived");
   if (rc != KEYCARD_CLIENT_OK)
     return keycard_client_fail(kc, rc, "OPEN SECURE CHANNEL: answer of %zu bytes, not 48", rlen);
   uint8_t challenge[32], answer[64];

@@ -96,6 +96,14 @@ typedef struct keycard_client_sc {
  * (32-byte salt then 16-byte IV). */
 int keycard_client_sc_derive(keycard_client_sc *sc, const uint8_t secret[32], const uint8_t pairing_key[32],
                              const uint8_t *card_resp, size_t card_resp_len);
+/* Where the pairing key is not in host memory (a PKCS#11 token): the holder computes the digest
+ * SHA-512(secret || pairing key || salt) that becomes the session keys; 0 or -1. */
+typedef int (*keycard_client_pairing_digest_fn)(void *ctx, const uint8_t secret[32], const uint8_t salt[32],
+                                                uint8_t out[64]);
+/* keycard_client_sc_derive with the digest computed by digest(ctx, ...) instead of on the host. */
+int keycard_client_sc_derive_with(keycard_client_sc *sc, const uint8_t secret[32],
+                                  keycard_client_pairing_digest_fn digest, void *ctx,
+                                  const uint8_t *card_resp, size_t card_resp_len);
 /* Builds the data field of a secure command: MAC(16) || AES-CBC(pad(plain)). Updates the IV.
  * cap must hold 16 + padded length. */
 int keycard_client_sc_wrap(keycard_client_sc *sc, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2,
@@ -177,6 +185,10 @@ typedef struct keycard_client {
   bool paired;
   uint8_t pairing_index;
   uint8_t pairing_key[32];
+  /* set when the pairing key is in a token (pairing_key unused): it computes the session keys'
+   * digest at OPEN SECURE CHANNEL; ctx must outlive that call */
+  keycard_client_pairing_digest_fn pairing_digest;
+  void *pairing_digest_ctx;
   keycard_client_sc sc;
   uint16_t sw; /* last status word (the inner one for secure commands) */
   char err[256];
@@ -200,6 +212,9 @@ int keycard_client_init_card(keycard_client *kc, const char *pin, const char *pu
  * pairing (index and key). */
 int keycard_client_pair(keycard_client *kc, const uint8_t secret[32]);
 void keycard_client_set_pairing(keycard_client *kc, uint8_t index, const uint8_t key[32]);
+/* A pairing whose key is held elsewhere (a token): digest(ctx, ...) derives the session keys. */
+void keycard_client_set_pairing_digest(keycard_client *kc, uint8_t index,
+                                       keycard_client_pairing_digest_fn digest, void *ctx);
 /* UNPAIR slot index (secure channel and PIN needed). */
 int keycard_client_unpair(keycard_client *kc, uint8_t index);
 
@@ -312,13 +327,33 @@ int keycard_client_duplicate_import(keycard_client *kc, const uint8_t *blob, siz
  * A card may have several (one per slot this host paired); changes are made under the store's lock
  * and replace the file atomically (cardforge/file_lock.h); a store others may read is refused. */
 /* Finds the newest pairing for uid in the file at path. Returns 1 found, 0 not found, -1 on a file
- * error (err filled). A malformed line is skipped. */
+ * error (err filled). A malformed line is skipped. For a key held in a token key is all zeros (use
+ * keycard_client_pairing_find). */
 int keycard_client_pairing_get(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t *index,
                                uint8_t key[32], char *err, size_t errlen);
 /* Adds the pairing (uid, index), replacing a line of the same card and slot (key NULL: removes every
  * pairing of uid). Returns 0 or -1 (err filled); the ephemeral slot FF is refused. */
 int keycard_client_pairing_put(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], uint8_t index,
                                const uint8_t *key, char *err, size_t errlen);
+/* A pairing as the store records it: the key itself, or (in_token) the label of the PKCS#11 token
+ * object that holds it (key all zeros then; docs/hsm.md, "Keycard pairing keys"). */
+#define KEYCARD_CLIENT_TOKEN_LABEL_MAX 64
+typedef struct keycard_client_pairing {
+  uint8_t index;
+  bool in_token;
+  char token_label[KEYCARD_CLIENT_TOKEN_LABEL_MAX + 1];
+  uint8_t key[32];
+} keycard_client_pairing;
+/* The newest pairing of uid (index < 0) or of uid in slot index. 1 found, 0 not, -1 (err filled). */
+int keycard_client_pairing_find(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], int index,
+                                keycard_client_pairing *out, char *err, size_t errlen);
+/* Every pairing of uid, oldest first: up to cap in out; returns how many there are, or -1. */
+int keycard_client_pairing_list(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN],
+                                keycard_client_pairing *out, size_t cap, char *err, size_t errlen);
+/* Records the pairing (uid, index) as held by the token object label (no key bytes in the file),
+ * replacing a line of the same card and slot. 0 or -1. */
+int keycard_client_pairing_put_token(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN],
+                                     uint8_t index, const char *label, char *err, size_t errlen);
 /* Removes the pairing of uid in slot index (index < 0: every pairing of uid). Returns 0 or -1. */
 int keycard_client_pairing_forget(const char *path, const uint8_t uid[KEYCARD_CLIENT_UID_LEN], int index,
                                   char *err, size_t errlen);

@@ -123,6 +123,21 @@ void cf_ks_destroy(cf_keystore *ks, cf_ks_key *key);
 int cf_ks_export_value(cf_keystore *ks, const cf_ks_key *key, uint8_t *value, size_t cap, char *err,
                        size_t errlen);
 
+/* Generic secrets (CKK_GENERIC_SECRET, host/keystore/pkcs11_secret.c): token objects, sensitive,
+ * never extractable, usable only by C_DigestKey (no cipher, signature, wrap or derive use). Not in
+ * cf_ks_list / cf_ks_find, which are for cipher keys. find returns 1 with *obj, 0 when there is none,
+ * -1 on error; delete returns 1, 0 when there is none, -1. import with replace swaps an existing
+ * secret of that label for the new one (the new one made first). */
+int cf_ks_secret_find(cf_keystore *ks, const char *label, cf_ks_handle *obj, char *err, size_t errlen);
+int cf_ks_secret_import(cf_keystore *ks, const char *label, const uint8_t *value, size_t len, bool replace,
+                        cf_ks_handle *obj, char *err, size_t errlen);
+int cf_ks_secret_delete(cf_keystore *ks, const char *label, char *err, size_t errlen);
+/* SHA-512(before || secret's value || after), computed inside the token (C_DigestInit CKM_SHA512,
+ * C_DigestUpdate, C_DigestKey, C_DigestUpdate, C_DigestFinal). out is wiped on failure. */
+int cf_ks_sha512_with_secret(cf_keystore *ks, cf_ks_handle secret, const uint8_t *before, size_t before_len,
+                             const uint8_t *after, size_t after_len, uint8_t out[64], char *err,
+                             size_t errlen);
+
 /* A PKCS#11 URI (RFC 7512), the parts the key store uses: token and object (path), module-path,
  * pin-value and pin-source (query). Percent-escapes decoded; "" for an attribute not given. */
 typedef struct cf_ks_uri {
