@@ -121,7 +121,14 @@ int cf_ks_sha512_with_secret(cf_keystore *ks, cf_ks_handle secret, const uint8_t
   }
   if (rv == CKR_OK && outlen != 64) rv = CKR_GENERAL_ERROR;
   if (rv != CKR_OK) {
-    /* an operation that failed midway is over (PKCS#11 2.40, 5.10): nothing to finalise */
+    /* PKCS#11 ends an operation that failed midway, but a module may keep it open after refusing
+     * an argument (SoftHSM2 does for an invalid key handle): end it, or the session stays busy */
+    if (strcmp(step, "C_DigestInit") != 0 && strcmp(step, "C_DigestFinal") != 0) {
+      uint8_t scratch[64];
+      CK_ULONG n = sizeof scratch;
+      ks->p11->C_DigestFinal(ks->session, scratch, &n);
+      cf_wipe(scratch, sizeof scratch);
+    }
     cf_wipe(out, 64);
     ks_fail(err, errlen, step, rv);
     return -1;
