@@ -461,9 +461,11 @@ static int run_command(const cf_cli_global *g, int argc, char **argv, const keyc
     if (session) return keycard_cli_error(&c, CF_EXIT_USAGE, "--json is for one command, not a shell line");
     c.report = json_object();
   }
+  bool token;
+  const char *uri;
   if (!store_path(&global, c.store, sizeof c.store))
     code = keycard_cli_error(&c, CF_EXIT_FILE, "state directory path too long");
-  else
+  else if ((code = keycard_cli_pairing_store_kind(&c, &token, &uri)) == CF_EXIT_OK) /* a bad one: usage */
     code = k->run(&c);
   if (c.report != NULL) {
     /* the document only for a command that succeeded (or a batch's results): a failure is the
