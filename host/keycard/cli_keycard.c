@@ -273,7 +273,7 @@ static int bring_up(keycard_cli *c, keycard_cli_card *card, int need, bool resel
       int rc = keycard_client_open_channel(kc);
       if (rc != KEYCARD_CLIENT_OK) code = keycard_cli_fail(c, kc, rc);
     } else {
-      code = keycard_cli_pairing_open_channel(c, kc, card->reader); /* keycard_pairing_token.c */
+      code = keycard_cli_pairing_open_channel(c, kc); /* keycard_pairing_token.c */
     }
     if (code != CF_EXIT_OK) return code;
     if (s) s->channels_opened++;

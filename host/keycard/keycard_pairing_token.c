@@ -115,8 +115,7 @@ int keycard_cli_pairing_save(keycard_cli *c, keycard_client *kc, char *err, size
   return 0;
 }
 
-int keycard_cli_pairing_open_channel(keycard_cli *c, keycard_client *kc, const char *reader) {
-  (void)reader;
+int keycard_cli_pairing_open_channel(keycard_cli *c, keycard_client *kc) {
   keycard_client_pairing p;
   char err[512] = "";
   int found = keycard_client_pairing_find(c->store, kc->info.instance_uid, -1, &p, err, sizeof err);

@@ -44,7 +44,7 @@ int keycard_cli_pairing_store_ready(const keycard_cli *c, const char **kind, cha
 int keycard_cli_pairing_save(keycard_cli *c, keycard_client *kc, char *err, size_t errlen);
 /* Looks the card's pairing up and opens the secure channel with it, through the token when the
  * file says the key is there. Returns a CF_EXIT_* code (reported). */
-int keycard_cli_pairing_open_channel(keycard_cli *c, keycard_client *kc, const char *reader);
+int keycard_cli_pairing_open_channel(keycard_cli *c, keycard_client *kc);
 /* Forgets the pairings of uid in slot index (every slot when index < 0): their lines in the
  * pairing file, then the token objects of those the file recorded as held in a token. Returns 0,
  * or -1 with err filled. */

@@ -91,8 +91,12 @@ grep -q "^$uid0 " "$store" && cf_fail "unpair left the line: $(cat "$store")"
 cf_run 3 "no channel after unpair" kc "$R0" status
 cf_expect_contains "$err" "no pairing stored" "after unpair"
 
-# again into the token, then factory-reset removes the object with the line
-cf_run 0 "pair card 0 again" kc "$R0" pair --pairing-store pkcs11
+# again into the token, named by an RFC 7512 URI this time, then factory-reset removes the object
+# with the line
+cf_run 0 "pair card 0 again" kc "$R0" pair --pairing-store "pkcs11:token=cardforge?module-path=$module"
+cf_run 0 "status through the URI's token" kc "$R0" --pairing-store "pkcs11:token=cardforge?module-path=$module" status
+cf_run 6 "a token that does not exist" kc "$R0" --pairing-store "pkcs11:token=none?module-path=$module" status
+cf_expect_contains "$err" "the pairing token" "an unknown token named"
 cf_expect_contains "$(objects)" "keycard-pair/$uid0/0" "paired again"
 cf_run 0 "factory-reset card 0" kc "$R0" factory-reset --yes
 case "$(objects)" in *"keycard-pair/"*) cf_fail "factory-reset left the token object" ;; esac
