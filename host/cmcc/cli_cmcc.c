@@ -143,7 +143,7 @@ static void print_help(FILE *f) {
           "authentication card, the working card, user cards, SAMs and terminals, plus the operator HSM.\n\n"
           "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++)
-    fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].summary);
+    cf_cli_print_command_row(f, 15, commands[i].name, commands[i].summary, NULL);
   fprintf(f,
           "\ncommon options (every command):\n"
           "  --kmc R --auth R --work R --user R --sam R --terminal R\n"

@@ -19,6 +19,17 @@ static void print_wrapped(FILE *f, const char *prefix, const char *text) {
   if (*text == '\0') fputc('\n', f);
 }
 
+void cf_cli_print_command_row(FILE *f, int width, const char *name, const char *summary, const char *suffix) {
+  fprintf(f, "  %-*s ", width, name);
+  for (const char *p = summary; *p;) {
+    size_t n = strcspn(p, "\n");
+    fwrite(p, 1, n, f);
+    p += n;
+    if (*p == '\n' && *++p) fprintf(f, "\n  %-*s ", width, "");
+  }
+  fprintf(f, "%s\n", suffix != NULL ? suffix : "");
+}
+
 void cf_cli_print_command_help(FILE *f, const cf_cli_family *fam, const cf_cli_command *c) {
   char prefix[128];
   const char *space = c->usage[0] != '\0' ? " " : "";

@@ -51,7 +51,7 @@ static void print_help(FILE *f) {
         "Commands:\n",
         f);
   for (size_t i = 0; i < n; i++)
-    fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
+    cf_cli_print_command_row(f, 16, cmds[i].name, cmds[i].summary, NULL);
   fputs("\n"
         "Channel options (before or after the command; they always mean the channel):\n",
         f);

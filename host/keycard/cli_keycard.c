@@ -131,7 +131,7 @@ static void print_help(FILE *f) {
   for (size_t i = 0; i < NCOMMANDS; i++) {
     const cf_cli_command *k = &commands[i];
     bool pin = strstr(k->options, "--pin=") != NULL && strcmp(k->name, "init") != 0;
-    fprintf(f, "  %-17s %s%s\n", k->name, k->summary, pin ? " [PIN]" : "");
+    cf_cli_print_command_row(f, 17, k->name, k->summary, pin ? " [PIN]" : NULL);
     /* usages may hold "\n" to wrap; every line gets the same indent */
     for (const char *u = k->usage; *u;) {
       size_t n = strcspn(u, "\n");

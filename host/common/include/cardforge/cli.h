@@ -84,6 +84,9 @@ int cf_cli_parse_single(const cf_cli_command *c, const cf_cli_global *g, int arg
                         struct cf_cli_opts *o, int max_values, cf_cli_global *g_out, char *err, size_t cap);
 /* `usage: cardforge FAMILY COMMAND ...`, summary, help, and the options it takes. */
 void cf_cli_print_command_help(FILE *f, const cf_cli_family *fam, const cf_cli_command *c);
+/* One row of a family's command list: "  NAME  summary suffix", NAME padded to width; a summary that
+ * holds "\n" goes on below, every line under the first one's text (suffix may be NULL). */
+void cf_cli_print_command_row(FILE *f, int width, const char *name, const char *summary, const char *suffix);
 
 /* Subcommands: argv[0] is the subcommand name ("keycard", "gp", "cmcc", ...). Each prints its
  * own help for --help / -h and returns an exit code. */
