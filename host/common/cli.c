@@ -8,9 +8,10 @@
 #include "cardforge/cli.h"
 #include "cardforge/json_out.h"
 
-/* The one reader this command talks to, named in every error line; "" when none or several. */
-static char current_reader[128];
-static int readers_noted;
+/* The one reader this command (in a batch: this worker thread) talks to, named in every error line;
+ * "" when none or several. Per thread, so workers on several readers never share it. */
+static _Thread_local char current_reader[128];
+static _Thread_local int readers_noted;
 
 void cf_cli_note_reader(const char *name) {
   if (name == NULL) {

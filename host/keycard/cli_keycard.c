@@ -296,8 +296,9 @@ static int bring_up(keycard_cli *c, keycard_cli_card *card, int need, bool resel
   return CF_EXIT_OK;
 }
 
-/* Why the last PC/SC connect failed (the connect hook's signature has no room for it). */
-static cf_transport_fault pcsc_connect_fault;
+/* Why this thread's last PC/SC connect failed (the connect hook's signature has no room for it);
+ * per thread, as duplicate's workers connect at once. */
+static _Thread_local cf_transport_fault pcsc_connect_fault;
 
 /* Connects card to reader; trace (NULL: none) receives the APDU trace. */
 static int connect_card(keycard_cli *c, keycard_cli_card *card, const char *reader, FILE *trace) {

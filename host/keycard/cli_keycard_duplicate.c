@@ -70,7 +70,6 @@ typedef struct dup_run {
   size_t blob_len;
   cf_batch_journal journal;
   bool journal_opened;
-  pthread_mutex_t open_lock; /* keycard_cli_open's connect step is not reentrant */
   int interrupted;
 } dup_run;
 
@@ -95,11 +94,9 @@ static void target_note(const dup_run *d, const dup_target *t, const char *fmt, 
   keycard_cli_progress(d->c, fmt, t->number + 1, t->name, what);
 }
 
-/* Opens a target: the connect and SELECT one at a time, the channel and the PIN in parallel. */
+/* Opens a target: connect, SELECT, secure channel and PIN, every target at once. */
 static int open_target(dup_run *d, dup_target *t, keycard_cli_card *card) {
-  pthread_mutex_lock(&d->open_lock);
   int code = keycard_cli_open(d->c, card, t->reader, KEYCARD_CLI_NEED_SELECT);
-  pthread_mutex_unlock(&d->open_lock);
   if (card->t && card->t->name[0] && strcmp(card->t->name, "in-process") != 0)
     snprintf(t->name, sizeof t->name, "%s", card->t->name);
   if (code == CF_EXIT_OK) code = keycard_cli_reopen(d->c, card, KEYCARD_CLI_NEED_PIN);
@@ -505,7 +502,6 @@ int keycard_cli_cmd_duplicate(void *ctx) {
     snprintf(d->t[i].name, sizeof d->t[i].name, "%s", d->t[i].reader);
   }
   d->journal_path = keycard_cli_opt_value(c, "--journal");
-  pthread_mutex_init(&d->open_lock, NULL);
   cf_batch_interrupt_arm();
   int code = dup_main(d);
   cf_batch_interrupt_disarm();
@@ -517,7 +513,6 @@ int keycard_cli_cmd_duplicate(void *ctx) {
                   known ? cf_audit_hex(d->src_uid, KEYCARD_CLIENT_KEY_UID_LEN) : NULL, "targets", to, "from",
                   first + 1);
   if (d->journal_opened) cf_batch_journal_close(&d->journal);
-  pthread_mutex_destroy(&d->open_lock);
   cf_wipe(d, sizeof *d);
   free(d);
   return code;
