@@ -3,15 +3,19 @@
 #include "cardforge/batch_interrupt.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-static volatile sig_atomic_t requested;
+/* Set by the handler, read by a batch's worker threads: a lock-free atomic is both safe in a signal
+ * handler and seen across threads (volatile sig_atomic_t is only the former). */
+static atomic_int requested;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs a lock-free int");
 static struct sigaction old_int, old_term;
 static bool armed;
 
 static void note_signal(int sig) {
-  requested = sig;
+  atomic_store(&requested, sig);
 }
 
 void cf_batch_interrupt_arm(void) {
@@ -19,7 +23,7 @@ void cf_batch_interrupt_arm(void) {
   sa.sa_handler = note_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  requested = 0;
+  atomic_store(&requested, 0);
   if (armed) return;
   sigaction(SIGINT, NULL, &old_int);
   sigaction(SIGTERM, NULL, &old_term);
@@ -37,7 +41,7 @@ void cf_batch_interrupt_disarm(void) {
 }
 
 int cf_batch_interrupted(void) {
-  return (int)requested;
+  return atomic_load(&requested);
 }
 
 int cf_batch_interrupt_exit_code(int sig) {

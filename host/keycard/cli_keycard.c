@@ -201,12 +201,13 @@ int keycard_cli_fail(const keycard_cli *c, const keycard_client *kc, int rc) {
 
 void keycard_cli_progress(const keycard_cli *c, const char *fmt, ...) {
   if (c->g->quiet || c->report != NULL) return; /* --json: the document is the whole output */
+  char line[512];
   va_list ap;
   va_start(ap, fmt);
-  fputs("keycard: ", c->io->log);
-  vfprintf(c->io->log, fmt, ap);
-  fputc('\n', c->io->log);
+  vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
+  /* one call, so the lines of duplicate's workers never run into each other */
+  fprintf(c->io->log, "keycard: %s\n", line);
 }
 
 void keycard_cli_print_field(const keycard_cli *c, const char *label, const char *text, json_t *value) {

@@ -1,6 +1,7 @@
 /* PC/SC transport over pcsc-lite: list readers, pick one (cf_pcsc_match_reader), connect shared
  * with T=0 or T=1 and hold a transaction for the whole session, transmit, warm-reset through
  * SCardReconnect, and end the session resetting the card when it may hold security state. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,12 +119,20 @@ static int read_states(SCARDCONTEXT ctx, const char **names, int count, cf_pcsc_
   return count;
 }
 
+/* pcsc-lite's client library (1.9.9) copies the reader states into one process-wide array in
+ * SCardListReaders and SCardGetStatusChange, guarded by the context's own mutex only: two threads
+ * with two contexts (the workers of a batch) write it at once (ThreadSanitizer shows it). Listing
+ * readers therefore takes this lock. */
+static pthread_mutex_t reader_states_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int readers_in(SCARDCONTEXT ctx, cf_pcsc_reader *out, int max, char *err, size_t errlen) {
   char *block = NULL;
   const char *names[CF_PCSC_MAX_READERS];
   if (max > CF_PCSC_MAX_READERS) max = CF_PCSC_MAX_READERS;
+  pthread_mutex_lock(&reader_states_lock);
   int count = list_names(ctx, &block, names, max, err, errlen);
   if (count > 0) count = read_states(ctx, names, count, out, err, errlen);
+  pthread_mutex_unlock(&reader_states_lock);
   free(block);
   return count;
 }

@@ -56,7 +56,7 @@ set -m # job control: a background job of a script without it ignores SIGINT
 "$CARDFORGE" keycard duplicate --source "${R[0]}" "${targets[@]}" --journal "$D/journal" >"$D/int.out" 2>"$D/int.err" &
 pid=$!
 for _ in $(seq 1 400); do
-  [ "$(grep -c '^done ' "$D/journal" 2>/dev/null)" -ge 4 ] && break
+  [ "$(cat "$D/journal" 2>/dev/null | grep -c '^done ')" -ge 4 ] && break # 0 before the file exists
   sleep 0.05
 done
 kill -INT "$pid"
