@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "gp_card_fixture.h"
+#include "gp_cli_run.h"
 #include "cardforge/cli.h"
 
 #define ISD_TLV "E3134F08A0000001510000009F70010FC5039EFE80"
@@ -222,31 +223,6 @@ static void test_parse(void **state) {
   }
 }
 
-static int run_cli(fixture *fx, const char *line, char *out, size_t cap) {
-  char buf[512], *argv[16];
-  int argc = 0;
-  snprintf(buf, sizeof buf, "gp %s", line);
-  for (char *tok = strtok(buf, " "); tok != NULL && argc < 15; tok = strtok(NULL, " "))
-    argv[argc++] = tok;
-  argv[argc] = NULL;
-  fflush(stdout);
-  FILE *tmp = tmpfile();
-  assert_non_null(tmp);
-  int saved = dup(STDOUT_FILENO);
-  assert_true(saved >= 0);
-  assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
-  cf_cli_global g = {0};
-  int rc = cf_gp_cli_run(&g, fx->t, argc, argv);
-  fflush(stdout);
-  assert_true(dup2(saved, STDOUT_FILENO) >= 0);
-  close(saved);
-  rewind(tmp);
-  size_t n = fread(out, 1, cap - 1, tmp);
-  out[n] = 0;
-  fclose(tmp);
-  return rc;
-}
-
 /* Privilege names both ways: GP 2.3.1 table 6-1 order, GlobalPlatformPro's spelling and ours. */
 static void test_privilege_names(void **state) {
   (void)state;
@@ -280,17 +256,17 @@ static void test_cli_list(void **state) {
   (void)state;
   char out[2048];
   fixture *fx = fx_new("");
-  assert_int_equal(run_cli(fx, "list", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "list", out, sizeof out), CF_EXIT_OK);
   assert_string_equal(out,
                       "ISD  A000000151000000  SECURED (0F)  privileges 9EFE80\n"
                       "     Security Domain, Card Lock, Card Terminate, Card Reset, CVM Management, Trusted "
                       "Path, Authorized Management, Token Verification, Global Delete, Global Lock, Global "
                       "Registry, Final Application, Receipt Generation\n");
-  assert_int_equal(run_cli(fx, "--level mac+enc+rmac list", out, sizeof out), CF_EXIT_OK);
+  assert_int_equal(gp_cli(fx, "--level mac+enc+rmac list", out, sizeof out), CF_EXIT_OK);
   assert_non_null(strstr(out, "ISD  A000000151000000"));
-  assert_int_equal(run_cli(fx, "--key 000102030405060708090A0B0C0D0E0F list", out, sizeof out),
+  assert_int_equal(gp_cli(fx, "--key 000102030405060708090A0B0C0D0E0F list", out, sizeof out),
                    CF_EXIT_VERIFY);
-  assert_int_equal(run_cli(fx, "list --new-kvn 01", out, sizeof out), CF_EXIT_USAGE);
+  assert_int_equal(gp_cli(fx, "list --new-kvn 01", out, sizeof out), CF_EXIT_USAGE);
   fx_free(fx);
 }
 
