@@ -18,6 +18,7 @@
 #include "cardforge/keystore.h"
 #include "hsm_token.h"
 #include "keystore_internal.h"
+#include "token_fixture.h"
 
 static char home[] = "/tmp/cf-cmcc-token-XXXXXX";
 static cf_cmcc_hsm *vault, *token;
@@ -166,15 +167,10 @@ static void test_store_refuses_existing_and_generates(void **state) {
 }
 
 int main(void) {
-  if (mkdtemp(home) == NULL) return 1;
-  setenv("CARDFORGE_HOME", home, 1);
-  setenv(CF_KS_PIN_ENV, "246810", 1);
+  int made = token_fixture_make(home, true, "13579111", "246810");
+  if (made != 0) return made;
   char err[512] = "";
   cf_ks_config c = {0};
-  if (cf_ks_init_token(&c, "13579111", "246810", err, sizeof err) != 0) {
-    fprintf(stderr, "token: %s\n", err);
-    return strstr(err, "not installed") ? 77 : 1;
-  }
   vault = cf_cmcc_hsm_new();
   cf_cmcc_hsm *h = NULL;
   if (cf_cmcc_hsm_token_open("pkcs11", false, &h, err, sizeof err) != 0) {
@@ -216,8 +212,6 @@ int main(void) {
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   cf_cmcc_hsm_free(token);
   cf_cmcc_hsm_free(vault);
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", home);
+  token_fixture_remove(home);
   return failed;
 }

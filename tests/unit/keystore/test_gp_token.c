@@ -17,6 +17,7 @@
 #include "cardforge/keystore.h"
 #include "cardforge/scp.h"
 #include "gp_keysource_pkcs11.h"
+#include "token_fixture.h"
 
 static char home[] = "/tmp/cf-gp-token-XXXXXX";
 static uint8_t des_enc[16], des_mac[16], des_dek[16], aes128[16], aes256[32];
@@ -147,15 +148,10 @@ static void test_keys_to_put(void **state) {
 }
 
 int main(void) {
-  if (mkdtemp(home) == NULL) return 1;
-  setenv("CARDFORGE_HOME", home, 1);
-  setenv(CF_KS_PIN_ENV, "246810", 1);
+  int made = token_fixture_make(home, true, "13579111", "246810");
+  if (made != 0) return made;
   char err[512] = "";
   cf_ks_config c = {0};
-  if (cf_ks_init_token(&c, "13579111", "246810", err, sizeof err) != 0) {
-    fprintf(stderr, "token: %s\n", err);
-    return strstr(err, "not installed") ? 77 : 1;
-  }
   cf_rand(des_enc, 16), cf_rand(des_mac, 16), cf_rand(des_dek, 16), cf_rand(aes128, 16), cf_rand(aes256, 32);
   cf_keystore *ks;
   if (cf_ks_open(&c, &ks, err, sizeof err) != 0) return 1;
@@ -173,8 +169,6 @@ int main(void) {
       cmocka_unit_test(test_kdf3_refused),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", home);
+  token_fixture_remove(home);
   return failed;
 }

@@ -20,6 +20,7 @@
 #include "cardforge/keystore.h"
 #include "keycard_pairing_token.h"
 #include "keystore_internal.h"
+#include "token_fixture.h"
 
 static char state_dir[] = "/tmp/cf-kcp11-XXXXXX";
 static cf_keystore *ks;
@@ -247,14 +248,8 @@ static void test_pairing_file_records_label(void **state) {
 }
 
 int main(void) {
-  if (mkdtemp(state_dir) == NULL) return 1;
-  char err[512] = "";
-  cf_ks_config c = {.state_dir = state_dir};
-  setenv(CF_KS_PIN_ENV, "1234", 1);
-  if (cf_ks_init_token(&c, "5678", "1234", err, sizeof err) != 0) {
-    fprintf(stderr, "token: %s\n", err);
-    return strstr(err, "not installed") ? 77 : 1;
-  }
+  int made = token_fixture_make(state_dir, false, "5678", "1234");
+  if (made != 0) return made;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_label),
       cmocka_unit_test(test_key_not_extractable),
@@ -264,8 +259,6 @@ int main(void) {
       cmocka_unit_test(test_pairing_file_records_label),
   };
   int failed = cmocka_run_group_tests(tests, open_token, close_token);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", state_dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", state_dir);
+  token_fixture_remove(state_dir);
   return failed;
 }

@@ -17,6 +17,7 @@
 #include "cardforge/crypto.h"
 #include "cardforge/keystore.h"
 #include "keystore_internal.h"
+#include "token_fixture.h"
 
 static char state_dir[] = "/tmp/cf-keystore-XXXXXX";
 static cf_keystore *ks;
@@ -336,14 +337,8 @@ static void test_open_by_uri(void **state) {
 }
 
 int main(void) {
-  if (mkdtemp(state_dir) == NULL) return 1;
-  char err[512] = "";
-  cf_ks_config c = config();
-  setenv(CF_KS_PIN_ENV, "1234", 1);
-  if (cf_ks_init_token(&c, "5678", "1234", err, sizeof err) != 0) {
-    fprintf(stderr, "token: %s\n", err);
-    return strstr(err, "not installed") ? 77 : 1;
-  }
+  int made = token_fixture_make(state_dir, false, "5678", "1234");
+  if (made != 0) return made;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_token_files_private),
       cmocka_unit_test(test_import_kcv_not_extractable),
@@ -359,8 +354,6 @@ int main(void) {
       cmocka_unit_test(test_wrong_pin_and_second_init),
   };
   int failed = cmocka_run_group_tests(tests, open_token, close_token);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", state_dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", state_dir);
+  token_fixture_remove(state_dir);
   return failed;
 }
