@@ -8,18 +8,24 @@
 
 #define SC_BLOCK 16
 
+/* Opens the channel with the 64 bytes SHA-512 gave (ENC key || MAC key) and the IV after the
+ * card's salt; the digest is wiped. */
+static int sc_open_with(keycard_client_sc *sc, uint8_t keys[64], const uint8_t *card_resp) {
+  memcpy(sc->enc_key, keys, 32);
+  memcpy(sc->mac_key, keys + 32, 32);
+  memcpy(sc->iv, card_resp + KEYCARD_CLIENT_SECRET_LEN, SC_BLOCK);
+  cf_wipe(keys, 64);
+  sc->open = true;
+  return KEYCARD_CLIENT_OK;
+}
+
 int keycard_client_sc_derive(keycard_client_sc *sc, const uint8_t secret[32], const uint8_t pairing_key[32],
                              const uint8_t *card_resp, size_t card_resp_len) {
   if (card_resp_len != KEYCARD_CLIENT_SECRET_LEN + SC_BLOCK) return KEYCARD_CLIENT_EPROTO;
   uint8_t keys[64];
   cf_iov parts[3] = {{secret, 32}, {pairing_key, 32}, {card_resp, KEYCARD_CLIENT_SECRET_LEN}};
   if (cf_sha512_v(parts, 3, keys) != 0) return KEYCARD_CLIENT_EINTERNAL;
-  memcpy(sc->enc_key, keys, 32);
-  memcpy(sc->mac_key, keys + 32, 32);
-  memcpy(sc->iv, card_resp + KEYCARD_CLIENT_SECRET_LEN, SC_BLOCK);
-  cf_wipe(keys, sizeof keys);
-  sc->open = true;
-  return KEYCARD_CLIENT_OK;
+  return sc_open_with(sc, keys, card_resp);
 }
 
 int keycard_client_sc_derive_with(keycard_client_sc *sc, const uint8_t secret[32],
@@ -33,12 +39,7 @@ int keycard_client_sc_derive_with(keycard_client_sc *sc, const uint8_t secret[32
     cf_wipe(keys, sizeof keys);
     return KEYCARD_CLIENT_EINTERNAL;
   }
-  memcpy(sc->enc_key, keys, 32);
-  memcpy(sc->mac_key, keys + 32, 32);
-  memcpy(sc->iv, card_resp + KEYCARD_CLIENT_SECRET_LEN, SC_BLOCK);
-  cf_wipe(keys, sizeof keys);
-  sc->open = true;
-  return KEYCARD_CLIENT_OK;
+  return sc_open_with(sc, keys, card_resp);
 }
 
 void keycard_client_sc_close(keycard_client_sc *sc) {
